@@ -1,0 +1,505 @@
+//! Account commands: register, activate, resend the activation link, sign in.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use portal_domain::account::{
+    Account, AccountCommand, AccountError, AccountEvent, AccountState, PasswordCheck, Registration,
+    Role,
+};
+use portal_domain::session::{Principal, Session, SessionCommand};
+use portal_domain::values::{EmailAddress, Password, PasswordHash, PersonName};
+use portal_domain::{AccountId, Decider, Personal, SessionId};
+use serde_json::{json, Value};
+use uuid::Uuid;
+
+use crate::credentials::{self, PasswordHasher};
+use crate::handler::{append_error, execute, CommandContext, CommandError, Plan, MAX_ATTEMPTS};
+use crate::log::{
+    AppendError, Claim, CommandRecord, Commit, EventLog, ExpectedVersion, StreamId, StreamWrite,
+};
+use crate::messages;
+use crate::organizations::OrganizationSummary;
+use crate::store::Store;
+
+/// Uniqueness kind of sign-in addresses (scope: the organization).
+const EMAIL_CLAIM: &str = "email";
+
+/// The stream of an account.
+pub fn stream(id: AccountId) -> StreamId {
+    StreamId::new(Account::CATEGORY, id.0)
+}
+
+/// A registration as the API receives it, already parsed.
+#[derive(Clone, Debug)]
+pub struct NewAccount {
+    /// The person's name.
+    pub name: PersonName,
+    /// The sign-in address.
+    pub email: EmailAddress,
+    /// The chosen password (policy already applied).
+    pub password: Password,
+    /// The role (the public API only registers learners).
+    pub role: Role,
+}
+
+/// What registering did. The API answers the same whether or not the address was new.
+#[derive(Debug)]
+pub struct Registered {
+    /// Position of the last event appended.
+    pub last_position: Option<i64>,
+    /// The activation token, for in-process callers (the demo) only; never returned over the API.
+    pub activation_token: Option<String>,
+    /// The new account, when one was created now.
+    pub account: Option<AccountId>,
+}
+
+async fn hash_password(
+    passwords: &Arc<PasswordHasher>,
+    password: Password,
+) -> Result<PasswordHash, CommandError<AccountError>> {
+    let passwords = Arc::clone(passwords);
+    tokio::task::spawn_blocking(move || passwords.hash(&password))
+        .await
+        .map_err(|e| CommandError::Internal(e.to_string()))?
+        .map_err(|e| CommandError::Internal(e.to_string()))
+}
+
+async fn check_password(
+    passwords: &Arc<PasswordHasher>,
+    hash: Option<PasswordHash>,
+    candidate: &str,
+) -> Result<PasswordCheck, CommandError<AccountError>> {
+    let passwords = Arc::clone(passwords);
+    let candidate = candidate.to_owned();
+    let matched = tokio::task::spawn_blocking(move || match hash {
+        Some(hash) => passwords.verify(&hash, &candidate),
+        None => passwords.verify_nothing(&candidate),
+    })
+    .await
+    .map_err(|e| CommandError::Internal(e.to_string()))?;
+    Ok(if matched {
+        PasswordCheck::Matched
+    } else {
+        PasswordCheck::Mismatched
+    })
+}
+
+fn activation_link<L: EventLog>(store: &Store<L>, token: &str) -> String {
+    format!("{}/activate?token={token}", store.public_url)
+}
+
+fn email_key<L: EventLog>(store: &Store<L>, email: &EmailAddress) -> Vec<u8> {
+    store.secrets.index_hash(EMAIL_CLAIM, &email.canonical())
+}
+
+/// The account that signs in with `email` in the organization, if any.
+pub async fn find_by_email<L: EventLog>(
+    store: &Store<L>,
+    organization: &OrganizationSummary,
+    email: &EmailAddress,
+) -> Result<Option<AccountId>, CommandError<AccountError>> {
+    let owner = store
+        .log
+        .find_claim(organization.id.0, EMAIL_CLAIM, &email_key(store, email))
+        .await?;
+    Ok(owner.and_then(|stream| stream.id()).map(AccountId))
+}
+
+/// Registers an account and e-mails the activation link. When the address already has an account, nothing is
+/// created: the owner is told by e-mail instead, and the caller cannot tell the two apart.
+pub async fn register<L: EventLog>(
+    store: &Store<L>,
+    organization: &OrganizationSummary,
+    input: NewAccount,
+    ctx: &CommandContext,
+) -> Result<Registered, CommandError<AccountError>> {
+    let fingerprint = store.secrets.fingerprint(
+        "RegisterAccount",
+        &[
+            organization.id.0.as_bytes(),
+            input.email.canonical().as_bytes(),
+            input.password.expose().as_bytes(),
+        ],
+    );
+    // Hashing first, on both paths, keeps the answer's timing the same for new and known addresses.
+    let password_hash = hash_password(&store.passwords, input.password.clone()).await?;
+    let id = AccountId(Uuid::new_v4());
+    let account_stream = stream(id);
+    let (token, token_hash) = credentials::new_token(id.0);
+    let claim = Claim {
+        scope: organization.id.0,
+        kind: EMAIL_CLAIM.to_owned(),
+        key: email_key(store, &input.email),
+        owner: account_stream.clone(),
+    };
+    let outbox = messages::activation(
+        &input.email,
+        input.name.salutation(),
+        &organization.name,
+        &activation_link(store, &token),
+        ctx.now,
+    );
+    let registration = Registration {
+        id,
+        organization: organization.id,
+        role: input.role,
+        name: input.name.clone(),
+        email: input.email.clone(),
+        password_hash,
+        activation: token_hash,
+    };
+    let result = execute::<L, Account>(
+        store,
+        &account_stream,
+        Some(id.0),
+        ctx,
+        "RegisterAccount",
+        fingerprint.clone(),
+        |_| {
+            Ok(Plan {
+                tenant: organization.id.0,
+                command: AccountCommand::Register(registration.clone()),
+                claims: vec![claim.clone()],
+                outbox: vec![outbox.clone()],
+            })
+        },
+    )
+    .await;
+    match result {
+        Ok(executed) if executed.replayed.is_some() => Ok(Registered {
+            last_position: executed.last_position,
+            activation_token: None,
+            account: None,
+        }),
+        Ok(executed) => Ok(Registered {
+            last_position: executed.last_position,
+            activation_token: Some(token),
+            account: Some(id),
+        }),
+        Err(CommandError::Taken { owner, .. }) => {
+            let position = note_repeated_registration(
+                store,
+                organization,
+                &owner,
+                &input.email,
+                ctx,
+                fingerprint,
+            )
+            .await?;
+            Ok(Registered {
+                last_position: position,
+                activation_token: None,
+                account: None,
+            })
+        }
+        Err(other) => Err(other),
+    }
+}
+
+async fn note_repeated_registration<L: EventLog>(
+    store: &Store<L>,
+    organization: &OrganizationSummary,
+    owner: &StreamId,
+    email: &EmailAddress,
+    ctx: &CommandContext,
+    fingerprint: Vec<u8>,
+) -> Result<Option<i64>, CommandError<AccountError>> {
+    let subject = owner.id();
+    let executed = execute::<L, Account>(
+        store,
+        owner,
+        subject,
+        ctx,
+        "RegisterAccount",
+        fingerprint,
+        |state| {
+            let salutation = match state.profile().map(|p| &p.name) {
+                Some(Personal::Known(name)) => name.salutation().to_owned(),
+                _ => "there".to_owned(),
+            };
+            Ok(Plan {
+                tenant: organization.id.0,
+                command: AccountCommand::NoteRepeatedRegistration,
+                claims: vec![],
+                outbox: vec![messages::repeated_registration(
+                    email,
+                    &salutation,
+                    &organization.name,
+                    ctx.now,
+                )],
+            })
+        },
+    )
+    .await?;
+    Ok(executed.last_position)
+}
+
+/// Activates the account an activation token belongs to.
+pub async fn activate<L: EventLog>(
+    store: &Store<L>,
+    token: &str,
+    ctx: &CommandContext,
+) -> Result<(AccountId, i64), CommandError<AccountError>> {
+    let (id, token_hash) = credentials::parse_token(token)
+        .ok_or(CommandError::Rejected(AccountError::ActivationTokenInvalid))?;
+    let id = AccountId(id);
+    let fingerprint = store
+        .secrets
+        .fingerprint("ActivateAccount", &[token.as_bytes()]);
+    let executed = execute::<L, Account>(
+        store,
+        &stream(id),
+        Some(id.0),
+        ctx,
+        "ActivateAccount",
+        fingerprint,
+        |state| {
+            let tenant = state
+                .profile()
+                .map(|p| p.organization.0)
+                .ok_or(AccountError::ActivationTokenInvalid)?;
+            Ok(Plan::command(
+                tenant,
+                AccountCommand::Activate { token_hash },
+            ))
+        },
+    )
+    .await?;
+    Ok((id, executed.last_position.unwrap_or_default()))
+}
+
+/// Sends a new activation link if the address has an account waiting for activation; otherwise does nothing.
+/// Either way the caller learns nothing.
+pub async fn resend_activation<L: EventLog>(
+    store: &Store<L>,
+    organization: &OrganizationSummary,
+    email: &EmailAddress,
+    ctx: &CommandContext,
+) -> Result<Option<String>, CommandError<AccountError>> {
+    let Some(id) = find_by_email(store, organization, email).await? else {
+        return Ok(None);
+    };
+    let (token, token_hash) = credentials::new_token(id.0);
+    let fingerprint = store.secrets.fingerprint(
+        "ResendActivation",
+        &[organization.id.0.as_bytes(), email.canonical().as_bytes()],
+    );
+    let link = activation_link(store, &token);
+    let result = execute::<L, Account>(
+        store,
+        &stream(id),
+        Some(id.0),
+        ctx,
+        "ResendActivation",
+        fingerprint,
+        |state| {
+            let profile = state.profile().ok_or(AccountError::NotFound)?;
+            let (Personal::Known(name), Personal::Known(to)) = (&profile.name, &profile.email)
+            else {
+                return Err(AccountError::NotFound);
+            };
+            Ok(Plan {
+                tenant: organization.id.0,
+                command: AccountCommand::ResendActivation { token_hash },
+                claims: vec![],
+                outbox: vec![messages::activation(
+                    to,
+                    name.salutation(),
+                    &organization.name,
+                    &link,
+                    ctx.now,
+                )],
+            })
+        },
+    )
+    .await;
+    match result {
+        Ok(executed) if executed.replayed.is_none() => Ok(Some(token)),
+        Ok(_)
+        | Err(CommandError::Rejected(AccountError::AlreadyActive | AccountError::NotFound)) => {
+            Ok(None)
+        }
+        Err(other) => Err(other),
+    }
+}
+
+/// A successful sign-in.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SignedIn {
+    /// The bearer token (shown once; only its hash is stored).
+    pub token: String,
+    /// The session.
+    pub session: SessionId,
+    /// The account.
+    pub account: AccountId,
+    /// When the session ends at the latest.
+    pub expires_at: DateTime<Utc>,
+    /// Position of the last event appended.
+    pub last_position: i64,
+}
+
+fn sealed_outcome<L: EventLog>(store: &Store<L>, signed_in: &SignedIn) -> Value {
+    json!({
+        "token": store.secrets.seal(signed_in.token.as_bytes()),
+        "session": signed_in.session,
+        "account": signed_in.account,
+        "expires_at": signed_in.expires_at,
+    })
+}
+
+fn open_outcome<L: EventLog>(
+    store: &Store<L>,
+    outcome: &Value,
+    last_position: i64,
+) -> Option<SignedIn> {
+    let token = store.secrets.open(outcome.get("token")?.as_str()?)?;
+    Some(SignedIn {
+        token: String::from_utf8(token).ok()?,
+        session: serde_json::from_value(outcome.get("session")?.clone()).ok()?,
+        account: serde_json::from_value(outcome.get("account")?.clone()).ok()?,
+        expires_at: serde_json::from_value(outcome.get("expires_at")?.clone()).ok()?,
+        last_position,
+    })
+}
+
+/// Signs in with e-mail and password. Every attempt on an existing account is recorded; an unknown address and a
+/// wrong password give the same refusal in the same time.
+pub async fn sign_in<L: EventLog>(
+    store: &Store<L>,
+    organization: &OrganizationSummary,
+    email: &EmailAddress,
+    password: &str,
+    ctx: &CommandContext,
+) -> Result<SignedIn, CommandError<AccountError>> {
+    let fingerprint = store.secrets.fingerprint(
+        "SignIn",
+        &[
+            organization.id.0.as_bytes(),
+            email.canonical().as_bytes(),
+            password.as_bytes(),
+        ],
+    );
+    if let Some(found) = store.log.find_command(ctx.command_id).await? {
+        if found.record.fingerprint != fingerprint {
+            return Err(CommandError::IdempotencyKeyReused);
+        }
+        return open_outcome(store, &found.record.outcome, found.last_position)
+            .ok_or(CommandError::Rejected(AccountError::InvalidCredentials));
+    }
+    let Some(id) = find_by_email(store, organization, email).await? else {
+        check_password(&store.passwords, None, password).await?;
+        return Err(CommandError::Rejected(AccountError::InvalidCredentials));
+    };
+    let account_stream = stream(id);
+    let session = SessionId(Uuid::new_v4());
+    let (token, token_hash) = credentials::new_token(session.0);
+    let mut checked: Option<PasswordCheck> = None;
+    for _ in 0..MAX_ATTEMPTS {
+        let (state, version) = store.load::<Account>(&account_stream).await?;
+        let Some(profile) = state.profile() else {
+            return Err(CommandError::Rejected(AccountError::InvalidCredentials));
+        };
+        // The password is checked once, even if the append has to be retried.
+        let check = match checked {
+            Some(check) => check,
+            None => {
+                let check = check_password(
+                    &store.passwords,
+                    profile.password_hash.known().cloned(),
+                    password,
+                )
+                .await?;
+                checked = Some(check);
+                check
+            }
+        };
+        let events = Account::decide(
+            &state,
+            AccountCommand::SignIn {
+                password: check,
+                session,
+            },
+            ctx.now,
+        )
+        .map_err(CommandError::Rejected)?;
+        let mut writes = vec![StreamWrite {
+            stream: account_stream.clone(),
+            expected: ExpectedVersion::Exact(version),
+            events: store.encode(Some(id.0), &events).await?,
+        }];
+        let mut outcome = None;
+        let mut command = None;
+        if let Some(AccountEvent::SignInSucceeded(succeeded)) = events.first() {
+            let principal = Principal {
+                session,
+                account: id,
+                organization: profile.organization,
+                role: profile.role,
+            };
+            let session_events = Session::decide(
+                &Default::default(),
+                SessionCommand::Start {
+                    principal,
+                    token_hash,
+                    expires_at: succeeded.session_expires_at,
+                },
+                ctx.now,
+            )
+            .map_err(|e| CommandError::Internal(e.to_string()))?;
+            writes.push(StreamWrite {
+                stream: StreamId::new(Session::CATEGORY, session.0),
+                expected: ExpectedVersion::NoStream,
+                events: store.encode(None, &session_events).await?,
+            });
+            let signed_in = SignedIn {
+                token: token.clone(),
+                session,
+                account: id,
+                expires_at: succeeded.session_expires_at,
+                last_position: 0,
+            };
+            command = Some(CommandRecord {
+                command_id: ctx.command_id,
+                fingerprint: fingerprint.clone(),
+                outcome: sealed_outcome(store, &signed_in),
+            });
+            outcome = Some(signed_in);
+        }
+        let commit = Commit {
+            tenant: profile.organization.0,
+            writes,
+            metadata: ctx.metadata("SignIn"),
+            command,
+            claims: vec![],
+            outbox: vec![],
+        };
+        match store.log.append(commit).await {
+            Ok(committed) if committed.replayed => {
+                let recorded = committed.outcome.unwrap_or(Value::Null);
+                return open_outcome(store, &recorded, committed.last_position)
+                    .ok_or(CommandError::Rejected(AccountError::InvalidCredentials));
+            }
+            Ok(committed) => {
+                return match outcome {
+                    Some(signed_in) => Ok(SignedIn {
+                        last_position: committed.last_position,
+                        ..signed_in
+                    }),
+                    None => Err(CommandError::Rejected(AccountError::InvalidCredentials)),
+                }
+            }
+            Err(AppendError::WrongExpectedVersion { .. }) => continue,
+            Err(error) => return Err(append_error(error)),
+        }
+    }
+    Err(CommandError::Conflict(MAX_ATTEMPTS, account_stream))
+}
+
+/// Loads an account's current state (for queries that must not wait for a projection).
+pub async fn load<L: EventLog>(
+    store: &Store<L>,
+    id: AccountId,
+) -> Result<AccountState, CommandError<AccountError>> {
+    Ok(store.load::<Account>(&stream(id)).await?.0)
+}

@@ -1,0 +1,169 @@
+//! Connecting to PostgreSQL: the pool, creating the database when missing, and applying migrations.
+
+use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
+use sha2::{Digest, Sha256};
+use tokio_postgres::{Config, NoTls};
+
+/// The numbered SQL files of `migrations/`, in order, compiled into the binary.
+pub const MIGRATIONS: &[(&str, &str)] = &[
+    (
+        "0001_event_log.sql",
+        include_str!("../../migrations/0001_event_log.sql"),
+    ),
+    (
+        "0002_projections.sql",
+        include_str!("../../migrations/0002_projections.sql"),
+    ),
+];
+
+/// Advisory lock key held while migrating, so that instances starting together take turns.
+const MIGRATION_LOCK: i64 = 0x706f_7274_616c_0001;
+
+/// Why the database could not be prepared.
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    /// The URL does not parse.
+    #[error("invalid DATABASE_URL: {0}")]
+    InvalidUrl(String),
+    /// The server refused or failed.
+    #[error("database error: {0}")]
+    Database(#[from] tokio_postgres::Error),
+    /// No connection could be had from the pool.
+    #[error("connection pool error: {0}")]
+    Pool(#[from] deadpool_postgres::PoolError),
+    /// The pool could not be built.
+    #[error("connection pool setup failed: {0}")]
+    PoolSetup(String),
+    /// An applied migration file was edited afterwards.
+    #[error("migration {name} was changed after it was applied (checksum {applied} in the database, {current} now)")]
+    MigrationChanged {
+        /// The file.
+        name: String,
+        /// Checksum recorded when applied.
+        applied: String,
+        /// Checksum of the file now.
+        current: String,
+    },
+}
+
+/// Parses a PostgreSQL URL.
+pub fn parse_url(url: &str) -> Result<Config, DbError> {
+    url.parse::<Config>()
+        .map_err(|e| DbError::InvalidUrl(e.to_string()))
+}
+
+/// A connection pool of at most `max_size` connections.
+pub fn pool(config: Config, max_size: usize) -> Result<Pool, DbError> {
+    let manager = Manager::from_config(
+        config,
+        NoTls,
+        ManagerConfig {
+            recycling_method: RecyclingMethod::Fast,
+        },
+    );
+    Pool::builder(manager)
+        .max_size(max_size)
+        .build()
+        .map_err(|e| DbError::PoolSetup(e.to_string()))
+}
+
+/// Creates the database named in `config` when it does not exist, connecting to the `postgres` database to do so.
+pub async fn create_database_if_missing(config: &Config) -> Result<bool, DbError> {
+    let name = config.get_dbname().unwrap_or("postgres").to_owned();
+    let mut admin = config.clone();
+    admin.dbname("postgres");
+    let (client, connection) = admin.connect(NoTls).await?;
+    let driver = tokio::spawn(connection);
+    let exists = client
+        .query_opt("SELECT 1 FROM pg_database WHERE datname = $1", &[&name])
+        .await?
+        .is_some();
+    let mut created = false;
+    if !exists {
+        let statement = format!("CREATE DATABASE {}", quote_identifier(&name));
+        match client.batch_execute(&statement).await {
+            Ok(()) => created = true,
+            // Another instance created it between our check and our CREATE.
+            Err(e) if e.code() == Some(&tokio_postgres::error::SqlState::DUPLICATE_DATABASE) => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    drop(client);
+    let _ = driver.await;
+    Ok(created)
+}
+
+/// Quotes an SQL identifier.
+pub fn quote_identifier(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
+}
+
+fn checksum(sql: &str) -> String {
+    Sha256::digest(sql.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// Applies the migrations not yet applied, each in its own transaction, under an advisory lock; refuses to run
+/// when an applied file has changed since. Returns the names applied now.
+pub async fn migrate(pool: &Pool) -> Result<Vec<String>, DbError> {
+    let mut client = pool.get().await?;
+    client
+        .execute("SELECT pg_advisory_lock($1)", &[&MIGRATION_LOCK])
+        .await?;
+    let result = apply_pending(&mut client).await;
+    let unlocked = client
+        .execute("SELECT pg_advisory_unlock($1)", &[&MIGRATION_LOCK])
+        .await;
+    let applied = result?;
+    unlocked?;
+    Ok(applied)
+}
+
+async fn apply_pending(client: &mut deadpool_postgres::Object) -> Result<Vec<String>, DbError> {
+    client
+        .batch_execute(
+            "CREATE TABLE IF NOT EXISTS schema_migrations (
+                 name text PRIMARY KEY,
+                 checksum text NOT NULL,
+                 applied_at timestamptz NOT NULL DEFAULT now()
+             )",
+        )
+        .await?;
+    let mut applied_now = Vec::new();
+    for (name, sql) in MIGRATIONS {
+        let current = checksum(sql);
+        let recorded = client
+            .query_opt(
+                "SELECT checksum FROM schema_migrations WHERE name = $1",
+                &[name],
+            )
+            .await?;
+        match recorded {
+            Some(row) => {
+                let applied: String = row.get(0);
+                if applied != current {
+                    return Err(DbError::MigrationChanged {
+                        name: (*name).to_owned(),
+                        applied,
+                        current,
+                    });
+                }
+            }
+            None => {
+                let tx = client.transaction().await?;
+                tx.batch_execute(sql).await?;
+                tx.execute(
+                    "INSERT INTO schema_migrations (name, checksum) VALUES ($1, $2)",
+                    &[name, &current],
+                )
+                .await?;
+                tx.commit().await?;
+                tracing::info!(migration = name, "applied migration");
+                applied_now.push((*name).to_owned());
+            }
+        }
+    }
+    Ok(applied_now)
+}

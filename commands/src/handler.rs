@@ -1,0 +1,291 @@
+//! The one loop every command goes through: load, decide, append; on a version conflict, reload and decide again.
+
+use chrono::{DateTime, Utc};
+use portal_domain::{Decider, ErrorCode};
+use serde_json::Value;
+use uuid::Uuid;
+
+use crate::log::{
+    AppendError, Claim, CommandRecord, Commit, EventLog, ExpectedVersion, LogError, Metadata,
+    OutboxMessage, StreamId, StreamWrite,
+};
+use crate::store::{CodecError, LoadError, Store};
+
+/// How many times a command is decided again after losing a race for its stream.
+pub const MAX_ATTEMPTS: usize = 5;
+
+/// Who or what issues a command.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Actor {
+    /// Someone not signed in.
+    Anonymous,
+    /// A signed-in account.
+    Account(Uuid),
+    /// portal itself (CLI, demo, background jobs).
+    System,
+}
+
+impl Actor {
+    fn label(&self) -> String {
+        match self {
+            Actor::Anonymous => "anonymous".to_owned(),
+            Actor::Account(id) => format!("account:{id}"),
+            Actor::System => "system".to_owned(),
+        }
+    }
+}
+
+/// What every command carries besides its input.
+#[derive(Clone, Debug)]
+pub struct CommandContext {
+    /// Idempotency key: a retry with the same id returns the first result.
+    pub command_id: Uuid,
+    /// Ties together everything one request caused.
+    pub correlation_id: Uuid,
+    /// What caused this command, if it was another command or event.
+    pub causation_id: Option<Uuid>,
+    /// Who issues it.
+    pub actor: Actor,
+    /// The client's address.
+    pub client_ip: Option<String>,
+    /// The client's user agent.
+    pub user_agent: Option<String>,
+    /// The time the command is decided at.
+    pub now: DateTime<Utc>,
+}
+
+impl CommandContext {
+    /// A context for portal itself, with fresh ids and the current time.
+    pub fn system() -> Self {
+        let id = Uuid::new_v4();
+        Self {
+            command_id: id,
+            correlation_id: id,
+            causation_id: None,
+            actor: Actor::System,
+            client_ip: None,
+            user_agent: None,
+            now: Utc::now(),
+        }
+    }
+
+    /// The metadata stored with the events of command `name`.
+    pub fn metadata(&self, name: &str) -> Metadata {
+        Metadata {
+            command_id: Some(self.command_id),
+            command: Some(name.to_owned()),
+            correlation_id: Some(self.correlation_id),
+            causation_id: self.causation_id,
+            actor: Some(self.actor.label()),
+            client_ip: self.client_ip.clone(),
+            user_agent: self.user_agent.clone(),
+        }
+    }
+}
+
+/// Why a command failed.
+#[derive(Debug, thiserror::Error)]
+pub enum CommandError<E> {
+    /// The domain refused it.
+    #[error("{0}")]
+    Rejected(E),
+    /// The stream kept changing under us; nothing was appended.
+    #[error("the command lost {0} races for stream {1}; try again")]
+    Conflict(usize, StreamId),
+    /// A unique value (such as an e-mail address) belongs to another stream.
+    #[error("{kind} belongs to {owner}")]
+    Taken {
+        /// What is unique.
+        kind: String,
+        /// Its owner.
+        owner: StreamId,
+    },
+    /// The command id was used before for a different command.
+    #[error("this command id was used before for a different command")]
+    IdempotencyKeyReused,
+    /// Storage failed.
+    #[error(transparent)]
+    Log(#[from] LogError),
+    /// Stored events could not be read or written.
+    #[error(transparent)]
+    Codec(#[from] CodecError),
+    /// Something that should not fail did.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl<E> CommandError<E> {
+    /// Maps a domain refusal to another error type, keeping the other cases.
+    pub fn map_rejected<F>(self, f: impl FnOnce(E) -> F) -> CommandError<F> {
+        match self {
+            CommandError::Rejected(e) => CommandError::Rejected(f(e)),
+            CommandError::Conflict(n, s) => CommandError::Conflict(n, s),
+            CommandError::Taken { kind, owner } => CommandError::Taken { kind, owner },
+            CommandError::IdempotencyKeyReused => CommandError::IdempotencyKeyReused,
+            CommandError::Log(e) => CommandError::Log(e),
+            CommandError::Codec(e) => CommandError::Codec(e),
+            CommandError::Internal(e) => CommandError::Internal(e),
+        }
+    }
+}
+
+impl<E> From<LoadError> for CommandError<E> {
+    fn from(error: LoadError) -> Self {
+        match error {
+            LoadError::Log(e) => CommandError::Log(e),
+            LoadError::Codec(e) => CommandError::Codec(e),
+        }
+    }
+}
+
+impl<E: ErrorCode> CommandError<E> {
+    /// The stable code the API reports.
+    pub fn code(&self) -> &'static str {
+        match self {
+            CommandError::Rejected(e) => e.code(),
+            CommandError::Conflict(..) => "CONCURRENCY_CONFLICT",
+            CommandError::Taken { .. } => "ALREADY_TAKEN",
+            CommandError::IdempotencyKeyReused => "IDEMPOTENCY_KEY_REUSED",
+            CommandError::Log(_) | CommandError::Codec(_) | CommandError::Internal(_) => "INTERNAL",
+        }
+    }
+}
+
+/// What a command writes besides its events, worked out from the state it is decided on.
+pub struct Plan<C> {
+    /// The organization the stream belongs to.
+    pub tenant: Uuid,
+    /// The command for the decider.
+    pub command: C,
+    /// Uniqueness claims to take.
+    pub claims: Vec<Claim>,
+    /// Messages to send once the events are durable.
+    pub outbox: Vec<OutboxMessage>,
+}
+
+impl<C> Plan<C> {
+    /// A plan with nothing but the command.
+    pub fn command(tenant: Uuid, command: C) -> Self {
+        Self {
+            tenant,
+            command,
+            claims: vec![],
+            outbox: vec![],
+        }
+    }
+}
+
+/// What a command did.
+#[derive(Debug)]
+pub struct Executed<Ev> {
+    /// Position of the last event appended; None when the decider decided nothing.
+    pub last_position: Option<i64>,
+    /// The events appended (empty for a replay).
+    pub events: Vec<Ev>,
+    /// The first attempt's outcome, when this was a retry of a command already appended.
+    pub replayed: Option<Value>,
+}
+
+/// The idempotency record of a command, if it has an id.
+pub fn record(
+    store_fingerprint: Vec<u8>,
+    ctx: &CommandContext,
+    outcome: Value,
+) -> Option<CommandRecord> {
+    Some(CommandRecord {
+        command_id: ctx.command_id,
+        fingerprint: store_fingerprint,
+        outcome,
+    })
+}
+
+/// Runs a single-stream command: `plan` sees the current state and says what to decide and what else to write.
+pub async fn execute<L, D>(
+    store: &Store<L>,
+    stream: &StreamId,
+    subject: Option<Uuid>,
+    ctx: &CommandContext,
+    name: &str,
+    fingerprint: Vec<u8>,
+    mut plan: impl FnMut(&D::State) -> Result<Plan<D::Command>, D::Error>,
+) -> Result<Executed<D::Event>, CommandError<D::Error>>
+where
+    L: EventLog,
+    D: Decider,
+{
+    if let Some(found) = store.log.find_command(ctx.command_id).await? {
+        return if found.record.fingerprint == fingerprint {
+            Ok(Executed {
+                last_position: Some(found.last_position),
+                events: vec![],
+                replayed: Some(found.record.outcome),
+            })
+        } else {
+            Err(CommandError::IdempotencyKeyReused)
+        };
+    }
+    for _ in 0..MAX_ATTEMPTS {
+        let (state, version) = store.load::<D>(stream).await?;
+        let Plan {
+            tenant,
+            command,
+            claims,
+            outbox,
+        } = plan(&state).map_err(CommandError::Rejected)?;
+        let events = D::decide(&state, command, ctx.now).map_err(CommandError::Rejected)?;
+        if events.is_empty() {
+            return Ok(Executed {
+                last_position: None,
+                events,
+                replayed: None,
+            });
+        }
+        let expected = if version == 0 {
+            ExpectedVersion::NoStream
+        } else {
+            ExpectedVersion::Exact(version)
+        };
+        let commit = Commit {
+            tenant,
+            writes: vec![StreamWrite {
+                stream: stream.clone(),
+                expected,
+                events: store.encode(subject, &events).await?,
+            }],
+            metadata: ctx.metadata(name),
+            command: record(fingerprint.clone(), ctx, Value::Null),
+            claims,
+            outbox,
+        };
+        match store.log.append(commit).await {
+            Ok(committed) if committed.replayed => {
+                return Ok(Executed {
+                    last_position: Some(committed.last_position),
+                    events: vec![],
+                    replayed: committed.outcome,
+                })
+            }
+            Ok(committed) => {
+                return Ok(Executed {
+                    last_position: Some(committed.last_position),
+                    events,
+                    replayed: None,
+                })
+            }
+            Err(AppendError::WrongExpectedVersion { .. }) => continue,
+            Err(error) => return Err(append_error(error)),
+        }
+    }
+    Err(CommandError::Conflict(MAX_ATTEMPTS, stream.clone()))
+}
+
+/// Maps an append failure that is not a version conflict.
+pub fn append_error<E>(error: AppendError) -> CommandError<E> {
+    match error {
+        AppendError::ClaimTaken { kind, owner } => CommandError::Taken { kind, owner },
+        AppendError::CommandIdReused(_) => CommandError::IdempotencyKeyReused,
+        AppendError::Log(e) => CommandError::Log(e),
+        AppendError::WrongExpectedVersion { stream, .. } => CommandError::Conflict(1, stream),
+        AppendError::Empty => CommandError::Internal("empty commit".to_owned()),
+    }
+}

@@ -1,0 +1,33 @@
+//! portal's write side: the event log and its backends, the command handlers that decide and append, idempotency,
+//! encryption of personal data, and the outbox of messages to send.
+
+pub mod accounts;
+pub mod credentials;
+pub mod db;
+pub mod handler;
+pub mod log;
+pub mod messages;
+pub mod organizations;
+pub mod personal_data;
+pub mod secrets;
+pub mod sessions;
+pub mod store;
+#[cfg(feature = "testing")]
+pub mod testing;
+
+pub use handler::{Actor, CommandContext, CommandError};
+pub use store::Store;
+
+/// Why the write side could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    /// The master key is malformed or does not match the database.
+    #[error(transparent)]
+    Key(#[from] secrets::KeyError),
+    /// Storage failed.
+    #[error(transparent)]
+    Log(#[from] log::LogError),
+    /// The database could not be prepared.
+    #[error(transparent)]
+    Db(#[from] db::DbError),
+}

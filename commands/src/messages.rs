@@ -1,0 +1,63 @@
+//! The e-mails commands write to the outbox. Wording is kept plain: these are read on phones, in spam folders.
+
+use chrono::{DateTime, Utc};
+use portal_domain::values::{EmailAddress, OrganizationName};
+use uuid::Uuid;
+
+use crate::log::OutboxMessage;
+
+fn email(to: &EmailAddress, subject: String, body: String, now: DateTime<Utc>) -> OutboxMessage {
+    OutboxMessage {
+        id: Uuid::new_v4(),
+        channel: "email".to_owned(),
+        recipient: to.as_str().to_owned(),
+        subject,
+        body,
+        due_at: now,
+    }
+}
+
+/// The activation e-mail, with the link that activates the account.
+pub fn activation(
+    to: &EmailAddress,
+    salutation: &str,
+    organization: &OrganizationName,
+    link: &str,
+    now: DateTime<Utc>,
+) -> OutboxMessage {
+    email(
+        to,
+        format!("Activate your {} account", organization.as_str()),
+        format!(
+            "Hello {salutation},\n\n\
+             Thanks for creating your {org} account. To finish setting it up, open this link:\n\n\
+             {link}\n\n\
+             The link works once and expires in 72 hours. Until you open it, you cannot sign in.\n\n\
+             If you did not create this account, ignore this e-mail: nothing happens without the link.\n",
+            org = organization.as_str(),
+        ),
+        now,
+    )
+}
+
+/// Sent to an address that already has an account when someone registers it again.
+pub fn repeated_registration(
+    to: &EmailAddress,
+    salutation: &str,
+    organization: &OrganizationName,
+    now: DateTime<Utc>,
+) -> OutboxMessage {
+    email(
+        to,
+        format!("You already have a {} account", organization.as_str()),
+        format!(
+            "Hello {salutation},\n\n\
+             Someone, perhaps you, tried to create a {org} account with this e-mail address. \
+             You already have one, so nothing was created.\n\n\
+             To get in, sign in with this address. If you forgot your password, use \"Forgot your password\".\n\
+             If you have not activated your account yet, ask for a new activation e-mail on the sign-in page.\n",
+            org = organization.as_str(),
+        ),
+        now,
+    )
+}

@@ -1,0 +1,58 @@
+//! Checking bearer tokens and signing out.
+
+use portal_domain::session::{EndReason, Principal, Session, SessionCommand, SessionError};
+use portal_domain::{Decider, SessionId};
+
+use crate::credentials;
+use crate::handler::{execute, CommandContext, CommandError, Plan};
+use crate::log::{EventLog, StreamId};
+use crate::store::Store;
+
+/// The stream of a session.
+pub fn stream(id: SessionId) -> StreamId {
+    StreamId::new(Session::CATEGORY, id.0)
+}
+
+/// Who a bearer token speaks for, read from the session's own stream (never stale).
+pub async fn authenticate<L: EventLog>(
+    store: &Store<L>,
+    token: &str,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<Principal, CommandError<SessionError>> {
+    let (id, hash) =
+        credentials::parse_token(token).ok_or(CommandError::Rejected(SessionError::Invalid))?;
+    let (state, _) = store.load::<Session>(&stream(SessionId(id))).await?;
+    state
+        .authenticate(&hash, now)
+        .map_err(CommandError::Rejected)
+}
+
+/// Ends the session. Signing out twice is not an error; the position is None when nothing changed.
+pub async fn sign_out<L: EventLog>(
+    store: &Store<L>,
+    principal: &Principal,
+    ctx: &CommandContext,
+) -> Result<Option<i64>, CommandError<SessionError>> {
+    let fingerprint = store
+        .secrets
+        .fingerprint("SignOut", &[principal.session.0.as_bytes()]);
+    let tenant = principal.organization.0;
+    let executed = execute::<L, Session>(
+        store,
+        &stream(principal.session),
+        None,
+        ctx,
+        "SignOut",
+        fingerprint,
+        |_| {
+            Ok(Plan::command(
+                tenant,
+                SessionCommand::End {
+                    reason: EndReason::SignedOut,
+                },
+            ))
+        },
+    )
+    .await?;
+    Ok(executed.last_position)
+}

@@ -1,0 +1,115 @@
+//! Everything a command handler needs, in one value: the log, the data keys, the derived secrets, the hasher.
+
+use std::sync::Arc;
+
+use portal_domain::{Decider, DomainEvent};
+use serde_json::{json, Value};
+use uuid::Uuid;
+
+use crate::credentials::PasswordHasher;
+use crate::log::{EventData, EventLog, RecordedEvent, StreamId};
+use crate::personal_data::{CryptoError, KeyRing};
+use crate::secrets::Secrets;
+
+/// Why stored events could not be turned back into domain events, or domain events into stored ones.
+#[derive(Debug, thiserror::Error)]
+pub enum CodecError {
+    /// Personal data could not be encrypted or decrypted.
+    #[error(transparent)]
+    Crypto(#[from] CryptoError),
+    /// The stored shape does not match the event type.
+    #[error("event {event_type} at position {position} does not deserialize: {reason}")]
+    Shape {
+        /// The stored type.
+        event_type: String,
+        /// Where.
+        position: i64,
+        /// What serde said.
+        reason: String,
+    },
+    /// A stored schema version is unknown.
+    #[error(transparent)]
+    Upcast(#[from] portal_domain::UpcastError),
+}
+
+/// The write side's dependencies.
+#[derive(Clone)]
+pub struct Store<L: EventLog> {
+    /// The event log.
+    pub log: L,
+    /// People's data keys.
+    pub keys: KeyRing,
+    /// Keys derived from the master key.
+    pub secrets: Secrets,
+    /// Password hashing.
+    pub passwords: Arc<PasswordHasher>,
+    /// The public address of the portal's web front end, for links in e-mails (no trailing slash).
+    pub public_url: String,
+}
+
+impl<L: EventLog> Store<L> {
+    /// Encodes domain events for the log, encrypting personal data under `subject`'s key.
+    pub async fn encode<E: DomainEvent>(
+        &self,
+        subject: Option<Uuid>,
+        events: &[E],
+    ) -> Result<Vec<EventData>, CodecError> {
+        let mut encoded = Vec::with_capacity(events.len());
+        for event in events {
+            let tagged = serde_json::to_value(event).map_err(|e| CodecError::Shape {
+                event_type: event.event_type().to_owned(),
+                position: 0,
+                reason: e.to_string(),
+            })?;
+            let mut data = tagged.get("data").cloned().unwrap_or(Value::Null);
+            self.keys.encrypt(subject, &mut data).await?;
+            encoded.push(EventData {
+                event_type: event.event_type().to_owned(),
+                schema_version: event.schema_version(),
+                data,
+            });
+        }
+        Ok(encoded)
+    }
+
+    /// Decrypts a recorded event's personal data in place (erased values become `{"$erased": true}`).
+    pub async fn decrypt(&self, event: &mut RecordedEvent) -> Result<(), CodecError> {
+        Ok(self.keys.decrypt(&mut event.data).await?)
+    }
+
+    /// Loads a stream and folds it: the state and the stream's version.
+    pub async fn load<D: Decider>(&self, stream: &StreamId) -> Result<(D::State, u64), LoadError> {
+        let recorded = self.log.read_stream(stream).await?;
+        let version = recorded.last().map_or(0, |e| e.stream_version);
+        let mut state = D::State::default();
+        for mut event in recorded {
+            self.decrypt(&mut event).await?;
+            let event = decode::<D::Event>(&event)?;
+            state = D::evolve(state, &event);
+        }
+        Ok((state, version))
+    }
+}
+
+/// Why a stream could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    /// Storage failed.
+    #[error(transparent)]
+    Log(#[from] crate::log::LogError),
+    /// A stored event does not decode.
+    #[error(transparent)]
+    Codec(#[from] CodecError),
+}
+
+/// Turns a recorded (already decrypted) event into its domain type, upcasting older schema versions.
+pub fn decode<E: DomainEvent>(event: &RecordedEvent) -> Result<E, CodecError> {
+    let data = E::upcast(&event.event_type, event.schema_version, event.data.clone())?;
+    serde_json::from_value(json!({ "type": event.event_type, "data": data })).map_err(|e| {
+        CodecError::Shape {
+            event_type: event.event_type.clone(),
+            position: event.position,
+            reason: e.to_string(),
+        }
+    })
+}

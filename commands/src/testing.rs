@@ -1,0 +1,152 @@
+//! Test support: a fresh PostgreSQL database per test, dropped afterwards, and ready-made stores.
+//!
+//! The server comes from `TEST_DATABASE_URL` (default `postgres://postgres@127.0.0.1:5432/postgres`); `scripts/test`
+//! starts the local cluster when it is down. A test never skips for want of a server: it fails and says why.
+
+use std::sync::Arc;
+
+use deadpool_postgres::Pool;
+use tokio_postgres::{Config, NoTls};
+use uuid::Uuid;
+
+use crate::credentials::PasswordHasher;
+use crate::db;
+use crate::log::{MemoryEventLog, PgEventLog};
+use crate::personal_data::KeyRing;
+use crate::secrets::{MasterKey, Secrets};
+use crate::store::Store;
+
+/// The admin URL of the test server.
+pub fn admin_url() -> String {
+    std::env::var("TEST_DATABASE_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned())
+}
+
+/// A database of its own for one test, dropped when the value is dropped.
+pub struct TestDatabase {
+    /// The database's name.
+    pub name: String,
+    /// Connection settings for it.
+    pub config: Config,
+    /// Its URL.
+    pub url: String,
+    /// A pool on it.
+    pub pool: Pool,
+}
+
+impl TestDatabase {
+    /// A new database with all migrations applied.
+    pub async fn migrated() -> Self {
+        let database = Self::empty().await;
+        db::migrate(&database.pool)
+            .await
+            .expect("migrations apply to a fresh database");
+        database
+    }
+
+    /// A new database with nothing in it.
+    pub async fn empty() -> Self {
+        let admin_url = admin_url();
+        let admin: Config = admin_url.parse().expect("TEST_DATABASE_URL parses");
+        let (client, connection) = admin.connect(NoTls).await.unwrap_or_else(|error| {
+            panic!(
+                "PostgreSQL is not reachable at {admin_url} ({error}). Run the tests with scripts/test, which starts \
+                 the local cluster, or set TEST_DATABASE_URL to a server where the user may create databases."
+            )
+        });
+        tokio::spawn(connection);
+        let name = format!("portal_test_{}", Uuid::new_v4().simple());
+        client
+            .batch_execute(&format!("CREATE DATABASE {}", db::quote_identifier(&name)))
+            .await
+            .expect("the test user may create databases");
+        let mut config = admin.clone();
+        config.dbname(&name);
+        let url = replace_database(&admin_url, &name);
+        let pool = db::pool(config.clone(), 32).expect("pool builds");
+        Self {
+            name,
+            config,
+            url,
+            pool,
+        }
+    }
+}
+
+fn replace_database(url: &str, name: &str) -> String {
+    let (base, query) = match url.split_once('?') {
+        Some((base, query)) => (base, Some(query)),
+        None => (url, None),
+    };
+    let base = match base.rfind('/') {
+        Some(slash) if slash > "postgres://".len() => &base[..slash],
+        _ => base,
+    };
+    match query {
+        Some(query) => format!("{base}/{name}?{query}"),
+        None => format!("{base}/{name}"),
+    }
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        self.pool.close();
+        let name = self.name.clone();
+        // Drop cannot await; a short-lived thread with its own runtime removes the database before the test ends.
+        let cleanup = std::thread::spawn(move || {
+            let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            else {
+                return;
+            };
+            runtime.block_on(async move {
+                let Ok(admin) = admin_url().parse::<Config>() else {
+                    return;
+                };
+                if let Ok((client, connection)) = admin.connect(NoTls).await {
+                    tokio::spawn(connection);
+                    let _ = client
+                        .batch_execute(&format!(
+                            "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+                            db::quote_identifier(&name)
+                        ))
+                        .await;
+                }
+            });
+        });
+        let _ = cleanup.join();
+    }
+}
+
+/// A hasher shared by all tests of a process (building one hashes a dummy password).
+pub fn hasher() -> Arc<PasswordHasher> {
+    static HASHER: std::sync::OnceLock<Arc<PasswordHasher>> = std::sync::OnceLock::new();
+    HASHER
+        .get_or_init(|| Arc::new(PasswordHasher::new().expect("argon2 parameters are valid")))
+        .clone()
+}
+
+/// A store on a test database, with a random master key.
+pub fn pg_store(database: &TestDatabase) -> Store<PgEventLog> {
+    let secrets = Secrets::derive(&MasterKey::generate());
+    Store {
+        log: PgEventLog::new(database.pool.clone()),
+        keys: KeyRing::postgres(database.pool.clone(), secrets.clone()),
+        secrets,
+        passwords: hasher(),
+        public_url: "http://portal.test".to_owned(),
+    }
+}
+
+/// A store on the in-memory log.
+pub fn memory_store() -> Store<MemoryEventLog> {
+    let secrets = Secrets::derive(&MasterKey::generate());
+    Store {
+        log: MemoryEventLog::new(),
+        keys: KeyRing::memory(secrets.clone()),
+        secrets,
+        passwords: hasher(),
+        public_url: "http://portal.test".to_owned(),
+    }
+}

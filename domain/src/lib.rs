@@ -1,0 +1,15 @@
+//! portal's domain: value types that can only hold valid values, and the deciders that turn commands into events.
+//!
+//! Nothing here does I/O, awaits, or reads a clock: time is always an argument.
+
+pub mod account;
+pub mod decider;
+pub mod ids;
+pub mod organization;
+pub mod personal;
+pub mod session;
+pub mod values;
+
+pub use decider::{Decider, DomainEvent, ErrorCode, UpcastError};
+pub use ids::{AccountId, OrganizationId, SessionId};
+pub use personal::Personal;

@@ -1,0 +1,13 @@
+//! Value types ("parse, don't validate"): each can only hold a valid value and is built once, at the edge.
+
+mod email;
+mod organization;
+mod password;
+mod person_name;
+mod token;
+
+pub use email::{EmailAddress, EmailError};
+pub use organization::{OrganizationCode, OrganizationName, OrganizationValueError};
+pub use password::{Password, PasswordBlocklist, PasswordError, PasswordHash};
+pub use person_name::{NameError, NamePart, PersonName, Title};
+pub use token::TokenHash;

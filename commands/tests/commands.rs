@@ -1,0 +1,8 @@
+//! Integration tests of the write side against a real PostgreSQL (one database per test) and the memory log.
+
+mod commands {
+    pub mod accounts;
+    pub mod log_conformance;
+    pub mod log_postgres;
+    pub mod migrations;
+}

@@ -7,7 +7,7 @@ mod memory;
 mod postgres;
 
 pub use memory::MemoryEventLog;
-pub use postgres::PgEventLog;
+pub use postgres::{PgEventLog, NOTIFY_CHANNEL};
 
 use std::future::Future;
 

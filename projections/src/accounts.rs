@@ -1,0 +1,144 @@
+//! Read model `accounts`: one row per account with its names, e-mail and status. Erased personal data is NULL.
+
+use chrono::{DateTime, Utc};
+use deadpool_postgres::{Pool, Transaction};
+use portal_commands::log::RecordedEvent;
+use portal_domain::account::{Account, AccountEvent};
+use portal_domain::{Decider, Personal};
+use uuid::Uuid;
+
+use crate::{decode_if, Projection, ProjectionError};
+
+/// The accounts projection.
+pub struct Accounts;
+
+/// Its name, for read-your-writes waits.
+pub const NAME: &str = "accounts";
+
+impl Projection for Accounts {
+    fn name(&self) -> &'static str {
+        NAME
+    }
+
+    fn tables(&self) -> &'static [&'static str] {
+        &["accounts"]
+    }
+
+    async fn apply<'a>(
+        &'a self,
+        tx: &'a Transaction<'a>,
+        events: &'a [RecordedEvent],
+    ) -> Result<(), ProjectionError> {
+        for recorded in events {
+            let Some(event) = decode_if::<AccountEvent>(recorded, Account::CATEGORY)? else {
+                continue;
+            };
+            let Some(id) = recorded.stream.id() else {
+                continue;
+            };
+            match event {
+                AccountEvent::AccountRegistered(e) => {
+                    let name = e.name.known();
+                    tx.execute(
+                        "INSERT INTO accounts (id, organization_id, role, title, first_name, middle_name, last_name,
+                                               email, status, registered_at)
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'pending', $9)",
+                        &[
+                            &id,
+                            &e.organization_id.0,
+                            &e.role.as_str(),
+                            &name.and_then(|n| n.title.as_ref()).map(|t| t.as_str()),
+                            &name.map(|n| n.first.as_str()),
+                            &name.and_then(|n| n.middle.as_ref()).map(|m| m.as_str()),
+                            &name.map(|n| n.last.as_str()),
+                            &match &e.email {
+                                Personal::Known(email) => Some(email.as_str()),
+                                Personal::Erased => None,
+                            },
+                            &e.registered_at,
+                        ],
+                    )
+                    .await?;
+                }
+                AccountEvent::AccountActivated(e) => {
+                    tx.execute(
+                        "UPDATE accounts SET status = 'active', activated_at = $2 WHERE id = $1",
+                        &[&id, &e.activated_at],
+                    )
+                    .await?;
+                }
+                AccountEvent::SignInSucceeded(e) => {
+                    tx.execute(
+                        "UPDATE accounts SET last_signed_in_at = $2 WHERE id = $1",
+                        &[&id, &e.at],
+                    )
+                    .await?;
+                }
+                AccountEvent::ActivationIssued(_)
+                | AccountEvent::RegistrationRepeated(_)
+                | AccountEvent::SignInFailed(_) => {}
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A row of `accounts`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct AccountRow {
+    /// The account.
+    pub id: Uuid,
+    /// Its organization.
+    pub organization_id: Uuid,
+    /// `learner` or `staff`.
+    pub role: String,
+    /// Courtesy title.
+    pub title: Option<String>,
+    /// Given name.
+    pub first_name: Option<String>,
+    /// Middle name.
+    pub middle_name: Option<String>,
+    /// Family name.
+    pub last_name: Option<String>,
+    /// Sign-in address.
+    pub email: Option<String>,
+    /// `pending` or `active`.
+    pub status: String,
+    /// When registered.
+    pub registered_at: DateTime<Utc>,
+    /// When activated.
+    pub activated_at: Option<DateTime<Utc>>,
+    /// Last successful sign-in.
+    pub last_signed_in_at: Option<DateTime<Utc>>,
+}
+
+/// One account of one organization (the organization is part of the key: tenants never see each other).
+pub async fn find(
+    pool: &Pool,
+    organization: Uuid,
+    id: Uuid,
+) -> Result<Option<AccountRow>, ProjectionError> {
+    let client = pool.get().await?;
+    let row = client
+        .query_opt(
+            "SELECT id, organization_id, role, title, first_name, middle_name, last_name, email, status,
+                    registered_at, activated_at, last_signed_in_at
+             FROM accounts WHERE organization_id = $1 AND id = $2",
+            &[&organization, &id],
+        )
+        .await?;
+    Ok(row.map(|r| AccountRow {
+        id: r.get(0),
+        organization_id: r.get(1),
+        role: r.get(2),
+        title: r.get(3),
+        first_name: r.get(4),
+        middle_name: r.get(5),
+        last_name: r.get(6),
+        email: r.get(7),
+        status: r.get(8),
+        registered_at: r.get(9),
+        activated_at: r.get(10),
+        last_signed_in_at: r.get(11),
+    }))
+}

@@ -1,0 +1,79 @@
+//! Read model `organizations`: one row per organization, found by code.
+
+use chrono::{DateTime, Utc};
+use deadpool_postgres::{Pool, Transaction};
+use portal_commands::log::RecordedEvent;
+use portal_domain::organization::{Organization, OrganizationEvent};
+use portal_domain::Decider;
+use uuid::Uuid;
+
+use crate::{decode_if, Projection, ProjectionError};
+
+/// The organizations projection.
+pub struct Organizations;
+
+impl Projection for Organizations {
+    fn name(&self) -> &'static str {
+        "organizations"
+    }
+
+    fn tables(&self) -> &'static [&'static str] {
+        &["organizations"]
+    }
+
+    async fn apply<'a>(
+        &'a self,
+        tx: &'a Transaction<'a>,
+        events: &'a [RecordedEvent],
+    ) -> Result<(), ProjectionError> {
+        for recorded in events {
+            let Some(event) = decode_if::<OrganizationEvent>(recorded, Organization::CATEGORY)?
+            else {
+                continue;
+            };
+            match event {
+                OrganizationEvent::OrganizationCreated(e) => {
+                    tx.execute(
+                        "INSERT INTO organizations (id, code, name, created_at) VALUES ($1, $2, $3, $4)",
+                        &[&e.organization_id.0, &e.code.as_str(), &e.name.as_str(), &e.created_at],
+                    )
+                    .await?;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A row of `organizations`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct OrganizationRow {
+    /// Its id.
+    pub id: Uuid,
+    /// Its code.
+    pub code: String,
+    /// Its name.
+    pub name: String,
+    /// When it was created.
+    pub created_at: DateTime<Utc>,
+}
+
+/// The organization with this code.
+pub async fn find_by_code(
+    pool: &Pool,
+    code: &str,
+) -> Result<Option<OrganizationRow>, ProjectionError> {
+    let client = pool.get().await?;
+    let row = client
+        .query_opt(
+            "SELECT id, code, name, created_at FROM organizations WHERE code = $1",
+            &[&code],
+        )
+        .await?;
+    Ok(row.map(|r| OrganizationRow {
+        id: r.get(0),
+        code: r.get(1),
+        name: r.get(2),
+        created_at: r.get(3),
+    }))
+}

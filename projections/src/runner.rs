@@ -1,0 +1,324 @@
+//! The projector runner: catch up from the checkpoint in batches, then tail the log live.
+//!
+//! Each batch's rows and the new checkpoint are written in one transaction, so a crash at any point leaves the read
+//! model exactly as of some checkpoint: nothing applied twice, nothing skipped. Several processes may run a runner
+//! for the same projection: an advisory lock makes one active, and the checkpoint is advanced only from the value
+//! the batch started at, so even two active runners could not both apply a batch.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use deadpool_postgres::{Pool, Transaction};
+use portal_commands::log::{EventLog, GlobalCursor, LogError, PgEventLog, RecordedEvent};
+use portal_commands::personal_data::KeyRing;
+use tokio::sync::{watch, Notify};
+use tokio_postgres::{Config, NoTls};
+
+/// A read model fed by the log.
+pub trait Projection: Send + Sync + 'static {
+    /// Its name: the checkpoint's key.
+    fn name(&self) -> &'static str;
+
+    /// The tables it owns, so that a rebuild can make empty copies of them.
+    fn tables(&self) -> &'static [&'static str];
+
+    /// Applies a batch of events (personal data decrypted) inside the runner's transaction. Table names must be
+    /// unqualified: a rebuild runs the same code with another schema first on the search path.
+    fn apply<'a>(
+        &'a self,
+        tx: &'a Transaction<'a>,
+        events: &'a [RecordedEvent],
+    ) -> impl Future<Output = Result<(), ProjectionError>> + Send + 'a;
+}
+
+/// Why a projection step failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ProjectionError {
+    /// Reading the log failed.
+    #[error(transparent)]
+    Log(#[from] LogError),
+    /// Writing the read model failed.
+    #[error("database error: {0}")]
+    Database(#[from] tokio_postgres::Error),
+    /// No connection.
+    #[error("connection pool error: {0}")]
+    Pool(#[from] deadpool_postgres::PoolError),
+    /// An event could not be decoded.
+    #[error("event does not decode: {0}")]
+    Decode(String),
+    /// Another runner advanced the checkpoint meanwhile; this batch was rolled back.
+    #[error("projection {0}: checkpoint moved under this runner; batch rolled back")]
+    Fenced(&'static str),
+    /// Waiting for a position timed out.
+    #[error("projection {0} has not reached the position yet")]
+    NotCaughtUp(&'static str),
+    /// The position is not in the log.
+    #[error("position {0} is not in the log")]
+    UnknownPosition(i64),
+}
+
+/// Where events come from: the PostgreSQL log, and the keys to decrypt personal data.
+#[derive(Clone)]
+pub struct Source {
+    /// The log.
+    pub log: PgEventLog,
+    /// People's data keys.
+    pub keys: KeyRing,
+}
+
+impl Source {
+    /// Reads a batch after `cursor` and decrypts its personal data.
+    pub async fn read(
+        &self,
+        cursor: GlobalCursor,
+        limit: usize,
+    ) -> Result<Vec<RecordedEvent>, ProjectionError> {
+        let mut events = self.log.read_all(cursor, limit).await?;
+        for event in &mut events {
+            self.keys
+                .decrypt(&mut event.data)
+                .await
+                .map_err(|e| ProjectionError::Decode(e.to_string()))?;
+        }
+        Ok(events)
+    }
+}
+
+/// How a runner paces itself.
+#[derive(Clone, Debug)]
+pub struct RunnerSettings {
+    /// Events per transaction.
+    pub batch_size: usize,
+    /// How often to look for new events when no notification comes.
+    pub poll_interval: Duration,
+}
+
+impl Default for RunnerSettings {
+    fn default() -> Self {
+        Self {
+            batch_size: 500,
+            poll_interval: Duration::from_millis(500),
+        }
+    }
+}
+
+/// Runs one projection.
+pub struct Runner<P: Projection> {
+    projection: Arc<P>,
+    source: Source,
+    pool: Pool,
+    lock_config: Config,
+    settings: RunnerSettings,
+    wake: Arc<Notify>,
+    progress: watch::Sender<GlobalCursor>,
+}
+
+fn lock_key(name: &str) -> i64 {
+    // A stable 63-bit key per projection name (FNV-1a), in a range apart from the migration lock.
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for byte in format!("portal-projection:{name}").bytes() {
+        hash ^= u64::from(byte);
+        hash = hash.wrapping_mul(0x0100_0000_01b3);
+    }
+    (hash >> 1) as i64
+}
+
+/// The checkpoint of a projection (START if it never ran).
+pub async fn checkpoint(pool: &Pool, name: &str) -> Result<GlobalCursor, ProjectionError> {
+    let client = pool.get().await?;
+    let row = client
+        .query_opt(
+            "SELECT transaction_id, position FROM projection_checkpoints WHERE name = $1",
+            &[&name],
+        )
+        .await?;
+    Ok(row.map_or(GlobalCursor::START, |r| GlobalCursor {
+        transaction_id: r.get(0),
+        position: r.get(1),
+    }))
+}
+
+impl<P: Projection> Runner<P> {
+    /// A runner for `projection`, woken by `wake` (see [`crate::listener::spawn`]). `lock_config` opens the
+    /// connection that holds the leadership lock: a connection of its own, so that the lock dies with the runner.
+    pub fn new(
+        projection: P,
+        source: Source,
+        pool: Pool,
+        lock_config: Config,
+        settings: RunnerSettings,
+        wake: Arc<Notify>,
+    ) -> Self {
+        let (progress, _) = watch::channel(GlobalCursor::START);
+        Self {
+            projection: Arc::new(projection),
+            source,
+            pool,
+            lock_config,
+            settings,
+            wake,
+            progress,
+        }
+    }
+
+    /// Follows the checkpoint as batches commit (in this process).
+    pub fn progress(&self) -> watch::Receiver<GlobalCursor> {
+        self.progress.subscribe()
+    }
+
+    /// Applies at most one batch; returns how many events it applied.
+    pub async fn step(&self) -> Result<usize, ProjectionError> {
+        let name = self.projection.name();
+        let from = checkpoint(&self.pool, name).await?;
+        let events = self.source.read(from, self.settings.batch_size).await?;
+        let Some(last) = events.last().map(RecordedEvent::cursor) else {
+            return Ok(0);
+        };
+        let mut client = self.pool.get().await?;
+        let tx = client.transaction().await?;
+        self.projection.apply(&tx, &events).await?;
+        let moved = tx
+            .execute(
+                "INSERT INTO projection_checkpoints AS c (name, transaction_id, position) VALUES ($1, $2, $3)
+                 ON CONFLICT (name) DO UPDATE SET transaction_id = $2, position = $3, updated_at = now()
+                 WHERE c.transaction_id = $4 AND c.position = $5",
+                &[&name, &last.transaction_id, &last.position, &from.transaction_id, &from.position],
+            )
+            .await?;
+        if moved != 1 {
+            return Err(ProjectionError::Fenced(name));
+        }
+        tx.commit().await?;
+        self.progress.send_replace(last);
+        Ok(events.len())
+    }
+
+    /// Runs until `stop` turns true: waits to become the active runner, catches up, then tails the log.
+    pub async fn run(self, mut stop: watch::Receiver<bool>) -> Result<(), ProjectionError> {
+        let name = self.projection.name();
+        let (lock, connection) = self.lock_config.connect(NoTls).await?;
+        let lock_session = tokio::spawn(connection);
+        lock.execute(
+            "INSERT INTO projection_checkpoints (name) VALUES ($1) ON CONFLICT (name) DO NOTHING",
+            &[&name],
+        )
+        .await?;
+        loop {
+            let acquired: bool = lock
+                .query_one("SELECT pg_try_advisory_lock($1)", &[&lock_key(name)])
+                .await?
+                .get(0);
+            if acquired {
+                break;
+            }
+            tokio::select! {
+                _ = tokio::time::sleep(self.settings.poll_interval) => {}
+                _ = stop.changed() => return Ok(()),
+            }
+        }
+        tracing::info!(projection = name, "projection runner active");
+        while !*stop.borrow() {
+            // Register interest before reading, so a commit between the read and the wait is not missed.
+            let notified = self.wake.notified();
+            tokio::pin!(notified);
+            notified.as_mut().enable();
+            match self.step().await {
+                Ok(0) => {
+                    tokio::select! {
+                        _ = &mut notified => {}
+                        _ = tokio::time::sleep(self.settings.poll_interval) => {}
+                        _ = stop.changed() => {}
+                    }
+                }
+                Ok(_) => {}
+                Err(error) => {
+                    tracing::error!(projection = name, %error, "projection batch failed; retrying");
+                    tokio::select! {
+                        _ = tokio::time::sleep(self.settings.poll_interval) => {}
+                        _ = stop.changed() => {}
+                    }
+                }
+            }
+        }
+        // Closing the session releases the lock, so a standby takes over at once.
+        drop(lock);
+        let _ = lock_session.await;
+        Ok(())
+    }
+}
+
+/// Builds the projection afresh from position 0 into `schema` (created with empty copies of its tables), without
+/// touching the live tables; returns the number of events applied.
+pub async fn rebuild_into<P: Projection>(
+    projection: &P,
+    source: &Source,
+    pool: &Pool,
+    schema: &str,
+    batch_size: usize,
+) -> Result<usize, ProjectionError> {
+    let quoted = portal_commands::db::quote_identifier(schema);
+    {
+        let client = pool.get().await?;
+        client
+            .batch_execute(&format!("CREATE SCHEMA {quoted}"))
+            .await?;
+        for table in projection.tables() {
+            client
+                .batch_execute(&format!(
+                    "CREATE TABLE {quoted}.{table} (LIKE public.{table} INCLUDING ALL)"
+                ))
+                .await?;
+        }
+    }
+    let mut cursor = GlobalCursor::START;
+    let mut applied = 0;
+    loop {
+        let events = source.read(cursor, batch_size).await?;
+        let Some(last) = events.last().map(RecordedEvent::cursor) else {
+            break;
+        };
+        let mut client = pool.get().await?;
+        let tx = client.transaction().await?;
+        tx.batch_execute(&format!("SET LOCAL search_path TO {quoted}, public"))
+            .await?;
+        projection.apply(&tx, &events).await?;
+        tx.commit().await?;
+        cursor = last;
+        applied += events.len();
+    }
+    Ok(applied)
+}
+
+/// Waits until `projection` has applied the event at `position` (read-your-writes), up to `timeout`.
+pub async fn wait_for(
+    pool: &Pool,
+    projection: &'static str,
+    position: i64,
+    timeout: Duration,
+) -> Result<(), ProjectionError> {
+    let target = {
+        let client = pool.get().await?;
+        let row = client
+            .query_opt(
+                "SELECT transaction_id::text::bigint FROM events WHERE position = $1",
+                &[&position],
+            )
+            .await?;
+        let row = row.ok_or(ProjectionError::UnknownPosition(position))?;
+        GlobalCursor {
+            transaction_id: row.get(0),
+            position,
+        }
+    };
+    let deadline = tokio::time::Instant::now() + timeout;
+    loop {
+        if checkpoint(pool, projection).await? >= target {
+            return Ok(());
+        }
+        if tokio::time::Instant::now() >= deadline {
+            return Err(ProjectionError::NotCaughtUp(projection));
+        }
+        tokio::time::sleep(Duration::from_millis(15)).await;
+    }
+}

@@ -214,16 +214,22 @@ async fn note_repeated_registration<L: EventLog>(
         "RegisterAccount",
         fingerprint,
         |state| {
-            let salutation = match state.profile().map(|p| &p.name) {
+            let profile = state.profile();
+            let salutation = match profile.map(|p| &p.name) {
                 Some(Personal::Known(name)) => name.salutation().to_owned(),
                 _ => "there".to_owned(),
+            };
+            // The notice goes to the address on file, not to the spelling the caller typed.
+            let to = match profile.map(|p| &p.email) {
+                Some(Personal::Known(on_file)) => on_file,
+                _ => email,
             };
             Ok(Plan {
                 tenant: organization.id.0,
                 command: AccountCommand::NoteRepeatedRegistration,
                 claims: vec![],
                 outbox: vec![messages::repeated_registration(
-                    email,
+                    to,
                     &salutation,
                     &organization.name,
                     ctx.now,

@@ -1,1 +1,126 @@
-fn main() {}
+//! The `portal` binary.
+
+use anyhow::Context;
+use clap::Parser;
+use portal_commands::handler::CommandContext;
+use portal_commands::organizations;
+use portal_domain::values::{OrganizationCode, OrganizationName};
+use portal_gateway::app::{self, load_master_key};
+use portal_gateway::cli::{
+    Cli, Command, GlobalArgs, LogFormat, OrgCommand, ProjectionsCommand, ServeArgs,
+};
+use portal_gateway::demo;
+use tracing_subscriber::EnvFilter;
+
+fn init_logging(format: LogFormat) {
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter);
+    match format {
+        LogFormat::Text => builder.init(),
+        LogFormat::Json => builder.json().init(),
+    }
+}
+
+async fn shutdown_signal() {
+    let interrupt = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut terminate =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(signal) => signal,
+                Err(_) => {
+                    let _ = interrupt.await;
+                    return;
+                }
+            };
+        tokio::select! {
+            _ = interrupt => {}
+            _ = terminate.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = interrupt.await;
+    }
+}
+
+async fn serve(global: &GlobalArgs, args: ServeArgs) -> anyhow::Result<()> {
+    let database = portal_commands::db::parse_url(&global.database_url)?;
+    let key = load_master_key(global.master_key.as_deref(), &global.master_key_file)?;
+    let running = app::start(database, global.db_pool_size, key, &args)
+        .await
+        .context("starting the server")?;
+    println!(
+        "portal listening on http://{} (GraphiQL at http://{}/graphql)",
+        running.addr, running.addr
+    );
+    println!("outgoing e-mail is written to {}", args.mail_dir.display());
+    if args.demo {
+        for line in demo::ensure(&running.state.store)
+            .await
+            .map_err(anyhow::Error::msg)?
+        {
+            println!("{line}");
+        }
+    }
+    running.until(shutdown_signal()).await?;
+    Ok(())
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    init_logging(cli.global.log_format);
+    let global = cli.global;
+    match cli.command.unwrap_or(Command::Serve(ServeArgs::default())) {
+        Command::Serve(args) => serve(&global, args).await,
+        Command::Migrate => {
+            let database = portal_commands::db::parse_url(&global.database_url)?;
+            portal_commands::db::create_database_if_missing(&database).await?;
+            let pool = portal_commands::db::pool(database, 2)?;
+            let applied = portal_commands::db::migrate(&pool).await?;
+            println!("{} migration(s) applied", applied.len());
+            Ok(())
+        }
+        Command::Org(OrgCommand::Create { code, name }) => {
+            let code =
+                OrganizationCode::parse(&code).map_err(|e| anyhow::anyhow!("--code: {e}"))?;
+            let name =
+                OrganizationName::parse(&name).map_err(|e| anyhow::anyhow!("--name: {e}"))?;
+            let database = portal_commands::db::parse_url(&global.database_url)?;
+            let key = load_master_key(global.master_key.as_deref(), &global.master_key_file)?;
+            let (_pool, store) = app::prepare(&database, 2, &key, "").await?;
+            let (id, position) =
+                organizations::create(&store, code.clone(), name, &CommandContext::system())
+                    .await
+                    .map_err(|e| anyhow::anyhow!("{e}"))?;
+            println!(
+                "created organization {} ({id}) at log position {position}",
+                code.as_str()
+            );
+            Ok(())
+        }
+        Command::Projections(ProjectionsCommand::Status) => {
+            let database = portal_commands::db::parse_url(&global.database_url)?;
+            portal_commands::db::create_database_if_missing(&database).await?;
+            let pool = portal_commands::db::pool(database, 2)?;
+            portal_commands::db::migrate(&pool).await?;
+            let (head, projections) = portal_projections::status::status(&pool).await?;
+            println!("log head position: {head}");
+            println!(
+                "{:<16} {:>12} {:>10}  updated",
+                "projection", "position", "lag"
+            );
+            for p in projections {
+                println!(
+                    "{:<16} {:>12} {:>10}  {}",
+                    p.name,
+                    p.position,
+                    p.lag_events,
+                    p.updated_at.to_rfc3339()
+                );
+            }
+            Ok(())
+        }
+    }
+}

@@ -8,6 +8,9 @@ mod token;
 
 pub use email::{EmailAddress, EmailError};
 pub use organization::{OrganizationCode, OrganizationName, OrganizationValueError};
-pub use password::{Password, PasswordBlocklist, PasswordError, PasswordHash};
+pub use password::{
+    Password, PasswordBlocklist, PasswordError, PasswordHash, MAX_PASSWORD_CHARS,
+    MIN_PASSWORD_CHARS,
+};
 pub use person_name::{NameError, NamePart, PersonName, Title};
 pub use token::TokenHash;

@@ -71,7 +71,7 @@ impl World {
         )
         .await
         .unwrap();
-        if n % 2 == 0 {
+        if n.is_multiple_of(2) {
             let token = registered.activation_token.unwrap();
             accounts::activate(&self.store, &token, &CommandContext::system())
                 .await

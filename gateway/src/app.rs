@@ -1,0 +1,282 @@
+//! Assembling and starting the server: database, projectors, mailer, HTTP.
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, OnceLock};
+
+use axum::extract::DefaultBodyLimit;
+use axum::routing::get;
+use axum::Router;
+use deadpool_postgres::Pool;
+use portal_commands::credentials::PasswordHasher;
+use portal_commands::db::{self, DbError};
+use portal_commands::log::PgEventLog;
+use portal_commands::personal_data::KeyRing;
+use portal_commands::secrets::{self, KeyError, MasterKey, Secrets};
+use portal_commands::{StartupError, Store};
+use portal_projections::accounts::Accounts;
+use portal_projections::organizations::Organizations;
+use portal_projections::{listener, Projection, Runner, RunnerSettings, Source};
+use tokio::sync::{watch, Notify};
+use tokio::task::JoinHandle;
+use tokio_postgres::Config;
+
+use crate::cli::ServeArgs;
+use crate::graphql::{self, PortalSchema};
+use crate::mailer::FolderMailer;
+use crate::{health, pages};
+
+/// Largest GraphQL request body accepted.
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+
+/// Why the server could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    /// The database could not be prepared.
+    #[error(transparent)]
+    Db(#[from] DbError),
+    /// The write side could not start.
+    #[error(transparent)]
+    Startup(#[from] StartupError),
+    /// The master key is unusable.
+    #[error(transparent)]
+    Key(#[from] KeyError),
+    /// A setting is wrong.
+    #[error("{0}")]
+    Config(String),
+    /// A file or socket failed.
+    #[error(transparent)]
+    Io(#[from] std::io::Error),
+}
+
+/// What every request handler shares.
+#[derive(Clone)]
+pub struct AppState {
+    inner: Arc<StateInner>,
+    /// The write side.
+    pub store: Store<PgEventLog>,
+    /// Connections for read models.
+    pub pool: Pool,
+}
+
+struct StateInner {
+    schema: OnceLock<PortalSchema>,
+    ready: AtomicBool,
+}
+
+impl AppState {
+    /// The GraphQL schema.
+    pub fn schema(&self) -> &PortalSchema {
+        self.inner
+            .schema
+            .get()
+            .unwrap_or_else(|| unreachable!("the schema is set before the server starts"))
+    }
+
+    /// True once migrations are applied and the background tasks run.
+    pub fn is_ready(&self) -> bool {
+        self.inner.ready.load(Ordering::SeqCst)
+    }
+}
+
+/// Reads the master key: the value given, else the key file, which is created with a new key when missing.
+pub fn load_master_key(value: Option<&str>, file: &Path) -> Result<MasterKey, AppError> {
+    if let Some(value) = value {
+        return Ok(MasterKey::from_base64(value)?);
+    }
+    match std::fs::read_to_string(file) {
+        Ok(text) => Ok(MasterKey::from_base64(&text)?),
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
+            let key = MasterKey::generate();
+            if let Some(parent) = file.parent().filter(|p| !p.as_os_str().is_empty()) {
+                std::fs::create_dir_all(parent)?;
+            }
+            write_private(file, &key.to_base64())?;
+            tracing::warn!(
+                file = %file.display(),
+                "created a new master key for development; in production set PORTAL_MASTER_KEY from a secret store"
+            );
+            Ok(key)
+        }
+        Err(error) => Err(error.into()),
+    }
+}
+
+fn write_private(path: &Path, contents: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let mut file = options.open(path)?;
+    file.write_all(contents.as_bytes())
+}
+
+/// Creates the database when missing, applies migrations, checks the master key; returns the pool and store.
+pub async fn prepare(
+    database: &Config,
+    pool_size: usize,
+    master_key: &MasterKey,
+    public_url: &str,
+) -> Result<(Pool, Store<PgEventLog>), AppError> {
+    if db::create_database_if_missing(database).await? {
+        tracing::info!(
+            database = database.get_dbname().unwrap_or_default(),
+            "created database"
+        );
+    }
+    let pool = db::pool(database.clone(), pool_size)?;
+    db::migrate(&pool).await?;
+    let secrets = Secrets::derive(master_key);
+    secrets::verify_master_key(&pool, &secrets).await?;
+    let passwords = PasswordHasher::new().map_err(|e| AppError::Config(e.to_string()))?;
+    let store = Store {
+        log: PgEventLog::new(pool.clone()),
+        keys: KeyRing::postgres(pool.clone(), secrets.clone()),
+        secrets,
+        passwords: Arc::new(passwords),
+        public_url: public_url.trim_end_matches('/').to_owned(),
+    };
+    Ok((pool, store))
+}
+
+/// A running server.
+pub struct Running {
+    /// The address it listens on.
+    pub addr: SocketAddr,
+    /// Shared state (for in-process callers such as the demo and tests).
+    pub state: AppState,
+    stop: watch::Sender<bool>,
+    tasks: Vec<JoinHandle<()>>,
+    server: JoinHandle<std::io::Result<()>>,
+}
+
+impl Running {
+    /// Stops accepting, finishes requests in flight, stops background tasks at a batch boundary.
+    pub async fn shutdown(self) -> std::io::Result<()> {
+        let _ = self.stop.send(true);
+        for task in self.tasks {
+            let _ = task.await;
+        }
+        self.server
+            .await
+            .unwrap_or_else(|e| Err(std::io::Error::other(e)))
+    }
+
+    /// Waits until the server stops by itself (it does not, short of an error) or `signal` resolves.
+    pub async fn until(self, signal: impl std::future::Future<Output = ()>) -> std::io::Result<()> {
+        signal.await;
+        self.shutdown().await
+    }
+}
+
+fn spawn_runner<P: Projection>(
+    projection: P,
+    source: &Source,
+    pool: &Pool,
+    config: &Config,
+    wake: &Arc<Notify>,
+    stop: watch::Receiver<bool>,
+) -> JoinHandle<()> {
+    let runner = Runner::new(
+        projection,
+        source.clone(),
+        pool.clone(),
+        config.clone(),
+        RunnerSettings::default(),
+        wake.clone(),
+    );
+    tokio::spawn(async move {
+        if let Err(error) = runner.run(stop).await {
+            tracing::error!(%error, "projection runner stopped");
+        }
+    })
+}
+
+/// Prepares the database and starts everything; the server listens on `args.listen` (port 0 picks one).
+pub async fn start(
+    database: Config,
+    pool_size: usize,
+    master_key: MasterKey,
+    args: &ServeArgs,
+) -> Result<Running, AppError> {
+    let listener = tokio::net::TcpListener::bind(args.listen).await?;
+    let addr = listener.local_addr()?;
+    // With port 0 the real port is known only now; links must point at it.
+    let public_url = args
+        .public_url
+        .clone()
+        .unwrap_or_else(|| format!("http://{addr}"));
+    let (pool, store) = prepare(&database, pool_size, &master_key, &public_url).await?;
+    let state = AppState {
+        inner: Arc::new(StateInner {
+            schema: OnceLock::new(),
+            ready: AtomicBool::new(false),
+        }),
+        store: store.clone(),
+        pool: pool.clone(),
+    };
+    let schema = graphql::schema(state.clone(), args.introspection);
+    let _ = state.inner.schema.set(schema);
+
+    let (stop, stop_rx) = watch::channel(false);
+    let wake = listener::spawn(database.clone());
+    let source = Source {
+        log: store.log.clone(),
+        keys: store.keys.clone(),
+    };
+    let mut tasks = vec![
+        spawn_runner(Accounts, &source, &pool, &database, &wake, stop_rx.clone()),
+        spawn_runner(
+            Organizations,
+            &source,
+            &pool,
+            &database,
+            &wake,
+            stop_rx.clone(),
+        ),
+    ];
+    let mailer = FolderMailer::new(pool.clone(), args.mail_dir.clone(), &args.mail_from)
+        .map_err(AppError::Config)?;
+    tasks.push(tokio::spawn(mailer.run(wake.clone(), stop_rx.clone())));
+
+    let router = router(state.clone());
+    let mut server_stop = stop_rx.clone();
+    let server = tokio::spawn(async move {
+        axum::serve(
+            listener,
+            router.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(async move {
+            let _ = server_stop.wait_for(|stopped| *stopped).await;
+        })
+        .await
+    });
+    state.inner.ready.store(true, Ordering::SeqCst);
+    tracing::info!(%addr, "portal is listening");
+    Ok(Running {
+        addr,
+        state,
+        stop,
+        tasks,
+        server,
+    })
+}
+
+/// The HTTP routes.
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route(
+            "/graphql",
+            get(graphql::http::get).post(graphql::http::post),
+        )
+        .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz))
+        .route("/activate", get(pages::activate))
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .with_state(state)
+}

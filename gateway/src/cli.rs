@@ -1,0 +1,142 @@
+//! Command-line flags and environment variables.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// portal: event-sourced backend for continuing-education and patient portals.
+#[derive(Debug, Parser)]
+#[command(name = "portal", version, about)]
+pub struct Cli {
+    /// Settings every subcommand uses.
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    /// What to do (default: serve).
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// Settings every subcommand uses.
+#[derive(Debug, Clone, Args)]
+pub struct GlobalArgs {
+    /// PostgreSQL URL. The database is created when missing.
+    #[arg(
+        long,
+        env = "DATABASE_URL",
+        default_value = "postgres://postgres@127.0.0.1:5432/portal",
+        global = true
+    )]
+    pub database_url: String,
+
+    /// The 256-bit master key in base64 (wraps people's data keys). Overrides --master-key-file.
+    #[arg(long, env = "PORTAL_MASTER_KEY", hide_env_values = true, global = true)]
+    pub master_key: Option<String>,
+
+    /// File holding the master key; created with a new random key when missing (development only).
+    #[arg(
+        long,
+        env = "PORTAL_MASTER_KEY_FILE",
+        default_value = ".portal/master.key",
+        global = true
+    )]
+    pub master_key_file: PathBuf,
+
+    /// Log format.
+    #[arg(long, env = "PORTAL_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text, global = true)]
+    pub log_format: LogFormat,
+
+    /// Largest number of database connections.
+    #[arg(long, env = "PORTAL_DB_POOL_SIZE", default_value_t = 16, global = true)]
+    pub db_pool_size: usize,
+}
+
+/// How logs are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Runs the server (the default).
+    Serve(ServeArgs),
+    /// Creates the database if needed and applies pending migrations.
+    Migrate,
+    /// Organizations.
+    #[command(subcommand)]
+    Org(OrgCommand),
+    /// Projections (read models).
+    #[command(subcommand)]
+    Projections(ProjectionsCommand),
+}
+
+/// Server settings.
+#[derive(Debug, Clone, Args)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, env = "PORTAL_LISTEN", default_value = "127.0.0.1:8080")]
+    pub listen: SocketAddr,
+
+    /// Folder where outgoing e-mail is written as .eml files (until SMTP delivery exists).
+    #[arg(long, env = "PORTAL_MAIL_DIR", default_value = "mail")]
+    pub mail_dir: PathBuf,
+
+    /// Sender address of outgoing e-mail.
+    #[arg(
+        long,
+        env = "PORTAL_MAIL_FROM",
+        default_value = "portal <no-reply@portal.localhost>"
+    )]
+    pub mail_from: String,
+
+    /// Public address of the web front end, used in links sent by e-mail (default: http://<listen address>).
+    #[arg(long, env = "PORTAL_PUBLIC_URL")]
+    pub public_url: Option<String>,
+
+    /// Answer introspection queries (turn off in production).
+    #[arg(long, env = "PORTAL_INTROSPECTION", default_value_t = true, action = clap::ArgAction::Set)]
+    pub introspection: bool,
+
+    /// Also create a demo organization with a staff account, and print how to sign in.
+    #[arg(long)]
+    pub demo: bool,
+}
+
+impl Default for ServeArgs {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            mail_dir: PathBuf::from("mail"),
+            mail_from: "portal <no-reply@portal.localhost>".to_owned(),
+            public_url: None,
+            introspection: true,
+            demo: false,
+        }
+    }
+}
+
+/// Organization subcommands.
+#[derive(Debug, Subcommand)]
+pub enum OrgCommand {
+    /// Creates an organization.
+    Create {
+        /// The code people type in the mobile app (2 to 32 lower-case letters, digits, hyphens).
+        #[arg(long)]
+        code: String,
+        /// The display name.
+        #[arg(long)]
+        name: String,
+    },
+}
+
+/// Projection subcommands.
+#[derive(Debug, Subcommand)]
+pub enum ProjectionsCommand {
+    /// Shows each projection's position and lag.
+    Status,
+}

@@ -1,0 +1,79 @@
+//! The GraphQL API: schema, resolvers, input parsing, errors, and the GraphQL-over-HTTP endpoint.
+
+pub mod errors;
+pub mod http;
+pub mod inputs;
+pub mod mutation;
+pub mod query;
+pub mod types;
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, NextExecute};
+use async_graphql::{EmptySubscription, Response, Schema};
+
+use crate::app::AppState;
+
+/// The schema type.
+pub type PortalSchema = Schema<query::Query, mutation::Mutation, EmptySubscription>;
+
+/// Deepest query accepted.
+pub const MAX_DEPTH: usize = 10;
+/// Most complex query accepted (each field counts 1).
+pub const MAX_COMPLEXITY: usize = 200;
+
+/// Builds the schema; resolvers find the application state in the schema data.
+pub fn schema(state: AppState, introspection: bool) -> PortalSchema {
+    let builder = Schema::build(query::Query, mutation::Mutation, EmptySubscription)
+        .data(state)
+        .limit_depth(MAX_DEPTH)
+        .limit_complexity(MAX_COMPLEXITY)
+        .extension(ExecutionMarker);
+    if introspection {
+        builder.finish()
+    } else {
+        builder.disable_introspection().finish()
+    }
+}
+
+/// The SDL of the schema, for docs and clients.
+pub fn sdl() -> String {
+    Schema::build(query::Query, mutation::Mutation, EmptySubscription)
+        .finish()
+        .sdl()
+}
+
+/// Set when a request got past parsing and validation, which tells a request error from a field error.
+#[derive(Clone, Default)]
+pub struct ExecutionStarted(pub Arc<AtomicBool>);
+
+impl ExecutionStarted {
+    /// True once execution began.
+    pub fn get(&self) -> bool {
+        self.0.load(Ordering::SeqCst)
+    }
+}
+
+struct ExecutionMarker;
+
+impl ExtensionFactory for ExecutionMarker {
+    fn create(&self) -> Arc<dyn Extension> {
+        Arc::new(ExecutionMarker)
+    }
+}
+
+#[async_graphql::async_trait::async_trait]
+impl Extension for ExecutionMarker {
+    async fn execute(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        operation_name: Option<&str>,
+        next: NextExecute<'_>,
+    ) -> Response {
+        if let Some(marker) = ctx.data_opt::<ExecutionStarted>() {
+            marker.0.store(true, Ordering::SeqCst);
+        }
+        next.run(ctx, operation_name).await
+    }
+}

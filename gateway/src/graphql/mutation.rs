@@ -1,0 +1,285 @@
+//! Mutations: each parses its input into domain types, runs one command, and returns the log position it produced.
+
+use async_graphql::{Context, InputObject, Object, Result, SimpleObject, ID};
+use chrono::{DateTime, Utc};
+use portal_commands::accounts::{self, NewAccount};
+use portal_commands::handler::Actor;
+use portal_commands::organizations::{self as org_commands, OrganizationSummary};
+use portal_commands::sessions;
+use portal_domain::account::Role;
+use portal_domain::values::OrganizationCode;
+use uuid::Uuid;
+
+use super::errors::ApiError;
+use super::inputs::Checked;
+use super::query::principal;
+use super::types::LogPosition;
+use crate::app::AppState;
+use crate::request::RequestContext;
+
+/// The root of mutations.
+pub struct Mutation;
+
+/// Creates a professional account (seed: "Create Your Account").
+#[derive(InputObject)]
+pub struct RegisterAccountInput {
+    /// The organization's code.
+    pub organization_code: String,
+    /// Optional courtesy title ("Dr.").
+    pub title: Option<String>,
+    /// Given name.
+    pub first_name: String,
+    /// Optional middle name.
+    pub middle_name: Option<String>,
+    /// Family name.
+    pub last_name: String,
+    /// Sign-in address; the activation link is sent there.
+    pub email: String,
+    /// 12 to 128 characters of any kind; not one of the common breached passwords.
+    pub password: String,
+    /// Idempotency key: repeat the request with the same id and it is applied once.
+    pub command_id: Option<Uuid>,
+}
+
+/// The answer to a registration. It reads the same whether or not the address already had an account, so that
+/// the API does not reveal who has one; the address's owner learns the rest by e-mail.
+#[derive(SimpleObject)]
+pub struct RegisterAccountPayload {
+    /// What happens next, for people.
+    pub message: String,
+    /// The log position produced.
+    pub position: LogPosition,
+}
+
+/// Follows the link in the activation e-mail.
+#[derive(InputObject)]
+pub struct ActivateAccountInput {
+    /// The token from the link.
+    pub token: String,
+    /// Idempotency key.
+    pub command_id: Option<Uuid>,
+}
+
+/// The activated account.
+#[derive(SimpleObject)]
+pub struct ActivateAccountPayload {
+    /// The account.
+    pub account_id: ID,
+    /// The log position produced.
+    pub position: LogPosition,
+}
+
+/// Asks for a new activation e-mail.
+#[derive(InputObject)]
+pub struct ResendActivationInput {
+    /// The organization's code.
+    pub organization_code: String,
+    /// The address the account was registered with.
+    pub email: String,
+    /// Idempotency key.
+    pub command_id: Option<Uuid>,
+}
+
+/// Always the same answer. It carries no log position: whether anything was written would tell whether the
+/// address has an account waiting for activation.
+#[derive(SimpleObject)]
+pub struct ResendActivationPayload {
+    /// What happens next, for people.
+    pub message: String,
+}
+
+/// Signs in with e-mail and password.
+#[derive(InputObject)]
+pub struct SignInInput {
+    /// The organization's code.
+    pub organization_code: String,
+    /// The sign-in address.
+    pub email: String,
+    /// The password.
+    pub password: String,
+    /// Idempotency key: a retry returns the same session.
+    pub command_id: Option<Uuid>,
+}
+
+/// A new session.
+#[derive(SimpleObject)]
+pub struct SignInPayload {
+    /// Bearer token for `Authorization: Bearer <token>`. Shown once; portal keeps only its hash.
+    pub token: String,
+    /// When the session ends at the latest.
+    pub expires_at: DateTime<Utc>,
+    /// The account signed in.
+    pub account_id: ID,
+    /// The log position produced.
+    pub position: LogPosition,
+}
+
+/// Ends the current session.
+#[derive(InputObject, Default)]
+pub struct SignOutInput {
+    /// Idempotency key.
+    pub command_id: Option<Uuid>,
+}
+
+/// The session is over.
+#[derive(SimpleObject)]
+pub struct SignOutPayload {
+    /// The log position produced; null when the session had already ended.
+    pub position: Option<LogPosition>,
+}
+
+const CHECK_YOUR_EMAIL: &str =
+    "Thanks! Now check your e-mail: we sent a link to finish setting up your account. Check spam or junk folders too.";
+
+async fn organization(
+    state: &AppState,
+    code: OrganizationCode,
+) -> Result<OrganizationSummary, ApiError> {
+    org_commands::find_by_code(&state.store, &code)
+        .await
+        .map_err(|error| ApiError::internal(&error))?
+        .ok_or_else(|| {
+            ApiError::new("ORGANIZATION_NOT_FOUND", "no organization has this code")
+                .on("input.organizationCode")
+        })
+}
+
+fn context<'a>(ctx: &'a Context<'_>) -> (&'a AppState, &'a RequestContext) {
+    (
+        ctx.data_unchecked::<AppState>(),
+        ctx.data_unchecked::<RequestContext>(),
+    )
+}
+
+#[Object]
+impl Mutation {
+    /// Creates an account and e-mails an activation link (valid 72 hours).
+    async fn register_account(
+        &self,
+        ctx: &Context<'_>,
+        input: RegisterAccountInput,
+    ) -> Result<RegisterAccountPayload> {
+        let (state, request) = context(ctx);
+        let mut checked = Checked::default();
+        let code = checked.organization_code("organizationCode", &input.organization_code);
+        let name = checked.person_name(
+            input.title.as_deref(),
+            &input.first_name,
+            input.middle_name.as_deref(),
+            &input.last_name,
+        );
+        let email = checked.email("email", &input.email);
+        let password = checked.new_password("password", &input.password);
+        checked.finish()?;
+        let (Some(code), Some(name), Some(email), Some(password)) = (code, name, email, password)
+        else {
+            return Err(ApiError::internal(&"parsed input missing").into());
+        };
+        let organization = organization(state, code).await?;
+        let command = request.command(Actor::Anonymous, input.command_id);
+        let registered = accounts::register(
+            &state.store,
+            &organization,
+            NewAccount {
+                name,
+                email,
+                password,
+                role: Role::Learner,
+            },
+            &command,
+        )
+        .await
+        .map_err(ApiError::from_command)?;
+        Ok(RegisterAccountPayload {
+            message: CHECK_YOUR_EMAIL.to_owned(),
+            position: LogPosition(registered.last_position.unwrap_or_default()),
+        })
+    }
+
+    /// Activates the account the token belongs to. Unknown, expired and used tokens are refused with
+    /// ACTIVATION_TOKEN_INVALID, ACTIVATION_TOKEN_EXPIRED and ACTIVATION_TOKEN_USED.
+    async fn activate_account(
+        &self,
+        ctx: &Context<'_>,
+        input: ActivateAccountInput,
+    ) -> Result<ActivateAccountPayload> {
+        let (state, request) = context(ctx);
+        let command = request.command(Actor::Anonymous, input.command_id);
+        let (account, position) = accounts::activate(&state.store, &input.token, &command)
+            .await
+            .map_err(ApiError::from_command)?;
+        Ok(ActivateAccountPayload {
+            account_id: ID(account.to_string()),
+            position: LogPosition(position),
+        })
+    }
+
+    /// Sends a new activation link when the address has an account waiting for activation.
+    async fn resend_activation(
+        &self,
+        ctx: &Context<'_>,
+        input: ResendActivationInput,
+    ) -> Result<ResendActivationPayload> {
+        let (state, request) = context(ctx);
+        let mut checked = Checked::default();
+        let code = checked.organization_code("organizationCode", &input.organization_code);
+        let email = checked.email("email", &input.email);
+        checked.finish()?;
+        let (Some(code), Some(email)) = (code, email) else {
+            return Err(ApiError::internal(&"parsed input missing").into());
+        };
+        let organization = organization(state, code).await?;
+        let command = request.command(Actor::Anonymous, input.command_id);
+        accounts::resend_activation(&state.store, &organization, &email, &command)
+            .await
+            .map_err(ApiError::from_command)?;
+        Ok(ResendActivationPayload {
+            message:
+                "If an account with this address is waiting for activation, we sent a new link."
+                    .to_owned(),
+        })
+    }
+
+    /// Signs in. A wrong password and an unknown address are both INVALID_CREDENTIALS; an account not yet
+    /// activated is ACCOUNT_NOT_ACTIVATED (only with the right password).
+    async fn sign_in(&self, ctx: &Context<'_>, input: SignInInput) -> Result<SignInPayload> {
+        let (state, request) = context(ctx);
+        let mut checked = Checked::default();
+        let code = checked.organization_code("organizationCode", &input.organization_code);
+        let email = checked.email("email", &input.email);
+        let password = checked.presented_password("password", &input.password);
+        checked.finish()?;
+        let (Some(code), Some(email), Some(password)) = (code, email, password) else {
+            return Err(ApiError::internal(&"parsed input missing").into());
+        };
+        let organization = organization(state, code).await?;
+        let command = request.command(Actor::Anonymous, input.command_id);
+        let signed_in = accounts::sign_in(&state.store, &organization, &email, password, &command)
+            .await
+            .map_err(ApiError::from_command)?;
+        Ok(SignInPayload {
+            token: signed_in.token,
+            expires_at: signed_in.expires_at,
+            account_id: ID(signed_in.account.to_string()),
+            position: LogPosition(signed_in.last_position),
+        })
+    }
+
+    /// Ends the session of the bearer token; afterwards the token is refused with UNAUTHENTICATED.
+    async fn sign_out(
+        &self,
+        ctx: &Context<'_>,
+        input: Option<SignOutInput>,
+    ) -> Result<SignOutPayload> {
+        let principal = principal(ctx).await?;
+        let (state, request) = context(ctx);
+        let input = input.unwrap_or_default();
+        let command = request.command(Actor::Account(principal.account.0), input.command_id);
+        let position = sessions::sign_out(&state.store, &principal, &command)
+            .await
+            .map_err(ApiError::from_command)?;
+        Ok(SignOutPayload {
+            position: position.map(LogPosition),
+        })
+    }
+}

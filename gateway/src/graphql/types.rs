@@ -1,0 +1,113 @@
+//! GraphQL object types and scalars.
+
+use async_graphql::{scalar, Enum, SimpleObject, ID};
+use chrono::{DateTime, Utc};
+use portal_projections::accounts::AccountRow;
+use portal_projections::organizations::OrganizationRow;
+use serde::{Deserialize, Serialize};
+
+/// A position in the event log. Every mutation returns the position it produced; queries that take `atLeast`
+/// wait until their read model has caught up with it (read-your-writes). A JSON number (64-bit).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct LogPosition(pub i64);
+scalar!(
+    LogPosition,
+    "LogPosition",
+    "A position in the event log (64-bit integer)."
+);
+
+/// An organization (tenant): a CE provider or a clinic.
+#[derive(SimpleObject)]
+pub struct Organization {
+    /// Its id.
+    pub id: ID,
+    /// The code people type in the mobile app.
+    pub code: String,
+    /// The display name.
+    pub name: String,
+}
+
+impl From<OrganizationRow> for Organization {
+    fn from(row: OrganizationRow) -> Self {
+        Self {
+            id: ID(row.id.to_string()),
+            code: row.code,
+            name: row.name,
+        }
+    }
+}
+
+/// What an account may do.
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+pub enum Role {
+    /// A clinician earning continuing-education credit.
+    Learner,
+    /// A coordinator of the organization.
+    Staff,
+}
+
+/// Where an account is in its lifecycle.
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+pub enum AccountStatus {
+    /// Registered; the activation link has not been followed yet.
+    Pending,
+    /// Activated.
+    Active,
+}
+
+/// An account, as the accounts read model holds it. Erased personal data reads as null.
+#[derive(SimpleObject)]
+pub struct Account {
+    /// The account.
+    pub id: ID,
+    /// Its organization.
+    pub organization_id: ID,
+    /// Its role.
+    pub role: Role,
+    /// Courtesy title ("Dr.").
+    pub title: Option<String>,
+    /// Given name.
+    pub first_name: Option<String>,
+    /// Middle name.
+    pub middle_name: Option<String>,
+    /// Family name.
+    pub last_name: Option<String>,
+    /// Sign-in address.
+    pub email: Option<String>,
+    /// Lifecycle status.
+    pub status: AccountStatus,
+    /// When it was registered.
+    pub registered_at: DateTime<Utc>,
+    /// When it was activated.
+    pub activated_at: Option<DateTime<Utc>>,
+    /// The last successful sign-in.
+    pub last_signed_in_at: Option<DateTime<Utc>>,
+}
+
+impl From<AccountRow> for Account {
+    fn from(row: AccountRow) -> Self {
+        Self {
+            id: ID(row.id.to_string()),
+            organization_id: ID(row.organization_id.to_string()),
+            role: if row.role == "staff" {
+                Role::Staff
+            } else {
+                Role::Learner
+            },
+            title: row.title,
+            first_name: row.first_name,
+            middle_name: row.middle_name,
+            last_name: row.last_name,
+            email: row.email,
+            status: if row.status == "active" {
+                AccountStatus::Active
+            } else {
+                AccountStatus::Pending
+            },
+            registered_at: row.registered_at,
+            activated_at: row.activated_at,
+            last_signed_in_at: row.last_signed_in_at,
+        }
+    }
+}

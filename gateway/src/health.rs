@@ -1,0 +1,39 @@
+//! `/healthz` (the process is up) and `/readyz` (it can serve: migrations applied and the database reachable).
+
+use std::time::Duration;
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde_json::json;
+
+use crate::app::AppState;
+
+/// Liveness: answers as long as the process runs.
+pub async fn healthz() -> Response {
+    (StatusCode::OK, Json(json!({ "status": "ok" }))).into_response()
+}
+
+/// Readiness: 200 when migrations are applied and the database answers within a second, else 503 with a code.
+pub async fn readyz(State(state): State<AppState>) -> Response {
+    if !state.is_ready() {
+        return unavailable("STARTING", "migrations are being applied");
+    }
+    let check = async {
+        let client = state.pool.get().await.ok()?;
+        client.query_one("SELECT 1", &[]).await.ok()
+    };
+    match tokio::time::timeout(Duration::from_secs(1), check).await {
+        Ok(Some(_)) => (StatusCode::OK, Json(json!({ "status": "ready" }))).into_response(),
+        _ => unavailable("DATABASE_UNAVAILABLE", "the database does not answer"),
+    }
+}
+
+fn unavailable(code: &str, message: &str) -> Response {
+    (
+        StatusCode::SERVICE_UNAVAILABLE,
+        Json(json!({ "status": "unavailable", "code": code, "message": message })),
+    )
+        .into_response()
+}

@@ -1,0 +1,11 @@
+//! The `portal` server: configuration, the axum router, the GraphQL API, health endpoints, and the background
+//! tasks (projectors, outbox mailer) that run beside it.
+
+pub mod app;
+pub mod cli;
+pub mod demo;
+pub mod graphql;
+pub mod health;
+pub mod mailer;
+pub mod pages;
+pub mod request;

@@ -1,0 +1,40 @@
+//! The page an activation link opens. Opening a link must not change anything (mail scanners open links), so the
+//! page asks the person to press a button, which sends the `activateAccount` mutation.
+
+use axum::response::Html;
+
+/// `GET /activate?token=...`: a page with one button.
+pub async fn activate() -> Html<&'static str> {
+    Html(ACTIVATE_PAGE)
+}
+
+const ACTIVATE_PAGE: &str = r#"<!doctype html>
+<html lang="en">
+<head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Activate your account</title>
+<style>body{font-family:system-ui,sans-serif;max-width:32rem;margin:4rem auto;padding:0 1rem}button{font-size:1.1rem;padding:.6rem 1.2rem}</style>
+</head>
+<body>
+<h1>Activate your account</h1>
+<p>Press the button to finish setting up your account.</p>
+<button id="activate">Activate my account</button>
+<p id="result" role="status"></p>
+<script>
+document.getElementById('activate').addEventListener('click', async () => {
+  const token = new URLSearchParams(location.search).get('token') || '';
+  const out = document.getElementById('result');
+  const response = await fetch('/graphql', {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json', 'Accept': 'application/graphql-response+json' },
+    body: JSON.stringify({
+      query: 'mutation($token: String!) { activateAccount(input: { token: $token }) { accountId position } }',
+      variables: { token },
+    }),
+  });
+  const body = await response.json();
+  out.textContent = body.errors ? body.errors[0].message : 'Your account is active. You can now sign in.';
+});
+</script>
+</body>
+</html>
+"#;

@@ -1,0 +1,8 @@
+//! API tests: the real app on a random port against a fresh database, driven over HTTP.
+
+mod api {
+    pub mod accounts;
+    pub mod graphql_http;
+    pub mod health;
+    pub mod support;
+}

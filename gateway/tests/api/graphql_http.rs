@@ -1,0 +1,215 @@
+//! GraphQL over HTTP, to the letter: media types, status codes, GET without mutations, limits.
+
+use serde_json::json;
+
+use super::support::TestApp;
+
+const GQL: &str = "application/graphql-response+json";
+
+#[tokio::test]
+async fn the_response_media_type_follows_accept() {
+    let app = TestApp::spawn().await;
+    let body = r#"{"query":"{ __typename }"}"#;
+    let preferred = app
+        .post_raw(Some("application/json"), Some(GQL), body)
+        .await;
+    assert_eq!(preferred.status, 200);
+    assert!(
+        preferred.content_type.starts_with(GQL),
+        "{}",
+        preferred.content_type
+    );
+    assert_eq!(preferred.body, json!({ "data": { "__typename": "Query" } }));
+    let legacy = app
+        .post_raw(Some("application/json"), Some("application/json"), body)
+        .await;
+    assert!(legacy.content_type.starts_with("application/json"));
+    let none = app.post_raw(Some("application/json"), None, body).await;
+    assert!(none.content_type.starts_with("application/json"));
+    let any = app
+        .post_raw(Some("application/json"), Some("*/*"), body)
+        .await;
+    assert!(any.content_type.starts_with("application/json"));
+    let refused = app
+        .post_raw(Some("application/json"), Some("text/html"), body)
+        .await;
+    assert_eq!(refused.status, 406);
+}
+
+#[tokio::test]
+async fn post_bodies_must_be_json_objects_with_a_string_query() {
+    let app = TestApp::spawn().await;
+    assert_eq!(
+        app.post_raw(None, Some(GQL), r#"{"query":"{ __typename }"}"#)
+            .await
+            .status,
+        415
+    );
+    assert_eq!(
+        app.post_raw(
+            Some("text/plain"),
+            Some(GQL),
+            r#"{"query":"{ __typename }"}"#
+        )
+        .await
+        .status,
+        415
+    );
+    assert_eq!(
+        app.post_raw(Some("application/json; charset=latin1"), Some(GQL), "{}")
+            .await
+            .status,
+        415
+    );
+    for body in [
+        "{",
+        "[]",
+        "{}",
+        r#"{"query":1}"#,
+        r#"{"query":"{ __typename }","variables":[]}"#,
+        r#"{"query":"{ __typename }","operationName":3}"#,
+        r#"{"query":"{ __typename }","extensions":"x"}"#,
+    ] {
+        for accept in [GQL, "application/json"] {
+            let answer = app
+                .post_raw(Some("application/json"), Some(accept), body)
+                .await;
+            assert_eq!(answer.status, 400, "{body} with {accept}");
+            assert!(answer.body.get("data").is_none());
+        }
+    }
+    let with_charset = app
+        .post_raw(
+            Some("application/json; charset=utf-8"),
+            Some(GQL),
+            r#"{"query":"{ __typename }"}"#,
+        )
+        .await;
+    assert_eq!(with_charset.status, 200);
+}
+
+#[tokio::test]
+async fn documents_that_do_not_parse_or_validate_are_request_errors() {
+    let app = TestApp::spawn().await;
+    for query in ["{", "{ noSuchField }", "query($x: Int!) { __typename }"] {
+        let body = json!({ "query": query }).to_string();
+        let strict = app
+            .post_raw(Some("application/json"), Some(GQL), &body)
+            .await;
+        assert_eq!(strict.status, 400, "{query}");
+        assert!(
+            strict.body.get("data").is_none(),
+            "{query}: {}",
+            strict.body
+        );
+        assert!(strict.body["errors"]
+            .as_array()
+            .is_some_and(|e| !e.is_empty()));
+        let legacy = app
+            .post_raw(Some("application/json"), Some("application/json"), &body)
+            .await;
+        assert_eq!(legacy.status, 200, "{query}");
+    }
+}
+
+#[tokio::test]
+async fn get_runs_queries_but_refuses_mutations() {
+    let app = TestApp::spawn().await;
+    let (answer, _) = app
+        .get_query(&[("query", "{ __typename }")], Some(GQL))
+        .await;
+    assert_eq!(answer.status, 200);
+    assert_eq!(answer.body, json!({ "data": { "__typename": "Query" } }));
+    let (refused, allow) = app
+        .get_query(&[("query", "mutation { signOut { position } }")], Some(GQL))
+        .await;
+    assert_eq!(refused.status, 405);
+    assert_eq!(allow.as_deref(), Some("POST"));
+    let (bad_variables, _) = app
+        .get_query(
+            &[("query", "{ __typename }"), ("variables", "[1]")],
+            Some(GQL),
+        )
+        .await;
+    assert_eq!(bad_variables.status, 400);
+}
+
+#[tokio::test]
+async fn field_errors_are_answered_200_with_data() {
+    let app = TestApp::spawn().await;
+    let answer = app.graphql("{ me { id } }", json!({}), None).await;
+    assert_eq!(answer.status, 200);
+    assert!(answer.body.get("data").is_some());
+    assert_eq!(answer.error_code(), "UNAUTHENTICATED");
+}
+
+#[tokio::test]
+async fn deep_and_complex_queries_are_refused_before_execution() {
+    let app = TestApp::spawn().await;
+    let deep = format!(
+        "{{ __schema {{ types {{ fields {{ type {{ {} name {} }} }} }} }} }}",
+        "ofType { ".repeat(12),
+        "} ".repeat(12)
+    );
+    let answer = app.graphql(&deep, json!({}), None).await;
+    assert_eq!(answer.status, 400);
+    let wide = format!(
+        "{{ {} }}",
+        (0..150)
+            .map(|i| format!("a{i}: organization(code: \"x\") {{ id code }}"))
+            .collect::<Vec<_>>()
+            .join(" ")
+    );
+    let answer = app.graphql(&wide, json!({}), None).await;
+    assert_eq!(answer.status, 400);
+}
+
+#[tokio::test]
+async fn introspection_can_be_switched_off() {
+    let app = TestApp::spawn_with(|args| args.introspection = false).await;
+    let answer = app
+        .graphql("{ __schema { queryType { name } } }", json!({}), None)
+        .await;
+    assert_eq!(
+        answer.body["data"]["__schema"],
+        serde_json::Value::Null,
+        "{}",
+        answer.body
+    );
+    let on = TestApp::spawn().await;
+    on.graphql("{ __schema { queryType { name } } }", json!({}), None)
+        .await
+        .assert_ok();
+}
+
+#[tokio::test]
+async fn an_oversized_body_is_refused() {
+    let app = TestApp::spawn().await;
+    let body =
+        json!({ "query": format!("{{ __typename }} # {}", "x".repeat(70 * 1024)) }).to_string();
+    assert_eq!(
+        app.post_raw(Some("application/json"), Some(GQL), &body)
+            .await
+            .status,
+        413
+    );
+}
+
+#[tokio::test]
+async fn graphiql_is_served_to_browsers() {
+    let app = TestApp::spawn().await;
+    let response = app
+        .client
+        .get(format!("{}/graphql", app.base))
+        .header("accept", "text/html")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    assert!(response
+        .text()
+        .await
+        .unwrap()
+        .to_lowercase()
+        .contains("graphiql"));
+}

@@ -1,0 +1,250 @@
+//! Spawning the app and talking to it.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use portal_commands::secrets::MasterKey;
+use portal_commands::testing::TestDatabase;
+use portal_gateway::app::{self, Running};
+use portal_gateway::cli::ServeArgs;
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+use uuid::Uuid;
+
+pub const PASSWORD: &str = "violet tractor sings at noon";
+
+pub struct TestApp {
+    pub base: String,
+    pub client: reqwest::Client,
+    pub mail_dir: PathBuf,
+    pub running: Option<Running>,
+    pub database: TestDatabase,
+}
+
+pub struct Answer {
+    pub status: StatusCode,
+    pub content_type: String,
+    pub body: Value,
+}
+
+impl Answer {
+    /// The `code` of the first error; panics when there is none.
+    pub fn error_code(&self) -> &str {
+        self.body["errors"][0]["extensions"]["code"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no error in {}", self.body))
+    }
+
+    pub fn assert_ok(&self) -> &Value {
+        assert!(
+            self.body.get("errors").is_none(),
+            "unexpected errors: {}",
+            self.body
+        );
+        &self.body["data"]
+    }
+}
+
+pub struct Learner {
+    pub account_id: String,
+    pub token: String,
+    pub position: i64,
+}
+
+impl TestApp {
+    pub async fn spawn() -> Self {
+        Self::spawn_with(|_| {}).await
+    }
+
+    pub async fn spawn_with(configure: impl FnOnce(&mut ServeArgs)) -> Self {
+        let database = TestDatabase::empty().await;
+        let mail_dir =
+            std::env::temp_dir().join(format!("portal-test-mail-{}", Uuid::new_v4().simple()));
+        let mut args = ServeArgs {
+            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            mail_dir: mail_dir.clone(),
+            ..ServeArgs::default()
+        };
+        configure(&mut args);
+        let running = app::start(database.config.clone(), 8, MasterKey::generate(), &args)
+            .await
+            .expect("app starts");
+        let base = format!("http://{}", running.addr);
+        Self {
+            base,
+            client: reqwest::Client::new(),
+            mail_dir,
+            running: Some(running),
+            database,
+        }
+    }
+
+    pub async fn post_raw(
+        &self,
+        content_type: Option<&str>,
+        accept: Option<&str>,
+        body: &str,
+    ) -> Answer {
+        let mut request = self
+            .client
+            .post(format!("{}/graphql", self.base))
+            .body(body.to_owned());
+        if let Some(content_type) = content_type {
+            request = request.header("content-type", content_type);
+        }
+        if let Some(accept) = accept {
+            request = request.header("accept", accept);
+        }
+        answer(request.send().await.unwrap()).await
+    }
+
+    pub async fn get_query(
+        &self,
+        params: &[(&str, &str)],
+        accept: Option<&str>,
+    ) -> (Answer, Option<String>) {
+        let mut request = self
+            .client
+            .get(format!("{}/graphql", self.base))
+            .query(params);
+        if let Some(accept) = accept {
+            request = request.header("accept", accept);
+        }
+        let response = request.send().await.unwrap();
+        let allow = response
+            .headers()
+            .get("allow")
+            .map(|v| v.to_str().unwrap().to_owned());
+        (answer(response).await, allow)
+    }
+
+    pub async fn graphql(&self, query: &str, variables: Value, token: Option<&str>) -> Answer {
+        let mut request = self
+            .client
+            .post(format!("{}/graphql", self.base))
+            .header("accept", "application/graphql-response+json")
+            .json(&json!({ "query": query, "variables": variables }));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        answer(request.send().await.unwrap()).await
+    }
+
+    pub async fn create_organization(&self, code: &str) {
+        let store = &self.running.as_ref().unwrap().state.store;
+        portal_commands::organizations::create(
+            store,
+            portal_domain::values::OrganizationCode::parse(code).unwrap(),
+            portal_domain::values::OrganizationName::parse(&format!("{code} CE")).unwrap(),
+            &portal_commands::handler::CommandContext::system(),
+        )
+        .await
+        .unwrap();
+    }
+
+    pub async fn register(&self, organization: &str, email: &str) -> Answer {
+        self.graphql(
+            "mutation($input: RegisterAccountInput!) { registerAccount(input: $input) { message position } }",
+            json!({ "input": {
+                "organizationCode": organization, "title": "Dr.", "firstName": "Ada", "lastName": "Lovelace",
+                "email": email, "password": PASSWORD,
+            }}),
+            None,
+        )
+        .await
+    }
+
+    pub async fn sign_in(&self, organization: &str, email: &str, password: &str) -> Answer {
+        self.graphql(
+            "mutation($input: SignInInput!) { signIn(input: $input) { token expiresAt accountId position } }",
+            json!({ "input": { "organizationCode": organization, "email": email, "password": password } }),
+            None,
+        )
+        .await
+    }
+
+    pub async fn activate(&self, token: &str) -> Answer {
+        self.graphql(
+            "mutation($token: String!) { activateAccount(input: { token: $token }) { accountId position } }",
+            json!({ "token": token }),
+            None,
+        )
+        .await
+    }
+
+    /// The e-mails written so far, as text.
+    pub fn mails(&self) -> Vec<String> {
+        let Ok(entries) = std::fs::read_dir(&self.mail_dir) else {
+            return vec![];
+        };
+        entries
+            .filter_map(|e| e.ok())
+            .filter(|e| e.path().extension().is_some_and(|x| x == "eml"))
+            .filter_map(|e| std::fs::read_to_string(e.path()).ok())
+            .collect()
+    }
+
+    /// Waits for an e-mail to `to` whose subject starts with `subject`.
+    pub async fn mail_to(&self, to: &str, subject: &str) -> String {
+        for _ in 0..200 {
+            if let Some(mail) = self.mails().into_iter().find(|m| {
+                m.contains(&format!("To: {to}")) && m.contains(&format!("Subject: {subject}"))
+            }) {
+                return mail;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("no e-mail '{subject}' to {to}; mails: {:?}", self.mails());
+    }
+
+    /// The activation link's token in the e-mail to `to` from the organization with `code`.
+    pub async fn activation_token(&self, code: &str, to: &str) -> String {
+        let mail = self.mail_to(to, &format!("Activate your {code} CE")).await;
+        let link = mail
+            .lines()
+            .find(|l| l.contains("/activate?token="))
+            .expect("a link");
+        assert!(
+            link.starts_with(&self.base),
+            "the link points at this server: {link}"
+        );
+        link.split("token=").nth(1).unwrap().trim().to_owned()
+    }
+
+    /// Registers, activates from the e-mailed link, and signs in.
+    pub async fn learner(&self, organization: &str, email: &str) -> Learner {
+        self.register(organization, email).await.assert_ok();
+        let token = self.activation_token(organization, email).await;
+        self.activate(&token).await.assert_ok();
+        let answer = self.sign_in(organization, email, PASSWORD).await;
+        let data = answer.assert_ok();
+        Learner {
+            account_id: data["signIn"]["accountId"].as_str().unwrap().to_owned(),
+            token: data["signIn"]["token"].as_str().unwrap().to_owned(),
+            position: data["signIn"]["position"].as_i64().unwrap(),
+        }
+    }
+}
+
+async fn answer(response: reqwest::Response) -> Answer {
+    let status = response.status();
+    let content_type = response
+        .headers()
+        .get("content-type")
+        .map(|v| v.to_str().unwrap().to_owned())
+        .unwrap_or_default();
+    let text = response.text().await.unwrap();
+    let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
+    Answer {
+        status,
+        content_type,
+        body,
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.mail_dir);
+    }
+}

@@ -64,11 +64,22 @@ async fn one(
     match workload {
         Workload::PlainInsert => {
             let client = pool.get().await.expect("connection");
-            client
-                .execute(
+            let statement = client
+                .prepare_cached(
                     "INSERT INTO plain_events (tenant_id, stream_id, stream_version, event_type, schema_version, data, metadata)
                      VALUES ($1, $2, 1, 'AttendanceRecorded', 1, $3, $4)",
-                    &[&Uuid::nil(), &format!("bench-{}", Uuid::new_v4()), &event().data, &serde_json::to_value(metadata()).expect("json")],
+                )
+                .await
+                .expect("prepare");
+            client
+                .execute(
+                    &statement,
+                    &[
+                        &Uuid::nil(),
+                        &format!("bench-{}", Uuid::new_v4()),
+                        &event().data,
+                        &serde_json::to_value(metadata()).expect("json"),
+                    ],
                 )
                 .await
                 .expect("insert");

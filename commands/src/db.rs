@@ -14,6 +14,10 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         "0002_projections.sql",
         include_str!("../../migrations/0002_projections.sql"),
     ),
+    (
+        "0003_append_function.sql",
+        include_str!("../../migrations/0003_append_function.sql"),
+    ),
 ];
 
 /// Advisory lock key held while migrating, so that instances starting together take turns.

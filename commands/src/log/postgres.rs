@@ -1,7 +1,9 @@
-//! The PostgreSQL log: one transaction per commit, version checks by the unique (stream, version) index,
-//! global reads ordered by (transaction id, position) below the oldest running transaction.
+//! The PostgreSQL log: each commit is one call of `portal_append` (one statement, one transaction, one round trip),
+//! version checks backed by the unique (stream, version) index, global reads ordered by (transaction id, position)
+//! below the oldest running transaction.
 
-use deadpool_postgres::{Pool, Transaction};
+use deadpool_postgres::Pool;
+use serde_json::{json, Value};
 use tokio_postgres::error::SqlState;
 use tokio_postgres::Row;
 use uuid::Uuid;
@@ -40,146 +42,85 @@ impl PgEventLog {
         &self.pool
     }
 
-    async fn try_append(&self, commit: &Commit) -> Result<Attempt, AppendError> {
-        let mut client = self.pool.get().await?;
-        let tx = client.transaction().await?;
-
-        // Claims first: concurrent registrations of one address queue up here and all but one stop.
-        let mut claims: Vec<_> = commit.claims.iter().collect();
-        claims.sort_by(|a, b| (a.scope, &a.kind, &a.key).cmp(&(b.scope, &b.kind, &b.key)));
-        for claim in claims {
-            let inserted = tx
-                .query_opt(
-                    "INSERT INTO unique_claims (scope, kind, key_hash, owner_stream) VALUES ($1, $2, $3, $4)
-                     ON CONFLICT DO NOTHING RETURNING owner_stream",
-                    &[&claim.scope, &claim.kind, &claim.key, &claim.owner.as_str()],
-                )
-                .await?;
-            if inserted.is_none() {
-                let owner: String = tx
-                    .query_one(
-                        "SELECT owner_stream FROM unique_claims WHERE scope = $1 AND kind = $2 AND key_hash = $3",
-                        &[&claim.scope, &claim.kind, &claim.key],
-                    )
-                    .await?
-                    .get(0);
-                if owner != claim.owner.as_str() {
-                    return Err(AppendError::ClaimTaken {
-                        kind: claim.kind.clone(),
-                        owner: StreamId::from_stored(owner),
-                    });
-                }
-            }
-        }
-
-        // Streams in a fixed order, so that two multi-stream commits cannot deadlock on each other.
-        let mut writes: Vec<_> = commit
-            .writes
-            .iter()
-            .filter(|w| !w.events.is_empty())
-            .collect();
-        writes.sort_by(|a, b| a.stream.cmp(&b.stream));
-        let metadata =
-            serde_json::to_value(&commit.metadata).map_err(|e| LogError::Corrupt(e.to_string()))?;
-        let mut versions = Vec::new();
-        let mut last_position = 0i64;
-        for write in writes {
-            let actual = current_version(&tx, &write.stream).await?;
-            check_expected(&write.stream, write.expected, actual)?;
-            let start = actual.unwrap_or(0);
-            let stream_versions: Vec<i64> = (1..=write.events.len() as i64)
-                .map(|i| start as i64 + i)
-                .collect();
-            let types: Vec<&str> = write.events.iter().map(|e| e.event_type.as_str()).collect();
-            let schema_versions: Vec<i16> = write
-                .events
-                .iter()
-                .map(|e| e.schema_version as i16)
-                .collect();
-            let data: Vec<&serde_json::Value> = write.events.iter().map(|e| &e.data).collect();
-            let inserted = tx
-                .query(
-                    "INSERT INTO events (tenant_id, stream_id, stream_version, event_type, schema_version, data, metadata)
-                     SELECT $1, $2, v, t, s, d, $7
-                     FROM unnest($3::bigint[], $4::text[], $5::smallint[], $6::jsonb[]) WITH ORDINALITY AS u(v, t, s, d, n)
-                     ORDER BY n
-                     RETURNING position",
-                    &[&commit.tenant, &write.stream.as_str(), &stream_versions, &types, &schema_versions, &data, &metadata],
-                )
-                .await;
-            let rows = match inserted {
-                Ok(rows) => rows,
-                Err(error) if error.code() == Some(&SqlState::UNIQUE_VIOLATION) => {
-                    drop(tx);
-                    if write.expected == ExpectedVersion::Any {
-                        return Ok(Attempt::Race);
-                    }
-                    let actual = self.stream_version(&write.stream).await?;
-                    return Err(AppendError::WrongExpectedVersion {
-                        stream: write.stream.clone(),
-                        expected: write.expected,
-                        actual,
-                    });
-                }
-                Err(error) => return Err(error.into()),
-            };
-            for row in rows {
-                last_position = last_position.max(row.get::<_, i64>(0));
-            }
-            versions.push((write.stream.clone(), start + write.events.len() as u64));
-        }
-
-        if let Some(record) = &commit.command {
-            let inserted = tx
-                .execute(
-                    "INSERT INTO commands (command_id, tenant_id, fingerprint, outcome, last_position)
-                     VALUES ($1, $2, $3, $4, $5) ON CONFLICT (command_id) DO NOTHING",
-                    &[&record.command_id, &commit.tenant, &record.fingerprint, &record.outcome, &last_position],
-                )
-                .await?;
-            if inserted == 0 {
-                drop(tx);
-                return replay(self.find_command(record.command_id).await?, record)
-                    .map(Attempt::Done);
-            }
-        }
-
-        for message in &commit.outbox {
-            tx.execute(
-                "INSERT INTO outbox (id, tenant_id, channel, recipient, subject, body, due_at)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
-                &[
-                    &message.id,
-                    &commit.tenant,
-                    &message.channel,
-                    &message.recipient,
-                    &message.subject,
-                    &message.body,
-                    &message.due_at,
-                ],
-            )
+    async fn try_append(&self, commit: &Commit, document: &Value) -> Result<Attempt, AppendError> {
+        let client = self.pool.get().await?;
+        let statement = client
+            .prepare_cached("SELECT portal_append($1::jsonb)")
             .await?;
+        // One statement, so one implicit transaction and one round trip for the whole commit.
+        let error = match client.query_one(&statement, &[document]).await {
+            Ok(row) => return committed(row.get(0)).map(Attempt::Done),
+            Err(error) => error,
+        };
+        drop(client);
+        let Some(db) = error.as_db_error() else {
+            return Err(error.into());
+        };
+        let detail: Value = db
+            .detail()
+            .and_then(|d| serde_json::from_str(d).ok())
+            .unwrap_or(Value::Null);
+        match db.code().code() {
+            "PA412" => {
+                let stream =
+                    StreamId::from_stored(detail["stream"].as_str().unwrap_or_default().to_owned());
+                let expected = commit
+                    .writes
+                    .iter()
+                    .find(|w| w.stream == stream)
+                    .map_or(ExpectedVersion::Any, |w| w.expected);
+                Err(AppendError::WrongExpectedVersion {
+                    stream,
+                    expected,
+                    actual: detail["actual"].as_u64(),
+                })
+            }
+            "PA409" => Err(AppendError::ClaimTaken {
+                kind: detail["kind"].as_str().unwrap_or_default().to_owned(),
+                owner: StreamId::from_stored(
+                    detail["owner"].as_str().unwrap_or_default().to_owned(),
+                ),
+            }),
+            "PA208" => match &commit.command {
+                Some(record) => {
+                    replay(self.find_command(record.command_id).await?, record).map(Attempt::Done)
+                }
+                None => Err(error.into()),
+            },
+            _ if db.code() == &SqlState::UNIQUE_VIOLATION
+                && db.constraint() == Some("events_stream_version_unique") =>
+            {
+                // Another writer took the version between our check and our insert.
+                if commit
+                    .writes
+                    .iter()
+                    .any(|w| w.expected == ExpectedVersion::Any)
+                {
+                    return Ok(Attempt::Race);
+                }
+                for write in &commit.writes {
+                    let actual = self.stream_version(&write.stream).await?;
+                    if check_expected(&write.stream, write.expected, actual).is_err() {
+                        return Err(AppendError::WrongExpectedVersion {
+                            stream: write.stream.clone(),
+                            expected: write.expected,
+                            actual,
+                        });
+                    }
+                }
+                Ok(Attempt::Race)
+            }
+            _ => Err(error.into()),
         }
-
-        tx.execute(
-            "SELECT pg_notify($1, $2)",
-            &[&NOTIFY_CHANNEL, &last_position.to_string()],
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(Attempt::Done(Committed {
-            last_position,
-            versions,
-            outcome: None,
-            replayed: false,
-        }))
     }
 
     async fn stream_version(&self, stream: &StreamId) -> Result<Option<u64>, LogError> {
         let client = self.pool.get().await?;
         let row = client
             .query_one(
-                "SELECT max(stream_version) FROM events WHERE stream_id = $1",
+                &client
+                    .prepare_cached("SELECT max(stream_version) FROM events WHERE stream_id = $1")
+                    .await?,
                 &[&stream.as_str()],
             )
             .await?;
@@ -187,14 +128,70 @@ impl PgEventLog {
     }
 }
 
-async fn current_version(tx: &Transaction<'_>, stream: &StreamId) -> Result<Option<u64>, LogError> {
-    let row = tx
-        .query_one(
-            "SELECT max(stream_version) FROM events WHERE stream_id = $1",
-            &[&stream.as_str()],
-        )
-        .await?;
-    Ok(row.get::<_, Option<i64>>(0).map(|v| v as u64))
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn expected(expected: ExpectedVersion) -> Value {
+    match expected {
+        ExpectedVersion::NoStream => json!({ "kind": "no_stream" }),
+        ExpectedVersion::Exact(version) => json!({ "kind": "exact", "version": version }),
+        ExpectedVersion::Any => json!({ "kind": "any" }),
+    }
+}
+
+/// The commit as the JSON document `portal_append` takes (see migrations/0003_append_function.sql).
+fn document(commit: &Commit) -> Result<Value, LogError> {
+    let metadata =
+        serde_json::to_value(&commit.metadata).map_err(|e| LogError::Corrupt(e.to_string()))?;
+    Ok(json!({
+        "tenant": commit.tenant,
+        "metadata": metadata,
+        "writes": commit.writes.iter().map(|w| json!({
+            "stream": w.stream.as_str(),
+            "expected": expected(w.expected),
+            "events": w.events.iter().map(|e| json!({
+                "type": e.event_type, "version": e.schema_version, "data": e.data,
+            })).collect::<Vec<_>>(),
+        })).collect::<Vec<_>>(),
+        "command": commit.command.as_ref().map(|c| json!({
+            "id": c.command_id, "fingerprint": hex(&c.fingerprint), "outcome": c.outcome,
+        })),
+        "claims": commit.claims.iter().map(|c| json!({
+            "scope": c.scope, "kind": c.kind, "key": hex(&c.key), "owner": c.owner.as_str(),
+        })).collect::<Vec<_>>(),
+        "outbox": commit.outbox.iter().map(|m| json!({
+            "id": m.id, "channel": m.channel, "recipient": m.recipient, "subject": m.subject, "body": m.body,
+            "due_at": m.due_at.to_rfc3339(),
+        })).collect::<Vec<_>>(),
+    }))
+}
+
+fn committed(result: Value) -> Result<Committed, AppendError> {
+    let corrupt = || {
+        AppendError::Log(LogError::Corrupt(format!(
+            "unexpected result of portal_append: {result}"
+        )))
+    };
+    let last_position = result["last_position"].as_i64().ok_or_else(corrupt)?;
+    let versions = result["versions"]
+        .as_array()
+        .ok_or_else(corrupt)?
+        .iter()
+        .map(|pair| {
+            Some((
+                StreamId::from_stored(pair[0].as_str()?.to_owned()),
+                pair[1].as_u64()?,
+            ))
+        })
+        .collect::<Option<Vec<_>>>()
+        .ok_or_else(corrupt)?;
+    Ok(Committed {
+        last_position,
+        versions,
+        outcome: None,
+        replayed: false,
+    })
 }
 
 fn replay(
@@ -238,8 +235,9 @@ impl EventLog for PgEventLog {
         if commit.writes.iter().all(|w| w.events.is_empty()) {
             return Err(AppendError::Empty);
         }
+        let document = document(&commit)?;
         for _ in 0..ANY_RETRIES {
-            if let Attempt::Done(committed) = self.try_append(&commit).await? {
+            if let Attempt::Done(committed) = self.try_append(&commit, &document).await? {
                 return Ok(committed);
             }
         }
@@ -256,7 +254,9 @@ impl EventLog for PgEventLog {
         let client = self.pool.get().await?;
         let rows = client
             .query(
-                &format!("SELECT {EVENT_COLUMNS} FROM events WHERE stream_id = $1 ORDER BY stream_version"),
+                &client
+                    .prepare_cached(&format!("SELECT {EVENT_COLUMNS} FROM events WHERE stream_id = $1 ORDER BY stream_version"))
+                    .await?,
                 &[&stream.as_str()],
             )
             .await?;
@@ -271,13 +271,15 @@ impl EventLog for PgEventLog {
         let client = self.pool.get().await?;
         let rows = client
             .query(
-                &format!(
-                    "SELECT {EVENT_COLUMNS} FROM events
-                     WHERE (transaction_id, position) > ($1::text::xid8, $2)
-                       AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())
-                     ORDER BY transaction_id, position
-                     LIMIT $3"
-                ),
+                &client
+                    .prepare_cached(&format!(
+                        "SELECT {EVENT_COLUMNS} FROM events
+                         WHERE (transaction_id, position) > ($1::text::xid8, $2)
+                           AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())
+                         ORDER BY transaction_id, position
+                         LIMIT $3"
+                    ))
+                    .await?,
                 &[
                     &after.transaction_id.to_string(),
                     &after.position,
@@ -297,7 +299,9 @@ impl EventLog for PgEventLog {
         let client = self.pool.get().await?;
         let row = client
             .query_opt(
-                "SELECT owner_stream FROM unique_claims WHERE scope = $1 AND kind = $2 AND key_hash = $3",
+                &client
+                    .prepare_cached("SELECT owner_stream FROM unique_claims WHERE scope = $1 AND kind = $2 AND key_hash = $3")
+                    .await?,
                 &[&scope, &kind, &key],
             )
             .await?;
@@ -308,7 +312,9 @@ impl EventLog for PgEventLog {
         let client = self.pool.get().await?;
         let row = client
             .query_opt(
-                "SELECT fingerprint, outcome, last_position FROM commands WHERE command_id = $1",
+                &client
+                    .prepare_cached("SELECT fingerprint, outcome, last_position FROM commands WHERE command_id = $1")
+                    .await?,
                 &[&command_id],
             )
             .await?;

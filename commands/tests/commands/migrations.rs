@@ -40,3 +40,19 @@ async fn an_applied_migration_that_was_edited_is_refused() {
         other => panic!("expected the edit to be refused, got {other:?}"),
     }
 }
+
+#[test]
+fn every_file_in_the_migrations_folder_is_compiled_in_in_order() {
+    let folder = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../migrations");
+    let mut files: Vec<String> = std::fs::read_dir(folder)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .filter(|name| name.ends_with(".sql"))
+        .collect();
+    files.sort();
+    let compiled: Vec<String> = MIGRATIONS
+        .iter()
+        .map(|(name, _)| (*name).to_owned())
+        .collect();
+    assert_eq!(compiled, files);
+}

@@ -344,12 +344,7 @@ pub async fn get(
         .and_then(|v| v.to_str().ok())
         .is_some_and(|accept| accept.contains("text/html"));
     if wants_html && !raw.contains("query=") {
-        return Html(
-            async_graphql::http::GraphiQLSource::build()
-                .endpoint("/graphql")
-                .finish(),
-        )
-        .into_response();
+        return Html(crate::pages::GRAPHIQL_PAGE).into_response();
     }
     let Some(media) = negotiate(&headers) else {
         return not_acceptable();

@@ -7,6 +7,8 @@
 --   PA412 wrong_expected_version  {"stream": ..., "actual": <version or null>}
 --   PA208 command_exists          {"command_id": ...}
 -- A writer that loses a race for a stream version gets the unique violation of events_stream_version_unique.
+-- No NOTIFY here: a transaction that notifies takes a server-wide lock at commit, which would serialize every
+-- append; the client sends coalesced notifications after its commits instead (commands/src/log/postgres.rs).
 CREATE FUNCTION portal_append(commit jsonb) RETURNS jsonb LANGUAGE plpgsql AS $$
 DECLARE
     claim      jsonb;
@@ -80,7 +82,6 @@ BEGIN
            (m->>'due_at')::timestamptz
     FROM jsonb_array_elements(coalesce(commit->'outbox', '[]'::jsonb)) AS m;
 
-    PERFORM pg_notify('portal_events', last_pos::text);
     RETURN jsonb_build_object('last_position', last_pos, 'versions', versions);
 END;
 $$;

@@ -14,7 +14,9 @@ use serde_json::{json, Value};
 use uuid::Uuid;
 
 use crate::credentials::{self, PasswordHasher};
-use crate::handler::{append_error, execute, CommandContext, CommandError, Plan, MAX_ATTEMPTS};
+use crate::handler::{
+    append_error, back_off, execute, CommandContext, CommandError, Plan, MAX_ATTEMPTS,
+};
 use crate::log::{
     AppendError, Claim, CommandRecord, Commit, EventLog, ExpectedVersion, StreamId, StreamWrite,
 };
@@ -401,7 +403,10 @@ pub async fn sign_in<L: EventLog>(
     let session = SessionId(Uuid::new_v4());
     let (token, token_hash) = credentials::new_token(session.0);
     let mut checked: Option<PasswordCheck> = None;
-    for _ in 0..MAX_ATTEMPTS {
+    for attempt in 0..MAX_ATTEMPTS {
+        if attempt > 0 {
+            back_off(attempt).await;
+        }
         let (state, version) = store.load::<Account>(&account_stream).await?;
         let Some(profile) = state.profile() else {
             return Err(CommandError::Rejected(AccountError::InvalidCredentials));

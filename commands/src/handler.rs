@@ -12,7 +12,18 @@ use crate::log::{
 use crate::store::{CodecError, LoadError, Store};
 
 /// How many times a command is decided again after losing a race for its stream.
-pub const MAX_ATTEMPTS: usize = 5;
+pub const MAX_ATTEMPTS: usize = 10;
+
+/// Waits before attempt `attempt` (from 1) after a lost race: a random pause of up to 2^attempt ms (capped at
+/// 256 ms), so that writers racing for one stream spread out instead of colliding again in step.
+pub async fn back_off(attempt: usize) {
+    let ceiling_ms = 1u64 << attempt.min(8);
+    let random = u64::from_le_bytes(Uuid::new_v4().as_bytes()[..8].try_into().unwrap_or([0; 8]));
+    tokio::time::sleep(std::time::Duration::from_micros(
+        random % (ceiling_ms * 1000),
+    ))
+    .await;
+}
 
 /// Who or what issues a command.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -224,7 +235,10 @@ where
             Err(CommandError::IdempotencyKeyReused)
         };
     }
-    for _ in 0..MAX_ATTEMPTS {
+    for attempt in 0..MAX_ATTEMPTS {
+        if attempt > 0 {
+            back_off(attempt).await;
+        }
         let (state, version) = store.load::<D>(stream).await?;
         let Plan {
             tenant,

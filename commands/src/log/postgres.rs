@@ -2,6 +2,9 @@
 //! version checks backed by the unique (stream, version) index, global reads ordered by (transaction id, position)
 //! below the oldest running transaction.
 
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
 use deadpool_postgres::Pool;
 use serde_json::{json, Value};
 use tokio_postgres::error::SqlState;
@@ -16,6 +19,9 @@ use super::{
 /// The channel on which every commit notifies listeners (projectors wake up on it).
 pub const NOTIFY_CHANNEL: &str = "portal_events";
 
+/// How long a notification waits for more commits to join it; it bounds the extra latency of live projections.
+const NOTIFY_COALESCE: std::time::Duration = std::time::Duration::from_millis(2);
+
 /// How often an append with `ExpectedVersion::Any` retries after losing a race for the same version.
 const ANY_RETRIES: usize = 5;
 
@@ -23,6 +29,57 @@ const ANY_RETRIES: usize = 5;
 #[derive(Clone)]
 pub struct PgEventLog {
     pool: Pool,
+    notifier: Arc<Notifier>,
+}
+
+/// Tells listeners (projectors, the mailer, in any process) that the log grew, coalescing bursts.
+///
+/// A transaction that runs NOTIFY takes a server-wide lock while it commits, so notifying inside every append would
+/// serialize all appends. Instead, after a commit, at most one `NOTIFY` is in flight and at most one more is queued,
+/// however many appends commit meanwhile, each sent 2 ms after the commit that asked for it. It is sent after the commit, so a woken listener always finds the events;
+/// listeners also poll, so a notification lost to a failure only delays them.
+struct Notifier {
+    pool: Pool,
+    in_flight: AtomicBool,
+    again: AtomicBool,
+}
+
+impl Notifier {
+    fn poke(self: &Arc<Self>) {
+        if self.in_flight.swap(true, Ordering::SeqCst) {
+            self.again.store(true, Ordering::SeqCst);
+            return;
+        }
+        let notifier = Arc::clone(self);
+        tokio::spawn(async move {
+            loop {
+                // A short pause gathers the commits of a burst under one notification.
+                tokio::time::sleep(NOTIFY_COALESCE).await;
+                notifier.again.store(false, Ordering::SeqCst);
+                if let Err(error) = notifier.notify().await {
+                    tracing::warn!(%error, "could not notify listeners of new events");
+                }
+                if notifier.again.load(Ordering::SeqCst) {
+                    continue;
+                }
+                notifier.in_flight.store(false, Ordering::SeqCst);
+                // A poke that came between the check and the release found the flag still set: take it back.
+                if !notifier.again.load(Ordering::SeqCst)
+                    || notifier.in_flight.swap(true, Ordering::SeqCst)
+                {
+                    return;
+                }
+            }
+        });
+    }
+
+    async fn notify(&self) -> Result<(), LogError> {
+        let client = self.pool.get().await?;
+        client
+            .batch_execute(&format!("NOTIFY {NOTIFY_CHANNEL}"))
+            .await?;
+        Ok(())
+    }
 }
 
 enum Attempt {
@@ -34,7 +91,12 @@ enum Attempt {
 impl PgEventLog {
     /// A log over the given pool (migrations applied).
     pub fn new(pool: Pool) -> Self {
-        Self { pool }
+        let notifier = Arc::new(Notifier {
+            pool: pool.clone(),
+            in_flight: AtomicBool::new(false),
+            again: AtomicBool::new(false),
+        });
+        Self { pool, notifier }
     }
 
     /// The pool, for callers that need plain SQL on the same database.
@@ -238,6 +300,9 @@ impl EventLog for PgEventLog {
         let document = document(&commit)?;
         for _ in 0..ANY_RETRIES {
             if let Attempt::Done(committed) = self.try_append(&commit, &document).await? {
+                if !committed.replayed {
+                    self.notifier.poke();
+                }
                 return Ok(committed);
             }
         }

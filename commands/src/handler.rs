@@ -197,19 +197,6 @@ pub struct Executed<Ev> {
     pub replayed: Option<Value>,
 }
 
-/// The idempotency record of a command, if it has an id.
-pub fn record(
-    store_fingerprint: Vec<u8>,
-    ctx: &CommandContext,
-    outcome: Value,
-) -> Option<CommandRecord> {
-    Some(CommandRecord {
-        command_id: ctx.command_id,
-        fingerprint: store_fingerprint,
-        outcome,
-    })
-}
-
 /// Runs a single-stream command: `plan` sees the current state and says what to decide and what else to write.
 pub async fn execute<L, D>(
     store: &Store<L>,
@@ -267,7 +254,11 @@ where
                 events: store.encode(subject, &events).await?,
             }],
             metadata: ctx.metadata(name),
-            command: record(fingerprint.clone(), ctx, Value::Null),
+            command: Some(CommandRecord {
+                command_id: ctx.command_id,
+                fingerprint: fingerprint.clone(),
+                outcome: Value::Null,
+            }),
             claims,
             outbox,
         };

@@ -52,6 +52,19 @@ fn new_account(email: &str) -> NewAccount {
     }
 }
 
+/// Registers an account and follows its activation link; returns the (now used) token.
+async fn activated(store: &Store<PgEventLog>, org: &OrganizationSummary, email: &str) -> String {
+    let token = accounts::register(store, org, new_account(email), &CommandContext::system())
+        .await
+        .unwrap()
+        .activation_token
+        .unwrap();
+    accounts::activate(store, &token, &CommandContext::system())
+        .await
+        .unwrap();
+    token
+}
+
 async fn outbox(database: &TestDatabase) -> Vec<(String, String, String)> {
     let client = database.pool.get().await.unwrap();
     client
@@ -110,19 +123,7 @@ async fn registering_writes_the_activation_link_to_the_outbox_and_activating_it_
 #[tokio::test]
 async fn an_activation_link_works_once() {
     let (_database, store, org) = setup().await;
-    let token = accounts::register(
-        &store,
-        &org,
-        new_account("ada@example.org"),
-        &CommandContext::system(),
-    )
-    .await
-    .unwrap()
-    .activation_token
-    .unwrap();
-    accounts::activate(&store, &token, &CommandContext::system())
-        .await
-        .unwrap();
+    let token = activated(&store, &org, "ada@example.org").await;
     let again = accounts::activate(&store, &token, &CommandContext::system()).await;
     assert!(matches!(
         again,
@@ -257,19 +258,7 @@ async fn a_retried_registration_with_the_same_command_id_appends_nothing() {
 #[tokio::test]
 async fn a_retried_sign_in_returns_the_same_session() {
     let (_database, store, org) = setup().await;
-    let token = accounts::register(
-        &store,
-        &org,
-        new_account("ada@example.org"),
-        &CommandContext::system(),
-    )
-    .await
-    .unwrap()
-    .activation_token
-    .unwrap();
-    accounts::activate(&store, &token, &CommandContext::system())
-        .await
-        .unwrap();
+    activated(&store, &org, "ada@example.org").await;
     let ctx = CommandContext::system();
     let email = EmailAddress::parse("ada@example.org").unwrap();
     let first = accounts::sign_in(&store, &org, &email, PASSWORD, &ctx)
@@ -286,19 +275,7 @@ async fn a_retried_sign_in_returns_the_same_session() {
 #[tokio::test]
 async fn an_unknown_address_and_a_wrong_password_are_refused_alike() {
     let (_database, store, org) = setup().await;
-    let token = accounts::register(
-        &store,
-        &org,
-        new_account("ada@example.org"),
-        &CommandContext::system(),
-    )
-    .await
-    .unwrap()
-    .activation_token
-    .unwrap();
-    accounts::activate(&store, &token, &CommandContext::system())
-        .await
-        .unwrap();
+    activated(&store, &org, "ada@example.org").await;
     let unknown = EmailAddress::parse("nobody@example.org").unwrap();
     let known = EmailAddress::parse("ada@example.org").unwrap();
     let a = accounts::sign_in(&store, &org, &unknown, PASSWORD, &CommandContext::system())
@@ -321,19 +298,7 @@ async fn an_unknown_address_and_a_wrong_password_are_refused_alike() {
 #[tokio::test]
 async fn signing_out_ends_the_session() {
     let (_database, store, org) = setup().await;
-    let token = accounts::register(
-        &store,
-        &org,
-        new_account("ada@example.org"),
-        &CommandContext::system(),
-    )
-    .await
-    .unwrap()
-    .activation_token
-    .unwrap();
-    accounts::activate(&store, &token, &CommandContext::system())
-        .await
-        .unwrap();
+    activated(&store, &org, "ada@example.org").await;
     let email = EmailAddress::parse("ada@example.org").unwrap();
     let signed_in = accounts::sign_in(&store, &org, &email, PASSWORD, &CommandContext::system())
         .await

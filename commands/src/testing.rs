@@ -44,6 +44,24 @@ impl TestDatabase {
         database
     }
 
+    /// A name, URL and pool for a database that does not exist yet (for code that must create it), dropped all
+    /// the same when the value is dropped.
+    pub fn not_yet_created() -> Self {
+        let admin_url = admin_url();
+        let admin: Config = admin_url.parse().expect("TEST_DATABASE_URL parses");
+        let name = format!("portal_test_{}", Uuid::new_v4().simple());
+        let mut config = admin;
+        config.dbname(&name);
+        let url = replace_database(&admin_url, &name);
+        let pool = db::pool(config.clone(), 4).expect("pool builds");
+        Self {
+            name,
+            config,
+            url,
+            pool,
+        }
+    }
+
     /// A new database with nothing in it.
     pub async fn empty() -> Self {
         let admin_url = admin_url();

@@ -2,6 +2,7 @@
 
 mod api {
     pub mod accounts;
+    pub mod cli;
     pub mod graphql_http;
     pub mod health;
     pub mod support;

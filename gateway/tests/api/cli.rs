@@ -1,0 +1,136 @@
+//! The `portal` binary itself, as a newcomer and an operator run it.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use portal_commands::testing::TestDatabase;
+use serde_json::json;
+use uuid::Uuid;
+
+fn portal(
+    database: &TestDatabase,
+    key_file: &std::path::Path,
+    args: &[&str],
+) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_portal"))
+        .args(args)
+        .env("DATABASE_URL", &database.url)
+        .env("PORTAL_MASTER_KEY_FILE", key_file)
+        .env_remove("PORTAL_MASTER_KEY")
+        .output()
+        .expect("portal runs")
+}
+
+fn temp_dir() -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("portal-cli-{}", Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+#[test]
+fn migrate_org_create_and_projections_status_work_on_a_database_that_did_not_exist() {
+    let database = TestDatabase::not_yet_created();
+    let dir = temp_dir();
+    let key = dir.join("master.key");
+
+    let migrated = portal(&database, &key, &["migrate"]);
+    assert!(migrated.status.success(), "{migrated:?}");
+    assert!(String::from_utf8_lossy(&migrated.stdout).contains("migration(s) applied"));
+
+    let created = portal(
+        &database,
+        &key,
+        &["org", "create", "--code", "UMNCPD", "--name", "UMN CPD"],
+    );
+    assert!(created.status.success(), "{created:?}");
+    assert!(String::from_utf8_lossy(&created.stdout).contains("created organization umncpd"));
+    assert!(key.exists(), "a development master key was created");
+
+    let again = portal(
+        &database,
+        &key,
+        &["org", "create", "--code", "umncpd", "--name", "Other"],
+    );
+    assert!(!again.status.success(), "a taken code is refused");
+
+    let invalid = portal(
+        &database,
+        &key,
+        &["org", "create", "--code", "no spaces", "--name", "X"],
+    );
+    assert!(!invalid.status.success());
+    assert!(String::from_utf8_lossy(&invalid.stderr).contains("--code"));
+
+    let status = portal(&database, &key, &["projections", "status"]);
+    assert!(status.status.success(), "{status:?}");
+    assert!(String::from_utf8_lossy(&status.stdout).contains("log head position: 1"));
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serve_demo_creates_its_database_prints_how_to_sign_in_and_stops_cleanly_on_sigterm() {
+    let database = TestDatabase::not_yet_created();
+    let dir = temp_dir();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_portal"))
+        .args(["serve", "--demo", "--listen", "127.0.0.1:0", "--mail-dir"])
+        .arg(dir.join("mail"))
+        .env("DATABASE_URL", &database.url)
+        .env("PORTAL_MASTER_KEY_FILE", dir.join("master.key"))
+        .env_remove("PORTAL_MASTER_KEY")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("portal starts");
+    let stdout = child.stdout.take().unwrap();
+    let (lines_tx, lines_rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            let _ = lines_tx.send(line);
+        }
+    });
+    let mut address = None;
+    let mut demo_printed = false;
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while Instant::now() < deadline && !(address.is_some() && demo_printed) {
+        if let Ok(line) = lines_rx.recv_timeout(Duration::from_millis(200)) {
+            if let Some(rest) = line.strip_prefix("portal listening on http://") {
+                address = rest.split_whitespace().next().map(str::to_owned);
+            }
+            demo_printed |= line.contains("staff@demo.example");
+        }
+    }
+    let address = address.expect("the server printed its address");
+    assert!(demo_printed, "the server printed how to sign in");
+
+    let client = reqwest::Client::new();
+    let answer: serde_json::Value = client
+        .post(format!("http://{address}/graphql"))
+        .json(&json!({ "query": "mutation { signIn(input: { organizationCode: \"demo\", email: \"staff@demo.example\", password: \"portal demo staff password\" }) { token } }" }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(answer["data"]["signIn"]["token"].is_string(), "{answer}");
+
+    let killed = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "portal did not stop after SIGTERM"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(status.success(), "portal exited with {status}");
+    let _ = std::fs::remove_dir_all(dir);
+}

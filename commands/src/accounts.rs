@@ -5,9 +5,9 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use portal_domain::account::{
     Account, AccountCommand, AccountError, AccountEvent, AccountState, PasswordCheck, Registration,
-    Role,
+    Role, SignInFailure,
 };
-use portal_domain::session::{Principal, Session, SessionCommand};
+use portal_domain::session::{EndReason, Principal, Session, SessionCommand};
 use portal_domain::values::{EmailAddress, Password, PasswordHash, PersonName};
 use portal_domain::{AccountId, Decider, Personal, SessionId};
 use serde_json::{json, Value};
@@ -22,6 +22,7 @@ use crate::log::{
 };
 use crate::messages;
 use crate::organizations::OrganizationSummary;
+use crate::sessions;
 use crate::store::Store;
 
 /// Uniqueness kind of sign-in addresses (scope: the organization).
@@ -430,6 +431,7 @@ pub async fn sign_in<L: EventLog>(
             AccountCommand::SignIn {
                 password: check,
                 session,
+                policy: organization.policy,
             },
             ctx.now,
         )
@@ -439,6 +441,15 @@ pub async fn sign_in<L: EventLog>(
             expected: ExpectedVersion::Exact(version),
             events: store.encode(Some(id.0), &events).await?,
         }];
+        writes.extend(revoked_session_writes(store, &events, ctx).await?);
+        let refusal = events.iter().find_map(|event| match event {
+            AccountEvent::SignInFailed(failed) => Some(match failed.reason {
+                SignInFailure::WrongPassword => AccountError::InvalidCredentials,
+                SignInFailure::AccountLocked => AccountError::Locked,
+                SignInFailure::NotActivated => AccountError::NotActivated,
+            }),
+            _ => None,
+        });
         let mut outcome = None;
         let mut command = None;
         if let Some(AccountEvent::SignInSucceeded(succeeded)) = events.first() {
@@ -497,7 +508,9 @@ pub async fn sign_in<L: EventLog>(
                         last_position: committed.last_position,
                         ..signed_in
                     }),
-                    None => Err(CommandError::Rejected(AccountError::InvalidCredentials)),
+                    None => Err(CommandError::Rejected(
+                        refusal.unwrap_or(AccountError::InvalidCredentials),
+                    )),
                 }
             }
             Err(AppendError::WrongExpectedVersion { .. }) => continue,
@@ -513,4 +526,80 @@ pub async fn load<L: EventLog>(
     id: AccountId,
 ) -> Result<AccountState, CommandError<AccountError>> {
     Ok(store.load::<Account>(&stream(id)).await?.0)
+}
+
+/// The session streams to end because `events` revoke them (locking, later password changes), each at its version.
+async fn revoked_session_writes<L: EventLog>(
+    store: &Store<L>,
+    events: &[AccountEvent],
+    ctx: &CommandContext,
+) -> Result<Vec<StreamWrite>, CommandError<AccountError>> {
+    let mut writes = Vec::new();
+    for event in events {
+        let AccountEvent::SessionsRevoked(revoked) = event else {
+            continue;
+        };
+        for session in &revoked.session_ids {
+            let stream = sessions::stream(*session);
+            let (state, version) = store.load::<Session>(&stream).await?;
+            let ended = Session::decide(
+                &state,
+                SessionCommand::End {
+                    reason: EndReason::Revoked,
+                },
+                ctx.now,
+            )
+            .map_err(|e| CommandError::Internal(e.to_string()))?;
+            if !ended.is_empty() {
+                writes.push(StreamWrite {
+                    stream,
+                    expected: ExpectedVersion::Exact(version),
+                    events: store.encode(None, &ended).await?,
+                });
+            }
+        }
+    }
+    Ok(writes)
+}
+
+/// Staff lift the lock of an account of their own organization; the person is told by e-mail.
+pub async fn unlock<L: EventLog>(
+    store: &Store<L>,
+    staff: &Principal,
+    account: AccountId,
+    ctx: &CommandContext,
+) -> Result<i64, CommandError<AccountError>> {
+    let fingerprint = store
+        .secrets
+        .fingerprint("UnlockAccount", &[account.0.as_bytes()]);
+    let organization = staff.organization;
+    let executed = execute::<L, Account>(
+        store,
+        &stream(account),
+        Some(account.0),
+        ctx,
+        "UnlockAccount",
+        fingerprint,
+        |state| {
+            // Another organization's account is reported as missing, never as someone else's.
+            let profile = state
+                .profile()
+                .filter(|p| p.organization == organization)
+                .ok_or(AccountError::NotFound)?;
+            let outbox = match (&profile.email, &profile.name) {
+                (Personal::Known(to), Personal::Known(name)) => {
+                    vec![messages::unlocked(to, name.salutation(), ctx.now)]
+                }
+                _ => vec![],
+            };
+            Ok(Plan {
+                tenant: organization.0,
+                command: AccountCommand::Unlock { by: staff.account },
+                claims: vec![],
+                outbox,
+            })
+        },
+    )
+    .await?;
+    Ok(executed.last_position.unwrap_or_default())
 }

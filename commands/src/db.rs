@@ -18,6 +18,10 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         "0003_append_function.sql",
         include_str!("../../migrations/0003_append_function.sql"),
     ),
+    (
+        "0004_lockout.sql",
+        include_str!("../../migrations/0004_lockout.sql"),
+    ),
 ];
 
 /// Advisory lock key held while migrating, so that instances starting together take turns.

@@ -61,3 +61,19 @@ pub fn repeated_registration(
         now,
     )
 }
+
+/// Sent when staff unlock an account (the CE portal FAQ: "we will notify you by email").
+pub fn unlocked(to: &EmailAddress, salutation: &str, now: DateTime<Utc>) -> OutboxMessage {
+    email(
+        to,
+        "Your account was unlocked".to_owned(),
+        format!(
+            "Hello {salutation},\n\n\
+             Your account was locked after too many failed sign-ins. A coordinator has now unlocked it: \
+             you can sign in again.\n\n\
+             If you did not try to sign in, someone else may have tried to guess your password. \
+             Choose a new one with \"Forgot your password\" on the sign-in page.\n",
+        ),
+        now,
+    )
+}

@@ -1,7 +1,7 @@
 //! Creating organizations and finding them by code.
 
 use portal_domain::organization::{
-    Organization, OrganizationCommand, OrganizationError, OrganizationState,
+    Organization, OrganizationCommand, OrganizationError, OrganizationState, SecurityPolicy,
 };
 use portal_domain::values::{OrganizationCode, OrganizationName};
 use portal_domain::{Decider, OrganizationId};
@@ -23,6 +23,8 @@ pub struct OrganizationSummary {
     pub code: OrganizationCode,
     /// Its name.
     pub name: OrganizationName,
+    /// Its security rules.
+    pub policy: SecurityPolicy,
 }
 
 /// The stream of an organization.
@@ -95,9 +97,47 @@ pub async fn find_by_code<L: EventLog>(
     };
     let (state, _) = store.load::<Organization>(&owner).await?;
     Ok(match state {
-        OrganizationState::Active { id, code, name } => {
-            Some(OrganizationSummary { id, code, name })
-        }
+        OrganizationState::Active {
+            id,
+            code,
+            name,
+            policy,
+        } => Some(OrganizationSummary {
+            id,
+            code,
+            name,
+            policy,
+        }),
         OrganizationState::Absent => None,
     })
+}
+
+/// Replaces an organization's security rules (lockout, session lifetime).
+pub async fn set_security_policy<L: EventLog>(
+    store: &Store<L>,
+    organization: OrganizationId,
+    policy: SecurityPolicy,
+    by: Option<portal_domain::AccountId>,
+    ctx: &CommandContext,
+) -> Result<i64, CommandError<OrganizationError>> {
+    let input = serde_json::to_vec(&policy).unwrap_or_default();
+    let fingerprint = store
+        .secrets
+        .fingerprint("SetSecurityPolicy", &[organization.0.as_bytes(), &input]);
+    let executed = execute::<L, Organization>(
+        store,
+        &stream(organization),
+        None,
+        ctx,
+        "SetSecurityPolicy",
+        fingerprint,
+        |_| {
+            Ok(Plan::command(
+                organization.0,
+                OrganizationCommand::SetSecurityPolicy { policy, by },
+            ))
+        },
+    )
+    .await?;
+    Ok(executed.last_position.unwrap_or_default())
 }

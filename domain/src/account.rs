@@ -3,13 +3,13 @@
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::lockout::{Lock, LockKind, SignInGuard};
+use crate::organization::SecurityPolicy;
 use crate::values::{EmailAddress, PasswordHash, PersonName, TokenHash};
 use crate::{AccountId, Decider, DomainEvent, ErrorCode, OrganizationId, Personal, SessionId};
 
 /// How long an activation link works.
 pub const ACTIVATION_TTL: Duration = Duration::hours(72);
-/// How long a session lasts after sign-in.
-pub const SESSION_TTL: Duration = Duration::hours(8);
 /// How many activation links may be outstanding at once; resending past this drops the oldest.
 pub const MAX_OUTSTANDING_ACTIVATIONS: usize = 5;
 
@@ -62,6 +62,30 @@ pub struct Profile {
     pub password_hash: Personal<PasswordHash>,
     /// Activation links sent, oldest first (kept after activation to tell a used link from an unknown one).
     pub activations: Vec<Activation>,
+    /// Failed sign-ins and the lock they imposed.
+    pub guard: SignInGuard,
+    /// Sessions opened and not revoked through this account (some may have ended or expired since).
+    pub sessions: Vec<OpenSession>,
+}
+
+/// A session opened by a sign-in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct OpenSession {
+    /// The session.
+    pub id: SessionId,
+    /// When it ends at the latest.
+    pub expires_at: DateTime<Utc>,
+}
+
+impl Profile {
+    /// Sessions that may still be open at `now`.
+    pub fn open_sessions(&self, now: DateTime<Utc>) -> Vec<SessionId> {
+        self.sessions
+            .iter()
+            .filter(|s| s.expires_at > now)
+            .map(|s| s.id)
+            .collect()
+    }
 }
 
 /// The lifecycle of an account.
@@ -127,6 +151,13 @@ pub enum AccountCommand {
         password: PasswordCheck,
         /// The session to open on success.
         session: SessionId,
+        /// The organization's lockout and session rules.
+        policy: SecurityPolicy,
+    },
+    /// Staff lift a lock.
+    Unlock {
+        /// The staff member.
+        by: AccountId,
     },
 }
 
@@ -146,6 +177,12 @@ pub enum AccountEvent {
     SignInSucceeded(SignInSucceeded),
     /// See [`SignInFailed`].
     SignInFailed(SignInFailed),
+    /// See [`AccountLocked`].
+    AccountLocked(AccountLocked),
+    /// See [`AccountUnlocked`].
+    AccountUnlocked(AccountUnlocked),
+    /// See [`SessionsRevoked`].
+    SessionsRevoked(SessionsRevoked),
 }
 
 /// An account was registered (v1). Name, e-mail and password hash are personal data.
@@ -207,8 +244,64 @@ pub struct SignInSucceeded {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum SignInFailure {
-    /// The password did not match.
+    /// The password did not match (whether or not the account was locked).
     WrongPassword,
+    /// The password matched, but the account is locked.
+    AccountLocked,
+    /// The password matched, but the account is not activated yet.
+    NotActivated,
+}
+
+impl SignInFailure {
+    /// The stored name.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            SignInFailure::WrongPassword => "wrong_password",
+            SignInFailure::AccountLocked => "account_locked",
+            SignInFailure::NotActivated => "not_activated",
+        }
+    }
+}
+
+/// The account was locked after too many failed sign-ins (v1).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AccountLocked {
+    /// When.
+    pub at: DateTime<Utc>,
+    /// Until staff unlock it, or for a cool-down.
+    pub kind: LockKind,
+    /// When a cool-down lock lifts by itself.
+    pub until: Option<DateTime<Utc>>,
+    /// Consecutive failures that led to it.
+    pub failures: u32,
+}
+
+/// Staff lifted the lock (v1).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AccountUnlocked {
+    /// When.
+    pub at: DateTime<Utc>,
+    /// The staff member.
+    pub by: AccountId,
+}
+
+/// Why sessions were revoked.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RevocationReason {
+    /// The account was locked.
+    AccountLocked,
+}
+
+/// The account's open sessions were ended (v1); each session stream records its own end in the same commit.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SessionsRevoked {
+    /// When.
+    pub at: DateTime<Utc>,
+    /// The sessions.
+    pub session_ids: Vec<SessionId>,
+    /// Why.
+    pub reason: RevocationReason,
 }
 
 /// A sign-in failed (v1).
@@ -229,6 +322,9 @@ impl DomainEvent for AccountEvent {
             AccountEvent::RegistrationRepeated(_) => "RegistrationRepeated",
             AccountEvent::SignInSucceeded(_) => "SignInSucceeded",
             AccountEvent::SignInFailed(_) => "SignInFailed",
+            AccountEvent::AccountLocked(_) => "AccountLocked",
+            AccountEvent::AccountUnlocked(_) => "AccountUnlocked",
+            AccountEvent::SessionsRevoked(_) => "SessionsRevoked",
         }
     }
 }
@@ -260,6 +356,12 @@ pub enum AccountError {
     /// The right password, but the account is not activated yet.
     #[error("this account is not activated yet; follow the link in the activation e-mail")]
     NotActivated,
+    /// The right password, but the account is locked.
+    #[error("this account is locked after too many failed sign-ins; try again later or ask your coordinator to unlock it")]
+    Locked,
+    /// Unlock on an account that is not locked.
+    #[error("this account is not locked")]
+    NotLocked,
 }
 
 impl ErrorCode for AccountError {
@@ -273,6 +375,8 @@ impl ErrorCode for AccountError {
             AccountError::AlreadyActive => "ACCOUNT_ALREADY_ACTIVE",
             AccountError::InvalidCredentials => "INVALID_CREDENTIALS",
             AccountError::NotActivated => "ACCOUNT_NOT_ACTIVATED",
+            AccountError::Locked => "ACCOUNT_LOCKED",
+            AccountError::NotLocked => "ACCOUNT_NOT_LOCKED",
         }
     }
 
@@ -370,33 +474,23 @@ impl Decider for Account {
             }
 
             (
-                S::Pending(_) | S::Active(_),
+                S::Pending(profile) | S::Active(profile),
                 C::SignIn {
-                    password: PasswordCheck::Mismatched,
-                    ..
-                },
-            ) => Ok(vec![AccountEvent::SignInFailed(SignInFailed {
-                at: now,
-                reason: SignInFailure::WrongPassword,
-            })]),
-            (
-                S::Pending(_),
-                C::SignIn {
-                    password: PasswordCheck::Matched,
-                    ..
-                },
-            ) => Err(AccountError::NotActivated),
-            (
-                S::Active(_),
-                C::SignIn {
-                    password: PasswordCheck::Matched,
+                    password,
                     session,
+                    policy,
                 },
-            ) => Ok(vec![AccountEvent::SignInSucceeded(SignInSucceeded {
-                session_id: session,
-                at: now,
-                session_expires_at: now + SESSION_TTL,
-            })]),
+            ) => Ok(sign_in(state, profile, password, session, &policy, now)),
+
+            (S::Pending(profile) | S::Active(profile), C::Unlock { by }) => {
+                if profile.guard.active_lock(now).is_none() {
+                    return Err(AccountError::NotLocked);
+                }
+                Ok(vec![AccountEvent::AccountUnlocked(AccountUnlocked {
+                    at: now,
+                    by,
+                })])
+            }
         }
     }
 
@@ -412,6 +506,8 @@ impl Decider for Account {
                 email: e.email.clone(),
                 password_hash: e.password_hash.clone(),
                 activations: Vec::new(),
+                guard: SignInGuard::default(),
+                sessions: Vec::new(),
             }),
             (S::Pending(mut profile), E::ActivationIssued(e)) => {
                 profile.activations.push(Activation {
@@ -424,9 +520,112 @@ impl Decider for Account {
                 S::Pending(profile)
             }
             (S::Pending(profile), E::AccountActivated(_)) => S::Active(profile),
-            // Sign-in history and repeated registrations do not change what the account may do (yet).
+            (S::Pending(mut profile), event) => {
+                apply_security(&mut profile, event);
+                S::Pending(profile)
+            }
+            (S::Active(mut profile), event) => {
+                apply_security(&mut profile, event);
+                S::Active(profile)
+            }
             (state, _) => state,
         }
+    }
+}
+
+fn failure(at: DateTime<Utc>, reason: SignInFailure) -> AccountEvent {
+    AccountEvent::SignInFailed(SignInFailed { at, reason })
+}
+
+/// The events of one sign-in attempt. Every attempt is recorded; only the right password on an active, unlocked
+/// account opens a session.
+fn sign_in(
+    state: &AccountState,
+    profile: &Profile,
+    password: PasswordCheck,
+    session: SessionId,
+    policy: &SecurityPolicy,
+    now: DateTime<Utc>,
+) -> Vec<AccountEvent> {
+    if profile.guard.active_lock(now).is_some() {
+        // While locked, failures neither count nor extend the lock.
+        return vec![failure(
+            now,
+            match password {
+                PasswordCheck::Matched => SignInFailure::AccountLocked,
+                PasswordCheck::Mismatched => SignInFailure::WrongPassword,
+            },
+        )];
+    }
+    match (state, password) {
+        (_, PasswordCheck::Mismatched) => {
+            let mut events = vec![failure(now, SignInFailure::WrongPassword)];
+            if let Some(lock) = profile.guard.lock_after_failure(&policy.lockout, now) {
+                events.push(AccountEvent::AccountLocked(AccountLocked {
+                    at: now,
+                    kind: lock.kind,
+                    until: lock.until,
+                    failures: profile.guard.consecutive_failures + 1,
+                }));
+                let open = profile.open_sessions(now);
+                if !open.is_empty() {
+                    events.push(AccountEvent::SessionsRevoked(SessionsRevoked {
+                        at: now,
+                        session_ids: open,
+                        reason: RevocationReason::AccountLocked,
+                    }));
+                }
+            }
+            events
+        }
+        (AccountState::Active(_), PasswordCheck::Matched) => {
+            vec![AccountEvent::SignInSucceeded(SignInSucceeded {
+                session_id: session,
+                at: now,
+                session_expires_at: now + policy.session_lifetime(),
+            })]
+        }
+        (_, PasswordCheck::Matched) => vec![failure(now, SignInFailure::NotActivated)],
+    }
+}
+
+/// Sign-in history, locks and sessions: the same for pending and active accounts.
+fn apply_security(profile: &mut Profile, event: &AccountEvent) {
+    let guard = &mut profile.guard;
+    match event {
+        AccountEvent::SignInFailed(e)
+            if e.reason == SignInFailure::WrongPassword && guard.active_lock(e.at).is_none() =>
+        {
+            // Failures while a lock is in force neither count nor extend it.
+            guard.consecutive_failures += 1;
+        }
+        AccountEvent::AccountLocked(e) => {
+            guard.consecutive_failures = 0;
+            if e.kind == LockKind::CoolDown {
+                guard.lockouts += 1;
+            }
+            guard.lock = Some(Lock {
+                kind: e.kind,
+                since: e.at,
+                until: e.until,
+            });
+        }
+        AccountEvent::AccountUnlocked(_) => {
+            guard.consecutive_failures = 0;
+            guard.lock = None;
+        }
+        AccountEvent::SignInSucceeded(e) => {
+            *guard = SignInGuard::default();
+            profile.sessions.retain(|s| s.expires_at > e.at);
+            profile.sessions.push(OpenSession {
+                id: e.session_id,
+                expires_at: e.session_expires_at,
+            });
+        }
+        AccountEvent::SessionsRevoked(e) => {
+            profile.sessions.retain(|s| !e.session_ids.contains(&s.id));
+        }
+        _ => {}
     }
 }
 
@@ -637,68 +836,193 @@ mod tests {
             .then_error(AccountError::ActivationTokenInvalid);
     }
 
+    fn sign_in(password: PasswordCheck, session: u128) -> AccountCommand {
+        AccountCommand::SignIn {
+            password,
+            session: SessionId(Uuid::from_u128(session)),
+            policy: policy(),
+        }
+    }
+
+    fn policy() -> SecurityPolicy {
+        SecurityPolicy::default()
+    }
+
+    fn wrong_password(at: DateTime<Utc>) -> AccountEvent {
+        failure(at, SignInFailure::WrongPassword)
+    }
+
+    fn succeeded(session: u128, at: DateTime<Utc>) -> AccountEvent {
+        AccountEvent::SignInSucceeded(SignInSucceeded {
+            session_id: SessionId(Uuid::from_u128(session)),
+            at,
+            session_expires_at: at + Duration::hours(12),
+        })
+    }
+
+    /// An active account with `n` wrong passwords recorded at t0.
+    fn with_failures(n: usize) -> Vec<AccountEvent> {
+        let mut events = activated();
+        events.extend((0..n).map(|_| wrong_password(t0())));
+        events
+    }
+
+    fn locked_for(minutes: i64, failures: u32) -> AccountEvent {
+        AccountEvent::AccountLocked(AccountLocked {
+            at: t0(),
+            kind: LockKind::CoolDown,
+            until: Some(t0() + Duration::minutes(minutes)),
+            failures,
+        })
+    }
+
     #[test]
-    fn signing_in_to_an_active_account_opens_a_session_for_eight_hours() {
-        let session = SessionId(Uuid::from_u128(99));
+    fn signing_in_to_an_active_account_opens_a_session_for_the_policy_lifetime() {
         given::<Account>(activated())
-            .when(
-                AccountCommand::SignIn {
-                    password: PasswordCheck::Matched,
-                    session,
-                },
-                t0(),
-            )
-            .then(vec![AccountEvent::SignInSucceeded(SignInSucceeded {
-                session_id: session,
-                at: t0(),
-                session_expires_at: t0() + Duration::hours(8),
-            })]);
+            .when(sign_in(PasswordCheck::Matched, 99), t0())
+            .then(vec![succeeded(99, t0())]);
     }
 
     #[test]
     fn a_wrong_password_is_recorded_as_a_failed_sign_in() {
         given::<Account>(activated())
-            .when(
-                AccountCommand::SignIn {
-                    password: PasswordCheck::Mismatched,
-                    session: SessionId(Uuid::nil()),
-                },
-                t0(),
-            )
-            .then(vec![AccountEvent::SignInFailed(SignInFailed {
-                at: t0(),
-                reason: SignInFailure::WrongPassword,
-            })]);
+            .when(sign_in(PasswordCheck::Mismatched, 1), t0())
+            .then(vec![wrong_password(t0())]);
     }
 
     #[test]
-    fn signing_in_before_activation_is_refused_with_its_own_code() {
+    fn signing_in_before_activation_is_recorded_and_refused_with_its_own_reason() {
         given::<Account>(registered())
-            .when(
-                AccountCommand::SignIn {
-                    password: PasswordCheck::Matched,
-                    session: SessionId(Uuid::nil()),
-                },
-                t0(),
-            )
-            .then_error(AccountError::NotActivated);
+            .when(sign_in(PasswordCheck::Matched, 1), t0())
+            .then(vec![failure(t0(), SignInFailure::NotActivated)]);
         assert_eq!(AccountError::NotActivated.code(), "ACCOUNT_NOT_ACTIVATED");
     }
 
     #[test]
     fn a_wrong_password_before_activation_does_not_reveal_the_pending_account() {
         given::<Account>(registered())
+            .when(sign_in(PasswordCheck::Mismatched, 1), t0())
+            .then(vec![wrong_password(t0())]);
+    }
+
+    #[test]
+    fn the_fifth_wrong_password_in_a_row_locks_the_account_for_a_cool_down() {
+        given::<Account>(with_failures(4))
+            .when(sign_in(PasswordCheck::Mismatched, 1), t0())
+            .then(vec![wrong_password(t0()), locked_for(15, 5)]);
+    }
+
+    #[test]
+    fn a_successful_sign_in_resets_the_count() {
+        let mut events = with_failures(4);
+        events.push(succeeded(7, t0()));
+        events.extend((0..3).map(|_| wrong_password(t0())));
+        given::<Account>(events)
+            .when(sign_in(PasswordCheck::Mismatched, 1), t0())
+            .then(vec![wrong_password(t0())]);
+    }
+
+    #[test]
+    fn a_locked_account_refuses_the_right_password() {
+        let mut events = with_failures(5);
+        events.push(locked_for(15, 5));
+        given::<Account>(events)
             .when(
-                AccountCommand::SignIn {
-                    password: PasswordCheck::Mismatched,
-                    session: SessionId(Uuid::nil()),
+                sign_in(PasswordCheck::Matched, 1),
+                t0() + Duration::minutes(10),
+            )
+            .then(vec![failure(
+                t0() + Duration::minutes(10),
+                SignInFailure::AccountLocked,
+            )]);
+    }
+
+    #[test]
+    fn wrong_passwords_while_locked_do_not_extend_the_lock() {
+        let mut events = with_failures(5);
+        events.push(locked_for(15, 5));
+        events.extend((0..10).map(|_| wrong_password(t0() + Duration::minutes(1))));
+        given::<Account>(events)
+            .when(
+                sign_in(PasswordCheck::Matched, 1),
+                t0() + Duration::minutes(15),
+            )
+            .then(vec![succeeded(1, t0() + Duration::minutes(15))]);
+    }
+
+    #[test]
+    fn a_second_lockout_doubles_the_cool_down() {
+        let mut events = with_failures(5);
+        events.push(locked_for(15, 5));
+        let later = t0() + Duration::minutes(20);
+        events.extend((0..4).map(|_| wrong_password(later)));
+        given::<Account>(events)
+            .when(sign_in(PasswordCheck::Mismatched, 1), later)
+            .then(vec![
+                wrong_password(later),
+                AccountEvent::AccountLocked(AccountLocked {
+                    at: later,
+                    kind: LockKind::CoolDown,
+                    until: Some(later + Duration::minutes(30)),
+                    failures: 5,
+                }),
+            ]);
+    }
+
+    #[test]
+    fn locking_revokes_the_open_sessions() {
+        let mut events = activated();
+        events.push(succeeded(42, t0()));
+        events.extend((0..4).map(|_| wrong_password(t0())));
+        given::<Account>(events)
+            .when(sign_in(PasswordCheck::Mismatched, 1), t0())
+            .then(vec![
+                wrong_password(t0()),
+                locked_for(15, 5),
+                AccountEvent::SessionsRevoked(SessionsRevoked {
+                    at: t0(),
+                    session_ids: vec![SessionId(Uuid::from_u128(42))],
+                    reason: RevocationReason::AccountLocked,
+                }),
+            ]);
+    }
+
+    #[test]
+    fn staff_unlock_a_locked_account_and_it_signs_in_again() {
+        let staff = AccountId(Uuid::from_u128(500));
+        let mut events = with_failures(5);
+        events.push(AccountEvent::AccountLocked(AccountLocked {
+            at: t0(),
+            kind: LockKind::UntilStaffUnlock,
+            until: None,
+            failures: 5,
+        }));
+        let later = t0() + Duration::days(3);
+        given::<Account>(events.clone())
+            .when(AccountCommand::Unlock { by: staff }, later)
+            .then(vec![AccountEvent::AccountUnlocked(AccountUnlocked {
+                at: later,
+                by: staff,
+            })]);
+        events.push(AccountEvent::AccountUnlocked(AccountUnlocked {
+            at: later,
+            by: staff,
+        }));
+        given::<Account>(events)
+            .when(sign_in(PasswordCheck::Matched, 3), later)
+            .then(vec![succeeded(3, later)]);
+    }
+
+    #[test]
+    fn unlocking_an_account_that_is_not_locked_is_refused() {
+        given::<Account>(activated())
+            .when(
+                AccountCommand::Unlock {
+                    by: AccountId(Uuid::nil()),
                 },
                 t0(),
             )
-            .then(vec![AccountEvent::SignInFailed(SignInFailed {
-                at: t0(),
-                reason: SignInFailure::WrongPassword,
-            })]);
+            .then_error(AccountError::NotLocked);
     }
 
     #[test]

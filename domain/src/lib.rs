@@ -5,6 +5,7 @@
 pub mod account;
 pub mod decider;
 pub mod ids;
+pub mod lockout;
 pub mod organization;
 pub mod personal;
 pub mod session;

@@ -3,11 +3,40 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::lockout::LockoutPolicy;
 use crate::values::{OrganizationCode, OrganizationName};
 use crate::{Decider, DomainEvent, ErrorCode, OrganizationId};
 
 /// The organization aggregate.
 pub struct Organization;
+
+/// The longest a session may be allowed to last, whatever an organization chooses.
+pub const MAX_SESSION_HOURS: u32 = 24;
+
+/// An organization's security rules.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SecurityPolicy {
+    /// When failed sign-ins lock an account, and for how long.
+    pub lockout: LockoutPolicy,
+    /// How long a session lasts after sign-in, in hours (1 to 24; default 12, ASVS level 2).
+    pub session_hours: u32,
+}
+
+impl Default for SecurityPolicy {
+    fn default() -> Self {
+        Self {
+            lockout: LockoutPolicy::default(),
+            session_hours: 12,
+        }
+    }
+}
+
+impl SecurityPolicy {
+    /// How long a session lasts.
+    pub fn session_lifetime(&self) -> chrono::Duration {
+        chrono::Duration::hours(i64::from(self.session_hours.clamp(1, MAX_SESSION_HOURS)))
+    }
+}
 
 /// An organization's state.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -23,12 +52,21 @@ pub enum OrganizationState {
         code: OrganizationCode,
         /// Its display name.
         name: OrganizationName,
+        /// Its security rules.
+        policy: SecurityPolicy,
     },
 }
 
 /// Commands on an organization.
 #[derive(Clone, Debug)]
 pub enum OrganizationCommand {
+    /// Replaces the security rules.
+    SetSecurityPolicy {
+        /// The new rules.
+        policy: SecurityPolicy,
+        /// The staff member (or None for an operator at the command line).
+        by: Option<crate::AccountId>,
+    },
     /// Creates the organization.
     Create {
         /// The new id.
@@ -46,6 +84,19 @@ pub enum OrganizationCommand {
 pub enum OrganizationEvent {
     /// An organization was created.
     OrganizationCreated(OrganizationCreated),
+    /// Its security rules changed.
+    SecurityPolicyChanged(SecurityPolicyChanged),
+}
+
+/// An organization's security rules changed (v1).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SecurityPolicyChanged {
+    /// The new rules.
+    pub policy: SecurityPolicy,
+    /// The staff member who changed them (None: an operator).
+    pub by: Option<crate::AccountId>,
+    /// When.
+    pub at: DateTime<Utc>,
 }
 
 /// An organization was created (v1).
@@ -65,6 +116,7 @@ impl DomainEvent for OrganizationEvent {
     fn event_type(&self) -> &'static str {
         match self {
             OrganizationEvent::OrganizationCreated(_) => "OrganizationCreated",
+            OrganizationEvent::SecurityPolicyChanged(_) => "SecurityPolicyChanged",
         }
     }
 }
@@ -75,12 +127,20 @@ pub enum OrganizationError {
     /// The organization exists already.
     #[error("this organization exists already")]
     AlreadyExists,
+    /// No such organization.
+    #[error("no such organization")]
+    NotFound,
+    /// A rule is out of range.
+    #[error("{0}")]
+    InvalidPolicy(&'static str),
 }
 
 impl ErrorCode for OrganizationError {
     fn code(&self) -> &'static str {
         match self {
             OrganizationError::AlreadyExists => "ORGANIZATION_EXISTS",
+            OrganizationError::NotFound => "ORGANIZATION_NOT_FOUND",
+            OrganizationError::InvalidPolicy(_) => "POLICY_INVALID",
         }
     }
 }
@@ -111,18 +171,71 @@ impl Decider for Organization {
             (OrganizationState::Active { .. }, OrganizationCommand::Create { .. }) => {
                 Err(OrganizationError::AlreadyExists)
             }
+            (OrganizationState::Absent, OrganizationCommand::SetSecurityPolicy { .. }) => {
+                Err(OrganizationError::NotFound)
+            }
+            (
+                OrganizationState::Active { .. },
+                OrganizationCommand::SetSecurityPolicy { policy, by },
+            ) => {
+                validate(&policy)?;
+                Ok(vec![OrganizationEvent::SecurityPolicyChanged(
+                    SecurityPolicyChanged {
+                        policy,
+                        by,
+                        at: now,
+                    },
+                )])
+            }
         }
     }
 
-    fn evolve(_state: Self::State, event: &Self::Event) -> Self::State {
-        match event {
-            OrganizationEvent::OrganizationCreated(e) => OrganizationState::Active {
+    fn evolve(state: Self::State, event: &Self::Event) -> Self::State {
+        match (state, event) {
+            (_, OrganizationEvent::OrganizationCreated(e)) => OrganizationState::Active {
                 id: e.organization_id,
                 code: e.code.clone(),
                 name: e.name.clone(),
+                policy: SecurityPolicy::default(),
             },
+            (
+                OrganizationState::Active { id, code, name, .. },
+                OrganizationEvent::SecurityPolicyChanged(e),
+            ) => OrganizationState::Active {
+                id,
+                code,
+                name,
+                policy: e.policy,
+            },
+            (state, OrganizationEvent::SecurityPolicyChanged(_)) => state,
         }
     }
+}
+
+fn validate(policy: &SecurityPolicy) -> Result<(), OrganizationError> {
+    use crate::lockout::LockoutMode;
+    if !(1..=100).contains(&policy.lockout.threshold) {
+        return Err(OrganizationError::InvalidPolicy(
+            "the lockout threshold is between 1 and 100 failed sign-ins",
+        ));
+    }
+    if let LockoutMode::CoolDown {
+        first_minutes,
+        max_minutes,
+    } = policy.lockout.mode
+    {
+        if first_minutes == 0 || max_minutes < first_minutes || max_minutes > 7 * 24 * 60 {
+            return Err(OrganizationError::InvalidPolicy(
+                "a cool-down is at least 1 minute, and its maximum is at least the first and at most 7 days",
+            ));
+        }
+    }
+    if !(1..=MAX_SESSION_HOURS).contains(&policy.session_hours) {
+        return Err(OrganizationError::InvalidPolicy(
+            "sessions last between 1 and 24 hours",
+        ));
+    }
+    Ok(())
 }
 
 #[cfg(test)]

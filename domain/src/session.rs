@@ -48,6 +48,8 @@ pub enum SessionState {
 pub enum EndReason {
     /// The person signed out.
     SignedOut,
+    /// The account revoked it (locked, or its password changed).
+    Revoked,
 }
 
 /// Commands on a session.

@@ -16,6 +16,7 @@ use portal_commands::personal_data::KeyRing;
 use portal_commands::secrets::{self, KeyError, MasterKey, Secrets};
 use portal_commands::{StartupError, Store};
 use portal_projections::accounts::Accounts;
+use portal_projections::lockout::Lockout;
 use portal_projections::organizations::Organizations;
 use portal_projections::{listener, Projection, Runner, RunnerSettings, Source};
 use tokio::sync::{watch, Notify};
@@ -63,7 +64,11 @@ pub struct AppState {
 struct StateInner {
     schema: OnceLock<PortalSchema>,
     ready: AtomicBool,
+    sign_in_limiter: SignInLimiter,
 }
+
+/// Sign-in attempts per client address.
+pub type SignInLimiter = governor::DefaultKeyedRateLimiter<std::net::IpAddr>;
 
 impl AppState {
     /// The GraphQL schema.
@@ -72,6 +77,11 @@ impl AppState {
             .schema
             .get()
             .unwrap_or_else(|| unreachable!("the schema is set before the server starts"))
+    }
+
+    /// The per-address limiter of sign-in attempts.
+    pub fn sign_in_limiter(&self) -> &SignInLimiter {
+        &self.inner.sign_in_limiter
     }
 
     /// True once migrations are applied and the background tasks run.
@@ -216,6 +226,10 @@ pub async fn start(
         inner: Arc::new(StateInner {
             schema: OnceLock::new(),
             ready: AtomicBool::new(false),
+            sign_in_limiter: governor::RateLimiter::keyed(governor::Quota::per_minute(
+                std::num::NonZeroU32::new(args.sign_in_per_minute)
+                    .unwrap_or(std::num::NonZeroU32::MIN),
+            )),
         }),
         store: store.clone(),
         pool: pool.clone(),
@@ -239,7 +253,21 @@ pub async fn start(
             &wake,
             stop_rx.clone(),
         ),
+        spawn_runner(Lockout, &source, &pool, &database, &wake, stop_rx.clone()),
     ];
+    // Forget addresses that have been quiet long enough, so the limiter does not grow without bound.
+    let limiter_state = state.clone();
+    let mut limiter_stop = stop_rx.clone();
+    tasks.push(tokio::spawn(async move {
+        loop {
+            tokio::select! {
+                _ = tokio::time::sleep(std::time::Duration::from_secs(60)) => {
+                    limiter_state.sign_in_limiter().retain_recent();
+                }
+                _ = limiter_stop.changed() => return,
+            }
+        }
+    }));
     let mailer = FolderMailer::new(pool.clone(), args.mail_dir.clone(), &args.mail_from)
         .map_err(AppError::Config)?;
     tasks.push(tokio::spawn(mailer.run(wake.clone(), stop_rx.clone())));

@@ -73,6 +73,33 @@ pub enum Command {
     /// Projections (read models).
     #[command(subcommand)]
     Projections(ProjectionsCommand),
+    /// Staff accounts.
+    #[command(subcommand)]
+    Staff(StaffCommand),
+}
+
+/// Staff subcommands.
+#[derive(Debug, Subcommand)]
+pub enum StaffCommand {
+    /// Adds an active staff account to an organization (the first one; later ones are added by staff). The
+    /// password is read from PORTAL_STAFF_PASSWORD or, if unset, from the first line of standard input.
+    Add {
+        /// The organization's code.
+        #[arg(long)]
+        org: String,
+        /// Sign-in address.
+        #[arg(long)]
+        email: String,
+        /// Given name.
+        #[arg(long)]
+        first_name: String,
+        /// Family name.
+        #[arg(long)]
+        last_name: String,
+        /// Courtesy title.
+        #[arg(long)]
+        title: Option<String>,
+    },
 }
 
 /// Server settings.
@@ -102,6 +129,10 @@ pub struct ServeArgs {
     #[arg(long, env = "PORTAL_INTROSPECTION", default_value_t = true, action = clap::ArgAction::Set)]
     pub introspection: bool,
 
+    /// Sign-in attempts allowed per client address per minute (on top of the per-account lockout).
+    #[arg(long, env = "PORTAL_SIGN_IN_PER_MINUTE", default_value_t = 30)]
+    pub sign_in_per_minute: u32,
+
     /// Also create a demo organization with a staff account, and print how to sign in.
     #[arg(long)]
     pub demo: bool,
@@ -115,6 +146,7 @@ impl Default for ServeArgs {
             mail_from: "portal <no-reply@portal.localhost>".to_owned(),
             public_url: None,
             introspection: true,
+            sign_in_per_minute: 30,
             demo: false,
         }
     }

@@ -56,14 +56,7 @@ pub async fn ensure(store: &Store<PgEventLog>) -> Result<Vec<String>, String> {
                 .map_err(|e| fail(&e))?,
             role: Role::Staff,
         };
-        let registered = accounts::register(store, &organization, input, &CommandContext::system())
-            .await
-            .map_err(|e| fail(&e))?;
-        if let Some(token) = registered.activation_token {
-            accounts::activate(store, &token, &CommandContext::system())
-                .await
-                .map_err(|e| fail(&e))?;
-        }
+        crate::staff::add_active(store, &organization, input).await?;
     }
     Ok(vec![
         format!("Demo organization: code \"{DEMO_CODE}\" (Demo CE Portal)"),

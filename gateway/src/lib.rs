@@ -9,3 +9,4 @@ pub mod health;
 pub mod mailer;
 pub mod pages;
 pub mod request;
+pub mod staff;

@@ -2,14 +2,19 @@
 
 use anyhow::Context;
 use clap::Parser;
+use portal_commands::accounts::NewAccount;
+use portal_commands::credentials::BreachedPasswords;
 use portal_commands::handler::CommandContext;
 use portal_commands::organizations;
-use portal_domain::values::{OrganizationCode, OrganizationName};
+use portal_domain::account::Role;
+use portal_domain::values::{
+    EmailAddress, NamePart, OrganizationCode, OrganizationName, Password, PersonName, Title,
+};
 use portal_gateway::app::{self, load_master_key};
 use portal_gateway::cli::{
-    Cli, Command, GlobalArgs, LogFormat, OrgCommand, ProjectionsCommand, ServeArgs,
+    Cli, Command, GlobalArgs, LogFormat, OrgCommand, ProjectionsCommand, ServeArgs, StaffCommand,
 };
-use portal_gateway::demo;
+use portal_gateway::{demo, staff};
 use tracing_subscriber::EnvFilter;
 
 fn init_logging(format: LogFormat) {
@@ -98,6 +103,60 @@ async fn main() -> anyhow::Result<()> {
                 "created organization {} ({id}) at log position {position}",
                 code.as_str()
             );
+            Ok(())
+        }
+        Command::Staff(StaffCommand::Add {
+            org,
+            email,
+            first_name,
+            last_name,
+            title,
+        }) => {
+            let code = OrganizationCode::parse(&org).map_err(|e| anyhow::anyhow!("--org: {e}"))?;
+            let email = EmailAddress::parse(&email).map_err(|e| anyhow::anyhow!("--email: {e}"))?;
+            let first =
+                NamePart::parse(&first_name).map_err(|e| anyhow::anyhow!("--first-name: {e}"))?;
+            let last =
+                NamePart::parse(&last_name).map_err(|e| anyhow::anyhow!("--last-name: {e}"))?;
+            let title = title
+                .map(|t| Title::parse(t.as_str()))
+                .transpose()
+                .map_err(|e| anyhow::anyhow!("--title: {e}"))?;
+            let raw = match std::env::var("PORTAL_STAFF_PASSWORD") {
+                Ok(password) => password,
+                Err(_) => {
+                    let mut line = String::new();
+                    std::io::stdin()
+                        .read_line(&mut line)
+                        .context("reading the password from standard input")?;
+                    line.trim_end_matches(['\r', '\n']).to_owned()
+                }
+            };
+            let password = Password::parse(&raw, &BreachedPasswords)
+                .map_err(|e| anyhow::anyhow!("password: {e}"))?;
+            let database = portal_commands::db::parse_url(&global.database_url)?;
+            let key = load_master_key(global.master_key.as_deref(), &global.master_key_file)?;
+            let (_pool, store) = app::prepare(&database, 2, &key, "").await?;
+            let organization = organizations::find_by_code(&store, &code)
+                .await?
+                .ok_or_else(|| {
+                    anyhow::anyhow!("--org: no organization has the code {}", code.as_str())
+                })?;
+            let input = NewAccount {
+                name: PersonName {
+                    title,
+                    first,
+                    middle: None,
+                    last,
+                },
+                email,
+                password,
+                role: Role::Staff,
+            };
+            let account = staff::add_active(&store, &organization, input)
+                .await
+                .map_err(anyhow::Error::msg)?;
+            println!("added staff account {account} to {}", code.as_str());
             Ok(())
         }
         Command::Projections(ProjectionsCommand::Status) => {

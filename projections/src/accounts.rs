@@ -76,7 +76,10 @@ impl Projection for Accounts {
                 }
                 AccountEvent::ActivationIssued(_)
                 | AccountEvent::RegistrationRepeated(_)
-                | AccountEvent::SignInFailed(_) => {}
+                | AccountEvent::SignInFailed(_)
+                | AccountEvent::AccountLocked(_)
+                | AccountEvent::AccountUnlocked(_)
+                | AccountEvent::SessionsRevoked(_) => {}
             }
         }
         Ok(())

@@ -3,6 +3,7 @@
 
 pub mod accounts;
 pub mod listener;
+pub mod lockout;
 pub mod organizations;
 pub mod runner;
 pub mod status;

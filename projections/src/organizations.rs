@@ -39,6 +39,7 @@ impl Projection for Organizations {
                     )
                     .await?;
                 }
+                OrganizationEvent::SecurityPolicyChanged(_) => {}
             }
         }
         Ok(())

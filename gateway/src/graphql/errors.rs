@@ -54,6 +54,19 @@ impl ApiError {
         )
     }
 
+    /// The caller is signed in but may not do this.
+    pub fn forbidden() -> Self {
+        Self::new("FORBIDDEN", "your account may not do this")
+    }
+
+    /// Too many attempts from this address.
+    pub fn rate_limited() -> Self {
+        Self::new(
+            "RATE_LIMITED",
+            "too many sign-in attempts from your network; wait a minute and try again",
+        )
+    }
+
     /// Something failed on our side; details go to the log, not to the caller.
     pub fn internal(error: &dyn std::fmt::Display) -> Self {
         tracing::error!(%error, "request failed");

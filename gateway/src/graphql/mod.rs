@@ -3,6 +3,7 @@
 pub mod errors;
 pub mod http;
 pub mod inputs;
+pub mod lockout;
 pub mod mutation;
 pub mod query;
 pub mod types;
@@ -15,8 +16,16 @@ use async_graphql::{EmptySubscription, Response, Schema};
 
 use crate::app::AppState;
 
+/// The root of queries.
+#[derive(async_graphql::MergedObject, Default)]
+pub struct Query(query::AccountQuery, lockout::LockoutQuery);
+
+/// The root of mutations.
+#[derive(async_graphql::MergedObject, Default)]
+pub struct Mutation(mutation::AccountMutation, lockout::LockoutMutation);
+
 /// The schema type.
-pub type PortalSchema = Schema<query::Query, mutation::Mutation, EmptySubscription>;
+pub type PortalSchema = Schema<Query, Mutation, EmptySubscription>;
 
 /// Deepest query accepted.
 pub const MAX_DEPTH: usize = 10;
@@ -25,7 +34,7 @@ pub const MAX_COMPLEXITY: usize = 200;
 
 /// Builds the schema; resolvers find the application state in the schema data.
 pub fn schema(state: AppState, introspection: bool) -> PortalSchema {
-    let builder = Schema::build(query::Query, mutation::Mutation, EmptySubscription)
+    let builder = Schema::build(Query::default(), Mutation::default(), EmptySubscription)
         .data(state)
         .limit_depth(MAX_DEPTH)
         .limit_complexity(MAX_COMPLEXITY)
@@ -39,7 +48,7 @@ pub fn schema(state: AppState, introspection: bool) -> PortalSchema {
 
 /// The SDL of the schema, for docs and clients.
 pub fn sdl() -> String {
-    Schema::build(query::Query, mutation::Mutation, EmptySubscription)
+    Schema::build(Query::default(), Mutation::default(), EmptySubscription)
         .finish()
         .sdl()
 }

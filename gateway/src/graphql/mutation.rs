@@ -17,8 +17,9 @@ use super::types::LogPosition;
 use crate::app::AppState;
 use crate::request::RequestContext;
 
-/// The root of mutations.
-pub struct Mutation;
+/// Mutations of accounts and sessions.
+#[derive(Default)]
+pub struct AccountMutation;
 
 /// Creates a professional account (seed: "Create Your Account").
 #[derive(InputObject)]
@@ -152,7 +153,7 @@ fn context<'a>(ctx: &'a Context<'_>) -> (&'a AppState, &'a RequestContext) {
 }
 
 #[Object]
-impl Mutation {
+impl AccountMutation {
     /// Creates an account and e-mails an activation link (valid 72 hours).
     async fn register_account(
         &self,
@@ -244,6 +245,15 @@ impl Mutation {
     /// activated is ACCOUNT_NOT_ACTIVATED (only with the right password).
     async fn sign_in(&self, ctx: &Context<'_>, input: SignInInput) -> Result<SignInPayload> {
         let (state, request) = context(ctx);
+        // Per client address, before any work: each signIn in a request (aliases included) counts.
+        let address = request
+            .client_ip
+            .as_deref()
+            .and_then(|ip| ip.parse::<std::net::IpAddr>().ok())
+            .unwrap_or(std::net::IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED));
+        if state.sign_in_limiter().check_key(&address).is_err() {
+            return Err(ApiError::rate_limited().into());
+        }
         let mut checked = Checked::default();
         let code = checked.organization_code("organizationCode", &input.organization_code);
         let email = checked.email("email", &input.email);

@@ -2,12 +2,14 @@
 
 use std::time::Duration;
 
-use async_graphql::{Context, Object, Result};
+use async_graphql::{Context, Object, Result, ID};
 use chrono::Utc;
 use portal_commands::sessions;
+use portal_domain::account::Role;
 use portal_domain::session::Principal;
 use portal_projections::runner::wait_for;
 use portal_projections::{accounts, organizations, ProjectionError};
+use uuid::Uuid;
 
 use super::errors::ApiError;
 use super::types::{Account, LogPosition, Organization};
@@ -17,8 +19,9 @@ use crate::request::RequestContext;
 /// How long a query waits for its read model to reach `atLeast`.
 pub const READ_YOUR_WRITES_TIMEOUT: Duration = Duration::from_secs(5);
 
-/// The root of queries.
-pub struct Query;
+/// Queries about accounts and organizations.
+#[derive(Default)]
+pub struct AccountQuery;
 
 /// The signed-in caller, or UNAUTHENTICATED.
 pub async fn principal(ctx: &Context<'_>) -> Result<Principal, ApiError> {
@@ -34,6 +37,22 @@ pub async fn principal(ctx: &Context<'_>) -> Result<Principal, ApiError> {
             portal_commands::CommandError::Rejected(_) => ApiError::unauthenticated(),
             other => ApiError::from_command(other),
         })
+}
+
+/// The signed-in caller, who must be staff of their organization, or FORBIDDEN.
+pub async fn staff(ctx: &Context<'_>) -> Result<Principal, ApiError> {
+    let principal = principal(ctx).await?;
+    if principal.role == Role::Staff {
+        Ok(principal)
+    } else {
+        Err(ApiError::forbidden())
+    }
+}
+
+/// Parses an account id argument.
+pub fn account_id(raw: &ID, field: &str) -> Result<Uuid, ApiError> {
+    Uuid::parse_str(raw.as_str())
+        .map_err(|_| ApiError::new("ID_INVALID", "this is not an account id").on(field))
 }
 
 pub(crate) fn projection_error(error: ProjectionError) -> ApiError {
@@ -54,7 +73,7 @@ pub(crate) fn projection_error(error: ProjectionError) -> ApiError {
 }
 
 #[Object]
-impl Query {
+impl AccountQuery {
     /// The organization with this code (as typed in the mobile app), or null.
     async fn organization(&self, ctx: &Context<'_>, code: String) -> Result<Option<Organization>> {
         let state = ctx.data_unchecked::<AppState>();
@@ -85,6 +104,36 @@ impl Query {
             .map_err(projection_error)?;
         }
         let row = accounts::find(&state.pool, principal.organization.0, principal.account.0)
+            .await
+            .map_err(projection_error)?;
+        Ok(row.map(Account::from))
+    }
+
+    /// One account: your own, or, for staff, any account of your organization (null when there is none).
+    async fn account(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        at_least: Option<LogPosition>,
+    ) -> Result<Option<Account>> {
+        let principal = principal(ctx).await?;
+        let id = account_id(&id, "id")?;
+        if id != principal.account.0 && principal.role != Role::Staff {
+            return Err(ApiError::forbidden().into());
+        }
+        let state = ctx.data_unchecked::<AppState>();
+        if let Some(position) = at_least {
+            wait_for(
+                &state.pool,
+                accounts::NAME,
+                position.0,
+                READ_YOUR_WRITES_TIMEOUT,
+            )
+            .await
+            .map_err(projection_error)?;
+        }
+        // The organization is part of the key: staff never see another organization's accounts.
+        let row = accounts::find(&state.pool, principal.organization.0, id)
             .await
             .map_err(projection_error)?;
         Ok(row.map(Account::from))

@@ -1,0 +1,355 @@
+//! Staff's view of lockout: locked accounts, one account's sign-in attempts, unlocking, and the lockout rules.
+
+use async_graphql::{Context, Enum, InputObject, Object, Result, SimpleObject, ID};
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use chrono::{DateTime, Utc};
+use portal_commands::accounts;
+use portal_commands::handler::Actor;
+use portal_commands::organizations;
+use portal_domain::account::Role;
+use portal_domain::lockout::{LockoutMode, LockoutPolicy};
+use portal_domain::organization::SecurityPolicy;
+use portal_domain::AccountId;
+use portal_projections::lockout;
+use uuid::Uuid;
+
+use super::errors::ApiError;
+use super::query::{account_id, principal, projection_error, staff};
+use super::types::LogPosition;
+use crate::app::AppState;
+use crate::request::RequestContext;
+
+/// Staff queries about lockout.
+#[derive(Default)]
+pub struct LockoutQuery;
+
+/// Staff mutations about lockout.
+#[derive(Default)]
+pub struct LockoutMutation;
+
+/// A locked account.
+#[derive(SimpleObject)]
+pub struct LockedAccount {
+    /// The account.
+    pub account_id: ID,
+    /// Its sign-in address.
+    pub email: Option<String>,
+    /// Given name.
+    pub first_name: Option<String>,
+    /// Family name.
+    pub last_name: Option<String>,
+    /// Failed sign-ins that led to the lock.
+    pub failure_count: i32,
+    /// The last failed sign-in.
+    pub last_failure_at: Option<DateTime<Utc>>,
+    /// When it was locked.
+    pub locked_since: DateTime<Utc>,
+    /// How it is locked.
+    pub lock_kind: LockKind,
+    /// When a cool-down lock lifts by itself.
+    pub unlock_at: Option<DateTime<Utc>>,
+}
+
+/// How an account is locked.
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+pub enum LockKind {
+    /// Until staff unlock it.
+    UntilStaffUnlock,
+    /// For a cool-down.
+    CoolDown,
+}
+
+/// An edge of [`LockedAccountConnection`].
+#[derive(SimpleObject)]
+pub struct LockedAccountEdge {
+    /// Where this edge is, for `after`.
+    pub cursor: String,
+    /// The locked account.
+    pub node: LockedAccount,
+}
+
+/// Relay page information.
+#[derive(SimpleObject)]
+pub struct PageInfo {
+    /// More edges follow.
+    pub has_next_page: bool,
+    /// The cursor of the last edge.
+    pub end_cursor: Option<String>,
+}
+
+/// Locked accounts, newest lock first.
+#[derive(SimpleObject)]
+pub struct LockedAccountConnection {
+    /// The page.
+    pub edges: Vec<LockedAccountEdge>,
+    /// Whether there is more.
+    pub page_info: PageInfo,
+}
+
+/// One sign-in attempt.
+#[derive(SimpleObject)]
+pub struct SignInAttempt {
+    /// When.
+    pub at: DateTime<Utc>,
+    /// `SUCCEEDED`, `WRONG_PASSWORD`, `ACCOUNT_LOCKED` or `NOT_ACTIVATED`.
+    pub outcome: String,
+    /// The client's address.
+    pub client_ip: Option<String>,
+    /// The client's user agent.
+    pub user_agent: Option<String>,
+}
+
+fn cursor(locked_since: DateTime<Utc>, id: Uuid) -> String {
+    URL_SAFE_NO_PAD.encode(format!("{}|{id}", locked_since.to_rfc3339()))
+}
+
+fn parse_cursor(text: &str) -> Result<(DateTime<Utc>, Uuid), ApiError> {
+    let invalid =
+        || ApiError::new("CURSOR_INVALID", "this cursor did not come from this list").on("after");
+    let bytes = URL_SAFE_NO_PAD.decode(text).map_err(|_| invalid())?;
+    let text = String::from_utf8(bytes).map_err(|_| invalid())?;
+    let (time, id) = text.split_once('|').ok_or_else(invalid)?;
+    let time = DateTime::parse_from_rfc3339(time)
+        .map_err(|_| invalid())?
+        .with_timezone(&Utc);
+    Ok((time, Uuid::parse_str(id).map_err(|_| invalid())?))
+}
+
+fn page_size(first: i32) -> Result<i64, ApiError> {
+    if (1..=100).contains(&first) {
+        Ok(i64::from(first))
+    } else {
+        Err(ApiError::new("FIRST_OUT_OF_RANGE", "`first` is between 1 and 100").on("first"))
+    }
+}
+
+#[Object]
+impl LockoutQuery {
+    /// Accounts of your organization that are locked now, newest lock first (staff only).
+    async fn locked_accounts(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default = 20)] first: i32,
+        after: Option<String>,
+        at_least: Option<LogPosition>,
+    ) -> Result<LockedAccountConnection> {
+        let staff = staff(ctx).await?;
+        let limit = page_size(first)?;
+        let after = after.as_deref().map(parse_cursor).transpose()?;
+        let state = ctx.data_unchecked::<AppState>();
+        if let Some(position) = at_least {
+            portal_projections::runner::wait_for(
+                &state.pool,
+                lockout::NAME,
+                position.0,
+                super::query::READ_YOUR_WRITES_TIMEOUT,
+            )
+            .await
+            .map_err(projection_error)?;
+        }
+        let mut rows = lockout::locked_accounts(
+            &state.pool,
+            staff.organization.0,
+            Utc::now(),
+            after,
+            limit + 1,
+        )
+        .await
+        .map_err(projection_error)?;
+        let has_next_page = rows.len() as i64 > limit;
+        rows.truncate(limit as usize);
+        let edges: Vec<LockedAccountEdge> = rows
+            .into_iter()
+            .map(|row| LockedAccountEdge {
+                cursor: cursor(row.locked_since, row.account_id),
+                node: LockedAccount {
+                    account_id: ID(row.account_id.to_string()),
+                    email: row.email,
+                    first_name: row.first_name,
+                    last_name: row.last_name,
+                    failure_count: row.failure_count,
+                    last_failure_at: row.last_failure_at,
+                    locked_since: row.locked_since,
+                    lock_kind: if row.lock_kind == "cool_down" {
+                        LockKind::CoolDown
+                    } else {
+                        LockKind::UntilStaffUnlock
+                    },
+                    unlock_at: row.unlock_at,
+                },
+            })
+            .collect();
+        let end_cursor = edges.last().map(|e| e.cursor.clone());
+        Ok(LockedAccountConnection {
+            edges,
+            page_info: PageInfo {
+                has_next_page,
+                end_cursor,
+            },
+        })
+    }
+
+    /// The most recent sign-in attempts on an account: your own, or, for staff, any of your organization's.
+    async fn sign_in_attempts(
+        &self,
+        ctx: &Context<'_>,
+        account_id: ID,
+        #[graphql(default = 20)] first: i32,
+        at_least: Option<LogPosition>,
+    ) -> Result<Vec<SignInAttempt>> {
+        let principal = principal(ctx).await?;
+        let id = super::query::account_id(&account_id, "accountId")?;
+        if id != principal.account.0 && principal.role != Role::Staff {
+            return Err(ApiError::forbidden().into());
+        }
+        let limit = page_size(first)?;
+        let state = ctx.data_unchecked::<AppState>();
+        if let Some(position) = at_least {
+            portal_projections::runner::wait_for(
+                &state.pool,
+                lockout::NAME,
+                position.0,
+                super::query::READ_YOUR_WRITES_TIMEOUT,
+            )
+            .await
+            .map_err(projection_error)?;
+        }
+        let attempts = lockout::recent_attempts(&state.pool, principal.organization.0, id, limit)
+            .await
+            .map_err(projection_error)?;
+        Ok(attempts
+            .into_iter()
+            .map(|a| SignInAttempt {
+                at: a.at,
+                outcome: a.outcome.to_uppercase(),
+                client_ip: a.client_ip,
+                user_agent: a.user_agent,
+            })
+            .collect())
+    }
+}
+
+/// Lifts the lock of an account of your organization.
+#[derive(InputObject)]
+pub struct UnlockAccountInput {
+    /// The account.
+    pub account_id: ID,
+    /// Idempotency key.
+    pub command_id: Option<Uuid>,
+}
+
+/// The lock is lifted; the person was told by e-mail.
+#[derive(SimpleObject)]
+pub struct UnlockAccountPayload {
+    /// The log position produced.
+    pub position: LogPosition,
+}
+
+/// How failed sign-ins lock accounts.
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+pub enum LockoutModeInput {
+    /// Until staff unlock the account.
+    UntilStaffUnlock,
+    /// For a cool-down that doubles with each lockout.
+    CoolDown,
+}
+
+/// Your organization's security rules.
+#[derive(InputObject)]
+pub struct SetSecurityPolicyInput {
+    /// Consecutive failed sign-ins that lock an account (1 to 100).
+    pub lockout_threshold: i32,
+    /// How long the lock lasts.
+    pub lockout_mode: LockoutModeInput,
+    /// The first cool-down in minutes (COOL_DOWN only; default 15).
+    pub cool_down_minutes: Option<i32>,
+    /// The longest cool-down in minutes (COOL_DOWN only; default 1440).
+    pub max_cool_down_minutes: Option<i32>,
+    /// How long a session lasts, in hours (1 to 24; default 12).
+    pub session_hours: Option<i32>,
+    /// Idempotency key.
+    pub command_id: Option<Uuid>,
+}
+
+/// The rules changed.
+#[derive(SimpleObject)]
+pub struct SetSecurityPolicyPayload {
+    /// The log position produced.
+    pub position: LogPosition,
+}
+
+fn non_negative(value: i32, field: &str) -> Result<u32, ApiError> {
+    u32::try_from(value)
+        .map_err(|_| ApiError::new("POLICY_INVALID", "this number cannot be negative").on(field))
+}
+
+#[Object]
+impl LockoutMutation {
+    /// Unlocks an account of your organization (staff only); the person gets an e-mail.
+    async fn unlock_account(
+        &self,
+        ctx: &Context<'_>,
+        input: UnlockAccountInput,
+    ) -> Result<UnlockAccountPayload> {
+        let staff = staff(ctx).await?;
+        let id = account_id(&input.account_id, "input.accountId")?;
+        let state = ctx.data_unchecked::<AppState>();
+        let request = ctx.data_unchecked::<RequestContext>();
+        let command = request.command(Actor::Account(staff.account.0), input.command_id);
+        let position = accounts::unlock(&state.store, &staff, AccountId(id), &command)
+            .await
+            .map_err(|e| ApiError::from_command(e).on("input.accountId"))?;
+        Ok(UnlockAccountPayload {
+            position: LogPosition(position),
+        })
+    }
+
+    /// Sets your organization's lockout and session rules (staff only).
+    async fn set_security_policy(
+        &self,
+        ctx: &Context<'_>,
+        input: SetSecurityPolicyInput,
+    ) -> Result<SetSecurityPolicyPayload> {
+        let staff = staff(ctx).await?;
+        let defaults = SecurityPolicy::default();
+        let mode = match input.lockout_mode {
+            LockoutModeInput::UntilStaffUnlock => LockoutMode::UntilStaffUnlock,
+            LockoutModeInput::CoolDown => LockoutMode::CoolDown {
+                first_minutes: non_negative(
+                    input.cool_down_minutes.unwrap_or(15),
+                    "input.coolDownMinutes",
+                )?,
+                max_minutes: non_negative(
+                    input.max_cool_down_minutes.unwrap_or(24 * 60),
+                    "input.maxCoolDownMinutes",
+                )?,
+            },
+        };
+        let policy = SecurityPolicy {
+            lockout: LockoutPolicy {
+                threshold: non_negative(input.lockout_threshold, "input.lockoutThreshold")?,
+                mode,
+            },
+            session_hours: match input.session_hours {
+                Some(hours) => non_negative(hours, "input.sessionHours")?,
+                None => defaults.session_hours,
+            },
+        };
+        let state = ctx.data_unchecked::<AppState>();
+        let request = ctx.data_unchecked::<RequestContext>();
+        let command = request.command(Actor::Account(staff.account.0), input.command_id);
+        let position = organizations::set_security_policy(
+            &state.store,
+            staff.organization,
+            policy,
+            Some(staff.account),
+            &command,
+        )
+        .await
+        .map_err(ApiError::from_command)?;
+        Ok(SetSecurityPolicyPayload {
+            position: LogPosition(position),
+        })
+    }
+}

@@ -5,5 +5,6 @@ mod api {
     pub mod cli;
     pub mod graphql_http;
     pub mod health;
+    pub mod lockout;
     pub mod support;
 }

@@ -212,6 +212,41 @@ impl TestApp {
         link.split("token=").nth(1).unwrap().trim().to_owned()
     }
 
+    /// Adds an active staff member (as `portal staff add` does) and signs them in.
+    pub async fn staff(&self, organization: &str, email: &str) -> Learner {
+        let store = &self.running.as_ref().unwrap().state.store;
+        let code = portal_domain::values::OrganizationCode::parse(organization).unwrap();
+        let summary = portal_commands::organizations::find_by_code(store, &code)
+            .await
+            .unwrap()
+            .unwrap();
+        let input = portal_commands::accounts::NewAccount {
+            name: portal_domain::values::PersonName {
+                title: None,
+                first: portal_domain::values::NamePart::parse("Dana").unwrap(),
+                middle: None,
+                last: portal_domain::values::NamePart::parse("Coordinator").unwrap(),
+            },
+            email: portal_domain::values::EmailAddress::parse(email).unwrap(),
+            password: portal_domain::values::Password::parse(
+                PASSWORD,
+                &portal_commands::credentials::BreachedPasswords,
+            )
+            .unwrap(),
+            role: portal_domain::account::Role::Staff,
+        };
+        portal_gateway::staff::add_active(store, &summary, input)
+            .await
+            .unwrap();
+        let answer = self.sign_in(organization, email, PASSWORD).await;
+        let data = answer.assert_ok();
+        Learner {
+            account_id: data["signIn"]["accountId"].as_str().unwrap().to_owned(),
+            token: data["signIn"]["token"].as_str().unwrap().to_owned(),
+            position: data["signIn"]["position"].as_i64().unwrap(),
+        }
+    }
+
     /// Registers, activates from the e-mailed link, and signs in.
     pub async fn learner(&self, organization: &str, email: &str) -> Learner {
         self.register(organization, email).await.assert_ok();

@@ -1,0 +1,313 @@
+//! Lockout, unlock, roles across the API (issue 3).
+
+use serde_json::json;
+
+use super::support::{TestApp, PASSWORD};
+
+const LOCKED: &str = "query($at: LogPosition) { lockedAccounts(first: 10, atLeast: $at) { edges { cursor node { accountId email failureCount lockKind unlockAt } } pageInfo { hasNextPage endCursor } } }";
+const UNLOCK: &str = "mutation($id: ID!) { unlockAccount(input: { accountId: $id }) { position } }";
+const POLICY: &str =
+    "mutation($input: SetSecurityPolicyInput!) { setSecurityPolicy(input: $input) { position } }";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn five_wrong_passwords_lock_the_account_until_staff_unlock_it_and_the_person_is_told() {
+    let app = TestApp::spawn().await;
+    app.create_organization("umncpd").await;
+    let staff = app.staff("umncpd", "coordinator@example.org").await;
+    app.graphql(
+        POLICY,
+        json!({ "input": { "lockoutThreshold": 5, "lockoutMode": "UNTIL_STAFF_UNLOCK" } }),
+        Some(&staff.token),
+    )
+    .await
+    .assert_ok();
+    let learner = app.learner("umncpd", "ada@example.org").await;
+
+    for _ in 0..5 {
+        assert_eq!(
+            app.sign_in("umncpd", "ada@example.org", "not my password at all")
+                .await
+                .error_code(),
+            "INVALID_CREDENTIALS"
+        );
+    }
+    let locked = app.sign_in("umncpd", "ada@example.org", PASSWORD).await;
+    assert_eq!(locked.error_code(), "ACCOUNT_LOCKED");
+    // The lock also ended the session the learner had.
+    assert_eq!(
+        app.graphql("{ me { id } }", json!({}), Some(&learner.token))
+            .await
+            .error_code(),
+        "UNAUTHENTICATED"
+    );
+
+    let mut listed = json!(null);
+    for _ in 0..100 {
+        listed = app
+            .graphql(LOCKED, json!({}), Some(&staff.token))
+            .await
+            .assert_ok()
+            .clone();
+        if !listed["lockedAccounts"]["edges"]
+            .as_array()
+            .unwrap()
+            .is_empty()
+        {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let node = &listed["lockedAccounts"]["edges"][0]["node"];
+    assert_eq!(node["accountId"], learner.account_id);
+    assert_eq!(node["email"], "ada@example.org");
+    assert_eq!(node["failureCount"], 5);
+    assert_eq!(node["lockKind"], "UNTIL_STAFF_UNLOCK");
+    assert_eq!(node["unlockAt"], serde_json::Value::Null);
+
+    app.graphql(
+        UNLOCK,
+        json!({ "id": learner.account_id }),
+        Some(&staff.token),
+    )
+    .await
+    .assert_ok();
+    let notice = app
+        .mail_to("ada@example.org", "Your account was unlocked")
+        .await;
+    assert!(notice.contains("unlocked it"));
+    app.sign_in("umncpd", "ada@example.org", PASSWORD)
+        .await
+        .assert_ok();
+    let again = app
+        .graphql(
+            UNLOCK,
+            json!({ "id": learner.account_id }),
+            Some(&staff.token),
+        )
+        .await;
+    assert_eq!(again.error_code(), "ACCOUNT_NOT_LOCKED");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn by_default_a_lock_is_a_cool_down_and_a_locked_wrong_password_looks_like_any_other() {
+    let app = TestApp::spawn().await;
+    app.create_organization("umncpd").await;
+    let staff = app.staff("umncpd", "coordinator@example.org").await;
+    app.learner("umncpd", "ada@example.org").await;
+    let mut last = json!(null);
+    for _ in 0..5 {
+        last = app
+            .sign_in("umncpd", "ada@example.org", "not my password at all")
+            .await
+            .body;
+    }
+    let locked_wrong = app
+        .sign_in("umncpd", "ada@example.org", "not my password at all")
+        .await;
+    let unknown = app
+        .sign_in("umncpd", "nobody@example.org", "not my password at all")
+        .await;
+    assert_eq!(locked_wrong.body, last);
+    assert_eq!(locked_wrong.body, unknown.body);
+    assert_eq!(
+        app.sign_in("umncpd", "ada@example.org", PASSWORD)
+            .await
+            .error_code(),
+        "ACCOUNT_LOCKED"
+    );
+
+    let mut node = json!(null);
+    for _ in 0..100 {
+        let listed = app
+            .graphql(LOCKED, json!({}), Some(&staff.token))
+            .await
+            .assert_ok()
+            .clone();
+        node = listed["lockedAccounts"]["edges"][0]["node"].clone();
+        if !node.is_null() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(node["lockKind"], "COOL_DOWN");
+    assert!(node["unlockAt"].is_string());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn staff_see_every_attempt_with_where_it_came_from() {
+    let app = TestApp::spawn().await;
+    app.create_organization("umncpd").await;
+    let staff = app.staff("umncpd", "coordinator@example.org").await;
+    let learner = app.learner("umncpd", "ada@example.org").await;
+    let wrong = app
+        .sign_in("umncpd", "ada@example.org", "not my password at all")
+        .await;
+    assert_eq!(wrong.error_code(), "INVALID_CREDENTIALS");
+    let right = app.sign_in("umncpd", "ada@example.org", PASSWORD).await;
+    let position = right.assert_ok()["signIn"]["position"].clone();
+    let attempts = app
+        .graphql(
+            "query($id: ID!, $at: LogPosition) { signInAttempts(accountId: $id, atLeast: $at) { outcome clientIp userAgent } }",
+            json!({ "id": learner.account_id, "at": position }),
+            Some(&staff.token),
+        )
+        .await;
+    let list = attempts.assert_ok()["signInAttempts"]
+        .as_array()
+        .unwrap()
+        .clone();
+    let outcomes: Vec<&str> = list
+        .iter()
+        .map(|a| a["outcome"].as_str().unwrap())
+        .collect();
+    assert_eq!(outcomes, vec!["SUCCEEDED", "WRONG_PASSWORD", "SUCCEEDED"]);
+    assert!(list.iter().all(|a| a["clientIp"] == "127.0.0.1"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_learner_is_refused_staff_queries_and_other_peoples_data() {
+    let app = TestApp::spawn().await;
+    app.create_organization("umncpd").await;
+    app.create_organization("other").await;
+    let ada = app.learner("umncpd", "ada@example.org").await;
+    let grace = app.learner("umncpd", "grace@example.org").await;
+    let other_staff = app.staff("other", "coordinator@example.org").await;
+
+    assert_eq!(
+        app.graphql(LOCKED, json!({}), Some(&ada.token))
+            .await
+            .error_code(),
+        "FORBIDDEN"
+    );
+    assert_eq!(
+        app.graphql(UNLOCK, json!({ "id": grace.account_id }), Some(&ada.token))
+            .await
+            .error_code(),
+        "FORBIDDEN"
+    );
+    let account = "query($id: ID!) { account(id: $id) { id email } }";
+    assert_eq!(
+        app.graphql(account, json!({ "id": grace.account_id }), Some(&ada.token))
+            .await
+            .error_code(),
+        "FORBIDDEN"
+    );
+    let own = app
+        .graphql(
+            "query($id: ID!, $at: LogPosition) { account(id: $id, atLeast: $at) { email } }",
+            json!({ "id": ada.account_id, "at": ada.position }),
+            Some(&ada.token),
+        )
+        .await;
+    assert_eq!(own.assert_ok()["account"]["email"], "ada@example.org");
+    let attempts = "query($id: ID!) { signInAttempts(accountId: $id) { outcome } }";
+    assert_eq!(
+        app.graphql(
+            attempts,
+            json!({ "id": grace.account_id }),
+            Some(&ada.token)
+        )
+        .await
+        .error_code(),
+        "FORBIDDEN"
+    );
+
+    // Staff of another organization see nothing of this one, and cannot act on it.
+    let across = app
+        .graphql(
+            account,
+            json!({ "id": ada.account_id }),
+            Some(&other_staff.token),
+        )
+        .await;
+    assert_eq!(across.assert_ok()["account"], serde_json::Value::Null);
+    let across = app
+        .graphql(
+            attempts,
+            json!({ "id": ada.account_id }),
+            Some(&other_staff.token),
+        )
+        .await;
+    assert_eq!(across.assert_ok()["signInAttempts"], json!([]));
+    let unlock = app
+        .graphql(
+            UNLOCK,
+            json!({ "id": ada.account_id }),
+            Some(&other_staff.token),
+        )
+        .await;
+    assert_eq!(unlock.error_code(), "ACCOUNT_NOT_FOUND");
+    assert_eq!(
+        app.graphql(
+            POLICY,
+            json!({ "input": { "lockoutThreshold": 3, "lockoutMode": "COOL_DOWN" } }),
+            Some(&ada.token)
+        )
+        .await
+        .error_code(),
+        "FORBIDDEN"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sign_in_is_rate_limited_per_address_and_each_alias_counts() {
+    let app = TestApp::spawn_with(|args| args.sign_in_per_minute = 3).await;
+    app.create_organization("umncpd").await;
+    let aliased = "mutation { a: signIn(input: { organizationCode: \"umncpd\", email: \"x@example.org\", password: \"whatever it is\" }) { token }
+                              b: signIn(input: { organizationCode: \"umncpd\", email: \"x@example.org\", password: \"whatever it is\" }) { token }
+                              c: signIn(input: { organizationCode: \"umncpd\", email: \"x@example.org\", password: \"whatever it is\" }) { token }
+                              d: signIn(input: { organizationCode: \"umncpd\", email: \"x@example.org\", password: \"whatever it is\" }) { token } }";
+    let answer = app.graphql(aliased, json!({}), None).await;
+    let codes: Vec<&str> = answer.body["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["extensions"]["code"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        codes
+            .iter()
+            .filter(|c| **c == "INVALID_CREDENTIALS")
+            .count(),
+        3,
+        "{codes:?}"
+    );
+    assert_eq!(
+        codes.iter().filter(|c| **c == "RATE_LIMITED").count(),
+        1,
+        "{codes:?}"
+    );
+    assert_eq!(
+        app.sign_in("umncpd", "x@example.org", "whatever it is")
+            .await
+            .error_code(),
+        "RATE_LIMITED"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_policy_out_of_range_is_refused() {
+    let app = TestApp::spawn().await;
+    app.create_organization("umncpd").await;
+    let staff = app.staff("umncpd", "coordinator@example.org").await;
+    let answer = app
+        .graphql(
+            POLICY,
+            json!({ "input": { "lockoutThreshold": 0, "lockoutMode": "COOL_DOWN" } }),
+            Some(&staff.token),
+        )
+        .await;
+    assert_eq!(answer.error_code(), "POLICY_INVALID");
+    let answer = app
+        .graphql(
+            POLICY,
+            json!({ "input": { "lockoutThreshold": -1, "lockoutMode": "COOL_DOWN" } }),
+            Some(&staff.token),
+        )
+        .await;
+    assert_eq!(answer.error_code(), "POLICY_INVALID");
+    assert_eq!(
+        answer.body["errors"][0]["extensions"]["field"],
+        "input.lockoutThreshold"
+    );
+}

@@ -7,7 +7,7 @@ use portal_domain::account::{
     Account, AccountCommand, AccountError, AccountEvent, AccountState, PasswordCheck, Registration,
     Role, SignInFailure,
 };
-use portal_domain::session::{EndReason, Principal, Session, SessionCommand};
+use portal_domain::session::{Principal, Session, SessionCommand};
 use portal_domain::values::{EmailAddress, Password, PasswordHash, PersonName};
 use portal_domain::{AccountId, Decider, Personal, SessionId};
 use serde_json::{json, Value};
@@ -15,7 +15,7 @@ use uuid::Uuid;
 
 use crate::credentials::{self, PasswordHasher};
 use crate::handler::{
-    append_error, back_off, execute, CommandContext, CommandError, Plan, MAX_ATTEMPTS,
+    append_error, back_off, execute, CommandContext, CommandError, EndsSessions, Plan, MAX_ATTEMPTS,
 };
 use crate::log::{
     AppendError, Claim, CommandRecord, Commit, EventLog, ExpectedVersion, StreamId, StreamWrite,
@@ -441,7 +441,7 @@ pub async fn sign_in<L: EventLog>(
             expected: ExpectedVersion::Exact(version),
             events: store.encode(Some(id.0), &events).await?,
         }];
-        writes.extend(revoked_session_writes(store, &events, ctx).await?);
+        writes.extend(sessions::end_writes(store, &Account::sessions_to_end(&events), ctx).await?);
         let refusal = events.iter().find_map(|event| match event {
             AccountEvent::SignInFailed(failed) => Some(match failed.reason {
                 SignInFailure::WrongPassword => AccountError::InvalidCredentials,
@@ -528,40 +528,6 @@ pub async fn load<L: EventLog>(
     Ok(store.load::<Account>(&stream(id)).await?.0)
 }
 
-/// The session streams to end because `events` revoke them (locking, later password changes), each at its version.
-async fn revoked_session_writes<L: EventLog>(
-    store: &Store<L>,
-    events: &[AccountEvent],
-    ctx: &CommandContext,
-) -> Result<Vec<StreamWrite>, CommandError<AccountError>> {
-    let mut writes = Vec::new();
-    for event in events {
-        let AccountEvent::SessionsRevoked(revoked) = event else {
-            continue;
-        };
-        for session in &revoked.session_ids {
-            let stream = sessions::stream(*session);
-            let (state, version) = store.load::<Session>(&stream).await?;
-            let ended = Session::decide(
-                &state,
-                SessionCommand::End {
-                    reason: EndReason::Revoked,
-                },
-                ctx.now,
-            )
-            .map_err(|e| CommandError::Internal(e.to_string()))?;
-            if !ended.is_empty() {
-                writes.push(StreamWrite {
-                    stream,
-                    expected: ExpectedVersion::Exact(version),
-                    events: store.encode(None, &ended).await?,
-                });
-            }
-        }
-    }
-    Ok(writes)
-}
-
 /// Staff lift the lock of an account of their own organization; the person is told by e-mail.
 pub async fn unlock<L: EventLog>(
     store: &Store<L>,
@@ -602,4 +568,113 @@ pub async fn unlock<L: EventLog>(
     )
     .await?;
     Ok(executed.last_position.unwrap_or_default())
+}
+
+/// Answers a password-reset request: a single-use link (valid one hour) to an address with an account, or an
+/// e-mail saying no account uses it. The caller learns nothing either way.
+pub async fn request_password_reset<L: EventLog>(
+    store: &Store<L>,
+    organization: &OrganizationSummary,
+    email: &EmailAddress,
+    ctx: &CommandContext,
+) -> Result<(), CommandError<AccountError>> {
+    let fingerprint = store.secrets.fingerprint(
+        "RequestPasswordReset",
+        &[organization.id.0.as_bytes(), email.canonical().as_bytes()],
+    );
+    let Some(id) = find_by_email(store, organization, email).await? else {
+        let register = format!(
+            "{}/register?organization={}",
+            store.public_url,
+            organization.code.as_str()
+        );
+        let commit = Commit {
+            tenant: organization.id.0,
+            writes: vec![],
+            metadata: ctx.metadata("RequestPasswordReset"),
+            command: None,
+            claims: vec![],
+            outbox: vec![messages::no_account(
+                email,
+                &organization.name,
+                &register,
+                ctx.now,
+            )],
+        };
+        store.log.append(commit).await.map_err(append_error)?;
+        return Ok(());
+    };
+    let (token, token_hash) = credentials::new_token(id.0);
+    let link = format!("{}/reset-password?token={token}", store.public_url);
+    execute::<L, Account>(
+        store,
+        &stream(id),
+        Some(id.0),
+        ctx,
+        "RequestPasswordReset",
+        fingerprint,
+        |state| {
+            let profile = state.profile().ok_or(AccountError::NotFound)?;
+            let outbox = match (&profile.email, &profile.name) {
+                (Personal::Known(to), Personal::Known(name)) => {
+                    vec![messages::password_reset(
+                        to,
+                        name.salutation(),
+                        &organization.name,
+                        &link,
+                        ctx.now,
+                    )]
+                }
+                _ => vec![],
+            };
+            Ok(Plan {
+                tenant: organization.id.0,
+                command: AccountCommand::RequestPasswordReset { token_hash },
+                claims: vec![],
+                outbox,
+            })
+        },
+    )
+    .await?;
+    Ok(())
+}
+
+/// Sets a new password from a reset link; the account's sessions end in the same commit.
+pub async fn reset_password<L: EventLog>(
+    store: &Store<L>,
+    token: &str,
+    password: Password,
+    ctx: &CommandContext,
+) -> Result<(AccountId, i64), CommandError<AccountError>> {
+    let (id, token_hash) = credentials::parse_token(token)
+        .ok_or(CommandError::Rejected(AccountError::ResetTokenInvalid))?;
+    let id = AccountId(id);
+    let fingerprint = store.secrets.fingerprint(
+        "ResetPassword",
+        &[token.as_bytes(), password.expose().as_bytes()],
+    );
+    let password_hash = hash_password(&store.passwords, password).await?;
+    let executed = execute::<L, Account>(
+        store,
+        &stream(id),
+        Some(id.0),
+        ctx,
+        "ResetPassword",
+        fingerprint,
+        |state| {
+            let tenant = state
+                .profile()
+                .map(|p| p.organization.0)
+                .ok_or(AccountError::ResetTokenInvalid)?;
+            Ok(Plan::command(
+                tenant,
+                AccountCommand::ResetPassword {
+                    token_hash,
+                    password_hash: password_hash.clone(),
+                },
+            ))
+        },
+    )
+    .await?;
+    Ok((id, executed.last_position.unwrap_or_default()))
 }

@@ -1,6 +1,7 @@
 //! The one loop every command goes through: load, decide, append; on a version conflict, reload and decide again.
 
 use chrono::{DateTime, Utc};
+use portal_domain::SessionId;
 use portal_domain::{Decider, ErrorCode};
 use serde_json::Value;
 use uuid::Uuid;
@@ -198,6 +199,30 @@ pub struct Executed<Ev> {
 }
 
 /// Runs a single-stream command: `plan` sees the current state and says what to decide and what else to write.
+/// Deciders whose events can revoke sessions: the loop ends those sessions in the same commit.
+pub trait EndsSessions: Decider {
+    /// The sessions `events` revoke.
+    fn sessions_to_end(_events: &[Self::Event]) -> Vec<SessionId> {
+        Vec::new()
+    }
+}
+
+impl EndsSessions for portal_domain::organization::Organization {}
+impl EndsSessions for portal_domain::session::Session {}
+impl EndsSessions for portal_domain::account::Account {
+    fn sessions_to_end(events: &[Self::Event]) -> Vec<SessionId> {
+        events
+            .iter()
+            .flat_map(|event| match event {
+                portal_domain::account::AccountEvent::SessionsRevoked(revoked) => {
+                    revoked.session_ids.clone()
+                }
+                _ => Vec::new(),
+            })
+            .collect()
+    }
+}
+
 pub async fn execute<L, D>(
     store: &Store<L>,
     stream: &StreamId,
@@ -209,7 +234,7 @@ pub async fn execute<L, D>(
 ) -> Result<Executed<D::Event>, CommandError<D::Error>>
 where
     L: EventLog,
-    D: Decider,
+    D: EndsSessions,
 {
     if let Some(found) = store.log.find_command(ctx.command_id).await? {
         return if found.record.fingerprint == fingerprint {
@@ -246,13 +271,15 @@ where
         } else {
             ExpectedVersion::Exact(version)
         };
+        let mut writes = vec![StreamWrite {
+            stream: stream.clone(),
+            expected,
+            events: store.encode(subject, &events).await?,
+        }];
+        writes.extend(crate::sessions::end_writes(store, &D::sessions_to_end(&events), ctx).await?);
         let commit = Commit {
             tenant,
-            writes: vec![StreamWrite {
-                stream: stream.clone(),
-                expected,
-                events: store.encode(subject, &events).await?,
-            }],
+            writes,
             metadata: ctx.metadata(name),
             command: Some(CommandRecord {
                 command_id: ctx.command_id,

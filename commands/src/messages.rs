@@ -77,3 +77,52 @@ pub fn unlocked(to: &EmailAddress, salutation: &str, now: DateTime<Utc>) -> Outb
         now,
     )
 }
+
+/// The password-reset link.
+pub fn password_reset(
+    to: &EmailAddress,
+    salutation: &str,
+    organization: &OrganizationName,
+    link: &str,
+    now: DateTime<Utc>,
+) -> OutboxMessage {
+    email(
+        to,
+        format!("Reset your {} password", organization.as_str()),
+        format!(
+            "Hello {salutation},\n\n\
+             Someone, perhaps you, asked to reset the password of your {org} account. To choose a new one, open \
+             this link:\n\n\
+             {link}\n\n\
+             The link works once and expires in one hour. Setting a new password signs you out everywhere.\n\n\
+             If you did not ask for this, ignore this e-mail: your password stays as it is.\n",
+            org = organization.as_str(),
+        ),
+        now,
+    )
+}
+
+/// Sent to an address without an account that asked for a password reset (the CE portal's "email not found" help,
+/// given by e-mail so that the API itself reveals nothing).
+pub fn no_account(
+    to: &EmailAddress,
+    organization: &OrganizationName,
+    register_link: &str,
+    now: DateTime<Utc>,
+) -> OutboxMessage {
+    email(
+        to,
+        format!("No {} account uses this address", organization.as_str()),
+        format!(
+            "Hello,\n\n\
+             Someone, perhaps you, asked to reset the password of a {org} account for this e-mail address, but no \
+             account uses it.\n\n\
+             If you have an account, try another e-mail address you may have used. If you do not, create one \
+             here:\n\n\
+             {register_link}\n\n\
+             If you did not ask for this, ignore this e-mail.\n",
+            org = organization.as_str(),
+        ),
+        now,
+    )
+}

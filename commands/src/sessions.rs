@@ -5,8 +5,8 @@ use portal_domain::{Decider, SessionId};
 
 use crate::credentials;
 use crate::handler::{execute, CommandContext, CommandError, Plan};
-use crate::log::{EventLog, StreamId};
-use crate::store::Store;
+use crate::log::{EventLog, ExpectedVersion, StreamId, StreamWrite};
+use crate::store::{LoadError, Store};
 
 /// The stream of a session.
 pub fn stream(id: SessionId) -> StreamId {
@@ -55,4 +55,35 @@ pub async fn sign_out<L: EventLog>(
     )
     .await?;
     Ok(executed.last_position)
+}
+
+/// The writes that end `sessions` (those still open), each at its stream's version, to go in the commit of the
+/// event that revoked them.
+pub async fn end_writes<L: EventLog>(
+    store: &Store<L>,
+    sessions: &[SessionId],
+    ctx: &CommandContext,
+) -> Result<Vec<StreamWrite>, LoadError> {
+    let mut writes = Vec::new();
+    for session in sessions {
+        let stream = stream(*session);
+        let (state, version) = store.load::<Session>(&stream).await?;
+        // Ending is never refused; a session that is not open yields no event.
+        let ended = Session::decide(
+            &state,
+            SessionCommand::End {
+                reason: EndReason::Revoked,
+            },
+            ctx.now,
+        )
+        .unwrap_or_default();
+        if !ended.is_empty() {
+            writes.push(StreamWrite {
+                stream,
+                expected: ExpectedVersion::Exact(version),
+                events: store.encode(None, &ended).await?,
+            });
+        }
+    }
+    Ok(writes)
 }

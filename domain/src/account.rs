@@ -10,6 +10,10 @@ use crate::{AccountId, Decider, DomainEvent, ErrorCode, OrganizationId, Personal
 
 /// How long an activation link works.
 pub const ACTIVATION_TTL: Duration = Duration::hours(72);
+/// How long a password-reset link works.
+pub const RESET_TTL: Duration = Duration::hours(1);
+/// How many reset links may be outstanding, and how many used ones are remembered.
+pub const MAX_RESET_LINKS: usize = 5;
 /// How many activation links may be outstanding at once; resending past this drops the oldest.
 pub const MAX_OUTSTANDING_ACTIVATIONS: usize = 5;
 
@@ -66,6 +70,10 @@ pub struct Profile {
     pub guard: SignInGuard,
     /// Sessions opened and not revoked through this account (some may have ended or expired since).
     pub sessions: Vec<OpenSession>,
+    /// Password-reset links outstanding, oldest first.
+    pub resets: Vec<Activation>,
+    /// Hashes of reset links already used (the last few), to tell a used link from an unknown one.
+    pub used_resets: Vec<TokenHash>,
 }
 
 /// A session opened by a sign-in.
@@ -154,6 +162,18 @@ pub enum AccountCommand {
         /// The organization's lockout and session rules.
         policy: SecurityPolicy,
     },
+    /// Sends a password-reset link.
+    RequestPasswordReset {
+        /// Hash of the token in the link.
+        token_hash: TokenHash,
+    },
+    /// Follows a reset link and sets a new password.
+    ResetPassword {
+        /// Hash of the token in the link.
+        token_hash: TokenHash,
+        /// argon2id hash of the new password.
+        password_hash: PasswordHash,
+    },
     /// Staff lift a lock.
     Unlock {
         /// The staff member.
@@ -183,6 +203,30 @@ pub enum AccountEvent {
     AccountUnlocked(AccountUnlocked),
     /// See [`SessionsRevoked`].
     SessionsRevoked(SessionsRevoked),
+    /// See [`PasswordResetRequested`].
+    PasswordResetRequested(PasswordResetRequested),
+    /// See [`PasswordReset`].
+    PasswordReset(PasswordReset),
+}
+
+/// A password-reset link was sent (v1). Only the token's hash is recorded.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PasswordResetRequested {
+    /// SHA-256 of the token.
+    pub token_hash: TokenHash,
+    /// When.
+    pub requested_at: DateTime<Utc>,
+    /// When the link stops working (one hour later).
+    pub expires_at: DateTime<Utc>,
+}
+
+/// The password was set from a reset link (v1): failures and a cool-down lock are cleared, sessions revoked.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PasswordReset {
+    /// argon2id hash of the new password.
+    pub password_hash: Personal<PasswordHash>,
+    /// When.
+    pub at: DateTime<Utc>,
 }
 
 /// An account was registered (v1). Name, e-mail and password hash are personal data.
@@ -291,6 +335,8 @@ pub struct AccountUnlocked {
 pub enum RevocationReason {
     /// The account was locked.
     AccountLocked,
+    /// The password was reset.
+    PasswordReset,
 }
 
 /// The account's open sessions were ended (v1); each session stream records its own end in the same commit.
@@ -325,6 +371,8 @@ impl DomainEvent for AccountEvent {
             AccountEvent::AccountLocked(_) => "AccountLocked",
             AccountEvent::AccountUnlocked(_) => "AccountUnlocked",
             AccountEvent::SessionsRevoked(_) => "SessionsRevoked",
+            AccountEvent::PasswordResetRequested(_) => "PasswordResetRequested",
+            AccountEvent::PasswordReset(_) => "PasswordReset",
         }
     }
 }
@@ -362,6 +410,15 @@ pub enum AccountError {
     /// Unlock on an account that is not locked.
     #[error("this account is not locked")]
     NotLocked,
+    /// No reset link with this token was issued.
+    #[error("this password-reset link is not valid")]
+    ResetTokenInvalid,
+    /// The reset link has expired.
+    #[error("this password-reset link has expired; ask for a new one")]
+    ResetTokenExpired,
+    /// The reset link was used already.
+    #[error("this password-reset link was used already")]
+    ResetTokenUsed,
 }
 
 impl ErrorCode for AccountError {
@@ -377,6 +434,9 @@ impl ErrorCode for AccountError {
             AccountError::NotActivated => "ACCOUNT_NOT_ACTIVATED",
             AccountError::Locked => "ACCOUNT_LOCKED",
             AccountError::NotLocked => "ACCOUNT_NOT_LOCKED",
+            AccountError::ResetTokenInvalid => "RESET_TOKEN_INVALID",
+            AccountError::ResetTokenExpired => "RESET_TOKEN_EXPIRED",
+            AccountError::ResetTokenUsed => "RESET_TOKEN_USED",
         }
     }
 
@@ -384,7 +444,10 @@ impl ErrorCode for AccountError {
         match self {
             AccountError::ActivationTokenInvalid
             | AccountError::ActivationTokenExpired
-            | AccountError::ActivationTokenUsed => Some("token"),
+            | AccountError::ActivationTokenUsed
+            | AccountError::ResetTokenInvalid
+            | AccountError::ResetTokenExpired
+            | AccountError::ResetTokenUsed => Some("token"),
             _ => None,
         }
     }
@@ -482,6 +545,62 @@ impl Decider for Account {
                 },
             ) => Ok(sign_in(state, profile, password, session, &policy, now)),
 
+            (S::Pending(_) | S::Active(_), C::RequestPasswordReset { token_hash }) => {
+                Ok(vec![AccountEvent::PasswordResetRequested(
+                    PasswordResetRequested {
+                        token_hash,
+                        requested_at: now,
+                        expires_at: now + RESET_TTL,
+                    },
+                )])
+            }
+            (
+                S::Pending(profile) | S::Active(profile),
+                C::ResetPassword {
+                    token_hash,
+                    password_hash,
+                },
+            ) => {
+                let Some(link) = profile
+                    .resets
+                    .iter()
+                    .find(|r| r.token_hash.ct_eq(&token_hash))
+                else {
+                    return Err(
+                        if profile
+                            .used_resets
+                            .iter()
+                            .any(|used| used.ct_eq(&token_hash))
+                        {
+                            AccountError::ResetTokenUsed
+                        } else {
+                            AccountError::ResetTokenInvalid
+                        },
+                    );
+                };
+                if now >= link.expires_at {
+                    return Err(AccountError::ResetTokenExpired);
+                }
+                let mut events = vec![AccountEvent::PasswordReset(PasswordReset {
+                    password_hash: Personal::Known(password_hash),
+                    at: now,
+                })];
+                // The link proved the address: a pending account is activated by it.
+                if matches!(state, S::Pending(_)) {
+                    events.push(AccountEvent::AccountActivated(AccountActivated {
+                        activated_at: now,
+                    }));
+                }
+                let open = profile.open_sessions(now);
+                if !open.is_empty() {
+                    events.push(AccountEvent::SessionsRevoked(SessionsRevoked {
+                        at: now,
+                        session_ids: open,
+                        reason: RevocationReason::PasswordReset,
+                    }));
+                }
+                Ok(events)
+            }
             (S::Pending(profile) | S::Active(profile), C::Unlock { by }) => {
                 if profile.guard.active_lock(now).is_none() {
                     return Err(AccountError::NotLocked);
@@ -508,6 +627,8 @@ impl Decider for Account {
                 activations: Vec::new(),
                 guard: SignInGuard::default(),
                 sessions: Vec::new(),
+                resets: Vec::new(),
+                used_resets: Vec::new(),
             }),
             (S::Pending(mut profile), E::ActivationIssued(e)) => {
                 profile.activations.push(Activation {
@@ -624,6 +745,32 @@ fn apply_security(profile: &mut Profile, event: &AccountEvent) {
         }
         AccountEvent::SessionsRevoked(e) => {
             profile.sessions.retain(|s| !e.session_ids.contains(&s.id));
+        }
+        AccountEvent::PasswordResetRequested(e) => {
+            profile.resets.push(Activation {
+                token_hash: e.token_hash,
+                expires_at: e.expires_at,
+            });
+            if profile.resets.len() > MAX_RESET_LINKS {
+                profile.resets.remove(0);
+            }
+        }
+        AccountEvent::PasswordReset(e) => {
+            profile.password_hash = e.password_hash.clone();
+            // Every outstanding link is spent: one reset, one use.
+            profile
+                .used_resets
+                .extend(profile.resets.drain(..).map(|r| r.token_hash));
+            let excess = profile.used_resets.len().saturating_sub(MAX_RESET_LINKS);
+            profile.used_resets.drain(..excess);
+            profile.guard.consecutive_failures = 0;
+            if profile
+                .guard
+                .lock
+                .is_some_and(|lock| lock.kind == LockKind::CoolDown)
+            {
+                profile.guard.lock = None;
+            }
         }
         _ => {}
     }
@@ -1023,6 +1170,110 @@ mod tests {
                 t0(),
             )
             .then_error(AccountError::NotLocked);
+    }
+
+    fn reset_requested(n: u8, at: DateTime<Utc>) -> AccountEvent {
+        AccountEvent::PasswordResetRequested(PasswordResetRequested {
+            token_hash: token(n),
+            requested_at: at,
+            expires_at: at + Duration::hours(1),
+        })
+    }
+
+    fn new_hash() -> PasswordHash {
+        PasswordHash::from_phc("$argon2id$v=19$m=19456,t=2,p=1$bmV3$bmV3".into())
+    }
+
+    fn reset(n: u8) -> AccountCommand {
+        AccountCommand::ResetPassword {
+            token_hash: token(n),
+            password_hash: new_hash(),
+        }
+    }
+
+    fn password_reset(at: DateTime<Utc>) -> AccountEvent {
+        AccountEvent::PasswordReset(PasswordReset {
+            password_hash: Personal::Known(new_hash()),
+            at,
+        })
+    }
+
+    #[test]
+    fn a_reset_link_sets_the_password_within_the_hour() {
+        let mut events = activated();
+        events.push(reset_requested(8, t0()));
+        let at = t0() + Duration::minutes(59);
+        given::<Account>(events)
+            .when(reset(8), at)
+            .then(vec![password_reset(at)]);
+    }
+
+    #[test]
+    fn a_reset_link_expires_after_an_hour() {
+        let mut events = activated();
+        events.push(reset_requested(8, t0()));
+        given::<Account>(events)
+            .when(reset(8), t0() + Duration::hours(1))
+            .then_error(AccountError::ResetTokenExpired);
+    }
+
+    #[test]
+    fn a_reset_link_works_once() {
+        let mut events = activated();
+        events.push(reset_requested(8, t0()));
+        events.push(password_reset(t0()));
+        given::<Account>(events)
+            .when(reset(8), t0())
+            .then_error(AccountError::ResetTokenUsed);
+        given::<Account>(activated())
+            .when(reset(9), t0())
+            .then_error(AccountError::ResetTokenInvalid);
+    }
+
+    #[test]
+    fn a_reset_revokes_sessions_and_lifts_a_cool_down_but_not_a_staff_lock() {
+        let mut events = activated();
+        events.push(succeeded(42, t0()));
+        events.extend((0..5).map(|_| wrong_password(t0())));
+        events.push(locked_for(15, 5));
+        events.push(reset_requested(8, t0()));
+        given::<Account>(events.clone())
+            .when(reset(8), t0())
+            .then(vec![
+                password_reset(t0()),
+                AccountEvent::SessionsRevoked(SessionsRevoked {
+                    at: t0(),
+                    session_ids: vec![SessionId(Uuid::from_u128(42))],
+                    reason: RevocationReason::PasswordReset,
+                }),
+            ]);
+        events.push(password_reset(t0()));
+        given::<Account>(events)
+            .when(sign_in(PasswordCheck::Matched, 5), t0())
+            .then(vec![succeeded(5, t0())]);
+
+        let mut staff_locked = activated();
+        staff_locked.push(AccountEvent::AccountLocked(AccountLocked {
+            at: t0(),
+            kind: LockKind::UntilStaffUnlock,
+            until: None,
+            failures: 5,
+        }));
+        staff_locked.push(reset_requested(8, t0()));
+        staff_locked.push(password_reset(t0()));
+        given::<Account>(staff_locked)
+            .when(sign_in(PasswordCheck::Matched, 5), t0())
+            .then(vec![failure(t0(), SignInFailure::AccountLocked)]);
+    }
+
+    #[test]
+    fn a_reset_link_activates_a_pending_account() {
+        let mut events = registered();
+        events.push(reset_requested(8, t0()));
+        given::<Account>(events).when(reset(8), t0()).then(vec![
+            password_reset(t0()),
+            AccountEvent::AccountActivated(AccountActivated { activated_at: t0() }),
+        ]);
     }
 
     #[test]

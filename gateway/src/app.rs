@@ -65,6 +65,7 @@ struct StateInner {
     schema: OnceLock<PortalSchema>,
     ready: AtomicBool,
     sign_in_limiter: SignInLimiter,
+    clock_offset_seconds: std::sync::atomic::AtomicI64,
 }
 
 /// Sign-in attempts per client address.
@@ -77,6 +78,20 @@ impl AppState {
             .schema
             .get()
             .unwrap_or_else(|| unreachable!("the schema is set before the server starts"))
+    }
+
+    /// The time commands and sessions are judged at: the system clock, plus any offset set by
+    /// [`AppState::advance_clock`].
+    pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        chrono::Utc::now()
+            + chrono::Duration::seconds(self.inner.clock_offset_seconds.load(Ordering::SeqCst))
+    }
+
+    /// Moves the server's clock forward, for tests of expiry (an activation or reset link, a session, a cool-down).
+    pub fn advance_clock(&self, by: chrono::Duration) {
+        self.inner
+            .clock_offset_seconds
+            .fetch_add(by.num_seconds(), Ordering::SeqCst);
     }
 
     /// The per-address limiter of sign-in attempts.
@@ -226,6 +241,7 @@ pub async fn start(
         inner: Arc::new(StateInner {
             schema: OnceLock::new(),
             ready: AtomicBool::new(false),
+            clock_offset_seconds: std::sync::atomic::AtomicI64::new(0),
             sign_in_limiter: governor::RateLimiter::keyed(governor::Quota::per_minute(
                 std::num::NonZeroU32::new(args.sign_in_per_minute)
                     .unwrap_or(std::num::NonZeroU32::MIN),
@@ -305,6 +321,7 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/activate", get(pages::activate))
+        .route("/reset-password", get(pages::reset_password))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(state)
 }

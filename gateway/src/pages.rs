@@ -40,6 +40,47 @@ document.getElementById('activate').addEventListener('click', async () => {
 </html>
 "#;
 
+/// `GET /reset-password?token=...`: a page that asks for the new password and sends `resetPassword`.
+pub async fn reset_password() -> Html<&'static str> {
+    Html(RESET_PAGE)
+}
+
+const RESET_PAGE: &str = r#"<!doctype html>
+<html lang="en">
+<head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Choose a new password</title>
+<style>body{font-family:system-ui,sans-serif;max-width:32rem;margin:4rem auto;padding:0 1rem}input,button{font-size:1.1rem;padding:.5rem}</style>
+</head>
+<body>
+<h1>Choose a new password</h1>
+<p>At least 12 characters. A passphrase of several words is easy to remember and hard to guess.</p>
+<form id="reset">
+<label>New password <input id="password" type="password" autocomplete="new-password" minlength="12" maxlength="128" required></label>
+<button>Set password</button>
+</form>
+<p id="result" role="status"></p>
+<script>
+document.getElementById('reset').addEventListener('submit', async (event) => {
+  event.preventDefault();
+  const token = new URLSearchParams(location.search).get('token') || '';
+  const newPassword = document.getElementById('password').value;
+  const response = await fetch('/graphql', {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json', 'Accept': 'application/graphql-response+json' },
+    body: JSON.stringify({
+      query: 'mutation($token: String!, $p: String!) { resetPassword(input: { token: $token, newPassword: $p }) { position } }',
+      variables: { token, p: newPassword },
+    }),
+  });
+  const body = await response.json();
+  document.getElementById('result').textContent =
+    body.errors ? body.errors[0].message : 'Your password is set. You can now sign in.';
+});
+</script>
+</body>
+</html>
+"#;
+
 /// GraphiQL, loaded from a CDN by the browser, pointed at `/graphql`.
 pub const GRAPHIQL_PAGE: &str = r#"<!doctype html>
 <html lang="en">

@@ -3,7 +3,7 @@
 use std::net::SocketAddr;
 
 use axum::http::HeaderMap;
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use portal_commands::handler::{Actor, CommandContext};
 use uuid::Uuid;
 
@@ -21,11 +21,13 @@ pub struct RequestContext {
     pub user_agent: Option<String>,
     /// `X-Correlation-Id` when it is a UUID, else a new one.
     pub correlation_id: Uuid,
+    /// The time the request is decided at (the server's clock when it arrived).
+    pub now: DateTime<Utc>,
 }
 
 impl RequestContext {
     /// Reads the request's headers and peer address.
-    pub fn from_parts(headers: &HeaderMap, peer: Option<SocketAddr>) -> Self {
+    pub fn from_parts(headers: &HeaderMap, peer: Option<SocketAddr>, now: DateTime<Utc>) -> Self {
         let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
         let bearer = header("authorization")
             .and_then(|v| {
@@ -41,6 +43,7 @@ impl RequestContext {
             correlation_id: header("x-correlation-id")
                 .and_then(|v| Uuid::parse_str(v).ok())
                 .unwrap_or_else(Uuid::new_v4),
+            now,
         }
     }
 
@@ -53,7 +56,7 @@ impl RequestContext {
             actor,
             client_ip: self.client_ip.clone(),
             user_agent: self.user_agent.clone(),
-            now: Utc::now(),
+            now: self.now,
         }
     }
 }

@@ -6,5 +6,6 @@ mod api {
     pub mod graphql_http;
     pub mod health;
     pub mod lockout;
+    pub mod password_reset;
     pub mod support;
 }

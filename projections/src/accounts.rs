@@ -79,7 +79,9 @@ impl Projection for Accounts {
                 | AccountEvent::SignInFailed(_)
                 | AccountEvent::AccountLocked(_)
                 | AccountEvent::AccountUnlocked(_)
-                | AccountEvent::SessionsRevoked(_) => {}
+                | AccountEvent::SessionsRevoked(_)
+                | AccountEvent::PasswordResetRequested(_)
+                | AccountEvent::PasswordReset(_) => {}
             }
         }
         Ok(())

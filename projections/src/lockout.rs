@@ -111,7 +111,20 @@ impl Projection for Lockout {
                     )
                     .await?;
                 }
+                AccountEvent::PasswordReset(_) => {
+                    // As in the decider: a reset clears the count and a cool-down lock, not a staff lock.
+                    tx.execute(
+                        "UPDATE account_lockouts SET failure_count = 0,
+                             locked_since = CASE WHEN lock_kind = 'cool_down' THEN NULL ELSE locked_since END,
+                             unlock_at = CASE WHEN lock_kind = 'cool_down' THEN NULL ELSE unlock_at END,
+                             lock_kind = CASE WHEN lock_kind = 'cool_down' THEN NULL ELSE lock_kind END
+                         WHERE account_id = $1",
+                        &[&id],
+                    )
+                    .await?;
+                }
                 AccountEvent::ActivationIssued(_)
+                | AccountEvent::PasswordResetRequested(_)
                 | AccountEvent::AccountActivated(_)
                 | AccountEvent::RegistrationRepeated(_)
                 | AccountEvent::SessionsRevoked(_) => {}

@@ -48,7 +48,7 @@ impl MemoryEventLog {
 
 impl EventLog for MemoryEventLog {
     async fn append(&self, commit: Commit) -> Result<Committed, AppendError> {
-        if commit.writes.iter().all(|w| w.events.is_empty()) {
+        if commit.writes.iter().all(|w| w.events.is_empty()) && commit.outbox.is_empty() {
             return Err(AppendError::Empty);
         }
         let mut state = self.lock();

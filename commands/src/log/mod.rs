@@ -288,8 +288,8 @@ pub enum AppendError {
     /// The command id was used before with other input.
     #[error("command id {0} was used before for another command")]
     CommandIdReused(Uuid),
-    /// A commit must append at least one event.
-    #[error("a commit must append at least one event")]
+    /// A commit must append at least one event or outbox message.
+    #[error("a commit must append at least one event or outbox message")]
     Empty,
     /// Storage failed.
     #[error(transparent)]
@@ -311,7 +311,8 @@ impl From<deadpool_postgres::PoolError> for AppendError {
 /// The operations every log backend offers.
 pub trait EventLog: Clone + Send + Sync + 'static {
     /// Appends a commit atomically: every stream's version checked, all events or none, with its claims,
-    /// idempotency record and outbox messages.
+    /// idempotency record and outbox messages. A commit of outbox messages alone (an e-mail that answers a request
+    /// about an address without an account) appends no event and reports position 0.
     fn append(&self, commit: Commit)
         -> impl Future<Output = Result<Committed, AppendError>> + Send;
 

@@ -294,7 +294,7 @@ fn event_from_row(row: &Row) -> Result<RecordedEvent, LogError> {
 
 impl EventLog for PgEventLog {
     async fn append(&self, commit: Commit) -> Result<Committed, AppendError> {
-        if commit.writes.iter().all(|w| w.events.is_empty()) {
+        if commit.writes.iter().all(|w| w.events.is_empty()) && commit.outbox.is_empty() {
             return Err(AppendError::Empty);
         }
         let document = document(&commit)?;

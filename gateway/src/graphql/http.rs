@@ -326,7 +326,7 @@ pub async fn post(
         &state,
         media,
         params,
-        RequestContext::from_parts(&headers, Some(peer)),
+        RequestContext::from_parts(&headers, Some(peer), state.now()),
     )
     .await
 }
@@ -373,7 +373,7 @@ pub async fn get(
         &state,
         media,
         params,
-        RequestContext::from_parts(&headers, Some(peer)),
+        RequestContext::from_parts(&headers, Some(peer), state.now()),
     )
     .await
 }

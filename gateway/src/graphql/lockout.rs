@@ -151,7 +151,7 @@ impl LockoutQuery {
         let mut rows = lockout::locked_accounts(
             &state.pool,
             staff.organization.0,
-            Utc::now(),
+            ctx.data_unchecked::<RequestContext>().now,
             after,
             limit + 1,
         )

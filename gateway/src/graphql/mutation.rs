@@ -115,6 +115,44 @@ pub struct SignInPayload {
     pub position: LogPosition,
 }
 
+/// Asks for a password-reset link.
+#[derive(InputObject)]
+pub struct RequestPasswordResetInput {
+    /// The organization's code.
+    pub organization_code: String,
+    /// The address the account signs in with.
+    pub email: String,
+    /// Idempotency key.
+    pub command_id: Option<Uuid>,
+}
+
+/// Always the same answer, with no log position, whether or not the address has an account.
+#[derive(SimpleObject)]
+pub struct RequestPasswordResetPayload {
+    /// What happens next, for people.
+    pub message: String,
+}
+
+/// Sets a new password from a reset link.
+#[derive(InputObject)]
+pub struct ResetPasswordInput {
+    /// The token from the link.
+    pub token: String,
+    /// The new password (same policy as at registration).
+    pub new_password: String,
+    /// Idempotency key.
+    pub command_id: Option<Uuid>,
+}
+
+/// The password is set; every session of the account has ended.
+#[derive(SimpleObject)]
+pub struct ResetPasswordPayload {
+    /// The account.
+    pub account_id: ID,
+    /// The log position produced.
+    pub position: LogPosition,
+}
+
 /// Ends the current session.
 #[derive(InputObject, Default)]
 pub struct SignOutInput {
@@ -272,6 +310,57 @@ impl AccountMutation {
             expires_at: signed_in.expires_at,
             account_id: ID(signed_in.account.to_string()),
             position: LogPosition(signed_in.last_position),
+        })
+    }
+
+    /// Sends a password-reset link (valid one hour) to an address with an account, or an e-mail saying that no
+    /// account uses it. The answer is the same either way.
+    async fn request_password_reset(
+        &self,
+        ctx: &Context<'_>,
+        input: RequestPasswordResetInput,
+    ) -> Result<RequestPasswordResetPayload> {
+        let (state, request) = context(ctx);
+        let mut checked = Checked::default();
+        let code = checked.organization_code("organizationCode", &input.organization_code);
+        let email = checked.email("email", &input.email);
+        checked.finish()?;
+        let (Some(code), Some(email)) = (code, email) else {
+            return Err(ApiError::internal(&"parsed input missing").into());
+        };
+        let organization = organization(state, code).await?;
+        let command = request.command(Actor::Anonymous, input.command_id);
+        accounts::request_password_reset(&state.store, &organization, &email, &command)
+            .await
+            .map_err(ApiError::from_command)?;
+        Ok(RequestPasswordResetPayload {
+            message: "We sent an e-mail to this address with what to do next. Check spam or junk folders too."
+                .to_owned(),
+        })
+    }
+
+    /// Sets a new password from a reset link: failures and a cool-down lock are cleared and every session ends.
+    /// Unknown, expired and used links are RESET_TOKEN_INVALID, RESET_TOKEN_EXPIRED and RESET_TOKEN_USED.
+    async fn reset_password(
+        &self,
+        ctx: &Context<'_>,
+        input: ResetPasswordInput,
+    ) -> Result<ResetPasswordPayload> {
+        let (state, request) = context(ctx);
+        let mut checked = Checked::default();
+        let password = checked.new_password("newPassword", &input.new_password);
+        checked.finish()?;
+        let Some(password) = password else {
+            return Err(ApiError::internal(&"parsed input missing").into());
+        };
+        let command = request.command(Actor::Anonymous, input.command_id);
+        let (account, position) =
+            accounts::reset_password(&state.store, &input.token, password, &command)
+                .await
+                .map_err(ApiError::from_command)?;
+        Ok(ResetPasswordPayload {
+            account_id: ID(account.to_string()),
+            position: LogPosition(position),
         })
     }
 

@@ -3,7 +3,6 @@
 use std::time::Duration;
 
 use async_graphql::{Context, Object, Result, ID};
-use chrono::Utc;
 use portal_commands::sessions;
 use portal_domain::account::Role;
 use portal_domain::session::Principal;
@@ -31,7 +30,7 @@ pub async fn principal(ctx: &Context<'_>) -> Result<Principal, ApiError> {
         .bearer
         .as_deref()
         .ok_or_else(ApiError::unauthenticated)?;
-    sessions::authenticate(&state.store, token, Utc::now())
+    sessions::authenticate(&state.store, token, request.now)
         .await
         .map_err(|error| match error {
             portal_commands::CommandError::Rejected(_) => ApiError::unauthenticated(),

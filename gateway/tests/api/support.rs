@@ -198,6 +198,32 @@ impl TestApp {
         panic!("no e-mail '{subject}' to {to}; mails: {:?}", self.mails());
     }
 
+    /// The token of a link to `path` in an e-mail to `to` whose subject starts with `subject`, other than the
+    /// tokens in `seen` (earlier links), waiting for the e-mail to be written.
+    pub async fn link_token(&self, to: &str, subject: &str, path: &str, seen: &[&str]) -> String {
+        for _ in 0..200 {
+            let found = self
+                .mails()
+                .into_iter()
+                .filter(|m| {
+                    m.contains(&format!("To: {to}")) && m.contains(&format!("Subject: {subject}"))
+                })
+                .filter_map(|m| {
+                    let link = m
+                        .lines()
+                        .find(|l| l.contains(&format!("{path}?token=")))?
+                        .to_owned();
+                    Some(link.split("token=").nth(1)?.trim().to_owned())
+                })
+                .find(|token| !seen.contains(&token.as_str()));
+            if let Some(token) = found {
+                return token;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("no new e-mail '{subject}' to {to}");
+    }
+
     /// The activation link's token in the e-mail to `to` from the organization with `code`.
     pub async fn activation_token(&self, code: &str, to: &str) -> String {
         let mail = self.mail_to(to, &format!("Activate your {code} CE")).await;

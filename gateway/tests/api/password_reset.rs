@@ -1,0 +1,180 @@
+//! Password reset (issue 3): the same answer for every address, a link that works once and for an hour.
+
+use serde_json::json;
+
+use super::support::{TestApp, PASSWORD};
+
+const REQUEST: &str = "mutation($input: RequestPasswordResetInput!) { requestPasswordReset(input: $input) { message } }";
+const RESET: &str = "mutation($token: String!, $p: String!) { resetPassword(input: { token: $token, newPassword: $p }) { accountId position } }";
+const NEW_PASSWORD: &str = "a brand new passphrase for ada";
+
+async fn request(app: &TestApp, email: &str) -> super::support::Answer {
+    app.graphql(
+        REQUEST,
+        json!({ "input": { "organizationCode": "umncpd", "email": email } }),
+        None,
+    )
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reset_and_registration_answer_the_same_for_known_and_unknown_addresses() {
+    let app = TestApp::spawn().await;
+    app.create_organization("umncpd").await;
+    app.learner("umncpd", "ada@example.org").await;
+    let known = request(&app, "ada@example.org").await;
+    let unknown = request(&app, "nobody@example.org").await;
+    assert_eq!(known.status, unknown.status);
+    assert_eq!(known.body, unknown.body);
+    // The unknown address is told, by e-mail only, that no account uses it.
+    let notice = app
+        .mail_to(
+            "nobody@example.org",
+            "No umncpd CE account uses this address",
+        )
+        .await;
+    assert!(notice.contains("/register?organization=umncpd"));
+    app.mail_to("ada@example.org", "Reset your umncpd CE password")
+        .await;
+
+    let taken = app.register("umncpd", "ada@example.org").await;
+    let fresh = app.register("umncpd", "grace@example.org").await;
+    assert_eq!(
+        taken.assert_ok()["registerAccount"]["message"],
+        fresh.assert_ok()["registerAccount"]["message"]
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reset_link_works_once_signs_out_everywhere_and_the_new_password_works() {
+    let app = TestApp::spawn().await;
+    app.create_organization("umncpd").await;
+    let learner = app.learner("umncpd", "ada@example.org").await;
+    request(&app, "ada@example.org").await.assert_ok();
+    let token = app
+        .link_token("ada@example.org", "Reset your", "/reset-password", &[])
+        .await;
+
+    let weak = app
+        .graphql(RESET, json!({ "token": token, "p": "short" }), None)
+        .await;
+    assert_eq!(weak.error_code(), "PASSWORD_TOO_SHORT");
+    assert_eq!(
+        weak.body["errors"][0]["extensions"]["field"],
+        "input.newPassword"
+    );
+
+    app.graphql(RESET, json!({ "token": token, "p": NEW_PASSWORD }), None)
+        .await
+        .assert_ok();
+    assert_eq!(
+        app.graphql("{ me { id } }", json!({}), Some(&learner.token))
+            .await
+            .error_code(),
+        "UNAUTHENTICATED"
+    );
+    assert_eq!(
+        app.sign_in("umncpd", "ada@example.org", PASSWORD)
+            .await
+            .error_code(),
+        "INVALID_CREDENTIALS"
+    );
+    app.sign_in("umncpd", "ada@example.org", NEW_PASSWORD)
+        .await
+        .assert_ok();
+
+    let again = app
+        .graphql(
+            RESET,
+            json!({ "token": token, "p": "yet another passphrase" }),
+            None,
+        )
+        .await;
+    assert_eq!(again.error_code(), "RESET_TOKEN_USED");
+    let forged = app
+        .graphql(RESET, json!({ "token": "forged", "p": NEW_PASSWORD }), None)
+        .await;
+    assert_eq!(forged.error_code(), "RESET_TOKEN_INVALID");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reset_link_does_not_work_after_an_hour() {
+    let app = TestApp::spawn().await;
+    app.create_organization("umncpd").await;
+    app.learner("umncpd", "ada@example.org").await;
+    request(&app, "ada@example.org").await.assert_ok();
+    let token = app
+        .link_token("ada@example.org", "Reset your", "/reset-password", &[])
+        .await;
+    app.running
+        .as_ref()
+        .unwrap()
+        .state
+        .advance_clock(chrono::Duration::minutes(61));
+    let late = app
+        .graphql(RESET, json!({ "token": token, "p": NEW_PASSWORD }), None)
+        .await;
+    assert_eq!(late.error_code(), "RESET_TOKEN_EXPIRED");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reset_lifts_a_cool_down_lock_but_not_a_staff_lock() {
+    let app = TestApp::spawn().await;
+    app.create_organization("umncpd").await;
+    app.learner("umncpd", "ada@example.org").await;
+    for _ in 0..5 {
+        app.sign_in("umncpd", "ada@example.org", "not my password at all")
+            .await;
+    }
+    assert_eq!(
+        app.sign_in("umncpd", "ada@example.org", PASSWORD)
+            .await
+            .error_code(),
+        "ACCOUNT_LOCKED"
+    );
+    request(&app, "ada@example.org").await.assert_ok();
+    let token = app
+        .link_token("ada@example.org", "Reset your", "/reset-password", &[])
+        .await;
+    app.graphql(RESET, json!({ "token": token, "p": NEW_PASSWORD }), None)
+        .await
+        .assert_ok();
+    app.sign_in("umncpd", "ada@example.org", NEW_PASSWORD)
+        .await
+        .assert_ok();
+
+    let staff = app.staff("umncpd", "coordinator@example.org").await;
+    app.graphql(
+        "mutation { setSecurityPolicy(input: { lockoutThreshold: 5, lockoutMode: UNTIL_STAFF_UNLOCK }) { position } }",
+        json!({}),
+        Some(&staff.token),
+    )
+    .await
+    .assert_ok();
+    for _ in 0..5 {
+        app.sign_in("umncpd", "ada@example.org", "not my password at all")
+            .await;
+    }
+    request(&app, "ada@example.org").await.assert_ok();
+    let second = app
+        .link_token(
+            "ada@example.org",
+            "Reset your",
+            "/reset-password",
+            &[&token],
+        )
+        .await;
+    app.graphql(
+        RESET,
+        json!({ "token": second, "p": "the third passphrase here" }),
+        None,
+    )
+    .await
+    .assert_ok();
+    assert_eq!(
+        app.sign_in("umncpd", "ada@example.org", "the third passphrase here")
+            .await
+            .error_code(),
+        "ACCOUNT_LOCKED"
+    );
+}

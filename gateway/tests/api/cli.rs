@@ -62,9 +62,53 @@ fn migrate_org_create_and_projections_status_work_on_a_database_that_did_not_exi
     assert!(!invalid.status.success());
     assert!(String::from_utf8_lossy(&invalid.stderr).contains("--code"));
 
+    let staff = Command::new(env!("CARGO_BIN_EXE_portal"))
+        .args([
+            "staff",
+            "add",
+            "--org",
+            "umncpd",
+            "--email",
+            "dana@example.org",
+            "--first-name",
+            "Dana",
+        ])
+        .args(["--last-name", "Coordinator"])
+        .env("DATABASE_URL", &database.url)
+        .env("PORTAL_MASTER_KEY_FILE", &key)
+        .env("PORTAL_STAFF_PASSWORD", "a coordinator's long passphrase")
+        .output()
+        .unwrap();
+    assert!(staff.status.success(), "{staff:?}");
+    assert!(String::from_utf8_lossy(&staff.stdout).contains("added staff account"));
+    let twice = Command::new(env!("CARGO_BIN_EXE_portal"))
+        .args([
+            "staff",
+            "add",
+            "--org",
+            "umncpd",
+            "--email",
+            "DANA@example.org",
+            "--first-name",
+            "Dana",
+        ])
+        .args(["--last-name", "Coordinator"])
+        .env("DATABASE_URL", &database.url)
+        .env("PORTAL_MASTER_KEY_FILE", &key)
+        .env("PORTAL_STAFF_PASSWORD", "a coordinator's long passphrase")
+        .output()
+        .unwrap();
+    assert!(
+        !twice.status.success(),
+        "the address already has an account"
+    );
+
     let status = portal(&database, &key, &["projections", "status"]);
     assert!(status.status.success(), "{status:?}");
-    assert!(String::from_utf8_lossy(&status.stdout).contains("log head position: 1"));
+    assert!(
+        String::from_utf8_lossy(&status.stdout).contains("log head position: 4"),
+        "{status:?}"
+    );
     let _ = std::fs::remove_dir_all(dir);
 }
 

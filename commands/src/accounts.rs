@@ -678,3 +678,91 @@ pub async fn reset_password<L: EventLog>(
     .await?;
     Ok((id, executed.last_position.unwrap_or_default()))
 }
+
+/// The signed-in person changes their password: the current one is required, every other session ends, and the
+/// address on file is told.
+pub async fn change_password<L: EventLog>(
+    store: &Store<L>,
+    principal: &Principal,
+    current: &str,
+    new: Password,
+    ctx: &CommandContext,
+) -> Result<i64, CommandError<AccountError>> {
+    let id = principal.account;
+    let fingerprint = store.secrets.fingerprint(
+        "ChangePassword",
+        &[
+            principal.session.0.as_bytes(),
+            current.as_bytes(),
+            new.expose().as_bytes(),
+        ],
+    );
+    let state = load(store, id).await?;
+    let stored = state
+        .profile()
+        .and_then(|p| p.password_hash.known().cloned());
+    let check = check_password(&store.passwords, stored, current).await?;
+    let password_hash = hash_password(&store.passwords, new).await?;
+    let executed = execute::<L, Account>(
+        store,
+        &stream(id),
+        Some(id.0),
+        ctx,
+        "ChangePassword",
+        fingerprint,
+        |state| {
+            let profile = state.profile().ok_or(AccountError::NotFound)?;
+            let outbox = match (&profile.email, &profile.name) {
+                (Personal::Known(to), Personal::Known(name)) => {
+                    vec![messages::password_changed(to, name.salutation(), ctx.now)]
+                }
+                _ => vec![],
+            };
+            Ok(Plan {
+                tenant: profile.organization.0,
+                command: AccountCommand::ChangePassword {
+                    current: check,
+                    password_hash: password_hash.clone(),
+                    keep: principal.session,
+                },
+                claims: vec![],
+                outbox,
+            })
+        },
+    )
+    .await?;
+    Ok(executed.last_position.unwrap_or_default())
+}
+
+/// Staff end every open session of an account of their organization; None when none was open.
+pub async fn end_sessions<L: EventLog>(
+    store: &Store<L>,
+    staff: &Principal,
+    account: AccountId,
+    ctx: &CommandContext,
+) -> Result<Option<i64>, CommandError<AccountError>> {
+    let fingerprint = store
+        .secrets
+        .fingerprint("EndSessions", &[account.0.as_bytes()]);
+    let organization = staff.organization;
+    let executed = execute::<L, Account>(
+        store,
+        &stream(account),
+        Some(account.0),
+        ctx,
+        "EndSessions",
+        fingerprint,
+        |state| {
+            state
+                .profile()
+                .filter(|p| p.organization == organization)
+                .ok_or(AccountError::NotFound)?;
+            Ok(Plan::command(
+                organization.0,
+                AccountCommand::EndSessions { by: staff.account },
+            ))
+        },
+    )
+    .await?;
+    Ok(executed.last_position)
+}

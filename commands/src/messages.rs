@@ -126,3 +126,18 @@ pub fn no_account(
         now,
     )
 }
+
+/// Sent when the password of an account was changed (the user is told whenever a password changes).
+pub fn password_changed(to: &EmailAddress, salutation: &str, now: DateTime<Utc>) -> OutboxMessage {
+    email(
+        to,
+        "Your password was changed".to_owned(),
+        format!(
+            "Hello {salutation},\n\n\
+             The password of your account was just changed, and every other session was signed out.\n\n\
+             If this was not you, reset your password at once with \"Forgot your password\" on the sign-in page, \
+             and tell your coordinator.\n",
+        ),
+        now,
+    )
+}

@@ -174,6 +174,20 @@ pub enum AccountCommand {
         /// argon2id hash of the new password.
         password_hash: PasswordHash,
     },
+    /// The signed-in person changes their password; their other sessions end.
+    ChangePassword {
+        /// The current password, checked by the caller.
+        current: PasswordCheck,
+        /// argon2id hash of the new password.
+        password_hash: PasswordHash,
+        /// The session the change is made from, which stays open.
+        keep: SessionId,
+    },
+    /// Staff end every open session of the account.
+    EndSessions {
+        /// The staff member.
+        by: AccountId,
+    },
     /// Staff lift a lock.
     Unlock {
         /// The staff member.
@@ -207,6 +221,17 @@ pub enum AccountEvent {
     PasswordResetRequested(PasswordResetRequested),
     /// See [`PasswordReset`].
     PasswordReset(PasswordReset),
+    /// See [`PasswordChanged`].
+    PasswordChanged(PasswordChanged),
+}
+
+/// The signed-in person changed their password (v1).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PasswordChanged {
+    /// argon2id hash of the new password.
+    pub password_hash: Personal<PasswordHash>,
+    /// When.
+    pub at: DateTime<Utc>,
 }
 
 /// A password-reset link was sent (v1). Only the token's hash is recorded.
@@ -337,6 +362,10 @@ pub enum RevocationReason {
     AccountLocked,
     /// The password was reset.
     PasswordReset,
+    /// The password was changed (every session but the one it was changed from).
+    PasswordChanged,
+    /// Staff ended them.
+    EndedByStaff,
 }
 
 /// The account's open sessions were ended (v1); each session stream records its own end in the same commit.
@@ -373,6 +402,7 @@ impl DomainEvent for AccountEvent {
             AccountEvent::SessionsRevoked(_) => "SessionsRevoked",
             AccountEvent::PasswordResetRequested(_) => "PasswordResetRequested",
             AccountEvent::PasswordReset(_) => "PasswordReset",
+            AccountEvent::PasswordChanged(_) => "PasswordChanged",
         }
     }
 }
@@ -419,6 +449,9 @@ pub enum AccountError {
     /// The reset link was used already.
     #[error("this password-reset link was used already")]
     ResetTokenUsed,
+    /// The current password given to change it is wrong.
+    #[error("the current password is not correct")]
+    CurrentPasswordInvalid,
 }
 
 impl ErrorCode for AccountError {
@@ -437,6 +470,7 @@ impl ErrorCode for AccountError {
             AccountError::ResetTokenInvalid => "RESET_TOKEN_INVALID",
             AccountError::ResetTokenExpired => "RESET_TOKEN_EXPIRED",
             AccountError::ResetTokenUsed => "RESET_TOKEN_USED",
+            AccountError::CurrentPasswordInvalid => "CURRENT_PASSWORD_INVALID",
         }
     }
 
@@ -448,6 +482,7 @@ impl ErrorCode for AccountError {
             | AccountError::ResetTokenInvalid
             | AccountError::ResetTokenExpired
             | AccountError::ResetTokenUsed => Some("token"),
+            AccountError::CurrentPasswordInvalid => Some("currentPassword"),
             _ => None,
         }
     }
@@ -600,6 +635,47 @@ impl Decider for Account {
                     }));
                 }
                 Ok(events)
+            }
+            (
+                S::Active(profile),
+                C::ChangePassword {
+                    current,
+                    password_hash,
+                    keep,
+                },
+            ) => {
+                if current == PasswordCheck::Mismatched {
+                    return Err(AccountError::CurrentPasswordInvalid);
+                }
+                let mut events = vec![AccountEvent::PasswordChanged(PasswordChanged {
+                    password_hash: Personal::Known(password_hash),
+                    at: now,
+                })];
+                let others: Vec<SessionId> = profile
+                    .open_sessions(now)
+                    .into_iter()
+                    .filter(|s| *s != keep)
+                    .collect();
+                if !others.is_empty() {
+                    events.push(AccountEvent::SessionsRevoked(SessionsRevoked {
+                        at: now,
+                        session_ids: others,
+                        reason: RevocationReason::PasswordChanged,
+                    }));
+                }
+                Ok(events)
+            }
+            (S::Pending(_), C::ChangePassword { .. }) => Err(AccountError::NotActivated),
+            (S::Pending(profile) | S::Active(profile), C::EndSessions { .. }) => {
+                let open = profile.open_sessions(now);
+                if open.is_empty() {
+                    return Ok(vec![]);
+                }
+                Ok(vec![AccountEvent::SessionsRevoked(SessionsRevoked {
+                    at: now,
+                    session_ids: open,
+                    reason: RevocationReason::EndedByStaff,
+                })])
             }
             (S::Pending(profile) | S::Active(profile), C::Unlock { by }) => {
                 if profile.guard.active_lock(now).is_none() {
@@ -754,6 +830,10 @@ fn apply_security(profile: &mut Profile, event: &AccountEvent) {
             if profile.resets.len() > MAX_RESET_LINKS {
                 profile.resets.remove(0);
             }
+        }
+        AccountEvent::PasswordChanged(e) => {
+            profile.password_hash = e.password_hash.clone();
+            profile.guard.consecutive_failures = 0;
         }
         AccountEvent::PasswordReset(e) => {
             profile.password_hash = e.password_hash.clone();
@@ -1170,6 +1250,62 @@ mod tests {
                 t0(),
             )
             .then_error(AccountError::NotLocked);
+    }
+
+    #[test]
+    fn changing_the_password_ends_every_other_session() {
+        let mut events = activated();
+        events.push(succeeded(1, t0()));
+        events.push(succeeded(2, t0()));
+        given::<Account>(events.clone())
+            .when(
+                AccountCommand::ChangePassword {
+                    current: PasswordCheck::Matched,
+                    password_hash: new_hash(),
+                    keep: SessionId(Uuid::from_u128(2)),
+                },
+                t0(),
+            )
+            .then(vec![
+                AccountEvent::PasswordChanged(PasswordChanged {
+                    password_hash: Personal::Known(new_hash()),
+                    at: t0(),
+                }),
+                AccountEvent::SessionsRevoked(SessionsRevoked {
+                    at: t0(),
+                    session_ids: vec![SessionId(Uuid::from_u128(1))],
+                    reason: RevocationReason::PasswordChanged,
+                }),
+            ]);
+        given::<Account>(events)
+            .when(
+                AccountCommand::ChangePassword {
+                    current: PasswordCheck::Mismatched,
+                    password_hash: new_hash(),
+                    keep: SessionId(Uuid::from_u128(2)),
+                },
+                t0(),
+            )
+            .then_error(AccountError::CurrentPasswordInvalid);
+    }
+
+    #[test]
+    fn staff_end_every_open_session() {
+        let mut events = activated();
+        events.push(succeeded(1, t0() - Duration::hours(13)));
+        events.push(succeeded(2, t0()));
+        given::<Account>(events)
+            .when(
+                AccountCommand::EndSessions {
+                    by: AccountId(Uuid::from_u128(500)),
+                },
+                t0(),
+            )
+            .then(vec![AccountEvent::SessionsRevoked(SessionsRevoked {
+                at: t0(),
+                session_ids: vec![SessionId(Uuid::from_u128(2))],
+                reason: RevocationReason::EndedByStaff,
+            })]);
     }
 
     fn reset_requested(n: u8, at: DateTime<Utc>) -> AccountEvent {

@@ -81,7 +81,8 @@ impl Projection for Accounts {
                 | AccountEvent::AccountUnlocked(_)
                 | AccountEvent::SessionsRevoked(_)
                 | AccountEvent::PasswordResetRequested(_)
-                | AccountEvent::PasswordReset(_) => {}
+                | AccountEvent::PasswordReset(_)
+                | AccountEvent::PasswordChanged(_) => {}
             }
         }
         Ok(())

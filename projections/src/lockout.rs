@@ -123,6 +123,13 @@ impl Projection for Lockout {
                     )
                     .await?;
                 }
+                AccountEvent::PasswordChanged(_) => {
+                    tx.execute(
+                        "UPDATE account_lockouts SET failure_count = 0 WHERE account_id = $1",
+                        &[&id],
+                    )
+                    .await?;
+                }
                 AccountEvent::ActivationIssued(_)
                 | AccountEvent::PasswordResetRequested(_)
                 | AccountEvent::AccountActivated(_)

@@ -246,6 +246,22 @@ pub struct UnlockAccountPayload {
     pub position: LogPosition,
 }
 
+/// Ends every session of an account of your organization.
+#[derive(InputObject)]
+pub struct EndSessionsInput {
+    /// The account.
+    pub account_id: ID,
+    /// Idempotency key.
+    pub command_id: Option<Uuid>,
+}
+
+/// The sessions ended.
+#[derive(SimpleObject)]
+pub struct EndSessionsPayload {
+    /// The log position produced; null when no session was open.
+    pub position: Option<LogPosition>,
+}
+
 /// How failed sign-ins lock accounts.
 #[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
 pub enum LockoutModeInput {
@@ -302,6 +318,25 @@ impl LockoutMutation {
             .map_err(|e| ApiError::from_command(e).on("input.accountId"))?;
         Ok(UnlockAccountPayload {
             position: LogPosition(position),
+        })
+    }
+
+    /// Ends every open session of an account of your organization (staff only).
+    async fn end_sessions(
+        &self,
+        ctx: &Context<'_>,
+        input: EndSessionsInput,
+    ) -> Result<EndSessionsPayload> {
+        let staff = staff(ctx).await?;
+        let id = account_id(&input.account_id, "input.accountId")?;
+        let state = ctx.data_unchecked::<AppState>();
+        let request = ctx.data_unchecked::<RequestContext>();
+        let command = request.command(Actor::Account(staff.account.0), input.command_id);
+        let position = accounts::end_sessions(&state.store, &staff, AccountId(id), &command)
+            .await
+            .map_err(|e| ApiError::from_command(e).on("input.accountId"))?;
+        Ok(EndSessionsPayload {
+            position: position.map(LogPosition),
         })
     }
 

@@ -153,6 +153,24 @@ pub struct ResetPasswordPayload {
     pub position: LogPosition,
 }
 
+/// Changes the signed-in person's password.
+#[derive(InputObject)]
+pub struct ChangePasswordInput {
+    /// The current password.
+    pub current_password: String,
+    /// The new password (same policy as at registration).
+    pub new_password: String,
+    /// Idempotency key.
+    pub command_id: Option<Uuid>,
+}
+
+/// The password changed; every other session ended and the person was told by e-mail.
+#[derive(SimpleObject)]
+pub struct ChangePasswordPayload {
+    /// The log position produced.
+    pub position: LogPosition,
+}
+
 /// Ends the current session.
 #[derive(InputObject, Default)]
 pub struct SignOutInput {
@@ -360,6 +378,30 @@ impl AccountMutation {
                 .map_err(ApiError::from_command)?;
         Ok(ResetPasswordPayload {
             account_id: ID(account.to_string()),
+            position: LogPosition(position),
+        })
+    }
+
+    /// Changes your password: the current one is required; your other sessions end and you are told by e-mail.
+    async fn change_password(
+        &self,
+        ctx: &Context<'_>,
+        input: ChangePasswordInput,
+    ) -> Result<ChangePasswordPayload> {
+        let principal = principal(ctx).await?;
+        let (state, request) = context(ctx);
+        let mut checked = Checked::default();
+        let current = checked.presented_password("currentPassword", &input.current_password);
+        let new = checked.new_password("newPassword", &input.new_password);
+        checked.finish()?;
+        let (Some(current), Some(new)) = (current, new) else {
+            return Err(ApiError::internal(&"parsed input missing").into());
+        };
+        let command = request.command(Actor::Account(principal.account.0), input.command_id);
+        let position = accounts::change_password(&state.store, &principal, current, new, &command)
+            .await
+            .map_err(ApiError::from_command)?;
+        Ok(ChangePasswordPayload {
             position: LogPosition(position),
         })
     }

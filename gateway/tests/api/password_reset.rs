@@ -178,3 +178,111 @@ async fn a_reset_lifts_a_cool_down_lock_but_not_a_staff_lock() {
         "ACCOUNT_LOCKED"
     );
 }
+
+const CHANGE: &str = "mutation($c: String!, $n: String!) { changePassword(input: { currentPassword: $c, newPassword: $n }) { position } }";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn changing_the_password_needs_the_current_one_ends_other_sessions_and_tells_the_person() {
+    let app = TestApp::spawn().await;
+    app.create_organization("umncpd").await;
+    let first = app.learner("umncpd", "ada@example.org").await;
+    let second = app.sign_in("umncpd", "ada@example.org", PASSWORD).await;
+    let second_token = second.assert_ok()["signIn"]["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    let wrong = app
+        .graphql(
+            CHANGE,
+            json!({ "c": "not my password at all", "n": NEW_PASSWORD }),
+            Some(&second_token),
+        )
+        .await;
+    assert_eq!(wrong.error_code(), "CURRENT_PASSWORD_INVALID");
+    assert_eq!(
+        wrong.body["errors"][0]["extensions"]["field"],
+        "input.currentPassword"
+    );
+    let breached = app
+        .graphql(
+            CHANGE,
+            json!({ "c": PASSWORD, "n": "password1234" }),
+            Some(&second_token),
+        )
+        .await;
+    assert_eq!(breached.error_code(), "PASSWORD_BREACHED");
+
+    app.graphql(
+        CHANGE,
+        json!({ "c": PASSWORD, "n": NEW_PASSWORD }),
+        Some(&second_token),
+    )
+    .await
+    .assert_ok();
+    assert_eq!(
+        app.graphql("{ me { id } }", json!({}), Some(&first.token))
+            .await
+            .error_code(),
+        "UNAUTHENTICATED"
+    );
+    app.graphql("{ me { id } }", json!({}), Some(&second_token))
+        .await
+        .assert_ok();
+    app.mail_to("ada@example.org", "Your password was changed")
+        .await;
+    app.sign_in("umncpd", "ada@example.org", NEW_PASSWORD)
+        .await
+        .assert_ok();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn staff_end_a_users_sessions_and_only_in_their_organization() {
+    let app = TestApp::spawn().await;
+    app.create_organization("umncpd").await;
+    app.create_organization("other").await;
+    let learner = app.learner("umncpd", "ada@example.org").await;
+    let staff = app.staff("umncpd", "coordinator@example.org").await;
+    let other = app.staff("other", "coordinator@example.org").await;
+    let end = "mutation($id: ID!) { endSessions(input: { accountId: $id }) { position } }";
+
+    assert_eq!(
+        app.graphql(
+            end,
+            json!({ "id": learner.account_id }),
+            Some(&learner.token)
+        )
+        .await
+        .error_code(),
+        "FORBIDDEN"
+    );
+    assert_eq!(
+        app.graphql(end, json!({ "id": learner.account_id }), Some(&other.token))
+            .await
+            .error_code(),
+        "ACCOUNT_NOT_FOUND"
+    );
+    app.graphql("{ me { id } }", json!({}), Some(&learner.token))
+        .await
+        .assert_ok();
+
+    let ended = app
+        .graphql(end, json!({ "id": learner.account_id }), Some(&staff.token))
+        .await;
+    assert!(ended.assert_ok()["endSessions"]["position"]
+        .as_i64()
+        .is_some());
+    assert_eq!(
+        app.graphql("{ me { id } }", json!({}), Some(&learner.token))
+            .await
+            .error_code(),
+        "UNAUTHENTICATED"
+    );
+    let again = app
+        .graphql(end, json!({ "id": learner.account_id }), Some(&staff.token))
+        .await;
+    assert_eq!(
+        again.assert_ok()["endSessions"]["position"],
+        serde_json::Value::Null
+    );
+}

@@ -465,6 +465,7 @@ pub async fn sign_in<L: EventLog>(
                     principal,
                     token_hash,
                     expires_at: succeeded.session_expires_at,
+                    idle_minutes: organization.policy.session_idle_minutes,
                 },
                 ctx.now,
             )

@@ -22,6 +22,10 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         "0004_lockout.sql",
         include_str!("../../migrations/0004_lockout.sql"),
     ),
+    (
+        "0005_session_activity.sql",
+        include_str!("../../migrations/0005_session_activity.sql"),
+    ),
 ];
 
 /// Advisory lock key held while migrating, so that instances starting together take turns.

@@ -10,6 +10,7 @@ pub mod messages;
 pub mod organizations;
 pub mod personal_data;
 pub mod secrets;
+pub mod session_activity;
 pub mod sessions;
 pub mod store;
 #[cfg(feature = "testing")]

@@ -13,7 +13,8 @@ pub fn stream(id: SessionId) -> StreamId {
     StreamId::new(Session::CATEGORY, id.0)
 }
 
-/// Who a bearer token speaks for, read from the session's own stream (never stale).
+/// Who a bearer token speaks for, read from the session's own stream (never stale), if the session has not sat
+/// idle too long; records the use.
 pub async fn authenticate<L: EventLog>(
     store: &Store<L>,
     token: &str,
@@ -21,10 +22,14 @@ pub async fn authenticate<L: EventLog>(
 ) -> Result<Principal, CommandError<SessionError>> {
     let (id, hash) =
         credentials::parse_token(token).ok_or(CommandError::Rejected(SessionError::Invalid))?;
-    let (state, _) = store.load::<Session>(&stream(SessionId(id))).await?;
-    state
-        .authenticate(&hash, now)
-        .map_err(CommandError::Rejected)
+    let session = SessionId(id);
+    let (state, _) = store.load::<Session>(&stream(session)).await?;
+    let last_seen = store.activity.last_seen(session).await?;
+    let principal = state
+        .authenticate(&hash, now, last_seen)
+        .map_err(CommandError::Rejected)?;
+    store.activity.touch(session, now).await?;
+    Ok(principal)
 }
 
 /// Ends the session. Signing out twice is not an error; the position is None when nothing changed.

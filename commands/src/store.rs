@@ -43,6 +43,8 @@ pub struct Store<L: EventLog> {
     pub secrets: Secrets,
     /// Password hashing.
     pub passwords: Arc<PasswordHasher>,
+    /// When sessions were last used (idle timeout).
+    pub activity: crate::session_activity::SessionActivity,
     /// The public address of the portal's web front end, for links in e-mails (no trailing slash).
     pub public_url: String,
 }

@@ -153,6 +153,7 @@ pub fn pg_store(database: &TestDatabase) -> Store<PgEventLog> {
         keys: KeyRing::postgres(database.pool.clone(), secrets.clone()),
         secrets,
         passwords: hasher(),
+        activity: crate::session_activity::SessionActivity::Postgres(database.pool.clone()),
         public_url: "http://portal.test".to_owned(),
     }
 }
@@ -165,6 +166,7 @@ pub fn memory_store() -> Store<MemoryEventLog> {
         keys: KeyRing::memory(secrets.clone()),
         secrets,
         passwords: hasher(),
+        activity: crate::session_activity::SessionActivity::memory(),
         public_url: "http://portal.test".to_owned(),
     }
 }

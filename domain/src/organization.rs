@@ -20,6 +20,8 @@ pub struct SecurityPolicy {
     pub lockout: LockoutPolicy,
     /// How long a session lasts after sign-in, in hours (1 to 24; default 12, ASVS level 2).
     pub session_hours: u32,
+    /// How long a session may sit idle, in minutes (5 to 480; default 30, ASVS level 2).
+    pub session_idle_minutes: u32,
 }
 
 impl Default for SecurityPolicy {
@@ -27,6 +29,7 @@ impl Default for SecurityPolicy {
         Self {
             lockout: LockoutPolicy::default(),
             session_hours: 12,
+            session_idle_minutes: 30,
         }
     }
 }
@@ -229,6 +232,11 @@ fn validate(policy: &SecurityPolicy) -> Result<(), OrganizationError> {
                 "a cool-down is at least 1 minute, and its maximum is at least the first and at most 7 days",
             ));
         }
+    }
+    if !(5..=480).contains(&policy.session_idle_minutes) {
+        return Err(OrganizationError::InvalidPolicy(
+            "sessions may sit idle between 5 and 480 minutes",
+        ));
     }
     if !(1..=MAX_SESSION_HOURS).contains(&policy.session_hours) {
         return Err(OrganizationError::InvalidPolicy(

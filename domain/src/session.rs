@@ -35,8 +35,12 @@ pub enum SessionState {
         principal: Principal,
         /// Hash of the bearer token.
         token_hash: TokenHash,
+        /// When it started.
+        started_at: DateTime<Utc>,
         /// When it ends at the latest.
         expires_at: DateTime<Utc>,
+        /// How long it may sit idle, in minutes.
+        idle_minutes: u32,
     },
     /// Ended.
     Ended,
@@ -63,6 +67,8 @@ pub enum SessionCommand {
         token_hash: TokenHash,
         /// When it ends at the latest.
         expires_at: DateTime<Utc>,
+        /// How long it may sit idle, in minutes.
+        idle_minutes: u32,
     },
     /// Ends the session.
     End {
@@ -98,6 +104,8 @@ pub struct SessionStarted {
     pub started_at: DateTime<Utc>,
     /// When it ends at the latest.
     pub expires_at: DateTime<Utc>,
+    /// How long it may sit idle before it ends, in minutes (the organization's rule at sign-in).
+    pub idle_minutes: u32,
 }
 
 /// A session was ended (v1).
@@ -139,18 +147,29 @@ impl ErrorCode for SessionError {
 }
 
 impl SessionState {
-    /// Checks a presented token at `now`: the principal if the session is open, unexpired and the token matches.
+    /// Checks a presented token at `now`, given when the session was last used (None: not since it started): the
+    /// principal if the session is open, the token matches, and it has neither expired nor sat idle too long.
     pub fn authenticate(
         &self,
         presented: &TokenHash,
         now: DateTime<Utc>,
+        last_seen: Option<DateTime<Utc>>,
     ) -> Result<Principal, SessionError> {
         match self {
             SessionState::Open {
                 principal,
                 token_hash,
+                started_at,
                 expires_at,
-            } if token_hash.ct_eq(presented) && now < *expires_at => Ok(principal.clone()),
+                idle_minutes,
+            } if token_hash.ct_eq(presented)
+                && now < *expires_at
+                && now
+                    < last_seen.map_or(*started_at, |seen| seen.max(*started_at))
+                        + chrono::Duration::minutes(i64::from(*idle_minutes)) =>
+            {
+                Ok(principal.clone())
+            }
             _ => Err(SessionError::Invalid),
         }
     }
@@ -175,8 +194,10 @@ impl Decider for Session {
                     principal,
                     token_hash,
                     expires_at,
+                    idle_minutes,
                 },
             ) => Ok(vec![SessionEvent::SessionStarted(SessionStarted {
+                idle_minutes,
                 session_id: principal.session,
                 account_id: principal.account,
                 organization_id: principal.organization,
@@ -207,7 +228,9 @@ impl Decider for Session {
                     role: e.role,
                 },
                 token_hash: e.token_hash,
+                started_at: e.started_at,
                 expires_at: e.expires_at,
+                idle_minutes: e.idle_minutes,
             },
             SessionEvent::SessionEnded(_) => match state {
                 SessionState::Absent => SessionState::Absent,
@@ -246,6 +269,7 @@ mod tests {
             token_hash: TokenHash([3; 32]),
             started_at: t0(),
             expires_at: t0() + Duration::hours(8),
+            idle_minutes: 30,
         })
     }
 
@@ -257,6 +281,7 @@ mod tests {
                     principal: principal(),
                     token_hash: TokenHash([3; 32]),
                     expires_at: t0() + Duration::hours(8),
+                    idle_minutes: 30,
                 },
                 t0(),
             )
@@ -298,15 +323,36 @@ mod tests {
     fn an_open_session_authenticates_its_token_until_it_expires() {
         let state = Session::fold([started()].iter());
         assert_eq!(
-            state.authenticate(&TokenHash([3; 32]), t0()),
+            state.authenticate(&TokenHash([3; 32]), t0(), None),
             Ok(principal())
         );
         assert_eq!(
-            state.authenticate(&TokenHash([4; 32]), t0()),
+            state.authenticate(&TokenHash([4; 32]), t0(), None),
             Err(SessionError::Invalid)
         );
         assert_eq!(
-            state.authenticate(&TokenHash([3; 32]), t0() + Duration::hours(8)),
+            state.authenticate(&TokenHash([3; 32]), t0() + Duration::hours(8), None),
+            Err(SessionError::Invalid)
+        );
+    }
+
+    #[test]
+    fn a_session_idle_too_long_authenticates_nothing() {
+        let state = Session::fold([started()].iter());
+        let token = TokenHash([3; 32]);
+        assert!(state
+            .authenticate(&token, t0() + Duration::minutes(29), None)
+            .is_ok());
+        assert_eq!(
+            state.authenticate(&token, t0() + Duration::minutes(30), None),
+            Err(SessionError::Invalid)
+        );
+        let seen = Some(t0() + Duration::minutes(20));
+        assert!(state
+            .authenticate(&token, t0() + Duration::minutes(49), seen)
+            .is_ok());
+        assert_eq!(
+            state.authenticate(&token, t0() + Duration::minutes(50), seen),
             Err(SessionError::Invalid)
         );
     }
@@ -319,7 +365,7 @@ mod tests {
         });
         let state = Session::fold([started(), ended].iter());
         assert_eq!(
-            state.authenticate(&TokenHash([3; 32]), t0()),
+            state.authenticate(&TokenHash([3; 32]), t0(), None),
             Err(SessionError::Invalid)
         );
     }

@@ -164,6 +164,7 @@ pub async fn prepare(
         keys: KeyRing::postgres(pool.clone(), secrets.clone()),
         secrets,
         passwords: Arc::new(passwords),
+        activity: portal_commands::session_activity::SessionActivity::Postgres(pool.clone()),
         public_url: public_url.trim_end_matches('/').to_owned(),
     };
     Ok((pool, store))

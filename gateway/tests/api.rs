@@ -7,5 +7,6 @@ mod api {
     pub mod health;
     pub mod lockout;
     pub mod password_reset;
+    pub mod sessions;
     pub mod support;
 }

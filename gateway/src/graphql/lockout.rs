@@ -284,6 +284,8 @@ pub struct SetSecurityPolicyInput {
     pub max_cool_down_minutes: Option<i32>,
     /// How long a session lasts, in hours (1 to 24; default 12).
     pub session_hours: Option<i32>,
+    /// How long a session may sit idle, in minutes (5 to 480; default 30).
+    pub session_idle_minutes: Option<i32>,
     /// Idempotency key.
     pub command_id: Option<Uuid>,
 }
@@ -369,6 +371,10 @@ impl LockoutMutation {
             session_hours: match input.session_hours {
                 Some(hours) => non_negative(hours, "input.sessionHours")?,
                 None => defaults.session_hours,
+            },
+            session_idle_minutes: match input.session_idle_minutes {
+                Some(minutes) => non_negative(minutes, "input.sessionIdleMinutes")?,
+                None => defaults.session_idle_minutes,
             },
         };
         let state = ctx.data_unchecked::<AppState>();

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use portal_domain::account::{
     Account, AccountCommand, AccountError, AccountEvent, AccountState, PasswordCheck, Registration,
-    Role, SignInFailure,
+    ResetPurpose, Role, SignInFailure,
 };
 use portal_domain::session::{Principal, Session, SessionCommand};
 use portal_domain::values::{EmailAddress, Password, PasswordHash, PersonName};
@@ -117,6 +117,16 @@ pub async fn register<L: EventLog>(
     input: NewAccount,
     ctx: &CommandContext,
 ) -> Result<Registered, CommandError<AccountError>> {
+    register_account(store, organization, input, ctx, true).await
+}
+
+async fn register_account<L: EventLog>(
+    store: &Store<L>,
+    organization: &OrganizationSummary,
+    input: NewAccount,
+    ctx: &CommandContext,
+    send_activation: bool,
+) -> Result<Registered, CommandError<AccountError>> {
     let fingerprint = store.secrets.fingerprint(
         "RegisterAccount",
         &[
@@ -164,7 +174,12 @@ pub async fn register<L: EventLog>(
                 tenant: organization.id.0,
                 command: AccountCommand::Register(registration.clone()),
                 claims: vec![claim.clone()],
-                outbox: vec![outbox.clone()],
+                // An invited staff member gets the invitation instead, whose link also activates.
+                outbox: if send_activation {
+                    vec![outbox.clone()]
+                } else {
+                    vec![]
+                },
             })
         },
     )
@@ -630,7 +645,10 @@ pub async fn request_password_reset<L: EventLog>(
             };
             Ok(Plan {
                 tenant: organization.id.0,
-                command: AccountCommand::RequestPasswordReset { token_hash },
+                command: AccountCommand::RequestPasswordReset {
+                    token_hash,
+                    purpose: ResetPurpose::Forgotten,
+                },
                 claims: vec![],
                 outbox,
             })
@@ -766,4 +784,73 @@ pub async fn end_sessions<L: EventLog>(
     )
     .await?;
     Ok(executed.last_position)
+}
+
+/// Staff invite a new staff member of their organization: the account is created with a password nobody knows,
+/// and the invitation e-mail carries a link (valid 72 hours) to choose one, which also activates the account.
+/// An address that already has an account gets nothing new; its owner is told as for a repeated registration.
+pub async fn invite_staff<L: EventLog>(
+    store: &Store<L>,
+    organization: &OrganizationSummary,
+    invited_by: &Principal,
+    name: PersonName,
+    email: EmailAddress,
+    ctx: &CommandContext,
+) -> Result<Option<AccountId>, CommandError<AccountError>> {
+    // A random passphrase that is never shown: the account cannot be signed in to until the link is followed.
+    let (unguessable, _) = credentials::new_token(Uuid::new_v4());
+    let password = Password::parse(&unguessable, &crate::credentials::BreachedPasswords)
+        .map_err(|e| CommandError::Internal(e.to_string()))?;
+    let registered = register_account(
+        store,
+        organization,
+        NewAccount {
+            name: name.clone(),
+            email: email.clone(),
+            password,
+            role: Role::Staff,
+        },
+        ctx,
+        false,
+    )
+    .await?;
+    let Some(id) = registered.account else {
+        return Ok(None);
+    };
+    let (token, token_hash) = credentials::new_token(id.0);
+    let link = format!("{}/reset-password?token={token}", store.public_url);
+    let follow_up = CommandContext {
+        command_id: Uuid::new_v4(),
+        causation_id: Some(ctx.command_id),
+        ..ctx.clone()
+    };
+    let fingerprint = store.secrets.fingerprint("InviteStaff", &[id.0.as_bytes()]);
+    execute::<L, Account>(
+        store,
+        &stream(id),
+        Some(id.0),
+        &follow_up,
+        "InviteStaff",
+        fingerprint,
+        |_| {
+            Ok(Plan {
+                tenant: organization.id.0,
+                command: AccountCommand::RequestPasswordReset {
+                    token_hash,
+                    purpose: ResetPurpose::Invitation,
+                },
+                claims: vec![],
+                outbox: vec![messages::staff_invitation(
+                    &email,
+                    name.salutation(),
+                    &organization.name,
+                    &link,
+                    ctx.now,
+                )],
+            })
+        },
+    )
+    .await?;
+    tracing::info!(invited_by = %invited_by.account, account = %id, "staff member invited");
+    Ok(Some(id))
 }

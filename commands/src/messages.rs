@@ -141,3 +141,25 @@ pub fn password_changed(to: &EmailAddress, salutation: &str, now: DateTime<Utc>)
         now,
     )
 }
+
+/// The invitation of a new staff member, with the link to choose a password.
+pub fn staff_invitation(
+    to: &EmailAddress,
+    salutation: &str,
+    organization: &OrganizationName,
+    link: &str,
+    now: DateTime<Utc>,
+) -> OutboxMessage {
+    email(
+        to,
+        format!("You are invited to coordinate {}", organization.as_str()),
+        format!(
+            "Hello {salutation},\n\n\
+             A coordinator of {org} created a staff account for you. To start, choose your password here:\n\n\
+             {link}\n\n\
+             The link works once and expires in 72 hours. If you did not expect this, ignore this e-mail.\n",
+            org = organization.as_str(),
+        ),
+        now,
+    )
+}

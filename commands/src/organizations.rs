@@ -86,6 +86,28 @@ pub async fn create<L: EventLog>(
     Ok((id, executed.last_position.unwrap_or_default()))
 }
 
+/// The organization with this id, read from the log (always current).
+pub async fn find_by_id<L: EventLog>(
+    store: &Store<L>,
+    id: OrganizationId,
+) -> Result<Option<OrganizationSummary>, LoadError> {
+    let (state, _) = store.load::<Organization>(&stream(id)).await?;
+    Ok(match state {
+        OrganizationState::Active {
+            id,
+            code,
+            name,
+            policy,
+        } => Some(OrganizationSummary {
+            id,
+            code,
+            name,
+            policy,
+        }),
+        OrganizationState::Absent => None,
+    })
+}
+
 /// The organization with this code, read from the log (always current).
 pub async fn find_by_code<L: EventLog>(
     store: &Store<L>,

@@ -12,6 +12,17 @@ use crate::{AccountId, Decider, DomainEvent, ErrorCode, OrganizationId, Personal
 pub const ACTIVATION_TTL: Duration = Duration::hours(72);
 /// How long a password-reset link works.
 pub const RESET_TTL: Duration = Duration::hours(1);
+/// How long the link of an invitation to choose a password works.
+pub const INVITATION_TTL: Duration = Duration::hours(72);
+
+/// Why a link to set the password is sent.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ResetPurpose {
+    /// The person forgot their password (valid one hour).
+    Forgotten,
+    /// Staff invited a new staff member, who chooses a password (valid 72 hours); following it activates the account.
+    Invitation,
+}
 /// How many reset links may be outstanding, and how many used ones are remembered.
 pub const MAX_RESET_LINKS: usize = 5;
 /// How many activation links may be outstanding at once; resending past this drops the oldest.
@@ -166,6 +177,8 @@ pub enum AccountCommand {
     RequestPasswordReset {
         /// Hash of the token in the link.
         token_hash: TokenHash,
+        /// Why: a forgotten password (valid one hour) or an invitation to choose one (valid 72 hours).
+        purpose: ResetPurpose,
     },
     /// Follows a reset link and sets a new password.
     ResetPassword {
@@ -580,12 +593,22 @@ impl Decider for Account {
                 },
             ) => Ok(sign_in(state, profile, password, session, &policy, now)),
 
-            (S::Pending(_) | S::Active(_), C::RequestPasswordReset { token_hash }) => {
+            (
+                S::Pending(_) | S::Active(_),
+                C::RequestPasswordReset {
+                    token_hash,
+                    purpose,
+                },
+            ) => {
+                let ttl = match purpose {
+                    ResetPurpose::Forgotten => RESET_TTL,
+                    ResetPurpose::Invitation => INVITATION_TTL,
+                };
                 Ok(vec![AccountEvent::PasswordResetRequested(
                     PasswordResetRequested {
                         token_hash,
                         requested_at: now,
-                        expires_at: now + RESET_TTL,
+                        expires_at: now + ttl,
                     },
                 )])
             }

@@ -262,6 +262,28 @@ pub struct EndSessionsPayload {
     pub position: Option<LogPosition>,
 }
 
+/// Invites a new staff member of your organization.
+#[derive(InputObject)]
+pub struct InviteStaffInput {
+    /// Optional courtesy title.
+    pub title: Option<String>,
+    /// Given name.
+    pub first_name: String,
+    /// Family name.
+    pub last_name: String,
+    /// Where the invitation goes; the new staff member signs in with it.
+    pub email: String,
+    /// Idempotency key.
+    pub command_id: Option<Uuid>,
+}
+
+/// The invitation is on its way (the same answer whether or not the address already had an account).
+#[derive(SimpleObject)]
+pub struct InviteStaffPayload {
+    /// What happens next.
+    pub message: String,
+}
+
 /// How failed sign-ins lock accounts.
 #[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
 pub enum LockoutModeInput {
@@ -339,6 +361,41 @@ impl LockoutMutation {
             .map_err(|e| ApiError::from_command(e).on("input.accountId"))?;
         Ok(EndSessionsPayload {
             position: position.map(LogPosition),
+        })
+    }
+
+    /// Invites a new staff member (staff only): they get an e-mail with a link, valid 72 hours, to choose a password,
+    /// which also activates their account.
+    async fn invite_staff(
+        &self,
+        ctx: &Context<'_>,
+        input: InviteStaffInput,
+    ) -> Result<InviteStaffPayload> {
+        let staff = staff(ctx).await?;
+        let mut checked = super::inputs::Checked::default();
+        let name = checked.person_name(
+            input.title.as_deref(),
+            &input.first_name,
+            None,
+            &input.last_name,
+        );
+        let email = checked.email("email", &input.email);
+        checked.finish()?;
+        let (Some(name), Some(email)) = (name, email) else {
+            return Err(ApiError::internal(&"parsed input missing").into());
+        };
+        let state = ctx.data_unchecked::<AppState>();
+        let request = ctx.data_unchecked::<RequestContext>();
+        let organization = organizations::find_by_id(&state.store, staff.organization)
+            .await
+            .map_err(|e| ApiError::internal(&e))?
+            .ok_or_else(|| ApiError::internal(&"the staff member's organization is missing"))?;
+        let command = request.command(Actor::Account(staff.account.0), input.command_id);
+        accounts::invite_staff(&state.store, &organization, &staff, name, email, &command)
+            .await
+            .map_err(ApiError::from_command)?;
+        Ok(InviteStaffPayload {
+            message: "The invitation is on its way.".to_owned(),
         })
     }
 

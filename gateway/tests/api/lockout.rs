@@ -311,3 +311,59 @@ async fn a_policy_out_of_range_is_refused() {
         "input.lockoutThreshold"
     );
 }
+
+const INVITE: &str =
+    "mutation($input: InviteStaffInput!) { inviteStaff(input: $input) { message } }";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn staff_invite_staff_who_choose_a_password_from_the_link_and_act_as_staff() {
+    let app = TestApp::spawn().await;
+    app.create_organization("umncpd").await;
+    let staff = app.staff("umncpd", "coordinator@example.org").await;
+    let learner = app.learner("umncpd", "ada@example.org").await;
+    let input = json!({ "input": { "firstName": "Grace", "lastName": "Hopper", "email": "grace@example.org" } });
+    assert_eq!(
+        app.graphql(INVITE, input.clone(), Some(&learner.token))
+            .await
+            .error_code(),
+        "FORBIDDEN"
+    );
+    app.graphql(INVITE, input, Some(&staff.token))
+        .await
+        .assert_ok();
+
+    let token = app
+        .link_token(
+            "grace@example.org",
+            "You are invited",
+            "/reset-password",
+            &[],
+        )
+        .await;
+    assert!(!app
+        .mails()
+        .iter()
+        .any(|m| m.contains("To: grace@example.org") && m.contains("Subject: Activate")));
+    app.running
+        .as_ref()
+        .unwrap()
+        .state
+        .advance_clock(chrono::Duration::hours(71));
+    app.graphql(
+        "mutation($t: String!) { resetPassword(input: { token: $t, newPassword: \"grace's own passphrase\" }) { position } }",
+        json!({ "t": token }),
+        None,
+    )
+    .await
+    .assert_ok();
+    let signed_in = app
+        .sign_in("umncpd", "grace@example.org", "grace's own passphrase")
+        .await;
+    let grace = signed_in.assert_ok()["signIn"]["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    app.graphql(LOCKED, json!({}), Some(&grace))
+        .await
+        .assert_ok();
+}

@@ -1,4 +1,4 @@
--- One append in one round trip: the whole commit (claims, events per stream, idempotency record, outbox messages)
+-- One append in one round trip: the whole commit (claims released and taken, events per stream, idempotency record, outbox messages)
 -- is passed as a JSON document and applied by this function inside the caller's transaction. Any refusal raises,
 -- which rolls back everything the commit wrote.
 --
@@ -21,6 +21,12 @@ DECLARE
     versions   jsonb := '[]'::jsonb;
     tenant     uuid := (commit->>'tenant')::uuid;
 BEGIN
+    -- Releases first, so that a commit may give up one value and claim another of the same kind.
+    DELETE FROM unique_claims u
+    USING jsonb_array_elements(coalesce(commit->'releases', '[]'::jsonb)) AS r
+    WHERE u.scope = (r->>'scope')::uuid AND u.kind = r->>'kind' AND u.key_hash = decode(r->>'key', 'hex')
+      AND u.owner_stream = r->>'owner';
+
     FOR claim IN
         SELECT value FROM jsonb_array_elements(coalesce(commit->'claims', '[]'::jsonb))
         ORDER BY value->>'scope', value->>'kind', value->>'key'

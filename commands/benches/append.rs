@@ -103,6 +103,7 @@ async fn one(
                 metadata: metadata(),
                 command: None,
                 claims: vec![],
+                releases: vec![],
                 outbox: vec![],
             };
             log.append(commit).await.expect("append");

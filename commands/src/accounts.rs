@@ -174,6 +174,7 @@ async fn register_account<L: EventLog>(
                 tenant: organization.id.0,
                 command: AccountCommand::Register(registration.clone()),
                 claims: vec![claim.clone()],
+                releases: vec![],
                 // An invited staff member gets the invitation instead, whose link also activates.
                 outbox: if send_activation {
                     vec![outbox.clone()]
@@ -246,6 +247,7 @@ async fn note_repeated_registration<L: EventLog>(
                 tenant: organization.id.0,
                 command: AccountCommand::NoteRepeatedRegistration,
                 claims: vec![],
+                releases: vec![],
                 outbox: vec![messages::repeated_registration(
                     to,
                     &salutation,
@@ -327,6 +329,7 @@ pub async fn resend_activation<L: EventLog>(
                 tenant: organization.id.0,
                 command: AccountCommand::ResendActivation { token_hash },
                 claims: vec![],
+                releases: vec![],
                 outbox: vec![messages::activation(
                     to,
                     name.salutation(),
@@ -510,6 +513,7 @@ pub async fn sign_in<L: EventLog>(
             metadata: ctx.metadata("SignIn"),
             command,
             claims: vec![],
+            releases: vec![],
             outbox: vec![],
         };
         match store.log.append(commit).await {
@@ -578,6 +582,7 @@ pub async fn unlock<L: EventLog>(
                 tenant: organization.0,
                 command: AccountCommand::Unlock { by: staff.account },
                 claims: vec![],
+                releases: vec![],
                 outbox,
             })
         },
@@ -610,6 +615,7 @@ pub async fn request_password_reset<L: EventLog>(
             metadata: ctx.metadata("RequestPasswordReset"),
             command: None,
             claims: vec![],
+            releases: vec![],
             outbox: vec![messages::no_account(
                 email,
                 &organization.name,
@@ -650,6 +656,7 @@ pub async fn request_password_reset<L: EventLog>(
                     purpose: ResetPurpose::Forgotten,
                 },
                 claims: vec![],
+                releases: vec![],
                 outbox,
             })
         },
@@ -745,6 +752,7 @@ pub async fn change_password<L: EventLog>(
                     keep: principal.session,
                 },
                 claims: vec![],
+                releases: vec![],
                 outbox,
             })
         },
@@ -840,6 +848,7 @@ pub async fn invite_staff<L: EventLog>(
                     purpose: ResetPurpose::Invitation,
                 },
                 claims: vec![],
+                releases: vec![],
                 outbox: vec![messages::staff_invitation(
                     &email,
                     name.salutation(),

@@ -171,6 +171,8 @@ pub struct Plan<C> {
     pub command: C,
     /// Uniqueness claims to take.
     pub claims: Vec<Claim>,
+    /// Uniqueness claims to give up.
+    pub releases: Vec<Claim>,
     /// Messages to send once the events are durable.
     pub outbox: Vec<OutboxMessage>,
 }
@@ -182,6 +184,7 @@ impl<C> Plan<C> {
             tenant,
             command,
             claims: vec![],
+            releases: vec![],
             outbox: vec![],
         }
     }
@@ -256,6 +259,7 @@ where
             tenant,
             command,
             claims,
+            releases,
             outbox,
         } = plan(&state).map_err(CommandError::Rejected)?;
         let events = D::decide(&state, command, ctx.now).map_err(CommandError::Rejected)?;
@@ -287,6 +291,7 @@ where
                 outcome: Value::Null,
             }),
             claims,
+            releases,
             outbox,
         };
         match store.log.append(commit).await {

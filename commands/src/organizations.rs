@@ -67,6 +67,7 @@ pub async fn create<L: EventLog>(
                     key: key.clone(),
                     owner: stream.clone(),
                 }],
+                releases: vec![],
                 outbox: vec![],
             })
         },

@@ -122,6 +122,12 @@ impl EventLog for MemoryEventLog {
             versions.push((write.stream.clone(), version));
         }
         let last_position = state.events.len() as i64;
+        for release in &commit.releases {
+            let key = (release.scope, release.kind.clone(), release.key.clone());
+            if state.claims.get(&key) == Some(&release.owner) {
+                state.claims.remove(&key);
+            }
+        }
         for claim in &commit.claims {
             state.claims.insert(
                 (claim.scope, claim.kind.clone(), claim.key.clone()),

@@ -198,6 +198,8 @@ pub struct Commit {
     pub command: Option<CommandRecord>,
     /// Uniqueness claims.
     pub claims: Vec<Claim>,
+    /// Claims to give up (only their owner's are removed), such as an e-mail address replaced by another.
+    pub releases: Vec<Claim>,
     /// Messages to send.
     pub outbox: Vec<OutboxMessage>,
 }

@@ -222,6 +222,9 @@ fn document(commit: &Commit) -> Result<Value, LogError> {
         "claims": commit.claims.iter().map(|c| json!({
             "scope": c.scope, "kind": c.kind, "key": hex(&c.key), "owner": c.owner.as_str(),
         })).collect::<Vec<_>>(),
+        "releases": commit.releases.iter().map(|c| json!({
+            "scope": c.scope, "kind": c.kind, "key": hex(&c.key), "owner": c.owner.as_str(),
+        })).collect::<Vec<_>>(),
         "outbox": commit.outbox.iter().map(|m| json!({
             "id": m.id, "channel": m.channel, "recipient": m.recipient, "subject": m.subject, "body": m.body,
             "due_at": m.due_at.to_rfc3339(),

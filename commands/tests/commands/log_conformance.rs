@@ -32,6 +32,7 @@ pub fn commit(stream: &StreamId, expected: ExpectedVersion, n: usize) -> Commit 
         metadata: Metadata::default(),
         command: None,
         claims: vec![],
+        releases: vec![],
         outbox: vec![],
     }
 }
@@ -210,6 +211,52 @@ pub mod cases {
         log.append(elsewhere).await.unwrap();
     }
 
+    pub async fn a_released_claim_can_be_taken_by_another_stream_and_only_its_owner_releases_it<
+        L: EventLog,
+    >(
+        log: L,
+    ) {
+        let (a, b) = (stream(), stream());
+        let scope = Uuid::new_v4();
+        let claim = |owner: &StreamId, key: u8| Claim {
+            scope,
+            kind: "email".into(),
+            key: vec![key; 32],
+            owner: owner.clone(),
+        };
+        let mut first = commit(&a, ExpectedVersion::NoStream, 1);
+        first.claims.push(claim(&a, 1));
+        log.append(first).await.unwrap();
+        // Another stream cannot release what it does not own.
+        let mut foreign = commit(&b, ExpectedVersion::NoStream, 1);
+        foreign.releases.push(claim(&b, 1));
+        log.append(foreign).await.unwrap();
+        assert_eq!(
+            log.find_claim(scope, "email", &[1; 32]).await.unwrap(),
+            Some(a.clone())
+        );
+        // The owner trades its value for another in one commit.
+        let mut trade = commit(&a, ExpectedVersion::Exact(1), 1);
+        trade.releases.push(claim(&a, 1));
+        trade.claims.push(claim(&a, 2));
+        log.append(trade).await.unwrap();
+        assert_eq!(
+            log.find_claim(scope, "email", &[1; 32]).await.unwrap(),
+            None
+        );
+        assert_eq!(
+            log.find_claim(scope, "email", &[2; 32]).await.unwrap(),
+            Some(a.clone())
+        );
+        let mut taken = commit(&b, ExpectedVersion::Exact(1), 1);
+        taken.claims.push(claim(&b, 1));
+        log.append(taken).await.unwrap();
+        assert_eq!(
+            log.find_claim(scope, "email", &[1; 32]).await.unwrap(),
+            Some(b)
+        );
+    }
+
     pub async fn reading_all_returns_every_event_once_in_commit_order<L: EventLog>(log: L) {
         let (a, b) = (stream(), stream());
         log.append(commit(&a, ExpectedVersion::NoStream, 2))
@@ -322,6 +369,7 @@ macro_rules! conformance_suite {
                 a_repeated_command_id_returns_the_first_result_and_appends_nothing,
                 a_command_id_reused_with_other_input_is_refused,
                 a_claim_held_by_another_stream_refuses_the_whole_commit,
+                a_released_claim_can_be_taken_by_another_stream_and_only_its_owner_releases_it,
                 reading_all_returns_every_event_once_in_commit_order,
                 an_unknown_stream_reads_as_empty,
                 metadata_and_tenant_are_kept_with_each_event,

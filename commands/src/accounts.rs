@@ -863,3 +863,160 @@ pub async fn invite_staff<L: EventLog>(
     tracing::info!(invited_by = %invited_by.account, account = %id, "staff member invited");
     Ok(Some(id))
 }
+
+/// The signed-in person asks to sign in with `new_email`: a link goes to the new address and a notice to the
+/// current one. If another account uses the new address, its owner is told instead; the answer is the same.
+pub async fn request_email_change<L: EventLog>(
+    store: &Store<L>,
+    principal: &Principal,
+    organization: &OrganizationSummary,
+    current: &str,
+    new_email: EmailAddress,
+    ctx: &CommandContext,
+) -> Result<(), CommandError<AccountError>> {
+    let id = principal.account;
+    let fingerprint = store.secrets.fingerprint(
+        "RequestEmailChange",
+        &[
+            principal.session.0.as_bytes(),
+            current.as_bytes(),
+            new_email.canonical().as_bytes(),
+        ],
+    );
+    let state = load(store, id).await?;
+    let stored = state
+        .profile()
+        .and_then(|p| p.password_hash.known().cloned());
+    let check = check_password(&store.passwords, stored, current).await?;
+    if check == PasswordCheck::Matched {
+        if let Some(owner) = find_by_email(store, organization, &new_email).await? {
+            if owner != id {
+                let commit = Commit {
+                    tenant: organization.id.0,
+                    writes: vec![],
+                    metadata: ctx.metadata("RequestEmailChange"),
+                    command: None,
+                    claims: vec![],
+                    releases: vec![],
+                    outbox: vec![messages::email_in_use(&new_email, ctx.now)],
+                };
+                store.log.append(commit).await.map_err(append_error)?;
+                return Ok(());
+            }
+        }
+    }
+    let (token, token_hash) = credentials::new_token(id.0);
+    let link = format!("{}/confirm-email?token={token}", store.public_url);
+    execute::<L, Account>(
+        store,
+        &stream(id),
+        Some(id.0),
+        ctx,
+        "RequestEmailChange",
+        fingerprint,
+        |state| {
+            let profile = state.profile().ok_or(AccountError::NotFound)?;
+            let salutation = profile
+                .name
+                .known()
+                .map_or("there".to_owned(), |n| n.salutation().to_owned());
+            let mut outbox = vec![messages::confirm_email(
+                &new_email,
+                &salutation,
+                &link,
+                ctx.now,
+            )];
+            if let Personal::Known(old) = &profile.email {
+                outbox.push(messages::email_change_notice(
+                    old,
+                    &salutation,
+                    false,
+                    ctx.now,
+                ));
+            }
+            Ok(Plan {
+                tenant: profile.organization.0,
+                command: AccountCommand::RequestEmailChange {
+                    current: check,
+                    email: new_email.clone(),
+                    token_hash,
+                },
+                claims: vec![],
+                releases: vec![],
+                outbox,
+            })
+        },
+    )
+    .await?;
+    Ok(())
+}
+
+/// Follows the link sent to a new address: it becomes the sign-in address (the old one is released for others)
+/// and the old address is told.
+pub async fn confirm_email_change<L: EventLog>(
+    store: &Store<L>,
+    token: &str,
+    ctx: &CommandContext,
+) -> Result<(AccountId, i64), CommandError<AccountError>> {
+    let (id, token_hash) = credentials::parse_token(token).ok_or(CommandError::Rejected(
+        AccountError::EmailChangeTokenInvalid,
+    ))?;
+    let id = AccountId(id);
+    let owner = stream(id);
+    let fingerprint = store
+        .secrets
+        .fingerprint("ConfirmEmailChange", &[token.as_bytes()]);
+    let executed = execute::<L, Account>(
+        store,
+        &owner,
+        Some(id.0),
+        ctx,
+        "ConfirmEmailChange",
+        fingerprint,
+        |state| {
+            let profile = state
+                .profile()
+                .ok_or(AccountError::EmailChangeTokenInvalid)?;
+            let new = profile
+                .pending_email
+                .as_ref()
+                .and_then(|p| p.email.known())
+                .ok_or(AccountError::EmailChangeTokenInvalid)?;
+            let claim = |email: &EmailAddress| Claim {
+                scope: profile.organization.0,
+                kind: EMAIL_CLAIM.to_owned(),
+                key: email_key(store, email),
+                owner: owner.clone(),
+            };
+            let salutation = profile
+                .name
+                .known()
+                .map_or("there".to_owned(), |n| n.salutation().to_owned());
+            let (releases, outbox) = match &profile.email {
+                Personal::Known(old) => (
+                    vec![claim(old)],
+                    vec![messages::email_change_notice(
+                        old,
+                        &salutation,
+                        true,
+                        ctx.now,
+                    )],
+                ),
+                Personal::Erased => (vec![], vec![]),
+            };
+            Ok(Plan {
+                tenant: profile.organization.0,
+                command: AccountCommand::ConfirmEmailChange { token_hash },
+                claims: vec![claim(new)],
+                releases,
+                outbox,
+            })
+        },
+    )
+    .await
+    .map_err(|error| match error {
+        CommandError::Taken { .. } => CommandError::Rejected(AccountError::EmailTaken),
+        other => other,
+    })?;
+    Ok((id, executed.last_position.unwrap_or_default()))
+}

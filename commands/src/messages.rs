@@ -163,3 +163,62 @@ pub fn staff_invitation(
         now,
     )
 }
+
+/// Sent to a new address to confirm it before it becomes the sign-in address.
+pub fn confirm_email(
+    to: &EmailAddress,
+    salutation: &str,
+    link: &str,
+    now: DateTime<Utc>,
+) -> OutboxMessage {
+    email(
+        to,
+        "Confirm your new e-mail address".to_owned(),
+        format!(
+            "Hello {salutation},\n\n\
+             You asked to sign in with this address from now on. To confirm it, open this link:\n\n\
+             {link}\n\n\
+             The link works for 24 hours. Until then you keep signing in with your previous address.\n\n\
+             If you did not ask for this, ignore this e-mail.\n",
+        ),
+        now,
+    )
+}
+
+/// Sent to the current address when a change of address is asked for, and again when it takes effect.
+pub fn email_change_notice(
+    to: &EmailAddress,
+    salutation: &str,
+    done: bool,
+    now: DateTime<Utc>,
+) -> OutboxMessage {
+    let (subject, what) = if done {
+        ("Your e-mail address was changed", "The sign-in address of your account was just changed; this address is no longer used for it.")
+    } else {
+        ("A change of your e-mail address was requested", "Someone signed in to your account asked to change its sign-in address. The change takes effect only once the new address is confirmed.")
+    };
+    email(
+        to,
+        subject.to_owned(),
+        format!(
+            "Hello {salutation},\n\n{what}\n\n\
+             If this was not you, reset your password at once with \"Forgot your password\" and tell your \
+             coordinator.\n",
+        ),
+        now,
+    )
+}
+
+/// Sent to an address someone asked to switch to, when another account already uses it.
+pub fn email_in_use(to: &EmailAddress, now: DateTime<Utc>) -> OutboxMessage {
+    email(
+        to,
+        "This address already has an account".to_owned(),
+        "Hello,\n\n\
+         Someone asked to use this e-mail address for their account, but another account already uses it, so \
+         nothing changed.\n\n\
+         If you have two accounts and want to keep one, ask your coordinator.\n"
+            .to_owned(),
+        now,
+    )
+}

@@ -12,6 +12,8 @@ use crate::{AccountId, Decider, DomainEvent, ErrorCode, OrganizationId, Personal
 pub const ACTIVATION_TTL: Duration = Duration::hours(72);
 /// How long a password-reset link works.
 pub const RESET_TTL: Duration = Duration::hours(1);
+/// How long the link that confirms a new e-mail address works.
+pub const EMAIL_CHANGE_TTL: Duration = Duration::hours(24);
 /// How long the link of an invitation to choose a password works.
 pub const INVITATION_TTL: Duration = Duration::hours(72);
 
@@ -85,6 +87,19 @@ pub struct Profile {
     pub resets: Vec<Activation>,
     /// Hashes of reset links already used (the last few), to tell a used link from an unknown one.
     pub used_resets: Vec<TokenHash>,
+    /// A change of sign-in address waiting for the new address to be confirmed.
+    pub pending_email: Option<PendingEmail>,
+}
+
+/// A new sign-in address, waiting for the link sent to it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PendingEmail {
+    /// The new address.
+    pub email: Personal<EmailAddress>,
+    /// Hash of the token in the link.
+    pub token_hash: TokenHash,
+    /// When the link stops working.
+    pub expires_at: DateTime<Utc>,
 }
 
 /// A session opened by a sign-in.
@@ -196,6 +211,21 @@ pub enum AccountCommand {
         /// The session the change is made from, which stays open.
         keep: SessionId,
     },
+    /// The signed-in person asks to sign in with another address; it takes effect once confirmed from a link sent
+    /// to it.
+    RequestEmailChange {
+        /// The current password, checked by the caller.
+        current: PasswordCheck,
+        /// The new address.
+        email: EmailAddress,
+        /// Hash of the token in the link.
+        token_hash: TokenHash,
+    },
+    /// The link sent to the new address was followed.
+    ConfirmEmailChange {
+        /// Hash of the token in the link.
+        token_hash: TokenHash,
+    },
     /// Staff end every open session of the account.
     EndSessions {
         /// The staff member.
@@ -236,6 +266,34 @@ pub enum AccountEvent {
     PasswordReset(PasswordReset),
     /// See [`PasswordChanged`].
     PasswordChanged(PasswordChanged),
+    /// See [`EmailChangeRequested`].
+    EmailChangeRequested(EmailChangeRequested),
+    /// See [`EmailChanged`].
+    EmailChanged(EmailChanged),
+}
+
+/// The person asked to sign in with another address (v1); a link was sent to it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct EmailChangeRequested {
+    /// The new address.
+    pub email: Personal<EmailAddress>,
+    /// SHA-256 of the token in the link.
+    pub token_hash: TokenHash,
+    /// When.
+    pub requested_at: DateTime<Utc>,
+    /// When the link stops working (24 hours later).
+    pub expires_at: DateTime<Utc>,
+}
+
+/// The new address was confirmed and is now the sign-in address (v1).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct EmailChanged {
+    /// The address before.
+    pub previous: Personal<EmailAddress>,
+    /// The address now.
+    pub email: Personal<EmailAddress>,
+    /// When.
+    pub at: DateTime<Utc>,
 }
 
 /// The signed-in person changed their password (v1).
@@ -416,6 +474,8 @@ impl DomainEvent for AccountEvent {
             AccountEvent::PasswordResetRequested(_) => "PasswordResetRequested",
             AccountEvent::PasswordReset(_) => "PasswordReset",
             AccountEvent::PasswordChanged(_) => "PasswordChanged",
+            AccountEvent::EmailChangeRequested(_) => "EmailChangeRequested",
+            AccountEvent::EmailChanged(_) => "EmailChanged",
         }
     }
 }
@@ -465,6 +525,18 @@ pub enum AccountError {
     /// The current password given to change it is wrong.
     #[error("the current password is not correct")]
     CurrentPasswordInvalid,
+    /// No address change waits for this link.
+    #[error("this confirmation link is not valid")]
+    EmailChangeTokenInvalid,
+    /// The confirmation link has expired.
+    #[error("this confirmation link has expired; ask again for the change")]
+    EmailChangeTokenExpired,
+    /// The new address is the current one.
+    #[error("this is already your address")]
+    SameEmail,
+    /// The new address was taken by another account before it was confirmed.
+    #[error("another account uses this address now")]
+    EmailTaken,
 }
 
 impl ErrorCode for AccountError {
@@ -484,6 +556,10 @@ impl ErrorCode for AccountError {
             AccountError::ResetTokenExpired => "RESET_TOKEN_EXPIRED",
             AccountError::ResetTokenUsed => "RESET_TOKEN_USED",
             AccountError::CurrentPasswordInvalid => "CURRENT_PASSWORD_INVALID",
+            AccountError::EmailChangeTokenInvalid => "EMAIL_CHANGE_TOKEN_INVALID",
+            AccountError::EmailChangeTokenExpired => "EMAIL_CHANGE_TOKEN_EXPIRED",
+            AccountError::SameEmail => "EMAIL_UNCHANGED",
+            AccountError::EmailTaken => "EMAIL_TAKEN",
         }
     }
 
@@ -496,6 +572,10 @@ impl ErrorCode for AccountError {
             | AccountError::ResetTokenExpired
             | AccountError::ResetTokenUsed => Some("token"),
             AccountError::CurrentPasswordInvalid => Some("currentPassword"),
+            AccountError::EmailChangeTokenInvalid | AccountError::EmailChangeTokenExpired => {
+                Some("token")
+            }
+            AccountError::SameEmail => Some("email"),
             _ => None,
         }
     }
@@ -688,7 +768,54 @@ impl Decider for Account {
                 }
                 Ok(events)
             }
-            (S::Pending(_), C::ChangePassword { .. }) => Err(AccountError::NotActivated),
+            (S::Pending(_), C::ChangePassword { .. } | C::RequestEmailChange { .. }) => {
+                Err(AccountError::NotActivated)
+            }
+            (
+                S::Active(profile),
+                C::RequestEmailChange {
+                    current,
+                    email,
+                    token_hash,
+                },
+            ) => {
+                if current == PasswordCheck::Mismatched {
+                    return Err(AccountError::CurrentPasswordInvalid);
+                }
+                if profile
+                    .email
+                    .known()
+                    .is_some_and(|now| now.canonical() == email.canonical())
+                {
+                    return Err(AccountError::SameEmail);
+                }
+                Ok(vec![AccountEvent::EmailChangeRequested(
+                    EmailChangeRequested {
+                        email: Personal::Known(email),
+                        token_hash,
+                        requested_at: now,
+                        expires_at: now + EMAIL_CHANGE_TTL,
+                    },
+                )])
+            }
+            (S::Pending(_) | S::Active(_), C::ConfirmEmailChange { token_hash }) => {
+                let pending = state
+                    .profile()
+                    .and_then(|p| p.pending_email.as_ref())
+                    .filter(|p| p.token_hash.ct_eq(&token_hash))
+                    .ok_or(AccountError::EmailChangeTokenInvalid)?;
+                if now >= pending.expires_at {
+                    return Err(AccountError::EmailChangeTokenExpired);
+                }
+                let previous = state
+                    .profile()
+                    .map_or(Personal::Erased, |p| p.email.clone());
+                Ok(vec![AccountEvent::EmailChanged(EmailChanged {
+                    previous,
+                    email: pending.email.clone(),
+                    at: now,
+                })])
+            }
             (S::Pending(profile) | S::Active(profile), C::EndSessions { .. }) => {
                 let open = profile.open_sessions(now);
                 if open.is_empty() {
@@ -728,6 +855,7 @@ impl Decider for Account {
                 sessions: Vec::new(),
                 resets: Vec::new(),
                 used_resets: Vec::new(),
+                pending_email: None,
             }),
             (S::Pending(mut profile), E::ActivationIssued(e)) => {
                 profile.activations.push(Activation {
@@ -853,6 +981,17 @@ fn apply_security(profile: &mut Profile, event: &AccountEvent) {
             if profile.resets.len() > MAX_RESET_LINKS {
                 profile.resets.remove(0);
             }
+        }
+        AccountEvent::EmailChangeRequested(e) => {
+            profile.pending_email = Some(PendingEmail {
+                email: e.email.clone(),
+                token_hash: e.token_hash,
+                expires_at: e.expires_at,
+            });
+        }
+        AccountEvent::EmailChanged(e) => {
+            profile.email = e.email.clone();
+            profile.pending_email = None;
         }
         AccountEvent::PasswordChanged(e) => {
             profile.password_hash = e.password_hash.clone();
@@ -1329,6 +1468,78 @@ mod tests {
                 session_ids: vec![SessionId(Uuid::from_u128(2))],
                 reason: RevocationReason::EndedByStaff,
             })]);
+    }
+
+    #[test]
+    fn a_new_address_takes_effect_only_when_its_link_is_followed_within_a_day() {
+        let new = EmailAddress::parse("ada@lovelace.example").unwrap();
+        let mut events = activated();
+        given::<Account>(events.clone())
+            .when(
+                AccountCommand::RequestEmailChange {
+                    current: PasswordCheck::Matched,
+                    email: new.clone(),
+                    token_hash: token(30),
+                },
+                t0(),
+            )
+            .then(vec![AccountEvent::EmailChangeRequested(
+                EmailChangeRequested {
+                    email: Personal::Known(new.clone()),
+                    token_hash: token(30),
+                    requested_at: t0(),
+                    expires_at: t0() + Duration::hours(24),
+                },
+            )]);
+        events.push(AccountEvent::EmailChangeRequested(EmailChangeRequested {
+            email: Personal::Known(new.clone()),
+            token_hash: token(30),
+            requested_at: t0(),
+            expires_at: t0() + Duration::hours(24),
+        }));
+        given::<Account>(events.clone())
+            .when(
+                AccountCommand::ConfirmEmailChange {
+                    token_hash: token(30),
+                },
+                t0() + Duration::hours(23),
+            )
+            .then(vec![AccountEvent::EmailChanged(EmailChanged {
+                previous: Personal::Known(EmailAddress::parse("ada@example.org").unwrap()),
+                email: Personal::Known(new),
+                at: t0() + Duration::hours(23),
+            })]);
+        given::<Account>(events.clone())
+            .when(
+                AccountCommand::ConfirmEmailChange {
+                    token_hash: token(30),
+                },
+                t0() + Duration::hours(24),
+            )
+            .then_error(AccountError::EmailChangeTokenExpired);
+        given::<Account>(events)
+            .when(
+                AccountCommand::ConfirmEmailChange {
+                    token_hash: token(31),
+                },
+                t0(),
+            )
+            .then_error(AccountError::EmailChangeTokenInvalid);
+    }
+
+    #[test]
+    fn changing_the_address_needs_the_current_password_and_a_different_address() {
+        let request = |current, email: &str| AccountCommand::RequestEmailChange {
+            current,
+            email: EmailAddress::parse(email).unwrap(),
+            token_hash: token(30),
+        };
+        given::<Account>(activated())
+            .when(request(PasswordCheck::Mismatched, "new@example.org"), t0())
+            .then_error(AccountError::CurrentPasswordInvalid);
+        given::<Account>(activated())
+            .when(request(PasswordCheck::Matched, "ADA@example.org"), t0())
+            .then_error(AccountError::SameEmail);
     }
 
     fn reset_requested(n: u8, at: DateTime<Utc>) -> AccountEvent {

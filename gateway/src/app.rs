@@ -323,6 +323,7 @@ pub fn router(state: AppState) -> Router {
         .route("/readyz", get(health::readyz))
         .route("/activate", get(pages::activate))
         .route("/reset-password", get(pages::reset_password))
+        .route("/confirm-email", get(pages::confirm_email))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(state)
 }

@@ -67,6 +67,17 @@ impl Projection for Accounts {
                     )
                     .await?;
                 }
+                AccountEvent::EmailChanged(e) => {
+                    let email = match &e.email {
+                        Personal::Known(email) => Some(email.as_str()),
+                        Personal::Erased => None,
+                    };
+                    tx.execute(
+                        "UPDATE accounts SET email = $2 WHERE id = $1",
+                        &[&id, &email],
+                    )
+                    .await?;
+                }
                 AccountEvent::SignInSucceeded(e) => {
                     tx.execute(
                         "UPDATE accounts SET last_signed_in_at = $2 WHERE id = $1",
@@ -82,7 +93,8 @@ impl Projection for Accounts {
                 | AccountEvent::SessionsRevoked(_)
                 | AccountEvent::PasswordResetRequested(_)
                 | AccountEvent::PasswordReset(_)
-                | AccountEvent::PasswordChanged(_) => {}
+                | AccountEvent::PasswordChanged(_)
+                | AccountEvent::EmailChangeRequested(_) => {}
             }
         }
         Ok(())

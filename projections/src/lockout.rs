@@ -131,6 +131,8 @@ impl Projection for Lockout {
                     .await?;
                 }
                 AccountEvent::ActivationIssued(_)
+                | AccountEvent::EmailChangeRequested(_)
+                | AccountEvent::EmailChanged(_)
                 | AccountEvent::PasswordResetRequested(_)
                 | AccountEvent::AccountActivated(_)
                 | AccountEvent::RegistrationRepeated(_)

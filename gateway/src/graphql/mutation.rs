@@ -171,6 +171,42 @@ pub struct ChangePasswordPayload {
     pub position: LogPosition,
 }
 
+/// Asks to sign in with another address.
+#[derive(InputObject)]
+pub struct RequestEmailChangeInput {
+    /// The current password.
+    pub current_password: String,
+    /// The new address; it takes effect once confirmed from the link sent to it.
+    pub new_email: String,
+    /// Idempotency key.
+    pub command_id: Option<Uuid>,
+}
+
+/// Always the same answer, with no position (it would tell whether the new address has an account).
+#[derive(SimpleObject)]
+pub struct RequestEmailChangePayload {
+    /// What happens next.
+    pub message: String,
+}
+
+/// Confirms a new address from the link sent to it.
+#[derive(InputObject)]
+pub struct ConfirmEmailChangeInput {
+    /// The token from the link.
+    pub token: String,
+    /// Idempotency key.
+    pub command_id: Option<Uuid>,
+}
+
+/// The new address is the sign-in address.
+#[derive(SimpleObject)]
+pub struct ConfirmEmailChangePayload {
+    /// The account.
+    pub account_id: ID,
+    /// The log position produced.
+    pub position: LogPosition,
+}
+
 /// Ends the current session.
 #[derive(InputObject, Default)]
 pub struct SignOutInput {
@@ -402,6 +438,64 @@ impl AccountMutation {
             .await
             .map_err(ApiError::from_command)?;
         Ok(ChangePasswordPayload {
+            position: LogPosition(position),
+        })
+    }
+
+    /// Asks to sign in with another address (the current password is required): a link goes to the new address
+    /// (valid 24 hours) and a notice to the current one.
+    async fn request_email_change(
+        &self,
+        ctx: &Context<'_>,
+        input: RequestEmailChangeInput,
+    ) -> Result<RequestEmailChangePayload> {
+        let principal = principal(ctx).await?;
+        let (state, request) = context(ctx);
+        let mut checked = Checked::default();
+        let current = checked.presented_password("currentPassword", &input.current_password);
+        let email = checked.email("newEmail", &input.new_email);
+        checked.finish()?;
+        let (Some(current), Some(email)) = (current, email) else {
+            return Err(ApiError::internal(&"parsed input missing").into());
+        };
+        let organization = org_commands::find_by_id(&state.store, principal.organization)
+            .await
+            .map_err(|e| ApiError::internal(&e))?
+            .ok_or_else(|| ApiError::internal(&"the account's organization is missing"))?;
+        let command = request.command(Actor::Account(principal.account.0), input.command_id);
+        accounts::request_email_change(
+            &state.store,
+            &principal,
+            &organization,
+            current,
+            email,
+            &command,
+        )
+        .await
+        .map_err(|e| match ApiError::from_command(e) {
+            error if error.code == "EMAIL_UNCHANGED" => error.on("input.newEmail"),
+            error => error,
+        })?;
+        Ok(RequestEmailChangePayload {
+            message: "Check the new address: we sent it a link to confirm the change.".to_owned(),
+        })
+    }
+
+    /// Confirms a new address from its link. Unknown and expired links are EMAIL_CHANGE_TOKEN_INVALID and
+    /// EMAIL_CHANGE_TOKEN_EXPIRED; EMAIL_TAKEN when another account took the address meanwhile.
+    async fn confirm_email_change(
+        &self,
+        ctx: &Context<'_>,
+        input: ConfirmEmailChangeInput,
+    ) -> Result<ConfirmEmailChangePayload> {
+        let (state, request) = context(ctx);
+        let command = request.command(Actor::Anonymous, input.command_id);
+        let (account, position) =
+            accounts::confirm_email_change(&state.store, &input.token, &command)
+                .await
+                .map_err(ApiError::from_command)?;
+        Ok(ConfirmEmailChangePayload {
+            account_id: ID(account.to_string()),
             position: LogPosition(position),
         })
     }

@@ -286,3 +286,133 @@ async fn staff_end_a_users_sessions_and_only_in_their_organization() {
         serde_json::Value::Null
     );
 }
+
+const CHANGE_EMAIL: &str = "mutation($c: String!, $e: String!) { requestEmailChange(input: { currentPassword: $c, newEmail: $e }) { message } }";
+const CONFIRM_EMAIL: &str =
+    "mutation($t: String!) { confirmEmailChange(input: { token: $t }) { accountId position } }";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_new_email_address_takes_effect_once_confirmed_and_the_old_address_is_told() {
+    let app = TestApp::spawn().await;
+    app.create_organization("umncpd").await;
+    let learner = app.learner("umncpd", "ada@example.org").await;
+    let wrong = app
+        .graphql(
+            CHANGE_EMAIL,
+            json!({ "c": "not my password at all", "e": "ada@new.example" }),
+            Some(&learner.token),
+        )
+        .await;
+    assert_eq!(wrong.error_code(), "CURRENT_PASSWORD_INVALID");
+
+    app.graphql(
+        CHANGE_EMAIL,
+        json!({ "c": PASSWORD, "e": "ada@new.example" }),
+        Some(&learner.token),
+    )
+    .await
+    .assert_ok();
+    app.mail_to(
+        "ada@example.org",
+        "A change of your e-mail address was requested",
+    )
+    .await;
+    let token = app
+        .link_token(
+            "ada@new.example",
+            "Confirm your new e-mail address",
+            "/confirm-email",
+            &[],
+        )
+        .await;
+    // Until confirmed, the old address still signs in.
+    app.sign_in("umncpd", "ada@example.org", PASSWORD)
+        .await
+        .assert_ok();
+
+    let confirmed = app
+        .graphql(CONFIRM_EMAIL, json!({ "t": token }), None)
+        .await;
+    let position = confirmed.assert_ok()["confirmEmailChange"]["position"].clone();
+    app.mail_to("ada@example.org", "Your e-mail address was changed")
+        .await;
+    assert_eq!(
+        app.sign_in("umncpd", "ada@example.org", PASSWORD)
+            .await
+            .error_code(),
+        "INVALID_CREDENTIALS"
+    );
+    app.sign_in("umncpd", "ada@new.example", PASSWORD)
+        .await
+        .assert_ok();
+    let me = app
+        .graphql(
+            "query($at: LogPosition) { me(atLeast: $at) { email } }",
+            json!({ "at": position }),
+            Some(&learner.token),
+        )
+        .await;
+    assert_eq!(me.assert_ok()["me"]["email"], "ada@new.example");
+    // The old address is free for someone else now.
+    app.register("umncpd", "ada@example.org").await.assert_ok();
+    let activation_mails = || {
+        app.mails()
+            .iter()
+            .filter(|m| m.contains("To: ada@example.org") && m.contains("Subject: Activate"))
+            .count()
+    };
+    for _ in 0..200 {
+        if activation_mails() == 2 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(
+        activation_mails(),
+        2,
+        "a second account was created with the released address"
+    );
+    assert_eq!(
+        app.graphql(CONFIRM_EMAIL, json!({ "t": token }), None)
+            .await
+            .error_code(),
+        "EMAIL_CHANGE_TOKEN_INVALID"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn asking_for_an_address_another_account_uses_answers_the_same_and_tells_that_address() {
+    let app = TestApp::spawn().await;
+    app.create_organization("umncpd").await;
+    let ada = app.learner("umncpd", "ada@example.org").await;
+    app.learner("umncpd", "grace@example.org").await;
+    let taken = app
+        .graphql(
+            CHANGE_EMAIL,
+            json!({ "c": PASSWORD, "e": "grace@example.org" }),
+            Some(&ada.token),
+        )
+        .await;
+    let free = app
+        .graphql(
+            CHANGE_EMAIL,
+            json!({ "c": PASSWORD, "e": "ada@new.example" }),
+            Some(&ada.token),
+        )
+        .await;
+    assert_eq!(taken.assert_ok(), free.assert_ok());
+    app.mail_to("grace@example.org", "This address already has an account")
+        .await;
+    let same = app
+        .graphql(
+            CHANGE_EMAIL,
+            json!({ "c": PASSWORD, "e": "ADA@example.org" }),
+            Some(&ada.token),
+        )
+        .await;
+    assert_eq!(same.error_code(), "EMAIL_UNCHANGED");
+    assert_eq!(
+        same.body["errors"][0]["extensions"]["field"],
+        "input.newEmail"
+    );
+}

@@ -8,7 +8,7 @@ use portal_domain::account::{
     ResetPurpose, Role, SignInFailure,
 };
 use portal_domain::session::{Principal, Session, SessionCommand};
-use portal_domain::values::{EmailAddress, Password, PasswordHash, PersonName};
+use portal_domain::values::{EmailAddress, Password, PasswordHash, PersonName, ProfileDetails};
 use portal_domain::{AccountId, Decider, Personal, SessionId};
 use serde_json::{json, Value};
 use uuid::Uuid;
@@ -1019,4 +1019,41 @@ pub async fn confirm_email_change<L: EventLog>(
         other => other,
     })?;
     Ok((id, executed.last_position.unwrap_or_default()))
+}
+
+/// The signed-in person completes or updates their professional profile; `change` edits the current profile and
+/// `input` is its serialized form (to tell a retry from a reuse of the command id). Returns the position (None when
+/// nothing changed) and the required fields still missing.
+pub async fn update_profile<L: EventLog>(
+    store: &Store<L>,
+    principal: &Principal,
+    change: impl Fn(&mut ProfileDetails),
+    input: &[u8],
+    ctx: &CommandContext,
+) -> Result<(Option<i64>, Vec<&'static str>), CommandError<AccountError>> {
+    let id = principal.account;
+    let fingerprint = store
+        .secrets
+        .fingerprint("UpdateProfile", &[id.0.as_bytes(), input]);
+    let mut missing = Vec::new();
+    let executed = execute::<L, Account>(
+        store,
+        &stream(id),
+        Some(id.0),
+        ctx,
+        "UpdateProfile",
+        fingerprint,
+        |state| {
+            let profile = state.profile().ok_or(AccountError::NotFound)?;
+            let mut details = profile.details.known().cloned().unwrap_or_default();
+            change(&mut details);
+            missing = details.missing_fields();
+            Ok(Plan::command(
+                profile.organization.0,
+                AccountCommand::UpdateProfile { details },
+            ))
+        },
+    )
+    .await?;
+    Ok((executed.last_position, missing))
 }

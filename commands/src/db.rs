@@ -26,6 +26,10 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         "0005_session_activity.sql",
         include_str!("../../migrations/0005_session_activity.sql"),
     ),
+    (
+        "0006_profiles.sql",
+        include_str!("../../migrations/0006_profiles.sql"),
+    ),
 ];
 
 /// Advisory lock key held while migrating, so that instances starting together take turns.

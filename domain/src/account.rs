@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::lockout::{Lock, LockKind, SignInGuard};
 use crate::organization::SecurityPolicy;
-use crate::values::{EmailAddress, PasswordHash, PersonName, TokenHash};
+use crate::values::{EmailAddress, PasswordHash, PersonName, ProfileDetails, TokenHash};
 use crate::{AccountId, Decider, DomainEvent, ErrorCode, OrganizationId, Personal, SessionId};
 
 /// How long an activation link works.
@@ -89,6 +89,8 @@ pub struct Profile {
     pub used_resets: Vec<TokenHash>,
     /// A change of sign-in address waiting for the new address to be confirmed.
     pub pending_email: Option<PendingEmail>,
+    /// The professional profile (address, date of birth, license, ...).
+    pub details: Personal<ProfileDetails>,
 }
 
 /// A new sign-in address, waiting for the link sent to it.
@@ -226,6 +228,11 @@ pub enum AccountCommand {
         /// Hash of the token in the link.
         token_hash: TokenHash,
     },
+    /// The person completes or updates their professional profile (the whole profile, as it should now be).
+    UpdateProfile {
+        /// The profile.
+        details: ProfileDetails,
+    },
     /// Staff end every open session of the account.
     EndSessions {
         /// The staff member.
@@ -270,6 +277,17 @@ pub enum AccountEvent {
     EmailChangeRequested(EmailChangeRequested),
     /// See [`EmailChanged`].
     EmailChanged(EmailChanged),
+    /// See [`ProfileUpdated`].
+    ProfileUpdated(ProfileUpdated),
+}
+
+/// The professional profile was completed or changed (v1); the whole profile, as it now is.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ProfileUpdated {
+    /// The profile (personal data: address, date of birth, license number).
+    pub details: Personal<ProfileDetails>,
+    /// When.
+    pub at: DateTime<Utc>,
 }
 
 /// The person asked to sign in with another address (v1); a link was sent to it.
@@ -476,6 +494,7 @@ impl DomainEvent for AccountEvent {
             AccountEvent::PasswordChanged(_) => "PasswordChanged",
             AccountEvent::EmailChangeRequested(_) => "EmailChangeRequested",
             AccountEvent::EmailChanged(_) => "EmailChanged",
+            AccountEvent::ProfileUpdated(_) => "ProfileUpdated",
         }
     }
 }
@@ -768,9 +787,19 @@ impl Decider for Account {
                 }
                 Ok(events)
             }
-            (S::Pending(_), C::ChangePassword { .. } | C::RequestEmailChange { .. }) => {
-                Err(AccountError::NotActivated)
+            (S::Active(profile), C::UpdateProfile { details }) => {
+                if profile.details.known() == Some(&details) {
+                    return Ok(vec![]);
+                }
+                Ok(vec![AccountEvent::ProfileUpdated(ProfileUpdated {
+                    details: Personal::Known(details),
+                    at: now,
+                })])
             }
+            (
+                S::Pending(_),
+                C::ChangePassword { .. } | C::RequestEmailChange { .. } | C::UpdateProfile { .. },
+            ) => Err(AccountError::NotActivated),
             (
                 S::Active(profile),
                 C::RequestEmailChange {
@@ -856,6 +885,7 @@ impl Decider for Account {
                 resets: Vec::new(),
                 used_resets: Vec::new(),
                 pending_email: None,
+                details: Personal::Known(ProfileDetails::default()),
             }),
             (S::Pending(mut profile), E::ActivationIssued(e)) => {
                 profile.activations.push(Activation {
@@ -981,6 +1011,9 @@ fn apply_security(profile: &mut Profile, event: &AccountEvent) {
             if profile.resets.len() > MAX_RESET_LINKS {
                 profile.resets.remove(0);
             }
+        }
+        AccountEvent::ProfileUpdated(e) => {
+            profile.details = e.details.clone();
         }
         AccountEvent::EmailChangeRequested(e) => {
             profile.pending_email = Some(PendingEmail {

@@ -7,6 +7,7 @@ mod api {
     pub mod health;
     pub mod lockout;
     pub mod password_reset;
+    pub mod profile;
     pub mod sessions;
     pub mod support;
 }

@@ -4,6 +4,7 @@ use chrono::{DateTime, Utc};
 use deadpool_postgres::{Pool, Transaction};
 use portal_commands::log::RecordedEvent;
 use portal_domain::account::{Account, AccountEvent};
+use portal_domain::values::ProfileDetails;
 use portal_domain::{Decider, Personal};
 use uuid::Uuid;
 
@@ -41,8 +42,8 @@ impl Projection for Accounts {
                     let name = e.name.known();
                     tx.execute(
                         "INSERT INTO accounts (id, organization_id, role, title, first_name, middle_name, last_name,
-                                               email, status, registered_at)
-                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'pending', $9)",
+                                               email, status, registered_at, missing_profile_fields)
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'pending', $9, $10)",
                         &[
                             &id,
                             &e.organization_id.0,
@@ -56,6 +57,11 @@ impl Projection for Accounts {
                                 Personal::Erased => None,
                             },
                             &e.registered_at,
+                            &ProfileDetails::default()
+                                .missing_fields()
+                                .into_iter()
+                                .map(str::to_owned)
+                                .collect::<Vec<_>>(),
                         ],
                     )
                     .await?;
@@ -64,6 +70,31 @@ impl Projection for Accounts {
                     tx.execute(
                         "UPDATE accounts SET status = 'active', activated_at = $2 WHERE id = $1",
                         &[&id, &e.activated_at],
+                    )
+                    .await?;
+                }
+                AccountEvent::ProfileUpdated(e) => {
+                    let (profile, missing) = match &e.details {
+                        Personal::Known(details) => (
+                            serde_json::to_value(details).ok(),
+                            details
+                                .missing_fields()
+                                .into_iter()
+                                .map(str::to_owned)
+                                .collect::<Vec<_>>(),
+                        ),
+                        Personal::Erased => (
+                            None,
+                            ProfileDetails::default()
+                                .missing_fields()
+                                .into_iter()
+                                .map(str::to_owned)
+                                .collect(),
+                        ),
+                    };
+                    tx.execute(
+                        "UPDATE accounts SET profile = $2, missing_profile_fields = $3 WHERE id = $1",
+                        &[&id, &profile, &missing],
                     )
                     .await?;
                 }
@@ -128,6 +159,10 @@ pub struct AccountRow {
     pub activated_at: Option<DateTime<Utc>>,
     /// Last successful sign-in.
     pub last_signed_in_at: Option<DateTime<Utc>>,
+    /// The professional profile (JSON of `ProfileDetails`), once filled in.
+    pub profile: Option<serde_json::Value>,
+    /// Required profile fields still unanswered.
+    pub missing_profile_fields: Vec<String>,
 }
 
 /// One account of one organization (the organization is part of the key: tenants never see each other).
@@ -140,7 +175,7 @@ pub async fn find(
     let row = client
         .query_opt(
             "SELECT id, organization_id, role, title, first_name, middle_name, last_name, email, status,
-                    registered_at, activated_at, last_signed_in_at
+                    registered_at, activated_at, last_signed_in_at, profile, missing_profile_fields
              FROM accounts WHERE organization_id = $1 AND id = $2",
             &[&organization, &id],
         )
@@ -158,5 +193,7 @@ pub async fn find(
         registered_at: r.get(9),
         activated_at: r.get(10),
         last_signed_in_at: r.get(11),
+        profile: r.get(12),
+        missing_profile_fields: r.get(13),
     }))
 }

@@ -133,6 +133,7 @@ impl Projection for Lockout {
                 AccountEvent::ActivationIssued(_)
                 | AccountEvent::EmailChangeRequested(_)
                 | AccountEvent::EmailChanged(_)
+                | AccountEvent::ProfileUpdated(_)
                 | AccountEvent::PasswordResetRequested(_)
                 | AccountEvent::AccountActivated(_)
                 | AccountEvent::RegistrationRepeated(_)

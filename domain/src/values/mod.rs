@@ -4,6 +4,7 @@ mod email;
 mod organization;
 mod password;
 mod person_name;
+mod profile;
 mod token;
 
 pub use email::{EmailAddress, EmailError};
@@ -13,4 +14,8 @@ pub use password::{
     MIN_PASSWORD_CHARS,
 };
 pub use person_name::{NameError, NamePart, PersonName, Title};
+pub use profile::{
+    AddressType, CreditEligibility, DateOfBirth, EnrollmentType, PostalAddress, Prefix,
+    ProfileDetails, ProfileValueError, SpecialNeed, SpecialNeeds, StateLicense,
+};
 pub use token::TokenHash;

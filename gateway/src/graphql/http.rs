@@ -241,9 +241,19 @@ async fn execute(
     let started = ExecutionStarted::default();
     let request = request.data(context).data(started.clone());
     let response = state.schema().execute(request).await;
-    let errors = serde_json::to_value(&response.errors).unwrap_or(Value::Array(vec![]));
+    let mut errors = serde_json::to_value(&response.errors).unwrap_or(Value::Array(vec![]));
     if !started.get() {
-        // Parsing or validation failed: a request error, answered without `data`.
+        // Parsing or validation failed: a request error, answered without `data`, each error with a code.
+        if let Value::Array(list) = &mut errors {
+            for error in list.iter_mut().filter_map(Value::as_object_mut) {
+                let extensions = error.entry("extensions").or_insert_with(|| json!({}));
+                if let Value::Object(extensions) = extensions {
+                    extensions
+                        .entry("code")
+                        .or_insert_with(|| json!("GRAPHQL_VALIDATION_FAILED"));
+                }
+            }
+        }
         let status = match media {
             MediaType::GraphQlResponse => StatusCode::BAD_REQUEST,
             MediaType::Json => StatusCode::OK,

@@ -5,6 +5,7 @@ pub mod http;
 pub mod inputs;
 pub mod lockout;
 pub mod mutation;
+pub mod profile;
 pub mod query;
 pub mod types;
 
@@ -22,7 +23,11 @@ pub struct Query(query::AccountQuery, lockout::LockoutQuery);
 
 /// The root of mutations.
 #[derive(async_graphql::MergedObject, Default)]
-pub struct Mutation(mutation::AccountMutation, lockout::LockoutMutation);
+pub struct Mutation(
+    mutation::AccountMutation,
+    lockout::LockoutMutation,
+    profile::ProfileMutation,
+);
 
 /// The schema type.
 pub type PortalSchema = Schema<Query, Mutation, EmptySubscription>;

@@ -83,6 +83,12 @@ pub struct Account {
     pub activated_at: Option<DateTime<Utc>>,
     /// The last successful sign-in.
     pub last_signed_in_at: Option<DateTime<Utc>>,
+    /// The professional profile.
+    pub profile: super::profile::Profile,
+    /// Required profile fields still missing (empty: complete).
+    pub missing_profile_fields: Vec<String>,
+    /// True when the profile is complete; activities that award credit need it.
+    pub profile_complete: bool,
 }
 
 impl From<AccountRow> for Account {
@@ -108,6 +114,15 @@ impl From<AccountRow> for Account {
             registered_at: row.registered_at,
             activated_at: row.activated_at,
             last_signed_in_at: row.last_signed_in_at,
+            profile: row
+                .profile
+                .and_then(|json| {
+                    serde_json::from_value::<portal_domain::values::ProfileDetails>(json).ok()
+                })
+                .unwrap_or_default()
+                .into(),
+            profile_complete: row.missing_profile_fields.is_empty(),
+            missing_profile_fields: row.missing_profile_fields,
         }
     }
 }

@@ -105,6 +105,10 @@ async fn documents_that_do_not_parse_or_validate_are_request_errors() {
         assert!(strict.body["errors"]
             .as_array()
             .is_some_and(|e| !e.is_empty()));
+        assert_eq!(
+            strict.body["errors"][0]["extensions"]["code"],
+            "GRAPHQL_VALIDATION_FAILED"
+        );
         let legacy = app
             .post_raw(Some("application/json"), Some("application/json"), &body)
             .await;

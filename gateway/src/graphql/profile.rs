@@ -1,0 +1,349 @@
+//! The professional profile (seed 000, step 6): what the person fills in, and what is still missing.
+
+use async_graphql::{Context, Enum, InputObject, Object, Result, SimpleObject};
+use portal_commands::accounts;
+use portal_commands::handler::Actor;
+use portal_domain::values::{self as v, ProfileDetails};
+
+use super::errors::{ApiError, FieldError};
+use super::query::principal;
+use super::types::LogPosition;
+use crate::app::AppState;
+use crate::request::RequestContext;
+
+/// Profile mutations.
+#[derive(Default)]
+pub struct ProfileMutation;
+
+macro_rules! mirror_enum {
+    ($(#[$doc:meta])* $name:ident => $domain:ty { $($(#[$vdoc:meta])* $variant:ident),+ $(,)? }) => {
+        $(#[$doc])*
+        #[derive(Enum, Copy, Clone, Eq, PartialEq, Debug, serde::Serialize)]
+        pub enum $name { $($(#[$vdoc])* $variant),+ }
+
+        impl From<$name> for $domain {
+            fn from(value: $name) -> Self {
+                match value { $($name::$variant => <$domain>::$variant),+ }
+            }
+        }
+
+        impl From<$domain> for $name {
+            fn from(value: $domain) -> Self {
+                match value { $(<$domain>::$variant => $name::$variant),+ }
+            }
+        }
+    };
+}
+
+mirror_enum!(
+    /// Courtesy prefix.
+    Prefix => v::Prefix { /** Mr. */ Mr, /** Dr. */ Dr, /** Ms. */ Ms, /** Mrs. */ Mrs, /** Miss */ Miss }
+);
+mirror_enum!(
+    /// Home or work address.
+    AddressType => v::AddressType { /** Home. */ Home, /** Work. */ Work }
+);
+mirror_enum!(
+    /// A special need.
+    SpecialNeed => v::SpecialNeed {
+        /** Mobility. */ Mobility, /** Hearing. */ Hearing, /** Vision. */ Vision, /** Diet. */ Dietary,
+        /** Something else. */ Other
+    }
+);
+mirror_enum!(
+    /// The enrollment type that fits best.
+    EnrollmentType => v::EnrollmentType {
+        /** Physician. */ Physician, /** Resident or fellow. */ ResidentOrFellow, /** Nurse. */ Nurse,
+        /** Pharmacist. */ Pharmacist, /** Physician assistant. */ PhysicianAssistant,
+        /** Another health professional. */ OtherHealthProfessional,
+        /** Not a health professional. */ NonHealthProfessional
+    }
+);
+mirror_enum!(
+    /// The kind of credit the person is eligible for.
+    CreditEligibility => v::CreditEligibility {
+        /** AMA PRA Category 1 Credit. */ AmaPraCategory1, /** ANCC contact hours. */ AnccContactHours,
+        /** ACPE credit. */ Acpe, /** Certificate of participation. */ Participation
+    }
+);
+
+/// A postal address.
+#[derive(InputObject, SimpleObject, serde::Serialize)]
+#[graphql(input_name = "AddressInput")]
+pub struct Address {
+    /// Home or work.
+    pub r#type: AddressType,
+    /// First line.
+    pub line1: String,
+    /// Second line.
+    pub line2: Option<String>,
+    /// City.
+    pub city: String,
+    /// State, province or region.
+    pub state: String,
+    /// Postal code.
+    pub postal_code: String,
+    /// ISO 3166-1 alpha-2 country code.
+    pub country: String,
+}
+
+/// Special needs: `none: true`, or at least one need.
+#[derive(InputObject, SimpleObject, serde::Serialize)]
+#[graphql(input_name = "SpecialNeedsInput")]
+pub struct SpecialNeeds {
+    /// None apply.
+    pub none: bool,
+    /// The needs that apply.
+    pub needs: Vec<SpecialNeed>,
+}
+
+/// Whether the person holds a medical license of the named state.
+#[derive(InputObject, SimpleObject, serde::Serialize)]
+#[graphql(input_name = "StateLicenseInput")]
+pub struct StateLicense {
+    /// The state (two letters, such as FL).
+    pub state: String,
+    /// Yes or no.
+    pub holds: bool,
+    /// The number, with a yes.
+    pub number: Option<String>,
+}
+
+/// Fields to set; those left out keep their value.
+#[derive(InputObject, serde::Serialize)]
+pub struct UpdateProfileInput {
+    /// Courtesy prefix.
+    pub prefix: Option<Prefix>,
+    /// Employed by an organization of the clinic's care network.
+    pub employed_by_care_network: Option<bool>,
+    /// Postal address.
+    pub address: Option<Address>,
+    /// Date of birth, YYYY-MM-DD (used for MOC and pharmacy credit reporting).
+    pub date_of_birth: Option<String>,
+    /// Special needs.
+    pub special_needs: Option<SpecialNeeds>,
+    /// Enrollment type.
+    pub enrollment_type: Option<EnrollmentType>,
+    /// Medical license of the named state.
+    pub state_license: Option<StateLicense>,
+    /// Credit eligibility.
+    pub credit_eligibility: Option<CreditEligibility>,
+    /// Idempotency key.
+    pub command_id: Option<uuid::Uuid>,
+}
+
+/// The profile after the update.
+#[derive(SimpleObject)]
+pub struct UpdateProfilePayload {
+    /// The log position produced; null when nothing changed.
+    pub position: Option<LogPosition>,
+    /// Required fields still missing (empty: the profile is complete).
+    pub missing_fields: Vec<String>,
+}
+
+/// The professional profile as the read model holds it.
+#[derive(SimpleObject)]
+pub struct Profile {
+    /// Courtesy prefix.
+    pub prefix: Option<Prefix>,
+    /// Employed by an organization of the clinic's care network.
+    pub employed_by_care_network: bool,
+    /// Postal address.
+    pub address: Option<Address>,
+    /// Date of birth, YYYY-MM-DD.
+    pub date_of_birth: Option<String>,
+    /// Special needs.
+    pub special_needs: Option<SpecialNeeds>,
+    /// Enrollment type.
+    pub enrollment_type: Option<EnrollmentType>,
+    /// Medical license of the named state.
+    pub state_license: Option<StateLicense>,
+    /// Credit eligibility.
+    pub credit_eligibility: Option<CreditEligibility>,
+}
+
+impl From<ProfileDetails> for Profile {
+    fn from(d: ProfileDetails) -> Self {
+        Self {
+            prefix: d.prefix.map(Into::into),
+            employed_by_care_network: d.employed_by_care_network,
+            address: d.address.map(|a| Address {
+                r#type: a.kind.into(),
+                line1: a.line1,
+                line2: a.line2,
+                city: a.city,
+                state: a.state,
+                postal_code: a.postal_code,
+                country: a.country,
+            }),
+            date_of_birth: d.date_of_birth.map(|dob| dob.date().to_string()),
+            special_needs: d.special_needs.map(|n| match n {
+                v::SpecialNeeds::None => SpecialNeeds {
+                    none: true,
+                    needs: vec![],
+                },
+                v::SpecialNeeds::Some(needs) => SpecialNeeds {
+                    none: false,
+                    needs: needs.into_iter().map(Into::into).collect(),
+                },
+            }),
+            enrollment_type: d.enrollment_type.map(Into::into),
+            state_license: d.state_license.map(|l| match l {
+                v::StateLicense::No { state } => StateLicense {
+                    state,
+                    holds: false,
+                    number: None,
+                },
+                v::StateLicense::Yes { state, number } => StateLicense {
+                    state,
+                    holds: true,
+                    number: Some(number),
+                },
+            }),
+            credit_eligibility: d.credit_eligibility.map(Into::into),
+        }
+    }
+}
+
+fn refuse(errors: &mut Vec<FieldError>, field: String, code: &'static str, message: String) {
+    errors.push(FieldError {
+        field,
+        code,
+        message,
+    });
+}
+
+/// The parsed parts of an update, every broken rule collected.
+fn parse(
+    input: &UpdateProfileInput,
+    today: chrono::NaiveDate,
+) -> Result<impl Fn(&mut ProfileDetails), ApiError> {
+    let mut errors = Vec::new();
+    let address = input.address.as_ref().and_then(|a| {
+        v::PostalAddress::parse(
+            a.r#type.into(),
+            &a.line1,
+            a.line2.as_deref(),
+            &a.city,
+            &a.state,
+            &a.postal_code,
+            &a.country,
+        )
+        .map_err(|e| {
+            refuse(
+                &mut errors,
+                format!("input.address.{}", e.field),
+                "ADDRESS_INVALID",
+                e.to_string(),
+            )
+        })
+        .ok()
+    });
+    let date_of_birth = input.date_of_birth.as_deref().and_then(|raw| {
+        v::DateOfBirth::parse(raw, today)
+            .map_err(|e| {
+                refuse(
+                    &mut errors,
+                    "input.dateOfBirth".into(),
+                    "DATE_OF_BIRTH_INVALID",
+                    e.to_string(),
+                )
+            })
+            .ok()
+    });
+    let special_needs =
+        input
+            .special_needs
+            .as_ref()
+            .and_then(|n| match (n.none, n.needs.is_empty()) {
+                (true, true) => Some(v::SpecialNeeds::None),
+                (false, false) => Some(v::SpecialNeeds::Some(
+                    n.needs.iter().map(|&need| need.into()).collect(),
+                )),
+                _ => {
+                    refuse(
+                        &mut errors,
+                        "input.specialNeeds".into(),
+                        "SPECIAL_NEEDS_INVALID",
+                        "answer either none: true, or list at least one need".into(),
+                    );
+                    None
+                }
+            });
+    let state_license = input.state_license.as_ref().and_then(|l| {
+        v::StateLicense::parse(&l.state, l.holds, l.number.as_deref())
+            .map_err(|e| {
+                refuse(
+                    &mut errors,
+                    format!("input.stateLicense.{}", e.field),
+                    "LICENSE_INVALID",
+                    e.to_string(),
+                )
+            })
+            .ok()
+    });
+    if let Some(first) = errors.first().cloned() {
+        return Err(ApiError {
+            code: first.code,
+            message: first.message,
+            field: Some(first.field),
+            fields: errors,
+        });
+    }
+    let prefix = input.prefix.map(Into::into);
+    let employed = input.employed_by_care_network;
+    let enrollment = input.enrollment_type.map(Into::into);
+    let credit = input.credit_eligibility.map(Into::into);
+    Ok(move |details: &mut ProfileDetails| {
+        if prefix.is_some() {
+            details.prefix = prefix;
+        }
+        if let Some(employed) = employed {
+            details.employed_by_care_network = employed;
+        }
+        if address.is_some() {
+            details.address = address.clone();
+        }
+        if date_of_birth.is_some() {
+            details.date_of_birth = date_of_birth;
+        }
+        if special_needs.is_some() {
+            details.special_needs = special_needs.clone();
+        }
+        if enrollment.is_some() {
+            details.enrollment_type = enrollment;
+        }
+        if state_license.is_some() {
+            details.state_license = state_license.clone();
+        }
+        if credit.is_some() {
+            details.credit_eligibility = credit;
+        }
+    })
+}
+
+#[Object]
+impl ProfileMutation {
+    /// Completes or updates your professional profile; fields left out keep their value. Answers with what is
+    /// still missing: activities that award credit need a complete profile.
+    async fn update_profile(
+        &self,
+        ctx: &Context<'_>,
+        input: UpdateProfileInput,
+    ) -> Result<UpdateProfilePayload> {
+        let principal = principal(ctx).await?;
+        let state = ctx.data_unchecked::<AppState>();
+        let request = ctx.data_unchecked::<RequestContext>();
+        let change = parse(&input, request.now.date_naive())?;
+        let serialized = serde_json::to_vec(&input).unwrap_or_default();
+        let command = request.command(Actor::Account(principal.account.0), input.command_id);
+        let (position, missing) =
+            accounts::update_profile(&state.store, &principal, change, &serialized, &command)
+                .await
+                .map_err(ApiError::from_command)?;
+        Ok(UpdateProfilePayload {
+            position: position.map(LogPosition),
+            missing_fields: missing.into_iter().map(str::to_owned).collect(),
+        })
+    }
+}

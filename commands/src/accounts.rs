@@ -465,6 +465,7 @@ pub async fn sign_in<L: EventLog>(
                 SignInFailure::WrongPassword => AccountError::InvalidCredentials,
                 SignInFailure::AccountLocked => AccountError::Locked,
                 SignInFailure::NotActivated => AccountError::NotActivated,
+                SignInFailure::AccountDisabled => AccountError::Disabled,
             }),
             _ => None,
         });
@@ -688,17 +689,24 @@ pub async fn reset_password<L: EventLog>(
         "ResetPassword",
         fingerprint,
         |state| {
-            let tenant = state
-                .profile()
-                .map(|p| p.organization.0)
-                .ok_or(AccountError::ResetTokenInvalid)?;
-            Ok(Plan::command(
-                tenant,
-                AccountCommand::ResetPassword {
+            let profile = state.profile().ok_or(AccountError::ResetTokenInvalid)?;
+            // The person is told whenever their password changes; a new (pending) account is only setting its first.
+            let outbox = match (state, &profile.email, &profile.name) {
+                (AccountState::Active(_), Personal::Known(to), Personal::Known(name)) => {
+                    vec![messages::password_changed(to, name.salutation(), ctx.now)]
+                }
+                _ => vec![],
+            };
+            Ok(Plan {
+                tenant: profile.organization.0,
+                command: AccountCommand::ResetPassword {
                     token_hash,
                     password_hash: password_hash.clone(),
                 },
-            ))
+                claims: vec![],
+                releases: vec![],
+                outbox,
+            })
         },
     )
     .await?;
@@ -1056,4 +1064,44 @@ pub async fn update_profile<L: EventLog>(
     )
     .await?;
     Ok((executed.last_position, missing))
+}
+
+/// Staff disable (or enable again) an account of their organization; disabling ends its sessions. None when it
+/// already was so.
+pub async fn set_disabled<L: EventLog>(
+    store: &Store<L>,
+    staff: &Principal,
+    account: AccountId,
+    disabled: bool,
+    ctx: &CommandContext,
+) -> Result<Option<i64>, CommandError<AccountError>> {
+    let name = if disabled {
+        "DisableAccount"
+    } else {
+        "EnableAccount"
+    };
+    let fingerprint = store.secrets.fingerprint(name, &[account.0.as_bytes()]);
+    let organization = staff.organization;
+    let executed = execute::<L, Account>(
+        store,
+        &stream(account),
+        Some(account.0),
+        ctx,
+        name,
+        fingerprint,
+        |state| {
+            state
+                .profile()
+                .filter(|p| p.organization == organization)
+                .ok_or(AccountError::NotFound)?;
+            let command = if disabled {
+                AccountCommand::Disable { by: staff.account }
+            } else {
+                AccountCommand::Enable { by: staff.account }
+            };
+            Ok(Plan::command(organization.0, command))
+        },
+    )
+    .await?;
+    Ok(executed.last_position)
 }

@@ -91,6 +91,8 @@ pub struct Profile {
     pub pending_email: Option<PendingEmail>,
     /// The professional profile (address, date of birth, license, ...).
     pub details: Personal<ProfileDetails>,
+    /// Staff disabled the account: nobody signs in to it until staff enable it again.
+    pub disabled: bool,
 }
 
 /// A new sign-in address, waiting for the link sent to it.
@@ -233,6 +235,16 @@ pub enum AccountCommand {
         /// The profile.
         details: ProfileDetails,
     },
+    /// Staff disable the account; its sessions end.
+    Disable {
+        /// The staff member.
+        by: AccountId,
+    },
+    /// Staff enable a disabled account.
+    Enable {
+        /// The staff member.
+        by: AccountId,
+    },
     /// Staff end every open session of the account.
     EndSessions {
         /// The staff member.
@@ -279,6 +291,28 @@ pub enum AccountEvent {
     EmailChanged(EmailChanged),
     /// See [`ProfileUpdated`].
     ProfileUpdated(ProfileUpdated),
+    /// See [`AccountDisabled`].
+    AccountDisabled(AccountDisabled),
+    /// See [`AccountEnabled`].
+    AccountEnabled(AccountEnabled),
+}
+
+/// Staff disabled the account (v1): no sign-in until it is enabled again.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AccountDisabled {
+    /// When.
+    pub at: DateTime<Utc>,
+    /// The staff member.
+    pub by: AccountId,
+}
+
+/// Staff enabled the account again (v1).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AccountEnabled {
+    /// When.
+    pub at: DateTime<Utc>,
+    /// The staff member.
+    pub by: AccountId,
 }
 
 /// The professional profile was completed or changed (v1); the whole profile, as it now is.
@@ -408,6 +442,8 @@ pub enum SignInFailure {
     AccountLocked,
     /// The password matched, but the account is not activated yet.
     NotActivated,
+    /// The password matched, but staff disabled the account.
+    AccountDisabled,
 }
 
 impl SignInFailure {
@@ -417,6 +453,7 @@ impl SignInFailure {
             SignInFailure::WrongPassword => "wrong_password",
             SignInFailure::AccountLocked => "account_locked",
             SignInFailure::NotActivated => "not_activated",
+            SignInFailure::AccountDisabled => "account_disabled",
         }
     }
 }
@@ -449,6 +486,8 @@ pub struct AccountUnlocked {
 pub enum RevocationReason {
     /// The account was locked.
     AccountLocked,
+    /// Staff disabled the account.
+    AccountDisabled,
     /// The password was reset.
     PasswordReset,
     /// The password was changed (every session but the one it was changed from).
@@ -495,6 +534,8 @@ impl DomainEvent for AccountEvent {
             AccountEvent::EmailChangeRequested(_) => "EmailChangeRequested",
             AccountEvent::EmailChanged(_) => "EmailChanged",
             AccountEvent::ProfileUpdated(_) => "ProfileUpdated",
+            AccountEvent::AccountDisabled(_) => "AccountDisabled",
+            AccountEvent::AccountEnabled(_) => "AccountEnabled",
         }
     }
 }
@@ -556,6 +597,9 @@ pub enum AccountError {
     /// The new address was taken by another account before it was confirmed.
     #[error("another account uses this address now")]
     EmailTaken,
+    /// The right password, but staff disabled the account.
+    #[error("this account is disabled; ask your coordinator")]
+    Disabled,
 }
 
 impl ErrorCode for AccountError {
@@ -579,6 +623,7 @@ impl ErrorCode for AccountError {
             AccountError::EmailChangeTokenExpired => "EMAIL_CHANGE_TOKEN_EXPIRED",
             AccountError::SameEmail => "EMAIL_UNCHANGED",
             AccountError::EmailTaken => "EMAIL_TAKEN",
+            AccountError::Disabled => "ACCOUNT_DISABLED",
         }
     }
 
@@ -845,6 +890,33 @@ impl Decider for Account {
                     at: now,
                 })])
             }
+            (S::Pending(profile) | S::Active(profile), C::Disable { by }) => {
+                if profile.disabled {
+                    return Ok(vec![]);
+                }
+                let mut events = vec![AccountEvent::AccountDisabled(AccountDisabled {
+                    at: now,
+                    by,
+                })];
+                let open = profile.open_sessions(now);
+                if !open.is_empty() {
+                    events.push(AccountEvent::SessionsRevoked(SessionsRevoked {
+                        at: now,
+                        session_ids: open,
+                        reason: RevocationReason::AccountDisabled,
+                    }));
+                }
+                Ok(events)
+            }
+            (S::Pending(profile) | S::Active(profile), C::Enable { by }) => {
+                if !profile.disabled {
+                    return Ok(vec![]);
+                }
+                Ok(vec![AccountEvent::AccountEnabled(AccountEnabled {
+                    at: now,
+                    by,
+                })])
+            }
             (S::Pending(profile) | S::Active(profile), C::EndSessions { .. }) => {
                 let open = profile.open_sessions(now);
                 if open.is_empty() {
@@ -886,6 +958,7 @@ impl Decider for Account {
                 used_resets: Vec::new(),
                 pending_email: None,
                 details: Personal::Known(ProfileDetails::default()),
+                disabled: false,
             }),
             (S::Pending(mut profile), E::ActivationIssued(e)) => {
                 profile.activations.push(Activation {
@@ -925,11 +998,12 @@ fn sign_in(
     policy: &SecurityPolicy,
     now: DateTime<Utc>,
 ) -> Vec<AccountEvent> {
-    if profile.guard.active_lock(now).is_some() {
-        // While locked, failures neither count nor extend the lock.
+    if profile.disabled || profile.guard.active_lock(now).is_some() {
+        // While locked or disabled, failures neither count nor extend a lock; only the right password learns why.
         return vec![failure(
             now,
             match password {
+                PasswordCheck::Matched if profile.disabled => SignInFailure::AccountDisabled,
                 PasswordCheck::Matched => SignInFailure::AccountLocked,
                 PasswordCheck::Mismatched => SignInFailure::WrongPassword,
             },
@@ -972,7 +1046,9 @@ fn apply_security(profile: &mut Profile, event: &AccountEvent) {
     let guard = &mut profile.guard;
     match event {
         AccountEvent::SignInFailed(e)
-            if e.reason == SignInFailure::WrongPassword && guard.active_lock(e.at).is_none() =>
+            if e.reason == SignInFailure::WrongPassword
+                && guard.active_lock(e.at).is_none()
+                && !profile.disabled =>
         {
             // Failures while a lock is in force neither count nor extend it.
             guard.consecutive_failures += 1;
@@ -1012,6 +1088,8 @@ fn apply_security(profile: &mut Profile, event: &AccountEvent) {
                 profile.resets.remove(0);
             }
         }
+        AccountEvent::AccountDisabled(_) => profile.disabled = true,
+        AccountEvent::AccountEnabled(_) => profile.disabled = false,
         AccountEvent::ProfileUpdated(e) => {
             profile.details = e.details.clone();
         }

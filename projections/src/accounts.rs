@@ -73,6 +73,14 @@ impl Projection for Accounts {
                     )
                     .await?;
                 }
+                AccountEvent::AccountDisabled(_) | AccountEvent::AccountEnabled(_) => {
+                    let disabled = matches!(event, AccountEvent::AccountDisabled(_));
+                    tx.execute(
+                        "UPDATE accounts SET disabled = $2 WHERE id = $1",
+                        &[&id, &disabled],
+                    )
+                    .await?;
+                }
                 AccountEvent::ProfileUpdated(e) => {
                     let (profile, missing) = match &e.details {
                         Personal::Known(details) => (
@@ -163,6 +171,8 @@ pub struct AccountRow {
     pub profile: Option<serde_json::Value>,
     /// Required profile fields still unanswered.
     pub missing_profile_fields: Vec<String>,
+    /// Disabled by staff.
+    pub disabled: bool,
 }
 
 /// One account of one organization (the organization is part of the key: tenants never see each other).
@@ -175,7 +185,7 @@ pub async fn find(
     let row = client
         .query_opt(
             "SELECT id, organization_id, role, title, first_name, middle_name, last_name, email, status,
-                    registered_at, activated_at, last_signed_in_at, profile, missing_profile_fields
+                    registered_at, activated_at, last_signed_in_at, profile, missing_profile_fields, disabled
              FROM accounts WHERE organization_id = $1 AND id = $2",
             &[&organization, &id],
         )
@@ -195,5 +205,6 @@ pub async fn find(
         last_signed_in_at: r.get(11),
         profile: r.get(12),
         missing_profile_fields: r.get(13),
+        disabled: r.get(14),
     }))
 }

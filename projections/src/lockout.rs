@@ -134,6 +134,8 @@ impl Projection for Lockout {
                 | AccountEvent::EmailChangeRequested(_)
                 | AccountEvent::EmailChanged(_)
                 | AccountEvent::ProfileUpdated(_)
+                | AccountEvent::AccountDisabled(_)
+                | AccountEvent::AccountEnabled(_)
                 | AccountEvent::PasswordResetRequested(_)
                 | AccountEvent::AccountActivated(_)
                 | AccountEvent::RegistrationRepeated(_)

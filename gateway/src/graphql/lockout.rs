@@ -284,6 +284,24 @@ pub struct InviteStaffPayload {
     pub message: String,
 }
 
+/// Disables or enables an account of your organization.
+#[derive(InputObject)]
+pub struct SetAccountDisabledInput {
+    /// The account.
+    pub account_id: ID,
+    /// True to disable, false to enable again.
+    pub disabled: bool,
+    /// Idempotency key.
+    pub command_id: Option<Uuid>,
+}
+
+/// Done.
+#[derive(SimpleObject)]
+pub struct SetAccountDisabledPayload {
+    /// The log position produced; null when the account already was so.
+    pub position: Option<LogPosition>,
+}
+
 /// How failed sign-ins lock accounts.
 #[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
 pub enum LockoutModeInput {
@@ -342,6 +360,32 @@ impl LockoutMutation {
             .map_err(|e| ApiError::from_command(e).on("input.accountId"))?;
         Ok(UnlockAccountPayload {
             position: LogPosition(position),
+        })
+    }
+
+    /// Disables an account of your organization (its sessions end and nobody signs in to it), or enables it again
+    /// (staff only).
+    async fn set_account_disabled(
+        &self,
+        ctx: &Context<'_>,
+        input: SetAccountDisabledInput,
+    ) -> Result<SetAccountDisabledPayload> {
+        let staff = staff(ctx).await?;
+        let id = account_id(&input.account_id, "input.accountId")?;
+        let state = ctx.data_unchecked::<AppState>();
+        let request = ctx.data_unchecked::<RequestContext>();
+        let command = request.command(Actor::Account(staff.account.0), input.command_id);
+        let position = accounts::set_disabled(
+            &state.store,
+            &staff,
+            AccountId(id),
+            input.disabled,
+            &command,
+        )
+        .await
+        .map_err(|e| ApiError::from_command(e).on("input.accountId"))?;
+        Ok(SetAccountDisabledPayload {
+            position: position.map(LogPosition),
         })
     }
 

@@ -89,6 +89,8 @@ pub struct Account {
     pub missing_profile_fields: Vec<String>,
     /// True when the profile is complete; activities that award credit need it.
     pub profile_complete: bool,
+    /// Disabled by staff: nobody signs in to it.
+    pub disabled: bool,
 }
 
 impl From<AccountRow> for Account {
@@ -122,6 +124,7 @@ impl From<AccountRow> for Account {
                 .unwrap_or_default()
                 .into(),
             profile_complete: row.missing_profile_fields.is_empty(),
+            disabled: row.disabled,
             missing_profile_fields: row.missing_profile_fields,
         }
     }

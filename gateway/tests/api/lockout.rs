@@ -367,3 +367,69 @@ async fn staff_invite_staff_who_choose_a_password_from_the_link_and_act_as_staff
         .await
         .assert_ok();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_disabled_account_cannot_sign_in_and_its_sessions_end_until_staff_enable_it() {
+    let app = TestApp::spawn().await;
+    app.create_organization("umncpd").await;
+    let staff = app.staff("umncpd", "coordinator@example.org").await;
+    let learner = app.learner("umncpd", "ada@example.org").await;
+    let set = "mutation($id: ID!, $d: Boolean!) { setAccountDisabled(input: { accountId: $id, disabled: $d }) { position } }";
+    assert_eq!(
+        app.graphql(
+            set,
+            json!({ "id": learner.account_id, "d": true }),
+            Some(&learner.token)
+        )
+        .await
+        .error_code(),
+        "FORBIDDEN"
+    );
+    app.graphql(
+        set,
+        json!({ "id": learner.account_id, "d": true }),
+        Some(&staff.token),
+    )
+    .await
+    .assert_ok();
+    assert_eq!(
+        app.graphql("{ me { id } }", json!({}), Some(&learner.token))
+            .await
+            .error_code(),
+        "UNAUTHENTICATED"
+    );
+    assert_eq!(
+        app.sign_in("umncpd", "ada@example.org", PASSWORD)
+            .await
+            .error_code(),
+        "ACCOUNT_DISABLED"
+    );
+    let wrong = app
+        .sign_in("umncpd", "ada@example.org", "not my password at all")
+        .await;
+    let unknown = app
+        .sign_in("umncpd", "nobody@example.org", "not my password at all")
+        .await;
+    assert_eq!(wrong.body, unknown.body);
+    let again = app
+        .graphql(
+            set,
+            json!({ "id": learner.account_id, "d": true }),
+            Some(&staff.token),
+        )
+        .await;
+    assert_eq!(
+        again.assert_ok()["setAccountDisabled"]["position"],
+        serde_json::Value::Null
+    );
+    app.graphql(
+        set,
+        json!({ "id": learner.account_id, "d": false }),
+        Some(&staff.token),
+    )
+    .await
+    .assert_ok();
+    app.sign_in("umncpd", "ada@example.org", PASSWORD)
+        .await
+        .assert_ok();
+}

@@ -416,3 +416,19 @@ async fn asking_for_an_address_another_account_uses_answers_the_same_and_tells_t
         "input.newEmail"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reset_tells_the_person_their_password_changed() {
+    let app = TestApp::spawn().await;
+    app.create_organization("umncpd").await;
+    app.learner("umncpd", "ada@example.org").await;
+    request(&app, "ada@example.org").await.assert_ok();
+    let token = app
+        .link_token("ada@example.org", "Reset your", "/reset-password", &[])
+        .await;
+    app.graphql(RESET, json!({ "token": token, "p": NEW_PASSWORD }), None)
+        .await
+        .assert_ok();
+    app.mail_to("ada@example.org", "Your password was changed")
+        .await;
+}

@@ -96,6 +96,17 @@ fn email_key<L: EventLog>(store: &Store<L>, email: &EmailAddress) -> Vec<u8> {
     store.secrets.index_hash(EMAIL_CLAIM, &email.canonical())
 }
 
+/// A message to the person on file, unless their address or name was erased.
+fn tell(
+    profile: &portal_domain::account::Profile,
+    message: impl FnOnce(&EmailAddress, &str) -> crate::log::OutboxMessage,
+) -> Vec<crate::log::OutboxMessage> {
+    match (&profile.email, &profile.name) {
+        (Personal::Known(to), Personal::Known(name)) => vec![message(to, name.salutation())],
+        _ => vec![],
+    }
+}
+
 /// The account that signs in with `email` in the organization, if any.
 pub async fn find_by_email<L: EventLog>(
     store: &Store<L>,
@@ -573,12 +584,9 @@ pub async fn unlock<L: EventLog>(
                 .profile()
                 .filter(|p| p.organization == organization)
                 .ok_or(AccountError::NotFound)?;
-            let outbox = match (&profile.email, &profile.name) {
-                (Personal::Known(to), Personal::Known(name)) => {
-                    vec![messages::unlocked(to, name.salutation(), ctx.now)]
-                }
-                _ => vec![],
-            };
+            let outbox = tell(profile, |to, salutation| {
+                messages::unlocked(to, salutation, ctx.now)
+            });
             Ok(Plan {
                 tenant: organization.0,
                 command: AccountCommand::Unlock { by: staff.account },
@@ -638,18 +646,9 @@ pub async fn request_password_reset<L: EventLog>(
         fingerprint,
         |state| {
             let profile = state.profile().ok_or(AccountError::NotFound)?;
-            let outbox = match (&profile.email, &profile.name) {
-                (Personal::Known(to), Personal::Known(name)) => {
-                    vec![messages::password_reset(
-                        to,
-                        name.salutation(),
-                        &organization.name,
-                        &link,
-                        ctx.now,
-                    )]
-                }
-                _ => vec![],
-            };
+            let outbox = tell(profile, |to, salutation| {
+                messages::password_reset(to, salutation, &organization.name, &link, ctx.now)
+            });
             Ok(Plan {
                 tenant: organization.id.0,
                 command: AccountCommand::RequestPasswordReset {
@@ -746,12 +745,9 @@ pub async fn change_password<L: EventLog>(
         fingerprint,
         |state| {
             let profile = state.profile().ok_or(AccountError::NotFound)?;
-            let outbox = match (&profile.email, &profile.name) {
-                (Personal::Known(to), Personal::Known(name)) => {
-                    vec![messages::password_changed(to, name.salutation(), ctx.now)]
-                }
-                _ => vec![],
-            };
+            let outbox = tell(profile, |to, salutation| {
+                messages::password_changed(to, salutation, ctx.now)
+            });
             Ok(Plan {
                 tenant: profile.organization.0,
                 command: AccountCommand::ChangePassword {

@@ -92,21 +92,7 @@ pub async fn find_by_id<L: EventLog>(
     store: &Store<L>,
     id: OrganizationId,
 ) -> Result<Option<OrganizationSummary>, LoadError> {
-    let (state, _) = store.load::<Organization>(&stream(id)).await?;
-    Ok(match state {
-        OrganizationState::Active {
-            id,
-            code,
-            name,
-            policy,
-        } => Some(OrganizationSummary {
-            id,
-            code,
-            name,
-            policy,
-        }),
-        OrganizationState::Absent => None,
-    })
+    summary(store, &stream(id)).await
 }
 
 /// The organization with this code, read from the log (always current).
@@ -115,10 +101,17 @@ pub async fn find_by_code<L: EventLog>(
     code: &OrganizationCode,
 ) -> Result<Option<OrganizationSummary>, LoadError> {
     let key = store.secrets.index_hash(CODE_CLAIM, code.as_str());
-    let Some(owner) = store.log.find_claim(Uuid::nil(), CODE_CLAIM, &key).await? else {
-        return Ok(None);
-    };
-    let (state, _) = store.load::<Organization>(&owner).await?;
+    match store.log.find_claim(Uuid::nil(), CODE_CLAIM, &key).await? {
+        Some(owner) => summary(store, &owner).await,
+        None => Ok(None),
+    }
+}
+
+async fn summary<L: EventLog>(
+    store: &Store<L>,
+    stream: &StreamId,
+) -> Result<Option<OrganizationSummary>, LoadError> {
+    let (state, _) = store.load::<Organization>(stream).await?;
     Ok(match state {
         OrganizationState::Active {
             id,

@@ -6,7 +6,9 @@ CREATE TABLE account_lockouts (
     last_failure_at  timestamptz,
     locked_since     timestamptz,
     lock_kind        text CHECK (lock_kind IN ('until_staff_unlock', 'cool_down')),
-    unlock_at        timestamptz
+    unlock_at        timestamptz,
+    -- Disabled by staff: wrong passwords then do not count, as in the decider.
+    disabled         boolean     NOT NULL DEFAULT false
 );
 
 CREATE INDEX account_lockouts_locked

@@ -76,6 +76,7 @@ impl Projection for Lockout {
                         tx.execute(
                             "UPDATE account_lockouts SET last_failure_at = $2,
                                  failure_count = failure_count + CASE
+                                     WHEN disabled THEN 0
                                      WHEN locked_since IS NOT NULL AND (unlock_at IS NULL OR unlock_at > $2) THEN 0
                                      ELSE 1 END
                              WHERE account_id = $1",
@@ -123,6 +124,14 @@ impl Projection for Lockout {
                     )
                     .await?;
                 }
+                AccountEvent::AccountDisabled(_) | AccountEvent::AccountEnabled(_) => {
+                    let disabled = matches!(event, AccountEvent::AccountDisabled(_));
+                    tx.execute(
+                        "UPDATE account_lockouts SET disabled = $2 WHERE account_id = $1",
+                        &[&id, &disabled],
+                    )
+                    .await?;
+                }
                 AccountEvent::PasswordChanged(_) => {
                     tx.execute(
                         "UPDATE account_lockouts SET failure_count = 0 WHERE account_id = $1",
@@ -134,8 +143,6 @@ impl Projection for Lockout {
                 | AccountEvent::EmailChangeRequested(_)
                 | AccountEvent::EmailChanged(_)
                 | AccountEvent::ProfileUpdated(_)
-                | AccountEvent::AccountDisabled(_)
-                | AccountEvent::AccountEnabled(_)
                 | AccountEvent::PasswordResetRequested(_)
                 | AccountEvent::AccountActivated(_)
                 | AccountEvent::RegistrationRepeated(_)

@@ -410,6 +410,29 @@ pub async fn sign_in<L: EventLog>(
     password: &str,
     ctx: &CommandContext,
 ) -> Result<SignedIn, CommandError<AccountError>> {
+    let started = tokio::time::Instant::now();
+    let result = attempt_sign_in(store, organization, email, password, ctx).await;
+    if matches!(
+        result,
+        Err(CommandError::Rejected(AccountError::InvalidCredentials))
+    ) {
+        // An unknown address and a wrong password do different database work around the same password hash; a
+        // common floor hides the difference (a few milliseconds) from whoever times the answers.
+        tokio::time::sleep_until(started + REFUSAL_FLOOR).await;
+    }
+    result
+}
+
+/// The least time an INVALID_CREDENTIALS answer takes.
+pub const REFUSAL_FLOOR: std::time::Duration = std::time::Duration::from_millis(120);
+
+async fn attempt_sign_in<L: EventLog>(
+    store: &Store<L>,
+    organization: &OrganizationSummary,
+    email: &EmailAddress,
+    password: &str,
+    ctx: &CommandContext,
+) -> Result<SignedIn, CommandError<AccountError>> {
     let fingerprint = store.secrets.fingerprint(
         "SignIn",
         &[

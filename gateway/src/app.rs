@@ -272,6 +272,28 @@ pub async fn start(
         ),
         spawn_runner(Lockout, &source, &pool, &database, &wake, stop_rx.clone()),
     ];
+    // Last-use times of sessions past the longest possible lifetime serve no one: drop them hourly.
+    let activity_pool = pool.clone();
+    let mut activity_stop = stop_rx.clone();
+    tasks.push(tokio::spawn(async move {
+        loop {
+            if let Ok(client) = activity_pool.get().await {
+                let purged = client
+                    .execute(
+                        "DELETE FROM session_activity WHERE last_seen_at < now() - make_interval(hours => $1)",
+                        &[&(portal_domain::organization::MAX_SESSION_HOURS as i32 + 1)],
+                    )
+                    .await;
+                if let Err(error) = purged {
+                    tracing::warn!(%error, "could not purge session activity");
+                }
+            }
+            tokio::select! {
+                _ = tokio::time::sleep(std::time::Duration::from_secs(3600)) => {}
+                _ = activity_stop.changed() => return,
+            }
+        }
+    }));
     // Forget addresses that have been quiet long enough, so the limiter does not grow without bound.
     let limiter_state = state.clone();
     let mut limiter_stop = stop_rx.clone();

@@ -10,6 +10,7 @@ use portal_commands::organizations;
 use portal_domain::account::Role;
 use portal_domain::lockout::{LockoutMode, LockoutPolicy};
 use portal_domain::organization::SecurityPolicy;
+use portal_domain::session::Principal;
 use portal_domain::AccountId;
 use portal_projections::lockout;
 use uuid::Uuid;
@@ -342,6 +343,39 @@ fn non_negative(value: i32, field: &str) -> Result<u32, ApiError> {
         .map_err(|_| ApiError::new("POLICY_INVALID", "this number cannot be negative").on(field))
 }
 
+/// What a staff action on one account needs: the staff member, the account (parsed from `input.accountId`), the
+/// application state and the command's context.
+struct StaffOnAccount<'a> {
+    staff: Principal,
+    account: AccountId,
+    state: &'a AppState,
+    command: portal_commands::CommandContext,
+}
+
+async fn staff_on_account<'a>(
+    ctx: &'a Context<'_>,
+    account: &ID,
+    command_id: Option<Uuid>,
+) -> Result<StaffOnAccount<'a>, ApiError> {
+    let staff = staff(ctx).await?;
+    let account = AccountId(account_id(account, "input.accountId")?);
+    let request = ctx.data_unchecked::<RequestContext>();
+    let command = request.command(Actor::Account(staff.account.0), command_id);
+    Ok(StaffOnAccount {
+        staff,
+        account,
+        state: ctx.data_unchecked::<AppState>(),
+        command,
+    })
+}
+
+/// Refusals of a staff action on an account name `input.accountId`.
+fn on_account(
+    error: portal_commands::CommandError<portal_domain::account::AccountError>,
+) -> ApiError {
+    ApiError::from_command(error).on("input.accountId")
+}
+
 #[Object]
 impl LockoutMutation {
     /// Unlocks an account of your organization (staff only); the person gets an e-mail.
@@ -350,14 +384,10 @@ impl LockoutMutation {
         ctx: &Context<'_>,
         input: UnlockAccountInput,
     ) -> Result<UnlockAccountPayload> {
-        let staff = staff(ctx).await?;
-        let id = account_id(&input.account_id, "input.accountId")?;
-        let state = ctx.data_unchecked::<AppState>();
-        let request = ctx.data_unchecked::<RequestContext>();
-        let command = request.command(Actor::Account(staff.account.0), input.command_id);
-        let position = accounts::unlock(&state.store, &staff, AccountId(id), &command)
+        let a = staff_on_account(ctx, &input.account_id, input.command_id).await?;
+        let position = accounts::unlock(&a.state.store, &a.staff, a.account, &a.command)
             .await
-            .map_err(|e| ApiError::from_command(e).on("input.accountId"))?;
+            .map_err(on_account)?;
         Ok(UnlockAccountPayload {
             position: LogPosition(position),
         })
@@ -370,20 +400,16 @@ impl LockoutMutation {
         ctx: &Context<'_>,
         input: SetAccountDisabledInput,
     ) -> Result<SetAccountDisabledPayload> {
-        let staff = staff(ctx).await?;
-        let id = account_id(&input.account_id, "input.accountId")?;
-        let state = ctx.data_unchecked::<AppState>();
-        let request = ctx.data_unchecked::<RequestContext>();
-        let command = request.command(Actor::Account(staff.account.0), input.command_id);
+        let a = staff_on_account(ctx, &input.account_id, input.command_id).await?;
         let position = accounts::set_disabled(
-            &state.store,
-            &staff,
-            AccountId(id),
+            &a.state.store,
+            &a.staff,
+            a.account,
             input.disabled,
-            &command,
+            &a.command,
         )
         .await
-        .map_err(|e| ApiError::from_command(e).on("input.accountId"))?;
+        .map_err(on_account)?;
         Ok(SetAccountDisabledPayload {
             position: position.map(LogPosition),
         })
@@ -395,14 +421,10 @@ impl LockoutMutation {
         ctx: &Context<'_>,
         input: EndSessionsInput,
     ) -> Result<EndSessionsPayload> {
-        let staff = staff(ctx).await?;
-        let id = account_id(&input.account_id, "input.accountId")?;
-        let state = ctx.data_unchecked::<AppState>();
-        let request = ctx.data_unchecked::<RequestContext>();
-        let command = request.command(Actor::Account(staff.account.0), input.command_id);
-        let position = accounts::end_sessions(&state.store, &staff, AccountId(id), &command)
+        let a = staff_on_account(ctx, &input.account_id, input.command_id).await?;
+        let position = accounts::end_sessions(&a.state.store, &a.staff, a.account, &a.command)
             .await
-            .map_err(|e| ApiError::from_command(e).on("input.accountId"))?;
+            .map_err(on_account)?;
         Ok(EndSessionsPayload {
             position: position.map(LogPosition),
         })

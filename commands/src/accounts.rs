@@ -96,6 +96,27 @@ fn email_key<L: EventLog>(store: &Store<L>, email: &EmailAddress) -> Vec<u8> {
     store.secrets.index_hash(EMAIL_CLAIM, &email.canonical())
 }
 
+/// Sends one message without recording an event (an answer about an address that has no account of its own here).
+async fn send_only<L: EventLog>(
+    store: &Store<L>,
+    tenant: Uuid,
+    ctx: &CommandContext,
+    command: &str,
+    message: crate::log::OutboxMessage,
+) -> Result<(), CommandError<AccountError>> {
+    let commit = Commit {
+        tenant,
+        writes: vec![],
+        metadata: ctx.metadata(command),
+        command: None,
+        claims: vec![],
+        releases: vec![],
+        outbox: vec![message],
+    };
+    store.log.append(commit).await.map_err(append_error)?;
+    Ok(())
+}
+
 /// A message to the person on file, unless their address or name was erased.
 fn tell(
     profile: &portal_domain::account::Profile,
@@ -254,18 +275,16 @@ async fn note_repeated_registration<L: EventLog>(
                 Some(Personal::Known(on_file)) => on_file,
                 _ => email,
             };
-            Ok(Plan {
-                tenant: organization.id.0,
-                command: AccountCommand::NoteRepeatedRegistration,
-                claims: vec![],
-                releases: vec![],
-                outbox: vec![messages::repeated_registration(
+            Ok(Plan::with_outbox(
+                organization.id.0,
+                AccountCommand::NoteRepeatedRegistration,
+                vec![messages::repeated_registration(
                     to,
                     &salutation,
                     &organization.name,
                     ctx.now,
                 )],
-            })
+            ))
         },
     )
     .await?;
@@ -336,19 +355,17 @@ pub async fn resend_activation<L: EventLog>(
             else {
                 return Err(AccountError::NotFound);
             };
-            Ok(Plan {
-                tenant: organization.id.0,
-                command: AccountCommand::ResendActivation { token_hash },
-                claims: vec![],
-                releases: vec![],
-                outbox: vec![messages::activation(
+            Ok(Plan::with_outbox(
+                organization.id.0,
+                AccountCommand::ResendActivation { token_hash },
+                vec![messages::activation(
                     to,
                     name.salutation(),
                     &organization.name,
                     &link,
                     ctx.now,
                 )],
-            })
+            ))
         },
     )
     .await;
@@ -610,13 +627,11 @@ pub async fn unlock<L: EventLog>(
             let outbox = tell(profile, |to, salutation| {
                 messages::unlocked(to, salutation, ctx.now)
             });
-            Ok(Plan {
-                tenant: organization.0,
-                command: AccountCommand::Unlock { by: staff.account },
-                claims: vec![],
-                releases: vec![],
+            Ok(Plan::with_outbox(
+                organization.0,
+                AccountCommand::Unlock { by: staff.account },
                 outbox,
-            })
+            ))
         },
     )
     .await?;
@@ -641,21 +656,14 @@ pub async fn request_password_reset<L: EventLog>(
             store.public_url,
             organization.code.as_str()
         );
-        let commit = Commit {
-            tenant: organization.id.0,
-            writes: vec![],
-            metadata: ctx.metadata("RequestPasswordReset"),
-            command: None,
-            claims: vec![],
-            releases: vec![],
-            outbox: vec![messages::no_account(
-                email,
-                &organization.name,
-                &register,
-                ctx.now,
-            )],
-        };
-        store.log.append(commit).await.map_err(append_error)?;
+        send_only(
+            store,
+            organization.id.0,
+            ctx,
+            "RequestPasswordReset",
+            messages::no_account(email, &organization.name, &register, ctx.now),
+        )
+        .await?;
         return Ok(());
     };
     let (token, token_hash) = credentials::new_token(id.0);
@@ -672,16 +680,14 @@ pub async fn request_password_reset<L: EventLog>(
             let outbox = tell(profile, |to, salutation| {
                 messages::password_reset(to, salutation, &organization.name, &link, ctx.now)
             });
-            Ok(Plan {
-                tenant: organization.id.0,
-                command: AccountCommand::RequestPasswordReset {
+            Ok(Plan::with_outbox(
+                organization.id.0,
+                AccountCommand::RequestPasswordReset {
                     token_hash,
                     purpose: ResetPurpose::Forgotten,
                 },
-                claims: vec![],
-                releases: vec![],
                 outbox,
-            })
+            ))
         },
     )
     .await?;
@@ -719,16 +725,14 @@ pub async fn reset_password<L: EventLog>(
                 }
                 _ => vec![],
             };
-            Ok(Plan {
-                tenant: profile.organization.0,
-                command: AccountCommand::ResetPassword {
+            Ok(Plan::with_outbox(
+                profile.organization.0,
+                AccountCommand::ResetPassword {
                     token_hash,
                     password_hash: password_hash.clone(),
                 },
-                claims: vec![],
-                releases: vec![],
                 outbox,
-            })
+            ))
         },
     )
     .await?;
@@ -771,17 +775,15 @@ pub async fn change_password<L: EventLog>(
             let outbox = tell(profile, |to, salutation| {
                 messages::password_changed(to, salutation, ctx.now)
             });
-            Ok(Plan {
-                tenant: profile.organization.0,
-                command: AccountCommand::ChangePassword {
+            Ok(Plan::with_outbox(
+                profile.organization.0,
+                AccountCommand::ChangePassword {
                     current: check,
                     password_hash: password_hash.clone(),
                     keep: principal.session,
                 },
-                claims: vec![],
-                releases: vec![],
                 outbox,
-            })
+            ))
         },
     )
     .await?;
@@ -868,22 +870,20 @@ pub async fn invite_staff<L: EventLog>(
         "InviteStaff",
         fingerprint,
         |_| {
-            Ok(Plan {
-                tenant: organization.id.0,
-                command: AccountCommand::RequestPasswordReset {
+            Ok(Plan::with_outbox(
+                organization.id.0,
+                AccountCommand::RequestPasswordReset {
                     token_hash,
                     purpose: ResetPurpose::Invitation,
                 },
-                claims: vec![],
-                releases: vec![],
-                outbox: vec![messages::staff_invitation(
+                vec![messages::staff_invitation(
                     &email,
                     name.salutation(),
                     &organization.name,
                     &link,
                     ctx.now,
                 )],
-            })
+            ))
         },
     )
     .await?;
@@ -918,16 +918,14 @@ pub async fn request_email_change<L: EventLog>(
     if check == PasswordCheck::Matched {
         if let Some(owner) = find_by_email(store, organization, &new_email).await? {
             if owner != id {
-                let commit = Commit {
-                    tenant: organization.id.0,
-                    writes: vec![],
-                    metadata: ctx.metadata("RequestEmailChange"),
-                    command: None,
-                    claims: vec![],
-                    releases: vec![],
-                    outbox: vec![messages::email_in_use(&new_email, ctx.now)],
-                };
-                store.log.append(commit).await.map_err(append_error)?;
+                send_only(
+                    store,
+                    organization.id.0,
+                    ctx,
+                    "RequestEmailChange",
+                    messages::email_in_use(&new_email, ctx.now),
+                )
+                .await?;
                 return Ok(());
             }
         }
@@ -961,17 +959,15 @@ pub async fn request_email_change<L: EventLog>(
                     ctx.now,
                 ));
             }
-            Ok(Plan {
-                tenant: profile.organization.0,
-                command: AccountCommand::RequestEmailChange {
+            Ok(Plan::with_outbox(
+                profile.organization.0,
+                AccountCommand::RequestEmailChange {
                     current: check,
                     email: new_email.clone(),
                     token_hash,
                 },
-                claims: vec![],
-                releases: vec![],
                 outbox,
-            })
+            ))
         },
     )
     .await?;

@@ -180,12 +180,17 @@ pub struct Plan<C> {
 impl<C> Plan<C> {
     /// A plan with nothing but the command.
     pub fn command(tenant: Uuid, command: C) -> Self {
+        Self::with_outbox(tenant, command, vec![])
+    }
+
+    /// A plan with the command and messages to send.
+    pub fn with_outbox(tenant: Uuid, command: C, outbox: Vec<OutboxMessage>) -> Self {
         Self {
             tenant,
             command,
             claims: vec![],
             releases: vec![],
-            outbox: vec![],
+            outbox,
         }
     }
 }

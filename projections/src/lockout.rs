@@ -93,17 +93,10 @@ impl Projection for Lockout {
                     )
                     .await?;
                 }
-                AccountEvent::AccountUnlocked(_) => {
-                    tx.execute(
-                        "UPDATE account_lockouts SET failure_count = 0, locked_since = NULL, lock_kind = NULL,
-                                                     unlock_at = NULL
-                         WHERE account_id = $1",
-                        &[&id],
-                    )
-                    .await?;
-                }
-                AccountEvent::SignInSucceeded(e) => {
-                    attempt(tx, recorded, id, e.at, "succeeded").await?;
+                AccountEvent::AccountUnlocked(_) | AccountEvent::SignInSucceeded(_) => {
+                    if let AccountEvent::SignInSucceeded(e) = &event {
+                        attempt(tx, recorded, id, e.at, "succeeded").await?;
+                    }
                     tx.execute(
                         "UPDATE account_lockouts SET failure_count = 0, locked_since = NULL, lock_kind = NULL,
                                                      unlock_at = NULL

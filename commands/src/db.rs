@@ -30,6 +30,10 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         "0006_profiles.sql",
         include_str!("../../migrations/0006_profiles.sql"),
     ),
+    (
+        "0007_continuing_education.sql",
+        include_str!("../../migrations/0007_continuing_education.sql"),
+    ),
 ];
 
 /// Advisory lock key held while migrating, so that instances starting together take turns.

@@ -2,8 +2,9 @@
 
 use portal_domain::organization::{
     Organization, OrganizationCommand, OrganizationError, OrganizationState, SecurityPolicy,
+    SmsChannel,
 };
-use portal_domain::values::{OrganizationCode, OrganizationName};
+use portal_domain::values::{OrganizationCode, OrganizationName, PhoneNumber, TimeZone};
 use portal_domain::{Decider, OrganizationId};
 use uuid::Uuid;
 
@@ -13,6 +14,8 @@ use crate::store::{LoadError, Store};
 
 /// Uniqueness kind of organization codes (scope: all of portal).
 const CODE_CLAIM: &str = "organization_code";
+/// Uniqueness kind of the numbers learners text (scope: all of portal): the receiving number selects the organization.
+const SMS_NUMBER_CLAIM: &str = "sms_number";
 
 /// An organization as commands need it.
 #[derive(Clone, Debug, PartialEq)]
@@ -25,6 +28,10 @@ pub struct OrganizationSummary {
     pub name: OrganizationName,
     /// Its security rules.
     pub policy: SecurityPolicy,
+    /// The zone its calendar is shown in.
+    pub time_zone: TimeZone,
+    /// Its SMS number, if set up.
+    pub sms: Option<SmsChannel>,
 }
 
 /// The stream of an organization.
@@ -118,11 +125,15 @@ async fn summary<L: EventLog>(
             code,
             name,
             policy,
+            time_zone,
+            sms,
         } => Some(OrganizationSummary {
             id,
             code,
             name,
             policy,
+            time_zone,
+            sms,
         }),
         OrganizationState::Absent => None,
     })
@@ -156,4 +167,111 @@ pub async fn set_security_policy<L: EventLog>(
     )
     .await?;
     Ok(executed.last_position.unwrap_or_default())
+}
+
+/// Shows an organization's calendar in another zone.
+pub async fn set_time_zone<L: EventLog>(
+    store: &Store<L>,
+    organization: OrganizationId,
+    time_zone: TimeZone,
+    by: Option<portal_domain::AccountId>,
+    ctx: &CommandContext,
+) -> Result<i64, CommandError<OrganizationError>> {
+    let fingerprint = store.secrets.fingerprint(
+        "SetTimeZone",
+        &[organization.0.as_bytes(), time_zone.name().as_bytes()],
+    );
+    let executed = execute::<L, Organization>(
+        store,
+        &stream(organization),
+        None,
+        ctx,
+        "SetTimeZone",
+        fingerprint,
+        |_| {
+            Ok(Plan::command(
+                organization.0,
+                OrganizationCommand::SetTimeZone { time_zone, by },
+            ))
+        },
+    )
+    .await?;
+    Ok(executed.last_position.unwrap_or_default())
+}
+
+/// Sets up the number learners text and the provider's auth token that signs its requests. The number must not
+/// belong to another organization; the token is sealed before it reaches the log.
+pub async fn configure_sms<L: EventLog>(
+    store: &Store<L>,
+    organization: OrganizationId,
+    number: PhoneNumber,
+    auth_token: &str,
+    by: Option<portal_domain::AccountId>,
+    ctx: &CommandContext,
+) -> Result<i64, CommandError<OrganizationError>> {
+    let fingerprint = store.secrets.fingerprint(
+        "ConfigureSms",
+        &[organization.0.as_bytes(), number.as_str().as_bytes(), auth_token.as_bytes()],
+    );
+    let org_stream = stream(organization);
+    let claim = |n: &PhoneNumber| Claim {
+        scope: Uuid::nil(),
+        kind: SMS_NUMBER_CLAIM.to_owned(),
+        key: store.secrets.index_hash(SMS_NUMBER_CLAIM, n.as_str()),
+        owner: org_stream.clone(),
+    };
+    let sealed_auth_token = store.secrets.seal(auth_token.as_bytes());
+    let executed = execute::<L, Organization>(
+        store,
+        &org_stream,
+        None,
+        ctx,
+        "ConfigureSms",
+        fingerprint,
+        |state| {
+            let releases = match state {
+                OrganizationState::Active { sms: Some(old), .. } if old.number != number => {
+                    vec![claim(&old.number)]
+                }
+                _ => vec![],
+            };
+            Ok(Plan {
+                tenant: organization.0,
+                command: OrganizationCommand::ConfigureSms {
+                    channel: SmsChannel {
+                        number: number.clone(),
+                        sealed_auth_token: sealed_auth_token.clone(),
+                    },
+                    by,
+                },
+                claims: vec![claim(&number)],
+                releases,
+                outbox: vec![],
+            })
+        },
+    )
+    .await
+    .map_err(|error| match error {
+        CommandError::Taken { .. } => CommandError::Rejected(OrganizationError::SmsNumberTaken),
+        other => other,
+    })?;
+    Ok(executed.last_position.unwrap_or_default())
+}
+
+/// The organization that receives texts at `number`.
+pub async fn find_by_sms_number<L: EventLog>(
+    store: &Store<L>,
+    number: &PhoneNumber,
+) -> Result<Option<OrganizationSummary>, LoadError> {
+    let key = store.secrets.index_hash(SMS_NUMBER_CLAIM, number.as_str());
+    match store.log.find_claim(Uuid::nil(), SMS_NUMBER_CLAIM, &key).await? {
+        Some(owner) => summary(store, &owner).await,
+        None => Ok(None),
+    }
+}
+
+/// The SMS provider's auth token of an organization, unsealed.
+pub fn sms_auth_token<L: EventLog>(store: &Store<L>, organization: &OrganizationSummary) -> Option<String> {
+    let sealed = &organization.sms.as_ref()?.sealed_auth_token;
+    String::from_utf8(store.secrets.open(sealed)?).ok()
 }

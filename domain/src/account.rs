@@ -93,6 +93,8 @@ pub struct Profile {
     pub details: Personal<ProfileDetails>,
     /// Staff disabled the account: nobody signs in to it until staff enable it again.
     pub disabled: bool,
+    /// Mobile numbers, paired or being verified.
+    pub phones: Vec<crate::phones::PhoneEntry>,
 }
 
 /// A new sign-in address, waiting for the link sent to it.
@@ -255,6 +257,8 @@ pub enum AccountCommand {
         /// The staff member.
         by: AccountId,
     },
+    /// Pairs, adds, verifies or removes a mobile number.
+    Phone(crate::phones::PhoneCommand),
 }
 
 /// Events of an account.
@@ -295,6 +299,16 @@ pub enum AccountEvent {
     AccountDisabled(AccountDisabled),
     /// See [`AccountEnabled`].
     AccountEnabled(AccountEnabled),
+    /// A number was paired by a text from it.
+    PhonePaired(crate::phones::PhonePaired),
+    /// A verification code was texted to a number.
+    PhoneVerificationSent(crate::phones::PhoneVerificationSent),
+    /// A wrong verification code was entered.
+    PhoneVerificationFailed(crate::phones::PhoneVerificationFailed),
+    /// A number was verified.
+    PhoneVerified(crate::phones::PhoneVerified),
+    /// A number left the account.
+    PhoneRemoved(crate::phones::PhoneRemoved),
 }
 
 /// Staff disabled the account (v1): no sign-in until it is enabled again.
@@ -536,6 +550,11 @@ impl DomainEvent for AccountEvent {
             AccountEvent::ProfileUpdated(_) => "ProfileUpdated",
             AccountEvent::AccountDisabled(_) => "AccountDisabled",
             AccountEvent::AccountEnabled(_) => "AccountEnabled",
+            AccountEvent::PhonePaired(_) => "PhonePaired",
+            AccountEvent::PhoneVerificationSent(_) => "PhoneVerificationSent",
+            AccountEvent::PhoneVerificationFailed(_) => "PhoneVerificationFailed",
+            AccountEvent::PhoneVerified(_) => "PhoneVerified",
+            AccountEvent::PhoneRemoved(_) => "PhoneRemoved",
         }
     }
 }
@@ -600,6 +619,21 @@ pub enum AccountError {
     /// The right password, but staff disabled the account.
     #[error("this account is disabled; ask your coordinator")]
     Disabled,
+    /// The account holds as many numbers as it may.
+    #[error("an account holds at most 3 phone numbers; remove one first")]
+    PhoneLimitReached,
+    /// The account has no such number.
+    #[error("this phone number is not on the account")]
+    PhoneNotFound,
+    /// The number is verified already.
+    #[error("this phone number is verified already")]
+    PhoneAlreadyVerified,
+    /// The code does not match.
+    #[error("the code does not match the one sent to this number")]
+    PhoneCodeInvalid,
+    /// The code expired or was tried too often.
+    #[error("the code expired or was entered wrongly too often; ask for a new one")]
+    PhoneCodeExpired,
 }
 
 impl ErrorCode for AccountError {
@@ -624,6 +658,11 @@ impl ErrorCode for AccountError {
             AccountError::SameEmail => "EMAIL_UNCHANGED",
             AccountError::EmailTaken => "EMAIL_TAKEN",
             AccountError::Disabled => "ACCOUNT_DISABLED",
+            AccountError::PhoneLimitReached => "PHONE_LIMIT_REACHED",
+            AccountError::PhoneNotFound => "PHONE_NOT_FOUND",
+            AccountError::PhoneAlreadyVerified => "PHONE_ALREADY_VERIFIED",
+            AccountError::PhoneCodeInvalid => "PHONE_CODE_INVALID",
+            AccountError::PhoneCodeExpired => "PHONE_CODE_EXPIRED",
         }
     }
 
@@ -640,6 +679,8 @@ impl ErrorCode for AccountError {
                 Some("token")
             }
             AccountError::SameEmail => Some("email"),
+            AccountError::PhoneNotFound | AccountError::PhoneAlreadyVerified => Some("number"),
+            AccountError::PhoneCodeInvalid | AccountError::PhoneCodeExpired => Some("code"),
             _ => None,
         }
     }
@@ -928,6 +969,9 @@ impl Decider for Account {
                     reason: RevocationReason::EndedByStaff,
                 })])
             }
+            (S::Pending(profile) | S::Active(profile), C::Phone(command)) => {
+                crate::phones::decide(profile, matches!(state, S::Active(_)), command, now)
+            }
             (S::Pending(profile) | S::Active(profile), C::Unlock { by }) => {
                 if profile.guard.active_lock(now).is_none() {
                     return Err(AccountError::NotLocked);
@@ -959,6 +1003,7 @@ impl Decider for Account {
                 pending_email: None,
                 details: Personal::Known(ProfileDetails::default()),
                 disabled: false,
+                phones: Vec::new(),
             }),
             (S::Pending(mut profile), E::ActivationIssued(e)) => {
                 profile.activations.push(Activation {
@@ -1043,6 +1088,7 @@ fn sign_in(
 
 /// Sign-in history, locks and sessions: the same for pending and active accounts.
 fn apply_security(profile: &mut Profile, event: &AccountEvent) {
+    crate::phones::apply(profile, event);
     let guard = &mut profile.guard;
     match event {
         AccountEvent::SignInFailed(e)

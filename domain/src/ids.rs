@@ -43,3 +43,11 @@ id_type!(
     /// A signed-in session.
     SessionId
 );
+id_type!(
+    /// A continuing-education activity (a course, or one meeting of a series).
+    ActivityId
+);
+id_type!(
+    /// A Regularly Scheduled Series (Grand Rounds, M&M, journal club).
+    SeriesId
+);

@@ -3,14 +3,18 @@
 //! Nothing here does I/O, awaits, or reads a clock: time is always an argument.
 
 pub mod account;
+pub mod activity;
+pub mod attendance;
 pub mod decider;
 pub mod ids;
 pub mod lockout;
 pub mod organization;
 pub mod personal;
+pub mod phones;
+pub mod series;
 pub mod session;
 pub mod values;
 
 pub use decider::{Decider, DomainEvent, ErrorCode, UpcastError};
-pub use ids::{AccountId, OrganizationId, SessionId};
+pub use ids::{AccountId, ActivityId, OrganizationId, SeriesId, SessionId};
 pub use personal::Personal;

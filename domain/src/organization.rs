@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::lockout::LockoutPolicy;
-use crate::values::{OrganizationCode, OrganizationName};
+use crate::values::{OrganizationCode, OrganizationName, PhoneNumber, TimeZone};
 use crate::{Decider, DomainEvent, ErrorCode, OrganizationId};
 
 /// The organization aggregate.
@@ -57,7 +57,20 @@ pub enum OrganizationState {
         name: OrganizationName,
         /// Its security rules.
         policy: SecurityPolicy,
+        /// The zone its calendar is shown in.
+        time_zone: TimeZone,
+        /// Where learners text their attendance, if set up.
+        sms: Option<SmsChannel>,
     },
+}
+
+/// The organization's number at the SMS provider, and the provider's secret for signing the requests it sends us.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SmsChannel {
+    /// The number learners text.
+    pub number: PhoneNumber,
+    /// The provider's auth token, sealed with a key derived from the master key (never stored in clear).
+    pub sealed_auth_token: String,
 }
 
 /// Commands on an organization.
@@ -68,6 +81,20 @@ pub enum OrganizationCommand {
         /// The new rules.
         policy: SecurityPolicy,
         /// The staff member (or None for an operator at the command line).
+        by: Option<crate::AccountId>,
+    },
+    /// Shows the calendar in another zone.
+    SetTimeZone {
+        /// The zone.
+        time_zone: TimeZone,
+        /// The staff member (or None for an operator).
+        by: Option<crate::AccountId>,
+    },
+    /// Sets up (or replaces) the number learners text.
+    ConfigureSms {
+        /// The number and sealed secret.
+        channel: SmsChannel,
+        /// The staff member (or None for an operator).
         by: Option<crate::AccountId>,
     },
     /// Creates the organization.
@@ -89,6 +116,32 @@ pub enum OrganizationEvent {
     OrganizationCreated(OrganizationCreated),
     /// Its security rules changed.
     SecurityPolicyChanged(SecurityPolicyChanged),
+    /// Its time zone changed.
+    TimeZoneSet(TimeZoneSet),
+    /// Its SMS number was set up.
+    SmsChannelConfigured(SmsChannelConfigured),
+}
+
+/// The organization's calendar is shown in another zone (v1).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TimeZoneSet {
+    /// The zone.
+    pub time_zone: TimeZone,
+    /// Who (None: an operator).
+    pub by: Option<crate::AccountId>,
+    /// When.
+    pub at: DateTime<Utc>,
+}
+
+/// The organization's SMS number was set up or replaced (v1).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SmsChannelConfigured {
+    /// The number and the sealed provider secret.
+    pub channel: SmsChannel,
+    /// Who (None: an operator).
+    pub by: Option<crate::AccountId>,
+    /// When.
+    pub at: DateTime<Utc>,
 }
 
 /// An organization's security rules changed (v1).
@@ -120,6 +173,8 @@ impl DomainEvent for OrganizationEvent {
         match self {
             OrganizationEvent::OrganizationCreated(_) => "OrganizationCreated",
             OrganizationEvent::SecurityPolicyChanged(_) => "SecurityPolicyChanged",
+            OrganizationEvent::TimeZoneSet(_) => "TimeZoneSet",
+            OrganizationEvent::SmsChannelConfigured(_) => "SmsChannelConfigured",
         }
     }
 }
@@ -136,6 +191,9 @@ pub enum OrganizationError {
     /// A rule is out of range.
     #[error("{0}")]
     InvalidPolicy(&'static str),
+    /// Another organization receives texts at this number.
+    #[error("another organization uses this SMS number")]
+    SmsNumberTaken,
 }
 
 impl ErrorCode for OrganizationError {
@@ -144,6 +202,7 @@ impl ErrorCode for OrganizationError {
             OrganizationError::AlreadyExists => "ORGANIZATION_EXISTS",
             OrganizationError::NotFound => "ORGANIZATION_NOT_FOUND",
             OrganizationError::InvalidPolicy(_) => "POLICY_INVALID",
+            OrganizationError::SmsNumberTaken => "SMS_NUMBER_TAKEN",
         }
     }
 }
@@ -174,9 +233,7 @@ impl Decider for Organization {
             (OrganizationState::Active { .. }, OrganizationCommand::Create { .. }) => {
                 Err(OrganizationError::AlreadyExists)
             }
-            (OrganizationState::Absent, OrganizationCommand::SetSecurityPolicy { .. }) => {
-                Err(OrganizationError::NotFound)
-            }
+            (OrganizationState::Absent, _) => Err(OrganizationError::NotFound),
             (
                 OrganizationState::Active { .. },
                 OrganizationCommand::SetSecurityPolicy { policy, by },
@@ -190,28 +247,57 @@ impl Decider for Organization {
                     },
                 )])
             }
+            (
+                OrganizationState::Active { time_zone, .. },
+                OrganizationCommand::SetTimeZone { time_zone: new, by },
+            ) => Ok(if *time_zone == new {
+                vec![]
+            } else {
+                vec![OrganizationEvent::TimeZoneSet(TimeZoneSet {
+                    time_zone: new,
+                    by,
+                    at: now,
+                })]
+            }),
+            (
+                OrganizationState::Active { .. },
+                OrganizationCommand::ConfigureSms { channel, by },
+            ) => Ok(vec![OrganizationEvent::SmsChannelConfigured(
+                SmsChannelConfigured {
+                    channel,
+                    by,
+                    at: now,
+                },
+            )]),
         }
     }
 
-    fn evolve(state: Self::State, event: &Self::Event) -> Self::State {
-        match (state, event) {
-            (_, OrganizationEvent::OrganizationCreated(e)) => OrganizationState::Active {
+    fn evolve(mut state: Self::State, event: &Self::Event) -> Self::State {
+        if let OrganizationEvent::OrganizationCreated(e) = event {
+            return OrganizationState::Active {
                 id: e.organization_id,
                 code: e.code.clone(),
                 name: e.name.clone(),
                 policy: SecurityPolicy::default(),
-            },
-            (
-                OrganizationState::Active { id, code, name, .. },
-                OrganizationEvent::SecurityPolicyChanged(e),
-            ) => OrganizationState::Active {
-                id,
-                code,
-                name,
-                policy: e.policy,
-            },
-            (state, OrganizationEvent::SecurityPolicyChanged(_)) => state,
+                time_zone: TimeZone::UTC,
+                sms: None,
+            };
         }
+        if let OrganizationState::Active {
+            policy,
+            time_zone,
+            sms,
+            ..
+        } = &mut state
+        {
+            match event {
+                OrganizationEvent::OrganizationCreated(_) => {}
+                OrganizationEvent::SecurityPolicyChanged(e) => *policy = e.policy,
+                OrganizationEvent::TimeZoneSet(e) => *time_zone = e.time_zone,
+                OrganizationEvent::SmsChannelConfigured(e) => *sms = Some(e.channel.clone()),
+            }
+        }
+        state
     }
 }
 
@@ -288,5 +374,37 @@ mod tests {
         given::<Organization>([event])
             .when(command, t0)
             .then_error(OrganizationError::AlreadyExists);
+    }
+
+    #[test]
+    fn setting_the_zone_it_already_has_records_nothing() {
+        let t0 = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
+        let (_, created) = create(t0);
+        given::<Organization>([created])
+            .when(
+                OrganizationCommand::SetTimeZone {
+                    time_zone: crate::values::TimeZone::UTC,
+                    by: None,
+                },
+                t0,
+            )
+            .then(vec![]);
+    }
+
+    #[test]
+    fn an_organization_that_does_not_exist_cannot_set_up_sms() {
+        let t0 = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
+        given::<Organization>([])
+            .when(
+                OrganizationCommand::ConfigureSms {
+                    channel: SmsChannel {
+                        number: PhoneNumber::parse("+18336161157").unwrap(),
+                        sealed_auth_token: "sealed".to_owned(),
+                    },
+                    by: None,
+                },
+                t0,
+            )
+            .then_error(OrganizationError::NotFound);
     }
 }

@@ -22,7 +22,7 @@ impl Projection for Accounts {
     }
 
     fn tables(&self) -> &'static [&'static str] {
-        &["accounts"]
+        &["accounts", "account_phones"]
     }
 
     async fn apply<'a>(
@@ -133,11 +133,83 @@ impl Projection for Accounts {
                 | AccountEvent::PasswordResetRequested(_)
                 | AccountEvent::PasswordReset(_)
                 | AccountEvent::PasswordChanged(_)
-                | AccountEvent::EmailChangeRequested(_) => {}
+                | AccountEvent::EmailChangeRequested(_)
+                | AccountEvent::PhoneVerificationFailed(_) => {}
+                AccountEvent::PhonePaired(e) => {
+                    upsert_phone(tx, id, recorded.tenant, e.number.known(), true, e.at).await?;
+                }
+                AccountEvent::PhoneVerificationSent(e) => {
+                    upsert_phone(tx, id, recorded.tenant, e.number.known(), false, e.at).await?;
+                }
+                AccountEvent::PhoneVerified(e) => {
+                    upsert_phone(tx, id, recorded.tenant, e.number.known(), true, e.at).await?;
+                }
+                AccountEvent::PhoneRemoved(e) => {
+                    if let Some(number) = e.number.known() {
+                        tx.execute(
+                            "DELETE FROM account_phones WHERE account_id = $1 AND number = $2",
+                            &[&id, &number.as_str()],
+                        )
+                        .await?;
+                    }
+                }
             }
         }
         Ok(())
     }
+}
+
+/// Adds a number or marks it verified; an erased number leaves no row.
+async fn upsert_phone(
+    tx: &Transaction<'_>,
+    account: Uuid,
+    organization: Uuid,
+    number: Option<&portal_domain::values::PhoneNumber>,
+    verified: bool,
+    at: DateTime<Utc>,
+) -> Result<(), ProjectionError> {
+    let Some(number) = number else {
+        return Ok(());
+    };
+    tx.execute(
+        "INSERT INTO account_phones (account_id, organization_id, number, verified, added_at)
+         VALUES ($1, $2, $3, $4, $5)
+         ON CONFLICT (account_id, number) DO UPDATE SET verified = account_phones.verified OR EXCLUDED.verified",
+        &[&account, &organization, &number.as_str(), &verified, &at],
+    )
+    .await?;
+    Ok(())
+}
+
+/// A learner's number as the portal shows it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PhoneRow {
+    /// E.164.
+    pub number: String,
+    /// Paired by text or verified by code.
+    pub verified: bool,
+    /// When added.
+    pub added_at: DateTime<Utc>,
+}
+
+/// The numbers of an account.
+pub async fn phones(pool: &Pool, organization: Uuid, account: Uuid) -> Result<Vec<PhoneRow>, ProjectionError> {
+    let client = pool.get().await?;
+    let rows = client
+        .query(
+            "SELECT number, verified, added_at FROM account_phones
+             WHERE organization_id = $1 AND account_id = $2 ORDER BY added_at, number",
+            &[&organization, &account],
+        )
+        .await?;
+    Ok(rows
+        .iter()
+        .map(|r| PhoneRow {
+            number: r.get(0),
+            verified: r.get(1),
+            added_at: r.get(2),
+        })
+        .collect())
 }
 
 /// A row of `accounts`.

@@ -2,11 +2,13 @@
 //! the same transaction, and the read models with their queries.
 
 pub mod accounts;
+pub mod calendar;
 pub mod listener;
 pub mod lockout;
 pub mod organizations;
 pub mod runner;
 pub mod status;
+pub mod transcript;
 
 pub use runner::{Projection, ProjectionError, Runner, RunnerSettings, Source};
 

@@ -139,7 +139,12 @@ impl Projection for Lockout {
                 | AccountEvent::PasswordResetRequested(_)
                 | AccountEvent::AccountActivated(_)
                 | AccountEvent::RegistrationRepeated(_)
-                | AccountEvent::SessionsRevoked(_) => {}
+                | AccountEvent::SessionsRevoked(_)
+                | AccountEvent::PhonePaired(_)
+                | AccountEvent::PhoneVerificationSent(_)
+                | AccountEvent::PhoneVerificationFailed(_)
+                | AccountEvent::PhoneVerified(_)
+                | AccountEvent::PhoneRemoved(_) => {}
             }
         }
         Ok(())

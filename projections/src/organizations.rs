@@ -40,6 +40,20 @@ impl Projection for Organizations {
                     .await?;
                 }
                 OrganizationEvent::SecurityPolicyChanged(_) => {}
+                OrganizationEvent::TimeZoneSet(e) => {
+                    tx.execute(
+                        "UPDATE organizations SET time_zone = $2 WHERE id = $1",
+                        &[&recorded.tenant, &e.time_zone.name()],
+                    )
+                    .await?;
+                }
+                OrganizationEvent::SmsChannelConfigured(e) => {
+                    tx.execute(
+                        "UPDATE organizations SET sms_number = $2 WHERE id = $1",
+                        &[&recorded.tenant, &e.channel.number.as_str()],
+                    )
+                    .await?;
+                }
             }
         }
         Ok(())
@@ -57,6 +71,10 @@ pub struct OrganizationRow {
     pub name: String,
     /// When it was created.
     pub created_at: DateTime<Utc>,
+    /// The zone its calendar is shown in.
+    pub time_zone: String,
+    /// The number learners text, if set up.
+    pub sms_number: Option<String>,
 }
 
 /// The organization with this code.
@@ -67,7 +85,7 @@ pub async fn find_by_code(
     let client = pool.get().await?;
     let row = client
         .query_opt(
-            "SELECT id, code, name, created_at FROM organizations WHERE code = $1",
+            "SELECT id, code, name, created_at, time_zone, sms_number FROM organizations WHERE code = $1",
             &[&code],
         )
         .await?;
@@ -76,5 +94,7 @@ pub async fn find_by_code(
         code: r.get(1),
         name: r.get(2),
         created_at: r.get(3),
+        time_zone: r.get(4),
+        sms_number: r.get(5),
     }))
 }

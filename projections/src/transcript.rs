@@ -1,0 +1,269 @@
+//! Read model `transcript`: per learner, each activity attended with its date, credit type, amount and status, and
+//! totals per credit type per year.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use deadpool_postgres::{Pool, Transaction};
+use portal_commands::log::RecordedEvent;
+use portal_domain::activity::{Activity, ActivityDetails, ActivityEvent};
+use portal_domain::attendance::{Attendance, AttendanceEvent, CreditHold};
+use portal_domain::Decider;
+use uuid::Uuid;
+
+use crate::{decode_if, Projection, ProjectionError};
+
+/// The transcript projection.
+pub struct Transcript;
+
+/// Its name, for read-your-writes waits.
+pub const NAME: &str = "transcript";
+
+fn reason_codes(holds: &[CreditHold]) -> Vec<String> {
+    holds.iter().map(|h| h.code().to_owned()).collect()
+}
+
+impl Projection for Transcript {
+    fn name(&self) -> &'static str {
+        NAME
+    }
+
+    fn tables(&self) -> &'static [&'static str] {
+        &["transcript_activities", "transcript_entries"]
+    }
+
+    async fn apply<'a>(
+        &'a self,
+        tx: &'a Transaction<'a>,
+        events: &'a [RecordedEvent],
+    ) -> Result<(), ProjectionError> {
+        for recorded in events {
+            let Some(id) = recorded.stream.id() else {
+                continue;
+            };
+            if let Some(event) = decode_if::<ActivityEvent>(recorded, Activity::CATEGORY)? {
+                match event {
+                    ActivityEvent::ActivityScheduled(e) => {
+                        activity(tx, id, e.organization_id.0, &e.details).await?;
+                    }
+                    ActivityEvent::ActivityChanged(e) => {
+                        activity(tx, id, recorded.tenant, &e.details).await?;
+                    }
+                    ActivityEvent::ActivityCancelled(_) => {}
+                }
+                continue;
+            }
+            let Some(event) = decode_if::<AttendanceEvent>(recorded, Attendance::CATEGORY)? else {
+                continue;
+            };
+            match event {
+                AttendanceEvent::AttendanceRecorded(e) => {
+                    let reasons = reason_codes(&e.holds);
+                    for offer in e.credits.offers() {
+                        let hundredths = i32::try_from(offer.amount.hundredths()).unwrap_or(0);
+                        tx.execute(
+                            "INSERT INTO transcript_entries (attendance_id, organization_id, learner_id, activity_id,
+                                 credit_type, amount, status, pending_reasons, channel, recorded_at,
+                                 evaluation_required)
+                             VALUES ($1, $2, $3, $4, $5, $6::int4::numeric / 100, 'pending', $7, $8, $9, $10)",
+                            &[
+                                &id,
+                                &e.organization_id.0,
+                                &e.learner_id.0,
+                                &e.activity_id.0,
+                                &offer.credit_type.as_str(),
+                                &hundredths,
+                                &reasons,
+                                &e.channel.as_str(),
+                                &e.at,
+                                &e.evaluation_required,
+                            ],
+                        )
+                        .await?;
+                    }
+                }
+                AttendanceEvent::EvaluationSubmitted(e) => {
+                    tx.execute(
+                        "UPDATE transcript_entries
+                         SET evaluated_at = $2, pending_reasons = array_remove(pending_reasons, 'EVALUATION_REQUIRED')
+                         WHERE attendance_id = $1",
+                        &[&id, &e.at],
+                    )
+                    .await?;
+                }
+                AttendanceEvent::CreditHeld(e) => {
+                    tx.execute(
+                        "UPDATE transcript_entries SET pending_reasons = $2 WHERE attendance_id = $1",
+                        &[&id, &reason_codes(&e.holds)],
+                    )
+                    .await?;
+                }
+                AttendanceEvent::CreditAwarded(e) => {
+                    tx.execute(
+                        "UPDATE transcript_entries SET status = 'awarded', awarded_at = $2, pending_reasons = '{}'
+                         WHERE attendance_id = $1",
+                        &[&id, &e.at],
+                    )
+                    .await?;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+async fn activity(
+    tx: &Transaction<'_>,
+    id: Uuid,
+    organization: Uuid,
+    d: &ActivityDetails,
+) -> Result<(), ProjectionError> {
+    let local_date = d.schedule.time_zone.local(d.schedule.starts_at).date();
+    tx.execute(
+        "INSERT INTO transcript_activities (id, organization_id, title, starts_at, local_date)
+         VALUES ($1, $2, $3, $4, $5)
+         ON CONFLICT (id) DO UPDATE SET title = EXCLUDED.title, starts_at = EXCLUDED.starts_at,
+             local_date = EXCLUDED.local_date",
+        &[&id, &organization, &d.title.as_str(), &d.schedule.starts_at, &local_date],
+    )
+    .await?;
+    Ok(())
+}
+
+/// One line of a transcript.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TranscriptLine {
+    /// The learner.
+    pub learner_id: Uuid,
+    /// The activity.
+    pub activity_id: Uuid,
+    /// Its title.
+    pub title: String,
+    /// Its date in its own zone.
+    pub date: NaiveDate,
+    /// The credit type's stored name.
+    pub credit_type: String,
+    /// The amount, as a decimal with two places (`1.50`).
+    pub amount: String,
+    /// `awarded` or `pending`.
+    pub status: String,
+    /// Why it waits.
+    pub pending_reasons: Vec<String>,
+    /// `sms`, `web` or `staff`.
+    pub channel: String,
+    /// When attendance was recorded.
+    pub recorded_at: DateTime<Utc>,
+    /// When the credit was awarded.
+    pub awarded_at: Option<DateTime<Utc>>,
+    /// The activity asks for an evaluation.
+    pub evaluation_required: bool,
+    /// When the evaluation was submitted.
+    pub evaluated_at: Option<DateTime<Utc>>,
+}
+
+/// The totals of one credit type in one year.
+#[derive(Clone, Debug, PartialEq)]
+pub struct YearTotal {
+    /// The calendar year of the activities' dates.
+    pub year: i32,
+    /// The credit type's stored name.
+    pub credit_type: String,
+    /// Awarded, as a decimal (`12.50`).
+    pub awarded: String,
+    /// Pending, as a decimal.
+    pub pending: String,
+}
+
+/// What part of a transcript to read.
+#[derive(Clone, Debug, Default)]
+pub struct TranscriptFilter {
+    /// Only this learner.
+    pub learner: Option<Uuid>,
+    /// Only this activity.
+    pub activity: Option<Uuid>,
+    /// Activities dated on or after.
+    pub from: Option<NaiveDate>,
+    /// Activities dated on or before.
+    pub to: Option<NaiveDate>,
+    /// Only awarded credit.
+    pub awarded_only: bool,
+}
+
+/// Transcript lines of an organization, newest activity first.
+pub async fn lines(
+    pool: &Pool,
+    organization: Uuid,
+    filter: &TranscriptFilter,
+) -> Result<Vec<TranscriptLine>, ProjectionError> {
+    let client = pool.get().await?;
+    let rows = client
+        .query(
+            "SELECT e.learner_id, e.activity_id, a.title, a.local_date, e.credit_type, e.amount::text, e.status,
+                    e.pending_reasons, e.channel, e.recorded_at, e.awarded_at, e.evaluation_required, e.evaluated_at
+             FROM transcript_entries e
+             JOIN transcript_activities a ON a.id = e.activity_id
+             WHERE e.organization_id = $1
+               AND ($2::uuid IS NULL OR e.learner_id = $2)
+               AND ($3::uuid IS NULL OR e.activity_id = $3)
+               AND ($4::date IS NULL OR a.local_date >= $4)
+               AND ($5::date IS NULL OR a.local_date <= $5)
+               AND (NOT $6 OR e.status = 'awarded')
+             ORDER BY a.local_date DESC, a.starts_at DESC, e.activity_id, e.learner_id, e.credit_type",
+            &[
+                &organization,
+                &filter.learner,
+                &filter.activity,
+                &filter.from,
+                &filter.to,
+                &filter.awarded_only,
+            ],
+        )
+        .await?;
+    Ok(rows
+        .iter()
+        .map(|r| TranscriptLine {
+            learner_id: r.get(0),
+            activity_id: r.get(1),
+            title: r.get(2),
+            date: r.get(3),
+            credit_type: r.get(4),
+            amount: r.get(5),
+            status: r.get(6),
+            pending_reasons: r.get(7),
+            channel: r.get(8),
+            recorded_at: r.get(9),
+            awarded_at: r.get(10),
+            evaluation_required: r.get(11),
+            evaluated_at: r.get(12),
+        })
+        .collect())
+}
+
+/// A learner's totals per year and credit type, newest year first.
+pub async fn totals(
+    pool: &Pool,
+    organization: Uuid,
+    learner: Uuid,
+) -> Result<Vec<YearTotal>, ProjectionError> {
+    let client = pool.get().await?;
+    let rows = client
+        .query(
+            "SELECT extract(year FROM a.local_date)::int4, e.credit_type,
+                    coalesce(sum(e.amount) FILTER (WHERE e.status = 'awarded'), 0)::numeric(7, 2)::text,
+                    coalesce(sum(e.amount) FILTER (WHERE e.status = 'pending'), 0)::numeric(7, 2)::text
+             FROM transcript_entries e
+             JOIN transcript_activities a ON a.id = e.activity_id
+             WHERE e.organization_id = $1 AND e.learner_id = $2
+             GROUP BY 1, 2
+             ORDER BY 1 DESC, 2",
+            &[&organization, &learner],
+        )
+        .await?;
+    Ok(rows
+        .iter()
+        .map(|r| YearTotal {
+            year: r.get(0),
+            credit_type: r.get(1),
+            awarded: r.get(2),
+            pending: r.get(3),
+        })
+        .collect())
+}

@@ -2,6 +2,8 @@
 //! encryption of personal data, and the outbox of messages to send.
 
 pub mod accounts;
+pub mod activities;
+pub mod attendance;
 pub mod credentials;
 pub mod db;
 pub mod handler;
@@ -9,9 +11,11 @@ pub mod log;
 pub mod messages;
 pub mod organizations;
 pub mod personal_data;
+pub mod phones;
 pub mod secrets;
 pub mod session_activity;
 pub mod sessions;
+pub mod sms;
 pub mod store;
 #[cfg(feature = "testing")]
 pub mod testing;

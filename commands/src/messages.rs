@@ -1,7 +1,7 @@
 //! The e-mails commands write to the outbox. Wording is kept plain: these are read on phones, in spam folders.
 
 use chrono::{DateTime, Utc};
-use portal_domain::values::{EmailAddress, OrganizationName};
+use portal_domain::values::{EmailAddress, OrganizationName, PhoneNumber};
 use uuid::Uuid;
 
 use crate::log::OutboxMessage;
@@ -221,4 +221,68 @@ pub fn email_in_use(to: &EmailAddress, now: DateTime<Utc>) -> OutboxMessage {
             .to_owned(),
         now,
     )
+}
+
+/// Sent when a mobile number is paired with or verified on the account, so that a pairing by someone else who
+/// knows the address does not go unnoticed.
+pub fn phone_added(
+    to: &EmailAddress,
+    salutation: &str,
+    number: &PhoneNumber,
+    now: DateTime<Utc>,
+) -> OutboxMessage {
+    email(
+        to,
+        "A phone number was added to your account".to_owned(),
+        format!(
+            "Hello {salutation},\n\n\
+             The mobile number ending in {last} is now paired with your account: texts from it record attendance \
+             in your name.\n\n\
+             If this was not you, remove the number under Profile > Phone numbers and tell your coordinator.\n",
+            last = number.last_four(),
+        ),
+        now,
+    )
+}
+
+/// Sent when a number leaves the account because it was paired with another account.
+pub fn phone_moved(
+    to: &EmailAddress,
+    salutation: &str,
+    number: &PhoneNumber,
+    now: DateTime<Utc>,
+) -> OutboxMessage {
+    email(
+        to,
+        "A phone number was removed from your account".to_owned(),
+        format!(
+            "Hello {salutation},\n\n\
+             The mobile number ending in {last} was paired with another account, so it no longer records \
+             attendance for yours.\n\n\
+             If that number is still yours, pair it again by texting your e-mail address to your organization's \
+             number.\n",
+            last = number.last_four(),
+        ),
+        now,
+    )
+}
+
+/// The text that carries a phone verification code.
+pub fn phone_code(
+    to: &PhoneNumber,
+    organization: &OrganizationName,
+    code: &str,
+    now: DateTime<Utc>,
+) -> OutboxMessage {
+    OutboxMessage {
+        id: Uuid::new_v4(),
+        channel: "sms".to_owned(),
+        recipient: to.as_str().to_owned(),
+        subject: String::new(),
+        body: format!(
+            "{code} is your {org} verification code. It expires in 10 minutes. Do not share it.",
+            org = organization.as_str()
+        ),
+        due_at: now,
+    }
 }

@@ -211,7 +211,11 @@ pub async fn configure_sms<L: EventLog>(
 ) -> Result<i64, CommandError<OrganizationError>> {
     let fingerprint = store.secrets.fingerprint(
         "ConfigureSms",
-        &[organization.0.as_bytes(), number.as_str().as_bytes(), auth_token.as_bytes()],
+        &[
+            organization.0.as_bytes(),
+            number.as_str().as_bytes(),
+            auth_token.as_bytes(),
+        ],
     );
     let org_stream = stream(organization);
     let claim = |n: &PhoneNumber| Claim {
@@ -264,14 +268,21 @@ pub async fn find_by_sms_number<L: EventLog>(
     number: &PhoneNumber,
 ) -> Result<Option<OrganizationSummary>, LoadError> {
     let key = store.secrets.index_hash(SMS_NUMBER_CLAIM, number.as_str());
-    match store.log.find_claim(Uuid::nil(), SMS_NUMBER_CLAIM, &key).await? {
+    match store
+        .log
+        .find_claim(Uuid::nil(), SMS_NUMBER_CLAIM, &key)
+        .await?
+    {
         Some(owner) => summary(store, &owner).await,
         None => Ok(None),
     }
 }
 
 /// The SMS provider's auth token of an organization, unsealed.
-pub fn sms_auth_token<L: EventLog>(store: &Store<L>, organization: &OrganizationSummary) -> Option<String> {
+pub fn sms_auth_token<L: EventLog>(
+    store: &Store<L>,
+    organization: &OrganizationSummary,
+) -> Option<String> {
     let sealed = &organization.sms.as_ref()?.sealed_auth_token;
     String::from_utf8(store.secrets.open(sealed)?).ok()
 }

@@ -631,6 +631,11 @@ pub enum AccountError {
     /// The code does not match.
     #[error("the code does not match the one sent to this number")]
     PhoneCodeInvalid,
+    /// A code was sent to the number less than a minute ago.
+    #[error(
+        "a code was sent to this number less than a minute ago; wait before asking for another"
+    )]
+    PhoneCodeRecentlySent,
     /// The code expired or was tried too often.
     #[error("the code expired or was entered wrongly too often; ask for a new one")]
     PhoneCodeExpired,
@@ -663,6 +668,7 @@ impl ErrorCode for AccountError {
             AccountError::PhoneAlreadyVerified => "PHONE_ALREADY_VERIFIED",
             AccountError::PhoneCodeInvalid => "PHONE_CODE_INVALID",
             AccountError::PhoneCodeExpired => "PHONE_CODE_EXPIRED",
+            AccountError::PhoneCodeRecentlySent => "PHONE_CODE_RATE_LIMITED",
         }
     }
 
@@ -679,7 +685,9 @@ impl ErrorCode for AccountError {
                 Some("token")
             }
             AccountError::SameEmail => Some("email"),
-            AccountError::PhoneNotFound | AccountError::PhoneAlreadyVerified => Some("number"),
+            AccountError::PhoneNotFound
+            | AccountError::PhoneAlreadyVerified
+            | AccountError::PhoneCodeRecentlySent => Some("number"),
             AccountError::PhoneCodeInvalid | AccountError::PhoneCodeExpired => Some("code"),
             _ => None,
         }

@@ -302,9 +302,7 @@ impl Decider for Activity {
 pub(crate) mod tests {
     use super::*;
     use crate::decider::testing::given;
-    use crate::values::{
-        CreditAmount, CreditOffer, CreditType, TimeZone,
-    };
+    use crate::values::{CreditAmount, CreditOffer, CreditType, TimeZone};
     use chrono::{NaiveDate, TimeZone as _};
     use uuid::Uuid;
 

@@ -283,6 +283,9 @@ pub enum AttendanceError {
     /// The evaluation was submitted before.
     #[error("the evaluation was submitted already")]
     EvaluationAlreadySubmitted,
+    /// No such learner in the organization.
+    #[error("no such learner")]
+    LearnerNotFound,
 }
 
 impl ErrorCode for AttendanceError {
@@ -301,12 +304,14 @@ impl ErrorCode for AttendanceError {
             AttendanceError::NotInAudience => "NOT_IN_AUDIENCE",
             AttendanceError::NotAttended => "NOT_ATTENDED",
             AttendanceError::EvaluationAlreadySubmitted => "EVALUATION_ALREADY_SUBMITTED",
+            AttendanceError::LearnerNotFound => "LEARNER_NOT_FOUND",
         }
     }
 
     fn field(&self) -> Option<&'static str> {
         match self {
             AttendanceError::ActivityNotFound => Some("code"),
+            AttendanceError::LearnerNotFound => Some("learnerId"),
             _ => None,
         }
     }
@@ -330,7 +335,11 @@ pub fn credit_holds(learner: &LearnerStanding, evaluation_owed: bool) -> Vec<Cre
 }
 
 /// Award the credit, or record new reasons to hold it, after something changed.
-fn settle(record: &AttendanceRecord, holds: Vec<CreditHold>, now: DateTime<Utc>) -> Vec<AttendanceEvent> {
+fn settle(
+    record: &AttendanceRecord,
+    holds: Vec<CreditHold>,
+    now: DateTime<Utc>,
+) -> Vec<AttendanceEvent> {
     if record.awarded {
         vec![]
     } else if holds.is_empty() {
@@ -459,7 +468,9 @@ impl Decider for Attendance {
             }
             (AttendanceState::Recorded(mut record), AttendanceEvent::EvaluationSubmitted(_)) => {
                 record.evaluated = true;
-                record.holds.retain(|h| *h != CreditHold::EvaluationRequired);
+                record
+                    .holds
+                    .retain(|h| *h != CreditHold::EvaluationRequired);
                 AttendanceState::Recorded(record)
             }
             (AttendanceState::Recorded(mut record), AttendanceEvent::CreditHeld(e)) => {
@@ -738,7 +749,12 @@ mod tests {
             false,
         );
         given::<Attendance>([held])
-            .when(AttendanceCommand::ClaimCredit { learner: incomplete }, during())
+            .when(
+                AttendanceCommand::ClaimCredit {
+                    learner: incomplete,
+                },
+                during(),
+            )
             .then(vec![]);
     }
 

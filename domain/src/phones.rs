@@ -12,6 +12,8 @@ use crate::Personal;
 pub const MAX_PHONES: usize = 3;
 /// How long a verification code works.
 pub const PHONE_CODE_TTL: Duration = Duration::minutes(10);
+/// How long to wait before another code may be sent to the same number.
+pub const PHONE_CODE_INTERVAL: Duration = Duration::seconds(60);
 /// How many wrong codes void the code.
 pub const PHONE_CODE_ATTEMPTS: u8 = 5;
 
@@ -31,6 +33,8 @@ pub struct PhoneEntry {
 pub struct PhoneCode {
     /// Keyed hash of the code.
     pub hash: TokenHash,
+    /// When it was sent.
+    pub sent_at: DateTime<Utc>,
     /// When it stops working.
     pub expires_at: DateTime<Utc>,
     /// Wrong entries left.
@@ -176,6 +180,11 @@ pub(crate) fn decide(
             }
             match profile.phone(&number) {
                 Some(entry) if entry.verified => return Err(AccountError::PhoneAlreadyVerified),
+                Some(PhoneEntry {
+                    code: Some(code), ..
+                }) if now - code.sent_at < PHONE_CODE_INTERVAL => {
+                    return Err(AccountError::PhoneCodeRecentlySent)
+                }
                 Some(_) => {}
                 None if profile.phones.len() >= MAX_PHONES => {
                     return Err(AccountError::PhoneLimitReached)
@@ -256,6 +265,7 @@ pub(crate) fn apply(profile: &mut Profile, event: &AccountEvent) {
         AccountEvent::PhoneVerificationSent(e) => {
             let code = Some(PhoneCode {
                 hash: e.code_hash,
+                sent_at: e.at,
                 expires_at: e.expires_at,
                 attempts_left: PHONE_CODE_ATTEMPTS,
             });
@@ -269,7 +279,9 @@ pub(crate) fn apply(profile: &mut Profile, event: &AccountEvent) {
             }
         }
         AccountEvent::PhoneVerificationFailed(e) => {
-            if let Some(code) = position(profile, &e.number).and_then(|i| profile.phones[i].code.as_mut()) {
+            if let Some(code) =
+                position(profile, &e.number).and_then(|i| profile.phones[i].code.as_mut())
+            {
                 code.attempts_left = code.attempts_left.saturating_sub(1);
             }
         }

@@ -16,8 +16,10 @@ use portal_commands::personal_data::KeyRing;
 use portal_commands::secrets::{self, KeyError, MasterKey, Secrets};
 use portal_commands::{StartupError, Store};
 use portal_projections::accounts::Accounts;
+use portal_projections::calendar::Calendar;
 use portal_projections::lockout::Lockout;
 use portal_projections::organizations::Organizations;
+use portal_projections::transcript::Transcript;
 use portal_projections::{listener, Projection, Runner, RunnerSettings, Source};
 use tokio::sync::{watch, Notify};
 use tokio::task::JoinHandle;
@@ -26,7 +28,7 @@ use tokio_postgres::Config;
 use crate::cli::ServeArgs;
 use crate::graphql::{self, PortalSchema};
 use crate::mailer::FolderMailer;
-use crate::{health, pages};
+use crate::{health, pages, sms};
 
 /// Largest GraphQL request body accepted.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
@@ -59,6 +61,8 @@ pub struct AppState {
     pub store: Store<PgEventLog>,
     /// Connections for read models.
     pub pool: Pool,
+    /// This server's public address as outside systems call it (no trailing slash).
+    pub api_url: String,
 }
 
 struct StateInner {
@@ -250,6 +254,12 @@ pub async fn start(
         }),
         store: store.clone(),
         pool: pool.clone(),
+        api_url: args
+            .api_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{addr}"))
+            .trim_end_matches('/')
+            .to_owned(),
     };
     let schema = graphql::schema(state.clone(), args.introspection);
     let _ = state.inner.schema.set(schema);
@@ -271,6 +281,15 @@ pub async fn start(
             stop_rx.clone(),
         ),
         spawn_runner(Lockout, &source, &pool, &database, &wake, stop_rx.clone()),
+        spawn_runner(Calendar, &source, &pool, &database, &wake, stop_rx.clone()),
+        spawn_runner(
+            Transcript,
+            &source,
+            &pool,
+            &database,
+            &wake,
+            stop_rx.clone(),
+        ),
     ];
     // Last-use times of sessions past the longest possible lifetime serve no one: drop them hourly.
     let activity_pool = pool.clone();
@@ -342,6 +361,7 @@ pub fn router(state: AppState) -> Router {
             get(graphql::http::get).post(graphql::http::post),
         )
         .route("/healthz", get(health::healthz))
+        .route("/sms/inbound", axum::routing::post(sms::inbound))
         .route("/readyz", get(health::readyz))
         .route("/activate", get(pages::activate))
         .route("/reset-password", get(pages::reset_password))

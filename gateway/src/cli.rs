@@ -125,6 +125,11 @@ pub struct ServeArgs {
     #[arg(long, env = "PORTAL_PUBLIC_URL")]
     pub public_url: Option<String>,
 
+    /// Public address of this server as SMS providers call it (their signatures cover the full URL; default:
+    /// http://<listen address>).
+    #[arg(long, env = "PORTAL_API_URL")]
+    pub api_url: Option<String>,
+
     /// Answer introspection queries (turn off in production).
     #[arg(long, env = "PORTAL_INTROSPECTION", default_value_t = true, action = clap::ArgAction::Set)]
     pub introspection: bool,
@@ -145,6 +150,7 @@ impl Default for ServeArgs {
             mail_dir: PathBuf::from("mail"),
             mail_from: "portal <no-reply@portal.localhost>".to_owned(),
             public_url: None,
+            api_url: None,
             introspection: true,
             sign_in_per_minute: 30,
             demo: false,

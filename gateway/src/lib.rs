@@ -9,4 +9,5 @@ pub mod health;
 pub mod mailer;
 pub mod pages;
 pub mod request;
+pub mod sms;
 pub mod staff;

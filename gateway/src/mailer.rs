@@ -51,8 +51,8 @@ impl FolderMailer {
         // SKIP LOCKED: several instances share the outbox without writing one message twice at the same time.
         let rows = tx
             .query(
-                "SELECT id, recipient, subject, body, created_at FROM outbox
-                 WHERE status = 'pending' AND channel = 'email' AND due_at <= now()
+                "SELECT id, recipient, subject, body, created_at, channel FROM outbox
+                 WHERE status = 'pending' AND channel IN ('email', 'sms') AND due_at <= now()
                  ORDER BY due_at LIMIT 50 FOR UPDATE SKIP LOCKED",
                 &[],
             )
@@ -60,9 +60,13 @@ impl FolderMailer {
         let mut sent = 0;
         for row in &rows {
             let id: Uuid = row.get(0);
-            let result = self
-                .write(id, row.get(1), row.get(2), row.get(3), row.get(4))
-                .await;
+            let channel: String = row.get(5);
+            let result = if channel == "sms" {
+                self.write_text(id, row.get(1), row.get(3)).await
+            } else {
+                self.write(id, row.get(1), row.get(2), row.get(3), row.get(4))
+                    .await
+            };
             match result {
                 Ok(()) => {
                     tx.execute(
@@ -122,6 +126,19 @@ impl FolderMailer {
             .map_err(|e| e.to_string())
     }
 
+    /// Writes a text message as `<id>.sms`: the recipient's number, a blank line, the body (until an SMS provider
+    /// sends it).
+    async fn write_text(&self, id: Uuid, recipient: String, body: String) -> Result<(), String> {
+        let path = sms_path(&self.dir, id);
+        let partial = path.with_extension("sms.partial");
+        tokio::fs::write(&partial, format!("To: {recipient}\n\n{body}\n"))
+            .await
+            .map_err(|e| e.to_string())?;
+        tokio::fs::rename(&partial, &path)
+            .await
+            .map_err(|e| e.to_string())
+    }
+
     /// Runs until `stop` turns true, woken by `wake` and polling every second.
     pub async fn run(self, wake: Arc<Notify>, mut stop: watch::Receiver<bool>) {
         while !*stop.borrow() {
@@ -156,4 +173,9 @@ fn readable_body(body: &str) -> Body {
 /// Where the message with this id is written.
 pub fn eml_path(dir: &Path, id: Uuid) -> PathBuf {
     dir.join(format!("{id}.eml"))
+}
+
+/// Where the text message with this id is written.
+pub fn sms_path(dir: &Path, id: Uuid) -> PathBuf {
+    dir.join(format!("{id}.sms"))
 }

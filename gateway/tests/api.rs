@@ -10,4 +10,5 @@ mod api {
     pub mod profile;
     pub mod sessions;
     pub mod support;
+    pub mod texting;
 }

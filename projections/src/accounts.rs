@@ -193,7 +193,11 @@ pub struct PhoneRow {
 }
 
 /// The numbers of an account.
-pub async fn phones(pool: &Pool, organization: Uuid, account: Uuid) -> Result<Vec<PhoneRow>, ProjectionError> {
+pub async fn phones(
+    pool: &Pool,
+    organization: Uuid,
+    account: Uuid,
+) -> Result<Vec<PhoneRow>, ProjectionError> {
     let client = pool.get().await?;
     let rows = client
         .query(

@@ -81,7 +81,11 @@ async fn write(
         ActivityKind::SeriesOccurrence {
             series,
             series_kind,
-        } => ("series_occurrence", Some(series.0), Some(series_kind.as_str())),
+        } => (
+            "series_occurrence",
+            Some(series.0),
+            Some(series_kind.as_str()),
+        ),
     };
     let minutes_before = i32::try_from(d.window.before_minutes).unwrap_or(i32::MAX);
     let minutes_after = i32::try_from(d.window.after_minutes).unwrap_or(i32::MAX);
@@ -216,7 +220,10 @@ pub async fn page(
     limit: i64,
 ) -> Result<Vec<ActivityRow>, ProjectionError> {
     let client = pool.get().await?;
-    let text = filter.text.as_ref().map(|t| format!("%{}%", escape_like(t)));
+    let text = filter
+        .text
+        .as_ref()
+        .map(|t| format!("%{}%", escape_like(t)));
     let rows = client
         .query(
             &format!(

@@ -122,7 +122,13 @@ async fn activity(
          VALUES ($1, $2, $3, $4, $5)
          ON CONFLICT (id) DO UPDATE SET title = EXCLUDED.title, starts_at = EXCLUDED.starts_at,
              local_date = EXCLUDED.local_date",
-        &[&id, &organization, &d.title.as_str(), &d.schedule.starts_at, &local_date],
+        &[
+            &id,
+            &organization,
+            &d.title.as_str(),
+            &d.schedule.starts_at,
+            &local_date,
+        ],
     )
     .await?;
     Ok(())

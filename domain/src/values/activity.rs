@@ -22,7 +22,10 @@ fn short_text(field: &'static str, raw: &str, max: usize) -> Result<String, Fiel
         return Err(field_error(field, "is required"));
     }
     if len > max || trimmed.chars().any(char::is_control) {
-        return Err(field_error(field, "is too long or has characters that are not allowed"));
+        return Err(field_error(
+            field,
+            "is too long or has characters that are not allowed",
+        ));
     }
     Ok(trimmed.to_owned())
 }
@@ -107,10 +110,12 @@ impl TimeZone {
 
     /// Parses an IANA name.
     pub fn parse(raw: &str) -> Result<Self, FieldError> {
-        raw.trim()
-            .parse::<chrono_tz::Tz>()
-            .map(Self)
-            .map_err(|_| field_error("timeZone", "is an IANA time zone name such as America/Chicago"))
+        raw.trim().parse::<chrono_tz::Tz>().map(Self).map_err(|_| {
+            field_error(
+                "timeZone",
+                "is an IANA time zone name such as America/Chicago",
+            )
+        })
     }
 
     /// The IANA name.
@@ -323,13 +328,21 @@ pub struct CreditAmount(u32);
 impl CreditAmount {
     /// Parses an amount with at most two decimals, such as `1`, `1.5` or `0.25`.
     pub fn parse(raw: &str) -> Result<Self, FieldError> {
-        let refused = || field_error("amount", "is more than 0 and at most 100, with at most two decimals");
+        let refused = || {
+            field_error(
+                "amount",
+                "is more than 0 and at most 100, with at most two decimals",
+            )
+        };
         let raw = raw.trim();
         let (whole, fraction) = raw.split_once('.').unwrap_or((raw, ""));
         if whole.is_empty()
             || whole.len() > 3
             || fraction.len() > 2
-            || !whole.chars().chain(fraction.chars()).all(|c| c.is_ascii_digit())
+            || !whole
+                .chars()
+                .chain(fraction.chars())
+                .all(|c| c.is_ascii_digit())
         {
             return Err(refused());
         }
@@ -340,7 +353,9 @@ impl CreditAmount {
 
     /// An amount from hundredths, if in range.
     pub fn from_hundredths(hundredths: u32) -> Option<Self> {
-        (1..=10_000).contains(&hundredths).then_some(Self(hundredths))
+        (1..=10_000)
+            .contains(&hundredths)
+            .then_some(Self(hundredths))
     }
 
     /// The amount in hundredths.
@@ -376,8 +391,14 @@ impl Credits {
             return Err(field_error("credits", "offers at least one credit type"));
         }
         offers.sort_by_key(|o| o.credit_type);
-        if offers.windows(2).any(|w| w[0].credit_type == w[1].credit_type) {
-            return Err(field_error("credits", "offers each credit type at most once"));
+        if offers
+            .windows(2)
+            .any(|w| w[0].credit_type == w[1].credit_type)
+        {
+            return Err(field_error(
+                "credits",
+                "offers each credit type at most once",
+            ));
         }
         Ok(Self(offers))
     }
@@ -551,7 +572,10 @@ mod tests {
     fn the_window_includes_both_of_its_ends() {
         let window = AttendanceWindow::new(15, 30).unwrap();
         let s = schedule();
-        assert_eq!(window.check(&s, s.starts_at - Duration::minutes(15)), Ok(()));
+        assert_eq!(
+            window.check(&s, s.starts_at - Duration::minutes(15)),
+            Ok(())
+        );
         assert_eq!(window.check(&s, s.ends_at + Duration::minutes(30)), Ok(()));
         assert_eq!(
             window.check(&s, s.starts_at - Duration::minutes(16)),
@@ -633,7 +657,11 @@ mod tests {
             .local_starts(local(2026, 10, 27, 7), 3);
         assert_eq!(
             starts,
-            vec![local(2026, 10, 27, 7), local(2026, 11, 3, 7), local(2026, 11, 10, 7)]
+            vec![
+                local(2026, 10, 27, 7),
+                local(2026, 11, 3, 7),
+                local(2026, 11, 10, 7)
+            ]
         );
         let chicago = TimeZone::parse("America/Chicago").unwrap();
         let utc_hours: Vec<String> = starts
@@ -649,7 +677,11 @@ mod tests {
         let starts = Recurrence::MonthlyOnWeekday.local_starts(local(2026, 12, 8, 12), 3);
         assert_eq!(
             starts,
-            vec![local(2026, 12, 8, 12), local(2027, 1, 12, 12), local(2027, 2, 9, 12)]
+            vec![
+                local(2026, 12, 8, 12),
+                local(2027, 1, 12, 12),
+                local(2027, 2, 9, 12)
+            ]
         );
     }
 
@@ -660,7 +692,11 @@ mod tests {
         let starts = Recurrence::MonthlyOnWeekday.local_starts(local(2026, 12, 29, 12), 3);
         assert_eq!(
             starts,
-            vec![local(2026, 12, 29, 12), local(2027, 1, 26, 12), local(2027, 2, 23, 12)]
+            vec![
+                local(2026, 12, 29, 12),
+                local(2027, 1, 26, 12),
+                local(2027, 2, 23, 12)
+            ]
         );
     }
 
@@ -669,7 +705,11 @@ mod tests {
         let starts = Recurrence::MonthlyOnDay.local_starts(local(2027, 1, 31, 8), 3);
         assert_eq!(
             starts,
-            vec![local(2027, 1, 31, 8), local(2027, 3, 31, 8), local(2027, 5, 31, 8)]
+            vec![
+                local(2027, 1, 31, 8),
+                local(2027, 3, 31, 8),
+                local(2027, 5, 31, 8)
+            ]
         );
     }
 }

@@ -4,15 +4,15 @@ mod activity;
 mod email;
 mod organization;
 mod password;
-mod phone;
 mod person_name;
+mod phone;
 mod profile;
 mod token;
 
 pub use activity::{
-    ActivityCode, ActivitySchedule, ActivityTitle, AttendanceWindow, Audience, CreditAmount, CreditOffer,
-    CreditType, Credits, FieldError, Location, Recurrence, SeriesKind, Specialty, TimeZone, WindowMiss,
-    MAX_ACTIVITY_DAYS, MAX_OCCURRENCES,
+    ActivityCode, ActivitySchedule, ActivityTitle, AttendanceWindow, Audience, CreditAmount,
+    CreditOffer, CreditType, Credits, FieldError, Location, Recurrence, SeriesKind, Specialty,
+    TimeZone, WindowMiss, MAX_ACTIVITY_DAYS, MAX_OCCURRENCES,
 };
 pub use email::{EmailAddress, EmailError};
 pub use organization::{OrganizationCode, OrganizationName, OrganizationValueError};
@@ -20,8 +20,8 @@ pub use password::{
     Password, PasswordBlocklist, PasswordError, PasswordHash, MAX_PASSWORD_CHARS,
     MIN_PASSWORD_CHARS,
 };
-pub use phone::{PhoneNumber, PhoneNumberError};
 pub use person_name::{NameError, NamePart, PersonName, Title};
+pub use phone::{PhoneNumber, PhoneNumberError};
 pub use profile::{
     AddressType, CreditEligibility, DateOfBirth, EnrollmentType, PostalAddress, Prefix,
     ProfileDetails, ProfileValueError, SpecialNeed, SpecialNeeds, StateLicense,

@@ -10,7 +10,9 @@ pub struct PhoneNumber(String);
 
 /// Why a string is not a phone number.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-#[error("a phone number has 8 to 15 digits with its country code, as +16125551234 or (612) 555-1234")]
+#[error(
+    "a phone number has 8 to 15 digits with its country code, as +16125551234 or (612) 555-1234"
+)]
 pub struct PhoneNumberError;
 
 impl PhoneNumber {
@@ -98,14 +100,32 @@ mod tests {
 
     #[test]
     fn north_american_numbers_without_a_country_code_get_plus_one() {
-        for raw in ["(612) 626-7600", "612.626.7600", "1-612-626-7600", "+1 612 626 7600"] {
-            assert_eq!(PhoneNumber::parse(raw).unwrap().as_str(), "+16126267600", "{raw}");
+        for raw in [
+            "(612) 626-7600",
+            "612.626.7600",
+            "1-612-626-7600",
+            "+1 612 626 7600",
+        ] {
+            assert_eq!(
+                PhoneNumber::parse(raw).unwrap().as_str(),
+                "+16126267600",
+                "{raw}"
+            );
         }
     }
 
     #[test]
     fn malformed_numbers_are_refused() {
-        for raw in ["", "+", "12345", "612-626-760", "+1234567890123456", "612 626 7600 x12", "+0123456789", "011 626 7600"] {
+        for raw in [
+            "",
+            "+",
+            "12345",
+            "612-626-760",
+            "+1234567890123456",
+            "612 626 7600 x12",
+            "+0123456789",
+            "011 626 7600",
+        ] {
             assert_eq!(PhoneNumber::parse(raw), Err(PhoneNumberError), "{raw}");
         }
     }

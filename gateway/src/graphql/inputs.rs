@@ -15,7 +15,8 @@ pub struct Checked {
 }
 
 impl Checked {
-    fn refuse(&mut self, field: &str, code: &'static str, message: String) {
+    /// Records a broken rule of `field`.
+    pub fn refuse(&mut self, field: &str, code: &'static str, message: String) {
         self.errors.push(FieldError {
             field: format!("input.{field}"),
             code,
@@ -130,6 +131,27 @@ impl Checked {
         } else {
             Some(raw)
         }
+    }
+
+    /// A parsed value, or the rule it broke recorded under `field` with `code`.
+    pub fn value<T, E: std::fmt::Display>(
+        &mut self,
+        field: &str,
+        code: &'static str,
+        parsed: Result<T, E>,
+    ) -> Option<T> {
+        parsed
+            .map_err(|e| self.refuse(field, code, e.to_string()))
+            .ok()
+    }
+
+    /// A mobile number, normalised to E.164.
+    pub fn phone(&mut self, field: &str, raw: &str) -> Option<portal_domain::values::PhoneNumber> {
+        self.value(
+            field,
+            "PHONE_NUMBER_INVALID",
+            portal_domain::values::PhoneNumber::parse(raw),
+        )
     }
 
     /// Ok when no rule was broken; otherwise the first broken rule, listing all of them.

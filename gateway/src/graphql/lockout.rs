@@ -17,7 +17,7 @@ use uuid::Uuid;
 
 use super::errors::ApiError;
 use super::query::{account_id, principal, projection_error, staff};
-use super::types::LogPosition;
+use super::types::{LogPosition, PageInfo};
 use crate::app::AppState;
 use crate::request::RequestContext;
 
@@ -68,15 +68,6 @@ pub struct LockedAccountEdge {
     pub cursor: String,
     /// The locked account.
     pub node: LockedAccount,
-}
-
-/// Relay page information.
-#[derive(SimpleObject)]
-pub struct PageInfo {
-    /// More edges follow.
-    pub has_next_page: bool,
-    /// The cursor of the last edge.
-    pub end_cursor: Option<String>,
 }
 
 /// Locked accounts, newest lock first.
@@ -181,13 +172,9 @@ impl LockoutQuery {
                 },
             })
             .collect();
-        let end_cursor = edges.last().map(|e| e.cursor.clone());
         Ok(LockedAccountConnection {
+            page_info: PageInfo::of(&edges, |e| &e.cursor, has_next_page, after.is_some()),
             edges,
-            page_info: PageInfo {
-                has_next_page,
-                end_cursor,
-            },
         })
     }
 

@@ -1,10 +1,16 @@
 //! The GraphQL API: schema, resolvers, input parsing, errors, and the GraphQL-over-HTTP endpoint.
 
+#[macro_use]
+mod macros;
+
+pub mod activities;
+pub mod attendance;
 pub mod errors;
 pub mod http;
 pub mod inputs;
 pub mod lockout;
 pub mod mutation;
+pub mod phones;
 pub mod profile;
 pub mod query;
 pub mod types;
@@ -19,7 +25,13 @@ use crate::app::AppState;
 
 /// The root of queries.
 #[derive(async_graphql::MergedObject, Default)]
-pub struct Query(query::AccountQuery, lockout::LockoutQuery);
+pub struct Query(
+    query::AccountQuery,
+    lockout::LockoutQuery,
+    activities::ActivityQuery,
+    attendance::TranscriptQuery,
+    phones::PhoneQuery,
+);
 
 /// The root of mutations.
 #[derive(async_graphql::MergedObject, Default)]
@@ -27,6 +39,9 @@ pub struct Mutation(
     mutation::AccountMutation,
     lockout::LockoutMutation,
     profile::ProfileMutation,
+    activities::ActivityMutation,
+    attendance::AttendanceMutation,
+    phones::PhoneMutation,
 );
 
 /// The schema type.

@@ -15,26 +15,6 @@ use crate::request::RequestContext;
 #[derive(Default)]
 pub struct ProfileMutation;
 
-macro_rules! mirror_enum {
-    ($(#[$doc:meta])* $name:ident => $domain:ty { $($(#[$vdoc:meta])* $variant:ident),+ $(,)? }) => {
-        $(#[$doc])*
-        #[derive(Enum, Copy, Clone, Eq, PartialEq, Debug, serde::Serialize)]
-        pub enum $name { $($(#[$vdoc])* $variant),+ }
-
-        impl From<$name> for $domain {
-            fn from(value: $name) -> Self {
-                match value { $($name::$variant => <$domain>::$variant),+ }
-            }
-        }
-
-        impl From<$domain> for $name {
-            fn from(value: $domain) -> Self {
-                match value { $(<$domain>::$variant => $name::$variant),+ }
-            }
-        }
-    };
-}
-
 mirror_enum!(
     /// Courtesy prefix.
     Prefix => v::Prefix { /** Mr. */ Mr, /** Dr. */ Dr, /** Ms. */ Ms, /** Mrs. */ Mrs, /** Miss */ Miss }

@@ -129,3 +129,33 @@ impl From<AccountRow> for Account {
         }
     }
 }
+
+/// Where a page of a Relay connection stands (paging is forward only).
+#[derive(SimpleObject, Clone, Debug)]
+pub struct PageInfo {
+    /// More edges follow.
+    pub has_next_page: bool,
+    /// Edges before this page exist (true after a cursor).
+    pub has_previous_page: bool,
+    /// Cursor of the first edge.
+    pub start_cursor: Option<String>,
+    /// Cursor of the last edge: pass it as `after` for the next page.
+    pub end_cursor: Option<String>,
+}
+
+impl PageInfo {
+    /// The page information of `edges`, whose cursors `cursor` reads.
+    pub fn of<E>(
+        edges: &[E],
+        cursor: impl Fn(&E) -> &String,
+        has_next_page: bool,
+        after_cursor: bool,
+    ) -> Self {
+        Self {
+            has_next_page,
+            has_previous_page: after_cursor,
+            start_cursor: edges.first().map(|e| cursor(e).clone()),
+            end_cursor: edges.last().map(|e| cursor(e).clone()),
+        }
+    }
+}

@@ -309,3 +309,150 @@ impl Drop for TestApp {
         let _ = std::fs::remove_dir_all(&self.mail_dir);
     }
 }
+
+/// The organization's number in the texting tests, and the provider's auth token.
+pub const SMS_NUMBER: &str = "+18336161157";
+pub const SMS_TOKEN: &str = "test-auth-token-0123456789abcdef";
+
+/// Everything the profile requires, so that credit is not held for it.
+pub fn complete_profile() -> Value {
+    json!({ "input": {
+        "prefix": "DR", "dateOfBirth": "1980-02-29", "specialNeeds": { "none": true, "needs": [] },
+        "address": { "type": "WORK", "line1": "200 First St SW", "city": "Rochester", "state": "MN",
+                     "postalCode": "55905", "country": "us" },
+        "enrollmentType": "PHYSICIAN",
+        "stateLicense": { "state": "MN", "holds": true, "number": "MN-12345" },
+        "creditEligibility": "AMA_PRA_CATEGORY_1" } })
+}
+
+/// A reply to a text: the HTTP status and the body as text.
+pub struct Reply {
+    pub status: StatusCode,
+    pub body: String,
+}
+
+impl Reply {
+    /// The message inside the TwiML answer.
+    pub fn message(&self) -> &str {
+        assert_eq!(self.status, StatusCode::OK, "reply: {}", self.body);
+        let start = self.body.find("<Message>").expect("a Message element") + "<Message>".len();
+        let end = self.body.find("</Message>").expect("a closing Message");
+        &self.body[start..end]
+    }
+}
+
+impl TestApp {
+    /// Completes a learner's profile.
+    pub async fn complete_profile(&self, token: &str) -> i64 {
+        let answer = self
+            .graphql(
+                "mutation($input: UpdateProfileInput!) { updateProfile(input: $input) { position missingFields } }",
+                complete_profile(),
+                Some(token),
+            )
+            .await;
+        answer.assert_ok()["updateProfile"]["position"]
+            .as_i64()
+            .unwrap_or_default()
+    }
+
+    /// Sets up the organization's SMS number (staff).
+    pub async fn configure_sms(&self, staff_token: &str) {
+        self.graphql(
+            "mutation($input: ConfigureSmsInput!) { configureSms(input: $input) { position } }",
+            json!({ "input": { "number": SMS_NUMBER, "authToken": SMS_TOKEN } }),
+            Some(staff_token),
+        )
+        .await
+        .assert_ok();
+    }
+
+    /// Schedules a course (staff) and returns its id and the position produced.
+    pub async fn schedule(&self, staff_token: &str, input: Value) -> (String, i64) {
+        let answer = self
+            .graphql(
+                "mutation($input: ActivityInput!) { scheduleActivity(input: $input) { activityId position } }",
+                json!({ "input": input }),
+                Some(staff_token),
+            )
+            .await;
+        let data = answer.assert_ok();
+        (
+            data["scheduleActivity"]["activityId"]
+                .as_str()
+                .unwrap()
+                .to_owned(),
+            data["scheduleActivity"]["position"].as_i64().unwrap(),
+        )
+    }
+
+    /// Sends a text as the provider would, signed with `token`.
+    pub async fn text_signed(&self, from: &str, body: &str, sid: &str, token: &str) -> Reply {
+        let params: Vec<(String, String)> = [
+            ("AccountSid", "AC00000000000000000000000000000000"),
+            ("MessageSid", sid),
+            ("From", from),
+            ("To", SMS_NUMBER),
+            ("Body", body),
+            ("NumMedia", "0"),
+        ]
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect();
+        let url = format!("{}/sms/inbound", self.base);
+        let signature = portal_gateway::sms::signature(token, &url, &params);
+        let response = self
+            .client
+            .post(&url)
+            .header("x-twilio-signature", signature)
+            .form(&params)
+            .send()
+            .await
+            .unwrap();
+        Reply {
+            status: response.status(),
+            body: response.text().await.unwrap(),
+        }
+    }
+
+    /// Sends a text signed with the organization's token.
+    pub async fn text(&self, from: &str, body: &str, sid: &str) -> Reply {
+        self.text_signed(from, body, sid, SMS_TOKEN).await
+    }
+}
+
+/// An instant `minutes` from now, as RFC 3339.
+pub fn in_minutes(minutes: i64) -> String {
+    (chrono::Utc::now() + chrono::Duration::minutes(minutes))
+        .format("%Y-%m-%dT%H:%M:%SZ")
+        .to_string()
+}
+
+/// A course input: title, code, start and end in minutes from now, one AMA credit.
+pub fn course(title: &str, code: &str, start: i64, end: i64) -> Value {
+    json!({
+        "title": title, "code": code, "startsAt": in_minutes(start), "endsAt": in_minutes(end),
+        "minutesBefore": 15, "minutesAfter": 30,
+        "credits": [{ "type": "AMA_PRA_CATEGORY_1", "amount": "1.00" }],
+    })
+}
+
+impl TestApp {
+    /// Waits until projection `name` has applied everything in the log so far.
+    pub async fn caught_up(&self, name: &'static str) -> i64 {
+        let state = &self.running.as_ref().unwrap().state;
+        let head: i64 = state
+            .pool
+            .get()
+            .await
+            .unwrap()
+            .query_one("SELECT coalesce(max(position), 0) FROM events", &[])
+            .await
+            .unwrap()
+            .get(0);
+        portal_projections::runner::wait_for(&state.pool, name, head, Duration::from_secs(10))
+            .await
+            .unwrap();
+        head
+    }
+}

@@ -1,0 +1,432 @@
+//! Attendance on the web and by staff, evaluations, credit claims, and the transcript.
+
+use async_graphql::{Context, Enum, InputObject, Object, Result, SimpleObject, ID};
+use chrono::{DateTime, NaiveDate, Utc};
+use portal_commands::activities;
+use portal_commands::attendance::{self as attend, AttendanceOutcome, Refused};
+use portal_commands::handler::{Actor, CommandError};
+use portal_domain::account::Role;
+use portal_domain::attendance::{AttendanceChannel, AttendanceError, Evaluation};
+use portal_domain::values::{ActivityCode, CreditType as DomainCreditType};
+use portal_domain::AccountId;
+use portal_projections::runner::wait_for;
+use portal_projections::transcript::{self, TranscriptFilter, TranscriptLine};
+use uuid::Uuid;
+
+use super::activities::{activity_id, organization, CreditOffer, CreditType};
+use super::errors::ApiError;
+use super::query::{account_id, principal, projection_error, staff, READ_YOUR_WRITES_TIMEOUT};
+use super::types::LogPosition;
+use crate::app::AppState;
+use crate::request::RequestContext;
+
+/// Where credit stands.
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+pub enum CreditStatus {
+    /// On the transcript.
+    Awarded,
+    /// Waiting: see the reasons.
+    Pending,
+}
+
+/// An attendance as it stands after a mutation.
+#[derive(SimpleObject)]
+pub struct AttendancePayload {
+    /// The activity.
+    pub activity_id: ID,
+    /// Its title.
+    pub activity_title: String,
+    /// The learner.
+    pub learner_id: ID,
+    /// The credits claimed.
+    pub credits: Vec<CreditOffer>,
+    /// Awarded or pending.
+    pub status: CreditStatus,
+    /// Why credit waits: EVALUATION_REQUIRED, PROFILE_INCOMPLETE, ACCOUNT_NOT_ACTIVE.
+    pub pending_reasons: Vec<String>,
+    /// Required profile fields still missing, when the profile holds the credit.
+    pub missing_profile_fields: Vec<String>,
+    /// The log position produced; null for a repeat that recorded nothing.
+    pub position: Option<LogPosition>,
+}
+
+impl From<AttendanceOutcome> for AttendancePayload {
+    fn from(outcome: AttendanceOutcome) -> Self {
+        let record = &outcome.record;
+        Self {
+            activity_id: ID(record.activity.0.to_string()),
+            activity_title: outcome.activity.details.title.as_str().to_owned(),
+            learner_id: ID(record.learner.0.to_string()),
+            credits: record
+                .credits
+                .offers()
+                .iter()
+                .map(|o| CreditOffer {
+                    r#type: o.credit_type.into(),
+                    label: o.credit_type.label().to_owned(),
+                    amount: o.amount.to_string(),
+                })
+                .collect(),
+            status: if record.awarded {
+                CreditStatus::Awarded
+            } else {
+                CreditStatus::Pending
+            },
+            pending_reasons: record.holds.iter().map(|h| h.code().to_owned()).collect(),
+            missing_profile_fields: record
+                .holds
+                .iter()
+                .find_map(|h| match h {
+                    portal_domain::attendance::CreditHold::ProfileIncomplete { missing } => {
+                        Some(missing.clone())
+                    }
+                    _ => None,
+                })
+                .unwrap_or_default(),
+            position: outcome.last_position.map(LogPosition),
+        }
+    }
+}
+
+fn refused(refused: Refused) -> ApiError {
+    match refused.error {
+        CommandError::Rejected(AttendanceError::OutsideWindow {
+            before,
+            after,
+            miss,
+        }) => {
+            let title = refused
+                .activity
+                .map(|a| a.details.title.as_str().to_owned())
+                .unwrap_or_default();
+            let error = AttendanceError::OutsideWindow {
+                before,
+                after,
+                miss,
+            };
+            ApiError::new(
+                portal_domain::ErrorCode::code(&error),
+                format!(
+                    "your attendance for {title} could not be recorded: you can only record {before} minutes \
+                     prior to, during or {after} minutes after the activity"
+                ),
+            )
+        }
+        other => ApiError::from_command(other),
+    }
+}
+
+/// Attendance by code, on the web.
+#[derive(InputObject)]
+pub struct RecordAttendanceInput {
+    /// The activity code given at the course.
+    pub code: String,
+    /// Idempotency key.
+    pub command_id: Option<Uuid>,
+}
+
+/// Attendance entered by staff from a sign-in sheet.
+#[derive(InputObject)]
+pub struct RecordAttendanceForInput {
+    /// The learner.
+    pub learner_id: ID,
+    /// The activity.
+    pub activity_id: ID,
+    /// Idempotency key.
+    pub command_id: Option<Uuid>,
+}
+
+/// A learner's evaluation of an activity.
+#[derive(InputObject)]
+pub struct SubmitEvaluationInput {
+    /// The activity.
+    pub activity_id: ID,
+    /// Overall rating, 1 to 5.
+    pub rating: i32,
+    /// Were the stated objectives met?
+    pub objectives_met: bool,
+    /// Comments, at most 2,000 characters.
+    pub comments: Option<String>,
+    /// Idempotency key.
+    pub command_id: Option<Uuid>,
+}
+
+/// Attendance mutations.
+#[derive(Default)]
+pub struct AttendanceMutation;
+
+#[Object]
+impl AttendanceMutation {
+    /// Records your attendance by the activity's code, in its attendance window (as a text would).
+    async fn record_attendance(
+        &self,
+        ctx: &Context<'_>,
+        input: RecordAttendanceInput,
+    ) -> Result<AttendancePayload> {
+        let principal = principal(ctx).await?;
+        let state = ctx.data_unchecked::<AppState>();
+        let request = ctx.data_unchecked::<RequestContext>();
+        let code = ActivityCode::parse(&input.code)
+            .map_err(|e| ApiError::new("ACTIVITY_CODE_INVALID", e.rule).on("input.code"))?;
+        let not_found = || {
+            ApiError::new("ACTIVITY_NOT_FOUND", "that activity code does not exist")
+                .on("input.code")
+        };
+        let activity = activities::find_by_code(&state.store, principal.organization, &code)
+            .await
+            .map_err(|e| ApiError::from_command::<AttendanceError>(e.into()))?
+            .ok_or_else(not_found)?;
+        let command = request.command(Actor::Account(principal.account.0), input.command_id);
+        let outcome = attend::record(
+            &state.store,
+            principal.organization,
+            activity,
+            principal.account,
+            AttendanceChannel::Web,
+            &command,
+        )
+        .await
+        .map_err(refused)?;
+        Ok(outcome.into())
+    }
+
+    /// Staff record a learner's attendance from a sign-in sheet: from the window's opening on, also after it
+    /// closed; the credit rules are the same.
+    async fn record_attendance_for(
+        &self,
+        ctx: &Context<'_>,
+        input: RecordAttendanceForInput,
+    ) -> Result<AttendancePayload> {
+        let principal = staff(ctx).await?;
+        let state = ctx.data_unchecked::<AppState>();
+        let request = ctx.data_unchecked::<RequestContext>();
+        let learner = AccountId(account_id(&input.learner_id, "input.learnerId")?);
+        let activity = activity_id(&input.activity_id, "input.activityId")?;
+        let command = request.command(Actor::Account(principal.account.0), input.command_id);
+        let outcome = attend::record(
+            &state.store,
+            principal.organization,
+            activity,
+            learner,
+            AttendanceChannel::Staff {
+                by: principal.account,
+            },
+            &command,
+        )
+        .await
+        .map_err(refused)?;
+        Ok(outcome.into())
+    }
+
+    /// Submits your evaluation of an activity you attended; credit that waited only for it is awarded.
+    async fn submit_evaluation(
+        &self,
+        ctx: &Context<'_>,
+        input: SubmitEvaluationInput,
+    ) -> Result<AttendancePayload> {
+        let principal = principal(ctx).await?;
+        let state = ctx.data_unchecked::<AppState>();
+        let request = ctx.data_unchecked::<RequestContext>();
+        let activity = activity_id(&input.activity_id, "input.activityId")?;
+        let rating = u8::try_from(input.rating).unwrap_or(0);
+        let evaluation = Evaluation::new(rating, input.objectives_met, input.comments.as_deref())
+            .map_err(|e| {
+            ApiError::new("EVALUATION_INVALID", e.to_string()).on(format!("input.{}", e.field))
+        })?;
+        let command = request.command(Actor::Account(principal.account.0), input.command_id);
+        let outcome = attend::submit_evaluation(
+            &state.store,
+            principal.organization,
+            activity,
+            principal.account,
+            evaluation,
+            &command,
+        )
+        .await
+        .map_err(refused)?;
+        Ok(outcome.into())
+    }
+
+    /// Checks your held credit for an activity again (after completing your profile, say) and awards it when
+    /// nothing holds it any more.
+    async fn claim_credit(
+        &self,
+        ctx: &Context<'_>,
+        activity_id: ID,
+        command_id: Option<Uuid>,
+    ) -> Result<AttendancePayload> {
+        let principal = principal(ctx).await?;
+        let state = ctx.data_unchecked::<AppState>();
+        let request = ctx.data_unchecked::<RequestContext>();
+        let activity = super::activities::activity_id(&activity_id, "activityId")?;
+        let command = request.command(Actor::Account(principal.account.0), command_id);
+        let outcome = attend::claim_credit(
+            &state.store,
+            principal.organization,
+            activity,
+            principal.account,
+            &command,
+        )
+        .await
+        .map_err(refused)?;
+        Ok(outcome.into())
+    }
+}
+
+/// One line of a transcript.
+#[derive(SimpleObject)]
+pub struct TranscriptEntry {
+    /// The activity.
+    pub activity_id: ID,
+    /// Its title.
+    pub title: String,
+    /// Its date, in its own zone.
+    pub date: NaiveDate,
+    /// Credit type.
+    pub credit_type: CreditType,
+    /// A readable name of the type.
+    pub credit_label: String,
+    /// Amount (`1.00`).
+    pub amount: String,
+    /// Awarded or pending.
+    pub status: CreditStatus,
+    /// Why it waits.
+    pub pending_reasons: Vec<String>,
+    /// How attendance was recorded: sms, web or staff.
+    pub channel: String,
+    /// When attendance was recorded.
+    pub recorded_at: DateTime<Utc>,
+    /// When the credit was awarded.
+    pub awarded_at: Option<DateTime<Utc>>,
+    /// The activity asks for an evaluation.
+    pub evaluation_required: bool,
+    /// When the evaluation was submitted.
+    pub evaluated_at: Option<DateTime<Utc>>,
+}
+
+/// A credit type's totals in one year.
+#[derive(SimpleObject)]
+pub struct CreditTotal {
+    /// The year of the activities' dates.
+    pub year: i32,
+    /// Credit type.
+    pub credit_type: CreditType,
+    /// Awarded (`12.50`).
+    pub awarded: String,
+    /// Pending.
+    pub pending: String,
+}
+
+/// A learner's transcript.
+#[derive(SimpleObject)]
+pub struct Transcript {
+    /// The learner.
+    pub learner_id: ID,
+    /// Each activity and credit type, newest first.
+    pub entries: Vec<TranscriptEntry>,
+    /// Totals per year and credit type, newest year first.
+    pub totals: Vec<CreditTotal>,
+}
+
+/// Converts a read-model line for the API; lines of unknown credit types (none today) are dropped.
+pub fn entry(line: TranscriptLine) -> Option<TranscriptEntry> {
+    let kind = DomainCreditType::from_stored(&line.credit_type)?;
+    Some(TranscriptEntry {
+        activity_id: ID(line.activity_id.to_string()),
+        title: line.title,
+        date: line.date,
+        credit_type: kind.into(),
+        credit_label: kind.label().to_owned(),
+        amount: line.amount,
+        status: if line.status == "awarded" {
+            CreditStatus::Awarded
+        } else {
+            CreditStatus::Pending
+        },
+        pending_reasons: line.pending_reasons,
+        channel: line.channel,
+        recorded_at: line.recorded_at,
+        awarded_at: line.awarded_at,
+        evaluation_required: line.evaluation_required,
+        evaluated_at: line.evaluated_at,
+    })
+}
+
+/// The learner whose transcript the caller may read: their own, or, for staff, any learner of their organization.
+pub fn transcript_subject(
+    principal: &portal_domain::session::Principal,
+    learner: Option<&ID>,
+) -> Result<Uuid, ApiError> {
+    match learner {
+        None => Ok(principal.account.0),
+        Some(id) => {
+            let id = account_id(id, "learnerId")?;
+            if id == principal.account.0 || principal.role == Role::Staff {
+                Ok(id)
+            } else {
+                Err(ApiError::forbidden())
+            }
+        }
+    }
+}
+
+/// Transcript queries.
+#[derive(Default)]
+pub struct TranscriptQuery;
+
+#[Object]
+impl TranscriptQuery {
+    /// A transcript: yours, or (staff) any learner's of your organization, optionally for activities dated from
+    /// `from` to `to`.
+    async fn transcript(
+        &self,
+        ctx: &Context<'_>,
+        learner_id: Option<ID>,
+        from: Option<NaiveDate>,
+        to: Option<NaiveDate>,
+        at_least: Option<LogPosition>,
+    ) -> Result<Transcript> {
+        let principal = principal(ctx).await?;
+        let learner = transcript_subject(&principal, learner_id.as_ref())?;
+        let state = ctx.data_unchecked::<AppState>();
+        // The organization must still exist; its id scopes every row read.
+        let org = organization(state, principal.organization).await?;
+        if let Some(position) = at_least {
+            wait_for(
+                &state.pool,
+                transcript::NAME,
+                position.0,
+                READ_YOUR_WRITES_TIMEOUT,
+            )
+            .await
+            .map_err(projection_error)?;
+        }
+        let filter = TranscriptFilter {
+            learner: Some(learner),
+            from,
+            to,
+            ..TranscriptFilter::default()
+        };
+        let lines = transcript::lines(&state.pool, org.id.0, &filter)
+            .await
+            .map_err(projection_error)?;
+        let totals = transcript::totals(&state.pool, org.id.0, learner)
+            .await
+            .map_err(projection_error)?;
+        Ok(Transcript {
+            learner_id: ID(learner.to_string()),
+            entries: lines.into_iter().filter_map(entry).collect(),
+            totals: totals
+                .into_iter()
+                .filter_map(|t| {
+                    Some(CreditTotal {
+                        year: t.year,
+                        credit_type: DomainCreditType::from_stored(&t.credit_type)?.into(),
+                        awarded: t.awarded,
+                        pending: t.pending,
+                    })
+                })
+                .collect(),
+        })
+    }
+}

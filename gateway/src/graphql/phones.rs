@@ -1,0 +1,265 @@
+//! Mobile numbers of the signed-in learner, and the organization's SMS and time-zone settings (staff).
+
+use async_graphql::{Context, InputObject, Object, Result, SimpleObject};
+use chrono::{DateTime, Utc};
+use portal_commands::handler::Actor;
+use portal_commands::{organizations as orgs, phones};
+use portal_domain::account::AccountError;
+use portal_domain::organization::OrganizationError;
+use portal_domain::values::{PhoneNumber, TimeZone};
+use portal_projections::accounts;
+use portal_projections::runner::wait_for;
+use uuid::Uuid;
+
+use super::activities::organization;
+use super::errors::ApiError;
+use super::inputs::Checked;
+use super::query::{principal, projection_error, staff, READ_YOUR_WRITES_TIMEOUT};
+use super::types::LogPosition;
+use crate::app::AppState;
+use crate::request::RequestContext;
+
+/// A mobile number on your account.
+#[derive(SimpleObject)]
+pub struct Phone {
+    /// E.164 (`+16125551234`).
+    pub number: String,
+    /// Paired by a text from it, or verified with the code sent to it: texts from it record your attendance.
+    pub verified: bool,
+    /// When it was added.
+    pub added_at: DateTime<Utc>,
+}
+
+/// A number, with an idempotency key.
+#[derive(InputObject)]
+pub struct PhoneInput {
+    /// The number, with its country code, or a North American number (`(612) 555-1234`).
+    pub number: String,
+    /// Idempotency key.
+    pub command_id: Option<Uuid>,
+}
+
+/// A number and the code texted to it.
+#[derive(InputObject)]
+pub struct VerifyPhoneInput {
+    /// The number.
+    pub number: String,
+    /// The six-digit code.
+    pub code: String,
+    /// Idempotency key.
+    pub command_id: Option<Uuid>,
+}
+
+/// The organization's SMS number and the provider's auth token.
+#[derive(InputObject)]
+pub struct ConfigureSmsInput {
+    /// The number learners text (E.164).
+    pub number: String,
+    /// The provider's auth token, which signs the requests it sends (kept sealed).
+    pub auth_token: String,
+    /// Idempotency key.
+    pub command_id: Option<Uuid>,
+}
+
+/// What a phone mutation did.
+#[derive(SimpleObject)]
+pub struct PhonePayload {
+    /// The number, normalised to E.164.
+    pub number: String,
+    /// The log position produced, if any.
+    pub position: Option<LogPosition>,
+}
+
+/// What a settings mutation did.
+#[derive(SimpleObject)]
+pub struct SettingsPayload {
+    /// The log position produced, if any.
+    pub position: Option<LogPosition>,
+}
+
+fn number(raw: &str) -> Result<PhoneNumber, ApiError> {
+    let mut checked = Checked::default();
+    let number = checked.phone("number", raw);
+    checked.finish()?;
+    number.ok_or_else(|| {
+        ApiError::new("PHONE_NUMBER_INVALID", "not a phone number").on("input.number")
+    })
+}
+
+/// Phone and settings mutations.
+#[derive(Default)]
+pub struct PhoneMutation;
+
+#[Object]
+impl PhoneMutation {
+    /// Adds a mobile number to your account and texts it a six-digit code (valid 10 minutes, one a minute).
+    async fn add_phone(&self, ctx: &Context<'_>, input: PhoneInput) -> Result<PhonePayload> {
+        let principal = principal(ctx).await?;
+        let state = ctx.data_unchecked::<AppState>();
+        let request = ctx.data_unchecked::<RequestContext>();
+        let number = number(&input.number)?;
+        let org = organization(state, principal.organization).await?;
+        let command = request.command(Actor::Account(principal.account.0), input.command_id);
+        let position = phones::add_phone(&state.store, &org, principal.account, &number, &command)
+            .await
+            .map_err(ApiError::from_command)?;
+        Ok(PhonePayload {
+            number: number.as_str().to_owned(),
+            position: position.map(LogPosition),
+        })
+    }
+
+    /// Verifies a number with the code texted to it; five wrong codes void the code.
+    async fn verify_phone(
+        &self,
+        ctx: &Context<'_>,
+        input: VerifyPhoneInput,
+    ) -> Result<PhonePayload> {
+        let principal = principal(ctx).await?;
+        let state = ctx.data_unchecked::<AppState>();
+        let request = ctx.data_unchecked::<RequestContext>();
+        let number = number(&input.number)?;
+        let code = input.code.trim();
+        if code.len() != 6 || !code.chars().all(|c| c.is_ascii_digit()) {
+            return Err(
+                ApiError::new("PHONE_CODE_INVALID", "the code has six digits")
+                    .on("input.code")
+                    .into(),
+            );
+        }
+        let org = organization(state, principal.organization).await?;
+        let command = request.command(Actor::Account(principal.account.0), input.command_id);
+        phones::verify_phone(
+            &state.store,
+            &org,
+            principal.account,
+            &number,
+            code,
+            &command,
+        )
+        .await
+        .map_err(ApiError::from_command::<AccountError>)?;
+        Ok(PhonePayload {
+            number: number.as_str().to_owned(),
+            position: None,
+        })
+    }
+
+    /// Removes a number from your account; texts from it no longer record your attendance.
+    async fn remove_phone(&self, ctx: &Context<'_>, input: PhoneInput) -> Result<PhonePayload> {
+        let principal = principal(ctx).await?;
+        let state = ctx.data_unchecked::<AppState>();
+        let request = ctx.data_unchecked::<RequestContext>();
+        let number = number(&input.number)?;
+        let org = organization(state, principal.organization).await?;
+        let command = request.command(Actor::Account(principal.account.0), input.command_id);
+        let position =
+            phones::remove_phone(&state.store, &org, principal.account, &number, &command)
+                .await
+                .map_err(ApiError::from_command)?;
+        Ok(PhonePayload {
+            number: number.as_str().to_owned(),
+            position: position.map(LogPosition),
+        })
+    }
+
+    /// Sets up the number learners text and the provider's auth token (staff).
+    async fn configure_sms(
+        &self,
+        ctx: &Context<'_>,
+        input: ConfigureSmsInput,
+    ) -> Result<SettingsPayload> {
+        let principal = staff(ctx).await?;
+        let state = ctx.data_unchecked::<AppState>();
+        let request = ctx.data_unchecked::<RequestContext>();
+        let number = number(&input.number)?;
+        let token = input.auth_token.trim();
+        if token.len() < 16 || token.len() > 256 {
+            return Err(ApiError::new(
+                "AUTH_TOKEN_INVALID",
+                "an auth token has 16 to 256 characters",
+            )
+            .on("input.authToken")
+            .into());
+        }
+        let command = request.command(Actor::Account(principal.account.0), input.command_id);
+        let position = orgs::configure_sms(
+            &state.store,
+            principal.organization,
+            number,
+            token,
+            Some(principal.account),
+            &command,
+        )
+        .await
+        .map_err(ApiError::from_command::<OrganizationError>)?;
+        Ok(SettingsPayload {
+            position: Some(LogPosition(position)),
+        })
+    }
+
+    /// Shows the organization's calendar in another IANA time zone (staff).
+    async fn set_time_zone(
+        &self,
+        ctx: &Context<'_>,
+        time_zone: String,
+        command_id: Option<Uuid>,
+    ) -> Result<SettingsPayload> {
+        let principal = staff(ctx).await?;
+        let state = ctx.data_unchecked::<AppState>();
+        let request = ctx.data_unchecked::<RequestContext>();
+        let zone = TimeZone::parse(&time_zone)
+            .map_err(|e| ApiError::new("TIME_ZONE_INVALID", e.rule).on("timeZone"))?;
+        let command = request.command(Actor::Account(principal.account.0), command_id);
+        let position = orgs::set_time_zone(
+            &state.store,
+            principal.organization,
+            zone,
+            Some(principal.account),
+            &command,
+        )
+        .await
+        .map_err(ApiError::from_command::<OrganizationError>)?;
+        Ok(SettingsPayload {
+            position: (position > 0).then_some(LogPosition(position)),
+        })
+    }
+}
+
+/// Phone queries.
+#[derive(Default)]
+pub struct PhoneQuery;
+
+#[Object]
+impl PhoneQuery {
+    /// Your mobile numbers.
+    async fn my_phones(
+        &self,
+        ctx: &Context<'_>,
+        at_least: Option<LogPosition>,
+    ) -> Result<Vec<Phone>> {
+        let principal = principal(ctx).await?;
+        let state = ctx.data_unchecked::<AppState>();
+        if let Some(position) = at_least {
+            wait_for(
+                &state.pool,
+                accounts::NAME,
+                position.0,
+                READ_YOUR_WRITES_TIMEOUT,
+            )
+            .await
+            .map_err(projection_error)?;
+        }
+        let rows = accounts::phones(&state.pool, principal.organization.0, principal.account.0)
+            .await
+            .map_err(projection_error)?;
+        Ok(rows
+            .into_iter()
+            .map(|r| Phone {
+                number: r.number,
+                verified: r.verified,
+                added_at: r.added_at,
+            })
+            .collect())
+    }
+}

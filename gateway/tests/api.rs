@@ -2,11 +2,14 @@
 
 mod api {
     pub mod accounts;
+    pub mod attendance;
+    pub mod calendar;
     pub mod cli;
     pub mod graphql_http;
     pub mod health;
     pub mod lockout;
     pub mod password_reset;
+    pub mod phones;
     pub mod profile;
     pub mod sessions;
     pub mod support;

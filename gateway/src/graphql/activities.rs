@@ -741,24 +741,26 @@ pub const MAX_PAGE: i32 = 100;
 #[Object]
 impl ActivityQuery {
     /// The calendar of your organization: activities starting from `from` to `to` (dates in the organization's
-    /// zone, both included), courses only unless `includeRss`, filtered by specialty and text, in start order.
+    /// zone, both included), courses only unless `includeRss`, filtered by specialty and text, in start order,
+    /// `first` (1 to 100, default 20) at a time; cancelled ones only with `includeCancelled`.
     #[allow(clippy::too_many_arguments)]
     async fn calendar(
         &self,
         ctx: &Context<'_>,
         from: Option<NaiveDate>,
         to: Option<NaiveDate>,
-        #[graphql(name = "includeRss", default = false)] include_series: bool,
+        #[graphql(name = "includeRss")] include_series: Option<bool>,
         specialty: Option<String>,
         text: Option<String>,
-        #[graphql(default = false)] include_cancelled: bool,
-        #[graphql(default = 20)] first: i32,
+        include_cancelled: Option<bool>,
+        first: Option<i32>,
         after: Option<String>,
         at_least: Option<LogPosition>,
     ) -> Result<ActivityConnection> {
         let principal = principal(ctx).await?;
         let state = ctx.data_unchecked::<AppState>();
         let org = organization(state, principal.organization).await?;
+        let first = first.unwrap_or(20);
         if !(1..=MAX_PAGE).contains(&first) {
             return Err(ApiError::new("PAGE_SIZE_INVALID", "first is 1 to 100")
                 .on("first")
@@ -787,12 +789,12 @@ impl ActivityQuery {
         let filter = CalendarFilter {
             from: from.map(midnight),
             until: to.and_then(|d| d.succ_opt()).map(midnight),
-            include_series,
+            include_series: include_series.unwrap_or(false),
             specialty: specialty
                 .map(|s| s.trim().to_owned())
                 .filter(|s| !s.is_empty()),
             text: text.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()),
-            include_cancelled,
+            include_cancelled: include_cancelled.unwrap_or(false),
         };
         let mut rows = calendar::page(&state.pool, org.id.0, &filter, after, i64::from(first))
             .await

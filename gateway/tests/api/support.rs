@@ -456,3 +456,23 @@ impl TestApp {
         head
     }
 }
+
+impl TestApp {
+    /// Waits for a text message to `to` and returns its body.
+    pub async fn sms_to(&self, to: &str) -> String {
+        for _ in 0..200 {
+            if let Ok(entries) = std::fs::read_dir(&self.mail_dir) {
+                let found = entries
+                    .filter_map(|e| e.ok())
+                    .filter(|e| e.path().extension().is_some_and(|x| x == "sms"))
+                    .filter_map(|e| std::fs::read_to_string(e.path()).ok())
+                    .find(|m| m.starts_with(&format!("To: {to}\n")));
+                if let Some(text) = found {
+                    return text;
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("no text message to {to}");
+    }
+}

@@ -3,6 +3,12 @@ ALTER TABLE organizations
     ADD COLUMN time_zone  text NOT NULL DEFAULT 'UTC',
     ADD COLUMN sms_number text;
 
+-- Read model `accounts`: the learner's consent to report completions to a board (ACCME PARS), with their id there.
+ALTER TABLE accounts
+    ADD COLUMN board               text,
+    ADD COLUMN board_id            text,
+    ADD COLUMN board_consented_at  timestamptz;
+
 -- Read model `accounts`: mobile numbers, paired by text or verified by a code.
 CREATE TABLE account_phones (
     account_id       uuid    NOT NULL,

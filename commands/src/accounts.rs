@@ -1120,3 +1120,41 @@ pub async fn set_disabled<L: EventLog>(
     .await?;
     Ok(executed.last_position)
 }
+
+/// The signed-in learner consents to board reporting with their board id, or (None) withdraws the consent. None
+/// when nothing changed.
+pub async fn set_board_reporting<L: EventLog>(
+    store: &Store<L>,
+    principal: &Principal,
+    reporting: Option<portal_domain::values::BoardReporting>,
+    ctx: &CommandContext,
+) -> Result<Option<i64>, CommandError<AccountError>> {
+    let id = principal.account;
+    let input = format!("{reporting:?}");
+    let fingerprint = store
+        .secrets
+        .fingerprint("SetBoardReporting", &[id.0.as_bytes(), input.as_bytes()]);
+    let organization = principal.organization;
+    let executed = execute::<L, Account>(
+        store,
+        &stream(id),
+        Some(id.0),
+        ctx,
+        "SetBoardReporting",
+        fingerprint,
+        |state| {
+            state
+                .profile()
+                .filter(|p| p.organization == organization)
+                .ok_or(AccountError::NotFound)?;
+            Ok(Plan::command(
+                organization.0,
+                AccountCommand::SetBoardReporting {
+                    reporting: reporting.clone(),
+                },
+            ))
+        },
+    )
+    .await?;
+    Ok(executed.last_position)
+}

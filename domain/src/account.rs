@@ -95,6 +95,8 @@ pub struct Profile {
     pub disabled: bool,
     /// Mobile numbers, paired or being verified.
     pub phones: Vec<crate::phones::PhoneEntry>,
+    /// The consent to report completions to a board, if given.
+    pub board_reporting: Option<Personal<crate::values::BoardReporting>>,
 }
 
 /// A new sign-in address, waiting for the link sent to it.
@@ -259,6 +261,11 @@ pub enum AccountCommand {
     },
     /// Pairs, adds, verifies or removes a mobile number.
     Phone(crate::phones::PhoneCommand),
+    /// The learner consents to board reporting with their board id, or (None) withdraws the consent.
+    SetBoardReporting {
+        /// The board and id, or None.
+        reporting: Option<crate::values::BoardReporting>,
+    },
 }
 
 /// Events of an account.
@@ -309,6 +316,26 @@ pub enum AccountEvent {
     PhoneVerified(crate::phones::PhoneVerified),
     /// A number left the account.
     PhoneRemoved(crate::phones::PhoneRemoved),
+    /// The learner consented to board reporting.
+    BoardReportingConsented(BoardReportingConsented),
+    /// The learner withdrew that consent.
+    BoardReportingWithdrawn(BoardReportingWithdrawn),
+}
+
+/// The learner consented to have their completions reported to a board (v1).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct BoardReportingConsented {
+    /// The board and the learner's id there (personal data).
+    pub reporting: Personal<crate::values::BoardReporting>,
+    /// When.
+    pub at: DateTime<Utc>,
+}
+
+/// The learner withdrew their consent to board reporting (v1).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct BoardReportingWithdrawn {
+    /// When.
+    pub at: DateTime<Utc>,
 }
 
 /// Staff disabled the account (v1): no sign-in until it is enabled again.
@@ -555,6 +582,8 @@ impl DomainEvent for AccountEvent {
             AccountEvent::PhoneVerificationFailed(_) => "PhoneVerificationFailed",
             AccountEvent::PhoneVerified(_) => "PhoneVerified",
             AccountEvent::PhoneRemoved(_) => "PhoneRemoved",
+            AccountEvent::BoardReportingConsented(_) => "BoardReportingConsented",
+            AccountEvent::BoardReportingWithdrawn(_) => "BoardReportingWithdrawn",
         }
     }
 }
@@ -977,6 +1006,26 @@ impl Decider for Account {
                     reason: RevocationReason::EndedByStaff,
                 })])
             }
+            (S::Active(profile), C::SetBoardReporting { reporting }) => {
+                let current = profile.board_reporting.as_ref().and_then(|r| r.known());
+                Ok(match reporting {
+                    Some(new) if current != Some(&new) => {
+                        vec![AccountEvent::BoardReportingConsented(
+                            BoardReportingConsented {
+                                reporting: Personal::Known(new),
+                                at: now,
+                            },
+                        )]
+                    }
+                    None if profile.board_reporting.is_some() => {
+                        vec![AccountEvent::BoardReportingWithdrawn(
+                            BoardReportingWithdrawn { at: now },
+                        )]
+                    }
+                    _ => vec![],
+                })
+            }
+            (S::Pending(_), C::SetBoardReporting { .. }) => Err(AccountError::NotActivated),
             (S::Pending(profile) | S::Active(profile), C::Phone(command)) => {
                 crate::phones::decide(profile, matches!(state, S::Active(_)), command, now)
             }
@@ -1012,6 +1061,7 @@ impl Decider for Account {
                 details: Personal::Known(ProfileDetails::default()),
                 disabled: false,
                 phones: Vec::new(),
+                board_reporting: None,
             }),
             (S::Pending(mut profile), E::ActivationIssued(e)) => {
                 profile.activations.push(Activation {
@@ -1097,6 +1147,13 @@ fn sign_in(
 /// Sign-in history, locks and sessions: the same for pending and active accounts.
 fn apply_security(profile: &mut Profile, event: &AccountEvent) {
     crate::phones::apply(profile, event);
+    match event {
+        AccountEvent::BoardReportingConsented(e) => {
+            profile.board_reporting = Some(e.reporting.clone());
+        }
+        AccountEvent::BoardReportingWithdrawn(_) => profile.board_reporting = None,
+        _ => {}
+    }
     let guard = &mut profile.guard;
     match event {
         AccountEvent::SignInFailed(e)

@@ -28,7 +28,7 @@ use tokio_postgres::Config;
 use crate::cli::ServeArgs;
 use crate::graphql::{self, PortalSchema};
 use crate::mailer::FolderMailer;
-use crate::{health, pages, sms};
+use crate::{exports, health, pages, sms};
 
 /// Largest GraphQL request body accepted.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
@@ -362,6 +362,11 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/healthz", get(health::healthz))
         .route("/sms/inbound", axum::routing::post(sms::inbound))
+        .route("/transcript.csv", get(exports::transcript_csv))
+        .route(
+            "/reports/board-completions.csv",
+            get(exports::board_completions_csv),
+        )
         .route("/readyz", get(health::readyz))
         .route("/activate", get(pages::activate))
         .route("/reset-password", get(pages::reset_password))

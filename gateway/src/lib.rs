@@ -4,6 +4,7 @@
 pub mod app;
 pub mod cli;
 pub mod demo;
+pub mod exports;
 pub mod graphql;
 pub mod health;
 pub mod mailer;

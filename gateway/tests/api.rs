@@ -11,6 +11,7 @@ mod api {
     pub mod password_reset;
     pub mod phones;
     pub mod profile;
+    pub mod reporting;
     pub mod sessions;
     pub mod support;
     pub mod texting;

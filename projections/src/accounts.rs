@@ -135,6 +135,26 @@ impl Projection for Accounts {
                 | AccountEvent::PasswordChanged(_)
                 | AccountEvent::EmailChangeRequested(_)
                 | AccountEvent::PhoneVerificationFailed(_) => {}
+                AccountEvent::BoardReportingConsented(e) => {
+                    let reporting = e.reporting.known();
+                    tx.execute(
+                        "UPDATE accounts SET board = $2, board_id = $3, board_consented_at = $4 WHERE id = $1",
+                        &[
+                            &id,
+                            &reporting.map(|r| r.board.abbreviation()),
+                            &reporting.map(|r| r.board_id.as_str()),
+                            &e.at,
+                        ],
+                    )
+                    .await?;
+                }
+                AccountEvent::BoardReportingWithdrawn(_) => {
+                    tx.execute(
+                        "UPDATE accounts SET board = NULL, board_id = NULL, board_consented_at = NULL WHERE id = $1",
+                        &[&id],
+                    )
+                    .await?;
+                }
                 AccountEvent::PhonePaired(e) => {
                     upsert_phone(tx, id, recorded.tenant, e.number.known(), true, e.at).await?;
                 }
@@ -249,6 +269,12 @@ pub struct AccountRow {
     pub missing_profile_fields: Vec<String>,
     /// Disabled by staff.
     pub disabled: bool,
+    /// The board completions are reported to, with consent (`ABIM`, `STATE`, ...).
+    pub board: Option<String>,
+    /// The learner's id there.
+    pub board_id: Option<String>,
+    /// When they consented.
+    pub board_consented_at: Option<DateTime<Utc>>,
 }
 
 /// One account of one organization (the organization is part of the key: tenants never see each other).
@@ -261,7 +287,8 @@ pub async fn find(
     let row = client
         .query_opt(
             "SELECT id, organization_id, role, title, first_name, middle_name, last_name, email, status,
-                    registered_at, activated_at, last_signed_in_at, profile, missing_profile_fields, disabled
+                    registered_at, activated_at, last_signed_in_at, profile, missing_profile_fields, disabled,
+                    board, board_id, board_consented_at
              FROM accounts WHERE organization_id = $1 AND id = $2",
             &[&organization, &id],
         )
@@ -282,5 +309,8 @@ pub async fn find(
         profile: r.get(12),
         missing_profile_fields: r.get(13),
         disabled: r.get(14),
+        board: r.get(15),
+        board_id: r.get(16),
+        board_consented_at: r.get(17),
     }))
 }

@@ -144,7 +144,9 @@ impl Projection for Lockout {
                 | AccountEvent::PhoneVerificationSent(_)
                 | AccountEvent::PhoneVerificationFailed(_)
                 | AccountEvent::PhoneVerified(_)
-                | AccountEvent::PhoneRemoved(_) => {}
+                | AccountEvent::PhoneRemoved(_)
+                | AccountEvent::BoardReportingConsented(_)
+                | AccountEvent::BoardReportingWithdrawn(_) => {}
             }
         }
         Ok(())

@@ -1,6 +1,7 @@
 //! Value types ("parse, don't validate"): each can only hold a valid value and is built once, at the edge.
 
 mod activity;
+mod board;
 mod email;
 mod organization;
 mod password;
@@ -14,6 +15,7 @@ pub use activity::{
     CreditOffer, CreditType, Credits, FieldError, Location, Recurrence, SeriesKind, Specialty,
     TimeZone, WindowMiss, MAX_ACTIVITY_DAYS, MAX_OCCURRENCES,
 };
+pub use board::{BoardReporting, CertifyingBoard};
 pub use email::{EmailAddress, EmailError};
 pub use organization::{OrganizationCode, OrganizationName, OrganizationValueError};
 pub use password::{

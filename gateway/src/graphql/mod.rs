@@ -13,6 +13,7 @@ pub mod mutation;
 pub mod phones;
 pub mod profile;
 pub mod query;
+pub mod reporting;
 pub mod types;
 
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -31,6 +32,7 @@ pub struct Query(
     activities::ActivityQuery,
     attendance::TranscriptQuery,
     phones::PhoneQuery,
+    reporting::ReportingQuery,
 );
 
 /// The root of mutations.
@@ -42,6 +44,7 @@ pub struct Mutation(
     activities::ActivityMutation,
     attendance::AttendanceMutation,
     phones::PhoneMutation,
+    reporting::ReportingMutation,
 );
 
 /// The schema type.

@@ -91,6 +91,8 @@ pub struct Account {
     pub profile_complete: bool,
     /// Disabled by staff: nobody signs in to it.
     pub disabled: bool,
+    /// The consent to report completions to a board, if given.
+    pub board_reporting: Option<super::reporting::BoardReportingConsent>,
 }
 
 impl From<AccountRow> for Account {
@@ -125,6 +127,16 @@ impl From<AccountRow> for Account {
                 .into(),
             profile_complete: row.missing_profile_fields.is_empty(),
             disabled: row.disabled,
+            board_reporting: match (row.board, row.board_id, row.board_consented_at) {
+                (Some(board), Some(board_id), Some(consented_at)) => {
+                    Some(super::reporting::BoardReportingConsent {
+                        board,
+                        board_id,
+                        consented_at,
+                    })
+                }
+                _ => None,
+            },
             missing_profile_fields: row.missing_profile_fields,
         }
     }

@@ -106,16 +106,27 @@ impl From<CommandError<AttendanceError>> for Refused {
     }
 }
 
-async fn run<L: EventLog>(
-    store: &Store<L>,
+/// Whose attendance at what.
+#[derive(Clone, Copy)]
+struct Subject {
     organization: OrganizationId,
     activity: ActivityId,
-    learner_id: AccountId,
+    learner: AccountId,
+}
+
+async fn run<L: EventLog>(
+    store: &Store<L>,
+    subject: Subject,
     name: &str,
     ctx: &CommandContext,
     command: impl Fn(&ActivityState, &LearnerStanding) -> AttendanceCommand,
     input: &[u8],
 ) -> Result<AttendanceOutcome, Refused> {
+    let Subject {
+        organization,
+        activity,
+        learner: learner_id,
+    } = subject;
     let activity_state = activities::load(store, organization, activity)
         .await
         .map_err(|e| Refused::from(CommandError::from(e)))?;
@@ -188,13 +199,15 @@ pub async fn record<L: EventLog>(
     let input = format!("{channel:?}");
     run(
         store,
-        organization,
-        activity,
-        learner,
+        Subject {
+            organization,
+            activity,
+            learner,
+        },
         "RecordAttendance",
         ctx,
         |activity, learner| AttendanceCommand::Record {
-            activity: activity.clone(),
+            activity: Box::new(activity.clone()),
             learner: learner.clone(),
             channel,
         },
@@ -215,9 +228,11 @@ pub async fn submit_evaluation<L: EventLog>(
     let input = format!("{evaluation:?}");
     run(
         store,
-        organization,
-        activity,
-        learner,
+        Subject {
+            organization,
+            activity,
+            learner,
+        },
         "SubmitEvaluation",
         ctx,
         |_, learner| AttendanceCommand::SubmitEvaluation {
@@ -239,9 +254,11 @@ pub async fn claim_credit<L: EventLog>(
 ) -> Result<AttendanceOutcome, Refused> {
     run(
         store,
-        organization,
-        activity,
-        learner,
+        Subject {
+            organization,
+            activity,
+            learner,
+        },
         "ClaimCredit",
         ctx,
         |_, learner| AttendanceCommand::ClaimCredit {

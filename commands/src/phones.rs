@@ -345,7 +345,7 @@ async fn take<L: EventLog>(
         };
         match store.log.append(commit).await {
             Ok(_) => {
-                return Ok(events.iter().fold(state, |s, e| Account::evolve(s, e)));
+                return Ok(events.iter().fold(state, Account::evolve));
             }
             // Lost a race for either account, or for the claim: decide again on fresh state.
             Err(AppendError::WrongExpectedVersion { .. } | AppendError::ClaimTaken { .. }) => {

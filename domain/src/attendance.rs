@@ -162,7 +162,7 @@ pub enum AttendanceCommand {
     /// Records that the learner attended: a repeat records nothing.
     Record {
         /// The activity as it stands.
-        activity: ActivityState,
+        activity: Box<ActivityState>,
         /// The learner as they stand.
         learner: LearnerStanding,
         /// How it reached us.
@@ -377,7 +377,7 @@ impl Decider for Attendance {
                     channel,
                 },
             ) => {
-                let info = match &activity {
+                let info = match activity.as_ref() {
                     ActivityState::Scheduled(info) => info,
                     ActivityState::Cancelled(info) if info.organization == learner.organization => {
                         return Err(AttendanceError::ActivityCancelled)
@@ -522,7 +522,7 @@ mod tests {
 
     fn record(activity: ActivityState, learner: LearnerStanding) -> AttendanceCommand {
         AttendanceCommand::Record {
-            activity,
+            activity: Box::new(activity),
             learner,
             channel: AttendanceChannel::Sms,
         }
@@ -598,7 +598,7 @@ mod tests {
         let events = Attendance::decide(
             &AttendanceState::Absent,
             AttendanceCommand::Record {
-                activity: activity(),
+                activity: Box::new(activity()),
                 learner: learner(),
                 channel: AttendanceChannel::Staff { by: staff },
             },
@@ -614,7 +614,7 @@ mod tests {
         let error = Attendance::decide(
             &AttendanceState::Absent,
             AttendanceCommand::Record {
-                activity: activity(),
+                activity: Box::new(activity()),
                 learner: learner(),
                 channel: AttendanceChannel::Staff {
                     by: AccountId(Uuid::from_u128(5)),

@@ -19,16 +19,34 @@ use uuid::Uuid;
 use crate::app::AppState;
 use crate::request::RequestContext;
 
-fn refuse(status: StatusCode, code: &str, message: &str) -> Response {
-    (
-        status,
-        [(header::CONTENT_TYPE, "application/json")],
-        serde_json::json!({ "code": code, "message": message }).to_string(),
-    )
-        .into_response()
+/// A refused download: the status, a stable code and a message, as JSON.
+#[derive(Debug)]
+pub struct Refusal {
+    status: StatusCode,
+    code: &'static str,
+    message: String,
 }
 
-fn failed(error: ProjectionError) -> Response {
+impl IntoResponse for Refusal {
+    fn into_response(self) -> Response {
+        (
+            self.status,
+            [(header::CONTENT_TYPE, "application/json")],
+            serde_json::json!({ "code": self.code, "message": self.message }).to_string(),
+        )
+            .into_response()
+    }
+}
+
+fn refuse(status: StatusCode, code: &'static str, message: &str) -> Refusal {
+    Refusal {
+        status,
+        code,
+        message: message.to_owned(),
+    }
+}
+
+fn failed(error: ProjectionError) -> Refusal {
     tracing::error!(%error, "export failed");
     refuse(
         StatusCode::SERVICE_UNAVAILABLE,
@@ -41,7 +59,7 @@ async fn caller(
     state: &AppState,
     headers: &HeaderMap,
     peer: SocketAddr,
-) -> Result<Principal, Response> {
+) -> Result<Principal, Refusal> {
     let request = RequestContext::from_parts(headers, Some(peer), state.now());
     let Some(token) = request.bearer.as_deref() else {
         return Err(refuse(
@@ -71,42 +89,36 @@ fn cell(text: &str) -> String {
     }
 }
 
-fn csv_response(filename: &str, rows: Vec<Vec<String>>) -> Response {
+fn csv_response(filename: &str, rows: Vec<Vec<String>>) -> Result<Response, Refusal> {
+    let broken = |error: &dyn std::fmt::Display| {
+        tracing::error!(%error, "could not write a CSV file");
+        refuse(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "INTERNAL",
+            "could not write the file",
+        )
+    };
     let mut writer = csv::Writer::from_writer(Vec::new());
     for row in rows {
-        if let Err(error) = writer.write_record(row.iter().map(|c| cell(c))) {
-            tracing::error!(%error, "could not write a CSV row");
-            return refuse(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "INTERNAL",
-                "could not write the file",
-            );
-        }
+        writer
+            .write_record(row.iter().map(|c| cell(c)))
+            .map_err(|e| broken(&e))?;
     }
-    match writer.into_inner() {
-        Ok(bytes) => (
-            [
-                (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
-                (
-                    header::CONTENT_DISPOSITION,
-                    format!("attachment; filename=\"{filename}\""),
-                ),
-            ],
-            bytes,
-        )
-            .into_response(),
-        Err(error) => {
-            tracing::error!(%error, "could not finish a CSV file");
-            refuse(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "INTERNAL",
-                "could not write the file",
-            )
-        }
-    }
+    let bytes = writer.into_inner().map_err(|e| broken(&e))?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{filename}\""),
+            ),
+        ],
+        bytes,
+    )
+        .into_response())
 }
 
-fn date(params: &HashMap<String, String>, name: &str) -> Result<Option<NaiveDate>, Response> {
+fn date(params: &HashMap<String, String>, name: &str) -> Result<Option<NaiveDate>, Refusal> {
     params
         .get(name)
         .filter(|v| !v.is_empty())
@@ -122,7 +134,7 @@ fn date(params: &HashMap<String, String>, name: &str) -> Result<Option<NaiveDate
         .transpose()
 }
 
-fn id(params: &HashMap<String, String>, name: &str) -> Result<Option<Uuid>, Response> {
+fn id(params: &HashMap<String, String>, name: &str) -> Result<Option<Uuid>, Refusal> {
     params
         .get(name)
         .filter(|v| !v.is_empty())
@@ -149,40 +161,31 @@ pub async fn transcript_csv(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     Query(params): Query<HashMap<String, String>>,
-) -> Response {
-    let principal = match caller(&state, &headers, peer).await {
-        Ok(p) => p,
-        Err(response) => return response,
-    };
-    let learner = match id(&params, "learnerId") {
-        Ok(Some(learner)) if learner != principal.account.0 && principal.role != Role::Staff => {
-            return refuse(
+) -> Result<Response, Refusal> {
+    let principal = caller(&state, &headers, peer).await?;
+    let learner = match id(&params, "learnerId")? {
+        Some(learner) if learner != principal.account.0 && principal.role != Role::Staff => {
+            return Err(refuse(
                 StatusCode::FORBIDDEN,
                 "FORBIDDEN",
                 "your account may not do this",
-            )
+            ))
         }
-        Ok(learner) => learner.unwrap_or(principal.account.0),
-        Err(response) => return response,
+        learner => learner.unwrap_or(principal.account.0),
     };
-    let (from, to) = match (date(&params, "from"), date(&params, "to")) {
-        (Ok(from), Ok(to)) => (from, to),
-        (Err(response), _) | (_, Err(response)) => return response,
-    };
+    let (from, to) = (date(&params, "from")?, date(&params, "to")?);
     let filter = TranscriptFilter {
         learner: Some(learner),
         from,
         to,
         ..TranscriptFilter::default()
     };
-    let lines = match transcript::lines(&state.pool, principal.organization.0, &filter).await {
-        Ok(lines) => lines,
-        Err(error) => return failed(error),
-    };
-    let totals = match transcript::totals(&state.pool, principal.organization.0, learner).await {
-        Ok(totals) => totals,
-        Err(error) => return failed(error),
-    };
+    let lines = transcript::lines(&state.pool, principal.organization.0, &filter)
+        .await
+        .map_err(failed)?;
+    let totals = transcript::totals(&state.pool, principal.organization.0, learner)
+        .await
+        .map_err(failed)?;
     let mut rows = vec![[
         "Row",
         "Year",
@@ -253,33 +256,21 @@ pub async fn board_completions_csv(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     Query(params): Query<HashMap<String, String>>,
-) -> Response {
-    let principal = match caller(&state, &headers, peer).await {
-        Ok(p) => p,
-        Err(response) => return response,
-    };
+) -> Result<Response, Refusal> {
+    let principal = caller(&state, &headers, peer).await?;
     if principal.role != Role::Staff {
-        return refuse(
+        return Err(refuse(
             StatusCode::FORBIDDEN,
             "FORBIDDEN",
             "your account may not do this",
-        );
+        ));
     }
-    let (from, to, activity) = match (
-        date(&params, "from"),
-        date(&params, "to"),
-        id(&params, "activityId"),
-    ) {
-        (Ok(from), Ok(to), Ok(activity)) => (from, to, activity),
-        (Err(response), _, _) | (_, Err(response), _) | (_, _, Err(response)) => return response,
-    };
+    let (from, to) = (date(&params, "from")?, date(&params, "to")?);
+    let activity = id(&params, "activityId")?;
     let completions =
-        match reporting::completions(&state.pool, principal.organization.0, from, to, activity)
+        reporting::completions(&state.pool, principal.organization.0, from, to, activity)
             .await
-        {
-            Ok(rows) => rows,
-            Err(error) => return failed(error),
-        };
+            .map_err(failed)?;
     let mut rows = vec![[
         "Board",
         "Board ID",

@@ -1241,14 +1241,14 @@ fn apply_security(profile: &mut Profile, event: &AccountEvent) {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::decider::testing::given;
     use crate::values::{NamePart, Title};
     use chrono::TimeZone;
     use uuid::Uuid;
 
-    fn t0() -> DateTime<Utc> {
+    pub(crate) fn t0() -> DateTime<Utc> {
         Utc.with_ymd_and_hms(2026, 3, 1, 9, 0, 0).unwrap()
     }
 
@@ -1275,7 +1275,7 @@ mod tests {
         }
     }
 
-    fn registered() -> Vec<AccountEvent> {
+    pub(crate) fn registered() -> Vec<AccountEvent> {
         Account::decide(
             &AccountState::Unregistered,
             AccountCommand::Register(registration()),
@@ -1284,7 +1284,7 @@ mod tests {
         .unwrap()
     }
 
-    fn activated() -> Vec<AccountEvent> {
+    pub(crate) fn activated() -> Vec<AccountEvent> {
         let mut events = registered();
         events.push(AccountEvent::AccountActivated(AccountActivated {
             activated_at: t0(),

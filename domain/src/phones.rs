@@ -297,3 +297,213 @@ pub(crate) fn apply(profile: &mut Profile, event: &AccountEvent) {
         _ => {}
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::account::tests::{activated, registered, t0};
+    use crate::account::{Account, AccountCommand};
+    use crate::decider::testing::given;
+    use crate::values::{BoardReporting, CertifyingBoard};
+    use crate::Decider;
+
+    fn number() -> PhoneNumber {
+        PhoneNumber::parse("+16125550101").unwrap()
+    }
+
+    fn phone(command: PhoneCommand) -> AccountCommand {
+        AccountCommand::Phone(command)
+    }
+
+    fn code_sent(at: DateTime<Utc>) -> AccountEvent {
+        AccountEvent::PhoneVerificationSent(PhoneVerificationSent {
+            number: Personal::Known(number()),
+            code_hash: TokenHash([9; 32]),
+            expires_at: at + PHONE_CODE_TTL,
+            at,
+        })
+    }
+
+    fn with(
+        mut events: Vec<AccountEvent>,
+        more: impl IntoIterator<Item = AccountEvent>,
+    ) -> Vec<AccountEvent> {
+        events.extend(more);
+        events
+    }
+
+    #[test]
+    fn a_text_from_a_number_pairs_it_even_before_activation() {
+        given::<Account>(registered())
+            .when(phone(PhoneCommand::Pair { number: number() }), t0())
+            .then(vec![AccountEvent::PhonePaired(PhonePaired {
+                number: Personal::Known(number()),
+                at: t0(),
+            })]);
+    }
+
+    #[test]
+    fn pairing_a_number_already_paired_records_nothing() {
+        let paired = AccountEvent::PhonePaired(PhonePaired {
+            number: Personal::Known(number()),
+            at: t0(),
+        });
+        given::<Account>(with(activated(), [paired]))
+            .when(phone(PhoneCommand::Pair { number: number() }), t0())
+            .then(vec![]);
+    }
+
+    #[test]
+    fn the_code_sent_to_a_number_verifies_it() {
+        given::<Account>(with(activated(), [code_sent(t0())]))
+            .when(
+                phone(PhoneCommand::Verify {
+                    number: number(),
+                    code_hash: TokenHash([9; 32]),
+                }),
+                t0() + Duration::minutes(9),
+            )
+            .then(vec![AccountEvent::PhoneVerified(PhoneVerified {
+                number: Personal::Known(number()),
+                at: t0() + Duration::minutes(9),
+            })]);
+    }
+
+    #[test]
+    fn a_wrong_code_is_recorded_as_a_failed_attempt() {
+        given::<Account>(with(activated(), [code_sent(t0())]))
+            .when(
+                phone(PhoneCommand::Verify {
+                    number: number(),
+                    code_hash: TokenHash([8; 32]),
+                }),
+                t0(),
+            )
+            .then(vec![AccountEvent::PhoneVerificationFailed(
+                PhoneVerificationFailed {
+                    number: Personal::Known(number()),
+                    at: t0(),
+                },
+            )]);
+    }
+
+    #[test]
+    fn five_wrong_codes_void_the_code() {
+        let failed = AccountEvent::PhoneVerificationFailed(PhoneVerificationFailed {
+            number: Personal::Known(number()),
+            at: t0(),
+        });
+        let events = with(
+            activated(),
+            [code_sent(t0())]
+                .into_iter()
+                .chain(std::iter::repeat_n(failed, 5)),
+        );
+        given::<Account>(events)
+            .when(
+                phone(PhoneCommand::Verify {
+                    number: number(),
+                    code_hash: TokenHash([9; 32]),
+                }),
+                t0(),
+            )
+            .then_error(AccountError::PhoneCodeExpired);
+    }
+
+    #[test]
+    fn a_code_expires_after_ten_minutes() {
+        given::<Account>(with(activated(), [code_sent(t0())]))
+            .when(
+                phone(PhoneCommand::Verify {
+                    number: number(),
+                    code_hash: TokenHash([9; 32]),
+                }),
+                t0() + PHONE_CODE_TTL,
+            )
+            .then_error(AccountError::PhoneCodeExpired);
+    }
+
+    #[test]
+    fn another_code_waits_a_minute() {
+        given::<Account>(with(activated(), [code_sent(t0())]))
+            .when(
+                phone(PhoneCommand::Add {
+                    number: number(),
+                    code_hash: TokenHash([7; 32]),
+                }),
+                t0() + Duration::seconds(59),
+            )
+            .then_error(AccountError::PhoneCodeRecentlySent);
+    }
+
+    #[test]
+    fn an_account_holds_at_most_three_numbers() {
+        let paired = |n: &str| {
+            AccountEvent::PhonePaired(PhonePaired {
+                number: Personal::Known(PhoneNumber::parse(n).unwrap()),
+                at: t0(),
+            })
+        };
+        let events = with(
+            activated(),
+            [
+                paired("+16125550001"),
+                paired("+16125550002"),
+                paired("+16125550003"),
+            ],
+        );
+        given::<Account>(events)
+            .when(phone(PhoneCommand::Pair { number: number() }), t0())
+            .then_error(AccountError::PhoneLimitReached);
+    }
+
+    #[test]
+    fn a_number_paired_elsewhere_is_released() {
+        let paired = AccountEvent::PhonePaired(PhonePaired {
+            number: Personal::Known(number()),
+            at: t0(),
+        });
+        given::<Account>(with(activated(), [paired]))
+            .when(phone(PhoneCommand::Release { number: number() }), t0())
+            .then(vec![AccountEvent::PhoneRemoved(PhoneRemoved {
+                number: Personal::Known(number()),
+                reason: PhoneRemoval::PairedElsewhere,
+                at: t0(),
+            })]);
+    }
+
+    #[test]
+    fn removing_a_number_the_account_lacks_is_refused() {
+        given::<Account>(activated())
+            .when(phone(PhoneCommand::Remove { number: number() }), t0())
+            .then_error(AccountError::PhoneNotFound);
+    }
+
+    #[test]
+    fn board_reporting_consent_is_recorded_once_and_can_be_withdrawn() {
+        let reporting = BoardReporting::new(CertifyingBoard::Abim, "123456").unwrap();
+        let consented = Account::decide(
+            &Account::fold(activated().iter()),
+            AccountCommand::SetBoardReporting {
+                reporting: Some(reporting.clone()),
+            },
+            t0(),
+        )
+        .unwrap();
+        assert_eq!(consented.len(), 1);
+        let events = with(activated(), consented);
+        given::<Account>(events.clone())
+            .when(
+                AccountCommand::SetBoardReporting {
+                    reporting: Some(reporting),
+                },
+                t0(),
+            )
+            .then(vec![]);
+        given::<Account>(events)
+            .when(AccountCommand::SetBoardReporting { reporting: None }, t0())
+            .then(vec![AccountEvent::BoardReportingWithdrawn(
+                crate::account::BoardReportingWithdrawn { at: t0() },
+            )]);
+    }
+}

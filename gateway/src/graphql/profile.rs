@@ -119,6 +119,8 @@ pub struct UpdateProfilePayload {
     pub position: Option<LogPosition>,
     /// Required fields still missing (empty: the profile is complete).
     pub missing_fields: Vec<String>,
+    /// Activities whose held credit was awarded because the profile is now complete.
+    pub credit_awarded_for: Vec<async_graphql::ID>,
 }
 
 /// The professional profile as the read model holds it.
@@ -321,9 +323,74 @@ impl ProfileMutation {
             accounts::update_profile(&state.store, &principal, change, &serialized, &command)
                 .await
                 .map_err(ApiError::from_command)?;
+        let credit_awarded_for = match position {
+            Some(position) if missing.is_empty() => {
+                release_held_credit(state, request, &principal, position).await?
+            }
+            _ => vec![],
+        };
         Ok(UpdateProfilePayload {
             position: position.map(LogPosition),
             missing_fields: missing.into_iter().map(str::to_owned).collect(),
+            credit_awarded_for,
         })
     }
+}
+
+/// Claims the credit that an incomplete profile held, now that it is complete: the attendances are found in the
+/// transcript once it has applied the profile's update (so every earlier attendance is in it), and each is decided
+/// again by its own aggregate. One that fails stays pending; the learner can still claim it with `claimCredit`.
+async fn release_held_credit(
+    state: &AppState,
+    request: &RequestContext,
+    principal: &portal_domain::session::Principal,
+    position: i64,
+) -> Result<Vec<async_graphql::ID>, ApiError> {
+    use portal_projections::transcript::{self, TranscriptFilter};
+    portal_projections::runner::wait_for(
+        &state.pool,
+        transcript::NAME,
+        position,
+        super::query::READ_YOUR_WRITES_TIMEOUT,
+    )
+    .await
+    .map_err(super::query::projection_error)?;
+    let filter = TranscriptFilter {
+        learner: Some(principal.account.0),
+        ..TranscriptFilter::default()
+    };
+    let lines = transcript::lines(&state.pool, principal.organization.0, &filter)
+        .await
+        .map_err(super::query::projection_error)?;
+    let mut held: Vec<uuid::Uuid> = lines
+        .iter()
+        .filter(|l| {
+            l.status == "pending" && l.pending_reasons.iter().any(|r| r == "PROFILE_INCOMPLETE")
+        })
+        .map(|l| l.activity_id)
+        .collect();
+    held.sort();
+    held.dedup();
+    let mut awarded = Vec::new();
+    for activity in held {
+        let command = request.command(Actor::Account(principal.account.0), None);
+        match portal_commands::attendance::claim_credit(
+            &state.store,
+            principal.organization,
+            portal_domain::ActivityId(activity),
+            principal.account,
+            &command,
+        )
+        .await
+        {
+            Ok(outcome) if outcome.record.awarded => {
+                awarded.push(async_graphql::ID(activity.to_string()))
+            }
+            Ok(_) => {}
+            Err(refused) => {
+                tracing::warn!(error = %refused.error, "held credit could not be claimed")
+            }
+        }
+    }
+    Ok(awarded)
 }

@@ -69,11 +69,18 @@ struct StateInner {
     schema: OnceLock<PortalSchema>,
     ready: AtomicBool,
     sign_in_limiter: SignInLimiter,
+    sms_limiter: SmsLimiter,
     clock_offset_seconds: std::sync::atomic::AtomicI64,
 }
 
 /// Sign-in attempts per client address.
 pub type SignInLimiter = governor::DefaultKeyedRateLimiter<std::net::IpAddr>;
+
+/// Texts handled per sender number (E.164), so that one phone cannot guess activity codes or addresses at speed.
+pub type SmsLimiter = governor::DefaultKeyedRateLimiter<String>;
+
+/// Texts one number may send per minute before they go unanswered.
+pub const SMS_PER_MINUTE: u32 = 10;
 
 impl AppState {
     /// The GraphQL schema.
@@ -101,6 +108,11 @@ impl AppState {
     /// The per-address limiter of sign-in attempts.
     pub fn sign_in_limiter(&self) -> &SignInLimiter {
         &self.inner.sign_in_limiter
+    }
+
+    /// The per-number limiter of inbound texts.
+    pub fn sms_limiter(&self) -> &SmsLimiter {
+        &self.inner.sms_limiter
     }
 
     /// True once migrations are applied and the background tasks run.
@@ -247,6 +259,9 @@ pub async fn start(
             schema: OnceLock::new(),
             ready: AtomicBool::new(false),
             clock_offset_seconds: std::sync::atomic::AtomicI64::new(0),
+            sms_limiter: governor::RateLimiter::keyed(governor::Quota::per_minute(
+                std::num::NonZeroU32::new(SMS_PER_MINUTE).unwrap_or(std::num::NonZeroU32::MIN),
+            )),
             sign_in_limiter: governor::RateLimiter::keyed(governor::Quota::per_minute(
                 std::num::NonZeroU32::new(args.sign_in_per_minute)
                     .unwrap_or(std::num::NonZeroU32::MIN),
@@ -321,6 +336,7 @@ pub async fn start(
             tokio::select! {
                 _ = tokio::time::sleep(std::time::Duration::from_secs(60)) => {
                     limiter_state.sign_in_limiter().retain_recent();
+                    limiter_state.sms_limiter().retain_recent();
                 }
                 _ = limiter_stop.changed() => return,
             }

@@ -148,6 +148,19 @@ pub async fn inbound(
     let Ok(from) = PhoneNumber::parse(from) else {
         return twiml(sms::USER_NOT_FOUND);
     };
+    if state
+        .sms_limiter()
+        .check_key(&from.as_str().to_owned())
+        .is_err()
+    {
+        // No reply: answering a flood would cost as much as the flood.
+        tracing::warn!(organization = %organization.id, "texts from one number over the limit");
+        return (
+            [(header::CONTENT_TYPE, "text/xml; charset=utf-8")],
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response></Response>",
+        )
+            .into_response();
+    }
     let text = InboundText {
         from,
         body: body.chars().take(320).collect(),

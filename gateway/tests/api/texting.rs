@@ -225,3 +225,25 @@ async fn a_number_paired_by_another_account_moves_to_it() {
         .collect();
     assert_eq!(holders, vec!["grace@example.org".to_owned()]);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_number_that_texts_too_often_gets_no_reply() {
+    let (app, _) = texting_app().await;
+    for n in 0..portal_gateway::app::SMS_PER_MINUTE {
+        let reply = app.text("+16125550104", "GUESS1", &format!("SM{n}")).await;
+        assert_eq!(reply.message(), USER_NOT_FOUND);
+    }
+    let over = app.text("+16125550104", "GUESS2", "SM-over").await;
+    assert_eq!(over.status, StatusCode::OK);
+    assert!(
+        over.body.ends_with("<Response></Response>"),
+        "{}",
+        over.body
+    );
+    let other = app.text("+16125550105", "GUESS3", "SM-other").await;
+    assert_eq!(
+        other.message(),
+        USER_NOT_FOUND,
+        "other numbers are not held back"
+    );
+}

@@ -170,6 +170,19 @@ pub enum OrgCommand {
         #[arg(long)]
         name: String,
     },
+    /// Changes an organization's settings: the calendar's time zone, and the number learners text. The SMS
+    /// provider's auth token is read from PORTAL_SMS_AUTH_TOKEN (never from the command line, where `ps` shows it).
+    Settings {
+        /// The organization's code.
+        #[arg(long)]
+        code: String,
+        /// IANA time zone of the calendar (America/Chicago).
+        #[arg(long)]
+        time_zone: Option<String>,
+        /// The number learners text (E.164); needs PORTAL_SMS_AUTH_TOKEN.
+        #[arg(long)]
+        sms_number: Option<String>,
+    },
 }
 
 /// Projection subcommands.

@@ -8,7 +8,8 @@ use portal_commands::handler::CommandContext;
 use portal_commands::organizations;
 use portal_domain::account::Role;
 use portal_domain::values::{
-    EmailAddress, NamePart, OrganizationCode, OrganizationName, Password, PersonName, Title,
+    EmailAddress, NamePart, OrganizationCode, OrganizationName, Password, PersonName, PhoneNumber,
+    TimeZone, Title,
 };
 use portal_gateway::app::{self, load_master_key};
 use portal_gateway::cli::{
@@ -103,6 +104,61 @@ async fn main() -> anyhow::Result<()> {
                 "created organization {} ({id}) at log position {position}",
                 code.as_str()
             );
+            Ok(())
+        }
+        Command::Org(OrgCommand::Settings {
+            code,
+            time_zone,
+            sms_number,
+        }) => {
+            let code =
+                OrganizationCode::parse(&code).map_err(|e| anyhow::anyhow!("--code: {e}"))?;
+            let time_zone = time_zone
+                .map(|z| TimeZone::parse(&z))
+                .transpose()
+                .map_err(|e| anyhow::anyhow!("--time-zone: {}", e.rule))?;
+            let sms = sms_number
+                .map(|n| {
+                    let number =
+                        PhoneNumber::parse(&n).map_err(|e| anyhow::anyhow!("--sms-number: {e}"))?;
+                    let token = std::env::var("PORTAL_SMS_AUTH_TOKEN")
+                        .map_err(|_| anyhow::anyhow!("--sms-number needs PORTAL_SMS_AUTH_TOKEN"))?;
+                    Ok::<_, anyhow::Error>((number, token))
+                })
+                .transpose()?;
+            let database = portal_commands::db::parse_url(&global.database_url)?;
+            let key = load_master_key(global.master_key.as_deref(), &global.master_key_file)?;
+            let (_pool, store) = app::prepare(&database, 2, &key, "").await?;
+            let organization = organizations::find_by_code(&store, &code)
+                .await?
+                .ok_or_else(|| {
+                    anyhow::anyhow!("--code: no organization has the code {}", code.as_str())
+                })?;
+            if let Some(zone) = time_zone {
+                organizations::set_time_zone(
+                    &store,
+                    organization.id,
+                    zone,
+                    None,
+                    &CommandContext::system(),
+                )
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+                println!("{} shows its calendar in {}", code.as_str(), zone.name());
+            }
+            if let Some((number, token)) = sms {
+                organizations::configure_sms(
+                    &store,
+                    organization.id,
+                    number.clone(),
+                    token.trim(),
+                    None,
+                    &CommandContext::system(),
+                )
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+                println!("{} receives texts at {number}", code.as_str());
+            }
             Ok(())
         }
         Command::Staff(StaffCommand::Add {

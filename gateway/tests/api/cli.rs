@@ -47,6 +47,47 @@ fn migrate_org_create_and_projections_status_work_on_a_database_that_did_not_exi
     assert!(String::from_utf8_lossy(&created.stdout).contains("created organization umncpd"));
     assert!(key.exists(), "a development master key was created");
 
+    let settings = Command::new(env!("CARGO_BIN_EXE_portal"))
+        .args([
+            "org",
+            "settings",
+            "--code",
+            "umncpd",
+            "--time-zone",
+            "America/Chicago",
+            "--sms-number",
+            "(833) 616-1157",
+        ])
+        .env("DATABASE_URL", &database.url)
+        .env("PORTAL_MASTER_KEY_FILE", &key)
+        .env("PORTAL_SMS_AUTH_TOKEN", "an-auth-token-of-the-provider")
+        .output()
+        .unwrap();
+    assert!(settings.status.success(), "{settings:?}");
+    let said = String::from_utf8_lossy(&settings.stdout);
+    assert!(
+        said.contains("umncpd shows its calendar in America/Chicago"),
+        "{said}"
+    );
+    assert!(
+        said.contains("umncpd receives texts at +18336161157"),
+        "{said}"
+    );
+    let no_token = portal(
+        &database,
+        &key,
+        &[
+            "org",
+            "settings",
+            "--code",
+            "umncpd",
+            "--sms-number",
+            "+18336161157",
+        ],
+    );
+    assert!(!no_token.status.success());
+    assert!(String::from_utf8_lossy(&no_token.stderr).contains("PORTAL_SMS_AUTH_TOKEN"));
+
     let again = portal(
         &database,
         &key,
@@ -103,10 +144,11 @@ fn migrate_org_create_and_projections_status_work_on_a_database_that_did_not_exi
         "the address already has an account"
     );
 
+    // The organization and the staff account's events, plus the zone and the SMS number.
     let status = portal(&database, &key, &["projections", "status"]);
     assert!(status.status.success(), "{status:?}");
     assert!(
-        String::from_utf8_lossy(&status.stdout).contains("log head position: 4"),
+        String::from_utf8_lossy(&status.stdout).contains("log head position: 6"),
         "{status:?}"
     );
     let _ = std::fs::remove_dir_all(dir);

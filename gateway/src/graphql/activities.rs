@@ -7,6 +7,7 @@ use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use portal_commands::activities::{self, SeriesPlan};
 use portal_commands::handler::Actor;
 use portal_commands::organizations::{self as orgs, OrganizationSummary};
+use portal_domain::account::Role;
 use portal_domain::activity::{ActivityDetails, ActivityKind as DomainKind};
 use portal_domain::session::Principal;
 use portal_domain::values::{self as v, TimeZone};
@@ -183,8 +184,8 @@ pub struct Activity {
     pub specialty: Option<String>,
     /// Who may attend.
     pub audience: Audience,
-    /// The code learners text.
-    pub code: String,
+    /// The code learners text: shown to staff only, since it is given out at the activity and proves presence.
+    pub code: Option<String>,
     /// Minutes before the start attendance may be recorded.
     pub minutes_before: i32,
     /// Minutes after the end.
@@ -237,7 +238,8 @@ fn local(zone: TimeZone, at: DateTime<Utc>) -> String {
 }
 
 impl Activity {
-    fn from_row(row: ActivityRow, zone: TimeZone) -> Self {
+    /// The activity as `viewer` may see it: the code only for staff.
+    fn from_row(row: ActivityRow, zone: TimeZone, viewer: &Principal) -> Self {
         Self {
             id: ID(row.id.to_string()),
             title: row.title,
@@ -260,7 +262,7 @@ impl Activity {
             } else {
                 Audience::Open
             },
-            code: row.code,
+            code: (viewer.role == Role::Staff).then_some(row.code),
             minutes_before: row.minutes_before,
             minutes_after: row.minutes_after,
             credits: credit_offers(&row.credits),
@@ -805,7 +807,7 @@ impl ActivityQuery {
             .into_iter()
             .map(|row| ActivityEdge {
                 cursor: cursor(&row),
-                node: Activity::from_row(row, zone),
+                node: Activity::from_row(row, zone, &principal),
             })
             .collect();
         Ok(ActivityConnection {
@@ -838,6 +840,6 @@ impl ActivityQuery {
         let row = calendar::find(&state.pool, org.id.0, id.0)
             .await
             .map_err(projection_error)?;
-        Ok(row.map(|r| Activity::from_row(r, org.time_zone)))
+        Ok(row.map(|r| Activity::from_row(r, org.time_zone, &principal)))
     }
 }

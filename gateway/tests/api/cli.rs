@@ -201,6 +201,31 @@ async fn serve_demo_creates_its_database_prints_how_to_sign_in_and_stops_cleanly
         .unwrap();
     assert!(answer["data"]["signIn"]["token"].is_string(), "{answer}");
 
+    // The demo receives texts: an unpaired number texting the demo activity's code is told to pair first.
+    let url = format!("http://{address}/sms/inbound");
+    let params: Vec<(String, String)> = [
+        ("From", "+16125550100"),
+        ("To", portal_gateway::demo::DEMO_SMS_NUMBER),
+        ("Body", portal_gateway::demo::DEMO_ACTIVITY_CODE),
+        ("MessageSid", "SMdemo"),
+    ]
+    .iter()
+    .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+    .collect();
+    let signature =
+        portal_gateway::sms::signature(portal_gateway::demo::DEMO_SMS_TOKEN, &url, &params);
+    let reply = client
+        .post(&url)
+        .header("x-twilio-signature", signature)
+        .form(&params)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(reply.contains("User not found in system"), "{reply}");
+
     let killed = Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
         .status()

@@ -407,6 +407,51 @@ fn optional<T>(
     }
 }
 
+/// What an activity and every meeting of a series describe alike, parsed.
+struct Shared {
+    location: Option<v::Location>,
+    specialty: Option<v::Specialty>,
+    window: v::AttendanceWindow,
+    credits: v::Credits,
+}
+
+/// The fields an activity and a series share, as typed.
+struct SharedInput<'a> {
+    location: Option<&'a str>,
+    specialty: Option<&'a str>,
+    minutes_before: Option<i32>,
+    minutes_after: Option<i32>,
+    credits: &'a [CreditInput],
+}
+
+fn shared(checked: &mut Checked, input: SharedInput<'_>) -> Option<Shared> {
+    let location = optional(
+        checked,
+        input.location,
+        "LOCATION_INVALID",
+        v::Location::parse,
+    );
+    let specialty = optional(
+        checked,
+        input.specialty,
+        "SPECIALTY_INVALID",
+        v::Specialty::parse,
+    );
+    let before = minutes(checked, "minutesBefore", input.minutes_before, 15);
+    let after = minutes(checked, "minutesAfter", input.minutes_after, 30);
+    let credits = credits(checked, input.credits);
+    Some(Shared {
+        location: location?,
+        specialty: specialty?,
+        window: v::AttendanceWindow::new(before?, after?).ok()?,
+        credits: credits?,
+    })
+}
+
+fn incomplete() -> ApiError {
+    ApiError::new("INPUT_INVALID", "the input is invalid")
+}
+
 fn details(
     input: &ActivityInput,
     organization: &OrganizationSummary,
@@ -426,42 +471,33 @@ fn details(
             .map_err(|e| checked.refuse(e.field, "SCHEDULE_INVALID", e.rule.to_owned()))
             .ok()
     });
-    let location = optional(
-        &mut checked,
-        input.location.as_deref(),
-        "LOCATION_INVALID",
-        v::Location::parse,
-    );
-    let specialty = optional(
-        &mut checked,
-        input.specialty.as_deref(),
-        "SPECIALTY_INVALID",
-        v::Specialty::parse,
-    );
     let code = checked.value(
         "code",
         "ACTIVITY_CODE_INVALID",
         v::ActivityCode::parse(&input.code),
     );
-    let before = minutes(&mut checked, "minutesBefore", input.minutes_before, 15);
-    let after = minutes(&mut checked, "minutesAfter", input.minutes_after, 30);
-    let credits = credits(&mut checked, &input.credits);
+    let shared = shared(
+        &mut checked,
+        SharedInput {
+            location: input.location.as_deref(),
+            specialty: input.specialty.as_deref(),
+            minutes_before: input.minutes_before,
+            minutes_after: input.minutes_after,
+            credits: &input.credits,
+        },
+    );
     checked.finish()?;
-    let incomplete = || ApiError::new("INPUT_INVALID", "the input is invalid");
+    let shared = shared.ok_or_else(incomplete)?;
     Ok(ActivityDetails {
         title: title.ok_or_else(incomplete)?,
         kind: DomainKind::Course,
         schedule: schedule.ok_or_else(incomplete)?,
-        location: location.ok_or_else(incomplete)?,
-        specialty: specialty.ok_or_else(incomplete)?,
+        location: shared.location,
+        specialty: shared.specialty,
         audience: input.audience.unwrap_or(Audience::Open).into(),
         code: code.ok_or_else(incomplete)?,
-        window: v::AttendanceWindow::new(
-            before.ok_or_else(incomplete)?,
-            after.ok_or_else(incomplete)?,
-        )
-        .map_err(|_| incomplete())?,
-        credits: credits.ok_or_else(incomplete)?,
+        window: shared.window,
+        credits: shared.credits,
         evaluation_required: input.evaluation_required.unwrap_or(false),
     })
 }
@@ -511,23 +547,18 @@ fn series_plan(
         }
         Some((starts, ends, zone))
     });
-    let location = optional(
+    let shared = shared(
         &mut checked,
-        input.location.as_deref(),
-        "LOCATION_INVALID",
-        v::Location::parse,
+        SharedInput {
+            location: input.location.as_deref(),
+            specialty: input.specialty.as_deref(),
+            minutes_before: input.minutes_before,
+            minutes_after: input.minutes_after,
+            credits: &input.credits,
+        },
     );
-    let specialty = optional(
-        &mut checked,
-        input.specialty.as_deref(),
-        "SPECIALTY_INVALID",
-        v::Specialty::parse,
-    );
-    let before = minutes(&mut checked, "minutesBefore", input.minutes_before, 15);
-    let after = minutes(&mut checked, "minutesAfter", input.minutes_after, 30);
-    let credits = credits(&mut checked, &input.credits);
     checked.finish()?;
-    let incomplete = || ApiError::new("INPUT_INVALID", "the input is invalid");
+    let shared = shared.ok_or_else(incomplete)?;
     let (first_starts, first_ends, time_zone) = times.ok_or_else(incomplete)?;
     Ok(SeriesPlan {
         title: title.ok_or_else(incomplete)?,
@@ -537,15 +568,11 @@ fn series_plan(
         first_starts,
         first_ends,
         time_zone,
-        location: location.ok_or_else(incomplete)?,
-        specialty: specialty.ok_or_else(incomplete)?,
+        location: shared.location,
+        specialty: shared.specialty,
         audience: input.audience.unwrap_or(Audience::Affiliates).into(),
-        window: v::AttendanceWindow::new(
-            before.ok_or_else(incomplete)?,
-            after.ok_or_else(incomplete)?,
-        )
-        .map_err(|_| incomplete())?,
-        credits: credits.ok_or_else(incomplete)?,
+        window: shared.window,
+        credits: shared.credits,
         evaluation_required: input.evaluation_required.unwrap_or(false),
     })
 }

@@ -26,7 +26,7 @@ use crate::sessions;
 use crate::store::Store;
 
 /// Uniqueness kind of sign-in addresses (scope: the organization).
-const EMAIL_CLAIM: &str = "email";
+pub(crate) const EMAIL_CLAIM: &str = "email";
 
 /// The stream of an account.
 pub fn stream(id: AccountId) -> StreamId {
@@ -57,7 +57,7 @@ pub struct Registered {
     pub account: Option<AccountId>,
 }
 
-async fn hash_password(
+pub(crate) async fn hash_password(
     passwords: &Arc<PasswordHasher>,
     password: Password,
 ) -> Result<PasswordHash, CommandError<AccountError>> {
@@ -88,11 +88,11 @@ async fn check_password(
     })
 }
 
-fn activation_link<L: EventLog>(store: &Store<L>, token: &str) -> String {
+pub(crate) fn activation_link<L: EventLog>(store: &Store<L>, token: &str) -> String {
     format!("{}/activate?token={token}", store.public_url)
 }
 
-fn email_key<L: EventLog>(store: &Store<L>, email: &EmailAddress) -> Vec<u8> {
+pub(crate) fn email_key<L: EventLog>(store: &Store<L>, email: &EmailAddress) -> Vec<u8> {
     store.secrets.index_hash(EMAIL_CLAIM, &email.canonical())
 }
 
@@ -418,6 +418,24 @@ fn open_outcome<L: EventLog>(
     })
 }
 
+/// How a person names their account when signing in.
+#[derive(Clone, Debug)]
+pub enum Login {
+    /// The sign-in address.
+    Email(EmailAddress),
+    /// The username (patients).
+    Username(portal_domain::values::Username),
+}
+
+impl Login {
+    fn key(&self) -> String {
+        match self {
+            Login::Email(email) => format!("email:{}", email.canonical()),
+            Login::Username(username) => format!("username:{}", username.as_str()),
+        }
+    }
+}
+
 /// Signs in with e-mail and password. Every attempt on an existing account is recorded; an unknown address and a
 /// wrong password give the same refusal in the same time.
 pub async fn sign_in<L: EventLog>(
@@ -427,8 +445,26 @@ pub async fn sign_in<L: EventLog>(
     password: &str,
     ctx: &CommandContext,
 ) -> Result<SignedIn, CommandError<AccountError>> {
+    sign_in_as(
+        store,
+        organization,
+        &Login::Email(email.clone()),
+        password,
+        ctx,
+    )
+    .await
+}
+
+/// Signs in with an e-mail address or a username, and a password; see [`sign_in`].
+pub async fn sign_in_as<L: EventLog>(
+    store: &Store<L>,
+    organization: &OrganizationSummary,
+    login: &Login,
+    password: &str,
+    ctx: &CommandContext,
+) -> Result<SignedIn, CommandError<AccountError>> {
     let started = tokio::time::Instant::now();
-    let result = attempt_sign_in(store, organization, email, password, ctx).await;
+    let result = attempt_sign_in(store, organization, login, password, ctx).await;
     if matches!(
         result,
         Err(CommandError::Rejected(AccountError::InvalidCredentials))
@@ -446,7 +482,7 @@ pub const REFUSAL_FLOOR: std::time::Duration = std::time::Duration::from_millis(
 async fn attempt_sign_in<L: EventLog>(
     store: &Store<L>,
     organization: &OrganizationSummary,
-    email: &EmailAddress,
+    login: &Login,
     password: &str,
     ctx: &CommandContext,
 ) -> Result<SignedIn, CommandError<AccountError>> {
@@ -454,7 +490,7 @@ async fn attempt_sign_in<L: EventLog>(
         "SignIn",
         &[
             organization.id.0.as_bytes(),
-            email.canonical().as_bytes(),
+            login.key().as_bytes(),
             password.as_bytes(),
         ],
     );
@@ -465,7 +501,13 @@ async fn attempt_sign_in<L: EventLog>(
         return open_outcome(store, &found.record.outcome, found.last_position)
             .ok_or(CommandError::Rejected(AccountError::InvalidCredentials));
     }
-    let Some(id) = find_by_email(store, organization, email).await? else {
+    let found = match login {
+        Login::Email(email) => find_by_email(store, organization, email).await?,
+        Login::Username(username) => {
+            crate::patients::find_by_username(store, organization.id, username).await?
+        }
+    };
+    let Some(id) = found else {
         check_password(&store.passwords, None, password).await?;
         return Err(CommandError::Rejected(AccountError::InvalidCredentials));
     };
@@ -1152,6 +1194,40 @@ pub async fn set_board_reporting<L: EventLog>(
                 AccountCommand::SetBoardReporting {
                     reporting: reporting.clone(),
                 },
+            ))
+        },
+    )
+    .await?;
+    Ok(executed.last_position)
+}
+
+/// The signed-in person accepts the organization's terms in force; None when they had accepted them already.
+pub async fn accept_terms<L: EventLog>(
+    store: &Store<L>,
+    principal: &Principal,
+    version: u32,
+    ctx: &CommandContext,
+) -> Result<Option<i64>, CommandError<AccountError>> {
+    let id = principal.account;
+    let fingerprint = store
+        .secrets
+        .fingerprint("AcceptTerms", &[id.0.as_bytes(), &version.to_be_bytes()]);
+    let organization = principal.organization;
+    let executed = execute::<L, Account>(
+        store,
+        &stream(id),
+        Some(id.0),
+        ctx,
+        "AcceptTerms",
+        fingerprint,
+        |state| {
+            state
+                .profile()
+                .filter(|p| p.organization == organization)
+                .ok_or(AccountError::NotFound)?;
+            Ok(Plan::command(
+                organization.0,
+                AccountCommand::AcceptTerms { version },
             ))
         },
     )

@@ -34,6 +34,10 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         "0007_continuing_education.sql",
         include_str!("../../migrations/0007_continuing_education.sql"),
     ),
+    (
+        "0008_patients.sql",
+        include_str!("../../migrations/0008_patients.sql"),
+    ),
 ];
 
 /// Advisory lock key held while migrating, so that instances starting together take turns.

@@ -10,6 +10,7 @@ pub mod handler;
 pub mod log;
 pub mod messages;
 pub mod organizations;
+pub mod patients;
 pub mod personal_data;
 pub mod phones;
 pub mod secrets;

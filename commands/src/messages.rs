@@ -286,3 +286,29 @@ pub fn phone_code(
         due_at: now,
     }
 }
+
+/// Sent with a patient activation code: the code, how long it works, and where to sign up.
+pub fn patient_code(
+    to: &EmailAddress,
+    salutation: &str,
+    organization: &OrganizationName,
+    code: &str,
+    link: &str,
+    expires_at: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> OutboxMessage {
+    email(
+        to,
+        format!("Your {} patient portal activation code", organization.as_str()),
+        format!(
+            "Hello {salutation},\n\n\
+             Your activation code for the {org} patient portal is:\n\n    {code}\n\n\
+             To create your account, open {link} and enter the code with your date of birth. The code works once, \
+             until {expires}.\n\n\
+             If you did not ask for a patient portal account, you can ignore this e-mail.\n",
+            org = organization.as_str(),
+            expires = expires_at.format("%Y-%m-%d %H:%M UTC"),
+        ),
+        now,
+    )
+}

@@ -32,6 +32,10 @@ pub struct OrganizationSummary {
     pub time_zone: TimeZone,
     /// Its SMS number, if set up.
     pub sms: Option<SmsChannel>,
+    /// Its terms in force, if published.
+    pub terms: Option<portal_domain::organization::Terms>,
+    /// Its patient portal's rules.
+    pub patient_policy: portal_domain::organization::PatientPolicy,
 }
 
 /// The stream of an organization.
@@ -127,6 +131,8 @@ async fn summary<L: EventLog>(
             policy,
             time_zone,
             sms,
+            terms,
+            patient_policy,
         } => Some(OrganizationSummary {
             id,
             code,
@@ -134,6 +140,8 @@ async fn summary<L: EventLog>(
             policy,
             time_zone,
             sms,
+            terms,
+            patient_policy,
         }),
         OrganizationState::Absent => None,
     })
@@ -285,4 +293,77 @@ pub fn sms_auth_token<L: EventLog>(
 ) -> Option<String> {
     let sealed = &organization.sms.as_ref()?.sealed_auth_token;
     String::from_utf8(store.secrets.open(sealed)?).ok()
+}
+
+/// Publishes a new version of the terms of use and privacy practices; returns the version and the position.
+pub async fn publish_terms<L: EventLog>(
+    store: &Store<L>,
+    organization: OrganizationId,
+    terms_of_use: &str,
+    privacy_practices: &str,
+    by: Option<portal_domain::AccountId>,
+    ctx: &CommandContext,
+) -> Result<(u32, i64), CommandError<OrganizationError>> {
+    let fingerprint = store.secrets.fingerprint(
+        "PublishTerms",
+        &[
+            organization.0.as_bytes(),
+            terms_of_use.as_bytes(),
+            privacy_practices.as_bytes(),
+        ],
+    );
+    let executed = execute::<L, Organization>(
+        store,
+        &stream(organization),
+        None,
+        ctx,
+        "PublishTerms",
+        fingerprint,
+        |_| {
+            Ok(Plan::command(
+                organization.0,
+                OrganizationCommand::PublishTerms {
+                    terms_of_use: terms_of_use.to_owned(),
+                    privacy_practices: privacy_practices.to_owned(),
+                    by,
+                },
+            ))
+        },
+    )
+    .await?;
+    let version = find_by_id(store, organization)
+        .await?
+        .and_then(|o| o.terms)
+        .map_or(0, |t| t.version);
+    Ok((version, executed.last_position.unwrap_or_default()))
+}
+
+/// Replaces the patient portal's rules.
+pub async fn set_patient_policy<L: EventLog>(
+    store: &Store<L>,
+    organization: OrganizationId,
+    policy: portal_domain::organization::PatientPolicy,
+    by: Option<portal_domain::AccountId>,
+    ctx: &CommandContext,
+) -> Result<i64, CommandError<OrganizationError>> {
+    let input = serde_json::to_vec(&policy).unwrap_or_default();
+    let fingerprint = store
+        .secrets
+        .fingerprint("SetPatientPolicy", &[organization.0.as_bytes(), &input]);
+    let executed = execute::<L, Organization>(
+        store,
+        &stream(organization),
+        None,
+        ctx,
+        "SetPatientPolicy",
+        fingerprint,
+        |_| {
+            Ok(Plan::command(
+                organization.0,
+                OrganizationCommand::SetPatientPolicy { policy, by },
+            ))
+        },
+    )
+    .await?;
+    Ok(executed.last_position.unwrap_or_default())
 }

@@ -38,6 +38,8 @@ pub enum Role {
     Learner,
     /// A coordinator of the organization.
     Staff,
+    /// A patient of a clinic, signed up from their patient record.
+    Patient,
 }
 
 impl Role {
@@ -46,6 +48,7 @@ impl Role {
         match self {
             Role::Learner => "learner",
             Role::Staff => "staff",
+            Role::Patient => "patient",
         }
     }
 }
@@ -97,6 +100,10 @@ pub struct Profile {
     pub phones: Vec<crate::phones::PhoneEntry>,
     /// The consent to report completions to a board, if given.
     pub board_reporting: Option<Personal<crate::values::BoardReporting>>,
+    /// The sign-in name (patients).
+    pub username: Option<Personal<crate::values::Username>>,
+    /// The version of the organization's terms last accepted.
+    pub terms_accepted: Option<u32>,
 }
 
 /// A new sign-in address, waiting for the link sent to it.
@@ -261,6 +268,16 @@ pub enum AccountCommand {
     },
     /// Pairs, adds, verifies or removes a mobile number.
     Phone(crate::phones::PhoneCommand),
+    /// Sets the sign-in name (patients choose one when they sign up).
+    ChooseUsername {
+        /// The name.
+        username: crate::values::Username,
+    },
+    /// The person accepts a version of the organization's terms of use and privacy practices.
+    AcceptTerms {
+        /// The version accepted (the current one).
+        version: u32,
+    },
     /// The learner consents to board reporting with their board id, or (None) withdraws the consent.
     SetBoardReporting {
         /// The board and id, or None.
@@ -320,6 +337,28 @@ pub enum AccountEvent {
     BoardReportingConsented(BoardReportingConsented),
     /// The learner withdrew that consent.
     BoardReportingWithdrawn(BoardReportingWithdrawn),
+    /// A sign-in name was chosen.
+    UsernameChosen(UsernameChosen),
+    /// The terms were accepted.
+    TermsAccepted(TermsAccepted),
+}
+
+/// A sign-in name was chosen (v1).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct UsernameChosen {
+    /// The name (personal; unique in the organization through claim `username`).
+    pub username: Personal<crate::values::Username>,
+    /// When.
+    pub at: DateTime<Utc>,
+}
+
+/// The organization's terms of use and privacy practices were accepted (v1).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TermsAccepted {
+    /// The version accepted.
+    pub version: u32,
+    /// When.
+    pub at: DateTime<Utc>,
 }
 
 /// The learner consented to have their completions reported to a board (v1).
@@ -584,6 +623,8 @@ impl DomainEvent for AccountEvent {
             AccountEvent::PhoneRemoved(_) => "PhoneRemoved",
             AccountEvent::BoardReportingConsented(_) => "BoardReportingConsented",
             AccountEvent::BoardReportingWithdrawn(_) => "BoardReportingWithdrawn",
+            AccountEvent::UsernameChosen(_) => "UsernameChosen",
+            AccountEvent::TermsAccepted(_) => "TermsAccepted",
         }
     }
 }
@@ -1026,6 +1067,29 @@ impl Decider for Account {
                 })
             }
             (S::Pending(_), C::SetBoardReporting { .. }) => Err(AccountError::NotActivated),
+            (S::Pending(profile) | S::Active(profile), C::ChooseUsername { username }) => {
+                if profile.username.as_ref().and_then(|u| u.known()) == Some(&username) {
+                    return Ok(vec![]);
+                }
+                Ok(vec![AccountEvent::UsernameChosen(UsernameChosen {
+                    username: Personal::Known(username),
+                    at: now,
+                })])
+            }
+            (S::Active(profile), C::AcceptTerms { version }) => Ok(
+                if profile
+                    .terms_accepted
+                    .is_some_and(|accepted| accepted >= version)
+                {
+                    vec![]
+                } else {
+                    vec![AccountEvent::TermsAccepted(TermsAccepted {
+                        version,
+                        at: now,
+                    })]
+                },
+            ),
+            (S::Pending(_), C::AcceptTerms { .. }) => Err(AccountError::NotActivated),
             (S::Pending(profile) | S::Active(profile), C::Phone(command)) => {
                 crate::phones::decide(profile, matches!(state, S::Active(_)), command, now)
             }
@@ -1062,6 +1126,8 @@ impl Decider for Account {
                 disabled: false,
                 phones: Vec::new(),
                 board_reporting: None,
+                username: None,
+                terms_accepted: None,
             }),
             (S::Pending(mut profile), E::ActivationIssued(e)) => {
                 profile.activations.push(Activation {
@@ -1152,6 +1218,8 @@ fn apply_security(profile: &mut Profile, event: &AccountEvent) {
             profile.board_reporting = Some(e.reporting.clone());
         }
         AccountEvent::BoardReportingWithdrawn(_) => profile.board_reporting = None,
+        AccountEvent::UsernameChosen(e) => profile.username = Some(e.username.clone()),
+        AccountEvent::TermsAccepted(e) => profile.terms_accepted = Some(e.version),
         _ => {}
     }
     let guard = &mut profile.guard;

@@ -51,3 +51,7 @@ id_type!(
     /// A Regularly Scheduled Series (Grand Rounds, M&M, journal club).
     SeriesId
 );
+id_type!(
+    /// A patient record of a clinic (not an account: a patient signs up to link one).
+    PatientId
+);

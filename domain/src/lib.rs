@@ -9,6 +9,7 @@ pub mod decider;
 pub mod ids;
 pub mod lockout;
 pub mod organization;
+pub mod patient;
 pub mod personal;
 pub mod phones;
 pub mod series;
@@ -16,5 +17,5 @@ pub mod session;
 pub mod values;
 
 pub use decider::{Decider, DomainEvent, ErrorCode, UpcastError};
-pub use ids::{AccountId, ActivityId, OrganizationId, SeriesId, SessionId};
+pub use ids::{AccountId, ActivityId, OrganizationId, PatientId, SeriesId, SessionId};
 pub use personal::Personal;

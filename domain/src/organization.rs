@@ -61,8 +61,41 @@ pub enum OrganizationState {
         time_zone: TimeZone,
         /// Where learners text their attendance, if set up.
         sms: Option<SmsChannel>,
+        /// The terms of use and privacy practices in force, if published.
+        terms: Option<Terms>,
+        /// Rules of the patient portal.
+        patient_policy: PatientPolicy,
     },
 }
+
+/// A version of the organization's terms of use and privacy practices.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Terms {
+    /// 1 for the first, then one more for each new one.
+    pub version: u32,
+    /// The terms of use.
+    pub terms_of_use: String,
+    /// The notice of privacy practices.
+    pub privacy_practices: String,
+}
+
+/// Rules of the patient portal.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PatientPolicy {
+    /// How long a patient activation code works, in days (1 to 365; default 30).
+    pub activation_code_days: u32,
+}
+
+impl Default for PatientPolicy {
+    fn default() -> Self {
+        Self {
+            activation_code_days: 30,
+        }
+    }
+}
+
+/// The longest text of terms or privacy practices, in characters.
+pub const MAX_TERMS_CHARS: usize = 100_000;
 
 /// The organization's number at the SMS provider, and the provider's secret for signing the requests it sends us.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -97,6 +130,22 @@ pub enum OrganizationCommand {
         /// The staff member (or None for an operator).
         by: Option<crate::AccountId>,
     },
+    /// Publishes a new version of the terms; every account must accept it again.
+    PublishTerms {
+        /// The terms of use.
+        terms_of_use: String,
+        /// The notice of privacy practices.
+        privacy_practices: String,
+        /// The staff member.
+        by: Option<crate::AccountId>,
+    },
+    /// Replaces the patient portal's rules.
+    SetPatientPolicy {
+        /// The rules.
+        policy: PatientPolicy,
+        /// The staff member.
+        by: Option<crate::AccountId>,
+    },
     /// Creates the organization.
     Create {
         /// The new id.
@@ -120,6 +169,32 @@ pub enum OrganizationEvent {
     TimeZoneSet(TimeZoneSet),
     /// Its SMS number was set up.
     SmsChannelConfigured(SmsChannelConfigured),
+    /// A version of its terms was published.
+    TermsPublished(TermsPublished),
+    /// Its patient portal's rules changed.
+    PatientPolicyChanged(PatientPolicyChanged),
+}
+
+/// A version of the terms of use and privacy practices was published (v1).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TermsPublished {
+    /// The terms, with their version.
+    pub terms: Terms,
+    /// Who.
+    pub by: Option<crate::AccountId>,
+    /// When.
+    pub at: DateTime<Utc>,
+}
+
+/// The patient portal's rules changed (v1).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PatientPolicyChanged {
+    /// The rules.
+    pub policy: PatientPolicy,
+    /// Who.
+    pub by: Option<crate::AccountId>,
+    /// When.
+    pub at: DateTime<Utc>,
 }
 
 /// The organization's calendar is shown in another zone (v1).
@@ -175,6 +250,8 @@ impl DomainEvent for OrganizationEvent {
             OrganizationEvent::SecurityPolicyChanged(_) => "SecurityPolicyChanged",
             OrganizationEvent::TimeZoneSet(_) => "TimeZoneSet",
             OrganizationEvent::SmsChannelConfigured(_) => "SmsChannelConfigured",
+            OrganizationEvent::TermsPublished(_) => "TermsPublished",
+            OrganizationEvent::PatientPolicyChanged(_) => "PatientPolicyChanged",
         }
     }
 }
@@ -194,6 +271,9 @@ pub enum OrganizationError {
     /// Another organization receives texts at this number.
     #[error("another organization uses this SMS number")]
     SmsNumberTaken,
+    /// Terms must have text, within bounds.
+    #[error("{0}")]
+    InvalidTerms(&'static str),
 }
 
 impl ErrorCode for OrganizationError {
@@ -203,6 +283,7 @@ impl ErrorCode for OrganizationError {
             OrganizationError::NotFound => "ORGANIZATION_NOT_FOUND",
             OrganizationError::InvalidPolicy(_) => "POLICY_INVALID",
             OrganizationError::SmsNumberTaken => "SMS_NUMBER_TAKEN",
+            OrganizationError::InvalidTerms(_) => "TERMS_INVALID",
         }
     }
 }
@@ -260,6 +341,52 @@ impl Decider for Organization {
                 })]
             }),
             (
+                OrganizationState::Active { terms, .. },
+                OrganizationCommand::PublishTerms {
+                    terms_of_use,
+                    privacy_practices,
+                    by,
+                },
+            ) => {
+                let (terms_of_use, privacy_practices) = (
+                    terms_of_use.trim().to_owned(),
+                    privacy_practices.trim().to_owned(),
+                );
+                for text in [&terms_of_use, &privacy_practices] {
+                    if text.is_empty() || text.chars().count() > MAX_TERMS_CHARS {
+                        return Err(OrganizationError::InvalidTerms(
+                            "terms of use and privacy practices have 1 to 100,000 characters each",
+                        ));
+                    }
+                }
+                Ok(vec![OrganizationEvent::TermsPublished(TermsPublished {
+                    terms: Terms {
+                        version: terms.as_ref().map_or(1, |t| t.version + 1),
+                        terms_of_use,
+                        privacy_practices,
+                    },
+                    by,
+                    at: now,
+                })])
+            }
+            (
+                OrganizationState::Active { .. },
+                OrganizationCommand::SetPatientPolicy { policy, by },
+            ) => {
+                if !(1..=365).contains(&policy.activation_code_days) {
+                    return Err(OrganizationError::InvalidPolicy(
+                        "activation codes work 1 to 365 days",
+                    ));
+                }
+                Ok(vec![OrganizationEvent::PatientPolicyChanged(
+                    PatientPolicyChanged {
+                        policy,
+                        by,
+                        at: now,
+                    },
+                )])
+            }
+            (
                 OrganizationState::Active { .. },
                 OrganizationCommand::ConfigureSms { channel, by },
             ) => Ok(vec![OrganizationEvent::SmsChannelConfigured(
@@ -281,12 +408,16 @@ impl Decider for Organization {
                 policy: SecurityPolicy::default(),
                 time_zone: TimeZone::UTC,
                 sms: None,
+                terms: None,
+                patient_policy: PatientPolicy::default(),
             };
         }
         if let OrganizationState::Active {
             policy,
             time_zone,
             sms,
+            terms,
+            patient_policy,
             ..
         } = &mut state
         {
@@ -295,6 +426,8 @@ impl Decider for Organization {
                 OrganizationEvent::SecurityPolicyChanged(e) => *policy = e.policy,
                 OrganizationEvent::TimeZoneSet(e) => *time_zone = e.time_zone,
                 OrganizationEvent::SmsChannelConfigured(e) => *sms = Some(e.channel.clone()),
+                OrganizationEvent::TermsPublished(e) => *terms = Some(e.terms.clone()),
+                OrganizationEvent::PatientPolicyChanged(e) => *patient_policy = e.policy,
             }
         }
         state

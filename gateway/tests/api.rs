@@ -9,6 +9,7 @@ mod api {
     pub mod health;
     pub mod lockout;
     pub mod password_reset;
+    pub mod patients;
     pub mod phones;
     pub mod profile;
     pub mod reporting;

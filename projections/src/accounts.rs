@@ -148,6 +148,20 @@ impl Projection for Accounts {
                     )
                     .await?;
                 }
+                AccountEvent::UsernameChosen(e) => {
+                    tx.execute(
+                        "UPDATE accounts SET username = $2 WHERE id = $1",
+                        &[&id, &e.username.known().map(|u| u.as_str())],
+                    )
+                    .await?;
+                }
+                AccountEvent::TermsAccepted(e) => {
+                    tx.execute(
+                        "UPDATE accounts SET terms_accepted_version = $2 WHERE id = $1",
+                        &[&id, &i32::try_from(e.version).unwrap_or(i32::MAX)],
+                    )
+                    .await?;
+                }
                 AccountEvent::BoardReportingWithdrawn(_) => {
                     tx.execute(
                         "UPDATE accounts SET board = NULL, board_id = NULL, board_consented_at = NULL WHERE id = $1",

@@ -6,6 +6,7 @@ pub mod calendar;
 pub mod listener;
 pub mod lockout;
 pub mod organizations;
+pub mod patients;
 pub mod reporting;
 pub mod runner;
 pub mod status;

@@ -146,7 +146,9 @@ impl Projection for Lockout {
                 | AccountEvent::PhoneVerified(_)
                 | AccountEvent::PhoneRemoved(_)
                 | AccountEvent::BoardReportingConsented(_)
-                | AccountEvent::BoardReportingWithdrawn(_) => {}
+                | AccountEvent::BoardReportingWithdrawn(_)
+                | AccountEvent::UsernameChosen(_)
+                | AccountEvent::TermsAccepted(_) => {}
             }
         }
         Ok(())

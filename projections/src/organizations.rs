@@ -9,16 +9,19 @@ use uuid::Uuid;
 
 use crate::{decode_if, Projection, ProjectionError};
 
+/// Its name, for read-your-writes waits.
+pub const NAME: &str = "organizations";
+
 /// The organizations projection.
 pub struct Organizations;
 
 impl Projection for Organizations {
     fn name(&self) -> &'static str {
-        "organizations"
+        NAME
     }
 
     fn tables(&self) -> &'static [&'static str] {
-        &["organizations"]
+        &["organizations", "organization_terms"]
     }
 
     async fn apply<'a>(
@@ -47,6 +50,22 @@ impl Projection for Organizations {
                     )
                     .await?;
                 }
+                OrganizationEvent::TermsPublished(e) => {
+                    let version = i32::try_from(e.terms.version).unwrap_or(i32::MAX);
+                    tx.execute(
+                        "INSERT INTO organization_terms (organization_id, version, terms_of_use, privacy_practices,
+                                                         published_at)
+                         VALUES ($1, $2, $3, $4, $5)",
+                        &[&recorded.tenant, &version, &e.terms.terms_of_use, &e.terms.privacy_practices, &e.at],
+                    )
+                    .await?;
+                    tx.execute(
+                        "UPDATE organizations SET terms_version = $2 WHERE id = $1",
+                        &[&recorded.tenant, &version],
+                    )
+                    .await?;
+                }
+                OrganizationEvent::PatientPolicyChanged(_) => {}
                 OrganizationEvent::SmsChannelConfigured(e) => {
                     tx.execute(
                         "UPDATE organizations SET sms_number = $2 WHERE id = $1",

@@ -5,6 +5,7 @@ mod board;
 mod email;
 mod organization;
 mod password;
+mod patient;
 mod person_name;
 mod phone;
 mod profile;
@@ -22,6 +23,7 @@ pub use password::{
     Password, PasswordBlocklist, PasswordError, PasswordHash, MAX_PASSWORD_CHARS,
     MIN_PASSWORD_CHARS,
 };
+pub use patient::{ActivationCode, ClinicNumber, Username};
 pub use person_name::{NameError, NamePart, PersonName, Title};
 pub use phone::{PhoneNumber, PhoneNumberError};
 pub use profile::{

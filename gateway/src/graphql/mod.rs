@@ -10,6 +10,7 @@ pub mod http;
 pub mod inputs;
 pub mod lockout;
 pub mod mutation;
+pub mod patients;
 pub mod phones;
 pub mod profile;
 pub mod query;
@@ -33,6 +34,7 @@ pub struct Query(
     attendance::TranscriptQuery,
     phones::PhoneQuery,
     reporting::ReportingQuery,
+    patients::PatientQuery,
 );
 
 /// The root of mutations.
@@ -45,6 +47,7 @@ pub struct Mutation(
     attendance::AttendanceMutation,
     phones::PhoneMutation,
     reporting::ReportingMutation,
+    patients::PatientMutation,
 );
 
 /// The schema type.

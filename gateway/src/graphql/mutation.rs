@@ -12,7 +12,7 @@ use uuid::Uuid;
 
 use super::errors::ApiError;
 use super::inputs::Checked;
-use super::query::principal;
+use super::query::{principal, signed_in};
 use super::types::LogPosition;
 use crate::app::AppState;
 use crate::request::RequestContext;
@@ -94,8 +94,10 @@ pub struct ResendActivationPayload {
 pub struct SignInInput {
     /// The organization's code.
     pub organization_code: String,
-    /// The sign-in address.
-    pub email: String,
+    /// The sign-in address (or give `username`).
+    pub email: Option<String>,
+    /// The username (patients; or give `email`).
+    pub username: Option<String>,
     /// The password.
     pub password: String,
     /// Idempotency key: a retry returns the same session.
@@ -221,10 +223,12 @@ pub struct SignOutPayload {
     pub position: Option<LogPosition>,
 }
 
-const CHECK_YOUR_EMAIL: &str =
+/// The answer to a registration: the same whether or not the address was new.
+pub const CHECK_YOUR_EMAIL: &str =
     "Thanks! Now check your e-mail: we sent a link to finish setting up your account. Check spam or junk folders too.";
 
-async fn organization(
+/// The organization with this code, or ORGANIZATION_NOT_FOUND on `input.organizationCode`.
+pub async fn organization(
     state: &AppState,
     code: OrganizationCode,
 ) -> Result<OrganizationSummary, ApiError> {
@@ -237,7 +241,8 @@ async fn organization(
         })
 }
 
-fn context<'a>(ctx: &'a Context<'_>) -> (&'a AppState, &'a RequestContext) {
+/// The application state and the request behind a resolver.
+pub fn context<'a>(ctx: &'a Context<'_>) -> (&'a AppState, &'a RequestContext) {
     (
         ctx.data_unchecked::<AppState>(),
         ctx.data_unchecked::<RequestContext>(),
@@ -348,17 +353,35 @@ impl AccountMutation {
         }
         let mut checked = Checked::default();
         let code = checked.organization_code("organizationCode", &input.organization_code);
-        let email = checked.email("email", &input.email);
+        let login = match (input.email.as_deref(), input.username.as_deref()) {
+            (Some(email), None) => checked.email("email", email).map(accounts::Login::Email),
+            (None, Some(username)) => checked
+                .value(
+                    "username",
+                    "USERNAME_INVALID",
+                    portal_domain::values::Username::parse(username),
+                )
+                .map(accounts::Login::Username),
+            _ => {
+                checked.refuse(
+                    "email",
+                    "LOGIN_REQUIRED",
+                    "give either email or username".to_owned(),
+                );
+                None
+            }
+        };
         let password = checked.presented_password("password", &input.password);
         checked.finish()?;
-        let (Some(code), Some(email), Some(password)) = (code, email, password) else {
+        let (Some(code), Some(login), Some(password)) = (code, login, password) else {
             return Err(ApiError::internal(&"parsed input missing").into());
         };
         let organization = organization(state, code).await?;
         let command = request.command(Actor::Anonymous, input.command_id);
-        let signed_in = accounts::sign_in(&state.store, &organization, &email, password, &command)
-            .await
-            .map_err(ApiError::from_command)?;
+        let signed_in =
+            accounts::sign_in_as(&state.store, &organization, &login, password, &command)
+                .await
+                .map_err(ApiError::from_command)?;
         Ok(SignInPayload {
             token: signed_in.token,
             expires_at: signed_in.expires_at,
@@ -424,7 +447,7 @@ impl AccountMutation {
         ctx: &Context<'_>,
         input: ChangePasswordInput,
     ) -> Result<ChangePasswordPayload> {
-        let principal = principal(ctx).await?;
+        let principal = signed_in(ctx).await?;
         let (state, request) = context(ctx);
         let mut checked = Checked::default();
         let current = checked.presented_password("currentPassword", &input.current_password);
@@ -506,7 +529,7 @@ impl AccountMutation {
         ctx: &Context<'_>,
         input: Option<SignOutInput>,
     ) -> Result<SignOutPayload> {
-        let principal = principal(ctx).await?;
+        let principal = signed_in(ctx).await?;
         let (state, request) = context(ctx);
         let input = input.unwrap_or_default();
         let command = request.command(Actor::Account(principal.account.0), input.command_id);

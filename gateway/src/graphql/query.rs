@@ -22,8 +22,65 @@ pub const READ_YOUR_WRITES_TIMEOUT: Duration = Duration::from_secs(5);
 #[derive(Default)]
 pub struct AccountQuery;
 
-/// The signed-in caller, or UNAUTHENTICATED.
+/// The signed-in caller, who must have accepted the organization's terms in force (else TERMS_NOT_ACCEPTED), or
+/// UNAUTHENTICATED. Only signing out, changing the password, reading one's own account and the terms, and accepting
+/// them do without the terms. Staff, who publish the terms for the organization, are not asked to accept them.
 pub async fn principal(ctx: &Context<'_>) -> Result<Principal, ApiError> {
+    let principal = signed_in(ctx).await?;
+    let state = ctx.data_unchecked::<AppState>();
+    terms_accepted(state, &principal).await?;
+    Ok(principal)
+}
+
+/// Refuses a caller who has not accepted the organization's terms in force. The read models answer the common
+/// case in one query; when they say no, the account's own stream decides, so an acceptance the projection has not
+/// applied yet is not refused.
+async fn terms_accepted(state: &AppState, principal: &Principal) -> Result<(), ApiError> {
+    if principal.role == Role::Staff {
+        return Ok(());
+    }
+    let client = state
+        .pool
+        .get()
+        .await
+        .map_err(|_| ApiError::unavailable())?;
+    let row = client
+        .query_opt(
+            "SELECT o.terms_version, a.terms_accepted_version
+             FROM organizations o LEFT JOIN accounts a ON a.id = $2 AND a.organization_id = o.id
+             WHERE o.id = $1",
+            &[&principal.organization.0, &principal.account.0],
+        )
+        .await
+        .map_err(|e| ApiError::internal(&e))?;
+    let (current, accepted) = row.map_or((None, None), |r| {
+        (r.get::<_, Option<i32>>(0), r.get::<_, Option<i32>>(1))
+    });
+    let Some(current) = current else {
+        return Ok(());
+    };
+    if accepted.is_some_and(|a| a >= current) {
+        return Ok(());
+    }
+    let account = portal_commands::accounts::load(&state.store, principal.account)
+        .await
+        .map_err(ApiError::from_command)?;
+    let accepted = account
+        .profile()
+        .and_then(|p| p.terms_accepted)
+        .and_then(|v| i32::try_from(v).ok());
+    if accepted.is_some_and(|a| a >= current) {
+        Ok(())
+    } else {
+        Err(ApiError::new(
+            "TERMS_NOT_ACCEPTED",
+            format!("accept the terms of use and privacy practices (version {current}) first: see `terms` and `acceptTerms`"),
+        ))
+    }
+}
+
+/// The signed-in caller, whether or not they accepted the terms, or UNAUTHENTICATED.
+pub async fn signed_in(ctx: &Context<'_>) -> Result<Principal, ApiError> {
     let state = ctx.data_unchecked::<AppState>();
     let request = ctx.data_unchecked::<RequestContext>();
     let token = request
@@ -90,7 +147,7 @@ impl AccountQuery {
         ctx: &Context<'_>,
         at_least: Option<LogPosition>,
     ) -> Result<Option<Account>> {
-        let principal = principal(ctx).await?;
+        let principal = signed_in(ctx).await?;
         let state = ctx.data_unchecked::<AppState>();
         if let Some(position) = at_least {
             wait_for(

@@ -45,6 +45,8 @@ pub enum Role {
     Learner,
     /// A coordinator of the organization.
     Staff,
+    /// A patient of the clinic.
+    Patient,
 }
 
 /// Where an account is in its lifecycle.
@@ -100,10 +102,10 @@ impl From<AccountRow> for Account {
         Self {
             id: ID(row.id.to_string()),
             organization_id: ID(row.organization_id.to_string()),
-            role: if row.role == "staff" {
-                Role::Staff
-            } else {
-                Role::Learner
+            role: match row.role.as_str() {
+                "staff" => Role::Staff,
+                "patient" => Role::Patient,
+                _ => Role::Learner,
             },
             title: row.title,
             first_name: row.first_name,

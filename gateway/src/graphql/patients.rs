@@ -1,0 +1,562 @@
+//! The patient portal's front door: staff register patients and hand out activation codes; patients sign up with
+//! their clinic number or code and date of birth; organizations publish terms that every account accepts.
+
+use async_graphql::{Context, InputObject, Object, Result, SimpleObject, ID};
+use chrono::{DateTime, NaiveDate, Utc};
+use portal_commands::handler::Actor;
+use portal_commands::patients::{self, NewPatientInput, Proof, SignUp};
+use portal_commands::{accounts, organizations as orgs};
+use portal_domain::organization::{OrganizationError, PatientPolicy};
+use portal_domain::values::{self as v, DateOfBirth};
+use portal_domain::PatientId;
+use portal_projections::patients as patient_rows;
+use portal_projections::runner::wait_for;
+use uuid::Uuid;
+
+use super::activities::organization as organization_by_id;
+use super::errors::ApiError;
+use super::inputs::Checked;
+use super::mutation::{context, organization, CHECK_YOUR_EMAIL};
+use super::query::{projection_error, signed_in, staff, READ_YOUR_WRITES_TIMEOUT};
+use super::types::LogPosition;
+use crate::app::AppState;
+
+/// A patient record, as staff enter it.
+#[derive(InputObject)]
+pub struct RegisterPatientInput {
+    /// The number on appointment letters (3 to 20 letters and digits), unique in the clinic.
+    pub clinic_number: String,
+    /// Courtesy title.
+    pub title: Option<String>,
+    /// Given name.
+    pub first_name: String,
+    /// Middle name.
+    pub middle_name: Option<String>,
+    /// Family name.
+    pub last_name: String,
+    /// Date of birth, YYYY-MM-DD.
+    pub date_of_birth: String,
+    /// E-mail: the activation code is sent to it.
+    pub email: Option<String>,
+    /// Mobile phone.
+    pub phone: Option<String>,
+    /// Idempotency key.
+    pub command_id: Option<Uuid>,
+}
+
+/// A new patient record and its activation code.
+#[derive(SimpleObject)]
+pub struct RegisterPatientPayload {
+    /// The record.
+    pub patient_id: ID,
+    /// The activation code to hand out (shown once; e-mailed too when the record has an address).
+    pub activation_code: String,
+    /// The log position produced.
+    pub position: LogPosition,
+}
+
+/// A new activation code.
+#[derive(SimpleObject)]
+pub struct IssuePatientCodePayload {
+    /// The code to hand out (shown once).
+    pub activation_code: String,
+    /// The log position produced.
+    pub position: LogPosition,
+}
+
+/// Signing up for the patient portal (seed 001, steps 2 and 3).
+#[derive(InputObject)]
+pub struct SignUpPatientInput {
+    /// The clinic's organization code.
+    pub organization_code: String,
+    /// The number on appointment letters (or give `activationCode`).
+    pub clinic_number: Option<String>,
+    /// The activation code from the clinic (or give `clinicNumber`).
+    pub activation_code: Option<String>,
+    /// Date of birth, YYYY-MM-DD.
+    pub date_of_birth: String,
+    /// The username to sign in with.
+    pub username: String,
+    /// The e-mail address (a link to it activates the account).
+    pub email: String,
+    /// The password (12 to 128 characters, not a breached one).
+    pub password: String,
+    /// Idempotency key.
+    pub command_id: Option<Uuid>,
+}
+
+/// The answer to a sign-up.
+#[derive(SimpleObject)]
+pub struct SignUpPatientPayload {
+    /// What to do next.
+    pub message: String,
+    /// The log position produced.
+    pub position: LogPosition,
+}
+
+/// New terms.
+#[derive(InputObject)]
+pub struct PublishTermsInput {
+    /// The terms of use.
+    pub terms_of_use: String,
+    /// The notice of privacy practices.
+    pub privacy_practices: String,
+    /// Idempotency key.
+    pub command_id: Option<Uuid>,
+}
+
+/// The terms published.
+#[derive(SimpleObject)]
+pub struct PublishTermsPayload {
+    /// The new version.
+    pub version: i32,
+    /// The log position produced.
+    pub position: LogPosition,
+}
+
+/// The terms in force.
+#[derive(SimpleObject)]
+pub struct Terms {
+    /// The version.
+    pub version: i32,
+    /// The terms of use.
+    pub terms_of_use: String,
+    /// The notice of privacy practices.
+    pub privacy_practices: String,
+    /// When published.
+    pub published_at: DateTime<Utc>,
+}
+
+/// What accepting did.
+#[derive(SimpleObject)]
+pub struct AcceptTermsPayload {
+    /// The log position produced (null when accepted before).
+    pub position: Option<LogPosition>,
+}
+
+/// A patient record, as staff see it.
+#[derive(SimpleObject)]
+pub struct PatientRecord {
+    /// The record.
+    pub id: ID,
+    /// The number on appointment letters.
+    pub clinic_number: String,
+    /// Given name.
+    pub first_name: Option<String>,
+    /// Family name.
+    pub last_name: Option<String>,
+    /// Date of birth.
+    pub date_of_birth: Option<NaiveDate>,
+    /// E-mail on file.
+    pub email: Option<String>,
+    /// Phone on file.
+    pub phone: Option<String>,
+    /// The portal account, once signed up.
+    pub account_id: Option<ID>,
+    /// When registered.
+    pub registered_at: DateTime<Utc>,
+    /// When signed up.
+    pub signed_up_at: Option<DateTime<Utc>>,
+    /// Failed sign-up attempts since the last code.
+    pub failed_sign_ups: i32,
+    /// Sign-up is locked after failed attempts (a new code lifts it).
+    pub sign_up_locked: bool,
+    /// When a cool-down lock lifts by itself.
+    pub sign_up_locked_until: Option<DateTime<Utc>>,
+}
+
+fn date_of_birth(checked: &mut Checked, raw: &str, today: NaiveDate) -> Option<DateOfBirth> {
+    checked.value(
+        "dateOfBirth",
+        "DATE_OF_BIRTH_INVALID",
+        DateOfBirth::parse(raw, today),
+    )
+}
+
+/// Patient-portal mutations.
+#[derive(Default)]
+pub struct PatientMutation;
+
+#[Object]
+impl PatientMutation {
+    /// Registers a patient record (staff); answers with an activation code to hand out at check-in, also e-mailed
+    /// when an address is given.
+    async fn register_patient(
+        &self,
+        ctx: &Context<'_>,
+        input: RegisterPatientInput,
+    ) -> Result<RegisterPatientPayload> {
+        let principal = staff(ctx).await?;
+        let (state, request) = context(ctx);
+        let mut checked = Checked::default();
+        let number = checked.value(
+            "clinicNumber",
+            "CLINIC_NUMBER_INVALID",
+            v::ClinicNumber::parse(&input.clinic_number),
+        );
+        let name = checked.person_name(
+            input.title.as_deref(),
+            &input.first_name,
+            input.middle_name.as_deref(),
+            &input.last_name,
+        );
+        let born = date_of_birth(&mut checked, &input.date_of_birth, request.now.date_naive());
+        let email = match input
+            .email
+            .as_deref()
+            .map(str::trim)
+            .filter(|e| !e.is_empty())
+        {
+            Some(raw) => checked.email("email", raw).map(Some),
+            None => Some(None),
+        };
+        let phone = match input
+            .phone
+            .as_deref()
+            .map(str::trim)
+            .filter(|p| !p.is_empty())
+        {
+            Some(raw) => checked.phone("phone", raw).map(Some),
+            None => Some(None),
+        };
+        checked.finish()?;
+        let (Some(clinic_number), Some(name), Some(date_of_birth), Some(email), Some(phone)) =
+            (number, name, born, email, phone)
+        else {
+            return Err(ApiError::internal(&"parsed input missing").into());
+        };
+        let org = organization_by_id(state, principal.organization).await?;
+        let command = request.command(Actor::Account(principal.account.0), input.command_id);
+        let registered = patients::register(
+            &state.store,
+            &org,
+            NewPatientInput {
+                clinic_number,
+                name,
+                date_of_birth,
+                email,
+                phone,
+            },
+            Some(principal.account),
+            &command,
+        )
+        .await
+        .map_err(|e| match e {
+            portal_commands::CommandError::Rejected(
+                portal_domain::patient::PatientError::AlreadyRegistered,
+            ) => ApiError::new(
+                "CLINIC_NUMBER_TAKEN",
+                "another patient record has this clinic number",
+            )
+            .on("input.clinicNumber"),
+            other => ApiError::from_command(other),
+        })?;
+        Ok(RegisterPatientPayload {
+            patient_id: ID(registered.id.0.to_string()),
+            activation_code: registered.code.display(),
+            position: LogPosition(registered.last_position),
+        })
+    }
+
+    /// Issues a new activation code for a patient record without an account (staff); it replaces the oldest of
+    /// three and lifts a sign-up lock.
+    async fn issue_patient_code(
+        &self,
+        ctx: &Context<'_>,
+        patient_id: ID,
+        command_id: Option<Uuid>,
+    ) -> Result<IssuePatientCodePayload> {
+        let principal = staff(ctx).await?;
+        let (state, request) = context(ctx);
+        let patient = Uuid::parse_str(patient_id.as_str())
+            .map(PatientId)
+            .map_err(|_| ApiError::new("ID_INVALID", "this is not a patient id").on("patientId"))?;
+        let org = organization_by_id(state, principal.organization).await?;
+        let command = request.command(Actor::Account(principal.account.0), command_id);
+        let (code, position) = patients::issue_code(
+            &state.store,
+            &org,
+            patient,
+            Some(principal.account),
+            &command,
+        )
+        .await
+        .map_err(ApiError::from_command)?;
+        Ok(IssuePatientCodePayload {
+            activation_code: code.display(),
+            position: LogPosition(position),
+        })
+    }
+
+    /// Signs up for the patient portal with the clinic number or an activation code, and the date of birth; the
+    /// account is activated from the link e-mailed to `email`. Every mismatch gets SIGN_UP_REFUSED; repeated ones
+    /// lock sign-up for the record.
+    async fn sign_up_patient(
+        &self,
+        ctx: &Context<'_>,
+        input: SignUpPatientInput,
+    ) -> Result<SignUpPatientPayload> {
+        let (state, request) = context(ctx);
+        let address = request
+            .client_ip
+            .as_deref()
+            .and_then(|ip| ip.parse::<std::net::IpAddr>().ok())
+            .unwrap_or(std::net::IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED));
+        if state.sign_in_limiter().check_key(&address).is_err() {
+            return Err(ApiError::rate_limited().into());
+        }
+        let mut checked = Checked::default();
+        let code = checked.organization_code("organizationCode", &input.organization_code);
+        let proof = match (
+            input.clinic_number.as_deref(),
+            input.activation_code.as_deref(),
+        ) {
+            (Some(number), None) => checked
+                .value(
+                    "clinicNumber",
+                    "CLINIC_NUMBER_INVALID",
+                    v::ClinicNumber::parse(number),
+                )
+                .map(Proof::ClinicNumber),
+            (None, Some(raw)) => checked
+                .value(
+                    "activationCode",
+                    "ACTIVATION_CODE_INVALID",
+                    v::ActivationCode::parse(raw),
+                )
+                .map(Proof::ActivationCode),
+            _ => {
+                checked.refuse(
+                    "clinicNumber",
+                    "PROOF_REQUIRED",
+                    "give either clinicNumber or activationCode".to_owned(),
+                );
+                None
+            }
+        };
+        let born = date_of_birth(&mut checked, &input.date_of_birth, request.now.date_naive());
+        let username = checked.value(
+            "username",
+            "USERNAME_INVALID",
+            v::Username::parse(&input.username),
+        );
+        let email = checked.email("email", &input.email);
+        let password = checked.new_password("password", &input.password);
+        checked.finish()?;
+        let (
+            Some(code),
+            Some(proof),
+            Some(date_of_birth),
+            Some(username),
+            Some(email),
+            Some(password),
+        ) = (code, proof, born, username, email, password)
+        else {
+            return Err(ApiError::internal(&"parsed input missing").into());
+        };
+        let org = organization(state, code).await?;
+        let command = request.command(Actor::Anonymous, input.command_id);
+        let signed_up = patients::sign_up(
+            &state.store,
+            &org,
+            SignUp {
+                proof,
+                date_of_birth,
+                username,
+                email,
+                password,
+            },
+            &command,
+        )
+        .await
+        .map_err(ApiError::from_command)?;
+        Ok(SignUpPatientPayload {
+            message: CHECK_YOUR_EMAIL.to_owned(),
+            position: LogPosition(signed_up.last_position),
+        })
+    }
+
+    /// Publishes a new version of the terms of use and privacy practices (staff); every account must accept it.
+    async fn publish_terms(
+        &self,
+        ctx: &Context<'_>,
+        input: PublishTermsInput,
+    ) -> Result<PublishTermsPayload> {
+        let principal = staff(ctx).await?;
+        let (state, request) = context(ctx);
+        let command = request.command(Actor::Account(principal.account.0), input.command_id);
+        let (version, position) = orgs::publish_terms(
+            &state.store,
+            principal.organization,
+            &input.terms_of_use,
+            &input.privacy_practices,
+            Some(principal.account),
+            &command,
+        )
+        .await
+        .map_err(ApiError::from_command::<OrganizationError>)?;
+        Ok(PublishTermsPayload {
+            version: i32::try_from(version).unwrap_or(i32::MAX),
+            position: LogPosition(position),
+        })
+    }
+
+    /// Accepts the terms in force, by their version (a stale version is refused with TERMS_VERSION_OUTDATED).
+    async fn accept_terms(
+        &self,
+        ctx: &Context<'_>,
+        version: i32,
+        command_id: Option<Uuid>,
+    ) -> Result<AcceptTermsPayload> {
+        let principal = signed_in(ctx).await?;
+        let (state, request) = context(ctx);
+        let org = organization_by_id(state, principal.organization).await?;
+        let current = org.terms.as_ref().map(|t| t.version);
+        let version = u32::try_from(version)
+            .ok()
+            .filter(|v| Some(*v) == current)
+            .ok_or_else(|| {
+                ApiError::new(
+                    "TERMS_VERSION_OUTDATED",
+                    format!("the terms in force are version {}", current.unwrap_or(0)),
+                )
+                .on("version")
+            })?;
+        let command = request.command(Actor::Account(principal.account.0), command_id);
+        let position = accounts::accept_terms(&state.store, &principal, version, &command)
+            .await
+            .map_err(ApiError::from_command)?;
+        Ok(AcceptTermsPayload {
+            position: position.map(LogPosition),
+        })
+    }
+
+    /// Replaces the patient portal's rules (staff): how many days an activation code works (1 to 365).
+    async fn set_patient_policy(
+        &self,
+        ctx: &Context<'_>,
+        activation_code_days: i32,
+        command_id: Option<Uuid>,
+    ) -> Result<super::phones::SettingsPayload> {
+        let principal = staff(ctx).await?;
+        let (state, request) = context(ctx);
+        let policy = PatientPolicy {
+            activation_code_days: u32::try_from(activation_code_days).unwrap_or(0),
+        };
+        let command = request.command(Actor::Account(principal.account.0), command_id);
+        let position = orgs::set_patient_policy(
+            &state.store,
+            principal.organization,
+            policy,
+            Some(principal.account),
+            &command,
+        )
+        .await
+        .map_err(|e| ApiError::from_command::<OrganizationError>(e).on("activationCodeDays"))?;
+        Ok(super::phones::SettingsPayload {
+            position: Some(LogPosition(position)),
+        })
+    }
+}
+
+/// Patient-portal queries.
+#[derive(Default)]
+pub struct PatientQuery;
+
+#[Object]
+impl PatientQuery {
+    /// The terms in force of the organization with this code (null before any are published); no sign-in needed.
+    async fn terms(
+        &self,
+        ctx: &Context<'_>,
+        organization_code: String,
+        at_least: Option<LogPosition>,
+    ) -> Result<Option<Terms>> {
+        let state = ctx.data_unchecked::<AppState>();
+        if let Some(position) = at_least {
+            wait_for(
+                &state.pool,
+                portal_projections::organizations::NAME,
+                position.0,
+                READ_YOUR_WRITES_TIMEOUT,
+            )
+            .await
+            .map_err(projection_error)?;
+        }
+        let code = organization_code.trim().to_ascii_lowercase();
+        let Some(org) = portal_projections::organizations::find_by_code(&state.pool, &code)
+            .await
+            .map_err(projection_error)?
+        else {
+            return Ok(None);
+        };
+        let terms = patient_rows::current_terms(&state.pool, org.id)
+            .await
+            .map_err(projection_error)?;
+        Ok(terms.map(
+            |(version, terms_of_use, privacy_practices, published_at)| Terms {
+                version,
+                terms_of_use,
+                privacy_practices,
+                published_at,
+            },
+        ))
+    }
+
+    /// Patient records of your organization (staff), by name; `search` is a clinic number or part of a name.
+    async fn patients(
+        &self,
+        ctx: &Context<'_>,
+        search: Option<String>,
+        first: Option<i32>,
+        at_least: Option<LogPosition>,
+    ) -> Result<Vec<PatientRecord>> {
+        let principal = staff(ctx).await?;
+        let state = ctx.data_unchecked::<AppState>();
+        let first = first.unwrap_or(50);
+        if !(1..=200).contains(&first) {
+            return Err(ApiError::new("PAGE_SIZE_INVALID", "first is 1 to 200")
+                .on("first")
+                .into());
+        }
+        if let Some(position) = at_least {
+            wait_for(
+                &state.pool,
+                patient_rows::NAME,
+                position.0,
+                READ_YOUR_WRITES_TIMEOUT,
+            )
+            .await
+            .map_err(projection_error)?;
+        }
+        let search = search
+            .map(|s| s.trim().to_owned())
+            .filter(|s| !s.is_empty());
+        let rows = patient_rows::list(
+            &state.pool,
+            principal.organization.0,
+            search.as_deref(),
+            i64::from(first),
+        )
+        .await
+        .map_err(projection_error)?;
+        Ok(rows
+            .into_iter()
+            .map(|r| PatientRecord {
+                id: ID(r.id.to_string()),
+                clinic_number: r.clinic_number,
+                first_name: r.first_name,
+                last_name: r.last_name,
+                date_of_birth: r.date_of_birth,
+                email: r.email,
+                phone: r.phone,
+                account_id: r.account_id.map(|a| ID(a.to_string())),
+                registered_at: r.registered_at,
+                signed_up_at: r.signed_up_at,
+                failed_sign_ups: r.failed_sign_ups,
+                sign_up_locked: r.sign_up_locked,
+                sign_up_locked_until: r.sign_up_locked_until,
+            })
+            .collect())
+    }
+}

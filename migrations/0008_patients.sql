@@ -1,0 +1,37 @@
+-- Read model `organizations`: the version of the terms in force.
+ALTER TABLE organizations ADD COLUMN terms_version integer;
+
+-- Read model `organizations`: the terms' texts, per version.
+CREATE TABLE organization_terms (
+    organization_id    uuid        NOT NULL,
+    version            integer     NOT NULL,
+    terms_of_use       text        NOT NULL,
+    privacy_practices  text        NOT NULL,
+    published_at       timestamptz NOT NULL,
+    PRIMARY KEY (organization_id, version)
+);
+
+-- Read model `accounts`: patients' sign-in names and the version of the terms accepted.
+ALTER TABLE accounts
+    ADD COLUMN username                text,
+    ADD COLUMN terms_accepted_version  integer;
+
+-- Read model `patients`: the clinic's patient records, for staff.
+CREATE TABLE patients (
+    id               uuid PRIMARY KEY,
+    organization_id  uuid        NOT NULL,
+    clinic_number    text        NOT NULL,
+    first_name       text,
+    last_name        text,
+    date_of_birth    date,
+    email            text,
+    phone            text,
+    account_id       uuid,
+    registered_at    timestamptz NOT NULL,
+    signed_up_at     timestamptz,
+    failed_sign_ups  integer     NOT NULL DEFAULT 0,
+    sign_up_locked_until timestamptz,
+    sign_up_locked   boolean     NOT NULL DEFAULT false
+);
+
+CREATE INDEX patients_organization ON patients (organization_id, last_name, first_name);

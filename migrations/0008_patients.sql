@@ -14,7 +14,9 @@ CREATE TABLE organization_terms (
 -- Read model `accounts`: patients' sign-in names and the version of the terms accepted.
 ALTER TABLE accounts
     ADD COLUMN username                text,
-    ADD COLUMN terms_accepted_version  integer;
+    ADD COLUMN terms_accepted_version  integer,
+    -- Two-step verification in use: 'totp', or NULL when off.
+    ADD COLUMN two_step                text;
 
 -- Read model `patients`: the clinic's patient records, for staff.
 CREATE TABLE patients (

@@ -68,7 +68,7 @@ pub(crate) async fn hash_password(
         .map_err(|e| CommandError::Internal(e.to_string()))
 }
 
-async fn check_password(
+pub(crate) async fn check_password(
     passwords: &Arc<PasswordHasher>,
     hash: Option<PasswordHash>,
     candidate: &str,
@@ -455,7 +455,8 @@ pub async fn sign_in<L: EventLog>(
     .await
 }
 
-/// Signs in with an e-mail address or a username, and a password; see [`sign_in`].
+/// Signs in with an e-mail address or a username, and a password; an account with two-step verification is refused
+/// with TWO_STEP_REQUIRED (use [`sign_in_steps`]).
 pub async fn sign_in_as<L: EventLog>(
     store: &Store<L>,
     organization: &OrganizationSummary,
@@ -463,6 +464,41 @@ pub async fn sign_in_as<L: EventLog>(
     password: &str,
     ctx: &CommandContext,
 ) -> Result<SignedIn, CommandError<AccountError>> {
+    match sign_in_steps(store, organization, login, password, ctx).await? {
+        SignInStep::Session(signed_in) => Ok(signed_in),
+        SignInStep::SecondStep(_) => Err(CommandError::Rejected(AccountError::SecondStepRequired)),
+    }
+}
+
+/// Where a sign-in stands after the password.
+#[derive(Debug)]
+pub enum SignInStep {
+    /// Signed in.
+    Session(SignedIn),
+    /// The password was right; the second step is asked for.
+    SecondStep(SecondStepChallenge),
+}
+
+/// A sign-in waiting for its second step.
+#[derive(Debug)]
+pub struct SecondStepChallenge {
+    /// The token to present with the code (only its hash is kept).
+    pub token: String,
+    /// When it expires.
+    pub expires_at: chrono::DateTime<Utc>,
+    /// Position of the last event appended.
+    pub last_position: i64,
+}
+
+/// Signs in with a login and password; with two-step verification on, a right password gets a challenge that
+/// [`crate::two_step::complete_sign_in`] answers.
+pub async fn sign_in_steps<L: EventLog>(
+    store: &Store<L>,
+    organization: &OrganizationSummary,
+    login: &Login,
+    password: &str,
+    ctx: &CommandContext,
+) -> Result<SignInStep, CommandError<AccountError>> {
     let started = tokio::time::Instant::now();
     let result = attempt_sign_in(store, organization, login, password, ctx).await;
     if matches!(
@@ -476,6 +512,38 @@ pub async fn sign_in_as<L: EventLog>(
     result
 }
 
+/// The session stream a successful sign-in starts, and what the caller is told.
+pub(crate) fn start_session(
+    organization: &OrganizationSummary,
+    principal: Principal,
+    expires_at: chrono::DateTime<Utc>,
+    ctx: &CommandContext,
+) -> Result<(Vec<portal_domain::session::SessionEvent>, SignedIn), CommandError<AccountError>> {
+    let (token, token_hash) = credentials::new_token(principal.session.0);
+    let (session, account) = (principal.session, principal.account);
+    let events = Session::decide(
+        &Default::default(),
+        SessionCommand::Start {
+            principal,
+            token_hash,
+            expires_at,
+            idle_minutes: organization.policy.session_idle_minutes,
+        },
+        ctx.now,
+    )
+    .map_err(|e| CommandError::Internal(e.to_string()))?;
+    Ok((
+        events,
+        SignedIn {
+            token,
+            session,
+            account,
+            expires_at,
+            last_position: 0,
+        },
+    ))
+}
+
 /// The least time an INVALID_CREDENTIALS answer takes.
 pub const REFUSAL_FLOOR: std::time::Duration = std::time::Duration::from_millis(120);
 
@@ -485,7 +553,7 @@ async fn attempt_sign_in<L: EventLog>(
     login: &Login,
     password: &str,
     ctx: &CommandContext,
-) -> Result<SignedIn, CommandError<AccountError>> {
+) -> Result<SignInStep, CommandError<AccountError>> {
     let fingerprint = store.secrets.fingerprint(
         "SignIn",
         &[
@@ -499,6 +567,7 @@ async fn attempt_sign_in<L: EventLog>(
             return Err(CommandError::IdempotencyKeyReused);
         }
         return open_outcome(store, &found.record.outcome, found.last_position)
+            .map(SignInStep::Session)
             .ok_or(CommandError::Rejected(AccountError::InvalidCredentials));
     }
     let found = match login {
@@ -513,7 +582,7 @@ async fn attempt_sign_in<L: EventLog>(
     };
     let account_stream = stream(id);
     let session = SessionId(Uuid::new_v4());
-    let (token, token_hash) = credentials::new_token(session.0);
+    let (challenge_token, challenge_hash) = credentials::new_token(id.0);
     let mut checked: Option<PasswordCheck> = None;
     for attempt in 0..MAX_ATTEMPTS {
         if attempt > 0 {
@@ -541,6 +610,7 @@ async fn attempt_sign_in<L: EventLog>(
             &state,
             AccountCommand::SignIn {
                 password: check,
+                challenge: challenge_hash,
                 session,
                 policy: organization.policy,
             },
@@ -571,35 +641,26 @@ async fn attempt_sign_in<L: EventLog>(
                 organization: profile.organization,
                 role: profile.role,
             };
-            let session_events = Session::decide(
-                &Default::default(),
-                SessionCommand::Start {
-                    principal,
-                    token_hash,
-                    expires_at: succeeded.session_expires_at,
-                    idle_minutes: organization.policy.session_idle_minutes,
-                },
-                ctx.now,
-            )
-            .map_err(|e| CommandError::Internal(e.to_string()))?;
+            let (session_events, signed_in) =
+                start_session(organization, principal, succeeded.session_expires_at, ctx)?;
             writes.push(StreamWrite {
                 stream: StreamId::new(Session::CATEGORY, session.0),
                 expected: ExpectedVersion::NoStream,
                 events: store.encode(None, &session_events).await?,
             });
-            let signed_in = SignedIn {
-                token: token.clone(),
-                session,
-                account: id,
-                expires_at: succeeded.session_expires_at,
-                last_position: 0,
-            };
             command = Some(CommandRecord {
                 command_id: ctx.command_id,
                 fingerprint: fingerprint.clone(),
                 outcome: sealed_outcome(store, &signed_in),
             });
-            outcome = Some(signed_in);
+            outcome = Some(SignInStep::Session(signed_in));
+        }
+        if let Some(AccountEvent::SecondFactorRequired(required)) = events.first() {
+            outcome = Some(SignInStep::SecondStep(SecondStepChallenge {
+                token: challenge_token.clone(),
+                expires_at: required.expires_at,
+                last_position: 0,
+            }));
         }
         let commit = Commit {
             tenant: profile.organization.0,
@@ -614,14 +675,21 @@ async fn attempt_sign_in<L: EventLog>(
             Ok(committed) if committed.replayed => {
                 let recorded = committed.outcome.unwrap_or(Value::Null);
                 return open_outcome(store, &recorded, committed.last_position)
+                    .map(SignInStep::Session)
                     .ok_or(CommandError::Rejected(AccountError::InvalidCredentials));
             }
             Ok(committed) => {
                 return match outcome {
-                    Some(signed_in) => Ok(SignedIn {
+                    Some(SignInStep::Session(signed_in)) => Ok(SignInStep::Session(SignedIn {
                         last_position: committed.last_position,
                         ..signed_in
-                    }),
+                    })),
+                    Some(SignInStep::SecondStep(challenge)) => {
+                        Ok(SignInStep::SecondStep(SecondStepChallenge {
+                            last_position: committed.last_position,
+                            ..challenge
+                        }))
+                    }
                     None => Err(CommandError::Rejected(
                         refusal.unwrap_or(AccountError::InvalidCredentials),
                     )),

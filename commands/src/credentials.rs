@@ -139,6 +139,13 @@ pub fn hash_token(text: &str) -> TokenHash {
     TokenHash(Sha256::digest(text.as_bytes()).into())
 }
 
+/// `N` bytes from the operating system's random number generator.
+pub fn random_bytes<const N: usize>() -> [u8; N] {
+    let mut bytes = [0u8; N];
+    OsRng.fill_bytes(&mut bytes);
+    bytes
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -20,6 +20,7 @@ pub mod sms;
 pub mod store;
 #[cfg(feature = "testing")]
 pub mod testing;
+pub mod two_step;
 
 pub use handler::{Actor, CommandContext, CommandError};
 pub use store::Store;

@@ -104,6 +104,12 @@ pub struct Profile {
     pub username: Option<Personal<crate::values::Username>>,
     /// The version of the organization's terms last accepted.
     pub terms_accepted: Option<u32>,
+    /// Two-step verification, when on.
+    pub two_step: Option<crate::two_step::TwoStep>,
+    /// An authenticator app being set up.
+    pub totp_enrollment: Option<Personal<crate::two_step::TotpSecret>>,
+    /// Passwords accepted, waiting for the second step.
+    pub challenges: Vec<crate::two_step::Challenge>,
 }
 
 /// A new sign-in address, waiting for the link sent to it.
@@ -198,6 +204,8 @@ pub enum AccountCommand {
     SignIn {
         /// The check's outcome.
         password: PasswordCheck,
+        /// Hash of the challenge token to issue when two-step verification is on.
+        challenge: TokenHash,
         /// The session to open on success.
         session: SessionId,
         /// The organization's lockout and session rules.
@@ -268,6 +276,8 @@ pub enum AccountCommand {
     },
     /// Pairs, adds, verifies or removes a mobile number.
     Phone(crate::phones::PhoneCommand),
+    /// Sets up, confirms or turns off two-step verification, or completes a sign-in with it.
+    TwoStep(crate::two_step::TwoStepCommand),
     /// Sets the sign-in name (patients choose one when they sign up).
     ChooseUsername {
         /// The name.
@@ -341,6 +351,18 @@ pub enum AccountEvent {
     UsernameChosen(UsernameChosen),
     /// The terms were accepted.
     TermsAccepted(TermsAccepted),
+    /// Setting up an authenticator app began.
+    TotpEnrollmentStarted(crate::two_step::TotpEnrollmentStarted),
+    /// Two-step verification was turned on.
+    TwoStepEnabled(crate::two_step::TwoStepEnabled),
+    /// Two-step verification was turned off.
+    TwoStepDisabled(crate::two_step::TwoStepDisabled),
+    /// The password was right; the second step is asked for.
+    SecondFactorRequired(crate::two_step::SecondFactorRequired),
+    /// The second step was passed.
+    SecondFactorPassed(crate::two_step::SecondFactorPassed),
+    /// A wrong second step.
+    SecondFactorFailed(crate::two_step::SecondFactorFailed),
 }
 
 /// A sign-in name was chosen (v1).
@@ -625,6 +647,12 @@ impl DomainEvent for AccountEvent {
             AccountEvent::BoardReportingWithdrawn(_) => "BoardReportingWithdrawn",
             AccountEvent::UsernameChosen(_) => "UsernameChosen",
             AccountEvent::TermsAccepted(_) => "TermsAccepted",
+            AccountEvent::TotpEnrollmentStarted(_) => "TotpEnrollmentStarted",
+            AccountEvent::TwoStepEnabled(_) => "TwoStepEnabled",
+            AccountEvent::TwoStepDisabled(_) => "TwoStepDisabled",
+            AccountEvent::SecondFactorRequired(_) => "SecondFactorRequired",
+            AccountEvent::SecondFactorPassed(_) => "SecondFactorPassed",
+            AccountEvent::SecondFactorFailed(_) => "SecondFactorFailed",
         }
     }
 }
@@ -701,6 +729,21 @@ pub enum AccountError {
     /// The code does not match.
     #[error("the code does not match the one sent to this number")]
     PhoneCodeInvalid,
+    /// Two-step verification is on already.
+    #[error("two-step verification is on already; turn it off first")]
+    TwoStepAlreadyEnabled,
+    /// No authenticator app is being set up.
+    #[error("start setting up the authenticator app first")]
+    TwoStepNotStarted,
+    /// The second step's code does not match.
+    #[error("the code does not match; enter the current code from your app, or a recovery code")]
+    SecondFactorInvalid,
+    /// The password was right; the account needs its second step.
+    #[error("this account uses two-step verification: answer the challenge with completeSignIn")]
+    SecondStepRequired,
+    /// The sign-in challenge is unknown, used or expired.
+    #[error("this sign-in expired; sign in again with your password")]
+    ChallengeInvalid,
     /// A code was sent to the number less than a minute ago.
     #[error(
         "a code was sent to this number less than a minute ago; wait before asking for another"
@@ -739,6 +782,11 @@ impl ErrorCode for AccountError {
             AccountError::PhoneCodeInvalid => "PHONE_CODE_INVALID",
             AccountError::PhoneCodeExpired => "PHONE_CODE_EXPIRED",
             AccountError::PhoneCodeRecentlySent => "PHONE_CODE_RATE_LIMITED",
+            AccountError::TwoStepAlreadyEnabled => "TWO_STEP_ALREADY_ENABLED",
+            AccountError::TwoStepNotStarted => "TWO_STEP_NOT_STARTED",
+            AccountError::SecondFactorInvalid => "SECOND_FACTOR_INVALID",
+            AccountError::ChallengeInvalid => "CHALLENGE_INVALID",
+            AccountError::SecondStepRequired => "TWO_STEP_REQUIRED",
         }
     }
 
@@ -758,7 +806,10 @@ impl ErrorCode for AccountError {
             AccountError::PhoneNotFound
             | AccountError::PhoneAlreadyVerified
             | AccountError::PhoneCodeRecentlySent => Some("number"),
-            AccountError::PhoneCodeInvalid | AccountError::PhoneCodeExpired => Some("code"),
+            AccountError::PhoneCodeInvalid
+            | AccountError::PhoneCodeExpired
+            | AccountError::SecondFactorInvalid => Some("code"),
+            AccountError::ChallengeInvalid => Some("challengeToken"),
             _ => None,
         }
     }
@@ -851,10 +902,17 @@ impl Decider for Account {
                 S::Pending(profile) | S::Active(profile),
                 C::SignIn {
                     password,
+                    challenge,
                     session,
                     policy,
                 },
-            ) => Ok(sign_in(state, profile, password, session, &policy, now)),
+            ) => Ok(sign_in(
+                state, profile, password, challenge, session, &policy, now,
+            )),
+            (S::Active(profile), C::TwoStep(command)) => {
+                crate::two_step::decide(profile, command, now)
+            }
+            (S::Pending(_), C::TwoStep(_)) => Err(AccountError::NotActivated),
 
             (
                 S::Pending(_) | S::Active(_),
@@ -1128,6 +1186,9 @@ impl Decider for Account {
                 board_reporting: None,
                 username: None,
                 terms_accepted: None,
+                two_step: None,
+                totp_enrollment: None,
+                challenges: Vec::new(),
             }),
             (S::Pending(mut profile), E::ActivationIssued(e)) => {
                 profile.activations.push(Activation {
@@ -1163,6 +1224,7 @@ fn sign_in(
     state: &AccountState,
     profile: &Profile,
     password: PasswordCheck,
+    challenge: TokenHash,
     session: SessionId,
     policy: &SecurityPolicy,
     now: DateTime<Utc>,
@@ -1199,6 +1261,9 @@ fn sign_in(
             }
             events
         }
+        (AccountState::Active(_), PasswordCheck::Matched) if profile.two_step.is_some() => {
+            vec![crate::two_step::challenge(challenge, now)]
+        }
         (AccountState::Active(_), PasswordCheck::Matched) => {
             vec![AccountEvent::SignInSucceeded(SignInSucceeded {
                 session_id: session,
@@ -1213,6 +1278,7 @@ fn sign_in(
 /// Sign-in history, locks and sessions: the same for pending and active accounts.
 fn apply_security(profile: &mut Profile, event: &AccountEvent) {
     crate::phones::apply(profile, event);
+    crate::two_step::apply(profile, event);
     match event {
         AccountEvent::BoardReportingConsented(e) => {
             profile.board_reporting = Some(e.reporting.clone());
@@ -1518,6 +1584,7 @@ pub(crate) mod tests {
     fn sign_in(password: PasswordCheck, session: u128) -> AccountCommand {
         AccountCommand::SignIn {
             password,
+            challenge: TokenHash([0; 32]),
             session: SessionId(Uuid::from_u128(session)),
             policy: policy(),
         }

@@ -14,6 +14,7 @@ pub mod personal;
 pub mod phones;
 pub mod series;
 pub mod session;
+pub mod two_step;
 pub mod values;
 
 pub use decider::{Decider, DomainEvent, ErrorCode, UpcastError};

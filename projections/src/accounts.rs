@@ -155,6 +155,21 @@ impl Projection for Accounts {
                     )
                     .await?;
                 }
+                AccountEvent::TwoStepEnabled(e) => {
+                    tx.execute(
+                        "UPDATE accounts SET two_step = $2 WHERE id = $1",
+                        &[&id, &e.method],
+                    )
+                    .await?;
+                }
+                AccountEvent::TwoStepDisabled(_) => {
+                    tx.execute("UPDATE accounts SET two_step = NULL WHERE id = $1", &[&id])
+                        .await?;
+                }
+                AccountEvent::TotpEnrollmentStarted(_)
+                | AccountEvent::SecondFactorRequired(_)
+                | AccountEvent::SecondFactorPassed(_)
+                | AccountEvent::SecondFactorFailed(_) => {}
                 AccountEvent::TermsAccepted(e) => {
                     tx.execute(
                         "UPDATE accounts SET terms_accepted_version = $2 WHERE id = $1",
@@ -289,6 +304,10 @@ pub struct AccountRow {
     pub board_id: Option<String>,
     /// When they consented.
     pub board_consented_at: Option<DateTime<Utc>>,
+    /// Two-step verification in use (`totp`), if any.
+    pub two_step: Option<String>,
+    /// The sign-in name (patients).
+    pub username: Option<String>,
 }
 
 /// One account of one organization (the organization is part of the key: tenants never see each other).
@@ -302,7 +321,7 @@ pub async fn find(
         .query_opt(
             "SELECT id, organization_id, role, title, first_name, middle_name, last_name, email, status,
                     registered_at, activated_at, last_signed_in_at, profile, missing_profile_fields, disabled,
-                    board, board_id, board_consented_at
+                    board, board_id, board_consented_at, two_step, username
              FROM accounts WHERE organization_id = $1 AND id = $2",
             &[&organization, &id],
         )
@@ -326,5 +345,7 @@ pub async fn find(
         board: r.get(15),
         board_id: r.get(16),
         board_consented_at: r.get(17),
+        two_step: r.get(18),
+        username: r.get(19),
     }))
 }

@@ -69,20 +69,14 @@ impl Projection for Lockout {
                     )
                     .await?;
                 }
+                AccountEvent::SecondFactorFailed(e) => {
+                    attempt(tx, recorded, id, e.at, "wrong_second_factor").await?;
+                    count_failure(tx, id, e.at).await?;
+                }
                 AccountEvent::SignInFailed(e) => {
                     attempt(tx, recorded, id, e.at, e.reason.as_str()).await?;
                     if e.reason == SignInFailure::WrongPassword {
-                        // As in the decider: failures while a lock is in force do not count.
-                        tx.execute(
-                            "UPDATE account_lockouts SET last_failure_at = $2,
-                                 failure_count = failure_count + CASE
-                                     WHEN disabled THEN 0
-                                     WHEN locked_since IS NOT NULL AND (unlock_at IS NULL OR unlock_at > $2) THEN 0
-                                     ELSE 1 END
-                             WHERE account_id = $1",
-                            &[&id, &e.at],
-                        )
-                        .await?;
+                        count_failure(tx, id, e.at).await?;
                     }
                 }
                 AccountEvent::AccountLocked(e) => {
@@ -148,7 +142,12 @@ impl Projection for Lockout {
                 | AccountEvent::BoardReportingConsented(_)
                 | AccountEvent::BoardReportingWithdrawn(_)
                 | AccountEvent::UsernameChosen(_)
-                | AccountEvent::TermsAccepted(_) => {}
+                | AccountEvent::TermsAccepted(_)
+                | AccountEvent::TotpEnrollmentStarted(_)
+                | AccountEvent::TwoStepEnabled(_)
+                | AccountEvent::TwoStepDisabled(_)
+                | AccountEvent::SecondFactorRequired(_)
+                | AccountEvent::SecondFactorPassed(_) => {}
             }
         }
         Ok(())
@@ -257,4 +256,23 @@ pub async fn recent_attempts(
             user_agent: r.get(3),
         })
         .collect())
+}
+
+/// Counts a wrong password or second step, as the decider does: not while a lock is in force, not when disabled.
+async fn count_failure(
+    tx: &Transaction<'_>,
+    id: Uuid,
+    at: DateTime<Utc>,
+) -> Result<(), ProjectionError> {
+    tx.execute(
+        "UPDATE account_lockouts SET last_failure_at = $2,
+             failure_count = failure_count + CASE
+                 WHEN disabled THEN 0
+                 WHEN locked_since IS NOT NULL AND (unlock_at IS NULL OR unlock_at > $2) THEN 0
+                 ELSE 1 END
+         WHERE account_id = $1",
+        &[&id, &at],
+    )
+    .await?;
+    Ok(())
 }

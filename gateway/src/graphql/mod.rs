@@ -15,6 +15,7 @@ pub mod phones;
 pub mod profile;
 pub mod query;
 pub mod reporting;
+pub mod two_step;
 pub mod types;
 
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -48,6 +49,7 @@ pub struct Mutation(
     phones::PhoneMutation,
     reporting::ReportingMutation,
     patients::PatientMutation,
+    two_step::TwoStepMutation,
 );
 
 /// The schema type.

@@ -107,14 +107,35 @@ pub struct SignInInput {
 /// A new session.
 #[derive(SimpleObject)]
 pub struct SignInPayload {
-    /// Bearer token for `Authorization: Bearer <token>`. Shown once; portal keeps only its hash.
-    pub token: String,
+    /// Bearer token for `Authorization: Bearer <token>`. Shown once; portal keeps only its hash. Null while the
+    /// second step is required.
+    pub token: Option<String>,
     /// When the session ends at the latest.
-    pub expires_at: DateTime<Utc>,
-    /// The account signed in.
-    pub account_id: ID,
+    pub expires_at: Option<DateTime<Utc>>,
+    /// The account signed in (null while the second step is required).
+    pub account_id: Option<ID>,
+    /// True when the password was right and the account uses two-step verification: answer `completeSignIn`.
+    pub second_step_required: bool,
+    /// The challenge to answer with the code (valid 5 minutes).
+    pub challenge_token: Option<String>,
+    /// When the challenge expires.
+    pub challenge_expires_at: Option<DateTime<Utc>>,
     /// The log position produced.
     pub position: LogPosition,
+}
+
+impl From<accounts::SignedIn> for SignInPayload {
+    fn from(signed_in: accounts::SignedIn) -> Self {
+        Self {
+            token: Some(signed_in.token),
+            expires_at: Some(signed_in.expires_at),
+            account_id: Some(ID(signed_in.account.to_string())),
+            second_step_required: false,
+            challenge_token: None,
+            challenge_expires_at: None,
+            position: LogPosition(signed_in.last_position),
+        }
+    }
 }
 
 /// Asks for a password-reset link.
@@ -378,15 +399,20 @@ impl AccountMutation {
         };
         let organization = organization(state, code).await?;
         let command = request.command(Actor::Anonymous, input.command_id);
-        let signed_in =
-            accounts::sign_in_as(&state.store, &organization, &login, password, &command)
-                .await
-                .map_err(ApiError::from_command)?;
-        Ok(SignInPayload {
-            token: signed_in.token,
-            expires_at: signed_in.expires_at,
-            account_id: ID(signed_in.account.to_string()),
-            position: LogPosition(signed_in.last_position),
+        let step = accounts::sign_in_steps(&state.store, &organization, &login, password, &command)
+            .await
+            .map_err(ApiError::from_command)?;
+        Ok(match step {
+            accounts::SignInStep::Session(signed_in) => signed_in.into(),
+            accounts::SignInStep::SecondStep(challenge) => SignInPayload {
+                token: None,
+                expires_at: None,
+                account_id: None,
+                second_step_required: true,
+                challenge_token: Some(challenge.token),
+                challenge_expires_at: Some(challenge.expires_at),
+                position: LogPosition(challenge.last_position),
+            },
         })
     }
 

@@ -95,6 +95,10 @@ pub struct Account {
     pub disabled: bool,
     /// The consent to report completions to a board, if given.
     pub board_reporting: Option<super::reporting::BoardReportingConsent>,
+    /// Two-step verification is on.
+    pub two_step_enabled: bool,
+    /// The sign-in name (patients).
+    pub username: Option<String>,
 }
 
 impl From<AccountRow> for Account {
@@ -129,6 +133,8 @@ impl From<AccountRow> for Account {
                 .into(),
             profile_complete: row.missing_profile_fields.is_empty(),
             disabled: row.disabled,
+            two_step_enabled: row.two_step.is_some(),
+            username: row.username,
             board_reporting: match (row.board, row.board_id, row.board_consented_at) {
                 (Some(board), Some(board_id), Some(consented_at)) => {
                     Some(super::reporting::BoardReportingConsent {

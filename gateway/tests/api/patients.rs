@@ -363,3 +363,184 @@ async fn an_account_accepts_the_terms_in_force_before_using_the_portal() {
     .assert_ok();
     app.graphql(USE, json!({}), Some(&token)).await.assert_ok();
 }
+
+/// RFC 6238 (HMAC-SHA1, 6 digits, 30 s) computed here, independently of portal's own implementation.
+fn totp(base32_secret: &str, at: i64) -> String {
+    use hmac::{Hmac, Mac};
+    let mut bits = 0u64;
+    let mut count = 0;
+    let mut key = Vec::new();
+    for c in base32_secret.bytes() {
+        let value = match c {
+            b'A'..=b'Z' => c - b'A',
+            b'2'..=b'7' => c - b'2' + 26,
+            _ => continue,
+        };
+        bits = (bits << 5) | u64::from(value);
+        count += 5;
+        if count >= 8 {
+            key.push((bits >> (count - 8)) as u8);
+            count -= 8;
+        }
+    }
+    let mut mac = Hmac::<sha1::Sha1>::new_from_slice(&key).unwrap();
+    mac.update(&((at / 30) as u64).to_be_bytes());
+    let digest = mac.finalize().into_bytes();
+    let offset = (digest[19] & 0x0f) as usize;
+    let number = u32::from_be_bytes([
+        digest[offset] & 0x7f,
+        digest[offset + 1],
+        digest[offset + 2],
+        digest[offset + 3],
+    ]);
+    format!("{:06}", number % 1_000_000)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_authenticator_app_becomes_the_second_step_of_every_sign_in() {
+    let (app, staff) = clinic().await;
+    app.graphql(
+        REGISTER,
+        patient("MC900100", "grace@example.org"),
+        Some(&staff),
+    )
+    .await
+    .assert_ok();
+    let token = signed_up(
+        &app,
+        json!({ "clinicNumber": "MC900100" }),
+        "grace",
+        "grace@example.org",
+    )
+    .await;
+
+    let started = app
+        .graphql(
+            "mutation { startTotpEnrollment { secret otpauthUri } }",
+            json!({}),
+            Some(&token),
+        )
+        .await;
+    let data = started.assert_ok()["startTotpEnrollment"].clone();
+    let secret = data["secret"].as_str().unwrap().to_owned();
+    assert!(data["otpauthUri"]
+        .as_str()
+        .unwrap()
+        .starts_with("otpauth://totp/mayo%20CE:grace?secret="));
+    let now = chrono::Utc::now().timestamp();
+    let wrong = app
+        .graphql(
+            "mutation($code: String!) { confirmTotpEnrollment(code: $code) { recoveryCodes } }",
+            json!({ "code": "000000" }),
+            Some(&token),
+        )
+        .await;
+    if totp(&secret, now) != "000000" {
+        assert_eq!(wrong.error_code(), "SECOND_FACTOR_INVALID");
+    }
+    let confirmed = app
+        .graphql("mutation($code: String!) { confirmTotpEnrollment(code: $code) { recoveryCodes position } }", json!({ "code": totp(&secret, now) }), Some(&token))
+        .await;
+    let confirmed = confirmed.assert_ok()["confirmTotpEnrollment"].clone();
+    let recovery: Vec<String> = confirmed["recoveryCodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c.as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(recovery.len(), 10);
+    let me = app
+        .graphql(
+            "query($at: LogPosition) { me(atLeast: $at) { twoStepEnabled username } }",
+            json!({ "at": confirmed["position"] }),
+            Some(&token),
+        )
+        .await;
+    assert_eq!(
+        me.assert_ok()["me"],
+        json!({ "twoStepEnabled": true, "username": "grace" })
+    );
+
+    const SIGN_IN_2: &str = "mutation($input: SignInInput!) { signIn(input: $input) { token secondStepRequired challengeToken } }";
+    let first = app
+        .graphql(SIGN_IN_2, json!({ "input": { "organizationCode": "mayo", "username": "grace", "password": PASSWORD } }), None)
+        .await;
+    let first = first.assert_ok()["signIn"].clone();
+    assert_eq!(first["secondStepRequired"], true);
+    assert_eq!(
+        first["token"],
+        Value::Null,
+        "no session before the second step"
+    );
+    const COMPLETE: &str =
+        "mutation($input: CompleteSignInInput!) { completeSignIn(input: $input) { token } }";
+    let answer = |challenge: &Value, code: &str| json!({ "input": { "organizationCode": "mayo", "challengeToken": challenge, "code": code } });
+    // The code that confirmed the app was used: the next step's code (within the allowed drift) signs in.
+    let used = app
+        .graphql(
+            COMPLETE,
+            answer(&first["challengeToken"], &totp(&secret, now)),
+            None,
+        )
+        .await;
+    assert_eq!(
+        used.error_code(),
+        "SECOND_FACTOR_INVALID",
+        "a code is accepted once"
+    );
+    let next = totp(&secret, now + 30);
+    let session = app
+        .graphql(COMPLETE, answer(&first["challengeToken"], &next), None)
+        .await;
+    let session_token = session.assert_ok()["completeSignIn"]["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    app.graphql("{ me { role } }", json!({}), Some(&session_token))
+        .await
+        .assert_ok();
+    let replayed_challenge = app
+        .graphql(COMPLETE, answer(&first["challengeToken"], &next), None)
+        .await;
+    assert_eq!(
+        replayed_challenge.error_code(),
+        "CHALLENGE_INVALID",
+        "a challenge is answered once"
+    );
+
+    let second = app
+        .graphql(SIGN_IN_2, json!({ "input": { "organizationCode": "mayo", "username": "grace", "password": PASSWORD } }), None)
+        .await;
+    let challenge = second.assert_ok()["signIn"]["challengeToken"].clone();
+    let same_code = app.graphql(COMPLETE, answer(&challenge, &next), None).await;
+    assert_eq!(
+        same_code.error_code(),
+        "SECOND_FACTOR_INVALID",
+        "the same code does not work twice"
+    );
+    let by_recovery = app
+        .graphql(
+            COMPLETE,
+            answer(&challenge, &recovery[0].to_uppercase()),
+            None,
+        )
+        .await;
+    assert!(by_recovery.assert_ok()["completeSignIn"]["token"].is_string());
+
+    let third = app
+        .graphql(SIGN_IN_2, json!({ "input": { "organizationCode": "mayo", "username": "grace", "password": PASSWORD } }), None)
+        .await;
+    let third = third.assert_ok()["signIn"].clone();
+    let again = app
+        .graphql(
+            COMPLETE,
+            answer(&third["challengeToken"], &recovery[0]),
+            None,
+        )
+        .await;
+    assert_eq!(
+        again.error_code(),
+        "SECOND_FACTOR_INVALID",
+        "a recovery code works once"
+    );
+}

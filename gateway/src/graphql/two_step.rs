@@ -1,0 +1,171 @@
+//! Two-step verification (seed 001, step 3): an authenticator app with recovery codes, and the second step of a
+//! sign-in.
+
+use async_graphql::{Context, InputObject, Object, Result, SimpleObject};
+use portal_commands::handler::Actor;
+use portal_commands::two_step;
+use uuid::Uuid;
+
+use super::activities::organization as organization_by_id;
+use super::errors::ApiError;
+use super::inputs::Checked;
+use super::mutation::{context, organization, SignInPayload};
+use super::query::signed_in;
+use super::types::LogPosition;
+
+/// The second step of a sign-in.
+#[derive(InputObject)]
+pub struct CompleteSignInInput {
+    /// The organization's code.
+    pub organization_code: String,
+    /// The challenge from `signIn`.
+    pub challenge_token: String,
+    /// The app's current six-digit code, or a recovery code.
+    pub code: String,
+    /// Idempotency key.
+    pub command_id: Option<Uuid>,
+}
+
+/// An authenticator app to set up.
+#[derive(SimpleObject)]
+pub struct TotpEnrollmentPayload {
+    /// The secret in base32, to type into the app (shown once).
+    pub secret: String,
+    /// The `otpauth://` URI, to show as a QR code.
+    pub otpauth_uri: String,
+    /// The log position produced.
+    pub position: Option<LogPosition>,
+}
+
+/// Two-step verification turned on.
+#[derive(SimpleObject)]
+pub struct ConfirmTotpPayload {
+    /// Ten one-time recovery codes, shown once: each signs in once when the phone is lost.
+    pub recovery_codes: Vec<String>,
+    /// The log position produced.
+    pub position: Option<LogPosition>,
+}
+
+/// Two-step verification turned off.
+#[derive(SimpleObject)]
+pub struct DisableTwoStepPayload {
+    /// The log position produced (null when it was off).
+    pub position: Option<LogPosition>,
+}
+
+/// Two-step mutations.
+#[derive(Default)]
+pub struct TwoStepMutation;
+
+#[Object]
+impl TwoStepMutation {
+    /// Answers the challenge of `signIn` with the app's current code or a recovery code, and opens the session. A
+    /// wrong code counts towards the lockout like a wrong password.
+    async fn complete_sign_in(
+        &self,
+        ctx: &Context<'_>,
+        input: CompleteSignInInput,
+    ) -> Result<SignInPayload> {
+        let (state, request) = context(ctx);
+        let address = request
+            .client_ip
+            .as_deref()
+            .and_then(|ip| ip.parse::<std::net::IpAddr>().ok())
+            .unwrap_or(std::net::IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED));
+        if state.sign_in_limiter().check_key(&address).is_err() {
+            return Err(ApiError::rate_limited().into());
+        }
+        let mut checked = Checked::default();
+        let code = checked.organization_code("organizationCode", &input.organization_code);
+        let answer = input.code.trim();
+        if answer.is_empty() || answer.len() > 32 {
+            checked.refuse(
+                "code",
+                "SECOND_FACTOR_INVALID",
+                "is a six-digit code or a recovery code".to_owned(),
+            );
+        }
+        checked.finish()?;
+        let Some(code) = code else {
+            return Err(ApiError::internal(&"parsed input missing").into());
+        };
+        let org = organization(state, code).await?;
+        let command = request.command(Actor::Anonymous, input.command_id);
+        let signed_in = two_step::complete_sign_in(
+            &state.store,
+            &org,
+            &input.challenge_token,
+            answer,
+            &command,
+        )
+        .await
+        .map_err(ApiError::from_command)?;
+        Ok(signed_in.into())
+    }
+
+    /// Starts setting up an authenticator app: answers the secret and its `otpauth://` URI. Confirm with the app's
+    /// first code.
+    async fn start_totp_enrollment(
+        &self,
+        ctx: &Context<'_>,
+        command_id: Option<Uuid>,
+    ) -> Result<TotpEnrollmentPayload> {
+        let principal = signed_in(ctx).await?;
+        let (state, request) = context(ctx);
+        let org = organization_by_id(state, principal.organization).await?;
+        let command = request.command(Actor::Account(principal.account.0), command_id);
+        let enrollment = two_step::start_totp(&state.store, &org, &principal, &command)
+            .await
+            .map_err(ApiError::from_command)?;
+        Ok(TotpEnrollmentPayload {
+            secret: enrollment.secret,
+            otpauth_uri: enrollment.uri,
+            position: enrollment.last_position.map(LogPosition),
+        })
+    }
+
+    /// Confirms the app with its current code: two-step verification is on from now, and the answer holds ten
+    /// one-time recovery codes (shown once).
+    async fn confirm_totp_enrollment(
+        &self,
+        ctx: &Context<'_>,
+        code: String,
+        command_id: Option<Uuid>,
+    ) -> Result<ConfirmTotpPayload> {
+        let principal = signed_in(ctx).await?;
+        let (state, request) = context(ctx);
+        let command = request.command(Actor::Account(principal.account.0), command_id);
+        let (recovery_codes, position) =
+            two_step::confirm_totp(&state.store, &principal, &code, &command)
+                .await
+                .map_err(ApiError::from_command)?;
+        Ok(ConfirmTotpPayload {
+            recovery_codes,
+            position: position.map(LogPosition),
+        })
+    }
+
+    /// Turns two-step verification off; the current password is required.
+    async fn disable_two_step(
+        &self,
+        ctx: &Context<'_>,
+        current_password: String,
+        command_id: Option<Uuid>,
+    ) -> Result<DisableTwoStepPayload> {
+        let principal = signed_in(ctx).await?;
+        let (state, request) = context(ctx);
+        let mut checked = Checked::default();
+        let current = checked.presented_password("currentPassword", &current_password);
+        checked.finish()?;
+        let Some(current) = current else {
+            return Err(ApiError::internal(&"parsed input missing").into());
+        };
+        let command = request.command(Actor::Account(principal.account.0), command_id);
+        let position = two_step::disable(&state.store, &principal, current, &command)
+            .await
+            .map_err(ApiError::from_command)?;
+        Ok(DisableTwoStepPayload {
+            position: position.map(LogPosition),
+        })
+    }
+}

@@ -37,3 +37,23 @@ CREATE TABLE patients (
 );
 
 CREATE INDEX patients_organization ON patients (organization_id, last_name, first_name);
+
+-- Read model `patients`: online requests for an activation code, the staff's verification queue.
+CREATE TABLE signup_requests (
+    id               uuid PRIMARY KEY,
+    organization_id  uuid        NOT NULL,
+    first_name       text,
+    last_name        text,
+    date_of_birth    date,
+    email            text,
+    phone            text,
+    clinic_number    text,
+    status           text        NOT NULL CHECK (status IN ('pending', 'approved', 'rejected')),
+    submitted_at     timestamptz NOT NULL,
+    decided_at       timestamptz,
+    decided_by       uuid,
+    patient_id       uuid,
+    reason           text
+);
+
+CREATE INDEX signup_requests_queue ON signup_requests (organization_id, status, submitted_at);

@@ -16,6 +16,7 @@ pub mod phones;
 pub mod secrets;
 pub mod session_activity;
 pub mod sessions;
+pub mod signup_requests;
 pub mod sms;
 pub mod store;
 #[cfg(feature = "testing")]

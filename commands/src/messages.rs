@@ -312,3 +312,23 @@ pub fn patient_code(
         now,
     )
 }
+
+/// Sent when staff could not confirm who asked for an activation code online.
+pub fn code_request_rejected(
+    to: &EmailAddress,
+    salutation: &str,
+    organization: &OrganizationName,
+    now: DateTime<Utc>,
+) -> OutboxMessage {
+    email(
+        to,
+        format!("Your {} patient portal request", organization.as_str()),
+        format!(
+            "Hello {salutation},\n\n\
+             We could not confirm your identity from the details you gave, so no activation code was sent. Please \
+             call the clinic, or ask for a code at your next visit.\n\n\
+             If you did not ask for a patient portal account, you can ignore this e-mail.\n",
+        ),
+        now,
+    )
+}

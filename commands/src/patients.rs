@@ -88,6 +88,19 @@ pub async fn register<L: EventLog>(
     by: Option<AccountId>,
     ctx: &CommandContext,
 ) -> Result<RegisteredPatient, PatientCommandError> {
+    register_to(store, organization, patient, by, None, ctx).await
+}
+
+/// Registers a patient record and sends its code to `send_to` (address and salutation) instead of the record's
+/// address, when given.
+pub async fn register_to<L: EventLog>(
+    store: &Store<L>,
+    organization: &OrganizationSummary,
+    patient: NewPatientInput,
+    by: Option<AccountId>,
+    send_to: Option<(EmailAddress, String)>,
+    ctx: &CommandContext,
+) -> Result<RegisteredPatient, PatientCommandError> {
     let id = PatientId(crate::activities::derived_id("patient", ctx.command_id));
     let patient_stream = stream(id);
     let fingerprint = store.secrets.fingerprint(
@@ -100,13 +113,18 @@ pub async fn register<L: EventLog>(
     let code = new_code();
     let hash = code_hash(store, &code);
     let ttl = chrono::Duration::days(i64::from(organization.patient_policy.activation_code_days));
-    let outbox = patient
-        .email
+    let recipient = send_to.or_else(|| {
+        patient
+            .email
+            .clone()
+            .map(|to| (to, patient.name.salutation().to_owned()))
+    });
+    let outbox = recipient
         .as_ref()
-        .map(|to| {
+        .map(|(to, salutation)| {
             messages::patient_code(
                 to,
-                patient.name.salutation(),
+                salutation,
                 &organization.name,
                 &code.display(),
                 &format!("{}/sign-up", store.public_url),
@@ -202,6 +220,18 @@ pub async fn issue_code<L: EventLog>(
     by: Option<AccountId>,
     ctx: &CommandContext,
 ) -> Result<(ActivationCode, i64), PatientCommandError> {
+    issue_code_to(store, organization, patient, by, None, ctx).await
+}
+
+/// Issues a code and sends it to `send_to` (address and salutation) instead of the record's address, when given.
+pub async fn issue_code_to<L: EventLog>(
+    store: &Store<L>,
+    organization: &OrganizationSummary,
+    patient: PatientId,
+    by: Option<AccountId>,
+    send_to: Option<(EmailAddress, String)>,
+    ctx: &CommandContext,
+) -> Result<(ActivationCode, i64), PatientCommandError> {
     let code = new_code();
     let hash = code_hash(store, &code);
     let ttl = chrono::Duration::days(i64::from(organization.patient_policy.activation_code_days));
@@ -231,22 +261,26 @@ pub async fn issue_code<L: EventLog>(
             if record.organization != organization.id {
                 return Err(PatientError::NotFound);
             }
-            let outbox = match (&record.email, &record.name) {
-                (
-                    Some(portal_domain::Personal::Known(to)),
-                    portal_domain::Personal::Known(name),
-                ) => {
-                    vec![messages::patient_code(
-                        to,
-                        name.salutation(),
-                        &organization.name,
-                        &code.display(),
-                        &format!("{}/sign-up", store.public_url),
-                        ctx.now + ttl,
-                        ctx.now,
-                    )]
-                }
-                _ => vec![],
+            let recipient = send_to
+                .clone()
+                .or_else(|| match (&record.email, &record.name) {
+                    (
+                        Some(portal_domain::Personal::Known(to)),
+                        portal_domain::Personal::Known(name),
+                    ) => Some((to.clone(), name.salutation().to_owned())),
+                    _ => None,
+                });
+            let outbox = match recipient {
+                Some((to, salutation)) => vec![messages::patient_code(
+                    &to,
+                    &salutation,
+                    &organization.name,
+                    &code.display(),
+                    &format!("{}/sign-up", store.public_url),
+                    ctx.now + ttl,
+                    ctx.now,
+                )],
+                None => vec![],
             };
             Ok(Plan {
                 tenant: organization.id.0,

@@ -14,6 +14,7 @@ pub mod personal;
 pub mod phones;
 pub mod series;
 pub mod session;
+pub mod signup_request;
 pub mod two_step;
 pub mod values;
 

@@ -4,6 +4,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use deadpool_postgres::{Pool, Transaction};
 use portal_commands::log::RecordedEvent;
 use portal_domain::patient::{Patient, PatientEvent};
+use portal_domain::signup_request::{SignUpRequest, SignUpRequestEvent};
 use portal_domain::{Decider, Personal};
 use uuid::Uuid;
 
@@ -21,7 +22,7 @@ impl Projection for Patients {
     }
 
     fn tables(&self) -> &'static [&'static str] {
-        &["patients"]
+        &["patients", "signup_requests"]
     }
 
     async fn apply<'a>(
@@ -30,10 +31,15 @@ impl Projection for Patients {
         events: &'a [RecordedEvent],
     ) -> Result<(), ProjectionError> {
         for recorded in events {
-            let Some(event) = decode_if::<PatientEvent>(recorded, Patient::CATEGORY)? else {
+            let Some(id) = recorded.stream.id() else {
                 continue;
             };
-            let Some(id) = recorded.stream.id() else {
+            if let Some(event) = decode_if::<SignUpRequestEvent>(recorded, SignUpRequest::CATEGORY)?
+            {
+                request(tx, recorded.tenant, id, event).await?;
+                continue;
+            }
+            let Some(event) = decode_if::<PatientEvent>(recorded, Patient::CATEGORY)? else {
                 continue;
             };
             match event {
@@ -92,6 +98,112 @@ impl Projection for Patients {
         }
         Ok(())
     }
+}
+
+async fn request(
+    tx: &Transaction<'_>,
+    organization: Uuid,
+    id: Uuid,
+    event: SignUpRequestEvent,
+) -> Result<(), ProjectionError> {
+    match event {
+        SignUpRequestEvent::ActivationCodeRequested(e) => {
+            let details = e.details.known();
+            tx.execute(
+                "INSERT INTO signup_requests (id, organization_id, first_name, last_name, date_of_birth, email, phone,
+                                              clinic_number, status, submitted_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'pending', $9)",
+                &[
+                    &id,
+                    &organization,
+                    &details.map(|d| d.name.first.as_str()),
+                    &details.map(|d| d.name.last.as_str()),
+                    &details.map(|d| d.date_of_birth.date()),
+                    &details.map(|d| d.email.as_str()),
+                    &details.and_then(|d| d.phone.as_ref()).map(|p| p.as_str()),
+                    &details.and_then(|d| d.clinic_number.as_ref()).map(|c| c.as_str()),
+                    &e.at,
+                ],
+            )
+            .await?;
+        }
+        SignUpRequestEvent::SignUpRequestApproved(e) => {
+            tx.execute(
+                "UPDATE signup_requests SET status = 'approved', decided_at = $2, decided_by = $3, patient_id = $4
+                 WHERE id = $1",
+                &[&id, &e.at, &e.by.0, &e.patient_id.0],
+            )
+            .await?;
+        }
+        SignUpRequestEvent::SignUpRequestRejected(e) => {
+            tx.execute(
+                "UPDATE signup_requests SET status = 'rejected', decided_at = $2, decided_by = $3, reason = $4
+                 WHERE id = $1",
+                &[&id, &e.at, &e.by.0, &e.reason],
+            )
+            .await?;
+        }
+    }
+    Ok(())
+}
+
+/// A request for an activation code, as the staff queue shows it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SignUpRequestRow {
+    /// The request.
+    pub id: Uuid,
+    /// Given name.
+    pub first_name: Option<String>,
+    /// Family name.
+    pub last_name: Option<String>,
+    /// Date of birth.
+    pub date_of_birth: Option<NaiveDate>,
+    /// Where the code goes.
+    pub email: Option<String>,
+    /// Phone to call back.
+    pub phone: Option<String>,
+    /// The clinic number, if given.
+    pub clinic_number: Option<String>,
+    /// `pending`, `approved` or `rejected`.
+    pub status: String,
+    /// When submitted.
+    pub submitted_at: DateTime<Utc>,
+    /// The record it was matched to.
+    pub patient_id: Option<Uuid>,
+}
+
+/// Requests of an organization with `status`, oldest first (the queue).
+pub async fn requests(
+    pool: &Pool,
+    organization: Uuid,
+    status: &str,
+    limit: i64,
+) -> Result<Vec<SignUpRequestRow>, ProjectionError> {
+    let client = pool.get().await?;
+    let rows = client
+        .query(
+            "SELECT id, first_name, last_name, date_of_birth, email, phone, clinic_number, status, submitted_at,
+                    patient_id
+             FROM signup_requests WHERE organization_id = $1 AND status = $2
+             ORDER BY submitted_at, id LIMIT $3",
+            &[&organization, &status, &limit],
+        )
+        .await?;
+    Ok(rows
+        .iter()
+        .map(|r| SignUpRequestRow {
+            id: r.get(0),
+            first_name: r.get(1),
+            last_name: r.get(2),
+            date_of_birth: r.get(3),
+            email: r.get(4),
+            phone: r.get(5),
+            clinic_number: r.get(6),
+            status: r.get(7),
+            submitted_at: r.get(8),
+            patient_id: r.get(9),
+        })
+        .collect())
 }
 
 /// A patient record as staff see it.

@@ -5,8 +5,10 @@ use async_graphql::{Context, InputObject, Object, Result, SimpleObject, ID};
 use chrono::{DateTime, NaiveDate, Utc};
 use portal_commands::handler::Actor;
 use portal_commands::patients::{self, NewPatientInput, Proof, SignUp};
+use portal_commands::signup_requests::{self, ApprovalError, Match};
 use portal_commands::{accounts, organizations as orgs};
 use portal_domain::organization::{OrganizationError, PatientPolicy};
+use portal_domain::signup_request::IdentityDetails;
 use portal_domain::values::{self as v, DateOfBirth};
 use portal_domain::PatientId;
 use portal_projections::patients as patient_rows;
@@ -171,6 +173,86 @@ fn date_of_birth(checked: &mut Checked, raw: &str, today: NaiveDate) -> Option<D
         "DATE_OF_BIRTH_INVALID",
         DateOfBirth::parse(raw, today),
     )
+}
+
+/// A request for an activation code, by someone without a clinic number or code.
+#[derive(InputObject)]
+pub struct RequestActivationCodeInput {
+    /// The clinic's organization code.
+    pub organization_code: String,
+    /// Given name.
+    pub first_name: String,
+    /// Family name.
+    pub last_name: String,
+    /// Date of birth, YYYY-MM-DD.
+    pub date_of_birth: String,
+    /// Where to send the code.
+    pub email: String,
+    /// A phone number the clinic may call to confirm.
+    pub phone: Option<String>,
+    /// The clinic number, if known.
+    pub clinic_number: Option<String>,
+    /// Idempotency key.
+    pub command_id: Option<Uuid>,
+}
+
+/// The answer to a request (the same whatever staff will decide).
+#[derive(SimpleObject)]
+pub struct RequestActivationCodePayload {
+    /// What happens next.
+    pub message: String,
+}
+
+/// A request in the staff's verification queue.
+#[derive(SimpleObject)]
+pub struct SignUpRequestItem {
+    /// The request.
+    pub id: ID,
+    /// Given name.
+    pub first_name: Option<String>,
+    /// Family name.
+    pub last_name: Option<String>,
+    /// Date of birth.
+    pub date_of_birth: Option<NaiveDate>,
+    /// Where the code goes.
+    pub email: Option<String>,
+    /// Phone to call back.
+    pub phone: Option<String>,
+    /// The clinic number given.
+    pub clinic_number: Option<String>,
+    /// PENDING, APPROVED or REJECTED (lower case).
+    pub status: String,
+    /// When submitted.
+    pub submitted_at: DateTime<Utc>,
+    /// The record it was matched to.
+    pub patient_id: Option<ID>,
+}
+
+/// Staff approve a request: match an existing record, or register a new one with a clinic number.
+#[derive(InputObject)]
+pub struct ApproveSignUpRequestInput {
+    /// The request.
+    pub request_id: ID,
+    /// The existing record the person is (or give `clinicNumber`).
+    pub patient_id: Option<ID>,
+    /// A clinic number for a new record (or give `patientId`).
+    pub clinic_number: Option<String>,
+    /// Idempotency key.
+    pub command_id: Option<Uuid>,
+}
+
+/// The record the request was matched to; a code was sent to the address in the request.
+#[derive(SimpleObject)]
+pub struct ApproveSignUpRequestPayload {
+    /// The record.
+    pub patient_id: ID,
+}
+
+const REQUEST_RECEIVED: &str = "Thanks. The clinic will check your details and e-mail you an activation code, or     ask you to call. This can take one business day.";
+
+fn request_id(raw: &ID) -> Result<Uuid, ApiError> {
+    Uuid::parse_str(raw.as_str())
+        .map_err(|_| ApiError::new("ID_INVALID", "this is not a request id").on("requestId"))
 }
 
 /// Patient-portal mutations.
@@ -376,6 +458,159 @@ impl PatientMutation {
         })
     }
 
+    /// Asks for an activation code online (seed 001, step 2, third way): staff check the details and send a code,
+    /// or ask the person to call. The answer is the same either way.
+    async fn request_activation_code(
+        &self,
+        ctx: &Context<'_>,
+        input: RequestActivationCodeInput,
+    ) -> Result<RequestActivationCodePayload> {
+        let (state, request) = context(ctx);
+        let address = request
+            .client_ip
+            .as_deref()
+            .and_then(|ip| ip.parse::<std::net::IpAddr>().ok())
+            .unwrap_or(std::net::IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED));
+        if state.sign_in_limiter().check_key(&address).is_err() {
+            return Err(ApiError::rate_limited().into());
+        }
+        let mut checked = Checked::default();
+        let code = checked.organization_code("organizationCode", &input.organization_code);
+        let name = checked.person_name(None, &input.first_name, None, &input.last_name);
+        let born = date_of_birth(&mut checked, &input.date_of_birth, request.now.date_naive());
+        let email = checked.email("email", &input.email);
+        let phone = match input
+            .phone
+            .as_deref()
+            .map(str::trim)
+            .filter(|p| !p.is_empty())
+        {
+            Some(raw) => checked.phone("phone", raw).map(Some),
+            None => Some(None),
+        };
+        let number = match input
+            .clinic_number
+            .as_deref()
+            .map(str::trim)
+            .filter(|n| !n.is_empty())
+        {
+            Some(raw) => checked
+                .value(
+                    "clinicNumber",
+                    "CLINIC_NUMBER_INVALID",
+                    v::ClinicNumber::parse(raw),
+                )
+                .map(Some),
+            None => Some(None),
+        };
+        checked.finish()?;
+        let (
+            Some(code),
+            Some(name),
+            Some(date_of_birth),
+            Some(email),
+            Some(phone),
+            Some(clinic_number),
+        ) = (code, name, born, email, phone, number)
+        else {
+            return Err(ApiError::internal(&"parsed input missing").into());
+        };
+        let org = organization(state, code).await?;
+        let command = request.command(Actor::Anonymous, input.command_id);
+        signup_requests::submit(
+            &state.store,
+            &org,
+            IdentityDetails {
+                name,
+                date_of_birth,
+                email,
+                phone,
+                clinic_number,
+            },
+            &command,
+        )
+        .await
+        .map_err(ApiError::from_command)?;
+        Ok(RequestActivationCodePayload {
+            message: REQUEST_RECEIVED.to_owned(),
+        })
+    }
+
+    /// Approves a request for a code (staff): the matched record, or a new one with `clinicNumber`, gets a code
+    /// sent to the address in the request.
+    async fn approve_sign_up_request(
+        &self,
+        ctx: &Context<'_>,
+        input: ApproveSignUpRequestInput,
+    ) -> Result<ApproveSignUpRequestPayload> {
+        let principal = staff(ctx).await?;
+        let (state, request) = context(ctx);
+        let id = request_id(&input.request_id)?;
+        let matched = match (input.patient_id.as_ref(), input.clinic_number.as_deref()) {
+            (Some(patient), None) => Uuid::parse_str(patient.as_str())
+                .map(|p| Match::Existing(PatientId(p)))
+                .map_err(|_| {
+                    ApiError::new("ID_INVALID", "this is not a patient id").on("input.patientId")
+                })?,
+            (None, Some(number)) => {
+                v::ClinicNumber::parse(number)
+                    .map(Match::New)
+                    .map_err(|e| {
+                        ApiError::new("CLINIC_NUMBER_INVALID", e.rule).on("input.clinicNumber")
+                    })?
+            }
+            _ => {
+                return Err(ApiError::new(
+                    "MATCH_REQUIRED",
+                    "give either patientId or clinicNumber",
+                )
+                .on("input.patientId")
+                .into())
+            }
+        };
+        let org = organization_by_id(state, principal.organization).await?;
+        let command = request.command(Actor::Account(principal.account.0), input.command_id);
+        let patient =
+            signup_requests::approve(&state.store, &org, id, matched, principal.account, &command)
+                .await
+                .map_err(|e| match e {
+                    ApprovalError::Request(e) => ApiError::from_command(e),
+                    ApprovalError::Patient(portal_commands::CommandError::Rejected(
+                        portal_domain::patient::PatientError::AlreadyRegistered,
+                    )) => ApiError::new(
+                        "CLINIC_NUMBER_TAKEN",
+                        "another patient record has this clinic number",
+                    )
+                    .on("input.clinicNumber"),
+                    ApprovalError::Patient(e) => ApiError::from_command(e),
+                })?;
+        Ok(ApproveSignUpRequestPayload {
+            patient_id: ID(patient.0.to_string()),
+        })
+    }
+
+    /// Rejects a request for a code (staff), with the reason kept for auditors; the person is asked to call.
+    async fn reject_sign_up_request(
+        &self,
+        ctx: &Context<'_>,
+        request_id: ID,
+        reason: String,
+        command_id: Option<Uuid>,
+    ) -> Result<AcceptTermsPayload> {
+        let principal = staff(ctx).await?;
+        let (state, request) = context(ctx);
+        let id = self::request_id(&request_id)?;
+        let org = organization_by_id(state, principal.organization).await?;
+        let command = request.command(Actor::Account(principal.account.0), command_id);
+        let position =
+            signup_requests::reject(&state.store, &org, id, &reason, principal.account, &command)
+                .await
+                .map_err(ApiError::from_command)?;
+        Ok(AcceptTermsPayload {
+            position: Some(LogPosition(position)),
+        })
+    }
+
     /// Publishes a new version of the terms of use and privacy practices (staff); every account must accept it.
     async fn publish_terms(
         &self,
@@ -501,6 +736,56 @@ impl PatientQuery {
                 published_at,
             },
         ))
+    }
+
+    /// The verification queue (staff): requests for an activation code with `status` (default `pending`), oldest
+    /// first.
+    async fn sign_up_requests(
+        &self,
+        ctx: &Context<'_>,
+        status: Option<String>,
+        at_least: Option<LogPosition>,
+    ) -> Result<Vec<SignUpRequestItem>> {
+        let principal = staff(ctx).await?;
+        let state = ctx.data_unchecked::<AppState>();
+        let status = status
+            .unwrap_or_else(|| "pending".to_owned())
+            .to_ascii_lowercase();
+        if !["pending", "approved", "rejected"].contains(&status.as_str()) {
+            return Err(
+                ApiError::new("STATUS_INVALID", "status is pending, approved or rejected")
+                    .on("status")
+                    .into(),
+            );
+        }
+        if let Some(position) = at_least {
+            wait_for(
+                &state.pool,
+                patient_rows::NAME,
+                position.0,
+                READ_YOUR_WRITES_TIMEOUT,
+            )
+            .await
+            .map_err(projection_error)?;
+        }
+        let rows = patient_rows::requests(&state.pool, principal.organization.0, &status, 200)
+            .await
+            .map_err(projection_error)?;
+        Ok(rows
+            .into_iter()
+            .map(|r| SignUpRequestItem {
+                id: ID(r.id.to_string()),
+                first_name: r.first_name,
+                last_name: r.last_name,
+                date_of_birth: r.date_of_birth,
+                email: r.email,
+                phone: r.phone,
+                clinic_number: r.clinic_number,
+                status: r.status,
+                submitted_at: r.submitted_at,
+                patient_id: r.patient_id.map(|p| ID(p.to_string())),
+            })
+            .collect())
     }
 
     /// Patient records of your organization (staff), by name; `search` is a clinic number or part of a name.

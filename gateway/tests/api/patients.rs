@@ -544,3 +544,90 @@ async fn an_authenticator_app_becomes_the_second_step_of_every_sign_in() {
         "a recovery code works once"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_number_or_code_a_patient_asks_online_and_staff_approve_or_reject() {
+    let (app, staff) = clinic().await;
+    const REQUEST: &str = "mutation($input: RequestActivationCodeInput!) { requestActivationCode(input: $input) { message } }";
+    let ask = |first: &str, email: &str| {
+        json!({ "input": { "organizationCode": "mayo", "firstName": first, "lastName": "Hopper",
+                           "dateOfBirth": "1956-12-09", "email": email, "phone": "612-555-0142" } })
+    };
+    let asked = app
+        .graphql(REQUEST, ask("Grace", "grace@example.org"), None)
+        .await;
+    assert!(asked.assert_ok()["requestActivationCode"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("check your details"));
+    app.graphql(REQUEST, ask("Mallory", "mallory@example.org"), None)
+        .await
+        .assert_ok();
+
+    let at = app.caught_up("patients").await;
+    const QUEUE: &str = "query($at: LogPosition) { signUpRequests(atLeast: $at) { id firstName email phone status } }";
+    let queue = app.graphql(QUEUE, json!({ "at": at }), Some(&staff)).await;
+    let queue = queue.assert_ok()["signUpRequests"]
+        .as_array()
+        .unwrap()
+        .clone();
+    assert_eq!(queue.len(), 2);
+    assert_eq!(queue[0]["firstName"], "Grace");
+    assert_eq!(queue[0]["phone"], "+16125550142");
+
+    let approved = app
+        .graphql(
+            "mutation($input: ApproveSignUpRequestInput!) { approveSignUpRequest(input: $input) { patientId } }",
+            json!({ "input": { "requestId": queue[0]["id"], "clinicNumber": "MC424242" } }),
+            Some(&staff),
+        )
+        .await;
+    approved.assert_ok();
+    let mail = app
+        .mail_to(
+            "grace@example.org",
+            "Your mayo CE patient portal activation code",
+        )
+        .await;
+    let code = mail
+        .lines()
+        .map(str::trim)
+        .find(|l| l.len() == 14 && l.chars().filter(|c| *c == '-').count() == 2)
+        .expect("the code in the e-mail")
+        .to_owned();
+    let grace = signed_up(
+        &app,
+        json!({ "activationCode": code }),
+        "grace",
+        "grace@example.org",
+    )
+    .await;
+    let patient_asks = app.graphql(QUEUE, json!({}), Some(&grace)).await;
+    assert_eq!(
+        patient_asks.error_code(),
+        "FORBIDDEN",
+        "the queue is for staff"
+    );
+
+    let rejected = app
+        .graphql(
+            "mutation($id: ID!) { rejectSignUpRequest(requestId: $id, reason: \"No record, no answer at the number\") { position } }",
+            json!({ "id": queue[1]["id"] }),
+            Some(&staff),
+        )
+        .await;
+    rejected.assert_ok();
+    app.mail_to("mallory@example.org", "Your mayo CE patient portal request")
+        .await;
+    let twice = app
+        .graphql(
+            "mutation($id: ID!) { rejectSignUpRequest(requestId: $id, reason: \"again\") { position } }",
+            json!({ "id": queue[1]["id"] }),
+            Some(&staff),
+        )
+        .await;
+    assert_eq!(twice.error_code(), "REQUEST_DECIDED");
+    let at = app.caught_up("patients").await;
+    let pending = app.graphql(QUEUE, json!({ "at": at }), Some(&staff)).await;
+    assert_eq!(pending.assert_ok()["signUpRequests"], json!([]));
+}

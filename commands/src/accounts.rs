@@ -583,6 +583,8 @@ async fn attempt_sign_in<L: EventLog>(
     let account_stream = stream(id);
     let session = SessionId(Uuid::new_v4());
     let (challenge_token, challenge_hash) = credentials::new_token(id.0);
+    let sent_code = crate::two_step::new_sent_code();
+    let sent_code_hash = crate::two_step::sent_code_hash(store, id.0, &challenge_hash, &sent_code);
     let mut checked: Option<PasswordCheck> = None;
     for attempt in 0..MAX_ATTEMPTS {
         if attempt > 0 {
@@ -611,6 +613,7 @@ async fn attempt_sign_in<L: EventLog>(
             AccountCommand::SignIn {
                 password: check,
                 challenge: challenge_hash,
+                code: sent_code_hash,
                 session,
                 policy: organization.policy,
             },
@@ -655,7 +658,16 @@ async fn attempt_sign_in<L: EventLog>(
             });
             outcome = Some(SignInStep::Session(signed_in));
         }
+        let mut outbox = vec![];
         if let Some(AccountEvent::SecondFactorRequired(required)) = events.first() {
+            if required.code.is_some() {
+                outbox.extend(crate::two_step::code_message(
+                    organization,
+                    profile,
+                    &sent_code,
+                    ctx.now,
+                ));
+            }
             outcome = Some(SignInStep::SecondStep(SecondStepChallenge {
                 token: challenge_token.clone(),
                 expires_at: required.expires_at,
@@ -669,7 +681,7 @@ async fn attempt_sign_in<L: EventLog>(
             command,
             claims: vec![],
             releases: vec![],
-            outbox: vec![],
+            outbox,
         };
         match store.log.append(commit).await {
             Ok(committed) if committed.replayed => {

@@ -332,3 +332,43 @@ pub fn code_request_rejected(
         now,
     )
 }
+
+/// The e-mail that carries a sign-in code.
+pub fn sign_in_code_email(
+    to: &EmailAddress,
+    salutation: &str,
+    organization: &OrganizationName,
+    code: &str,
+    now: DateTime<Utc>,
+) -> OutboxMessage {
+    email(
+        to,
+        format!("Your {} sign-in code", organization.as_str()),
+        format!(
+            "Hello {salutation},\n\n\
+             Your sign-in code is {code}. It works once, for 10 minutes.\n\n\
+             If you did not just sign in, someone knows your password: change it now, and tell the clinic.\n",
+        ),
+        now,
+    )
+}
+
+/// The text that carries a sign-in code.
+pub fn sign_in_code_text(
+    to: &PhoneNumber,
+    organization: &OrganizationName,
+    code: &str,
+    now: DateTime<Utc>,
+) -> OutboxMessage {
+    OutboxMessage {
+        id: Uuid::new_v4(),
+        channel: "sms".to_owned(),
+        recipient: to.as_str().to_owned(),
+        subject: String::new(),
+        body: format!(
+            "{code} is your {org} sign-in code. It expires in 10 minutes. Do not share it.",
+            org = organization.as_str()
+        ),
+        due_at: now,
+    }
+}

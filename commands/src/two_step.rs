@@ -3,7 +3,9 @@
 
 use portal_domain::account::{Account, AccountCommand, AccountError, AccountEvent};
 use portal_domain::session::{Principal, Session};
-use portal_domain::two_step::{SecondFactorCheck, TotpSecret, TwoStepCommand, RECOVERY_CODES};
+use portal_domain::two_step::{
+    SecondFactorCheck, TotpSecret, TwoStepCommand, TwoStepMethod, RECOVERY_CODES,
+};
 use portal_domain::values::TokenHash;
 use portal_domain::{Decider, Personal, SessionId};
 use totp_rs::{Algorithm, TOTP};
@@ -76,6 +78,102 @@ fn new_recovery_code() -> String {
         .map(|b| RECOVERY_ALPHABET[usize::from(*b) % RECOVERY_ALPHABET.len()] as char)
         .collect();
     format!("{}-{}", &text[..5], &text[5..])
+}
+
+/// A six-digit code to send by e-mail or text.
+pub fn new_sent_code() -> String {
+    let random: [u8; 8] = credentials::random_bytes();
+    format!("{:06}", u64::from_le_bytes(random) % 1_000_000)
+}
+
+/// The keyed hash of a sent code, bound to its account and challenge: six digits are too few for a plain hash.
+pub fn sent_code_hash<L: EventLog>(
+    store: &Store<L>,
+    account: Uuid,
+    challenge: &TokenHash,
+    code: &str,
+) -> TokenHash {
+    let challenge: String = challenge.0.iter().map(|b| format!("{b:02x}")).collect();
+    let digest = store.secrets.index_hash(
+        "two_step_code",
+        &format!("{account}:{challenge}:{}", code.trim()),
+    );
+    let mut bytes = [0u8; 32];
+    bytes.copy_from_slice(&digest[..32]);
+    TokenHash(bytes)
+}
+
+/// The message that carries a sign-in code, to the account's address or verified number.
+pub fn code_message(
+    organization: &OrganizationSummary,
+    profile: &portal_domain::account::Profile,
+    code: &str,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Option<crate::log::OutboxMessage> {
+    match profile.two_step.as_ref().map(|t| &t.method) {
+        Some(TwoStepMethod::Email) => match (&profile.email, &profile.name) {
+            (Personal::Known(to), Personal::Known(name)) => {
+                Some(crate::messages::sign_in_code_email(
+                    to,
+                    name.salutation(),
+                    &organization.name,
+                    code,
+                    now,
+                ))
+            }
+            _ => None,
+        },
+        Some(TwoStepMethod::Sms {
+            number: Personal::Known(number),
+        }) => Some(crate::messages::sign_in_code_text(
+            number,
+            &organization.name,
+            code,
+            now,
+        )),
+        _ => None,
+    }
+}
+
+/// Turns on codes by e-mail or text (to a verified number); answers the recovery codes, shown once.
+pub async fn enable_codes<L: EventLog>(
+    store: &Store<L>,
+    principal: &Principal,
+    method: TwoStepMethod,
+    ctx: &CommandContext,
+) -> Result<(Vec<String>, Option<i64>), CommandError<AccountError>> {
+    let id = principal.account;
+    let codes: Vec<String> = (0..RECOVERY_CODES).map(|_| new_recovery_code()).collect();
+    let hashes: Vec<TokenHash> = codes
+        .iter()
+        .map(|c| recovery_hash(store, id.0, c))
+        .collect();
+    let fingerprint = store.secrets.fingerprint(
+        "EnableTwoStepCodes",
+        &[id.0.as_bytes(), format!("{method:?}").as_bytes()],
+    );
+    let executed = execute::<L, Account>(
+        store,
+        &accounts::stream(id),
+        Some(id.0),
+        ctx,
+        "EnableTwoStepCodes",
+        fingerprint,
+        |_| {
+            Ok(Plan::command(
+                principal.organization.0,
+                AccountCommand::TwoStep(TwoStepCommand::EnableCodes {
+                    method: method.clone(),
+                    recovery_codes: hashes.clone(),
+                }),
+            ))
+        },
+    )
+    .await?;
+    if executed.replayed.is_some() {
+        return Err(CommandError::IdempotencyKeyReused);
+    }
+    Ok((codes, executed.last_position))
 }
 
 /// Percent-encodes text for an `otpauth://` URI.
@@ -262,15 +360,31 @@ pub async fn complete_sign_in<L: EventLog>(
             .profile()
             .filter(|p| p.organization == organization.id)
             .ok_or_else(invalid)?;
-        let check = match profile.two_step.as_ref().and_then(|t| t.secret.known()) {
-            Some(secret) => match matching_step(secret, code, ctx.now)? {
-                Some(step) => SecondFactorCheck::Totp { step },
-                None if code.trim().len() > 6 => SecondFactorCheck::RecoveryCode {
-                    hash: recovery_hash(store, account_id, code),
-                },
-                None => SecondFactorCheck::Mismatched,
-            },
-            None => return Err(invalid()),
+        let Some(two_step) = profile.two_step.as_ref() else {
+            return Err(invalid());
+        };
+        let check = if code.trim().len() > 6 {
+            SecondFactorCheck::RecoveryCode {
+                hash: recovery_hash(store, account_id, code),
+            }
+        } else {
+            match (
+                &two_step.method,
+                two_step.secret.as_ref().and_then(|s| s.known()),
+            ) {
+                (TwoStepMethod::Totp, Some(secret)) => {
+                    match matching_step(secret, code, ctx.now)? {
+                        Some(step) => SecondFactorCheck::Totp { step },
+                        None => SecondFactorCheck::Mismatched,
+                    }
+                }
+                (TwoStepMethod::Totp, None) => SecondFactorCheck::Mismatched,
+                (TwoStepMethod::Email | TwoStepMethod::Sms { .. }, _) => {
+                    SecondFactorCheck::SentCode {
+                        hash: sent_code_hash(store, account_id, &challenge, code),
+                    }
+                }
+            }
         };
         let events = Account::decide(
             &state,

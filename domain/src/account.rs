@@ -206,6 +206,8 @@ pub enum AccountCommand {
         password: PasswordCheck,
         /// Hash of the challenge token to issue when two-step verification is on.
         challenge: TokenHash,
+        /// Keyed hash of the code to send when the second step is a code by e-mail or text.
+        code: TokenHash,
         /// The session to open on success.
         session: SessionId,
         /// The organization's lockout and session rules.
@@ -741,6 +743,9 @@ pub enum AccountError {
     /// The password was right; the account needs its second step.
     #[error("this account uses two-step verification: answer the challenge with completeSignIn")]
     SecondStepRequired,
+    /// A code was sent less than a minute ago.
+    #[error("a code was sent less than a minute ago: use it, or wait a minute")]
+    TwoStepCodeRecentlySent,
     /// The sign-in challenge is unknown, used or expired.
     #[error("this sign-in expired; sign in again with your password")]
     ChallengeInvalid,
@@ -787,6 +792,7 @@ impl ErrorCode for AccountError {
             AccountError::SecondFactorInvalid => "SECOND_FACTOR_INVALID",
             AccountError::ChallengeInvalid => "CHALLENGE_INVALID",
             AccountError::SecondStepRequired => "TWO_STEP_REQUIRED",
+            AccountError::TwoStepCodeRecentlySent => "TWO_STEP_CODE_RATE_LIMITED",
         }
     }
 
@@ -903,12 +909,19 @@ impl Decider for Account {
                 C::SignIn {
                     password,
                     challenge,
+                    code,
                     session,
                     policy,
                 },
-            ) => Ok(sign_in(
-                state, profile, password, challenge, session, &policy, now,
-            )),
+            ) => sign_in(
+                state,
+                profile,
+                password,
+                (challenge, code),
+                session,
+                &policy,
+                now,
+            ),
             (S::Active(profile), C::TwoStep(command)) => {
                 crate::two_step::decide(profile, command, now)
             }
@@ -1224,23 +1237,23 @@ fn sign_in(
     state: &AccountState,
     profile: &Profile,
     password: PasswordCheck,
-    challenge: TokenHash,
+    (challenge, code): (TokenHash, TokenHash),
     session: SessionId,
     policy: &SecurityPolicy,
     now: DateTime<Utc>,
-) -> Vec<AccountEvent> {
+) -> Result<Vec<AccountEvent>, AccountError> {
     if profile.disabled || profile.guard.active_lock(now).is_some() {
         // While locked or disabled, failures neither count nor extend a lock; only the right password learns why.
-        return vec![failure(
+        return Ok(vec![failure(
             now,
             match password {
                 PasswordCheck::Matched if profile.disabled => SignInFailure::AccountDisabled,
                 PasswordCheck::Matched => SignInFailure::AccountLocked,
                 PasswordCheck::Mismatched => SignInFailure::WrongPassword,
             },
-        )];
+        )]);
     }
-    match (state, password) {
+    Ok(match (state, password) {
         (_, PasswordCheck::Mismatched) => {
             let mut events = vec![failure(now, SignInFailure::WrongPassword)];
             if let Some(lock) = profile.guard.lock_after_failure(&policy.lockout, now) {
@@ -1262,7 +1275,7 @@ fn sign_in(
             events
         }
         (AccountState::Active(_), PasswordCheck::Matched) if profile.two_step.is_some() => {
-            vec![crate::two_step::challenge(challenge, now)]
+            vec![crate::two_step::challenge(profile, challenge, code, now)?]
         }
         (AccountState::Active(_), PasswordCheck::Matched) => {
             vec![AccountEvent::SignInSucceeded(SignInSucceeded {
@@ -1272,7 +1285,7 @@ fn sign_in(
             })]
         }
         (_, PasswordCheck::Matched) => vec![failure(now, SignInFailure::NotActivated)],
-    }
+    })
 }
 
 /// Sign-in history, locks and sessions: the same for pending and active accounts.
@@ -1585,6 +1598,7 @@ pub(crate) mod tests {
         AccountCommand::SignIn {
             password,
             challenge: TokenHash([0; 32]),
+            code: TokenHash([0; 32]),
             session: SessionId(Uuid::from_u128(session)),
             policy: policy(),
         }

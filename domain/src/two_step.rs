@@ -1,6 +1,6 @@
-//! Two-step verification: after the password, a code from an authenticator app (TOTP, RFC 6238) or one of the
-//! one-time recovery codes. Security questions are not offered: NIST SP 800-63B does not allow knowledge-based
-//! authentication.
+//! Two-step verification: after the password, a code from an authenticator app (TOTP, RFC 6238), or a six-digit
+//! code sent by e-mail or text to a verified address or number, or one of the one-time recovery codes. Security
+//! questions are not offered: NIST SP 800-63B does not allow knowledge-based authentication.
 
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
@@ -10,8 +10,10 @@ use crate::organization::SecurityPolicy;
 use crate::values::TokenHash;
 use crate::{Personal, SessionId};
 
-/// How long the second step may wait after the password.
-pub const CHALLENGE_TTL: Duration = Duration::minutes(5);
+/// How long the second step may wait after the password (and a code sent by e-mail or text works).
+pub const CHALLENGE_TTL: Duration = Duration::minutes(10);
+/// How long to wait before another code is sent by e-mail or text.
+pub const CODE_INTERVAL: Duration = Duration::seconds(60);
 /// How many recovery codes are issued.
 pub const RECOVERY_CODES: usize = 10;
 /// How many unanswered challenges are remembered.
@@ -28,11 +30,39 @@ impl std::fmt::Debug for TotpSecret {
     }
 }
 
+/// How the second step is done.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "method")]
+pub enum TwoStepMethod {
+    /// An authenticator app (its secret came with `TotpEnrollmentStarted`).
+    Totp,
+    /// A code e-mailed to the sign-in address (verified when the account was activated).
+    Email,
+    /// A code texted to a verified number.
+    Sms {
+        /// The number (personal).
+        number: Personal<crate::values::PhoneNumber>,
+    },
+}
+
+impl TwoStepMethod {
+    /// The stored name.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            TwoStepMethod::Totp => "totp",
+            TwoStepMethod::Email => "email",
+            TwoStepMethod::Sms { .. } => "sms",
+        }
+    }
+}
+
 /// Two-step verification as an account holds it.
 #[derive(Clone, Debug, PartialEq)]
 pub struct TwoStep {
-    /// The app's secret.
-    pub secret: Personal<TotpSecret>,
+    /// How.
+    pub method: TwoStepMethod,
+    /// The app's secret (TOTP only).
+    pub secret: Option<Personal<TotpSecret>>,
     /// Keyed hashes of the recovery codes not used yet.
     pub recovery_codes: Vec<TokenHash>,
     /// The last 30-second step whose code was accepted: a code is accepted once.
@@ -44,6 +74,10 @@ pub struct TwoStep {
 pub struct Challenge {
     /// Hash of the challenge token.
     pub hash: TokenHash,
+    /// Keyed hash of the code sent by e-mail or text, for those methods.
+    pub code: Option<TokenHash>,
+    /// When it was issued.
+    pub issued_at: DateTime<Utc>,
     /// When it stops working.
     pub expires_at: DateTime<Utc>,
 }
@@ -58,6 +92,11 @@ pub enum SecondFactorCheck {
     },
     /// An unused recovery code, by its keyed hash.
     RecoveryCode {
+        /// The hash.
+        hash: TokenHash,
+    },
+    /// A code sent by e-mail or text, by its keyed hash.
+    SentCode {
         /// The hash.
         hash: TokenHash,
     },
@@ -77,6 +116,13 @@ pub enum TwoStepCommand {
     ConfirmTotp {
         /// The code's check against the pending secret.
         check: SecondFactorCheck,
+        /// Keyed hashes of new recovery codes.
+        recovery_codes: Vec<TokenHash>,
+    },
+    /// Turns on codes by e-mail (to the sign-in address) or by text (to a verified number); recovery codes are issued.
+    EnableCodes {
+        /// E-mail or text.
+        method: TwoStepMethod,
         /// Keyed hashes of new recovery codes.
         recovery_codes: Vec<TokenHash>,
     },
@@ -110,12 +156,12 @@ pub struct TotpEnrollmentStarted {
 /// Two-step verification was turned on (v1).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct TwoStepEnabled {
-    /// `totp`.
-    pub method: String,
+    /// How.
+    pub method: TwoStepMethod,
     /// Keyed hashes of the recovery codes.
     pub recovery_codes: Vec<TokenHash>,
-    /// The step whose code confirmed it (not accepted again).
-    pub step: u64,
+    /// For an app: the step whose code confirmed it (not accepted again).
+    pub step: Option<u64>,
     /// When.
     pub at: DateTime<Utc>,
 }
@@ -132,6 +178,8 @@ pub struct TwoStepDisabled {
 pub struct SecondFactorRequired {
     /// Hash of the challenge token.
     pub challenge: TokenHash,
+    /// Keyed hash of the code sent by e-mail or text (null for an app).
+    pub code: Option<TokenHash>,
     /// When the challenge expires.
     pub expires_at: DateTime<Utc>,
     /// When.
@@ -152,6 +200,8 @@ pub enum SecondFactorUsed {
         /// Its hash.
         hash: TokenHash,
     },
+    /// The code sent by e-mail or text.
+    SentCode,
 }
 
 /// The second step was passed (v1); a `SignInSucceeded` follows.
@@ -204,9 +254,32 @@ pub(crate) fn decide(
                 return Err(AccountError::SecondFactorInvalid);
             };
             Ok(vec![AccountEvent::TwoStepEnabled(TwoStepEnabled {
-                method: "totp".to_owned(),
+                method: TwoStepMethod::Totp,
                 recovery_codes,
-                step,
+                step: Some(step),
+                at: now,
+            })])
+        }
+        TwoStepCommand::EnableCodes {
+            method,
+            recovery_codes,
+        } => {
+            if profile.two_step.is_some() {
+                return Err(AccountError::TwoStepAlreadyEnabled);
+            }
+            match &method {
+                TwoStepMethod::Totp => return Err(AccountError::TwoStepNotStarted),
+                TwoStepMethod::Email => {}
+                // Only to a number the person proved they hold.
+                TwoStepMethod::Sms { number } => match number.known() {
+                    Some(n) if profile.holds_phone(n) => {}
+                    _ => return Err(AccountError::PhoneNotFound),
+                },
+            }
+            Ok(vec![AccountEvent::TwoStepEnabled(TwoStepEnabled {
+                method,
+                recovery_codes,
+                step: None,
                 at: now,
             })])
         }
@@ -260,6 +333,9 @@ fn complete_sign_in(
         {
             Some(SecondFactorUsed::RecoveryCode { hash })
         }
+        SecondFactorCheck::SentCode { hash } if open.code.is_some_and(|code| code.ct_eq(&hash)) => {
+            Some(SecondFactorUsed::SentCode)
+        }
         _ => None,
     };
     let Some(used) = used else {
@@ -298,13 +374,32 @@ fn complete_sign_in(
     ])
 }
 
-/// The challenge a right password gets when two-step verification is on.
-pub(crate) fn challenge(challenge: TokenHash, now: DateTime<Utc>) -> AccountEvent {
-    AccountEvent::SecondFactorRequired(SecondFactorRequired {
+/// The challenge a right password gets when two-step verification is on; for codes by e-mail or text, `code` is the
+/// keyed hash of the code the caller sends. A code is sent at most once a minute.
+pub(crate) fn challenge(
+    profile: &Profile,
+    challenge: TokenHash,
+    code: TokenHash,
+    now: DateTime<Utc>,
+) -> Result<AccountEvent, AccountError> {
+    let sends_code = profile
+        .two_step
+        .as_ref()
+        .is_some_and(|t| t.method != TwoStepMethod::Totp);
+    if sends_code
+        && profile
+            .challenges
+            .iter()
+            .any(|c| c.code.is_some() && now - c.issued_at < CODE_INTERVAL)
+    {
+        return Err(AccountError::TwoStepCodeRecentlySent);
+    }
+    Ok(AccountEvent::SecondFactorRequired(SecondFactorRequired {
         challenge,
+        code: sends_code.then_some(code),
         expires_at: now + CHALLENGE_TTL,
         at: now,
-    })
+    }))
 }
 
 /// Applies a two-step event to the profile; other events are ignored.
@@ -312,13 +407,15 @@ pub(crate) fn apply(profile: &mut Profile, event: &AccountEvent) {
     match event {
         AccountEvent::TotpEnrollmentStarted(e) => profile.totp_enrollment = Some(e.secret.clone()),
         AccountEvent::TwoStepEnabled(e) => {
-            if let Some(secret) = profile.totp_enrollment.take() {
-                profile.two_step = Some(TwoStep {
-                    secret,
-                    recovery_codes: e.recovery_codes.clone(),
-                    last_step: e.step,
-                });
-            }
+            profile.two_step = Some(TwoStep {
+                method: e.method.clone(),
+                secret: match e.method {
+                    TwoStepMethod::Totp => profile.totp_enrollment.take(),
+                    _ => None,
+                },
+                recovery_codes: e.recovery_codes.clone(),
+                last_step: e.step.unwrap_or(0),
+            });
         }
         AccountEvent::TwoStepDisabled(_) => {
             profile.two_step = None;
@@ -328,6 +425,8 @@ pub(crate) fn apply(profile: &mut Profile, event: &AccountEvent) {
             profile.challenges.retain(|c| c.expires_at > e.at);
             profile.challenges.push(Challenge {
                 hash: e.challenge,
+                code: e.code,
+                issued_at: e.at,
                 expires_at: e.expires_at,
             });
             if profile.challenges.len() > MAX_CHALLENGES {
@@ -342,6 +441,7 @@ pub(crate) fn apply(profile: &mut Profile, event: &AccountEvent) {
                     SecondFactorUsed::RecoveryCode { hash } => {
                         two_step.recovery_codes.retain(|h| !h.ct_eq(&hash));
                     }
+                    SecondFactorUsed::SentCode => {}
                 }
             }
         }

@@ -158,7 +158,7 @@ impl Projection for Accounts {
                 AccountEvent::TwoStepEnabled(e) => {
                     tx.execute(
                         "UPDATE accounts SET two_step = $2 WHERE id = $1",
-                        &[&id, &e.method],
+                        &[&id, &e.method.as_str()],
                     )
                     .await?;
                 }

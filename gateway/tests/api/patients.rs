@@ -631,3 +631,82 @@ async fn without_number_or_code_a_patient_asks_online_and_staff_approve_or_rejec
     let pending = app.graphql(QUEUE, json!({ "at": at }), Some(&staff)).await;
     assert_eq!(pending.assert_ok()["signUpRequests"], json!([]));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_code_by_email_or_text_can_be_the_second_step() {
+    let (app, staff) = clinic().await;
+    app.graphql(
+        REGISTER,
+        patient("MC910200", "grace@example.org"),
+        Some(&staff),
+    )
+    .await
+    .assert_ok();
+    let token = signed_up(
+        &app,
+        json!({ "clinicNumber": "MC910200" }),
+        "grace",
+        "grace@example.org",
+    )
+    .await;
+    const ENABLE: &str = "mutation($channel: CodeChannel!, $phone: String) { enableTwoStepCodes(channel: $channel, phone: $phone) { recoveryCodes } }";
+    let unverified = app
+        .graphql(
+            ENABLE,
+            json!({ "channel": "SMS", "phone": "+16125550142" }),
+            Some(&token),
+        )
+        .await;
+    assert_eq!(
+        unverified.error_code(),
+        "PHONE_NOT_FOUND",
+        "only to a verified number"
+    );
+    let enabled = app
+        .graphql(ENABLE, json!({ "channel": "EMAIL" }), Some(&token))
+        .await;
+    assert_eq!(
+        enabled.assert_ok()["enableTwoStepCodes"]["recoveryCodes"]
+            .as_array()
+            .unwrap()
+            .len(),
+        10
+    );
+
+    const SIGN_IN_2: &str = "mutation($input: SignInInput!) { signIn(input: $input) { token secondStepRequired challengeToken } }";
+    let input = json!({ "input": { "organizationCode": "mayo", "username": "grace", "password": PASSWORD } });
+    let first = app.graphql(SIGN_IN_2, input.clone(), None).await;
+    let challenge = first.assert_ok()["signIn"]["challengeToken"].clone();
+    let too_soon = app.graphql(SIGN_IN_2, input, None).await;
+    assert_eq!(
+        too_soon.error_code(),
+        "TWO_STEP_CODE_RATE_LIMITED",
+        "one code a minute"
+    );
+
+    let mail = app
+        .mail_to("grace@example.org", "Your mayo CE sign-in code")
+        .await;
+    let code: String = mail
+        .split("Your sign-in code is ")
+        .nth(1)
+        .unwrap()
+        .chars()
+        .take(6)
+        .collect();
+    const COMPLETE: &str =
+        "mutation($input: CompleteSignInInput!) { completeSignIn(input: $input) { token } }";
+    let wrong = if code == "000000" { "111111" } else { "000000" };
+    let refused = app
+        .graphql(COMPLETE, json!({ "input": { "organizationCode": "mayo", "challengeToken": challenge, "code": wrong } }), None)
+        .await;
+    assert_eq!(refused.error_code(), "SECOND_FACTOR_INVALID");
+    let session = app
+        .graphql(COMPLETE, json!({ "input": { "organizationCode": "mayo", "challengeToken": challenge, "code": code } }), None)
+        .await;
+    assert!(session.assert_ok()["completeSignIn"]["token"].is_string());
+    let again = app
+        .graphql(COMPLETE, json!({ "input": { "organizationCode": "mayo", "challengeToken": challenge, "code": code } }), None)
+        .await;
+    assert_eq!(again.error_code(), "CHALLENGE_INVALID", "a code works once");
+}

@@ -105,6 +105,7 @@ async fn one(
                 claims: vec![],
                 releases: vec![],
                 outbox: vec![],
+                withdraw: vec![],
             };
             log.append(commit).await.expect("append");
             if matches!(workload, Workload::AppendExistingStream) {

@@ -112,6 +112,7 @@ async fn send_only<L: EventLog>(
         claims: vec![],
         releases: vec![],
         outbox: vec![message],
+        withdraw: vec![],
     };
     store.log.append(commit).await.map_err(append_error)?;
     Ok(())
@@ -682,6 +683,7 @@ async fn attempt_sign_in<L: EventLog>(
             claims: vec![],
             releases: vec![],
             outbox,
+            withdraw: vec![],
         };
         match store.log.append(commit).await {
             Ok(committed) if committed.replayed => {

@@ -377,6 +377,7 @@ pub async fn schedule_series<L: EventLog>(
             claims,
             releases: vec![],
             outbox: vec![],
+            withdraw: vec![],
         };
         match store.log.append(commit).await {
             Ok(committed) if committed.replayed => {

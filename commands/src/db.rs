@@ -38,6 +38,10 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         "0008_patients.sql",
         include_str!("../../migrations/0008_patients.sql"),
     ),
+    (
+        "0009_outbox_withdrawal.sql",
+        include_str!("../../migrations/0009_outbox_withdrawal.sql"),
+    ),
 ];
 
 /// Advisory lock key held while migrating, so that instances starting together take turns.

@@ -302,6 +302,7 @@ where
             claims,
             releases,
             outbox,
+            withdraw: vec![],
         };
         match store.log.append(commit).await {
             Ok(committed) if committed.replayed => {

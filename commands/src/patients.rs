@@ -536,6 +536,7 @@ pub async fn sign_up<L: EventLog>(
             claims,
             releases: vec![],
             outbox,
+            withdraw: vec![],
         };
         match store.log.append(commit).await {
             Ok(committed) if linked => {

@@ -342,6 +342,7 @@ async fn take<L: EventLog>(
             claims,
             releases,
             outbox,
+            withdraw: vec![],
         };
         match store.log.append(commit).await {
             Ok(_) => {

@@ -447,6 +447,7 @@ pub async fn complete_sign_in<L: EventLog>(
             claims: vec![],
             releases: vec![],
             outbox: vec![],
+            withdraw: vec![],
         };
         match store.log.append(commit).await {
             Ok(committed) => {

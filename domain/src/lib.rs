@@ -4,7 +4,9 @@
 
 pub mod account;
 pub mod activity;
+pub mod appointment;
 pub mod attendance;
+pub mod catalogue;
 pub mod decider;
 pub mod ids;
 pub mod lockout;
@@ -15,6 +17,7 @@ pub mod phones;
 pub mod series;
 pub mod session;
 pub mod signup_request;
+pub mod slot;
 pub mod two_step;
 pub mod values;
 

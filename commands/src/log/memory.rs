@@ -144,6 +144,7 @@ impl EventLog for MemoryEventLog {
             );
         }
         state.outbox.extend(commit.outbox.iter().cloned());
+        state.outbox.retain(|m| !commit.withdraw.contains(&m.id));
         Ok(Committed {
             last_position,
             versions,

@@ -202,6 +202,9 @@ pub struct Commit {
     pub releases: Vec<Claim>,
     /// Messages to send.
     pub outbox: Vec<OutboxMessage>,
+    /// Messages of earlier commits not to send after all (a reminder of an appointment that moved), by id; those
+    /// already sent are left as they are.
+    pub withdraw: Vec<Uuid>,
 }
 
 /// What an append did.

@@ -229,6 +229,7 @@ fn document(commit: &Commit) -> Result<Value, LogError> {
             "id": m.id, "channel": m.channel, "recipient": m.recipient, "subject": m.subject, "body": m.body,
             "due_at": m.due_at.to_rfc3339(),
         })).collect::<Vec<_>>(),
+        "withdraw": commit.withdraw,
     }))
 }
 

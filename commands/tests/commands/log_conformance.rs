@@ -34,6 +34,7 @@ pub fn commit(stream: &StreamId, expected: ExpectedVersion, n: usize) -> Commit 
         claims: vec![],
         releases: vec![],
         outbox: vec![],
+        withdraw: vec![],
     }
 }
 

@@ -42,6 +42,10 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         "0009_outbox_withdrawal.sql",
         include_str!("../../migrations/0009_outbox_withdrawal.sql"),
     ),
+    (
+        "0010_schedule.sql",
+        include_str!("../../migrations/0010_schedule.sql"),
+    ),
 ];
 
 /// Advisory lock key held while migrating, so that instances starting together take turns.

@@ -13,6 +13,7 @@ pub mod organizations;
 pub mod patients;
 pub mod personal_data;
 pub mod phones;
+pub mod scheduling;
 pub mod secrets;
 pub mod session_activity;
 pub mod sessions;

@@ -372,3 +372,70 @@ pub fn sign_in_code_text(
         due_at: now,
     }
 }
+
+/// What an appointment message says about the visit.
+#[derive(Clone, Debug)]
+pub struct Visit {
+    /// The provider or care team.
+    pub provider: String,
+    /// The location.
+    pub location: String,
+    /// The visit reason.
+    pub reason: String,
+    /// The start, as the clinic's wall clock shows it (`2026-12-01 08:00 America/Chicago`).
+    pub when: String,
+}
+
+/// Sent when an appointment is booked, moved or cancelled, and as a reminder before it.
+pub fn appointment(
+    to: &EmailAddress,
+    organization: &OrganizationName,
+    what: AppointmentNotice,
+    visit: &Visit,
+    id: Uuid,
+    due_at: DateTime<Utc>,
+) -> OutboxMessage {
+    let (subject, lead) = match what {
+        AppointmentNotice::Booked => ("Your appointment is booked", "Your appointment is booked."),
+        AppointmentNotice::Moved => (
+            "Your appointment was moved",
+            "Your appointment was moved to a new time.",
+        ),
+        AppointmentNotice::Cancelled => (
+            "Your appointment was cancelled",
+            "Your appointment was cancelled.",
+        ),
+        AppointmentNotice::Reminder => (
+            "Reminder: your appointment",
+            "A reminder of your coming appointment.",
+        ),
+    };
+    OutboxMessage {
+        id,
+        channel: "email".to_owned(),
+        recipient: to.as_str().to_owned(),
+        subject: format!("{subject} at {}", organization.as_str()),
+        body: format!(
+            "Hello,\n\n{lead}\n\n    When: {when}\n    With: {provider}\n    Where: {location}\n    Why: {reason}\n\n\
+             To move or cancel it, sign in to the patient portal.\n",
+            when = visit.when,
+            provider = visit.provider,
+            location = visit.location,
+            reason = visit.reason,
+        ),
+        due_at,
+    }
+}
+
+/// Which appointment message.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AppointmentNotice {
+    /// Booked.
+    Booked,
+    /// Moved.
+    Moved,
+    /// Cancelled.
+    Cancelled,
+    /// A reminder.
+    Reminder,
+}

@@ -42,6 +42,8 @@ impl SecurityPolicy {
 }
 
 /// An organization's state.
+// One value per organization, built once per command: the size of the variant costs nothing worth boxing for.
+#[allow(clippy::large_enum_variant)]
 #[derive(Clone, Debug, Default, PartialEq)]
 pub enum OrganizationState {
     /// Nothing recorded yet.
@@ -84,13 +86,29 @@ pub struct Terms {
 pub struct PatientPolicy {
     /// How long a patient activation code works, in days (1 to 365; default 30).
     pub activation_code_days: u32,
+    /// Patients may cancel or move an appointment until this many hours before it (0 to 168; default 24).
+    pub cancellation_cutoff_hours: u32,
+    /// Reminders go this many hours before an appointment (up to three, each 1 to 720; default 72 and 24).
+    pub reminder_hours: [u32; 3],
 }
 
 impl Default for PatientPolicy {
     fn default() -> Self {
         Self {
             activation_code_days: 30,
+            cancellation_cutoff_hours: 24,
+            reminder_hours: [72, 24, 0],
         }
+    }
+}
+
+impl PatientPolicy {
+    /// The reminder offsets in force (zeros are unused places).
+    pub fn reminders(&self) -> impl Iterator<Item = chrono::Duration> + '_ {
+        self.reminder_hours
+            .iter()
+            .filter(|h| **h > 0)
+            .map(|h| chrono::Duration::hours(i64::from(*h)))
     }
 }
 
@@ -376,6 +394,16 @@ impl Decider for Organization {
                 if !(1..=365).contains(&policy.activation_code_days) {
                     return Err(OrganizationError::InvalidPolicy(
                         "activation codes work 1 to 365 days",
+                    ));
+                }
+                if policy.cancellation_cutoff_hours > 168 {
+                    return Err(OrganizationError::InvalidPolicy(
+                        "the cancellation cut-off is 0 to 168 hours",
+                    ));
+                }
+                if policy.reminder_hours.iter().any(|h| *h > 720) {
+                    return Err(OrganizationError::InvalidPolicy(
+                        "reminders go at most 720 hours ahead",
                     ));
                 }
                 Ok(vec![OrganizationEvent::PatientPolicyChanged(

@@ -20,6 +20,7 @@ use portal_projections::calendar::Calendar;
 use portal_projections::lockout::Lockout;
 use portal_projections::organizations::Organizations;
 use portal_projections::patients::Patients;
+use portal_projections::schedule::Schedule;
 use portal_projections::transcript::Transcript;
 use portal_projections::{listener, Projection, Runner, RunnerSettings, Source};
 use tokio::sync::{watch, Notify};
@@ -299,6 +300,7 @@ pub async fn start(
         spawn_runner(Lockout, &source, &pool, &database, &wake, stop_rx.clone()),
         spawn_runner(Calendar, &source, &pool, &database, &wake, stop_rx.clone()),
         spawn_runner(Patients, &source, &pool, &database, &wake, stop_rx.clone()),
+        spawn_runner(Schedule, &source, &pool, &database, &wake, stop_rx.clone()),
         spawn_runner(
             Transcript,
             &source,

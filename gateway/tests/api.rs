@@ -13,6 +13,7 @@ mod api {
     pub mod phones;
     pub mod profile;
     pub mod reporting;
+    pub mod scheduling;
     pub mod sessions;
     pub mod support;
     pub mod texting;

@@ -9,6 +9,7 @@ pub mod organizations;
 pub mod patients;
 pub mod reporting;
 pub mod runner;
+pub mod schedule;
 pub mod status;
 pub mod transcript;
 

@@ -15,6 +15,7 @@ pub mod phones;
 pub mod profile;
 pub mod query;
 pub mod reporting;
+pub mod scheduling;
 pub mod two_step;
 pub mod types;
 
@@ -36,6 +37,7 @@ pub struct Query(
     phones::PhoneQuery,
     reporting::ReportingQuery,
     patients::PatientQuery,
+    scheduling::SchedulingQuery,
 );
 
 /// The root of mutations.
@@ -50,6 +52,7 @@ pub struct Mutation(
     reporting::ReportingMutation,
     patients::PatientMutation,
     two_step::TwoStepMutation,
+    scheduling::SchedulingMutation,
 );
 
 /// The schema type.

@@ -666,17 +666,41 @@ impl PatientMutation {
         })
     }
 
-    /// Replaces the patient portal's rules (staff): how many days an activation code works (1 to 365).
+    /// Replaces the patient portal's rules (staff): how many days an activation code works (1 to 365), until how
+    /// many hours before an appointment patients may cancel or move it (0 to 168), and when reminders go (hours
+    /// before, up to three).
     async fn set_patient_policy(
         &self,
         ctx: &Context<'_>,
         activation_code_days: i32,
+        cancellation_cutoff_hours: Option<i32>,
+        reminder_hours: Option<Vec<i32>>,
         command_id: Option<Uuid>,
     ) -> Result<super::phones::SettingsPayload> {
         let principal = staff(ctx).await?;
         let (state, request) = context(ctx);
+        let defaults = PatientPolicy::default();
+        let hours = reminder_hours
+            .map(|h| {
+                h.into_iter()
+                    .map(|x| u32::try_from(x).unwrap_or(u32::MAX))
+                    .collect::<Vec<_>>()
+            })
+            .unwrap_or_else(|| defaults.reminder_hours.to_vec());
+        if hours.len() > 3 {
+            return Err(ApiError::new("POLICY_INVALID", "at most three reminders")
+                .on("reminderHours")
+                .into());
+        }
+        let mut reminder = [0u32; 3];
+        reminder[..hours.len()].copy_from_slice(&hours);
         let policy = PatientPolicy {
             activation_code_days: u32::try_from(activation_code_days).unwrap_or(0),
+            cancellation_cutoff_hours: cancellation_cutoff_hours
+                .map_or(defaults.cancellation_cutoff_hours, |h| {
+                    u32::try_from(h).unwrap_or(u32::MAX)
+                }),
+            reminder_hours: reminder,
         };
         let command = request.command(Actor::Account(principal.account.0), command_id);
         let position = orgs::set_patient_policy(

@@ -1,0 +1,696 @@
+//! Scheduling (seed 003): the catalogue, slots from weekly templates, and booking, moving and cancelling
+//! appointments, for patients and for staff on their behalf.
+
+use async_graphql::{Context, Enum, InputObject, Object, Result, SimpleObject, ID};
+use chrono::{DateTime, NaiveDate, NaiveTime, Utc, Weekday as ChronoWeekday};
+use portal_commands::handler::Actor;
+use portal_commands::scheduling::{self, Booking, SlotTemplate};
+use portal_domain::account::Role;
+use portal_domain::appointment::{BookedBy, Contact, Insurance};
+use portal_domain::catalogue::{entry_name, Entry};
+use portal_domain::session::Principal;
+use portal_domain::AccountId;
+use portal_projections::runner::wait_for;
+use portal_projections::schedule::{self, AppointmentRow, SlotRow, SlotSearch};
+use uuid::Uuid;
+
+use super::activities::organization;
+use super::errors::ApiError;
+use super::inputs::Checked;
+use super::mutation::context;
+use super::query::{principal, projection_error, staff, READ_YOUR_WRITES_TIMEOUT};
+use super::types::LogPosition;
+use crate::app::AppState;
+
+/// A day of the week.
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+pub enum Weekday {
+    /// Monday.
+    Monday,
+    /// Tuesday.
+    Tuesday,
+    /// Wednesday.
+    Wednesday,
+    /// Thursday.
+    Thursday,
+    /// Friday.
+    Friday,
+    /// Saturday.
+    Saturday,
+    /// Sunday.
+    Sunday,
+}
+
+impl From<Weekday> for ChronoWeekday {
+    fn from(day: Weekday) -> Self {
+        match day {
+            Weekday::Monday => ChronoWeekday::Mon,
+            Weekday::Tuesday => ChronoWeekday::Tue,
+            Weekday::Wednesday => ChronoWeekday::Wed,
+            Weekday::Thursday => ChronoWeekday::Thu,
+            Weekday::Friday => ChronoWeekday::Fri,
+            Weekday::Saturday => ChronoWeekday::Sat,
+            Weekday::Sunday => ChronoWeekday::Sun,
+        }
+    }
+}
+
+/// Opening hours on one weekday.
+#[derive(InputObject)]
+pub struct HoursInput {
+    /// The weekday.
+    pub weekday: Weekday,
+    /// Opening, local time (`08:00`).
+    pub opens: String,
+    /// Closing, local time (`12:00`).
+    pub closes: String,
+}
+
+/// A weekly template of a provider's bookable hours at a location, over a range of days.
+#[derive(InputObject)]
+pub struct PublishSlotsInput {
+    /// The provider or care team.
+    pub provider_id: ID,
+    /// The location.
+    pub location_id: ID,
+    /// The first day.
+    pub from: NaiveDate,
+    /// The last day (at most 92 days later).
+    pub to: NaiveDate,
+    /// Minutes per slot (5 to 240).
+    pub slot_minutes: i32,
+    /// Opening hours by weekday.
+    pub hours: Vec<HoursInput>,
+    /// Days without slots.
+    pub exceptions: Option<Vec<NaiveDate>>,
+}
+
+/// Insurance details.
+#[derive(InputObject)]
+pub struct InsuranceInput {
+    /// Payer (insurer or plan).
+    pub payer: String,
+    /// Member id.
+    pub member_id: String,
+    /// Group number.
+    pub group: Option<String>,
+}
+
+/// A booking.
+#[derive(InputObject)]
+pub struct BookAppointmentInput {
+    /// The slot chosen.
+    pub slot_id: ID,
+    /// The visit reason.
+    pub reason_id: ID,
+    /// Where confirmations and reminders go (the account's address when left out).
+    pub contact_email: Option<String>,
+    /// A phone to reach the patient.
+    pub contact_phone: Option<String>,
+    /// Insurance.
+    pub insurance: Option<InsuranceInput>,
+    /// Staff only: the patient's account.
+    pub patient_id: Option<ID>,
+    /// Idempotency key.
+    pub command_id: Option<Uuid>,
+}
+
+/// A catalogue entry.
+#[derive(SimpleObject)]
+pub struct CatalogueEntry {
+    /// The entry.
+    pub id: ID,
+    /// Its name.
+    pub name: String,
+    /// A location's address.
+    pub address: Option<String>,
+    /// A visit reason's minutes.
+    pub minutes: Option<i32>,
+    /// Departments served (providers) or offering (visit reasons).
+    pub department_ids: Vec<ID>,
+    /// Locations served (providers).
+    pub location_ids: Vec<ID>,
+}
+
+/// The catalogue.
+#[derive(SimpleObject)]
+pub struct CatalogueView {
+    /// Locations.
+    pub locations: Vec<CatalogueEntry>,
+    /// Departments.
+    pub departments: Vec<CatalogueEntry>,
+    /// Providers and care teams.
+    pub providers: Vec<CatalogueEntry>,
+    /// Visit reasons.
+    pub visit_reasons: Vec<CatalogueEntry>,
+}
+
+/// An open slot.
+#[derive(SimpleObject)]
+pub struct OpenSlot {
+    /// The slot.
+    pub id: ID,
+    /// The provider.
+    pub provider_id: ID,
+    /// Its name.
+    pub provider: String,
+    /// The location.
+    pub location_id: ID,
+    /// Its name.
+    pub location: String,
+    /// Start.
+    pub starts_at: DateTime<Utc>,
+    /// End.
+    pub ends_at: DateTime<Utc>,
+}
+
+/// An appointment.
+#[derive(SimpleObject)]
+pub struct AppointmentView {
+    /// The appointment.
+    pub id: ID,
+    /// The patient's account.
+    pub patient_id: ID,
+    /// The provider.
+    pub provider: String,
+    /// The location.
+    pub location: String,
+    /// The visit reason.
+    pub reason: String,
+    /// The slot.
+    pub slot_id: ID,
+    /// Start.
+    pub starts_at: DateTime<Utc>,
+    /// End.
+    pub ends_at: DateTime<Utc>,
+    /// BOOKED or CANCELLED (lower case).
+    pub status: String,
+}
+
+/// What a scheduling mutation did.
+#[derive(SimpleObject)]
+pub struct SchedulingPayload {
+    /// The entry, slot count or appointment concerned.
+    pub id: Option<ID>,
+    /// How many slots were created (publishSlots).
+    pub created: Option<i32>,
+    /// The log position produced.
+    pub position: Option<LogPosition>,
+}
+
+fn uuid(raw: &ID, field: &str) -> Result<Uuid, ApiError> {
+    Uuid::parse_str(raw.as_str())
+        .map_err(|_| ApiError::new("ID_INVALID", "this is not an id").on(field))
+}
+
+fn uuids(raw: &[ID], field: &str) -> Result<Vec<Uuid>, ApiError> {
+    raw.iter().map(|id| uuid(id, field)).collect()
+}
+
+fn name(raw: &str) -> Result<String, ApiError> {
+    entry_name(raw).map_err(|e| ApiError::new("NAME_INVALID", e.rule).on("name"))
+}
+
+fn slot(row: SlotRow) -> OpenSlot {
+    OpenSlot {
+        id: ID(row.id.to_string()),
+        provider_id: ID(row.provider_id.to_string()),
+        provider: row.provider,
+        location_id: ID(row.location_id.to_string()),
+        location: row.location,
+        starts_at: row.starts_at,
+        ends_at: row.ends_at,
+    }
+}
+
+fn appointment(row: AppointmentRow) -> AppointmentView {
+    AppointmentView {
+        id: ID(row.id.to_string()),
+        patient_id: ID(row.patient_id.to_string()),
+        provider: row.provider,
+        location: row.location,
+        reason: row.reason,
+        slot_id: ID(row.slot_id.to_string()),
+        starts_at: row.starts_at,
+        ends_at: row.ends_at,
+        status: row.status,
+    }
+}
+
+/// Who acts on an appointment: the patient themselves, or staff.
+fn acting(principal: &Principal) -> Result<BookedBy, ApiError> {
+    match principal.role {
+        Role::Patient => Ok(BookedBy::Patient),
+        Role::Staff => Ok(BookedBy::Staff {
+            by: principal.account,
+        }),
+        Role::Learner => Err(ApiError::forbidden()),
+    }
+}
+
+async fn put(ctx: &Context<'_>, entry: Entry, id: Option<ID>) -> Result<SchedulingPayload> {
+    let principal = staff(ctx).await?;
+    let (state, request) = context(ctx);
+    let id = id.as_ref().map(|i| uuid(i, "id")).transpose()?;
+    let command = request.command(Actor::Account(principal.account.0), None);
+    let (id, position) = scheduling::put_entry(
+        &state.store,
+        principal.organization,
+        id,
+        entry,
+        Some(principal.account),
+        &command,
+    )
+    .await
+    .map_err(ApiError::from_command)?;
+    Ok(SchedulingPayload {
+        id: Some(ID(id.to_string())),
+        created: None,
+        position: position.map(LogPosition),
+    })
+}
+
+/// Scheduling mutations.
+#[derive(Default)]
+pub struct SchedulingMutation;
+
+#[Object]
+impl SchedulingMutation {
+    /// Adds (or, with `id`, changes) a location (staff).
+    async fn put_location(
+        &self,
+        ctx: &Context<'_>,
+        id: Option<ID>,
+        name: String,
+        address: Option<String>,
+    ) -> Result<SchedulingPayload> {
+        let address = address
+            .map(|a| a.trim().to_owned())
+            .filter(|a| !a.is_empty());
+        put(
+            ctx,
+            Entry::Location {
+                name: self::name(&name)?,
+                address,
+            },
+            id,
+        )
+        .await
+    }
+
+    /// Adds (or changes) a department (staff).
+    async fn put_department(
+        &self,
+        ctx: &Context<'_>,
+        id: Option<ID>,
+        name: String,
+    ) -> Result<SchedulingPayload> {
+        put(
+            ctx,
+            Entry::Department {
+                name: self::name(&name)?,
+            },
+            id,
+        )
+        .await
+    }
+
+    /// Adds (or changes) a provider or care team with the departments and locations it serves (staff).
+    async fn put_provider(
+        &self,
+        ctx: &Context<'_>,
+        id: Option<ID>,
+        name: String,
+        department_ids: Vec<ID>,
+        location_ids: Vec<ID>,
+    ) -> Result<SchedulingPayload> {
+        let entry = Entry::Provider {
+            name: self::name(&name)?,
+            departments: uuids(&department_ids, "departmentIds")?,
+            locations: uuids(&location_ids, "locationIds")?,
+        };
+        put(ctx, entry, id).await
+    }
+
+    /// Adds (or changes) a visit reason with its duration, offered by some departments or all (staff).
+    async fn put_visit_reason(
+        &self,
+        ctx: &Context<'_>,
+        id: Option<ID>,
+        name: String,
+        minutes: i32,
+        department_ids: Option<Vec<ID>>,
+    ) -> Result<SchedulingPayload> {
+        let entry = Entry::VisitReason {
+            name: self::name(&name)?,
+            minutes: u32::try_from(minutes).unwrap_or(0),
+            departments: uuids(&department_ids.unwrap_or_default(), "departmentIds")?,
+        };
+        put(ctx, entry, id).await
+    }
+
+    /// Publishes a provider's slots from a weekly template over a range of days (staff); slots that exist stay.
+    async fn publish_slots(
+        &self,
+        ctx: &Context<'_>,
+        input: PublishSlotsInput,
+    ) -> Result<SchedulingPayload> {
+        let principal = staff(ctx).await?;
+        let (state, request) = context(ctx);
+        let mut hours = Vec::with_capacity(input.hours.len());
+        for (i, h) in input.hours.iter().enumerate() {
+            let parse = |raw: &str, field: &str| {
+                NaiveTime::parse_from_str(raw.trim(), "%H:%M").map_err(|_| {
+                    ApiError::new("TIME_INVALID", "a time is HH:MM")
+                        .on(format!("input.hours[{i}].{field}"))
+                })
+            };
+            let (opens, closes) = (parse(&h.opens, "opens")?, parse(&h.closes, "closes")?);
+            if closes <= opens {
+                return Err(ApiError::new("TEMPLATE_INVALID", "closes after it opens")
+                    .on(format!("input.hours[{i}].closes"))
+                    .into());
+            }
+            hours.push((h.weekday.into(), opens, closes));
+        }
+        let org = organization(state, principal.organization).await?;
+        let command = request.command(Actor::Account(principal.account.0), None);
+        let (created, position) = scheduling::publish_slots(
+            &state.store,
+            &org,
+            SlotTemplate {
+                provider: uuid(&input.provider_id, "input.providerId")?,
+                location: uuid(&input.location_id, "input.locationId")?,
+                hours,
+                slot_minutes: u32::try_from(input.slot_minutes).unwrap_or(0),
+                from: input.from,
+                to: input.to,
+                exceptions: input.exceptions.unwrap_or_default(),
+            },
+            &command,
+        )
+        .await
+        .map_err(ApiError::from_command)?;
+        Ok(SchedulingPayload {
+            id: None,
+            created: Some(i32::try_from(created).unwrap_or(i32::MAX)),
+            position: (position > 0).then_some(LogPosition(position)),
+        })
+    }
+
+    /// Books an open slot (a patient for themselves, or staff with `patientId`); the answer is the appointment's
+    /// summary. Of several people who pick one slot at once, one gets it and the others SLOT_TAKEN.
+    async fn book_appointment(
+        &self,
+        ctx: &Context<'_>,
+        input: BookAppointmentInput,
+    ) -> Result<SchedulingPayload> {
+        let principal = principal(ctx).await?;
+        let by = acting(&principal)?;
+        let (state, request) = context(ctx);
+        let patient = match (by, input.patient_id.as_ref()) {
+            (BookedBy::Patient, None) => principal.account,
+            (BookedBy::Staff { .. }, Some(id)) => AccountId(uuid(id, "input.patientId")?),
+            (BookedBy::Patient, Some(_)) => return Err(ApiError::forbidden().into()),
+            (BookedBy::Staff { .. }, None) => {
+                return Err(ApiError::new(
+                    "PATIENT_REQUIRED",
+                    "staff book for a patient: give patientId",
+                )
+                .on("input.patientId")
+                .into())
+            }
+        };
+        let mut checked = Checked::default();
+        let email = match input
+            .contact_email
+            .as_deref()
+            .map(str::trim)
+            .filter(|e| !e.is_empty())
+        {
+            Some(raw) => checked.email("contactEmail", raw),
+            None => None,
+        };
+        let phone = match input
+            .contact_phone
+            .as_deref()
+            .map(str::trim)
+            .filter(|p| !p.is_empty())
+        {
+            Some(raw) => checked.phone("contactPhone", raw),
+            None => None,
+        };
+        let insurance = input.insurance.as_ref().and_then(|i| {
+            checked.value(
+                "insurance",
+                "INSURANCE_INVALID",
+                Insurance::new(&i.payer, &i.member_id, i.group.as_deref()),
+            )
+        });
+        checked.finish()?;
+        let org = organization(state, principal.organization).await?;
+        let command = request.command(Actor::Account(principal.account.0), input.command_id);
+        let (id, position) = scheduling::book(
+            &state.store,
+            &org,
+            Booking {
+                patient,
+                slot: uuid(&input.slot_id, "input.slotId")?,
+                reason: uuid(&input.reason_id, "input.reasonId")?,
+                contact: Contact { email, phone },
+                insurance,
+                by,
+            },
+            &command,
+        )
+        .await
+        .map_err(ApiError::from_command)?;
+        Ok(SchedulingPayload {
+            id: Some(ID(id.to_string())),
+            created: None,
+            position: Some(LogPosition(position)),
+        })
+    }
+
+    /// Moves an appointment to another open slot in one step: the old slot is freed only if the new one is taken.
+    async fn reschedule_appointment(
+        &self,
+        ctx: &Context<'_>,
+        appointment_id: ID,
+        slot_id: ID,
+    ) -> Result<SchedulingPayload> {
+        let principal = principal(ctx).await?;
+        let by = acting(&principal)?;
+        let (state, request) = context(ctx);
+        let org = organization(state, principal.organization).await?;
+        let command = request.command(Actor::Account(principal.account.0), None);
+        let appointment = uuid(&appointment_id, "appointmentId")?;
+        let position = scheduling::reschedule(
+            &state.store,
+            &org,
+            appointment,
+            uuid(&slot_id, "slotId")?,
+            principal.account,
+            by,
+            &command,
+        )
+        .await
+        .map_err(ApiError::from_command)?;
+        Ok(SchedulingPayload {
+            id: Some(appointment_id),
+            created: None,
+            position: Some(LogPosition(position)),
+        })
+    }
+
+    /// Cancels an appointment; patients may do so until the organization's cut-off before it, staff at any time.
+    async fn cancel_appointment(
+        &self,
+        ctx: &Context<'_>,
+        appointment_id: ID,
+        reason: Option<String>,
+    ) -> Result<SchedulingPayload> {
+        let principal = principal(ctx).await?;
+        let by = acting(&principal)?;
+        let (state, request) = context(ctx);
+        let org = organization(state, principal.organization).await?;
+        let command = request.command(Actor::Account(principal.account.0), None);
+        let position = scheduling::cancel(
+            &state.store,
+            &org,
+            uuid(&appointment_id, "appointmentId")?,
+            reason
+                .map(|r| r.trim().to_owned())
+                .filter(|r| !r.is_empty()),
+            principal.account,
+            by,
+            &command,
+        )
+        .await
+        .map_err(ApiError::from_command)?;
+        Ok(SchedulingPayload {
+            id: Some(appointment_id),
+            created: None,
+            position: position.map(LogPosition),
+        })
+    }
+}
+
+/// Scheduling queries.
+#[derive(Default)]
+pub struct SchedulingQuery;
+
+async fn caught_up(state: &AppState, at_least: Option<LogPosition>) -> Result<(), ApiError> {
+    if let Some(position) = at_least {
+        wait_for(
+            &state.pool,
+            schedule::NAME,
+            position.0,
+            READ_YOUR_WRITES_TIMEOUT,
+        )
+        .await
+        .map_err(projection_error)?;
+    }
+    Ok(())
+}
+
+#[Object]
+impl SchedulingQuery {
+    /// The catalogue of your organization.
+    async fn catalogue(
+        &self,
+        ctx: &Context<'_>,
+        at_least: Option<LogPosition>,
+    ) -> Result<CatalogueView> {
+        let principal = principal(ctx).await?;
+        let state = ctx.data_unchecked::<AppState>();
+        caught_up(state, at_least).await?;
+        let rows = schedule::entries(&state.pool, principal.organization.0)
+            .await
+            .map_err(projection_error)?;
+        let mut view = CatalogueView {
+            locations: vec![],
+            departments: vec![],
+            providers: vec![],
+            visit_reasons: vec![],
+        };
+        for row in rows {
+            let entry = CatalogueEntry {
+                id: ID(row.id.to_string()),
+                name: row.name,
+                address: row.address,
+                minutes: row.minutes,
+                department_ids: row.departments.iter().map(|d| ID(d.to_string())).collect(),
+                location_ids: row.locations.iter().map(|l| ID(l.to_string())).collect(),
+            };
+            match row.kind.as_str() {
+                "location" => view.locations.push(entry),
+                "department" => view.departments.push(entry),
+                "provider" => view.providers.push(entry),
+                _ => view.visit_reasons.push(entry),
+            }
+        }
+        Ok(view)
+    }
+
+    /// Open slots by location, department, provider, visit reason and dates (in the organization's zone, both
+    /// included), soonest first, at most `first` (default 50, up to 200).
+    #[allow(clippy::too_many_arguments)]
+    async fn open_slots(
+        &self,
+        ctx: &Context<'_>,
+        location_id: Option<ID>,
+        department_id: Option<ID>,
+        provider_id: Option<ID>,
+        reason_id: Option<ID>,
+        from: Option<NaiveDate>,
+        to: Option<NaiveDate>,
+        first: Option<i32>,
+        at_least: Option<LogPosition>,
+    ) -> Result<Vec<OpenSlot>> {
+        let principal = principal(ctx).await?;
+        let state = ctx.data_unchecked::<AppState>();
+        let first = first.unwrap_or(50);
+        if !(1..=200).contains(&first) {
+            return Err(ApiError::new("PAGE_SIZE_INVALID", "first is 1 to 200")
+                .on("first")
+                .into());
+        }
+        caught_up(state, at_least).await?;
+        let org = organization(state, principal.organization).await?;
+        let midnight = |d: NaiveDate| org.time_zone.instant(d.and_time(NaiveTime::MIN));
+        let search = SlotSearch {
+            location: location_id
+                .as_ref()
+                .map(|i| uuid(i, "locationId"))
+                .transpose()?,
+            department: department_id
+                .as_ref()
+                .map(|i| uuid(i, "departmentId"))
+                .transpose()?,
+            provider: provider_id
+                .as_ref()
+                .map(|i| uuid(i, "providerId"))
+                .transpose()?,
+            reason: reason_id
+                .as_ref()
+                .map(|i| uuid(i, "reasonId"))
+                .transpose()?,
+            from: from.map(midnight),
+            until: to.and_then(|d| d.succ_opt()).map(midnight),
+        };
+        let rows = schedule::open_slots(&state.pool, org.id.0, &search, i64::from(first))
+            .await
+            .map_err(projection_error)?;
+        Ok(rows.into_iter().map(slot).collect())
+    }
+
+    /// Your appointments (patients): upcoming ones soonest first (default), or past ones latest first.
+    async fn my_appointments(
+        &self,
+        ctx: &Context<'_>,
+        upcoming: Option<bool>,
+        at_least: Option<LogPosition>,
+    ) -> Result<Vec<AppointmentView>> {
+        let principal = principal(ctx).await?;
+        let state = ctx.data_unchecked::<AppState>();
+        caught_up(state, at_least).await?;
+        let rows = schedule::patient_appointments(
+            &state.pool,
+            principal.organization.0,
+            principal.account.0,
+            upcoming.unwrap_or(true),
+        )
+        .await
+        .map_err(projection_error)?;
+        Ok(rows.into_iter().map(appointment).collect())
+    }
+
+    /// A provider's booked appointments on one day of the organization's zone (staff).
+    async fn provider_day(
+        &self,
+        ctx: &Context<'_>,
+        provider_id: ID,
+        date: NaiveDate,
+        at_least: Option<LogPosition>,
+    ) -> Result<Vec<AppointmentView>> {
+        let principal = staff(ctx).await?;
+        let state = ctx.data_unchecked::<AppState>();
+        caught_up(state, at_least).await?;
+        let org = organization(state, principal.organization).await?;
+        let from = org.time_zone.instant(date.and_time(NaiveTime::MIN));
+        let until = org
+            .time_zone
+            .instant(date.succ_opt().unwrap_or(date).and_time(NaiveTime::MIN));
+        let rows = schedule::provider_day(
+            &state.pool,
+            org.id.0,
+            uuid(&provider_id, "providerId")?,
+            from,
+            until,
+        )
+        .await
+        .map_err(projection_error)?;
+        Ok(rows.into_iter().map(appointment).collect())
+    }
+}

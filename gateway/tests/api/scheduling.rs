@@ -1,0 +1,386 @@
+//! Booking, rescheduling and cancelling appointments (issue 5, seed 003).
+
+use portal_projections::runner::rebuild_into;
+use portal_projections::schedule::Schedule;
+use portal_projections::Source;
+use serde_json::{json, Value};
+
+use super::support::{TestApp, PASSWORD};
+
+async fn patient(app: &TestApp, staff: &str, n: usize) -> String {
+    let email = format!("patient{n}@example.org");
+    app.graphql(
+        "mutation($input: RegisterPatientInput!) { registerPatient(input: $input) { patientId } }",
+        json!({ "input": { "clinicNumber": format!("MC{n:06}"), "firstName": "Pat", "lastName": format!("Number{n}"),
+                           "dateOfBirth": "1970-01-01" } }),
+        Some(staff),
+    )
+    .await
+    .assert_ok();
+    app.graphql(
+        "mutation($input: SignUpPatientInput!) { signUpPatient(input: $input) { position } }",
+        json!({ "input": { "organizationCode": "mayo", "clinicNumber": format!("MC{n:06}"), "dateOfBirth": "1970-01-01",
+                           "username": format!("patient{n}"), "email": email, "password": PASSWORD } }),
+        None,
+    )
+    .await
+    .assert_ok();
+    let token = app.activation_token("mayo", &email).await;
+    app.activate(&token).await.assert_ok();
+    let signed_in = app
+        .graphql(
+            "mutation($input: SignInInput!) { signIn(input: $input) { token } }",
+            json!({ "input": { "organizationCode": "mayo", "username": format!("patient{n}"), "password": PASSWORD } }),
+            None,
+        )
+        .await;
+    signed_in.assert_ok()["signIn"]["token"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+struct Clinic {
+    app: TestApp,
+    staff: String,
+    reason: String,
+    provider: String,
+}
+
+async fn clinic() -> Clinic {
+    let app = TestApp::spawn().await;
+    app.create_organization("mayo").await;
+    let staff = app.staff("mayo", "desk@example.org").await.token;
+    let id = |answer: super::support::Answer, field: &str| {
+        answer.assert_ok()[field]["id"].as_str().unwrap().to_owned()
+    };
+    let location = id(
+        app.graphql("mutation { putLocation(name: \"Gonda Building\", address: \"200 First St SW\") { id } }", json!({}), Some(&staff)).await,
+        "putLocation",
+    );
+    let department = id(
+        app.graphql(
+            "mutation { putDepartment(name: \"Cardiology\") { id } }",
+            json!({}),
+            Some(&staff),
+        )
+        .await,
+        "putDepartment",
+    );
+    let provider = id(
+        app.graphql(
+            "mutation($d: [ID!]!, $l: [ID!]!) { putProvider(name: \"Dr. Ada Lovelace\", departmentIds: $d, locationIds: $l) { id } }",
+            json!({ "d": [department], "l": [location] }),
+            Some(&staff),
+        )
+        .await,
+        "putProvider",
+    );
+    let reason = id(
+        app.graphql(
+            "mutation($d: [ID!]) { putVisitReason(name: \"Follow-up visit\", minutes: 30, departmentIds: $d) { id } }",
+            json!({ "d": [department] }),
+            Some(&staff),
+        )
+        .await,
+        "putVisitReason",
+    );
+    let from = (chrono::Utc::now() + chrono::Duration::days(5)).date_naive();
+    let to = from + chrono::Duration::days(6);
+    let hours: Vec<Value> = [
+        "MONDAY",
+        "TUESDAY",
+        "WEDNESDAY",
+        "THURSDAY",
+        "FRIDAY",
+        "SATURDAY",
+        "SUNDAY",
+    ]
+    .iter()
+    .map(|d| json!({ "weekday": d, "opens": "09:00", "closes": "10:00" }))
+    .collect();
+    let published = app
+        .graphql(
+            "mutation($input: PublishSlotsInput!) { publishSlots(input: $input) { created position } }",
+            json!({ "input": { "providerId": provider, "locationId": location, "from": from, "to": to, "slotMinutes": 30,
+                               "hours": hours } }),
+            Some(&staff),
+        )
+        .await;
+    assert_eq!(
+        published.assert_ok()["publishSlots"]["created"],
+        14,
+        "two a day for seven days"
+    );
+    Clinic {
+        app,
+        staff,
+        reason,
+        provider,
+    }
+}
+
+const SLOTS: &str = "query($at: LogPosition, $provider: ID, $reason: ID) { openSlots(providerId: $provider, reasonId: $reason, atLeast: $at) { id startsAt provider location } }";
+const BOOK: &str =
+    "mutation($input: BookAppointmentInput!) { bookAppointment(input: $input) { id position } }";
+
+async fn open_slots(c: &Clinic, token: &str) -> Vec<Value> {
+    let at = c.app.caught_up("schedule").await;
+    let slots = c
+        .app
+        .graphql(
+            SLOTS,
+            json!({ "at": at, "provider": c.provider, "reason": c.reason }),
+            Some(token),
+        )
+        .await;
+    slots.assert_ok()["openSlots"].as_array().unwrap().clone()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn of_many_patients_booking_one_slot_at_once_exactly_one_gets_it() {
+    let c = clinic().await;
+    let mut tokens = Vec::new();
+    for n in 0..6 {
+        tokens.push(patient(&c.app, &c.staff, n).await);
+    }
+    let slots = open_slots(&c, &tokens[0]).await;
+    let target = slots[0]["id"].clone();
+    let mut attempts = Vec::new();
+    for token in &tokens {
+        let client = c.app.client.clone();
+        let url = format!("{}/graphql", c.app.base);
+        let body = json!({ "query": BOOK, "variables": { "input": { "slotId": target, "reasonId": c.reason,
+                           "insurance": { "payer": "Blue Cross", "memberId": "XK-1", "group": "77" } } } });
+        let token = token.clone();
+        attempts.push(tokio::spawn(async move {
+            let answer: Value = client
+                .post(url)
+                .bearer_auth(token)
+                .json(&body)
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            answer
+        }));
+    }
+    let mut booked = 0;
+    let mut taken = 0;
+    for attempt in attempts {
+        let answer = attempt.await.unwrap();
+        if answer["data"]["bookAppointment"]["id"].is_string() {
+            booked += 1;
+        } else {
+            assert_eq!(
+                answer["errors"][0]["extensions"]["code"], "SLOT_TAKEN",
+                "{answer}"
+            );
+            taken += 1;
+        }
+    }
+    assert_eq!(
+        (booked, taken),
+        (1, 5),
+        "exactly one booking of the slot succeeds"
+    );
+    let left = open_slots(&c, &tokens[0]).await;
+    assert!(
+        left.iter().all(|s| s["id"] != target),
+        "the slot is no longer open"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_patient_books_moves_and_cancels_and_stale_reminders_are_withdrawn() {
+    let c = clinic().await;
+    let token = patient(&c.app, &c.staff, 1).await;
+    let slots = open_slots(&c, &token).await;
+    assert_eq!(slots.len(), 14);
+    assert_eq!(slots[0]["provider"], "Dr. Ada Lovelace");
+    assert_eq!(slots[0]["location"], "Gonda Building");
+
+    let booked = c
+        .app
+        .graphql(BOOK, json!({ "input": { "slotId": slots[0]["id"], "reasonId": c.reason, "contactPhone": "612-555-0100" } }), Some(&token))
+        .await;
+    let appointment = booked.assert_ok()["bookAppointment"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let confirmation = c
+        .app
+        .mail_to(
+            "patient1@example.org",
+            "Your appointment is booked at mayo CE",
+        )
+        .await;
+    assert!(
+        confirmation.contains("With: Dr. Ada Lovelace"),
+        "{confirmation}"
+    );
+
+    let state = &c.app.running.as_ref().unwrap().state;
+    let reminders = |status: &'static str| async move {
+        let client = state.pool.get().await.unwrap();
+        let count: i64 = client
+            .query_one(
+                "SELECT count(*) FROM outbox WHERE subject LIKE 'Reminder:%' AND status = $1",
+                &[&status],
+            )
+            .await
+            .unwrap()
+            .get(0);
+        count
+    };
+    assert_eq!(reminders("pending").await, 2, "72 and 24 hours before");
+
+    let moved = c
+        .app
+        .graphql(
+            "mutation($a: ID!, $s: ID!) { rescheduleAppointment(appointmentId: $a, slotId: $s) { position } }",
+            json!({ "a": appointment, "s": slots[3]["id"] }),
+            Some(&token),
+        )
+        .await;
+    moved.assert_ok();
+    assert_eq!(
+        reminders("withdrawn").await,
+        2,
+        "the old slot's reminders are withdrawn"
+    );
+    assert_eq!(
+        reminders("pending").await,
+        2,
+        "the new slot's reminders are written"
+    );
+    let mine = c
+        .app
+        .graphql(
+            "query($at: LogPosition) { myAppointments(atLeast: $at) { id slotId status reason } }",
+            json!({ "at": moved.assert_ok()["rescheduleAppointment"]["position"] }),
+            Some(&token),
+        )
+        .await;
+    assert_eq!(
+        mine.assert_ok()["myAppointments"],
+        json!([{ "id": appointment, "slotId": slots[3]["id"], "status": "booked", "reason": "Follow-up visit" }])
+    );
+    let open = open_slots(&c, &token).await;
+    assert!(
+        open.iter().any(|s| s["id"] == slots[0]["id"]),
+        "the old slot is open again"
+    );
+    assert!(
+        open.iter().all(|s| s["id"] != slots[3]["id"]),
+        "the new one is taken"
+    );
+
+    let other = patient(&c.app, &c.staff, 2).await;
+    let not_theirs = c
+        .app
+        .graphql(
+            "mutation($a: ID!) { cancelAppointment(appointmentId: $a) { position } }",
+            json!({ "a": appointment }),
+            Some(&other),
+        )
+        .await;
+    assert_eq!(
+        not_theirs.error_code(),
+        "APPOINTMENT_NOT_FOUND",
+        "a patient acts on their own appointments only"
+    );
+    let taken = c
+        .app
+        .graphql(
+            "mutation($a: ID!, $s: ID!) { rescheduleAppointment(appointmentId: $a, slotId: $s) { position } }",
+            json!({ "a": appointment, "s": slots[3]["id"] }),
+            Some(&token),
+        )
+        .await;
+    assert_eq!(taken.error_code(), "SAME_SLOT");
+
+    let cancelled = c
+        .app
+        .graphql("mutation($a: ID!) { cancelAppointment(appointmentId: $a, reason: \"Feeling better\") { position } }", json!({ "a": appointment }), Some(&token))
+        .await;
+    cancelled.assert_ok();
+    assert_eq!(
+        reminders("pending").await,
+        0,
+        "no reminder is left for a cancelled appointment"
+    );
+    assert_eq!(reminders("withdrawn").await, 4);
+
+    // The schedule equals a rebuild of it from position 0.
+    c.app.caught_up("schedule").await;
+    let source = Source {
+        log: state.store.log.clone(),
+        keys: state.store.keys.clone(),
+    };
+    rebuild_into(&Schedule, &source, &state.pool, "schedule_rebuilt", 13)
+        .await
+        .unwrap();
+    let client = state.pool.get().await.unwrap();
+    for table in ["catalogue_entries", "slots", "appointments"] {
+        let differences: i64 = client
+            .query_one(
+                &format!(
+                    "SELECT count(*) FROM ((TABLE public.{table} EXCEPT ALL TABLE schedule_rebuilt.{table})
+                      UNION ALL (TABLE schedule_rebuilt.{table} EXCEPT ALL TABLE public.{table})) d"
+                ),
+                &[],
+            )
+            .await
+            .unwrap()
+            .get(0);
+        assert_eq!(differences, 0, "{table} differs from its rebuild");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn staff_book_for_a_patient_and_see_the_providers_day() {
+    let c = clinic().await;
+    let token = patient(&c.app, &c.staff, 3).await;
+    let me = c
+        .app
+        .graphql("{ me { id } }", json!({}), Some(&token))
+        .await;
+    let patient_id = me.assert_ok()["me"]["id"].clone();
+    let slots = open_slots(&c, &c.staff).await;
+    let missing = c
+        .app
+        .graphql(
+            BOOK,
+            json!({ "input": { "slotId": slots[1]["id"], "reasonId": c.reason } }),
+            Some(&c.staff),
+        )
+        .await;
+    assert_eq!(missing.error_code(), "PATIENT_REQUIRED");
+    let booked = c
+        .app
+        .graphql(BOOK, json!({ "input": { "slotId": slots[1]["id"], "reasonId": c.reason, "patientId": patient_id } }), Some(&c.staff))
+        .await;
+    let position = booked.assert_ok()["bookAppointment"]["position"].clone();
+    let date = slots[1]["startsAt"].as_str().unwrap()[..10].to_owned();
+    let day = c
+        .app
+        .graphql(
+            "query($p: ID!, $d: NaiveDate!, $at: LogPosition) { providerDay(providerId: $p, date: $d, atLeast: $at) { patientId startsAt } }",
+            json!({ "p": c.provider, "d": date, "at": position }),
+            Some(&c.staff),
+        )
+        .await;
+    assert_eq!(day.assert_ok()["providerDay"][0]["patientId"], patient_id);
+    let forbidden = c
+        .app
+        .graphql(
+            "query($p: ID!, $d: NaiveDate!) { providerDay(providerId: $p, date: $d) { patientId } }",
+            json!({ "p": c.provider, "d": date }),
+            Some(&token),
+        )
+        .await;
+    assert_eq!(forbidden.error_code(), "FORBIDDEN");
+}

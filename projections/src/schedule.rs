@@ -1,0 +1,393 @@
+//! Read model `schedule`: the catalogue, providers' slots (open ones for search) and appointments (a patient's,
+//! a provider's day).
+
+use chrono::{DateTime, Utc};
+use deadpool_postgres::{Pool, Transaction};
+use portal_commands::log::RecordedEvent;
+use portal_domain::appointment::{Appointment, AppointmentEvent, BookedBy};
+use portal_domain::catalogue::{Catalogue, CatalogueEvent, Entry};
+use portal_domain::slot::{Slot, SlotEvent};
+use portal_domain::Decider;
+use uuid::Uuid;
+
+use crate::{decode_if, Projection, ProjectionError};
+
+/// The schedule projection.
+pub struct Schedule;
+
+/// Its name, for read-your-writes waits.
+pub const NAME: &str = "schedule";
+
+impl Projection for Schedule {
+    fn name(&self) -> &'static str {
+        NAME
+    }
+
+    fn tables(&self) -> &'static [&'static str] {
+        &["catalogue_entries", "slots", "appointments"]
+    }
+
+    async fn apply<'a>(
+        &'a self,
+        tx: &'a Transaction<'a>,
+        events: &'a [RecordedEvent],
+    ) -> Result<(), ProjectionError> {
+        for recorded in events {
+            let Some(id) = recorded.stream.id() else {
+                continue;
+            };
+            if let Some(CatalogueEvent::CatalogueEntryPut(e)) =
+                decode_if::<CatalogueEvent>(recorded, Catalogue::CATEGORY)?
+            {
+                let (kind, name, address, minutes, departments, locations) = match &e.entry {
+                    Entry::Location { name, address } => {
+                        ("location", name, address.clone(), None, vec![], vec![])
+                    }
+                    Entry::Department { name } => ("department", name, None, None, vec![], vec![]),
+                    Entry::Provider {
+                        name,
+                        departments,
+                        locations,
+                    } => (
+                        "provider",
+                        name,
+                        None,
+                        None,
+                        departments.clone(),
+                        locations.clone(),
+                    ),
+                    Entry::VisitReason {
+                        name,
+                        minutes,
+                        departments,
+                    } => (
+                        "visit_reason",
+                        name,
+                        None,
+                        i32::try_from(*minutes).ok(),
+                        departments.clone(),
+                        vec![],
+                    ),
+                };
+                tx.execute(
+                    "INSERT INTO catalogue_entries (id, organization_id, kind, name, address, minutes, departments, locations)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+                     ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name, address = EXCLUDED.address,
+                         minutes = EXCLUDED.minutes, departments = EXCLUDED.departments, locations = EXCLUDED.locations",
+                    &[&e.id, &e.organization_id.0, &kind, name, &address, &minutes, &departments, &locations],
+                )
+                .await?;
+                continue;
+            }
+            if let Some(event) = decode_if::<SlotEvent>(recorded, Slot::CATEGORY)? {
+                match event {
+                    SlotEvent::SlotPublished(info) => {
+                        tx.execute(
+                            "INSERT INTO slots (id, organization_id, provider_id, location_id, starts_at, ends_at, status)
+                             VALUES ($1, $2, $3, $4, $5, $6, 'open')",
+                            &[
+                                &id,
+                                &info.organization_id.0,
+                                &info.provider_id,
+                                &info.location_id,
+                                &info.starts_at,
+                                &info.ends_at,
+                            ],
+                        )
+                        .await?;
+                    }
+                    SlotEvent::SlotTaken(e) => {
+                        tx.execute(
+                            "UPDATE slots SET status = 'taken', appointment_id = $2 WHERE id = $1",
+                            &[&id, &e.appointment_id],
+                        )
+                        .await?;
+                    }
+                    SlotEvent::SlotReleased(_) => {
+                        tx.execute(
+                            "UPDATE slots SET status = 'open', appointment_id = NULL WHERE id = $1",
+                            &[&id],
+                        )
+                        .await?;
+                    }
+                }
+                continue;
+            }
+            let Some(event) = decode_if::<AppointmentEvent>(recorded, Appointment::CATEGORY)?
+            else {
+                continue;
+            };
+            match event {
+                AppointmentEvent::AppointmentBooked(e) => {
+                    let by = match e.by {
+                        BookedBy::Patient => "patient",
+                        BookedBy::Staff { .. } => "staff",
+                    };
+                    let p = &e.placement;
+                    tx.execute(
+                        "INSERT INTO appointments (id, organization_id, patient_id, provider_id, location_id, reason_id,
+                                                   slot_id, starts_at, ends_at, status, booked_at, booked_by)
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'booked', $10, $11)",
+                        &[
+                            &id,
+                            &e.organization_id.0,
+                            &e.patient_id.0,
+                            &p.provider_id,
+                            &p.location_id,
+                            &e.reason_id,
+                            &p.slot_id,
+                            &p.starts_at,
+                            &p.ends_at,
+                            &e.at,
+                            &by,
+                        ],
+                    )
+                    .await?;
+                }
+                AppointmentEvent::AppointmentRescheduled(e) => {
+                    let p = &e.to;
+                    tx.execute(
+                        "UPDATE appointments SET provider_id = $2, location_id = $3, slot_id = $4, starts_at = $5,
+                             ends_at = $6, changed_at = $7
+                         WHERE id = $1",
+                        &[&id, &p.provider_id, &p.location_id, &p.slot_id, &p.starts_at, &p.ends_at, &e.at],
+                    )
+                    .await?;
+                }
+                AppointmentEvent::AppointmentCancelled(e) => {
+                    tx.execute(
+                        "UPDATE appointments SET status = 'cancelled', cancelled_at = $2 WHERE id = $1",
+                        &[&id, &e.at],
+                    )
+                    .await?;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A catalogue entry.
+#[derive(Clone, Debug, PartialEq)]
+pub struct EntryRow {
+    /// The entry.
+    pub id: Uuid,
+    /// `location`, `department`, `provider`, `visit_reason`.
+    pub kind: String,
+    /// Its name.
+    pub name: String,
+    /// A location's address.
+    pub address: Option<String>,
+    /// A visit reason's minutes.
+    pub minutes: Option<i32>,
+    /// Departments served or offering.
+    pub departments: Vec<Uuid>,
+    /// Locations served.
+    pub locations: Vec<Uuid>,
+}
+
+/// The catalogue of an organization, by kind and name.
+pub async fn entries(pool: &Pool, organization: Uuid) -> Result<Vec<EntryRow>, ProjectionError> {
+    let client = pool.get().await?;
+    let rows = client
+        .query(
+            "SELECT id, kind, name, address, minutes, departments, locations FROM catalogue_entries
+             WHERE organization_id = $1 ORDER BY kind, name, id",
+            &[&organization],
+        )
+        .await?;
+    Ok(rows
+        .iter()
+        .map(|r| EntryRow {
+            id: r.get(0),
+            kind: r.get(1),
+            name: r.get(2),
+            address: r.get(3),
+            minutes: r.get(4),
+            departments: r.get(5),
+            locations: r.get(6),
+        })
+        .collect())
+}
+
+/// A slot, with the names a patient reads.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SlotRow {
+    /// The slot.
+    pub id: Uuid,
+    /// The provider.
+    pub provider_id: Uuid,
+    /// Its name.
+    pub provider: String,
+    /// The location.
+    pub location_id: Uuid,
+    /// Its name.
+    pub location: String,
+    /// Start.
+    pub starts_at: DateTime<Utc>,
+    /// End.
+    pub ends_at: DateTime<Utc>,
+    /// `open` or `taken`.
+    pub status: String,
+}
+
+/// What a patient searches open slots by.
+#[derive(Clone, Debug, Default)]
+pub struct SlotSearch {
+    /// At this location.
+    pub location: Option<Uuid>,
+    /// With a provider of this department.
+    pub department: Option<Uuid>,
+    /// With this provider.
+    pub provider: Option<Uuid>,
+    /// Offering this visit reason (its departments, when it names any).
+    pub reason: Option<Uuid>,
+    /// Starting at or after.
+    pub from: Option<DateTime<Utc>>,
+    /// Starting before.
+    pub until: Option<DateTime<Utc>>,
+}
+
+/// Open slots matching the search, in start order.
+pub async fn open_slots(
+    pool: &Pool,
+    organization: Uuid,
+    search: &SlotSearch,
+    limit: i64,
+) -> Result<Vec<SlotRow>, ProjectionError> {
+    let client = pool.get().await?;
+    let rows = client
+        .query(
+            "SELECT s.id, s.provider_id, p.name, s.location_id, l.name, s.starts_at, s.ends_at, s.status
+             FROM slots s
+             JOIN catalogue_entries p ON p.id = s.provider_id
+             JOIN catalogue_entries l ON l.id = s.location_id
+             LEFT JOIN catalogue_entries r ON r.id = $6
+             WHERE s.organization_id = $1 AND s.status = 'open' AND s.starts_at > now()
+               AND ($2::uuid IS NULL OR s.location_id = $2)
+               AND ($3::uuid IS NULL OR $3 = ANY(p.departments))
+               AND ($4::uuid IS NULL OR s.provider_id = $4)
+               AND ($5::timestamptz IS NULL OR s.starts_at >= $5)
+               AND ($6::uuid IS NULL OR (r.id IS NOT NULL AND (cardinality(r.departments) = 0 OR r.departments && p.departments)))
+               AND ($7::timestamptz IS NULL OR s.starts_at < $7)
+             ORDER BY s.starts_at, s.id
+             LIMIT $8",
+            &[
+                &organization,
+                &search.location,
+                &search.department,
+                &search.provider,
+                &search.from,
+                &search.reason,
+                &search.until,
+                &limit,
+            ],
+        )
+        .await?;
+    Ok(rows.iter().map(slot_row).collect())
+}
+
+fn slot_row(r: &tokio_postgres::Row) -> SlotRow {
+    SlotRow {
+        id: r.get(0),
+        provider_id: r.get(1),
+        provider: r.get(2),
+        location_id: r.get(3),
+        location: r.get(4),
+        starts_at: r.get(5),
+        ends_at: r.get(6),
+        status: r.get(7),
+    }
+}
+
+/// An appointment, with the names a patient reads.
+#[derive(Clone, Debug, PartialEq)]
+pub struct AppointmentRow {
+    /// The appointment.
+    pub id: Uuid,
+    /// The patient's account.
+    pub patient_id: Uuid,
+    /// The provider.
+    pub provider_id: Uuid,
+    /// Its name.
+    pub provider: String,
+    /// The location's name.
+    pub location: String,
+    /// The visit reason's name.
+    pub reason: String,
+    /// The slot.
+    pub slot_id: Uuid,
+    /// Start.
+    pub starts_at: DateTime<Utc>,
+    /// End.
+    pub ends_at: DateTime<Utc>,
+    /// `booked` or `cancelled`.
+    pub status: String,
+}
+
+const APPOINTMENT: &str =
+    "SELECT a.id, a.patient_id, a.provider_id, p.name, l.name, r.name, a.slot_id, a.starts_at,
+        a.ends_at, a.status
+     FROM appointments a
+     JOIN catalogue_entries p ON p.id = a.provider_id
+     JOIN catalogue_entries l ON l.id = a.location_id
+     JOIN catalogue_entries r ON r.id = a.reason_id";
+
+fn appointment_row(r: &tokio_postgres::Row) -> AppointmentRow {
+    AppointmentRow {
+        id: r.get(0),
+        patient_id: r.get(1),
+        provider_id: r.get(2),
+        provider: r.get(3),
+        location: r.get(4),
+        reason: r.get(5),
+        slot_id: r.get(6),
+        starts_at: r.get(7),
+        ends_at: r.get(8),
+        status: r.get(9),
+    }
+}
+
+/// A patient's appointments: upcoming ones soonest first, or past ones latest first.
+pub async fn patient_appointments(
+    pool: &Pool,
+    organization: Uuid,
+    patient: Uuid,
+    upcoming: bool,
+) -> Result<Vec<AppointmentRow>, ProjectionError> {
+    let client = pool.get().await?;
+    let order = if upcoming { "ASC" } else { "DESC" };
+    let rows = client
+        .query(
+            &format!(
+                "{APPOINTMENT} WHERE a.organization_id = $1 AND a.patient_id = $2
+                   AND (CASE WHEN $3 THEN a.ends_at >= now() ELSE a.ends_at < now() END)
+                 ORDER BY a.starts_at {order}, a.id"
+            ),
+            &[&organization, &patient, &upcoming],
+        )
+        .await?;
+    Ok(rows.iter().map(appointment_row).collect())
+}
+
+/// A provider's booked appointments between two instants (a day), in order.
+pub async fn provider_day(
+    pool: &Pool,
+    organization: Uuid,
+    provider: Uuid,
+    from: DateTime<Utc>,
+    until: DateTime<Utc>,
+) -> Result<Vec<AppointmentRow>, ProjectionError> {
+    let client = pool.get().await?;
+    let rows = client
+        .query(
+            &format!(
+                "{APPOINTMENT} WHERE a.organization_id = $1 AND a.provider_id = $2 AND a.status = 'booked'
+                   AND a.starts_at >= $3 AND a.starts_at < $4
+                 ORDER BY a.starts_at, a.id"
+            ),
+            &[&organization, &provider, &from, &until],
+        )
+        .await?;
+    Ok(rows.iter().map(appointment_row).collect())
+}

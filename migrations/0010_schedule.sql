@@ -46,3 +46,20 @@ CREATE TABLE appointments (
 
 CREATE INDEX appointments_patient ON appointments (patient_id, starts_at);
 CREATE INDEX appointments_provider ON appointments (provider_id, starts_at);
+
+CREATE TABLE waitlist_entries (
+    id                uuid PRIMARY KEY,
+    organization_id   uuid        NOT NULL,
+    patient_id        uuid        NOT NULL,
+    target_kind       text        NOT NULL CHECK (target_kind IN ('provider', 'department')),
+    target_id         uuid        NOT NULL,
+    reason_id         uuid        NOT NULL,
+    appointment_id    uuid,
+    status            text        NOT NULL CHECK (status IN ('waiting', 'offered', 'fulfilled', 'left')),
+    offered_slot_id   uuid,
+    offer_expires_at  timestamptz,
+    joined_at         timestamptz NOT NULL
+);
+
+CREATE INDEX waitlist_entries_offers ON waitlist_entries (offer_expires_at) WHERE status = 'offered';
+CREATE INDEX waitlist_entries_patient ON waitlist_entries (patient_id, joined_at);

@@ -23,6 +23,7 @@ pub mod store;
 #[cfg(feature = "testing")]
 pub mod testing;
 pub mod two_step;
+pub mod waitlist;
 
 pub use handler::{Actor, CommandContext, CommandError};
 pub use store::Store;

@@ -439,3 +439,25 @@ pub enum AppointmentNotice {
     /// A reminder.
     Reminder,
 }
+
+/// Sent to the first in line on the wait list when a slot frees up.
+pub fn slot_offered(
+    to: &EmailAddress,
+    salutation: &str,
+    organization: &OrganizationName,
+    when: &str,
+    until: &str,
+    now: DateTime<Utc>,
+) -> OutboxMessage {
+    email(
+        to,
+        format!("An earlier appointment is free at {}", organization.as_str()),
+        format!(
+            "Hello {salutation},\n\n\
+             An appointment you were waiting for opened up: {when}.\n\n\
+             It is held for you until {until}. To take it, sign in to the patient portal and accept the offer; after \
+             that it goes to the next person waiting.\n",
+        ),
+        now,
+    )
+}

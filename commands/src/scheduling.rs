@@ -48,6 +48,9 @@ pub enum SchedulingError {
     /// The account is not a patient of the organization.
     #[error("no such patient")]
     PatientNotFound,
+    /// The wait list refused.
+    #[error(transparent)]
+    WaitList(#[from] portal_domain::waitlist::WaitListError),
 }
 
 impl ErrorCode for SchedulingError {
@@ -59,6 +62,7 @@ impl ErrorCode for SchedulingError {
             SchedulingError::Template(..) => "TEMPLATE_INVALID",
             SchedulingError::ReasonNotOffered => "REASON_NOT_OFFERED",
             SchedulingError::PatientNotFound => "PATIENT_NOT_FOUND",
+            SchedulingError::WaitList(e) => e.code(),
         }
     }
 
@@ -70,6 +74,7 @@ impl ErrorCode for SchedulingError {
             SchedulingError::Template(field, _) => Some(field),
             SchedulingError::ReasonNotOffered => Some("reasonId"),
             SchedulingError::PatientNotFound => Some("patientId"),
+            SchedulingError::WaitList(e) => e.field(),
         }
     }
 }
@@ -375,6 +380,138 @@ pub struct Booking {
     pub by: BookedBy,
 }
 
+/// What one attempt of a booking or a move writes.
+pub(crate) struct Planned {
+    /// Events per stream.
+    pub writes: Vec<StreamWrite>,
+    /// Messages.
+    pub outbox: Vec<OutboxMessage>,
+    /// Messages withdrawn.
+    pub withdraw: Vec<Uuid>,
+}
+
+/// One attempt of a booking: takes the slot (checked against its version) and records appointment `id`.
+pub(crate) async fn plan_booking<L: EventLog>(
+    store: &Store<L>,
+    organization: &OrganizationSummary,
+    cat: &CatalogueState,
+    booking: &Booking,
+    id: Uuid,
+    ctx: &CommandContext,
+) -> Result<Planned> {
+    let (account, _) = store
+        .load::<Account>(&crate::accounts::stream(booking.patient))
+        .await?;
+    let patient = account
+        .profile()
+        .filter(|p| p.organization == organization.id && p.role == Role::Patient)
+        .ok_or_else(|| rejected(SchedulingError::PatientNotFound))?;
+    // Messages go to the address given for this appointment, or else the account's; it is kept with the
+    // appointment, so that later changes and reminders reach the same place.
+    let email = booking
+        .contact
+        .email
+        .clone()
+        .or_else(|| patient.email.known().cloned());
+    let contact = Contact {
+        email: email.clone(),
+        phone: booking.contact.phone.clone(),
+    };
+    let reason_departments = match cat.get(booking.reason) {
+        Some(Entry::VisitReason { departments, .. }) => departments.clone(),
+        _ => return Err(rejected(CatalogueError::UnknownReference("reasonId"))),
+    };
+    let slot = slot_stream(booking.slot);
+    let (slot_state, slot_version) = store.load::<Slot>(&slot).await?;
+    let info = slot_state
+        .info()
+        .filter(|i| i.organization_id == organization.id)
+        .cloned()
+        .ok_or_else(|| rejected(SlotError::NotFound))?;
+    if !reason_departments.is_empty() {
+        let serves = matches!(
+            cat.get(info.provider_id),
+            Some(Entry::Provider { departments, .. }) if departments.iter().any(|d| reason_departments.contains(d))
+        );
+        if !serves {
+            return Err(rejected(SchedulingError::ReasonNotOffered));
+        }
+    }
+    let slot_events = Slot::decide(&slot_state, SlotCommand::Take { appointment: id }, ctx.now)
+        .map_err(rejected)?;
+    let placement = Placement {
+        slot_id: info.slot_id,
+        provider_id: info.provider_id,
+        location_id: info.location_id,
+        starts_at: info.starts_at,
+        ends_at: info.ends_at,
+    };
+    let appointment_events = Appointment::decide(
+        &AppointmentState::Absent,
+        AppointmentCommand::Book {
+            id,
+            organization: organization.id,
+            patient: booking.patient,
+            reason_id: booking.reason,
+            placement: placement.clone(),
+            contact,
+            insurance: booking.insurance.clone(),
+            by: booking.by,
+        },
+        ctx.now,
+    )
+    .map_err(rejected)?;
+    let words = visit(cat, organization, booking.reason, &placement);
+    Ok(Planned {
+        writes: vec![
+            StreamWrite {
+                stream: appointment_stream(id),
+                expected: ExpectedVersion::NoStream,
+                events: store
+                    .encode(Some(booking.patient.0), &appointment_events)
+                    .await?,
+            },
+            StreamWrite {
+                stream: slot,
+                expected: ExpectedVersion::Exact(slot_version),
+                events: store.encode(None, &slot_events).await?,
+            },
+        ],
+        outbox: notices(
+            organization,
+            email.as_ref(),
+            id,
+            AppointmentNotice::Booked,
+            &words,
+            &placement,
+            ctx.now,
+        ),
+        withdraw: vec![],
+    })
+}
+
+/// Appends a planned change; a lost race is reported as a conflict for the caller to decide again.
+pub(crate) async fn commit_planned<L: EventLog>(
+    store: &Store<L>,
+    organization: &OrganizationSummary,
+    planned: Planned,
+    name: &str,
+    command: Option<CommandRecord>,
+    ctx: &CommandContext,
+) -> std::result::Result<i64, AppendError> {
+    let commit = Commit {
+        tenant: organization.id.0,
+        writes: planned.writes,
+        metadata: ctx.metadata(name),
+        command,
+        claims: vec![],
+        releases: vec![],
+        outbox: planned.outbox,
+        withdraw: planned.withdraw,
+    };
+    store.log.append(commit).await.map(|c| c.last_position)
+}
+
 /// Books a slot for a patient: the slot is taken and the appointment recorded in one commit; the confirmation and
 /// reminders go to the outbox. Of concurrent bookings of one slot, one wins and the others get SLOT_TAKEN.
 pub async fn book<L: EventLog>(
@@ -398,117 +535,37 @@ pub async fn book<L: EventLog>(
         }
         return Ok((id, found.last_position));
     }
-    let (account, _) = store
-        .load::<Account>(&crate::accounts::stream(booking.patient))
-        .await?;
-    let patient = account
-        .profile()
-        .filter(|p| p.organization == organization.id && p.role == Role::Patient)
-        .ok_or_else(|| rejected(SchedulingError::PatientNotFound))?;
-    // Messages go to the address given for this appointment, or else the account's; it is kept with the
-    // appointment, so that later changes and reminders reach the same place.
-    let email = booking
-        .contact
-        .email
-        .clone()
-        .or_else(|| patient.email.known().cloned());
-    let contact = Contact {
-        email: email.clone(),
-        phone: booking.contact.phone.clone(),
-    };
     let cat = catalogue(store, organization.id).await?;
-    let reason_departments = match cat.get(booking.reason) {
-        Some(Entry::VisitReason { departments, .. }) => departments.clone(),
-        _ => return Err(rejected(CatalogueError::UnknownReference("reasonId"))),
-    };
-    let slot = slot_stream(booking.slot);
     for attempt in 0..MAX_ATTEMPTS {
         if attempt > 0 {
             back_off(attempt).await;
         }
-        let (slot_state, slot_version) = store.load::<Slot>(&slot).await?;
-        let info = slot_state
-            .info()
-            .filter(|i| i.organization_id == organization.id)
-            .cloned()
-            .ok_or_else(|| rejected(SlotError::NotFound))?;
-        if !reason_departments.is_empty() {
-            let serves = matches!(
-                cat.get(info.provider_id),
-                Some(Entry::Provider { departments, .. }) if departments.iter().any(|d| reason_departments.contains(d))
-            );
-            if !serves {
-                return Err(rejected(SchedulingError::ReasonNotOffered));
-            }
-        }
-        let slot_events = Slot::decide(&slot_state, SlotCommand::Take { appointment: id }, ctx.now)
-            .map_err(rejected)?;
-        let placement = Placement {
-            slot_id: info.slot_id,
-            provider_id: info.provider_id,
-            location_id: info.location_id,
-            starts_at: info.starts_at,
-            ends_at: info.ends_at,
+        let planned = plan_booking(store, organization, &cat, &booking, id, ctx).await?;
+        let record = CommandRecord {
+            command_id: ctx.command_id,
+            fingerprint: fingerprint.clone(),
+            outcome: serde_json::Value::Null,
         };
-        let appointment_events = Appointment::decide(
-            &AppointmentState::Absent,
-            AppointmentCommand::Book {
-                id,
-                organization: organization.id,
-                patient: booking.patient,
-                reason_id: booking.reason,
-                placement: placement.clone(),
-                contact: contact.clone(),
-                insurance: booking.insurance.clone(),
-                by: booking.by,
-            },
-            ctx.now,
+        match commit_planned(
+            store,
+            organization,
+            planned,
+            "BookAppointment",
+            Some(record),
+            ctx,
         )
-        .map_err(rejected)?;
-        let words = visit(&cat, organization, booking.reason, &placement);
-        let commit = Commit {
-            tenant: organization.id.0,
-            writes: vec![
-                StreamWrite {
-                    stream: appointment_stream(id),
-                    expected: ExpectedVersion::NoStream,
-                    events: store
-                        .encode(Some(booking.patient.0), &appointment_events)
-                        .await?,
-                },
-                StreamWrite {
-                    stream: slot.clone(),
-                    expected: ExpectedVersion::Exact(slot_version),
-                    events: store.encode(None, &slot_events).await?,
-                },
-            ],
-            metadata: ctx.metadata("BookAppointment"),
-            command: Some(CommandRecord {
-                command_id: ctx.command_id,
-                fingerprint: fingerprint.clone(),
-                outcome: serde_json::Value::Null,
-            }),
-            claims: vec![],
-            releases: vec![],
-            outbox: notices(
-                organization,
-                email.as_ref(),
-                id,
-                AppointmentNotice::Booked,
-                &words,
-                &placement,
-                ctx.now,
-            ),
-            withdraw: vec![],
-        };
-        match store.log.append(commit).await {
-            Ok(committed) => return Ok((id, committed.last_position)),
+        .await
+        {
+            Ok(position) => return Ok((id, position)),
             // Someone else changed the slot: decide again, which says SLOT_TAKEN if they took it.
             Err(AppendError::WrongExpectedVersion { .. }) => continue,
             Err(error) => return Err(append_error(error)),
         }
     }
-    Err(CommandError::Conflict(MAX_ATTEMPTS, slot))
+    Err(CommandError::Conflict(
+        MAX_ATTEMPTS,
+        slot_stream(booking.slot),
+    ))
 }
 
 /// Loads an appointment of the organization; a patient may act only on their own.
@@ -545,59 +602,55 @@ fn contact_email(
     }
 }
 
-/// Moves an appointment to another slot in one commit: the new slot is taken, the old one freed, the old reminders
-/// withdrawn and new ones written. If the new slot is taken meanwhile, nothing changes.
-pub async fn reschedule<L: EventLog>(
+/// One attempt of a move: the new slot taken, the old one freed, the old reminders withdrawn and new ones written.
+#[allow(clippy::too_many_arguments)]
+pub(crate) async fn plan_reschedule<L: EventLog>(
     store: &Store<L>,
     organization: &OrganizationSummary,
+    cat: &CatalogueState,
     appointment: Uuid,
     new_slot: Uuid,
     actor: AccountId,
     by: BookedBy,
     ctx: &CommandContext,
-) -> Result<i64> {
+) -> Result<(Planned, Uuid)> {
     let cutoff = Duration::hours(i64::from(
         organization.patient_policy.cancellation_cutoff_hours,
     ));
-    let cat = catalogue(store, organization.id).await?;
-    for attempt in 0..MAX_ATTEMPTS {
-        if attempt > 0 {
-            back_off(attempt).await;
-        }
-        let (state, version, info) =
-            own_appointment(store, organization, appointment, actor, by).await?;
-        let (new_state, new_version) = store.load::<Slot>(&slot_stream(new_slot)).await?;
-        let new_info = new_state
-            .info()
-            .filter(|i| i.organization_id == organization.id)
-            .cloned()
-            .ok_or_else(|| rejected(SlotError::NotFound))?;
-        let placement = Placement {
-            slot_id: new_info.slot_id,
-            provider_id: new_info.provider_id,
-            location_id: new_info.location_id,
-            starts_at: new_info.starts_at,
-            ends_at: new_info.ends_at,
-        };
-        let events = Appointment::decide(
-            &state,
-            AppointmentCommand::Reschedule {
-                placement: placement.clone(),
-                by,
-                cutoff,
-            },
-            ctx.now,
-        )
+    let (state, version, info) =
+        own_appointment(store, organization, appointment, actor, by).await?;
+    let (new_state, new_version) = store.load::<Slot>(&slot_stream(new_slot)).await?;
+    let new_info = new_state
+        .info()
+        .filter(|i| i.organization_id == organization.id)
+        .cloned()
+        .ok_or_else(|| rejected(SlotError::NotFound))?;
+    let placement = Placement {
+        slot_id: new_info.slot_id,
+        provider_id: new_info.provider_id,
+        location_id: new_info.location_id,
+        starts_at: new_info.starts_at,
+        ends_at: new_info.ends_at,
+    };
+    let events = Appointment::decide(
+        &state,
+        AppointmentCommand::Reschedule {
+            placement: placement.clone(),
+            by,
+            cutoff,
+        },
+        ctx.now,
+    )
+    .map_err(rejected)?;
+    let take =
+        Slot::decide(&new_state, SlotCommand::Take { appointment }, ctx.now).map_err(rejected)?;
+    let old_slot = slot_stream(info.placement.slot_id);
+    let (old_state, old_version) = store.load::<Slot>(&old_slot).await?;
+    let release = Slot::decide(&old_state, SlotCommand::Release { appointment }, ctx.now)
         .map_err(rejected)?;
-        let take = Slot::decide(&new_state, SlotCommand::Take { appointment }, ctx.now)
-            .map_err(rejected)?;
-        let old_slot = slot_stream(info.placement.slot_id);
-        let (old_state, old_version) = store.load::<Slot>(&old_slot).await?;
-        let release = Slot::decide(&old_state, SlotCommand::Release { appointment }, ctx.now)
-            .map_err(rejected)?;
-        let words = visit(&cat, organization, info.reason_id, &placement);
-        let commit = Commit {
-            tenant: organization.id.0,
+    let words = visit(cat, organization, info.reason_id, &placement);
+    Ok((
+        Planned {
             writes: vec![
                 StreamWrite {
                     stream: appointment_stream(appointment),
@@ -615,10 +668,6 @@ pub async fn reschedule<L: EventLog>(
                     events: store.encode(None, &release).await?,
                 },
             ],
-            metadata: ctx.metadata("RescheduleAppointment"),
-            command: None,
-            claims: vec![],
-            releases: vec![],
             outbox: notices(
                 organization,
                 contact_email(&info).as_ref(),
@@ -629,9 +678,53 @@ pub async fn reschedule<L: EventLog>(
                 ctx.now,
             ),
             withdraw: reminder_ids(organization, appointment, info.placement.slot_id),
-        };
-        match store.log.append(commit).await {
-            Ok(committed) => return Ok(committed.last_position),
+        },
+        info.placement.slot_id,
+    ))
+}
+
+/// Moves an appointment to another slot in one commit: the new slot is taken, the old one freed, the old reminders
+/// withdrawn and new ones written; the freed slot is then offered to the wait list. If the new slot is taken
+/// meanwhile, nothing changes.
+pub async fn reschedule<L: EventLog>(
+    store: &Store<L>,
+    organization: &OrganizationSummary,
+    appointment: Uuid,
+    new_slot: Uuid,
+    actor: AccountId,
+    by: BookedBy,
+    ctx: &CommandContext,
+) -> Result<i64> {
+    let cat = catalogue(store, organization.id).await?;
+    for attempt in 0..MAX_ATTEMPTS {
+        if attempt > 0 {
+            back_off(attempt).await;
+        }
+        let (planned, freed) = plan_reschedule(
+            store,
+            organization,
+            &cat,
+            appointment,
+            new_slot,
+            actor,
+            by,
+            ctx,
+        )
+        .await?;
+        match commit_planned(
+            store,
+            organization,
+            planned,
+            "RescheduleAppointment",
+            None,
+            ctx,
+        )
+        .await
+        {
+            Ok(position) => {
+                crate::waitlist::offer_freed(store, organization, freed, ctx).await;
+                return Ok(position);
+            }
             Err(AppendError::WrongExpectedVersion { .. }) => continue,
             Err(error) => return Err(append_error(error)),
         }
@@ -642,7 +735,8 @@ pub async fn reschedule<L: EventLog>(
     ))
 }
 
-/// Cancels an appointment: the slot is freed and the reminders withdrawn in the same commit.
+/// Cancels an appointment: the slot is freed and the reminders withdrawn in the same commit; the freed slot is then
+/// offered to the wait list.
 pub async fn cancel<L: EventLog>(
     store: &Store<L>,
     organization: &OrganizationSummary,
@@ -714,7 +808,11 @@ pub async fn cancel<L: EventLog>(
             withdraw: reminder_ids(organization, appointment, info.placement.slot_id),
         };
         match store.log.append(commit).await {
-            Ok(committed) => return Ok(Some(committed.last_position)),
+            Ok(committed) => {
+                crate::waitlist::offer_freed(store, organization, info.placement.slot_id, ctx)
+                    .await;
+                return Ok(Some(committed.last_position));
+            }
             Err(AppendError::WrongExpectedVersion { .. }) => continue,
             Err(error) => return Err(append_error(error)),
         }

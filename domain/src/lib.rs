@@ -20,6 +20,7 @@ pub mod signup_request;
 pub mod slot;
 pub mod two_step;
 pub mod values;
+pub mod waitlist;
 
 pub use decider::{Decider, DomainEvent, ErrorCode, UpcastError};
 pub use ids::{AccountId, ActivityId, OrganizationId, PatientId, SeriesId, SessionId};

@@ -90,6 +90,8 @@ pub struct PatientPolicy {
     pub cancellation_cutoff_hours: u32,
     /// Reminders go this many hours before an appointment (up to three, each 1 to 720; default 72 and 24).
     pub reminder_hours: [u32; 3],
+    /// How long a wait-list offer stands, in minutes (5 to 1440; default 120).
+    pub offer_minutes: u32,
 }
 
 impl Default for PatientPolicy {
@@ -98,6 +100,7 @@ impl Default for PatientPolicy {
             activation_code_days: 30,
             cancellation_cutoff_hours: 24,
             reminder_hours: [72, 24, 0],
+            offer_minutes: 120,
         }
     }
 }
@@ -399,6 +402,11 @@ impl Decider for Organization {
                 if policy.cancellation_cutoff_hours > 168 {
                     return Err(OrganizationError::InvalidPolicy(
                         "the cancellation cut-off is 0 to 168 hours",
+                    ));
+                }
+                if !(5..=1440).contains(&policy.offer_minutes) {
+                    return Err(OrganizationError::InvalidPolicy(
+                        "a wait-list offer stands 5 to 1440 minutes",
                     ));
                 }
                 if policy.reminder_hours.iter().any(|h| *h > 720) {

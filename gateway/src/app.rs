@@ -332,6 +332,19 @@ pub async fn start(
             }
         }
     }));
+    // Wait-list offers lapse on time: every 30 seconds, the offers whose time is up go to the next in line.
+    let sweep_state = state.clone();
+    let mut sweep_stop = stop_rx.clone();
+    tasks.push(tokio::spawn(async move {
+        loop {
+            tokio::select! {
+                _ = tokio::time::sleep(std::time::Duration::from_secs(30)) => {
+                    sweep_offers(&sweep_state).await;
+                }
+                _ = sweep_stop.changed() => return,
+            }
+        }
+    }));
     // Forget addresses that have been quiet long enough, so the limiter does not grow without bound.
     let limiter_state = state.clone();
     let mut limiter_stop = stop_rx.clone();
@@ -346,8 +359,14 @@ pub async fn start(
             }
         }
     }));
-    let mailer = FolderMailer::new(pool.clone(), args.mail_dir.clone(), &args.mail_from)
-        .map_err(AppError::Config)?;
+    let clock_state = state.clone();
+    let mailer = FolderMailer::new(
+        pool.clone(),
+        args.mail_dir.clone(),
+        &args.mail_from,
+        Arc::new(move || clock_state.now()),
+    )
+    .map_err(AppError::Config)?;
     tasks.push(tokio::spawn(mailer.run(wake.clone(), stop_rx.clone())));
 
     let router = router(state.clone());
@@ -371,6 +390,39 @@ pub async fn start(
         tasks,
         server,
     })
+}
+
+/// Lapses the wait-list offers whose time is up, organization by organization.
+pub async fn sweep_offers(state: &AppState) {
+    let organizations =
+        match portal_projections::schedule::lapsed_offer_organizations(&state.pool, state.now())
+            .await
+        {
+            Ok(ids) => ids,
+            Err(error) => {
+                tracing::warn!(%error, "could not look for lapsed wait-list offers");
+                return;
+            }
+        };
+    for id in organizations {
+        let Ok(Some(organization)) = portal_commands::organizations::find_by_id(
+            &state.store,
+            portal_domain::OrganizationId(id),
+        )
+        .await
+        else {
+            continue;
+        };
+        let ctx = portal_commands::handler::CommandContext {
+            now: state.now(),
+            ..portal_commands::handler::CommandContext::system()
+        };
+        if let Err(error) =
+            portal_commands::waitlist::sweep(&state.store, &organization, &ctx).await
+        {
+            tracing::warn!(%error, "could not lapse wait-list offers");
+        }
+    }
 }
 
 /// The HTTP routes.

@@ -32,15 +32,24 @@ pub struct FolderMailer {
     pool: Pool,
     dir: PathBuf,
     from: Mailbox,
+    clock: Clock,
 }
+
+/// The clock that says which messages are due: the server's (which tests may move forward).
+pub type Clock = Arc<dyn Fn() -> chrono::DateTime<chrono::Utc> + Send + Sync>;
 
 impl FolderMailer {
     /// A mailer; `from` must parse as a mailbox (`Name <address>`).
-    pub fn new(pool: Pool, dir: PathBuf, from: &str) -> Result<Self, String> {
+    pub fn new(pool: Pool, dir: PathBuf, from: &str, clock: Clock) -> Result<Self, String> {
         let from = from
             .parse::<Mailbox>()
             .map_err(|e| format!("invalid --mail-from: {e}"))?;
-        Ok(Self { pool, dir, from })
+        Ok(Self {
+            pool,
+            dir,
+            from,
+            clock,
+        })
     }
 
     /// Delivers every due message once; returns how many were written.
@@ -52,9 +61,9 @@ impl FolderMailer {
         let rows = tx
             .query(
                 "SELECT id, recipient, subject, body, created_at, channel FROM outbox
-                 WHERE status = 'pending' AND channel IN ('email', 'sms') AND due_at <= now()
+                 WHERE status = 'pending' AND channel IN ('email', 'sms') AND due_at <= $1
                  ORDER BY due_at LIMIT 50 FOR UPDATE SKIP LOCKED",
-                &[],
+                &[&(self.clock)()],
             )
             .await?;
         let mut sent = 0;

@@ -7,6 +7,7 @@ use portal_commands::log::RecordedEvent;
 use portal_domain::appointment::{Appointment, AppointmentEvent, BookedBy};
 use portal_domain::catalogue::{Catalogue, CatalogueEvent, Entry};
 use portal_domain::slot::{Slot, SlotEvent};
+use portal_domain::waitlist::{WaitList, WaitListEvent, WaitTarget};
 use portal_domain::Decider;
 use uuid::Uuid;
 
@@ -24,7 +25,12 @@ impl Projection for Schedule {
     }
 
     fn tables(&self) -> &'static [&'static str] {
-        &["catalogue_entries", "slots", "appointments"]
+        &[
+            "catalogue_entries",
+            "slots",
+            "appointments",
+            "waitlist_entries",
+        ]
     }
 
     async fn apply<'a>(
@@ -113,6 +119,10 @@ impl Projection for Schedule {
                 }
                 continue;
             }
+            if let Some(event) = decode_if::<WaitListEvent>(recorded, WaitList::CATEGORY)? {
+                waitlist(tx, event).await?;
+                continue;
+            }
             let Some(event) = decode_if::<AppointmentEvent>(recorded, Appointment::CATEGORY)?
             else {
                 continue;
@@ -165,6 +175,123 @@ impl Projection for Schedule {
         }
         Ok(())
     }
+}
+
+async fn waitlist(tx: &Transaction<'_>, event: WaitListEvent) -> Result<(), ProjectionError> {
+    match event {
+        WaitListEvent::WaitListJoined(e) => {
+            let (kind, target) = match e.target {
+                WaitTarget::Provider { id } => ("provider", id),
+                WaitTarget::Department { id } => ("department", id),
+            };
+            tx.execute(
+                "INSERT INTO waitlist_entries (id, organization_id, patient_id, target_kind, target_id, reason_id,
+                                               appointment_id, status, joined_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, 'waiting', $8)",
+                &[
+                    &e.entry_id,
+                    &e.organization_id.0,
+                    &e.patient_id.0,
+                    &kind,
+                    &target,
+                    &e.reason_id,
+                    &e.appointment_id,
+                    &e.at,
+                ],
+            )
+            .await?;
+        }
+        WaitListEvent::WaitListLeft(e) => {
+            tx.execute(
+                "UPDATE waitlist_entries SET status = 'left', offered_slot_id = NULL, offer_expires_at = NULL
+                 WHERE id = $1",
+                &[&e.entry_id],
+            )
+            .await?;
+        }
+        WaitListEvent::SlotOffered(e) => {
+            tx.execute(
+                "UPDATE waitlist_entries SET status = 'offered', offered_slot_id = $2, offer_expires_at = $3 WHERE id = $1",
+                &[&e.entry_id, &e.slot_id, &e.expires_at],
+            )
+            .await?;
+        }
+        WaitListEvent::SlotOfferLapsed(e) => {
+            tx.execute(
+                "UPDATE waitlist_entries SET status = 'waiting', offered_slot_id = NULL, offer_expires_at = NULL
+                 WHERE id = $1",
+                &[&e.entry_id],
+            )
+            .await?;
+        }
+        WaitListEvent::SlotOfferAccepted(e) => {
+            tx.execute(
+                "UPDATE waitlist_entries SET status = 'fulfilled', offer_expires_at = NULL WHERE id = $1",
+                &[&e.entry_id],
+            )
+            .await?;
+        }
+    }
+    Ok(())
+}
+
+/// A wait-list entry as its patient sees it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct WaitRow {
+    /// The entry.
+    pub id: Uuid,
+    /// `provider` or `department`.
+    pub target_kind: String,
+    /// The provider or department.
+    pub target_id: Uuid,
+    /// `waiting`, `offered`, `fulfilled`, `left`.
+    pub status: String,
+    /// The slot offered.
+    pub offered_slot_id: Option<Uuid>,
+    /// When the offer lapses.
+    pub offer_expires_at: Option<DateTime<Utc>>,
+}
+
+/// A patient's wait-list entries, newest first.
+pub async fn patient_waitlist(
+    pool: &Pool,
+    organization: Uuid,
+    patient: Uuid,
+) -> Result<Vec<WaitRow>, ProjectionError> {
+    let client = pool.get().await?;
+    let rows = client
+        .query(
+            "SELECT id, target_kind, target_id, status, offered_slot_id, offer_expires_at FROM waitlist_entries
+             WHERE organization_id = $1 AND patient_id = $2 ORDER BY joined_at DESC, id",
+            &[&organization, &patient],
+        )
+        .await?;
+    Ok(rows
+        .iter()
+        .map(|r| WaitRow {
+            id: r.get(0),
+            target_kind: r.get(1),
+            target_id: r.get(2),
+            status: r.get(3),
+            offered_slot_id: r.get(4),
+            offer_expires_at: r.get(5),
+        })
+        .collect())
+}
+
+/// Organizations with offers whose time is up at `now`.
+pub async fn lapsed_offer_organizations(
+    pool: &Pool,
+    now: DateTime<Utc>,
+) -> Result<Vec<Uuid>, ProjectionError> {
+    let client = pool.get().await?;
+    let rows = client
+        .query(
+            "SELECT DISTINCT organization_id FROM waitlist_entries WHERE status = 'offered' AND offer_expires_at <= $1",
+            &[&now],
+        )
+        .await?;
+    Ok(rows.iter().map(|r| r.get(0)).collect())
 }
 
 /// A catalogue entry.

@@ -667,14 +667,15 @@ impl PatientMutation {
     }
 
     /// Replaces the patient portal's rules (staff): how many days an activation code works (1 to 365), until how
-    /// many hours before an appointment patients may cancel or move it (0 to 168), and when reminders go (hours
-    /// before, up to three).
+    /// many hours before an appointment patients may cancel or move it (0 to 168), when reminders go (hours before,
+    /// up to three), and how long a wait-list offer stands (5 to 1440 minutes).
     async fn set_patient_policy(
         &self,
         ctx: &Context<'_>,
         activation_code_days: i32,
         cancellation_cutoff_hours: Option<i32>,
         reminder_hours: Option<Vec<i32>>,
+        offer_minutes: Option<i32>,
         command_id: Option<Uuid>,
     ) -> Result<super::phones::SettingsPayload> {
         let principal = staff(ctx).await?;
@@ -701,6 +702,8 @@ impl PatientMutation {
                     u32::try_from(h).unwrap_or(u32::MAX)
                 }),
             reminder_hours: reminder,
+            offer_minutes: offer_minutes
+                .map_or(defaults.offer_minutes, |m| u32::try_from(m).unwrap_or(0)),
         };
         let command = request.command(Actor::Account(principal.account.0), command_id);
         let position = orgs::set_patient_policy(

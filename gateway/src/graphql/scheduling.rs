@@ -270,6 +270,46 @@ async fn put(ctx: &Context<'_>, entry: Entry, id: Option<ID>) -> Result<Scheduli
     })
 }
 
+/// Joining the wait list.
+#[derive(InputObject)]
+pub struct JoinWaitListInput {
+    /// Wait for this provider or care team (or give `departmentId`).
+    pub provider_id: Option<ID>,
+    /// Wait for any provider of this department (or give `providerId`).
+    pub department_id: Option<ID>,
+    /// The visit reason to book with.
+    pub reason_id: ID,
+    /// Your booked appointment to move to an earlier slot, if you have one.
+    pub appointment_id: Option<ID>,
+    /// Idempotency key.
+    pub command_id: Option<Uuid>,
+}
+
+/// A wait-list entry.
+#[derive(SimpleObject)]
+pub struct WaitListEntryView {
+    /// The entry.
+    pub id: ID,
+    /// `provider` or `department`.
+    pub target_kind: String,
+    /// The provider or department.
+    pub target_id: ID,
+    /// `waiting`, `offered`, `fulfilled`, `left`.
+    pub status: String,
+    /// The slot offered to you, while an offer stands.
+    pub offered_slot_id: Option<ID>,
+    /// When the offer lapses.
+    pub offer_expires_at: Option<DateTime<Utc>>,
+}
+
+fn patient_only(principal: &Principal) -> Result<(), ApiError> {
+    if principal.role == Role::Patient {
+        Ok(())
+    } else {
+        Err(ApiError::forbidden())
+    }
+}
+
 /// Scheduling mutations.
 #[derive(Default)]
 pub struct SchedulingMutation;
@@ -503,6 +543,108 @@ impl SchedulingMutation {
         })
     }
 
+    /// Joins the wait list for a provider or department (patients): when a slot frees up it is offered to the first
+    /// in line, by e-mail, for the organization's offer time. With `appointmentId`, only earlier slots are offered
+    /// and accepting moves that appointment.
+    async fn join_wait_list(
+        &self,
+        ctx: &Context<'_>,
+        input: JoinWaitListInput,
+    ) -> Result<SchedulingPayload> {
+        let principal = principal(ctx).await?;
+        patient_only(&principal)?;
+        let (state, request) = context(ctx);
+        let target = match (input.provider_id.as_ref(), input.department_id.as_ref()) {
+            (Some(p), None) => portal_domain::waitlist::WaitTarget::Provider {
+                id: uuid(p, "input.providerId")?,
+            },
+            (None, Some(d)) => portal_domain::waitlist::WaitTarget::Department {
+                id: uuid(d, "input.departmentId")?,
+            },
+            _ => {
+                return Err(ApiError::new(
+                    "TARGET_REQUIRED",
+                    "give either providerId or departmentId",
+                )
+                .on("input.providerId")
+                .into())
+            }
+        };
+        let org = organization(state, principal.organization).await?;
+        let command = request.command(Actor::Account(principal.account.0), input.command_id);
+        let (entry, position) = portal_commands::waitlist::join(
+            &state.store,
+            &org,
+            principal.account,
+            target,
+            uuid(&input.reason_id, "input.reasonId")?,
+            input
+                .appointment_id
+                .as_ref()
+                .map(|a| uuid(a, "input.appointmentId"))
+                .transpose()?,
+            &command,
+        )
+        .await
+        .map_err(ApiError::from_command)?;
+        Ok(SchedulingPayload {
+            id: Some(ID(entry.to_string())),
+            created: None,
+            position: position.map(LogPosition),
+        })
+    }
+
+    /// Leaves the wait list (patients).
+    async fn leave_wait_list(&self, ctx: &Context<'_>, entry_id: ID) -> Result<SchedulingPayload> {
+        let principal = principal(ctx).await?;
+        patient_only(&principal)?;
+        let (state, request) = context(ctx);
+        let org = organization(state, principal.organization).await?;
+        let command = request.command(Actor::Account(principal.account.0), None);
+        let position = portal_commands::waitlist::leave(
+            &state.store,
+            &org,
+            principal.account,
+            uuid(&entry_id, "entryId")?,
+            &command,
+        )
+        .await
+        .map_err(ApiError::from_command)?;
+        Ok(SchedulingPayload {
+            id: Some(entry_id),
+            created: None,
+            position: position.map(LogPosition),
+        })
+    }
+
+    /// Accepts the slot offered to a wait-list entry (patients): it is booked, or your appointment moved to it, in
+    /// the same step; a lapsed offer answers OFFER_UNAVAILABLE.
+    async fn accept_slot_offer(
+        &self,
+        ctx: &Context<'_>,
+        entry_id: ID,
+    ) -> Result<SchedulingPayload> {
+        let principal = principal(ctx).await?;
+        patient_only(&principal)?;
+        let (state, request) = context(ctx);
+        let org = organization(state, principal.organization).await?;
+        let command = request.command(Actor::Account(principal.account.0), None);
+        let (appointment, position) = portal_commands::waitlist::accept(
+            &state.store,
+            &org,
+            principal.account,
+            uuid(&entry_id, "entryId")?,
+            &command,
+        )
+        .await
+        .map_err(ApiError::from_command)?;
+        Ok(SchedulingPayload {
+            id: Some(ID(appointment.to_string())),
+            created: None,
+            position: Some(LogPosition(position)),
+        })
+    }
+
     /// Cancels an appointment; patients may do so until the organization's cut-off before it, staff at any time.
     async fn cancel_appointment(
         &self,
@@ -664,6 +806,32 @@ impl SchedulingQuery {
         .await
         .map_err(projection_error)?;
         Ok(rows.into_iter().map(appointment).collect())
+    }
+
+    /// Your wait-list entries (patients), newest first, with any offer standing.
+    async fn my_wait_list(
+        &self,
+        ctx: &Context<'_>,
+        at_least: Option<LogPosition>,
+    ) -> Result<Vec<WaitListEntryView>> {
+        let principal = principal(ctx).await?;
+        let state = ctx.data_unchecked::<AppState>();
+        caught_up(state, at_least).await?;
+        let rows =
+            schedule::patient_waitlist(&state.pool, principal.organization.0, principal.account.0)
+                .await
+                .map_err(projection_error)?;
+        Ok(rows
+            .into_iter()
+            .map(|r| WaitListEntryView {
+                id: ID(r.id.to_string()),
+                target_kind: r.target_kind,
+                target_id: ID(r.target_id.to_string()),
+                status: r.status,
+                offered_slot_id: r.offered_slot_id.map(|s| ID(s.to_string())),
+                offer_expires_at: r.offer_expires_at,
+            })
+            .collect())
     }
 
     /// A provider's booked appointments on one day of the organization's zone (staff).

@@ -384,3 +384,155 @@ async fn staff_book_for_a_patient_and_see_the_providers_day() {
         .await;
     assert_eq!(forbidden.error_code(), "FORBIDDEN");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_freed_slot_goes_to_the_wait_list_in_turn_and_the_first_to_accept_gets_it() {
+    let c = clinic().await;
+    c.app
+        .graphql(
+            "mutation { setPatientPolicy(activationCodeDays: 30, offerMinutes: 5) { position } }",
+            json!({}),
+            Some(&c.staff),
+        )
+        .await
+        .assert_ok();
+    let first = patient(&c.app, &c.staff, 1).await;
+    let second = patient(&c.app, &c.staff, 2).await;
+    let canceller = patient(&c.app, &c.staff, 3).await;
+    let slots = open_slots(&c, &first).await;
+    let book = |slot: &Value| json!({ "input": { "slotId": slot, "reasonId": c.reason } });
+    let later = c
+        .app
+        .graphql(BOOK, book(&slots[10]["id"]), Some(&first))
+        .await;
+    let later = later.assert_ok()["bookAppointment"]["id"].clone();
+    const JOIN: &str =
+        "mutation($input: JoinWaitListInput!) { joinWaitList(input: $input) { id } }";
+    let entry_first = c
+        .app
+        .graphql(JOIN, json!({ "input": { "providerId": c.provider, "reasonId": c.reason, "appointmentId": later } }), Some(&first))
+        .await;
+    let entry_first = entry_first.assert_ok()["joinWaitList"]["id"].clone();
+    let entry_second = c
+        .app
+        .graphql(
+            JOIN,
+            json!({ "input": { "providerId": c.provider, "reasonId": c.reason } }),
+            Some(&second),
+        )
+        .await;
+    let entry_second = entry_second.assert_ok()["joinWaitList"]["id"].clone();
+
+    // A cancellation frees the earliest slot: the first in line is offered it.
+    let early = c
+        .app
+        .graphql(BOOK, book(&slots[0]["id"]), Some(&canceller))
+        .await;
+    let early = early.assert_ok()["bookAppointment"]["id"].clone();
+    c.app
+        .graphql(
+            "mutation($a: ID!) { cancelAppointment(appointmentId: $a) { position } }",
+            json!({ "a": early }),
+            Some(&canceller),
+        )
+        .await
+        .assert_ok();
+    c.app
+        .mail_to(
+            "patient1@example.org",
+            "An earlier appointment is free at mayo CE",
+        )
+        .await;
+    const MINE: &str =
+        "query($at: LogPosition) { myWaitList(atLeast: $at) { id status offeredSlotId } }";
+    let at = c.app.caught_up("schedule").await;
+    let waiting = c.app.graphql(MINE, json!({ "at": at }), Some(&first)).await;
+    assert_eq!(
+        waiting.assert_ok()["myWaitList"],
+        json!([{ "id": entry_first, "status": "offered", "offeredSlotId": slots[0]["id"] }])
+    );
+
+    // The offer lapses unanswered: the next in line gets it, and takes it.
+    let state = &c.app.running.as_ref().unwrap().state;
+    state.advance_clock(chrono::Duration::minutes(6));
+    c.app.caught_up("schedule").await;
+    portal_gateway::app::sweep_offers(state).await;
+    c.app
+        .mail_to(
+            "patient2@example.org",
+            "An earlier appointment is free at mayo CE",
+        )
+        .await;
+    let lapsed = c
+        .app
+        .graphql(
+            "mutation($e: ID!) { acceptSlotOffer(entryId: $e) { id } }",
+            json!({ "e": entry_first }),
+            Some(&first),
+        )
+        .await;
+    assert_eq!(lapsed.error_code(), "OFFER_UNAVAILABLE");
+    let accepted = c
+        .app
+        .graphql(
+            "mutation($e: ID!) { acceptSlotOffer(entryId: $e) { id position } }",
+            json!({ "e": entry_second }),
+            Some(&second),
+        )
+        .await;
+    let position = accepted.assert_ok()["acceptSlotOffer"]["position"].clone();
+    let theirs = c
+        .app
+        .graphql(
+            "query($at: LogPosition) { myAppointments(atLeast: $at) { slotId } }",
+            json!({ "at": position }),
+            Some(&second),
+        )
+        .await;
+    assert_eq!(
+        theirs.assert_ok()["myAppointments"],
+        json!([{ "slotId": slots[0]["id"] }])
+    );
+
+    // Another cancellation: the first in line is back in line and accepting moves their later appointment.
+    let again = c
+        .app
+        .graphql(BOOK, book(&slots[1]["id"]), Some(&canceller))
+        .await;
+    let again = again.assert_ok()["bookAppointment"]["id"].clone();
+    c.app
+        .graphql(
+            "mutation($a: ID!) { cancelAppointment(appointmentId: $a) { position } }",
+            json!({ "a": again }),
+            Some(&canceller),
+        )
+        .await
+        .assert_ok();
+    let moved = c
+        .app
+        .graphql(
+            "mutation($e: ID!) { acceptSlotOffer(entryId: $e) { id position } }",
+            json!({ "e": entry_first }),
+            Some(&first),
+        )
+        .await;
+    let data = moved.assert_ok()["acceptSlotOffer"].clone();
+    assert_eq!(data["id"], later, "the same appointment, moved");
+    let mine = c
+        .app
+        .graphql(
+            "query($at: LogPosition) { myAppointments(atLeast: $at) { id slotId } }",
+            json!({ "at": data["position"] }),
+            Some(&first),
+        )
+        .await;
+    assert_eq!(
+        mine.assert_ok()["myAppointments"],
+        json!([{ "id": later, "slotId": slots[1]["id"] }])
+    );
+    let open = open_slots(&c, &first).await;
+    assert!(
+        open.iter().any(|s| s["id"] == slots[10]["id"]),
+        "the later slot is free again"
+    );
+}

@@ -30,7 +30,7 @@ use tokio_postgres::Config;
 use crate::cli::ServeArgs;
 use crate::graphql::{self, PortalSchema};
 use crate::mailer::FolderMailer;
-use crate::{exports, health, pages, sms};
+use crate::{exports, health, pages, sms, ws};
 
 /// Largest GraphQL request body accepted.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
@@ -433,6 +433,7 @@ pub fn router(state: AppState) -> Router {
             get(graphql::http::get).post(graphql::http::post),
         )
         .route("/healthz", get(health::healthz))
+        .route("/graphql/ws", get(ws::graphql_ws))
         .route("/sms/inbound", axum::routing::post(sms::inbound))
         .route("/transcript.csv", get(exports::transcript_csv))
         .route(

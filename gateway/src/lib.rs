@@ -12,3 +12,4 @@ pub mod pages;
 pub mod request;
 pub mod sms;
 pub mod staff;
+pub mod ws;

@@ -518,3 +518,33 @@ pub async fn provider_day(
         .await?;
     Ok(rows.iter().map(appointment_row).collect())
 }
+
+/// A patient's appointments that changed after `after` (the time of the change, then the id), in order of change:
+/// what a subscription sends.
+pub async fn patient_changes(
+    pool: &Pool,
+    organization: Uuid,
+    patient: Uuid,
+    after: (DateTime<Utc>, Uuid),
+) -> Result<Vec<(DateTime<Utc>, AppointmentRow)>, ProjectionError> {
+    let client = pool.get().await?;
+    let rows = client
+        .query(
+            "SELECT a.id, a.patient_id, a.provider_id, p.name, l.name, r.name, a.slot_id, a.starts_at, a.ends_at,
+                    a.status, greatest(a.booked_at, a.changed_at, a.cancelled_at) AS changed
+             FROM appointments a
+             JOIN catalogue_entries p ON p.id = a.provider_id
+             JOIN catalogue_entries l ON l.id = a.location_id
+             JOIN catalogue_entries r ON r.id = a.reason_id
+             WHERE a.organization_id = $1 AND a.patient_id = $2
+               AND (greatest(a.booked_at, a.changed_at, a.cancelled_at), a.id) > ($3, $4)
+             ORDER BY changed, a.id
+             LIMIT 100",
+            &[&organization, &patient, &after.0, &after.1],
+        )
+        .await?;
+    Ok(rows
+        .iter()
+        .map(|r| (r.get(10), appointment_row(r)))
+        .collect())
+}

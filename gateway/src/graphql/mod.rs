@@ -16,6 +16,7 @@ pub mod profile;
 pub mod query;
 pub mod reporting;
 pub mod scheduling;
+pub mod subscription;
 pub mod two_step;
 pub mod types;
 
@@ -23,7 +24,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, NextExecute};
-use async_graphql::{EmptySubscription, Response, Schema};
+use async_graphql::{Response, Schema};
 
 use crate::app::AppState;
 
@@ -56,7 +57,7 @@ pub struct Mutation(
 );
 
 /// The schema type.
-pub type PortalSchema = Schema<Query, Mutation, EmptySubscription>;
+pub type PortalSchema = Schema<Query, Mutation, subscription::Subscription>;
 
 /// Deepest query accepted.
 pub const MAX_DEPTH: usize = 10;
@@ -65,11 +66,15 @@ pub const MAX_COMPLEXITY: usize = 200;
 
 /// Builds the schema; resolvers find the application state in the schema data.
 pub fn schema(state: AppState, introspection: bool) -> PortalSchema {
-    let builder = Schema::build(Query::default(), Mutation::default(), EmptySubscription)
-        .data(state)
-        .limit_depth(MAX_DEPTH)
-        .limit_complexity(MAX_COMPLEXITY)
-        .extension(ExecutionMarker);
+    let builder = Schema::build(
+        Query::default(),
+        Mutation::default(),
+        subscription::Subscription,
+    )
+    .data(state)
+    .limit_depth(MAX_DEPTH)
+    .limit_complexity(MAX_COMPLEXITY)
+    .extension(ExecutionMarker);
     if introspection {
         builder.finish()
     } else {
@@ -79,9 +84,13 @@ pub fn schema(state: AppState, introspection: bool) -> PortalSchema {
 
 /// The SDL of the schema, for docs and clients.
 pub fn sdl() -> String {
-    Schema::build(Query::default(), Mutation::default(), EmptySubscription)
-        .finish()
-        .sdl()
+    Schema::build(
+        Query::default(),
+        Mutation::default(),
+        subscription::Subscription,
+    )
+    .finish()
+    .sdl()
 }
 
 /// Set when a request got past parsing and validation, which tells a request error from a field error.

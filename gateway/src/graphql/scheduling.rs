@@ -223,7 +223,8 @@ fn slot(row: SlotRow) -> OpenSlot {
     }
 }
 
-fn appointment(row: AppointmentRow) -> AppointmentView {
+/// An appointment for the API.
+pub fn appointment(row: AppointmentRow) -> AppointmentView {
     AppointmentView {
         id: ID(row.id.to_string()),
         patient_id: ID(row.patient_id.to_string()),

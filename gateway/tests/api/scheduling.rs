@@ -536,3 +536,89 @@ async fn a_freed_slot_goes_to_the_wait_list_in_turn_and_the_first_to_accept_gets
         "the later slot is free again"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_signed_in_patient_is_told_when_an_appointment_of_theirs_changes() {
+    use futures_util::SinkExt;
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    use tokio_tungstenite::tungstenite::Message;
+
+    let c = clinic().await;
+    let token = patient(&c.app, &c.staff, 1).await;
+    let slots = open_slots(&c, &token).await;
+    let mut request = format!("{}/graphql/ws", c.app.base.replace("http://", "ws://"))
+        .into_client_request()
+        .unwrap();
+    request.headers_mut().insert(
+        "sec-websocket-protocol",
+        "graphql-transport-ws".parse().unwrap(),
+    );
+    let (mut socket, response) = tokio_tungstenite::connect_async(request).await.unwrap();
+    assert_eq!(
+        response.headers()["sec-websocket-protocol"],
+        "graphql-transport-ws"
+    );
+    let send = |value: Value| Message::Text(value.to_string().into());
+    socket
+        .send(send(json!({ "type": "connection_init", "payload": { "Authorization": format!("Bearer {token}") } })))
+        .await
+        .unwrap();
+    assert_eq!(
+        receive(&mut socket, "connection_ack").await["type"],
+        "connection_ack"
+    );
+    socket
+        .send(send(json!({ "id": "1", "type": "subscribe",
+                           "payload": { "query": "subscription { appointmentChanges { id status slotId } }" } })))
+        .await
+        .unwrap();
+    let booked = c
+        .app
+        .graphql(
+            BOOK,
+            json!({ "input": { "slotId": slots[2]["id"], "reasonId": c.reason } }),
+            Some(&token),
+        )
+        .await;
+    let appointment = booked.assert_ok()["bookAppointment"]["id"].clone();
+    let change = receive(&mut socket, "next").await;
+    assert_eq!(
+        change["payload"]["data"]["appointmentChanges"],
+        json!({ "id": appointment, "status": "booked", "slotId": slots[2]["id"] })
+    );
+    c.app
+        .graphql(
+            "mutation($a: ID!) { cancelAppointment(appointmentId: $a) { position } }",
+            json!({ "a": appointment }),
+            Some(&token),
+        )
+        .await
+        .assert_ok();
+    let change = receive(&mut socket, "next").await;
+    assert_eq!(
+        change["payload"]["data"]["appointmentChanges"]["status"],
+        "cancelled"
+    );
+}
+
+type Socket =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+/// The next message of `kind` on the socket (others, such as pings, are passed over).
+async fn receive(socket: &mut Socket, kind: &str) -> Value {
+    use futures_util::StreamExt;
+    loop {
+        let message = tokio::time::timeout(std::time::Duration::from_secs(10), socket.next())
+            .await
+            .expect("a message within 10 s")
+            .expect("the socket is open")
+            .expect("a message");
+        if let tokio_tungstenite::tungstenite::Message::Text(text) = message {
+            let value: Value = serde_json::from_str(&text).unwrap();
+            assert_ne!(value["type"], "error", "{value}");
+            if value["type"] == kind {
+                return value;
+            }
+        }
+    }
+}

@@ -1,0 +1,77 @@
+//! Subscriptions: live updates over a WebSocket (`/graphql/ws`, graphql-transport-ws or graphql-ws protocol).
+
+use std::time::Duration;
+
+use async_graphql::{Context, Result, Subscription as SubscriptionMacro};
+use chrono::{DateTime, Utc};
+use futures_util::Stream;
+use portal_domain::account::Role;
+use uuid::Uuid;
+
+use super::errors::ApiError;
+use super::query::principal;
+use super::scheduling::AppointmentView;
+use crate::app::AppState;
+
+/// How often a subscription looks for changes in the read models.
+const POLL: Duration = Duration::from_millis(500);
+
+/// The root of subscriptions.
+#[derive(Default)]
+pub struct Subscription;
+
+#[SubscriptionMacro]
+impl Subscription {
+    /// Your appointments as they change (patients): each booking, move or cancellation from now on (and of the last
+    /// five seconds), once the schedule read model has applied it; checked twice a second.
+    async fn appointment_changes(
+        &self,
+        ctx: &Context<'_>,
+    ) -> Result<impl Stream<Item = AppointmentView>> {
+        let principal = principal(ctx).await?;
+        if principal.role != Role::Patient {
+            return Err(ApiError::forbidden().into());
+        }
+        let state = ctx.data_unchecked::<AppState>().clone();
+        // Changes decided a moment before the subscription started may commit after it: a few seconds of recent
+        // history are sent too, so that none falls between a client's last read and its subscription.
+        let start: (DateTime<Utc>, Uuid) =
+            (state.now() - chrono::Duration::seconds(5), Uuid::nil());
+        let organization = principal.organization.0;
+        let patient = principal.account.0;
+        Ok(futures_util::stream::unfold(
+            (state, start, Vec::<AppointmentView>::new()),
+            move |(state, mut cursor, mut pending)| async move {
+                loop {
+                    if let Some(next) = pending.pop() {
+                        return Some((next, (state, cursor, pending)));
+                    }
+                    tokio::time::sleep(POLL).await;
+                    match portal_projections::schedule::patient_changes(
+                        &state.pool,
+                        organization,
+                        patient,
+                        cursor,
+                    )
+                    .await
+                    {
+                        Ok(rows) => {
+                            if let Some(last) = rows.last() {
+                                cursor = (last.0, last.1.id);
+                            }
+                            // Kept in reverse so that `pop` hands them out in order.
+                            pending = rows
+                                .into_iter()
+                                .rev()
+                                .map(|(_, row)| super::scheduling::appointment(row))
+                                .collect();
+                        }
+                        Err(error) => {
+                            tracing::warn!(%error, "a subscription could not read the schedule")
+                        }
+                    }
+                }
+            },
+        ))
+    }
+}

@@ -187,6 +187,33 @@ pub struct AppointmentView {
     pub status: String,
 }
 
+/// What a patient reviews before confirming a booking.
+#[derive(SimpleObject)]
+pub struct BookingSummary {
+    /// The slot.
+    pub slot_id: ID,
+    /// The provider or care team.
+    pub provider: String,
+    /// The location.
+    pub location: String,
+    /// Its address.
+    pub address: Option<String>,
+    /// The visit reason.
+    pub reason: String,
+    /// Its duration in minutes.
+    pub minutes: i32,
+    /// The start (an instant).
+    pub starts_at: DateTime<Utc>,
+    /// The start on the clinic's wall clock.
+    pub local_starts_at: String,
+    /// The end on the clinic's wall clock.
+    pub local_ends_at: String,
+    /// The clinic's zone.
+    pub time_zone: String,
+    /// Until how many hours before the visit it can be moved or cancelled online.
+    pub cancellation_cutoff_hours: i32,
+}
+
 /// What a scheduling mutation did.
 #[derive(SimpleObject)]
 pub struct SchedulingPayload {
@@ -807,6 +834,95 @@ impl SchedulingQuery {
         .await
         .map_err(projection_error)?;
         Ok(rows.into_iter().map(appointment).collect())
+    }
+
+    /// The summary a patient reviews before confirming a booking: the slot (still open), its provider, location
+    /// and times in the organization's zone, and the visit reason with its duration.
+    async fn booking_summary(
+        &self,
+        ctx: &Context<'_>,
+        slot_id: ID,
+        reason_id: ID,
+    ) -> Result<BookingSummary> {
+        let principal = principal(ctx).await?;
+        let state = ctx.data_unchecked::<AppState>();
+        let org = organization(state, principal.organization).await?;
+        let slot = uuid(&slot_id, "slotId")?;
+        let reason = uuid(&reason_id, "reasonId")?;
+        let cat = scheduling::catalogue(&state.store, org.id)
+            .await
+            .map_err(ApiError::from_command)?;
+        let (reason_name, minutes, departments) = match cat.get(reason) {
+            Some(Entry::VisitReason {
+                name,
+                minutes,
+                departments,
+            }) => (name.clone(), *minutes, departments.clone()),
+            _ => {
+                return Err(
+                    ApiError::new("CATALOGUE_REFERENCE_UNKNOWN", "no such visit reason")
+                        .on("reasonId")
+                        .into(),
+                )
+            }
+        };
+        let slot_state = state
+            .store
+            .load::<portal_domain::slot::Slot>(&scheduling::slot_stream(slot))
+            .await
+            .map_err(|e| ApiError::from_command::<scheduling::SchedulingError>(e.into()))?
+            .0;
+        let info = match slot_state {
+            portal_domain::slot::SlotState::Open(info) if info.organization_id == org.id => info,
+            portal_domain::slot::SlotState::Taken(info, _) if info.organization_id == org.id => {
+                return Err(ApiError::new(
+                    "SLOT_TAKEN",
+                    "this slot was just booked by someone else; choose another",
+                )
+                .on("slotId")
+                .into())
+            }
+            _ => {
+                return Err(ApiError::new("SLOT_NOT_FOUND", "no such slot")
+                    .on("slotId")
+                    .into())
+            }
+        };
+        let (provider, provider_departments) = match cat.get(info.provider_id) {
+            Some(Entry::Provider {
+                name, departments, ..
+            }) => (name.clone(), departments.clone()),
+            _ => (String::new(), vec![]),
+        };
+        if !departments.is_empty() && !provider_departments.iter().any(|d| departments.contains(d))
+        {
+            return Err(ApiError::new(
+                "REASON_NOT_OFFERED",
+                "the provider does not offer this visit reason",
+            )
+            .on("reasonId")
+            .into());
+        }
+        let location = match cat.get(info.location_id) {
+            Some(Entry::Location { name, address }) => (name.clone(), address.clone()),
+            _ => (String::new(), None),
+        };
+        let local =
+            |at: DateTime<Utc>| org.time_zone.local(at).format("%Y-%m-%dT%H:%M").to_string();
+        Ok(BookingSummary {
+            slot_id,
+            provider,
+            location: location.0,
+            address: location.1,
+            reason: reason_name,
+            minutes: i32::try_from(minutes).unwrap_or(0),
+            starts_at: info.starts_at,
+            local_starts_at: local(info.starts_at),
+            local_ends_at: local(info.ends_at),
+            time_zone: org.time_zone.name().to_owned(),
+            cancellation_cutoff_hours: i32::try_from(org.patient_policy.cancellation_cutoff_hours)
+                .unwrap_or(0),
+        })
     }
 
     /// Your wait-list entries (patients), newest first, with any offer standing.

@@ -202,6 +202,19 @@ async fn a_patient_books_moves_and_cancels_and_stale_reminders_are_withdrawn() {
     assert_eq!(slots[0]["provider"], "Dr. Ada Lovelace");
     assert_eq!(slots[0]["location"], "Gonda Building");
 
+    let summary = c
+        .app
+        .graphql(
+            "query($s: ID!, $r: ID!) { bookingSummary(slotId: $s, reasonId: $r) { provider location address reason minutes timeZone cancellationCutoffHours } }",
+            json!({ "s": slots[0]["id"], "r": c.reason }),
+            Some(&token),
+        )
+        .await;
+    assert_eq!(
+        summary.assert_ok()["bookingSummary"],
+        json!({ "provider": "Dr. Ada Lovelace", "location": "Gonda Building", "address": "200 First St SW",
+                "reason": "Follow-up visit", "minutes": 30, "timeZone": "UTC", "cancellationCutoffHours": 24 })
+    );
     let booked = c
         .app
         .graphql(BOOK, json!({ "input": { "slotId": slots[0]["id"], "reasonId": c.reason, "contactPhone": "612-555-0100" } }), Some(&token))
@@ -383,6 +396,38 @@ async fn staff_book_for_a_patient_and_see_the_providers_day() {
         )
         .await;
     assert_eq!(forbidden.error_code(), "FORBIDDEN");
+
+    // Staff move and cancel for the patient too.
+    let appointment = booked.assert_ok()["bookAppointment"]["id"].clone();
+    c.app
+        .graphql(
+            "mutation($a: ID!, $s: ID!) { rescheduleAppointment(appointmentId: $a, slotId: $s) { position } }",
+            json!({ "a": appointment, "s": slots[4]["id"] }),
+            Some(&c.staff),
+        )
+        .await
+        .assert_ok();
+    let cancelled = c
+        .app
+        .graphql(
+            "mutation($a: ID!) { cancelAppointment(appointmentId: $a) { position } }",
+            json!({ "a": appointment }),
+            Some(&c.staff),
+        )
+        .await;
+    let at = cancelled.assert_ok()["cancelAppointment"]["position"].clone();
+    let mine = c
+        .app
+        .graphql(
+            "query($at: LogPosition) { myAppointments(atLeast: $at) { status slotId } }",
+            json!({ "at": at }),
+            Some(&token),
+        )
+        .await;
+    assert_eq!(
+        mine.assert_ok()["myAppointments"],
+        json!([{ "status": "cancelled", "slotId": slots[4]["id"] }])
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -262,6 +262,20 @@ pub async fn organization(
         })
 }
 
+/// Counts an attempt of the caller's address against the per-address limit shared by signing in, signing up and
+/// asking for codes (aliases in one request count one each); RATE_LIMITED past it.
+pub fn limit_attempts(state: &AppState, request: &RequestContext) -> Result<(), ApiError> {
+    let address = request
+        .client_ip
+        .as_deref()
+        .and_then(|ip| ip.parse::<std::net::IpAddr>().ok())
+        .unwrap_or(std::net::IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED));
+    if state.sign_in_limiter().check_key(&address).is_err() {
+        return Err(ApiError::rate_limited());
+    }
+    Ok(())
+}
+
 /// The application state and the request behind a resolver.
 pub fn context<'a>(ctx: &'a Context<'_>) -> (&'a AppState, &'a RequestContext) {
     (
@@ -364,14 +378,7 @@ impl AccountMutation {
     async fn sign_in(&self, ctx: &Context<'_>, input: SignInInput) -> Result<SignInPayload> {
         let (state, request) = context(ctx);
         // Per client address, before any work: each signIn in a request (aliases included) counts.
-        let address = request
-            .client_ip
-            .as_deref()
-            .and_then(|ip| ip.parse::<std::net::IpAddr>().ok())
-            .unwrap_or(std::net::IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED));
-        if state.sign_in_limiter().check_key(&address).is_err() {
-            return Err(ApiError::rate_limited().into());
-        }
+        limit_attempts(state, request)?;
         let mut checked = Checked::default();
         let code = checked.organization_code("organizationCode", &input.organization_code);
         let login = match (input.email.as_deref(), input.username.as_deref()) {

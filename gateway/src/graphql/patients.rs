@@ -379,14 +379,7 @@ impl PatientMutation {
         input: SignUpPatientInput,
     ) -> Result<SignUpPatientPayload> {
         let (state, request) = context(ctx);
-        let address = request
-            .client_ip
-            .as_deref()
-            .and_then(|ip| ip.parse::<std::net::IpAddr>().ok())
-            .unwrap_or(std::net::IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED));
-        if state.sign_in_limiter().check_key(&address).is_err() {
-            return Err(ApiError::rate_limited().into());
-        }
+        super::mutation::limit_attempts(state, request)?;
         let mut checked = Checked::default();
         let code = checked.organization_code("organizationCode", &input.organization_code);
         let proof = match (
@@ -466,14 +459,7 @@ impl PatientMutation {
         input: RequestActivationCodeInput,
     ) -> Result<RequestActivationCodePayload> {
         let (state, request) = context(ctx);
-        let address = request
-            .client_ip
-            .as_deref()
-            .and_then(|ip| ip.parse::<std::net::IpAddr>().ok())
-            .unwrap_or(std::net::IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED));
-        if state.sign_in_limiter().check_key(&address).is_err() {
-            return Err(ApiError::rate_limited().into());
-        }
+        super::mutation::limit_attempts(state, request)?;
         let mut checked = Checked::default();
         let code = checked.organization_code("organizationCode", &input.organization_code);
         let name = checked.person_name(None, &input.first_name, None, &input.last_name);

@@ -77,14 +77,7 @@ impl TwoStepMutation {
         input: CompleteSignInInput,
     ) -> Result<SignInPayload> {
         let (state, request) = context(ctx);
-        let address = request
-            .client_ip
-            .as_deref()
-            .and_then(|ip| ip.parse::<std::net::IpAddr>().ok())
-            .unwrap_or(std::net::IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED));
-        if state.sign_in_limiter().check_key(&address).is_err() {
-            return Err(ApiError::rate_limited().into());
-        }
+        super::mutation::limit_attempts(state, request)?;
         let mut checked = Checked::default();
         let code = checked.organization_code("organizationCode", &input.organization_code);
         let answer = input.code.trim();

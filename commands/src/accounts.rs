@@ -1245,6 +1245,38 @@ pub async fn set_disabled<L: EventLog>(
     Ok(executed.last_position)
 }
 
+/// Runs a command of the signed-in person on their own account (of their own organization): `input` is what makes
+/// a retry with the same command id the same command. None when the command changed nothing.
+async fn on_own_account<L: EventLog>(
+    store: &Store<L>,
+    principal: &Principal,
+    name: &str,
+    input: &[u8],
+    command: impl Fn() -> AccountCommand,
+    ctx: &CommandContext,
+) -> Result<Option<i64>, CommandError<AccountError>> {
+    let id = principal.account;
+    let fingerprint = store.secrets.fingerprint(name, &[id.0.as_bytes(), input]);
+    let organization = principal.organization;
+    let executed = execute::<L, Account>(
+        store,
+        &stream(id),
+        Some(id.0),
+        ctx,
+        name,
+        fingerprint,
+        |state| {
+            state
+                .profile()
+                .filter(|p| p.organization == organization)
+                .ok_or(AccountError::NotFound)?;
+            Ok(Plan::command(organization.0, command()))
+        },
+    )
+    .await?;
+    Ok(executed.last_position)
+}
+
 /// The signed-in learner consents to board reporting with their board id, or (None) withdraws the consent. None
 /// when nothing changed.
 pub async fn set_board_reporting<L: EventLog>(
@@ -1253,34 +1285,18 @@ pub async fn set_board_reporting<L: EventLog>(
     reporting: Option<portal_domain::values::BoardReporting>,
     ctx: &CommandContext,
 ) -> Result<Option<i64>, CommandError<AccountError>> {
-    let id = principal.account;
     let input = format!("{reporting:?}");
-    let fingerprint = store
-        .secrets
-        .fingerprint("SetBoardReporting", &[id.0.as_bytes(), input.as_bytes()]);
-    let organization = principal.organization;
-    let executed = execute::<L, Account>(
+    on_own_account(
         store,
-        &stream(id),
-        Some(id.0),
-        ctx,
+        principal,
         "SetBoardReporting",
-        fingerprint,
-        |state| {
-            state
-                .profile()
-                .filter(|p| p.organization == organization)
-                .ok_or(AccountError::NotFound)?;
-            Ok(Plan::command(
-                organization.0,
-                AccountCommand::SetBoardReporting {
-                    reporting: reporting.clone(),
-                },
-            ))
+        input.as_bytes(),
+        || AccountCommand::SetBoardReporting {
+            reporting: reporting.clone(),
         },
+        ctx,
     )
-    .await?;
-    Ok(executed.last_position)
+    .await
 }
 
 /// The signed-in person accepts the organization's terms in force; None when they had accepted them already.
@@ -1290,29 +1306,13 @@ pub async fn accept_terms<L: EventLog>(
     version: u32,
     ctx: &CommandContext,
 ) -> Result<Option<i64>, CommandError<AccountError>> {
-    let id = principal.account;
-    let fingerprint = store
-        .secrets
-        .fingerprint("AcceptTerms", &[id.0.as_bytes(), &version.to_be_bytes()]);
-    let organization = principal.organization;
-    let executed = execute::<L, Account>(
+    on_own_account(
         store,
-        &stream(id),
-        Some(id.0),
-        ctx,
+        principal,
         "AcceptTerms",
-        fingerprint,
-        |state| {
-            state
-                .profile()
-                .filter(|p| p.organization == organization)
-                .ok_or(AccountError::NotFound)?;
-            Ok(Plan::command(
-                organization.0,
-                AccountCommand::AcceptTerms { version },
-            ))
-        },
+        &version.to_be_bytes(),
+        || AccountCommand::AcceptTerms { version },
+        ctx,
     )
-    .await?;
-    Ok(executed.last_position)
+    .await
 }

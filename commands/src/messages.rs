@@ -267,11 +267,12 @@ pub fn phone_moved(
     )
 }
 
-/// The text that carries a phone verification code.
-pub fn phone_code(
+/// A text of a six-digit code: what it is for, that it expires in 10 minutes, and not to share it.
+fn code_text(
     to: &PhoneNumber,
     organization: &OrganizationName,
     code: &str,
+    purpose: &str,
     now: DateTime<Utc>,
 ) -> OutboxMessage {
     OutboxMessage {
@@ -280,11 +281,21 @@ pub fn phone_code(
         recipient: to.as_str().to_owned(),
         subject: String::new(),
         body: format!(
-            "{code} is your {org} verification code. It expires in 10 minutes. Do not share it.",
+            "{code} is your {org} {purpose} code. It expires in 10 minutes. Do not share it.",
             org = organization.as_str()
         ),
         due_at: now,
     }
+}
+
+/// The text that carries a phone verification code.
+pub fn phone_code(
+    to: &PhoneNumber,
+    organization: &OrganizationName,
+    code: &str,
+    now: DateTime<Utc>,
+) -> OutboxMessage {
+    code_text(to, organization, code, "verification", now)
 }
 
 /// Sent with a patient activation code: the code, how long it works, and where to sign up.
@@ -360,17 +371,7 @@ pub fn sign_in_code_text(
     code: &str,
     now: DateTime<Utc>,
 ) -> OutboxMessage {
-    OutboxMessage {
-        id: Uuid::new_v4(),
-        channel: "sms".to_owned(),
-        recipient: to.as_str().to_owned(),
-        subject: String::new(),
-        body: format!(
-            "{code} is your {org} sign-in code. It expires in 10 minutes. Do not share it.",
-            org = organization.as_str()
-        ),
-        due_at: now,
-    }
+    code_text(to, organization, code, "sign-in", now)
 }
 
 /// What an appointment message says about the visit.

@@ -41,6 +41,8 @@ async fn signed_up(app: &TestApp, proof: Value, username: &str, email: &str) -> 
     let signed_in = app
         .graphql(SIGN_IN, json!({ "input": { "organizationCode": "mayo", "username": username, "password": PASSWORD } }), None)
         .await;
+    // `me` and the other queries read the accounts read model: wait until it holds the new account.
+    app.caught_up("accounts").await;
     signed_in.assert_ok()["signIn"]["token"]
         .as_str()
         .unwrap()

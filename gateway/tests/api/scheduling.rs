@@ -123,6 +123,9 @@ async fn clinic() -> Clinic {
 const SLOTS: &str = "query($at: LogPosition, $provider: ID, $reason: ID) { openSlots(providerId: $provider, reasonId: $reason, atLeast: $at) { id startsAt provider location } }";
 const BOOK: &str =
     "mutation($input: BookAppointmentInput!) { bookAppointment(input: $input) { id position } }";
+const RESCHEDULE: &str =
+    "mutation($a: ID!, $s: ID!) { rescheduleAppointment(appointmentId: $a, slotId: $s) { position } }";
+const CANCEL: &str = "mutation($a: ID!) { cancelAppointment(appointmentId: $a) { position } }";
 
 async fn open_slots(c: &Clinic, token: &str) -> Vec<Value> {
     let at = c.app.caught_up("schedule").await;
@@ -253,7 +256,7 @@ async fn a_patient_books_moves_and_cancels_and_stale_reminders_are_withdrawn() {
     let moved = c
         .app
         .graphql(
-            "mutation($a: ID!, $s: ID!) { rescheduleAppointment(appointmentId: $a, slotId: $s) { position } }",
+            RESCHEDULE,
             json!({ "a": appointment, "s": slots[3]["id"] }),
             Some(&token),
         )
@@ -294,11 +297,7 @@ async fn a_patient_books_moves_and_cancels_and_stale_reminders_are_withdrawn() {
     let other = patient(&c.app, &c.staff, 2).await;
     let not_theirs = c
         .app
-        .graphql(
-            "mutation($a: ID!) { cancelAppointment(appointmentId: $a) { position } }",
-            json!({ "a": appointment }),
-            Some(&other),
-        )
+        .graphql(CANCEL, json!({ "a": appointment }), Some(&other))
         .await;
     assert_eq!(
         not_theirs.error_code(),
@@ -308,7 +307,7 @@ async fn a_patient_books_moves_and_cancels_and_stale_reminders_are_withdrawn() {
     let taken = c
         .app
         .graphql(
-            "mutation($a: ID!, $s: ID!) { rescheduleAppointment(appointmentId: $a, slotId: $s) { position } }",
+            RESCHEDULE,
             json!({ "a": appointment, "s": slots[3]["id"] }),
             Some(&token),
         )
@@ -357,6 +356,8 @@ async fn a_patient_books_moves_and_cancels_and_stale_reminders_are_withdrawn() {
 async fn staff_book_for_a_patient_and_see_the_providers_day() {
     let c = clinic().await;
     let token = patient(&c.app, &c.staff, 3).await;
+    // `me` reads the accounts read model: wait until it holds the new account.
+    c.app.caught_up("accounts").await;
     let me = c
         .app
         .graphql("{ me { id } }", json!({}), Some(&token))
@@ -401,7 +402,7 @@ async fn staff_book_for_a_patient_and_see_the_providers_day() {
     let appointment = booked.assert_ok()["bookAppointment"]["id"].clone();
     c.app
         .graphql(
-            "mutation($a: ID!, $s: ID!) { rescheduleAppointment(appointmentId: $a, slotId: $s) { position } }",
+            RESCHEDULE,
             json!({ "a": appointment, "s": slots[4]["id"] }),
             Some(&c.staff),
         )
@@ -409,11 +410,7 @@ async fn staff_book_for_a_patient_and_see_the_providers_day() {
         .assert_ok();
     let cancelled = c
         .app
-        .graphql(
-            "mutation($a: ID!) { cancelAppointment(appointmentId: $a) { position } }",
-            json!({ "a": appointment }),
-            Some(&c.staff),
-        )
+        .graphql(CANCEL, json!({ "a": appointment }), Some(&c.staff))
         .await;
     let at = cancelled.assert_ok()["cancelAppointment"]["position"].clone();
     let mine = c
@@ -475,11 +472,7 @@ async fn a_freed_slot_goes_to_the_wait_list_in_turn_and_the_first_to_accept_gets
         .await;
     let early = early.assert_ok()["bookAppointment"]["id"].clone();
     c.app
-        .graphql(
-            "mutation($a: ID!) { cancelAppointment(appointmentId: $a) { position } }",
-            json!({ "a": early }),
-            Some(&canceller),
-        )
+        .graphql(CANCEL, json!({ "a": early }), Some(&canceller))
         .await
         .assert_ok();
     c.app
@@ -546,11 +539,7 @@ async fn a_freed_slot_goes_to_the_wait_list_in_turn_and_the_first_to_accept_gets
         .await;
     let again = again.assert_ok()["bookAppointment"]["id"].clone();
     c.app
-        .graphql(
-            "mutation($a: ID!) { cancelAppointment(appointmentId: $a) { position } }",
-            json!({ "a": again }),
-            Some(&canceller),
-        )
+        .graphql(CANCEL, json!({ "a": again }), Some(&canceller))
         .await
         .assert_ok();
     let moved = c
@@ -632,11 +621,7 @@ async fn a_signed_in_patient_is_told_when_an_appointment_of_theirs_changes() {
         json!({ "id": appointment, "status": "booked", "slotId": slots[2]["id"] })
     );
     c.app
-        .graphql(
-            "mutation($a: ID!) { cancelAppointment(appointmentId: $a) { position } }",
-            json!({ "a": appointment }),
-            Some(&token),
-        )
+        .graphql(CANCEL, json!({ "a": appointment }), Some(&token))
         .await
         .assert_ok();
     let change = receive(&mut socket, "next").await;

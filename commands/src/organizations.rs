@@ -1,8 +1,8 @@
 //! Creating organizations and finding them by code.
 
 use portal_domain::organization::{
-    Organization, OrganizationCommand, OrganizationError, OrganizationState, SecurityPolicy,
-    SmsChannel,
+    Organization, OrganizationCommand, OrganizationError, OrganizationEvent, OrganizationState,
+    SecurityPolicy, SmsChannel,
 };
 use portal_domain::values::{OrganizationCode, OrganizationName, PhoneNumber, TimeZone};
 use portal_domain::{Decider, OrganizationId};
@@ -147,6 +147,31 @@ async fn summary<L: EventLog>(
     })
 }
 
+/// Runs a command on an organization's stream; `input` is what makes a retry with the same command id the same
+/// command.
+async fn on_organization<L: EventLog>(
+    store: &Store<L>,
+    organization: OrganizationId,
+    name: &str,
+    input: &[u8],
+    command: impl Fn() -> OrganizationCommand,
+    ctx: &CommandContext,
+) -> Result<crate::handler::Executed<OrganizationEvent>, CommandError<OrganizationError>> {
+    let fingerprint = store
+        .secrets
+        .fingerprint(name, &[organization.0.as_bytes(), input]);
+    execute::<L, Organization>(
+        store,
+        &stream(organization),
+        None,
+        ctx,
+        name,
+        fingerprint,
+        |_| Ok(Plan::command(organization.0, command())),
+    )
+    .await
+}
+
 /// Replaces an organization's security rules (lockout, session lifetime).
 pub async fn set_security_policy<L: EventLog>(
     store: &Store<L>,
@@ -156,22 +181,13 @@ pub async fn set_security_policy<L: EventLog>(
     ctx: &CommandContext,
 ) -> Result<i64, CommandError<OrganizationError>> {
     let input = serde_json::to_vec(&policy).unwrap_or_default();
-    let fingerprint = store
-        .secrets
-        .fingerprint("SetSecurityPolicy", &[organization.0.as_bytes(), &input]);
-    let executed = execute::<L, Organization>(
+    let executed = on_organization(
         store,
-        &stream(organization),
-        None,
-        ctx,
+        organization,
         "SetSecurityPolicy",
-        fingerprint,
-        |_| {
-            Ok(Plan::command(
-                organization.0,
-                OrganizationCommand::SetSecurityPolicy { policy, by },
-            ))
-        },
+        &input,
+        || OrganizationCommand::SetSecurityPolicy { policy, by },
+        ctx,
     )
     .await?;
     Ok(executed.last_position.unwrap_or_default())
@@ -185,23 +201,13 @@ pub async fn set_time_zone<L: EventLog>(
     by: Option<portal_domain::AccountId>,
     ctx: &CommandContext,
 ) -> Result<i64, CommandError<OrganizationError>> {
-    let fingerprint = store.secrets.fingerprint(
-        "SetTimeZone",
-        &[organization.0.as_bytes(), time_zone.name().as_bytes()],
-    );
-    let executed = execute::<L, Organization>(
+    let executed = on_organization(
         store,
-        &stream(organization),
-        None,
-        ctx,
+        organization,
         "SetTimeZone",
-        fingerprint,
-        |_| {
-            Ok(Plan::command(
-                organization.0,
-                OrganizationCommand::SetTimeZone { time_zone, by },
-            ))
-        },
+        time_zone.name().as_bytes(),
+        || OrganizationCommand::SetTimeZone { time_zone, by },
+        ctx,
     )
     .await?;
     Ok(executed.last_position.unwrap_or_default())
@@ -304,37 +310,32 @@ pub async fn publish_terms<L: EventLog>(
     by: Option<portal_domain::AccountId>,
     ctx: &CommandContext,
 ) -> Result<(u32, i64), CommandError<OrganizationError>> {
-    let fingerprint = store.secrets.fingerprint(
-        "PublishTerms",
-        &[
-            organization.0.as_bytes(),
-            terms_of_use.as_bytes(),
-            privacy_practices.as_bytes(),
-        ],
-    );
-    let executed = execute::<L, Organization>(
+    let input = [terms_of_use.as_bytes(), b"\0", privacy_practices.as_bytes()].concat();
+    let executed = on_organization(
         store,
-        &stream(organization),
-        None,
-        ctx,
+        organization,
         "PublishTerms",
-        fingerprint,
-        |_| {
-            Ok(Plan::command(
-                organization.0,
-                OrganizationCommand::PublishTerms {
-                    terms_of_use: terms_of_use.to_owned(),
-                    privacy_practices: privacy_practices.to_owned(),
-                    by,
-                },
-            ))
+        &input,
+        || OrganizationCommand::PublishTerms {
+            terms_of_use: terms_of_use.to_owned(),
+            privacy_practices: privacy_practices.to_owned(),
+            by,
         },
+        ctx,
     )
     .await?;
-    let version = find_by_id(store, organization)
-        .await?
-        .and_then(|o| o.terms)
-        .map_or(0, |t| t.version);
+    let published = executed.events.iter().find_map(|e| match e {
+        OrganizationEvent::TermsPublished(e) => Some(e.terms.version),
+        _ => None,
+    });
+    // A retry appended nothing: the version in force is the one the first attempt published.
+    let version = match published {
+        Some(version) => version,
+        None => find_by_id(store, organization)
+            .await?
+            .and_then(|o| o.terms)
+            .map_or(0, |t| t.version),
+    };
     Ok((version, executed.last_position.unwrap_or_default()))
 }
 
@@ -347,22 +348,13 @@ pub async fn set_patient_policy<L: EventLog>(
     ctx: &CommandContext,
 ) -> Result<i64, CommandError<OrganizationError>> {
     let input = serde_json::to_vec(&policy).unwrap_or_default();
-    let fingerprint = store
-        .secrets
-        .fingerprint("SetPatientPolicy", &[organization.0.as_bytes(), &input]);
-    let executed = execute::<L, Organization>(
+    let executed = on_organization(
         store,
-        &stream(organization),
-        None,
-        ctx,
+        organization,
         "SetPatientPolicy",
-        fingerprint,
-        |_| {
-            Ok(Plan::command(
-                organization.0,
-                OrganizationCommand::SetPatientPolicy { policy, by },
-            ))
-        },
+        &input,
+        || OrganizationCommand::SetPatientPolicy { policy, by },
+        ctx,
     )
     .await?;
     Ok(executed.last_position.unwrap_or_default())

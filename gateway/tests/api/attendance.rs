@@ -38,18 +38,30 @@ async fn an_incomplete_profile_holds_the_credit_until_it_is_completed() {
         .await;
     assert_eq!(still.assert_ok()["claimCredit"]["status"], "PENDING");
 
-    app.complete_profile(&ada.token).await;
+    // Completing the profile releases the held credit at once.
+    let completed = app
+        .graphql(
+            "mutation($input: UpdateProfileInput!) { updateProfile(input: $input) { missingFields creditAwardedFor } }",
+            super::support::complete_profile(),
+            Some(&ada.token),
+        )
+        .await;
+    assert_eq!(
+        completed.assert_ok()["updateProfile"]["creditAwardedFor"],
+        json!([activity])
+    );
     let claimed = app
         .graphql(CLAIM, json!({ "id": activity }), Some(&ada.token))
         .await;
     let data = claimed.assert_ok()["claimCredit"].clone();
-    assert_eq!(data["status"], "AWARDED");
+    assert_eq!(
+        data["status"], "AWARDED",
+        "claiming again answers with the award"
+    );
+    // The claim appended nothing (no position): wait for the transcript to apply everything so far.
+    let at = app.caught_up("transcript").await;
     let transcript = app
-        .graphql(
-            TRANSCRIPT,
-            json!({ "at": data["position"] }),
-            Some(&ada.token),
-        )
+        .graphql(TRANSCRIPT, json!({ "at": at }), Some(&ada.token))
         .await;
     assert_eq!(
         transcript.assert_ok()["transcript"]["entries"],

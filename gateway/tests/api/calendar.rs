@@ -141,6 +141,11 @@ async fn the_calendar_filters_by_specialty_and_text_and_pages_forward() {
         )
         .await;
     assert_eq!(titles(cardiology.assert_ok()), vec!["Cardiology Update"]);
+    assert_eq!(
+        cardiology.assert_ok()["calendar"]["edges"][0]["node"]["code"],
+        Value::Null,
+        "learners get the code at the activity, not from the calendar"
+    );
     let sepsis = app
         .graphql(
             CALENDAR,

@@ -106,6 +106,8 @@ async fn one(
                 releases: vec![],
                 outbox: vec![],
                 withdraw: vec![],
+                erase: vec![],
+                scrub_recipients: vec![],
             };
             log.append(commit).await.expect("append");
             if matches!(workload, Workload::AppendExistingStream) {

@@ -113,6 +113,8 @@ async fn send_only<L: EventLog>(
         releases: vec![],
         outbox: vec![message],
         withdraw: vec![],
+        erase: vec![],
+        scrub_recipients: vec![],
     };
     store.log.append(commit).await.map_err(append_error)?;
     Ok(())
@@ -684,6 +686,8 @@ async fn attempt_sign_in<L: EventLog>(
             releases: vec![],
             outbox,
             withdraw: vec![],
+            erase: vec![],
+            scrub_recipients: vec![],
         };
         match store.log.append(commit).await {
             Ok(committed) if committed.replayed => {

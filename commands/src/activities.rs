@@ -378,6 +378,8 @@ pub async fn schedule_series<L: EventLog>(
             releases: vec![],
             outbox: vec![],
             withdraw: vec![],
+            erase: vec![],
+            scrub_recipients: vec![],
         };
         match store.log.append(commit).await {
             Ok(committed) if committed.replayed => {

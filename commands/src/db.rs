@@ -46,6 +46,10 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         "0010_schedule.sql",
         include_str!("../../migrations/0010_schedule.sql"),
     ),
+    (
+        "0011_tamper_evidence.sql",
+        include_str!("../../migrations/0011_tamper_evidence.sql"),
+    ),
 ];
 
 /// Advisory lock key held while migrating, so that instances starting together take turns.

@@ -304,6 +304,8 @@ where
             releases,
             outbox,
             withdraw: vec![],
+            erase: vec![],
+            scrub_recipients: vec![],
         };
         match store.log.append(commit).await {
             Ok(committed) if committed.replayed => {

@@ -537,6 +537,8 @@ pub async fn sign_up<L: EventLog>(
             releases: vec![],
             outbox,
             withdraw: vec![],
+            erase: vec![],
+            scrub_recipients: vec![],
         };
         match store.log.append(commit).await {
             Ok(committed) if linked => {

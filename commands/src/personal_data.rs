@@ -6,6 +6,7 @@
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use chacha20poly1305::aead::{rand_core::RngCore, OsRng};
 use deadpool_postgres::Pool;
@@ -17,6 +18,10 @@ use crate::log::LogError;
 use crate::secrets::{open_with, seal_with, Secrets};
 
 const ENCRYPTED_MARKER: &str = "$enc";
+
+/// How long an unwrapped key is reused before the table is asked again: an erasure made by another process is
+/// honoured here within this time.
+const KEY_CACHE_TTL: Duration = Duration::from_secs(30);
 
 /// Why personal data could not be encrypted or decrypted.
 #[derive(Debug, thiserror::Error)]
@@ -43,7 +48,7 @@ enum Backend {
 struct Inner {
     backend: Backend,
     secrets: Secrets,
-    cache: Mutex<HashMap<Uuid, [u8; 32]>>,
+    cache: Mutex<HashMap<Uuid, ([u8; 32], Instant)>>,
 }
 
 /// The people's data keys, stored wrapped under the master key and cached unwrapped in memory.
@@ -79,7 +84,8 @@ impl KeyRing {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .get(&subject)
-            .copied()
+            .filter(|(_, since)| since.elapsed() < KEY_CACHE_TTL)
+            .map(|(key, _)| *key)
     }
 
     fn remember(&self, subject: Uuid, key: [u8; 32]) {
@@ -87,7 +93,22 @@ impl KeyRing {
             .cache
             .lock()
             .unwrap_or_else(|p| p.into_inner())
-            .insert(subject, key);
+            .insert(subject, (key, Instant::now()));
+    }
+
+    /// Forgets a subject's key after its erasure was committed (the commit deleted the stored key; the memory
+    /// backend deletes it here).
+    pub fn forget(&self, subject: Uuid) {
+        self.inner
+            .cache
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(&subject);
+        if let Backend::Memory(keys) = &self.inner.backend {
+            keys.lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .remove(&subject);
+        }
     }
 
     fn unwrap_key(&self, subject: Uuid, wrapped: &str) -> Result<[u8; 32], CryptoError> {

@@ -343,6 +343,8 @@ async fn take<L: EventLog>(
             releases,
             outbox,
             withdraw: vec![],
+            erase: vec![],
+            scrub_recipients: vec![],
         };
         match store.log.append(commit).await {
             Ok(_) => {

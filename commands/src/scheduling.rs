@@ -275,6 +275,8 @@ pub async fn publish_slots<L: EventLog>(
         releases: vec![],
         outbox: vec![],
         withdraw: vec![],
+        erase: vec![],
+        scrub_recipients: vec![],
     };
     let committed = store.log.append(commit).await.map_err(append_error)?;
     Ok((count, committed.last_position))
@@ -508,6 +510,8 @@ pub(crate) async fn commit_planned<L: EventLog>(
         releases: vec![],
         outbox: planned.outbox,
         withdraw: planned.withdraw,
+        erase: vec![],
+        scrub_recipients: vec![],
     };
     store.log.append(commit).await.map(|c| c.last_position)
 }
@@ -806,6 +810,8 @@ pub async fn cancel<L: EventLog>(
                 .into_iter()
                 .collect(),
             withdraw: reminder_ids(organization, appointment, info.placement.slot_id),
+            erase: vec![],
+            scrub_recipients: vec![],
         };
         match store.log.append(commit).await {
             Ok(committed) => {

@@ -67,6 +67,7 @@ pub struct Secrets {
     index: [u8; 32],
     seal: [u8; 32],
     check: [u8; 32],
+    checkpoint: [u8; 32],
 }
 
 fn derive(master: &[u8; 32], label: &str) -> [u8; 32] {
@@ -92,6 +93,7 @@ impl Secrets {
             index: derive(&master.0, "portal/uniqueness-index/v1"),
             seal: derive(&master.0, "portal/seal-outcomes/v1"),
             check: derive(&master.0, "portal/check/v1"),
+            checkpoint: derive(&master.0, "portal/log-checkpoints/v1"),
         }
     }
 
@@ -110,6 +112,30 @@ impl Secrets {
         let mut parts: Vec<&[u8]> = vec![b"fingerprint", command.as_bytes()];
         parts.extend_from_slice(input);
         hmac_sha256(&self.index, &parts).to_vec()
+    }
+
+    /// The signature of a log checkpoint's chain hash: only a holder of the master key can make one.
+    pub fn sign_checkpoint(&self, sequence: i64, chain_hash: &[u8]) -> Vec<u8> {
+        hmac_sha256(
+            &self.checkpoint,
+            &[b"checkpoint", &sequence.to_be_bytes(), chain_hash],
+        )
+        .to_vec()
+    }
+
+    /// Whether `signature` is this server's signature of the checkpoint (compared in constant time).
+    pub fn checkpoint_signed(&self, sequence: i64, chain_hash: &[u8], signature: &[u8]) -> bool {
+        let mut mac = <HmacSha256 as Mac>::new_from_slice(&self.checkpoint)
+            .unwrap_or_else(|_| unreachable!("HMAC takes any key length"));
+        for part in [
+            b"checkpoint".as_slice(),
+            &sequence.to_be_bytes(),
+            chain_hash,
+        ] {
+            mac.update(&(part.len() as u64).to_be_bytes());
+            mac.update(part);
+        }
+        mac.verify_slice(signature).is_ok()
     }
 
     /// A value that shows which master key this is, without revealing it.

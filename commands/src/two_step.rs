@@ -448,6 +448,8 @@ pub async fn complete_sign_in<L: EventLog>(
             releases: vec![],
             outbox: vec![],
             withdraw: vec![],
+            erase: vec![],
+            scrub_recipients: vec![],
         };
         match store.log.append(commit).await {
             Ok(committed) => {

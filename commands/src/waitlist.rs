@@ -72,6 +72,8 @@ async fn run<L: EventLog>(
             releases: vec![],
             outbox: outbox(&events),
             withdraw: vec![],
+            erase: vec![],
+            scrub_recipients: vec![],
         };
         match store.log.append(commit).await {
             Ok(committed) => return Ok((events, Some(committed.last_position))),

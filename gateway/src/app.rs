@@ -345,6 +345,26 @@ pub async fn start(
             }
         }
     }));
+    // The log's signed checkpoints: every few seconds, the events written since the last one are sealed. Every
+    // process may try; the checkpoint's sequence number lets only one of them write each.
+    let seal_pool = pool.clone();
+    let seal_secrets = store.secrets.clone();
+    let mut seal_stop = stop_rx.clone();
+    let seal_every = args.checkpoint_seconds.max(1);
+    tasks.push(tokio::spawn(async move {
+        loop {
+            tokio::select! {
+                _ = tokio::time::sleep(std::time::Duration::from_secs(seal_every)) => {
+                    if let Err(error) =
+                        portal_commands::log::integrity::seal_all(&seal_pool, &seal_secrets).await
+                    {
+                        tracing::warn!(%error, "could not seal a log checkpoint");
+                    }
+                }
+                _ = seal_stop.changed() => return,
+            }
+        }
+    }));
     // Forget addresses that have been quiet long enough, so the limiter does not grow without bound.
     let limiter_state = state.clone();
     let mut limiter_stop = stop_rx.clone();

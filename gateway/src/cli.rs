@@ -76,6 +76,37 @@ pub enum Command {
     /// Staff accounts.
     #[command(subcommand)]
     Staff(StaffCommand),
+    /// The event log: verify, seal, export, import.
+    #[command(subcommand)]
+    Log(LogCommand),
+}
+
+/// Event-log subcommands.
+#[derive(Debug, Subcommand)]
+pub enum LogCommand {
+    /// Recomputes every event's hash chain and every signed checkpoint; names the first event that does not match
+    /// and exits with status 1.
+    Verify,
+    /// Seals a checkpoint over the events written since the last one.
+    Checkpoint,
+    /// Writes the log (or one organization's streams, or one stream) as NDJSON.
+    Export {
+        /// Only this organization's streams (its code).
+        #[arg(long, conflicts_with = "stream")]
+        org: Option<String>,
+        /// Only this stream (`account-<uuid>`).
+        #[arg(long)]
+        stream: Option<String>,
+        /// File to write (default: standard output).
+        #[arg(long, short)]
+        output: Option<PathBuf>,
+    },
+    /// Reads an export into an empty database (created and migrated when missing), then verifies it.
+    Import {
+        /// File to read (default: standard input).
+        #[arg(long, short)]
+        input: Option<PathBuf>,
+    },
 }
 
 /// Staff subcommands.
@@ -141,6 +172,10 @@ pub struct ServeArgs {
     /// Also create a demo organization with a staff account, and print how to sign in.
     #[arg(long)]
     pub demo: bool,
+
+    /// Seconds between the log's signed checkpoints (each covers the events written since the last).
+    #[arg(long, env = "PORTAL_CHECKPOINT_SECONDS", default_value_t = 10)]
+    pub checkpoint_seconds: u64,
 }
 
 impl Default for ServeArgs {
@@ -154,6 +189,7 @@ impl Default for ServeArgs {
             introspection: true,
             sign_in_per_minute: 30,
             demo: false,
+            checkpoint_seconds: 10,
         }
     }
 }

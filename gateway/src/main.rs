@@ -13,7 +13,8 @@ use portal_domain::values::{
 };
 use portal_gateway::app::{self, load_master_key};
 use portal_gateway::cli::{
-    Cli, Command, GlobalArgs, LogFormat, OrgCommand, ProjectionsCommand, ServeArgs, StaffCommand,
+    Cli, Command, GlobalArgs, LogCommand, LogFormat, OrgCommand, ProjectionsCommand, ServeArgs,
+    StaffCommand,
 };
 use portal_gateway::{demo, staff};
 use tracing_subscriber::EnvFilter;
@@ -70,6 +71,93 @@ async fn serve(global: &GlobalArgs, args: ServeArgs) -> anyhow::Result<()> {
         }
     }
     running.until(shutdown_signal()).await?;
+    Ok(())
+}
+
+/// `portal log ...`. Messages go to standard error, so that an export to standard output stays clean.
+async fn log_command(global: &GlobalArgs, command: LogCommand) -> anyhow::Result<()> {
+    use portal_commands::log::{integrity, portability};
+    let database = portal_commands::db::parse_url(&global.database_url)?;
+    let key = load_master_key(global.master_key.as_deref(), &global.master_key_file)?;
+    let (pool, store) = app::prepare(&database, 2, &key, "").await?;
+    match command {
+        LogCommand::Verify => {
+            let report = integrity::verify(&pool, &store.secrets).await?;
+            eprintln!(
+                "checked {} event(s) in {} stream(s) and {} checkpoint(s); {} event(s) after the last checkpoint",
+                report.events, report.streams, report.checkpoints, report.unsealed
+            );
+            if let Some(finding) = report.finding {
+                eprintln!("verify FAILED: {finding}");
+                std::process::exit(1);
+            }
+            eprintln!("verify OK");
+        }
+        LogCommand::Checkpoint => {
+            let sealed = integrity::seal_all(&pool, &store.secrets).await?;
+            eprintln!("sealed {sealed} checkpoint(s)");
+        }
+        LogCommand::Export {
+            org,
+            stream,
+            output,
+        } => {
+            let scope = match (org, stream) {
+                (Some(code), _) => {
+                    let code = OrganizationCode::parse(&code)
+                        .map_err(|e| anyhow::anyhow!("--org: {e}"))?;
+                    let organization = organizations::find_by_code(&store, &code)
+                        .await?
+                        .ok_or_else(|| {
+                            anyhow::anyhow!("--org: no organization has the code {}", code.as_str())
+                        })?;
+                    portability::Scope::Tenant(organization.id.0)
+                }
+                (None, Some(stream)) => portability::Scope::Stream(stream),
+                (None, None) => portability::Scope::All,
+            };
+            let counts = match output {
+                Some(path) => {
+                    let file = std::fs::File::create(&path)
+                        .with_context(|| format!("creating {}", path.display()))?;
+                    let mut out = std::io::BufWriter::new(file);
+                    portability::export(&pool, &scope, &mut out).await?
+                }
+                None => {
+                    let stdout = std::io::stdout();
+                    let mut out = std::io::BufWriter::new(stdout.lock());
+                    portability::export(&pool, &scope, &mut out).await?
+                }
+            };
+            eprintln!(
+                "exported {} event(s), {} key(s), {} claim(s), {} command record(s), {} checkpoint(s)",
+                counts.events, counts.keys, counts.claims, counts.commands, counts.checkpoints
+            );
+        }
+        LogCommand::Import { input } => {
+            let counts = match input {
+                Some(path) => {
+                    let file = std::fs::File::open(&path)
+                        .with_context(|| format!("opening {}", path.display()))?;
+                    portability::import(&pool, &mut std::io::BufReader::new(file)).await?
+                }
+                None => {
+                    let stdin = std::io::stdin();
+                    portability::import(&pool, &mut stdin.lock()).await?
+                }
+            };
+            eprintln!(
+                "imported {} event(s), {} key(s), {} claim(s), {} command record(s), {} checkpoint(s)",
+                counts.events, counts.keys, counts.claims, counts.commands, counts.checkpoints
+            );
+            let report = integrity::verify(&pool, &store.secrets).await?;
+            if let Some(finding) = report.finding {
+                eprintln!("verify FAILED after import: {finding}");
+                std::process::exit(1);
+            }
+            eprintln!("verify OK ({} event(s))", report.events);
+        }
+    }
     Ok(())
 }
 
@@ -215,6 +303,7 @@ async fn main() -> anyhow::Result<()> {
             println!("added staff account {account} to {}", code.as_str());
             Ok(())
         }
+        Command::Log(command) => log_command(&global, command).await,
         Command::Projections(ProjectionsCommand::Status) => {
             let database = portal_commands::db::parse_url(&global.database_url)?;
             portal_commands::db::create_database_if_missing(&database).await?;

@@ -3,6 +3,7 @@
 mod api {
     pub mod accounts;
     pub mod attendance;
+    pub mod audit;
     pub mod calendar;
     pub mod cli;
     pub mod graphql_http;

@@ -145,6 +145,9 @@ impl EventLog for MemoryEventLog {
         }
         state.outbox.extend(commit.outbox.iter().cloned());
         state.outbox.retain(|m| !commit.withdraw.contains(&m.id));
+        state
+            .outbox
+            .retain(|m| !commit.scrub_recipients.contains(&m.recipient));
         Ok(Committed {
             last_position,
             versions,

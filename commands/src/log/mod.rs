@@ -3,7 +3,9 @@
 //! Two backends implement [`EventLog`]: PostgreSQL (the system of record) and memory (for fast tests). Both pass
 //! the same conformance suite (`commands/tests/commands/log_conformance.rs`).
 
+pub mod integrity;
 mod memory;
+pub mod portability;
 mod postgres;
 
 pub use memory::MemoryEventLog;
@@ -205,6 +207,10 @@ pub struct Commit {
     /// Messages of earlier commits not to send after all (a reminder of an appointment that moved), by id; those
     /// already sent are left as they are.
     pub withdraw: Vec<Uuid>,
+    /// People whose data keys this commit deletes (erasure): their personal data in the log becomes unreadable.
+    pub erase: Vec<Uuid>,
+    /// Addresses whose outbox messages lose their address and text (the erased people's e-mail and numbers).
+    pub scrub_recipients: Vec<String>,
 }
 
 /// What an append did.

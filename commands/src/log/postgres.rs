@@ -230,6 +230,8 @@ fn document(commit: &Commit) -> Result<Value, LogError> {
             "due_at": m.due_at.to_rfc3339(),
         })).collect::<Vec<_>>(),
         "withdraw": commit.withdraw,
+        "erase": commit.erase,
+        "scrub_recipients": commit.scrub_recipients,
     }))
 }
 

@@ -35,6 +35,8 @@ pub fn commit(stream: &StreamId, expected: ExpectedVersion, n: usize) -> Commit 
         releases: vec![],
         outbox: vec![],
         withdraw: vec![],
+        erase: vec![],
+        scrub_recipients: vec![],
     }
 }
 

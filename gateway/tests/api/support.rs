@@ -58,7 +58,20 @@ impl TestApp {
     }
 
     pub async fn spawn_with(configure: impl FnOnce(&mut ServeArgs)) -> Self {
-        let database = TestDatabase::empty().await;
+        Self::spawn_on(
+            TestDatabase::empty().await,
+            MasterKey::generate(),
+            configure,
+        )
+        .await
+    }
+
+    /// The app on a given database with a given master key (a second process, or a restored copy).
+    pub async fn spawn_on(
+        database: TestDatabase,
+        key: MasterKey,
+        configure: impl FnOnce(&mut ServeArgs),
+    ) -> Self {
         let mail_dir =
             std::env::temp_dir().join(format!("portal-test-mail-{}", Uuid::new_v4().simple()));
         let mut args = ServeArgs {
@@ -67,7 +80,7 @@ impl TestApp {
             ..ServeArgs::default()
         };
         configure(&mut args);
-        let running = app::start(database.config.clone(), 8, MasterKey::generate(), &args)
+        let running = app::start(database.config.clone(), 8, key, &args)
             .await
             .expect("app starts");
         let base = format!("http://{}", running.addr);

@@ -50,6 +50,10 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         "0011_tamper_evidence.sql",
         include_str!("../../migrations/0011_tamper_evidence.sql"),
     ),
+    (
+        "0012_analysts.sql",
+        include_str!("../../migrations/0012_analysts.sql"),
+    ),
 ];
 
 /// Advisory lock key held while migrating, so that instances starting together take turns.

@@ -572,6 +572,59 @@ pub async fn book<L: EventLog>(
     ))
 }
 
+/// Records that the patient did not come to an appointment that has begun (staff). Recording it again records
+/// nothing and answers None.
+pub async fn record_no_show<L: EventLog>(
+    store: &Store<L>,
+    organization: &OrganizationSummary,
+    appointment: Uuid,
+    staff: AccountId,
+    ctx: &CommandContext,
+) -> Result<Option<i64>> {
+    for attempt in 0..MAX_ATTEMPTS {
+        if attempt > 0 {
+            back_off(attempt).await;
+        }
+        let by = BookedBy::Staff { by: staff };
+        let (state, version, info) =
+            own_appointment(store, organization, appointment, staff, by).await?;
+        let events = Appointment::decide(
+            &state,
+            AppointmentCommand::RecordNoShow { by: staff },
+            ctx.now,
+        )
+        .map_err(rejected)?;
+        if events.is_empty() {
+            return Ok(None);
+        }
+        let commit = Commit {
+            tenant: organization.id.0,
+            writes: vec![StreamWrite {
+                stream: appointment_stream(appointment),
+                expected: ExpectedVersion::Exact(version),
+                events: store.encode(Some(info.patient.0), &events).await?,
+            }],
+            metadata: ctx.metadata("RecordNoShow"),
+            command: None,
+            claims: vec![],
+            releases: vec![],
+            outbox: vec![],
+            withdraw: vec![],
+            erase: vec![],
+            scrub_recipients: vec![],
+        };
+        match store.log.append(commit).await {
+            Ok(committed) => return Ok(Some(committed.last_position)),
+            Err(AppendError::WrongExpectedVersion { .. }) => continue,
+            Err(error) => return Err(append_error(error)),
+        }
+    }
+    Err(CommandError::Conflict(
+        MAX_ATTEMPTS,
+        appointment_stream(appointment),
+    ))
+}
+
 /// Loads an appointment of the organization; a patient may act only on their own.
 async fn own_appointment<L: EventLog>(
     store: &Store<L>,
@@ -588,7 +641,9 @@ async fn own_appointment<L: EventLog>(
         .load::<Appointment>(&appointment_stream(appointment))
         .await?;
     let info = match &state {
-        AppointmentState::Booked(info) | AppointmentState::Cancelled(info) => (**info).clone(),
+        AppointmentState::Booked(info)
+        | AppointmentState::Cancelled(info)
+        | AppointmentState::Missed(info) => (**info).clone(),
         AppointmentState::Absent => return Err(rejected(AppointmentError::NotFound)),
     };
     if info.organization != organization.id || (by == BookedBy::Patient && info.patient != actor) {

@@ -109,6 +109,8 @@ pub enum AppointmentState {
     Booked(Box<AppointmentInfo>),
     /// Cancelled.
     Cancelled(Box<AppointmentInfo>),
+    /// The patient did not come (recorded by staff once it began).
+    Missed(Box<AppointmentInfo>),
 }
 
 /// Who acts on an appointment.
@@ -164,6 +166,11 @@ pub enum AppointmentCommand {
         /// The organization's cut-off for patients.
         cutoff: Duration,
     },
+    /// Records that the patient did not come (staff, once the appointment has begun).
+    RecordNoShow {
+        /// The staff member.
+        by: AccountId,
+    },
 }
 
 /// Events of an appointment.
@@ -176,6 +183,8 @@ pub enum AppointmentEvent {
     AppointmentRescheduled(AppointmentRescheduled),
     /// Cancelled.
     AppointmentCancelled(AppointmentCancelled),
+    /// The patient did not come.
+    AppointmentMissed(AppointmentMissed),
 }
 
 /// An appointment was booked (v1).
@@ -225,12 +234,22 @@ pub struct AppointmentCancelled {
     pub at: DateTime<Utc>,
 }
 
+/// The patient did not come to an appointment (v1), as recorded by staff.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AppointmentMissed {
+    /// The staff member who recorded it.
+    pub by: AccountId,
+    /// When it was recorded.
+    pub at: DateTime<Utc>,
+}
+
 impl DomainEvent for AppointmentEvent {
     fn event_type(&self) -> &'static str {
         match self {
             AppointmentEvent::AppointmentBooked(_) => "AppointmentBooked",
             AppointmentEvent::AppointmentRescheduled(_) => "AppointmentRescheduled",
             AppointmentEvent::AppointmentCancelled(_) => "AppointmentCancelled",
+            AppointmentEvent::AppointmentMissed(_) => "AppointmentMissed",
         }
     }
 }
@@ -256,6 +275,12 @@ pub enum AppointmentError {
     /// The new slot is the current one.
     #[error("this is the appointment's slot already")]
     SameSlot,
+    /// A no-show can be recorded only once the appointment has begun.
+    #[error("this appointment has not begun yet")]
+    NotYetBegun,
+    /// The patient did not come.
+    #[error("the patient did not come to this appointment")]
+    Missed,
 }
 
 impl ErrorCode for AppointmentError {
@@ -267,6 +292,8 @@ impl ErrorCode for AppointmentError {
             AppointmentError::PastCutoff => "CANCELLATION_CUTOFF_PASSED",
             AppointmentError::Past => "APPOINTMENT_PAST",
             AppointmentError::SameSlot => "SAME_SLOT",
+            AppointmentError::NotYetBegun => "APPOINTMENT_NOT_BEGUN",
+            AppointmentError::Missed => "APPOINTMENT_MISSED",
         }
     }
 }
@@ -328,6 +355,16 @@ impl Decider for Appointment {
             (AppointmentState::Absent, _) => Err(AppointmentError::NotFound),
             (AppointmentState::Cancelled(_), AppointmentCommand::Cancel { .. }) => Ok(vec![]),
             (AppointmentState::Cancelled(_), _) => Err(AppointmentError::Cancelled),
+            (AppointmentState::Missed(_), AppointmentCommand::RecordNoShow { .. }) => Ok(vec![]),
+            (AppointmentState::Missed(_), _) => Err(AppointmentError::Missed),
+            (AppointmentState::Booked(info), AppointmentCommand::RecordNoShow { by }) => {
+                if info.placement.starts_at > now {
+                    return Err(AppointmentError::NotYetBegun);
+                }
+                Ok(vec![AppointmentEvent::AppointmentMissed(
+                    AppointmentMissed { by, at: now },
+                )])
+            }
             (
                 AppointmentState::Booked(info),
                 AppointmentCommand::Reschedule {
@@ -380,6 +417,9 @@ impl Decider for Appointment {
             }
             (AppointmentState::Booked(info), AppointmentEvent::AppointmentCancelled(_)) => {
                 AppointmentState::Cancelled(info)
+            }
+            (AppointmentState::Booked(info), AppointmentEvent::AppointmentMissed(_)) => {
+                AppointmentState::Missed(info)
             }
             (state, _) => state,
         }
@@ -439,6 +479,43 @@ mod tests {
                     at: now,
                 },
             )]);
+    }
+
+    #[test]
+    fn a_no_show_is_recorded_once_the_appointment_has_begun() {
+        let now = Utc::now();
+        let staff = AccountId(Uuid::from_u128(2));
+        given::<Appointment>([booked(now - Duration::minutes(20))])
+            .when(AppointmentCommand::RecordNoShow { by: staff }, now)
+            .then(vec![AppointmentEvent::AppointmentMissed(
+                AppointmentMissed { by: staff, at: now },
+            )]);
+    }
+
+    #[test]
+    fn a_no_show_cannot_be_recorded_before_the_appointment_begins() {
+        let now = Utc::now();
+        given::<Appointment>([booked(now + Duration::hours(2))])
+            .when(
+                AppointmentCommand::RecordNoShow {
+                    by: AccountId(Uuid::from_u128(2)),
+                },
+                now,
+            )
+            .then_error(AppointmentError::NotYetBegun);
+    }
+
+    #[test]
+    fn recording_a_no_show_again_records_nothing() {
+        let now = Utc::now();
+        let staff = AccountId(Uuid::from_u128(2));
+        let missed = AppointmentEvent::AppointmentMissed(AppointmentMissed {
+            by: staff,
+            at: now - Duration::minutes(5),
+        });
+        given::<Appointment>([booked(now - Duration::minutes(20)), missed])
+            .when(AppointmentCommand::RecordNoShow { by: staff }, now)
+            .then(vec![]);
     }
 
     #[test]

@@ -171,6 +171,13 @@ impl Projection for Schedule {
                     )
                     .await?;
                 }
+                AppointmentEvent::AppointmentMissed(e) => {
+                    tx.execute(
+                        "UPDATE appointments SET status = 'no_show', missed_at = $2 WHERE id = $1",
+                        &[&id, &e.at],
+                    )
+                    .await?;
+                }
             }
         }
         Ok(())
@@ -531,13 +538,13 @@ pub async fn patient_changes(
     let rows = client
         .query(
             "SELECT a.id, a.patient_id, a.provider_id, p.name, l.name, r.name, a.slot_id, a.starts_at, a.ends_at,
-                    a.status, greatest(a.booked_at, a.changed_at, a.cancelled_at) AS changed
+                    a.status, greatest(a.booked_at, a.changed_at, a.cancelled_at, a.missed_at) AS changed
              FROM appointments a
              JOIN catalogue_entries p ON p.id = a.provider_id
              JOIN catalogue_entries l ON l.id = a.location_id
              JOIN catalogue_entries r ON r.id = a.reason_id
              WHERE a.organization_id = $1 AND a.patient_id = $2
-               AND (greatest(a.booked_at, a.changed_at, a.cancelled_at), a.id) > ($3, $4)
+               AND (greatest(a.booked_at, a.changed_at, a.cancelled_at, a.missed_at), a.id) > ($3, $4)
              ORDER BY changed, a.id
              LIMIT 100",
             &[&organization, &patient, &after.0, &after.1],

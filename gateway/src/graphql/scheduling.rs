@@ -704,6 +704,33 @@ impl SchedulingMutation {
             position: position.map(LogPosition),
         })
     }
+
+    /// Records that the patient did not come to an appointment that has begun (staff). Recording it again changes
+    /// nothing.
+    async fn record_no_show(
+        &self,
+        ctx: &Context<'_>,
+        appointment_id: ID,
+    ) -> Result<SchedulingPayload> {
+        let principal = staff(ctx).await?;
+        let (state, request) = context(ctx);
+        let org = organization(state, principal.organization).await?;
+        let command = request.command(Actor::Account(principal.account.0), None);
+        let position = scheduling::record_no_show(
+            &state.store,
+            &org,
+            uuid(&appointment_id, "appointmentId")?,
+            principal.account,
+            &command,
+        )
+        .await
+        .map_err(ApiError::from_command)?;
+        Ok(SchedulingPayload {
+            id: Some(appointment_id),
+            created: None,
+            position: position.map(LogPosition),
+        })
+    }
 }
 
 /// Scheduling queries.

@@ -147,3 +147,151 @@ async fn an_export_imported_elsewhere_rebuilds_the_same_read_models_and_verifies
     }
     assert!(!rows(&restored, "transcript_entries").await.is_empty());
 }
+
+async fn as_analyst(app: &TestApp, sql: &str) -> Result<Vec<String>, String> {
+    let mut client = app
+        .running
+        .as_ref()
+        .unwrap()
+        .state
+        .pool
+        .get()
+        .await
+        .unwrap();
+    let tx = client.transaction().await.unwrap();
+    tx.batch_execute("SET LOCAL ROLE portal_analyst")
+        .await
+        .unwrap();
+    let result = tx
+        .query(&format!("SELECT t::text FROM ({sql}) t"), &[])
+        .await
+        .map(|rows| rows.iter().map(|r| r.get(0)).collect())
+        .map_err(|e| {
+            e.as_db_error()
+                .map(|d| d.code().code().to_owned())
+                .unwrap_or_default()
+        });
+    tx.rollback().await.unwrap();
+    result
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn analysts_read_the_views_and_read_models_but_never_the_log_keys_or_personal_data() {
+    use super::scheduling::{clinic, open_slots, patient, BOOK, CANCEL};
+    let c = clinic().await;
+    let token = patient(&c.app, &c.staff, 1).await;
+    let slots = open_slots(&c, &token).await;
+    let mut appointments = Vec::new();
+    for slot in &slots[..3] {
+        let booked = c
+            .app
+            .graphql(
+                BOOK,
+                json!({ "input": { "slotId": slot["id"], "reasonId": c.reason } }),
+                Some(&token),
+            )
+            .await;
+        appointments.push(booked.assert_ok()["bookAppointment"]["id"].clone());
+    }
+    c.app
+        .graphql(CANCEL, json!({ "a": appointments[1] }), Some(&token))
+        .await
+        .assert_ok();
+    const NO_SHOW: &str = "mutation($a: ID!) { recordNoShow(appointmentId: $a) { position } }";
+    let early = c
+        .app
+        .graphql(NO_SHOW, json!({ "a": appointments[0] }), Some(&c.staff))
+        .await;
+    assert_eq!(early.error_code(), "APPOINTMENT_NOT_BEGUN");
+    let refused = c
+        .app
+        .graphql(NO_SHOW, json!({ "a": appointments[0] }), Some(&token))
+        .await;
+    assert_eq!(refused.error_code(), "FORBIDDEN");
+    c.app
+        .running
+        .as_ref()
+        .unwrap()
+        .state
+        .advance_clock(chrono::Duration::days(6));
+    // Six days on, the desk signs in again (sessions do not last that long).
+    let again = c
+        .app
+        .sign_in("mayo", "desk@example.org", super::support::PASSWORD)
+        .await;
+    let staff = again.assert_ok()["signIn"]["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    c.app
+        .graphql(NO_SHOW, json!({ "a": appointments[0] }), Some(&staff))
+        .await
+        .assert_ok();
+    c.app.caught_up("schedule").await;
+
+    let per_department = as_analyst(
+        &c.app,
+        "SELECT department, sum(appointments) AS appointments, sum(booked) AS booked, sum(cancelled) AS cancelled,
+                sum(no_shows) AS no_shows
+         FROM analytics.appointments_per_department GROUP BY department",
+    )
+    .await
+    .unwrap();
+    assert_eq!(per_department, vec!["(Cardiology,3,1,1,1)"]);
+    assert_eq!(
+        as_analyst(&c.app, "SELECT status FROM appointments ORDER BY status")
+            .await
+            .unwrap(),
+        vec!["(booked)", "(cancelled)", "(no_show)"]
+    );
+    assert_eq!(
+        as_analyst(
+            &c.app,
+            "SELECT count(*) FROM accounts WHERE role = 'patient'"
+        )
+        .await
+        .unwrap(),
+        vec!["(1)"]
+    );
+    for forbidden in [
+        "SELECT * FROM events",
+        "SELECT * FROM subject_keys",
+        "SELECT * FROM commands",
+        "SELECT * FROM outbox",
+        "SELECT * FROM log_checkpoints",
+        "SELECT email FROM accounts",
+        "SELECT first_name FROM patients",
+        "SELECT date_of_birth FROM signup_requests",
+        "SELECT client_ip FROM sign_in_attempts",
+    ] {
+        assert_eq!(
+            as_analyst(&c.app, forbidden).await,
+            Err("42501".to_owned()),
+            "{forbidden}"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_credit_and_attendance_views_count_what_the_transcript_holds() {
+    let app = TestApp::spawn().await;
+    some_history(&app).await;
+    all_caught_up(&app).await;
+
+    let credits = as_analyst(
+        &app,
+        "SELECT credit_type, learners, awards, credits FROM analytics.credits_awarded_per_month",
+    )
+    .await
+    .unwrap();
+    let attendance = as_analyst(
+        &app,
+        "SELECT title, attendees, by_text, on_the_web, by_staff, awarded, pending
+         FROM analytics.attendance_per_activity",
+    )
+    .await
+    .unwrap();
+
+    assert_eq!(credits, vec!["(ama_pra_category_1,1,1,1.00)"]);
+    assert_eq!(attendance, vec!["(\"Sepsis Update\",1,0,1,0,1,0)"]);
+}

@@ -7,7 +7,7 @@ use serde_json::{json, Value};
 
 use super::support::{TestApp, PASSWORD};
 
-async fn patient(app: &TestApp, staff: &str, n: usize) -> String {
+pub async fn patient(app: &TestApp, staff: &str, n: usize) -> String {
     let email = format!("patient{n}@example.org");
     app.graphql(
         "mutation($input: RegisterPatientInput!) { registerPatient(input: $input) { patientId } }",
@@ -40,14 +40,14 @@ async fn patient(app: &TestApp, staff: &str, n: usize) -> String {
         .to_owned()
 }
 
-struct Clinic {
-    app: TestApp,
-    staff: String,
-    reason: String,
-    provider: String,
+pub struct Clinic {
+    pub app: TestApp,
+    pub staff: String,
+    pub reason: String,
+    pub provider: String,
 }
 
-async fn clinic() -> Clinic {
+pub async fn clinic() -> Clinic {
     let app = TestApp::spawn().await;
     app.create_organization("mayo").await;
     let staff = app.staff("mayo", "desk@example.org").await.token;
@@ -121,13 +121,13 @@ async fn clinic() -> Clinic {
 }
 
 const SLOTS: &str = "query($at: LogPosition, $provider: ID, $reason: ID) { openSlots(providerId: $provider, reasonId: $reason, atLeast: $at) { id startsAt provider location } }";
-const BOOK: &str =
+pub const BOOK: &str =
     "mutation($input: BookAppointmentInput!) { bookAppointment(input: $input) { id position } }";
 const RESCHEDULE: &str =
     "mutation($a: ID!, $s: ID!) { rescheduleAppointment(appointmentId: $a, slotId: $s) { position } }";
-const CANCEL: &str = "mutation($a: ID!) { cancelAppointment(appointmentId: $a) { position } }";
+pub const CANCEL: &str = "mutation($a: ID!) { cancelAppointment(appointmentId: $a) { position } }";
 
-async fn open_slots(c: &Clinic, token: &str) -> Vec<Value> {
+pub async fn open_slots(c: &Clinic, token: &str) -> Vec<Value> {
     let at = c.app.caught_up("schedule").await;
     let slots = c
         .app

@@ -1,0 +1,96 @@
+-- Analysts: a read-only database role over the read models, never the log, the keys or the outbox, and views for
+-- the common questions. Grants to it are made by portal_grant_analyst(), which a projection rebuild calls again for
+-- the fresh tables it switches to.
+
+-- No-shows: staff record that a patient did not come (AppointmentMissed).
+ALTER TABLE appointments DROP CONSTRAINT appointments_status_check;
+ALTER TABLE appointments ADD CONSTRAINT appointments_status_check
+    CHECK (status IN ('booked', 'cancelled', 'no_show'));
+ALTER TABLE appointments ADD COLUMN missed_at timestamptz;
+
+-- Roles belong to the whole server, not to one database: several databases (and concurrent migrations) share it.
+DO $$
+BEGIN
+    CREATE ROLE portal_analyst NOLOGIN;
+EXCEPTION WHEN duplicate_object OR unique_violation THEN
+    NULL;
+END;
+$$;
+
+CREATE SCHEMA analytics;
+
+-- Credits awarded per organization, month (of the award) and credit type.
+CREATE VIEW analytics.credits_awarded_per_month AS
+SELECT e.organization_id,
+       date_trunc('month', e.awarded_at)::date AS month,
+       e.credit_type,
+       count(DISTINCT e.learner_id)            AS learners,
+       count(*)                                AS awards,
+       sum(e.amount)                           AS credits
+FROM transcript_entries e
+WHERE e.status = 'awarded'
+GROUP BY 1, 2, 3;
+
+-- Attendance per activity: learners who recorded it, by channel, and how many of them have their credit.
+CREATE VIEW analytics.attendance_per_activity AS
+SELECT c.organization_id,
+       c.id                                                                    AS activity_id,
+       c.title,
+       c.starts_at,
+       c.status                                                                AS activity_status,
+       count(DISTINCT t.learner_id)                                            AS attendees,
+       count(DISTINCT t.learner_id) FILTER (WHERE t.channel = 'sms')           AS by_text,
+       count(DISTINCT t.learner_id) FILTER (WHERE t.channel = 'web')           AS on_the_web,
+       count(DISTINCT t.learner_id) FILTER (WHERE t.channel = 'staff')         AS by_staff,
+       count(DISTINCT t.learner_id) FILTER (WHERE t.status = 'awarded')        AS awarded,
+       count(DISTINCT t.learner_id) FILTER (WHERE t.status = 'pending')        AS pending
+FROM calendar_activities c
+LEFT JOIN transcript_entries t ON t.activity_id = c.id
+GROUP BY c.organization_id, c.id, c.title, c.starts_at, c.status;
+
+-- Appointments per department (of the provider seen) and month of the visit: booked (still on the books),
+-- cancelled, no-shows. A provider in two departments counts in both.
+CREATE VIEW analytics.appointments_per_department AS
+SELECT a.organization_id,
+       d.id                                               AS department_id,
+       d.name                                             AS department,
+       date_trunc('month', a.starts_at)::date             AS month,
+       count(*)                                           AS appointments,
+       count(*) FILTER (WHERE a.status = 'booked')        AS booked,
+       count(*) FILTER (WHERE a.status = 'cancelled')     AS cancelled,
+       count(*) FILTER (WHERE a.status = 'no_show')       AS no_shows
+FROM appointments a
+JOIN catalogue_entries p ON p.id = a.provider_id
+JOIN catalogue_entries d ON d.id = ANY (p.departments) AND d.kind = 'department'
+GROUP BY 1, 2, 3, 4;
+
+-- What analysts may read. Personal data stays out: where a read model holds it (names, e-mail, phone, date of
+-- birth, clinic number, profile, client addresses), only the other columns are granted.
+CREATE FUNCTION portal_grant_analyst() RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+    GRANT USAGE ON SCHEMA public, analytics TO portal_analyst;
+    GRANT SELECT ON ALL TABLES IN SCHEMA analytics TO portal_analyst;
+    GRANT SELECT ON organizations, organization_terms, calendar_activities, transcript_activities,
+                    transcript_entries, catalogue_entries, slots, appointments, waitlist_entries, account_lockouts,
+                    projection_checkpoints
+        TO portal_analyst;
+    GRANT SELECT (id, organization_id, role, status, registered_at, activated_at, last_signed_in_at,
+                  missing_profile_fields, disabled, board_consented_at, terms_accepted_version, two_step)
+        ON accounts TO portal_analyst;
+    GRANT SELECT (account_id, organization_id, verified, added_at) ON account_phones TO portal_analyst;
+    GRANT SELECT (position, account_id, organization_id, at, outcome) ON sign_in_attempts TO portal_analyst;
+    GRANT SELECT (id, organization_id, account_id, registered_at, signed_up_at, failed_sign_ups,
+                  sign_up_locked, sign_up_locked_until)
+        ON patients TO portal_analyst;
+    GRANT SELECT (id, organization_id, status, submitted_at, decided_at, decided_by, patient_id)
+        ON signup_requests TO portal_analyst;
+END;
+$$;
+
+SELECT portal_grant_analyst();
+
+-- Nothing of the write side, whatever a later GRANT ... ON ALL TABLES might do.
+REVOKE ALL ON events, commands, unique_claims, subject_keys, outbox, server_settings, log_checkpoints,
+              session_activity, schema_migrations
+    FROM portal_analyst;
+REVOKE EXECUTE ON FUNCTION portal_append(jsonb) FROM PUBLIC;

@@ -960,8 +960,15 @@ pub async fn invite_staff<L: EventLog>(
     invited_by: &Principal,
     name: PersonName,
     email: EmailAddress,
+    role: Role,
     ctx: &CommandContext,
 ) -> Result<Option<AccountId>, CommandError<AccountError>> {
+    if !matches!(role, Role::Staff | Role::Auditor) {
+        return Err(CommandError::Internal(format!(
+            "staff invite staff or auditors, not {}",
+            role.as_str()
+        )));
+    }
     // A random passphrase that is never shown: the account cannot be signed in to until the link is followed.
     let (unguessable, _) = credentials::new_token(Uuid::new_v4());
     let password = Password::parse(&unguessable, &crate::credentials::BreachedPasswords)
@@ -973,7 +980,7 @@ pub async fn invite_staff<L: EventLog>(
             name: name.clone(),
             email: email.clone(),
             password,
-            role: Role::Staff,
+            role,
         },
         ctx,
         false,

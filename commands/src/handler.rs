@@ -26,6 +26,13 @@ pub async fn back_off(attempt: usize) {
     .await;
 }
 
+/// The time now, to the microsecond: what PostgreSQL keeps, so that a time in an event and the same time in a
+/// read model are equal.
+pub fn now() -> DateTime<Utc> {
+    use chrono::SubsecRound;
+    Utc::now().trunc_subsecs(6)
+}
+
 /// Who or what issues a command.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Actor {
@@ -77,7 +84,7 @@ impl CommandContext {
             actor: Actor::System,
             client_ip: None,
             user_agent: None,
-            now: Utc::now(),
+            now: now(),
         }
     }
 

@@ -7,6 +7,7 @@ pub mod attendance;
 pub mod credentials;
 pub mod db;
 pub mod handler;
+pub mod history;
 pub mod log;
 pub mod messages;
 pub mod organizations;

@@ -40,6 +40,8 @@ pub enum Role {
     Staff,
     /// A patient of a clinic, signed up from their patient record.
     Patient,
+    /// Reads the organization's history as it was written, and who read patients' data; changes nothing.
+    Auditor,
 }
 
 impl Role {
@@ -49,6 +51,7 @@ impl Role {
             Role::Learner => "learner",
             Role::Staff => "staff",
             Role::Patient => "patient",
+            Role::Auditor => "auditor",
         }
     }
 }

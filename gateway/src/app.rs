@@ -96,7 +96,7 @@ impl AppState {
     /// The time commands and sessions are judged at: the system clock, plus any offset set by
     /// [`AppState::advance_clock`].
     pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
-        chrono::Utc::now()
+        portal_commands::handler::now()
             + chrono::Duration::seconds(self.inner.clock_offset_seconds.load(Ordering::SeqCst))
     }
 

@@ -130,7 +130,19 @@ pub enum StaffCommand {
         /// Courtesy title.
         #[arg(long)]
         title: Option<String>,
+        /// `staff` (the default) or `auditor` (reads the history and the access log, changes nothing).
+        #[arg(long, value_enum, default_value_t = StaffRoleArg::Staff)]
+        role: StaffRoleArg,
     },
+}
+
+/// The roles `portal staff add` creates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum StaffRoleArg {
+    /// A coordinator.
+    Staff,
+    /// An auditor.
+    Auditor,
 }
 
 /// Server settings.

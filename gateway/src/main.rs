@@ -14,7 +14,7 @@ use portal_domain::values::{
 use portal_gateway::app::{self, load_master_key};
 use portal_gateway::cli::{
     Cli, Command, GlobalArgs, LogCommand, LogFormat, OrgCommand, ProjectionsCommand, ServeArgs,
-    StaffCommand,
+    StaffCommand, StaffRoleArg,
 };
 use portal_gateway::{demo, staff};
 use tracing_subscriber::EnvFilter;
@@ -255,6 +255,7 @@ async fn main() -> anyhow::Result<()> {
             first_name,
             last_name,
             title,
+            role,
         }) => {
             let code = OrganizationCode::parse(&org).map_err(|e| anyhow::anyhow!("--org: {e}"))?;
             let email = EmailAddress::parse(&email).map_err(|e| anyhow::anyhow!("--email: {e}"))?;
@@ -295,7 +296,10 @@ async fn main() -> anyhow::Result<()> {
                 },
                 email,
                 password,
-                role: Role::Staff,
+                role: match role {
+                    StaffRoleArg::Staff => Role::Staff,
+                    StaffRoleArg::Auditor => Role::Auditor,
+                },
             };
             let account = staff::add_active(&store, &organization, input)
                 .await

@@ -9,13 +9,15 @@ use portal_commands::Store;
 use portal_domain::account::Role;
 use portal_domain::AccountId;
 
-/// Registers an active staff account; fails when the address already has an account in the organization.
+/// Registers an active staff (or auditor) account; fails when the address already has an account in the organization.
 pub async fn add_active(
     store: &Store<PgEventLog>,
     organization: &OrganizationSummary,
     mut input: NewAccount,
 ) -> Result<AccountId, String> {
-    input.role = Role::Staff;
+    if !matches!(input.role, Role::Staff | Role::Auditor) {
+        input.role = Role::Staff;
+    }
     if accounts::find_by_email(store, organization, &input.email)
         .await
         .map_err(|e| e.to_string())?

@@ -3,7 +3,9 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use deadpool_postgres::{Pool, Transaction};
-use portal_commands::log::RecordedEvent;
+use portal_commands::history::{replay, Cutoff};
+use portal_commands::log::{PgEventLog, RecordedEvent, StreamId};
+use portal_commands::store::Store;
 use portal_domain::activity::{Activity, ActivityDetails, ActivityEvent};
 use portal_domain::attendance::{Attendance, AttendanceEvent, CreditHold};
 use portal_domain::Decider;
@@ -272,4 +274,115 @@ pub async fn totals(
             pending: r.get(3),
         })
         .collect())
+}
+
+/// A learner's transcript as it stood at the cutoff, replayed from the log (the activities' and the attendance
+/// streams' events up to then) with the same rules as this projection, in the same order as [`lines`].
+pub async fn as_of(
+    store: &Store<PgEventLog>,
+    organization: Uuid,
+    learner: Uuid,
+    cutoff: Cutoff,
+) -> Result<Vec<TranscriptLine>, ProjectionError> {
+    let load = |e: portal_commands::store::LoadError| ProjectionError::Decode(e.to_string());
+    let mut lines: Vec<(DateTime<Utc>, TranscriptLine)> = Vec::new();
+    for stream in store.log.attendance_streams(organization, learner).await? {
+        let events = replay(store, organization, &stream, cutoff)
+            .await
+            .map_err(load)?;
+        let mut entries: Vec<TranscriptLine> = Vec::new();
+        let mut activity_id = None;
+        for recorded in &events {
+            let Some(event) = decode_if::<AttendanceEvent>(recorded, Attendance::CATEGORY)? else {
+                continue;
+            };
+            match event {
+                AttendanceEvent::AttendanceRecorded(e) => {
+                    activity_id = Some(e.activity_id.0);
+                    entries = e
+                        .credits
+                        .offers()
+                        .iter()
+                        .map(|offer| {
+                            let hundredths = offer.amount.hundredths();
+                            TranscriptLine {
+                                learner_id: e.learner_id.0,
+                                activity_id: e.activity_id.0,
+                                title: String::new(),
+                                date: NaiveDate::default(),
+                                credit_type: offer.credit_type.as_str().to_owned(),
+                                amount: format!("{}.{:02}", hundredths / 100, hundredths % 100),
+                                status: "pending".to_owned(),
+                                pending_reasons: reason_codes(&e.holds),
+                                channel: e.channel.as_str().to_owned(),
+                                recorded_at: e.at,
+                                awarded_at: None,
+                                evaluation_required: e.evaluation_required,
+                                evaluated_at: None,
+                            }
+                        })
+                        .collect();
+                }
+                AttendanceEvent::EvaluationSubmitted(e) => {
+                    for line in &mut entries {
+                        line.evaluated_at = Some(e.at);
+                        line.pending_reasons.retain(|r| r != "EVALUATION_REQUIRED");
+                    }
+                }
+                AttendanceEvent::CreditHeld(e) => {
+                    for line in &mut entries {
+                        line.pending_reasons = reason_codes(&e.holds);
+                    }
+                }
+                AttendanceEvent::CreditAwarded(e) => {
+                    for line in &mut entries {
+                        line.status = "awarded".to_owned();
+                        line.awarded_at = Some(e.at);
+                        line.pending_reasons.clear();
+                    }
+                }
+            }
+        }
+        let Some(activity_id) = activity_id else {
+            continue;
+        };
+        // The activity as it stood then: its title and date may have changed since.
+        let mut details = None;
+        for recorded in replay(
+            store,
+            organization,
+            &StreamId::new(Activity::CATEGORY, activity_id),
+            cutoff,
+        )
+        .await
+        .map_err(load)?
+        {
+            match decode_if::<ActivityEvent>(&recorded, Activity::CATEGORY)? {
+                Some(ActivityEvent::ActivityScheduled(e)) => details = Some(e.details),
+                Some(ActivityEvent::ActivityChanged(e)) => details = Some(e.details),
+                _ => {}
+            }
+        }
+        // The projection joins entries to their activity: without one, no line.
+        let Some(details) = details else { continue };
+        let date = details
+            .schedule
+            .time_zone
+            .local(details.schedule.starts_at)
+            .date();
+        for mut line in entries {
+            line.title = details.title.as_str().to_owned();
+            line.date = date;
+            lines.push((details.schedule.starts_at, line));
+        }
+    }
+    lines.sort_by(|(a_start, a), (b_start, b)| {
+        b.date
+            .cmp(&a.date)
+            .then(b_start.cmp(a_start))
+            .then(a.activity_id.cmp(&b.activity_id))
+            .then(a.learner_id.cmp(&b.learner_id))
+            .then(a.credit_type.cmp(&b.credit_type))
+    });
+    Ok(lines.into_iter().map(|(_, line)| line).collect())
 }

@@ -176,6 +176,78 @@ impl PgEventLog {
         }
     }
 
+    /// Up to `limit` events of one organization's stream after `after_version`, with each event's stored hash.
+    pub async fn read_stream_page(
+        &self,
+        tenant: Uuid,
+        stream: &StreamId,
+        after_version: u64,
+        limit: usize,
+    ) -> Result<Vec<(RecordedEvent, Vec<u8>)>, LogError> {
+        let client = self.pool.get().await?;
+        let rows = client
+            .query(
+                &client
+                    .prepare_cached(&format!(
+                        "SELECT {EVENT_COLUMNS}, hash FROM events
+                         WHERE stream_id = $1 AND tenant_id = $2 AND stream_version > $3
+                         ORDER BY stream_version LIMIT $4"
+                    ))
+                    .await?,
+                &[
+                    &stream.as_str(),
+                    &tenant,
+                    &(after_version as i64),
+                    &(limit as i64),
+                ],
+            )
+            .await?;
+        rows.iter()
+            .map(|row| Ok((event_from_row(row)?, row.get::<_, Vec<u8>>(10))))
+            .collect()
+    }
+
+    /// The streams about an account in an organization: its own, its attendances, its appointments and wait-list
+    /// entries (the streams whose first event names it as learner or patient).
+    pub async fn streams_of(&self, tenant: Uuid, account: Uuid) -> Result<Vec<StreamId>, LogError> {
+        let client = self.pool.get().await?;
+        let rows = client
+            .query(
+                "SELECT stream_id FROM events
+                 WHERE tenant_id = $1 AND stream_version = 1
+                   AND (stream_id = 'account-' || $2 OR data->>'learner_id' = $2 OR data->>'patient_id' = $2)
+                 ORDER BY position",
+                &[&tenant, &account.to_string()],
+            )
+            .await?;
+        Ok(rows
+            .iter()
+            .map(|r| StreamId::from_stored(r.get(0)))
+            .collect())
+    }
+
+    /// The attendance streams of a learner in an organization (each begins with `AttendanceRecorded`).
+    pub async fn attendance_streams(
+        &self,
+        tenant: Uuid,
+        learner: Uuid,
+    ) -> Result<Vec<StreamId>, LogError> {
+        let client = self.pool.get().await?;
+        let rows = client
+            .query(
+                "SELECT stream_id FROM events
+                 WHERE tenant_id = $1 AND event_type = 'AttendanceRecorded' AND stream_version = 1
+                   AND data->>'learner_id' = $2
+                 ORDER BY position",
+                &[&tenant, &learner.to_string()],
+            )
+            .await?;
+        Ok(rows
+            .iter()
+            .map(|r| StreamId::from_stored(r.get(0)))
+            .collect())
+    }
+
     async fn stream_version(&self, stream: &StreamId) -> Result<Option<u64>, LogError> {
         let client = self.pool.get().await?;
         let row = client

@@ -78,8 +78,11 @@ async fn a_reader_never_skips_an_event_that_commits_late() {
     let database = TestDatabase::migrated().await;
     let log = PgEventLog::new(database.pool.clone());
     let (early, late) = (connect(&database).await, connect(&database).await);
-    let insert = "INSERT INTO events (tenant_id, stream_id, stream_version, event_type, schema_version, data, metadata)
-                  VALUES ($1, $2, 1, 'Happened', 1, '{}', '{}') RETURNING position";
+    let insert = "INSERT INTO events (tenant_id, stream_id, stream_version, event_type, schema_version, data, metadata,
+                                      recorded_at, hash)
+                  VALUES ($1, $2, 1, 'Happened', 1, '{}', '{}', now(),
+                          portal_event_hash(NULL, $1, $2, 1, 'Happened', 1::smallint, '{}', '{}', now()))
+                  RETURNING position";
     let tenant = Uuid::nil();
 
     early.batch_execute("BEGIN").await.unwrap();
@@ -120,8 +123,11 @@ async fn a_reader_never_skips_a_lower_position_of_a_younger_transaction() {
     let database = TestDatabase::migrated().await;
     let log = PgEventLog::new(database.pool.clone());
     let (older, younger) = (connect(&database).await, connect(&database).await);
-    let insert = "INSERT INTO events (tenant_id, stream_id, stream_version, event_type, schema_version, data, metadata)
-                  VALUES ($1, $2, 1, 'Happened', 1, '{}', '{}') RETURNING position";
+    let insert = "INSERT INTO events (tenant_id, stream_id, stream_version, event_type, schema_version, data, metadata,
+                                      recorded_at, hash)
+                  VALUES ($1, $2, 1, 'Happened', 1, '{}', '{}', now(),
+                          portal_event_hash(NULL, $1, $2, 1, 'Happened', 1::smallint, '{}', '{}', now()))
+                  RETURNING position";
     let tenant = Uuid::nil();
 
     older.batch_execute("BEGIN").await.unwrap();

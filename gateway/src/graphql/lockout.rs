@@ -261,8 +261,19 @@ pub struct InviteStaffInput {
     pub last_name: String,
     /// Where the invitation goes; the new staff member signs in with it.
     pub email: String,
+    /// What the new member does: STAFF (the default) or AUDITOR (reads history and the access log only).
+    pub role: Option<StaffRole>,
     /// Idempotency key.
     pub command_id: Option<Uuid>,
+}
+
+/// The roles staff may invite.
+#[derive(async_graphql::Enum, Copy, Clone, Eq, PartialEq, Debug)]
+pub enum StaffRole {
+    /// A coordinator of the organization.
+    Staff,
+    /// An auditor: reads the organization's history and access log, changes nothing.
+    Auditor,
 }
 
 /// The invitation is on its way (the same answer whether or not the address already had an account).
@@ -444,9 +455,21 @@ impl LockoutMutation {
             .map_err(|e| ApiError::internal(&e))?
             .ok_or_else(|| ApiError::internal(&"the staff member's organization is missing"))?;
         let command = request.command(Actor::Account(staff.account.0), input.command_id);
-        accounts::invite_staff(&state.store, &organization, &staff, name, email, &command)
-            .await
-            .map_err(ApiError::from_command)?;
+        let role = match input.role.unwrap_or(StaffRole::Staff) {
+            StaffRole::Staff => portal_domain::account::Role::Staff,
+            StaffRole::Auditor => portal_domain::account::Role::Auditor,
+        };
+        accounts::invite_staff(
+            &state.store,
+            &organization,
+            &staff,
+            name,
+            email,
+            role,
+            &command,
+        )
+        .await
+        .map_err(ApiError::from_command)?;
         Ok(InviteStaffPayload {
             message: "The invitation is on its way.".to_owned(),
         })

@@ -6,6 +6,7 @@ mod macros;
 pub mod activities;
 pub mod attendance;
 pub mod errors;
+pub mod history;
 pub mod http;
 pub mod inputs;
 pub mod lockout;
@@ -39,6 +40,7 @@ pub struct Query(
     reporting::ReportingQuery,
     patients::PatientQuery,
     scheduling::SchedulingQuery,
+    history::HistoryQuery,
 );
 
 /// The root of mutations.

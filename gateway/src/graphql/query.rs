@@ -27,6 +27,12 @@ pub struct AccountQuery;
 /// them do without the terms. Staff, who publish the terms for the organization, are not asked to accept them.
 pub async fn principal(ctx: &Context<'_>) -> Result<Principal, ApiError> {
     let principal = signed_in(ctx).await?;
+    // Auditors read; they change nothing (signing out and their own password go through `signed_in`).
+    if principal.role == Role::Auditor
+        && ctx.query_env.operation.node.ty == async_graphql::parser::types::OperationType::Mutation
+    {
+        return Err(ApiError::forbidden());
+    }
     let state = ctx.data_unchecked::<AppState>();
     terms_accepted(state, &principal).await?;
     Ok(principal)
@@ -36,7 +42,7 @@ pub async fn principal(ctx: &Context<'_>) -> Result<Principal, ApiError> {
 /// case in one query; when they say no, the account's own stream decides, so an acceptance the projection has not
 /// applied yet is not refused.
 async fn terms_accepted(state: &AppState, principal: &Principal) -> Result<(), ApiError> {
-    if principal.role == Role::Staff {
+    if matches!(principal.role, Role::Staff | Role::Auditor) {
         return Ok(());
     }
     let client = state

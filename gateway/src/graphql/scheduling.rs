@@ -272,7 +272,7 @@ fn acting(principal: &Principal) -> Result<BookedBy, ApiError> {
         Role::Staff => Ok(BookedBy::Staff {
             by: principal.account,
         }),
-        Role::Learner => Err(ApiError::forbidden()),
+        Role::Learner | Role::Auditor => Err(ApiError::forbidden()),
     }
 }
 

@@ -47,6 +47,8 @@ pub enum Role {
     Staff,
     /// A patient of the clinic.
     Patient,
+    /// Reads the organization's history and access log; changes nothing.
+    Auditor,
 }
 
 /// Where an account is in its lifecycle.
@@ -109,6 +111,7 @@ impl From<AccountRow> for Account {
             role: match row.role.as_str() {
                 "staff" => Role::Staff,
                 "patient" => Role::Patient,
+                "auditor" => Role::Auditor,
                 _ => Role::Learner,
             },
             title: row.title,

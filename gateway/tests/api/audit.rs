@@ -295,3 +295,264 @@ async fn the_credit_and_attendance_views_count_what_the_transcript_holds() {
     assert_eq!(credits, vec!["(ama_pra_category_1,1,1,1.00)"]);
     assert_eq!(attendance, vec!["(\"Sepsis Update\",1,0,1,0,1,0)"]);
 }
+
+const ME: &str = "{ me { id role status title firstName middleName lastName email registeredAt activatedAt disabled twoStepEnabled username } }";
+const AS_OF: &str = "query($id: ID!, $asOf: AsOfInput!) { accountAsOf(accountId: $id, asOf: $asOf) { id role status title firstName middleName lastName email registeredAt activatedAt disabled twoStepEnabled username version position } }";
+
+/// The fields `me` and `accountAsOf` share.
+fn shared(account: &serde_json::Value) -> serde_json::Value {
+    let mut fields = account.as_object().unwrap().clone();
+    fields.retain(|k, _| k != "version" && k != "position");
+    serde_json::Value::Object(fields)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_accounts_state_as_of_a_past_time_is_what_the_api_answered_then() {
+    let app = TestApp::spawn().await;
+    app.create_organization("umncpd").await;
+    let staff = app.staff("umncpd", "coordinator@example.org").await;
+    let auditor = app.auditor("umncpd", "auditor@example.org").await;
+    let registered = app.register("umncpd", "ada@example.org").await;
+    let registered_at = registered.assert_ok()["registerAccount"]["position"].clone();
+    let ada = {
+        let token = app.activation_token("umncpd", "ada@example.org").await;
+        app.activate(&token).await.assert_ok();
+        let signed_in = app
+            .sign_in("umncpd", "ada@example.org", super::support::PASSWORD)
+            .await;
+        signed_in.assert_ok()["signIn"].clone()
+    };
+    let ada_token = ada["token"].as_str().unwrap().to_owned();
+    let ada_id = ada["accountId"].as_str().unwrap().to_owned();
+    app.caught_up("accounts").await;
+    let then = app.graphql(ME, json!({}), Some(&ada_token)).await;
+    let answered_then = then.assert_ok()["me"].clone();
+    let t1 = chrono::Utc::now();
+    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+
+    // Later: staff disable the account.
+    app.graphql(
+        "mutation($id: ID!) { setAccountDisabled(input: { accountId: $id, disabled: true }) { position } }",
+        json!({ "id": ada_id }),
+        Some(&staff.token),
+    )
+    .await
+    .assert_ok();
+
+    let as_of_then = app
+        .graphql(
+            AS_OF,
+            json!({ "id": ada_id, "asOf": { "at": t1.to_rfc3339() } }),
+            Some(&auditor.token),
+        )
+        .await;
+    let as_of_now = app
+        .graphql(
+            AS_OF,
+            json!({ "id": ada_id, "asOf": { "at": chrono::Utc::now().to_rfc3339() } }),
+            Some(&auditor.token),
+        )
+        .await;
+    let at_registration = app
+        .graphql(
+            AS_OF,
+            json!({ "id": ada_id, "asOf": { "position": registered_at } }),
+            Some(&auditor.token),
+        )
+        .await;
+
+    assert_eq!(
+        shared(&as_of_then.assert_ok()["accountAsOf"]),
+        answered_then
+    );
+    assert_eq!(answered_then["disabled"], false);
+    assert_eq!(as_of_now.assert_ok()["accountAsOf"]["disabled"], true);
+    let first = &at_registration.assert_ok()["accountAsOf"];
+    assert_eq!(
+        (&first["status"], &first["activatedAt"], &first["position"]),
+        (&json!("PENDING"), &serde_json::Value::Null, &registered_at)
+    );
+    let before = app
+        .graphql(
+            AS_OF,
+            json!({ "id": ada_id, "asOf": { "at": "2000-01-01T00:00:00Z" } }),
+            Some(&auditor.token),
+        )
+        .await;
+    assert_eq!(before.assert_ok()["accountAsOf"], serde_json::Value::Null);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn only_auditors_read_history_and_auditors_change_nothing() {
+    let app = TestApp::spawn().await;
+    app.create_organization("umncpd").await;
+    let staff = app.staff("umncpd", "coordinator@example.org").await;
+    let auditor = app.auditor("umncpd", "auditor@example.org").await;
+    let stream = format!("account-{}", staff.account_id);
+
+    let by_staff = app
+        .graphql(
+            "query($s: String!) { streamHistory(stream: $s) { edges { cursor } } }",
+            json!({ "s": stream }),
+            Some(&staff.token),
+        )
+        .await;
+    let invalid = app
+        .graphql(
+            AS_OF,
+            json!({ "id": staff.account_id, "asOf": {} }),
+            Some(&auditor.token),
+        )
+        .await;
+    let mutation = app
+        .graphql(
+            "mutation($input: RecordAttendanceInput!) { recordAttendance(input: $input) { status } }",
+            json!({ "input": { "code": "sepsis" } }),
+            Some(&auditor.token),
+        )
+        .await;
+    let sign_out = app
+        .graphql(
+            "mutation { signOut { position } }",
+            json!({}),
+            Some(&auditor.token),
+        )
+        .await;
+
+    assert_eq!(by_staff.error_code(), "FORBIDDEN");
+    assert_eq!(invalid.error_code(), "AS_OF_INVALID");
+    assert_eq!(mutation.error_code(), "FORBIDDEN");
+    assert!(sign_out.body.get("errors").is_none(), "{}", sign_out.body);
+}
+
+const HISTORY: &str = "query($s: String!, $after: String) { streamHistory(stream: $s, first: 2, after: $after) { edges { cursor node { position stream version eventType schemaVersion recordedAt actor command commandId correlationId data hash } } pageInfo { hasNextPage endCursor } } }";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_auditor_pages_through_a_stream_as_it_was_written_within_their_organization() {
+    let app = TestApp::spawn().await;
+    app.create_organization("umncpd").await;
+    app.create_organization("mayo").await;
+    let auditor = app.auditor("umncpd", "auditor@example.org").await;
+    let ada = app.learner("umncpd", "ada@example.org").await;
+    let elsewhere = app.learner("mayo", "grace@example.org").await;
+    let stream = format!("account-{}", ada.account_id);
+
+    let first = app
+        .graphql(HISTORY, json!({ "s": stream }), Some(&auditor.token))
+        .await;
+    let page = first.assert_ok()["streamHistory"].clone();
+    let mut all: Vec<serde_json::Value> = page["edges"].as_array().unwrap().clone();
+    let mut cursor = page["pageInfo"].clone();
+    while cursor["hasNextPage"] == true {
+        let next = app
+            .graphql(
+                HISTORY,
+                json!({ "s": stream, "after": cursor["endCursor"] }),
+                Some(&auditor.token),
+            )
+            .await;
+        let next = next.assert_ok()["streamHistory"].clone();
+        all.extend(next["edges"].as_array().unwrap().iter().cloned());
+        cursor = next["pageInfo"].clone();
+    }
+    let streams = app
+        .graphql(
+            "query($id: ID!) { streamsOf(accountId: $id) }",
+            json!({ "id": ada.account_id }),
+            Some(&auditor.token),
+        )
+        .await;
+    let other = app
+        .graphql(
+            HISTORY,
+            json!({ "s": format!("account-{}", elsewhere.account_id) }),
+            Some(&auditor.token),
+        )
+        .await;
+
+    assert_eq!(page["edges"].as_array().unwrap().len(), 2);
+    assert_eq!(page["pageInfo"]["hasNextPage"], true);
+    let versions: Vec<i64> = all
+        .iter()
+        .map(|e| e["node"]["version"].as_i64().unwrap())
+        .collect();
+    assert_eq!(versions, (1..=all.len() as i64).collect::<Vec<_>>());
+    let types: Vec<&str> = all
+        .iter()
+        .map(|e| e["node"]["eventType"].as_str().unwrap())
+        .collect();
+    assert_eq!(types.first(), Some(&"AccountRegistered"));
+    assert_eq!(types.last(), Some(&"SignInSucceeded"));
+    assert!(types.contains(&"AccountActivated"), "{types:?}");
+    let registered = &all[0]["node"];
+    assert_eq!(registered["command"], "RegisterAccount");
+    assert_eq!(registered["actor"], "anonymous");
+    assert_eq!(registered["hash"].as_str().unwrap().len(), 64);
+    assert_eq!(
+        registered["data"]["email"],
+        json!({ "$pii": "ada@example.org" }),
+        "personal fields are marked as such"
+    );
+    assert_eq!(streams.assert_ok()["streamsOf"], json!([stream]));
+    assert_eq!(other.assert_ok()["streamHistory"]["edges"], json!([]));
+}
+
+const TRANSCRIPT: &str = "query($at: LogPosition) { transcript(atLeast: $at) { entries { activityId title date creditType creditLabel amount status pendingReasons channel recordedAt awardedAt evaluationRequired evaluatedAt } } }";
+const TRANSCRIPT_AS_OF: &str = "query($id: ID!, $asOf: AsOfInput!) { transcriptAsOf(learnerId: $id, asOf: $asOf) { activityId title date creditType creditLabel amount status pendingReasons channel recordedAt awardedAt evaluationRequired evaluatedAt } }";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_learners_transcript_as_of_a_past_position_is_what_the_transcript_showed_then() {
+    let app = TestApp::spawn().await;
+    app.create_organization("umncpd").await;
+    let staff = app.staff("umncpd", "coordinator@example.org").await;
+    let auditor = app.auditor("umncpd", "auditor@example.org").await;
+    app.schedule(&staff.token, course("Sepsis Update", "SEPSIS", -5, 55))
+        .await;
+    let ada = app.learner("umncpd", "ada@example.org").await;
+    let recorded = app
+        .graphql(
+            "mutation($input: RecordAttendanceInput!) { recordAttendance(input: $input) { status position } }",
+            json!({ "input": { "code": "sepsis" } }),
+            Some(&ada.token),
+        )
+        .await;
+    let held_at = recorded.assert_ok()["recordAttendance"]["position"].clone();
+    let then = app
+        .graphql(TRANSCRIPT, json!({ "at": held_at }), Some(&ada.token))
+        .await;
+    let answered_then = then.assert_ok()["transcript"]["entries"].clone();
+    let completed = app
+        .graphql(
+            "mutation($input: UpdateProfileInput!) { updateProfile(input: $input) { position creditAwardedFor } }",
+            complete_profile(),
+            Some(&ada.token),
+        )
+        .await;
+    completed.assert_ok();
+    // The award follows the profile's commit in a commit of its own: wait for the transcript to hold it.
+    let awarded_at = app.caught_up("transcript").await;
+    let now = app
+        .graphql(TRANSCRIPT, json!({ "at": awarded_at }), Some(&ada.token))
+        .await;
+    let answered_now = now.assert_ok()["transcript"]["entries"].clone();
+
+    let replayed_then = app
+        .graphql(
+            TRANSCRIPT_AS_OF,
+            json!({ "id": ada.account_id, "asOf": { "position": held_at } }),
+            Some(&auditor.token),
+        )
+        .await;
+    let replayed_now = app
+        .graphql(
+            TRANSCRIPT_AS_OF,
+            json!({ "id": ada.account_id, "asOf": { "at": chrono::Utc::now().to_rfc3339() } }),
+            Some(&auditor.token),
+        )
+        .await;
+
+    assert_eq!(answered_then[0]["status"], "PENDING");
+    assert_eq!(answered_now[0]["status"], "AWARDED");
+    assert_eq!(replayed_then.assert_ok()["transcriptAsOf"], answered_then);
+    assert_eq!(replayed_now.assert_ok()["transcriptAsOf"], answered_now);
+}

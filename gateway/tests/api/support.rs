@@ -253,6 +253,22 @@ impl TestApp {
 
     /// Adds an active staff member (as `portal staff add` does) and signs them in.
     pub async fn staff(&self, organization: &str, email: &str) -> Learner {
+        self.staff_as(organization, email, portal_domain::account::Role::Staff)
+            .await
+    }
+
+    /// Adds an active auditor (as `portal staff add --role auditor` does) and signs them in.
+    pub async fn auditor(&self, organization: &str, email: &str) -> Learner {
+        self.staff_as(organization, email, portal_domain::account::Role::Auditor)
+            .await
+    }
+
+    async fn staff_as(
+        &self,
+        organization: &str,
+        email: &str,
+        role: portal_domain::account::Role,
+    ) -> Learner {
         let store = &self.running.as_ref().unwrap().state.store;
         let code = portal_domain::values::OrganizationCode::parse(organization).unwrap();
         let summary = portal_commands::organizations::find_by_code(store, &code)
@@ -272,7 +288,7 @@ impl TestApp {
                 &portal_commands::credentials::BreachedPasswords,
             )
             .unwrap(),
-            role: portal_domain::account::Role::Staff,
+            role,
         };
         portal_gateway::staff::add_active(store, &summary, input)
             .await

@@ -54,6 +54,10 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         "0012_analysts.sql",
         include_str!("../../migrations/0012_analysts.sql"),
     ),
+    (
+        "0013_erasure_and_access_log.sql",
+        include_str!("../../migrations/0013_erasure_and_access_log.sql"),
+    ),
 ];
 
 /// Advisory lock key held while migrating, so that instances starting together take turns.

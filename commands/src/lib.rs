@@ -6,6 +6,7 @@ pub mod activities;
 pub mod attendance;
 pub mod credentials;
 pub mod db;
+pub mod erasure;
 pub mod handler;
 pub mod history;
 pub mod log;

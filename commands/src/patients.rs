@@ -25,11 +25,11 @@ use crate::organizations::OrganizationSummary;
 use crate::store::Store;
 
 /// Uniqueness kind of clinic numbers (scope: the organization).
-const CLINIC_NUMBER_CLAIM: &str = "clinic_number";
+pub(crate) const CLINIC_NUMBER_CLAIM: &str = "clinic_number";
 /// Index of activation codes (scope: the organization): a code finds its record.
 const CODE_CLAIM: &str = "patient_code";
 /// Uniqueness kind of usernames (scope: the organization).
-const USERNAME_CLAIM: &str = "username";
+pub(crate) const USERNAME_CLAIM: &str = "username";
 
 /// The stream of a patient record.
 pub fn stream(id: PatientId) -> StreamId {

@@ -21,7 +21,7 @@ use crate::organizations::OrganizationSummary;
 use crate::store::Store;
 
 /// Uniqueness kind of verified numbers (scope: the organization).
-const PHONE_CLAIM: &str = "phone";
+pub(crate) const PHONE_CLAIM: &str = "phone";
 
 fn claim<L: EventLog>(
     store: &Store<L>,

@@ -2,6 +2,7 @@
 
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
+use uuid::Uuid;
 
 use crate::lockout::{Lock, LockKind, SignInGuard};
 use crate::organization::SecurityPolicy;
@@ -113,6 +114,8 @@ pub struct Profile {
     pub totp_enrollment: Option<Personal<crate::two_step::TotpSecret>>,
     /// Passwords accepted, waiting for the second step.
     pub challenges: Vec<crate::two_step::Challenge>,
+    /// The person's data was erased: the account stays in the log, disabled for good, without personal data.
+    pub erased: bool,
 }
 
 /// A new sign-in address, waiting for the link sent to it.
@@ -264,6 +267,14 @@ pub enum AccountCommand {
         /// The staff member.
         by: AccountId,
     },
+    /// Erases the person's personal data (their data keys are deleted in the same commit); the account is
+    /// disabled for good and its sessions end. Erasing again records nothing.
+    ErasePersonalData {
+        /// Who or what erases.
+        by: ErasedBy,
+        /// The data subjects whose keys go: the account and the records tied to the person.
+        subjects: Vec<Uuid>,
+    },
     /// Staff enable a disabled account.
     Enable {
         /// The staff member.
@@ -368,6 +379,8 @@ pub enum AccountEvent {
     SecondFactorPassed(crate::two_step::SecondFactorPassed),
     /// A wrong second step.
     SecondFactorFailed(crate::two_step::SecondFactorFailed),
+    /// The person's personal data was erased.
+    PersonalDataErased(PersonalDataErased),
 }
 
 /// A sign-in name was chosen (v1).
@@ -601,6 +614,36 @@ pub enum RevocationReason {
     PasswordChanged,
     /// Staff ended them.
     EndedByStaff,
+    /// The person's data was erased.
+    PersonalDataErased,
+}
+
+/// Who or what erased a person's data.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "kind")]
+pub enum ErasedBy {
+    /// A staff member, at the person's request or the organization's decision.
+    Staff {
+        /// The staff member.
+        by: AccountId,
+    },
+    /// An automated retention rule.
+    Retention {
+        /// The rule's name (`unactivated_registration`).
+        rule: String,
+    },
+}
+
+/// The person's personal data was erased (v1): the data keys of `subjects` were deleted in the same commit, so
+/// every personal field of their events reads as erased from now on. The events themselves stay.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PersonalDataErased {
+    /// The data subjects whose keys were deleted (the account, and the patient record and requests tied to it).
+    pub subjects: Vec<Uuid>,
+    /// Who or what erased.
+    pub by: ErasedBy,
+    /// When.
+    pub at: DateTime<Utc>,
 }
 
 /// The account's open sessions were ended (v1); each session stream records its own end in the same commit.
@@ -658,6 +701,7 @@ impl DomainEvent for AccountEvent {
             AccountEvent::SecondFactorRequired(_) => "SecondFactorRequired",
             AccountEvent::SecondFactorPassed(_) => "SecondFactorPassed",
             AccountEvent::SecondFactorFailed(_) => "SecondFactorFailed",
+            AccountEvent::PersonalDataErased(_) => "PersonalDataErased",
         }
     }
 }
@@ -760,6 +804,9 @@ pub enum AccountError {
     /// The code expired or was tried too often.
     #[error("the code expired or was entered wrongly too often; ask for a new one")]
     PhoneCodeExpired,
+    /// The person's data was erased: the account takes no more commands.
+    #[error("this person's data was erased; the account is closed for good")]
+    Erased,
 }
 
 impl ErrorCode for AccountError {
@@ -767,6 +814,7 @@ impl ErrorCode for AccountError {
         match self {
             AccountError::AlreadyRegistered => "ACCOUNT_EXISTS",
             AccountError::NotFound => "ACCOUNT_NOT_FOUND",
+            AccountError::Erased => "ACCOUNT_ERASED",
             AccountError::ActivationTokenInvalid => "ACTIVATION_TOKEN_INVALID",
             AccountError::ActivationTokenExpired => "ACTIVATION_TOKEN_EXPIRED",
             AccountError::ActivationTokenUsed => "ACTIVATION_TOKEN_USED",
@@ -856,7 +904,31 @@ impl Decider for Account {
     ) -> Result<Vec<Self::Event>, Self::Error> {
         use AccountCommand as C;
         use AccountState as S;
+        if state.profile().is_some_and(|p| p.erased) {
+            match &command {
+                C::ErasePersonalData { .. } => return Ok(vec![]),
+                // A sign-in is recorded as refused, as on any disabled account.
+                C::SignIn { .. } => {}
+                _ => return Err(AccountError::Erased),
+            }
+        }
         match (state, command) {
+            (S::Pending(profile) | S::Active(profile), C::ErasePersonalData { by, subjects }) => {
+                let mut events = vec![AccountEvent::PersonalDataErased(PersonalDataErased {
+                    subjects,
+                    by,
+                    at: now,
+                })];
+                let open = profile.open_sessions(now);
+                if !open.is_empty() {
+                    events.push(AccountEvent::SessionsRevoked(SessionsRevoked {
+                        at: now,
+                        session_ids: open,
+                        reason: RevocationReason::PersonalDataErased,
+                    }));
+                }
+                Ok(events)
+            }
             (S::Unregistered, C::Register(r)) => Ok(vec![
                 AccountEvent::AccountRegistered(AccountRegistered {
                     account_id: r.id,
@@ -1205,6 +1277,7 @@ impl Decider for Account {
                 two_step: None,
                 totp_enrollment: None,
                 challenges: Vec::new(),
+                erased: false,
             }),
             (S::Pending(mut profile), E::ActivationIssued(e)) => {
                 profile.activations.push(Activation {
@@ -1350,6 +1423,24 @@ fn apply_security(profile: &mut Profile, event: &AccountEvent) {
             }
         }
         AccountEvent::AccountDisabled(_) => profile.disabled = true,
+        AccountEvent::PersonalDataErased(_) => {
+            // What a replay shows once the keys are gone, and what this process holds until then.
+            profile.erased = true;
+            profile.disabled = true;
+            profile.name = Personal::Erased;
+            profile.email = Personal::Erased;
+            profile.password_hash = Personal::Erased;
+            profile.details = Personal::Erased;
+            profile.pending_email = None;
+            profile.phones.clear();
+            profile.board_reporting = None;
+            profile.username = profile.username.take().map(|_| Personal::Erased);
+            profile.two_step = None;
+            profile.totp_enrollment = None;
+            profile.challenges.clear();
+            profile.activations.clear();
+            profile.resets.clear();
+        }
         AccountEvent::AccountEnabled(_) => profile.disabled = false,
         AccountEvent::ProfileUpdated(e) => {
             profile.details = e.details.clone();
@@ -1463,6 +1554,81 @@ pub(crate) mod tests {
                     expires_at: t0() + Duration::hours(72),
                 }),
             ]);
+    }
+
+    fn erased_by_staff() -> ErasedBy {
+        ErasedBy::Staff {
+            by: AccountId(Uuid::from_u128(2)),
+        }
+    }
+
+    fn erasure() -> AccountCommand {
+        AccountCommand::ErasePersonalData {
+            by: erased_by_staff(),
+            subjects: vec![Uuid::from_u128(7)],
+        }
+    }
+
+    fn erased(at: DateTime<Utc>) -> AccountEvent {
+        AccountEvent::PersonalDataErased(PersonalDataErased {
+            subjects: vec![Uuid::from_u128(7)],
+            by: erased_by_staff(),
+            at,
+        })
+    }
+
+    #[test]
+    fn erasing_a_person_records_the_erasure_and_ends_their_sessions() {
+        let mut events = activated();
+        events.push(succeeded(5, t0()));
+        given::<Account>(events)
+            .when(erasure(), t0() + Duration::minutes(1))
+            .then(vec![
+                erased(t0() + Duration::minutes(1)),
+                AccountEvent::SessionsRevoked(SessionsRevoked {
+                    at: t0() + Duration::minutes(1),
+                    session_ids: vec![SessionId(Uuid::from_u128(5))],
+                    reason: RevocationReason::PersonalDataErased,
+                }),
+            ]);
+    }
+
+    #[test]
+    fn erasing_again_records_nothing() {
+        let mut events = activated();
+        events.push(erased(t0()));
+        given::<Account>(events).when(erasure(), t0()).then(vec![]);
+    }
+
+    #[test]
+    fn an_erased_account_takes_no_other_command() {
+        let mut events = activated();
+        events.push(erased(t0()));
+        given::<Account>(events)
+            .when(
+                AccountCommand::Enable {
+                    by: AccountId(Uuid::from_u128(2)),
+                },
+                t0(),
+            )
+            .then_error(AccountError::Erased);
+    }
+
+    #[test]
+    fn an_erased_account_holds_no_personal_data_and_stays_disabled() {
+        let mut events = activated();
+        events.push(erased(t0()));
+        let state = Account::fold(events.iter());
+        let profile = state.profile().unwrap();
+        assert_eq!(
+            (
+                &profile.name,
+                &profile.email,
+                profile.disabled,
+                profile.erased
+            ),
+            (&Personal::Erased, &Personal::Erased, true, true)
+        );
     }
 
     #[test]

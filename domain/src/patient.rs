@@ -3,10 +3,14 @@
 
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
+use serde_json::Value;
 
 use crate::lockout::{Lock, LockKind, LockoutPolicy, SignInGuard};
+use crate::personal::PII_MARKER;
 use crate::values::{ClinicNumber, DateOfBirth, EmailAddress, PersonName, PhoneNumber, TokenHash};
-use crate::{AccountId, Decider, DomainEvent, ErrorCode, OrganizationId, PatientId, Personal};
+use crate::{
+    AccountId, Decider, DomainEvent, ErrorCode, OrganizationId, PatientId, Personal, UpcastError,
+};
 
 /// The patient-record aggregate.
 pub struct Patient;
@@ -28,7 +32,7 @@ pub struct PatientRecord {
     /// The clinic.
     pub organization: OrganizationId,
     /// The number on appointment letters.
-    pub clinic_number: ClinicNumber,
+    pub clinic_number: Personal<ClinicNumber>,
     /// Name.
     pub name: Personal<PersonName>,
     /// Date of birth.
@@ -148,8 +152,8 @@ pub struct PatientRegistered {
     pub patient_id: PatientId,
     /// The clinic.
     pub organization_id: OrganizationId,
-    /// The number on appointment letters (claim `clinic_number`, stored as a keyed hash).
-    pub clinic_number: ClinicNumber,
+    /// The number on appointment letters (personal since v2; the claim `clinic_number` is a keyed hash).
+    pub clinic_number: Personal<ClinicNumber>,
     /// Name (personal).
     pub name: Personal<PersonName>,
     /// Date of birth (personal).
@@ -232,6 +236,31 @@ impl DomainEvent for PatientEvent {
             PatientEvent::PatientSignedUp(_) => "PatientSignedUp",
         }
     }
+
+    fn schema_version(&self) -> u16 {
+        match self {
+            PatientEvent::PatientRegistered(_) => 2,
+            _ => 1,
+        }
+    }
+
+    /// `PatientRegistered` v1 kept the clinic number in clear; v2 marks it personal (encrypted with the patient's
+    /// key). A v1 event reads as v2 with the number as known.
+    fn upcast(event_type: &str, version: u16, mut data: Value) -> Result<Value, UpcastError> {
+        match (event_type, version) {
+            ("PatientRegistered", 1) => {
+                if let Some(number) = data.get_mut("clinic_number") {
+                    *number = serde_json::json!({ PII_MARKER: number.take() });
+                }
+                Ok(data)
+            }
+            ("PatientRegistered", 2) | (_, 1) => Ok(data),
+            _ => Err(UpcastError::UnknownVersion {
+                event_type: event_type.to_owned(),
+                version,
+            }),
+        }
+    }
 }
 
 /// Why a patient command is refused.
@@ -294,7 +323,7 @@ impl Decider for Patient {
                 PatientEvent::PatientRegistered(PatientRegistered {
                     patient_id: patient.id,
                     organization_id: patient.organization,
-                    clinic_number: patient.clinic_number.clone(),
+                    clinic_number: Personal::Known(patient.clinic_number.clone()),
                     name: Personal::Known(patient.name.clone()),
                     date_of_birth: Personal::Known(patient.date_of_birth),
                     email: patient.email.clone().map(Personal::Known),
@@ -504,6 +533,31 @@ mod tests {
             proof,
             at: t0(),
         })
+    }
+
+    #[test]
+    fn a_version_1_registration_reads_with_its_clinic_number_as_known_personal_data() {
+        let v1 = serde_json::json!({ "clinic_number": "MC123456", "other": 1 });
+
+        let upcast = PatientEvent::upcast("PatientRegistered", 1, v1).unwrap();
+
+        assert_eq!(
+            upcast,
+            serde_json::json!({ "clinic_number": { "$pii": "MC123456" }, "other": 1 })
+        );
+    }
+
+    #[test]
+    fn registrations_are_written_as_version_2_with_the_clinic_number_personal() {
+        let events = registered();
+        let PatientEvent::PatientRegistered(registration) = &events[0] else {
+            panic!("{events:?}")
+        };
+        assert_eq!(events[0].schema_version(), 2);
+        assert_eq!(
+            registration.clinic_number,
+            Personal::Known(ClinicNumber::parse("MC123456").unwrap())
+        );
     }
 
     #[test]

@@ -365,6 +365,22 @@ pub async fn start(
             }
         }
     }));
+    // Retention: registrations nobody activated are erased once they are old enough, hourly.
+    if args.erase_unactivated_after_days > 0 {
+        let retention_state = state.clone();
+        let days = args.erase_unactivated_after_days;
+        let mut retention_stop = stop_rx.clone();
+        tasks.push(tokio::spawn(async move {
+            loop {
+                tokio::select! {
+                    _ = tokio::time::sleep(std::time::Duration::from_secs(3600)) => {
+                        crate::retention::erase_unactivated(&retention_state, days).await;
+                    }
+                    _ = retention_stop.changed() => return,
+                }
+            }
+        }));
+    }
     // Forget addresses that have been quiet long enough, so the limiter does not grow without bound.
     let limiter_state = state.clone();
     let mut limiter_stop = stop_rx.clone();

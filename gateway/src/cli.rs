@@ -188,6 +188,14 @@ pub struct ServeArgs {
     /// Seconds between the log's signed checkpoints (each covers the events written since the last).
     #[arg(long, env = "PORTAL_CHECKPOINT_SECONDS", default_value_t = 10)]
     pub checkpoint_seconds: u64,
+
+    /// Registrations never activated are erased after this many days (0: never).
+    #[arg(
+        long,
+        env = "PORTAL_ERASE_UNACTIVATED_AFTER_DAYS",
+        default_value_t = 30
+    )]
+    pub erase_unactivated_after_days: u32,
 }
 
 impl Default for ServeArgs {
@@ -202,6 +210,7 @@ impl Default for ServeArgs {
             sign_in_per_minute: 30,
             demo: false,
             checkpoint_seconds: 10,
+            erase_unactivated_after_days: 30,
         }
     }
 }

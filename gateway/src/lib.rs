@@ -10,6 +10,7 @@ pub mod health;
 pub mod mailer;
 pub mod pages;
 pub mod request;
+pub mod retention;
 pub mod sms;
 pub mod staff;
 pub mod ws;

@@ -73,6 +73,18 @@ impl Projection for Accounts {
                     )
                     .await?;
                 }
+                AccountEvent::PersonalDataErased(e) => {
+                    tx.execute(
+                        "UPDATE accounts SET title = NULL, first_name = NULL, middle_name = NULL, last_name = NULL,
+                             email = NULL, profile = NULL, board = NULL, board_id = NULL, board_consented_at = NULL,
+                             username = NULL, two_step = NULL, disabled = true, erased_at = $2
+                         WHERE id = $1",
+                        &[&id, &e.at],
+                    )
+                    .await?;
+                    tx.execute("DELETE FROM account_phones WHERE account_id = $1", &[&id])
+                        .await?;
+                }
                 AccountEvent::AccountDisabled(_) | AccountEvent::AccountEnabled(_) => {
                     let disabled = matches!(event, AccountEvent::AccountDisabled(_));
                     tx.execute(

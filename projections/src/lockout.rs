@@ -111,6 +111,20 @@ impl Projection for Lockout {
                     )
                     .await?;
                 }
+                AccountEvent::PersonalDataErased(_) => {
+                    // The client addresses come from the events' metadata; the read model keeps none of an erased
+                    // person's.
+                    tx.execute(
+                        "UPDATE sign_in_attempts SET client_ip = NULL, user_agent = NULL WHERE account_id = $1",
+                        &[&id],
+                    )
+                    .await?;
+                    tx.execute(
+                        "UPDATE account_lockouts SET disabled = true WHERE account_id = $1",
+                        &[&id],
+                    )
+                    .await?;
+                }
                 AccountEvent::AccountDisabled(_) | AccountEvent::AccountEnabled(_) => {
                     let disabled = matches!(event, AccountEvent::AccountDisabled(_));
                     tx.execute(

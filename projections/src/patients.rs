@@ -3,6 +3,7 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use deadpool_postgres::{Pool, Transaction};
 use portal_commands::log::RecordedEvent;
+use portal_domain::account::{Account, AccountEvent};
 use portal_domain::patient::{Patient, PatientEvent};
 use portal_domain::signup_request::{SignUpRequest, SignUpRequestEvent};
 use portal_domain::{Decider, Personal};
@@ -34,6 +35,14 @@ impl Projection for Patients {
             let Some(id) = recorded.stream.id() else {
                 continue;
             };
+            if recorded.event_type == "PersonalDataErased" {
+                if let Some(AccountEvent::PersonalDataErased(e)) =
+                    decode_if::<AccountEvent>(recorded, Account::CATEGORY)?
+                {
+                    erase(tx, &e.subjects).await?;
+                }
+                continue;
+            }
             if let Some(event) = decode_if::<SignUpRequestEvent>(recorded, SignUpRequest::CATEGORY)?
             {
                 request(tx, recorded.tenant, id, event).await?;
@@ -52,7 +61,7 @@ impl Projection for Patients {
                         &[
                             &id,
                             &e.organization_id.0,
-                            &e.clinic_number.as_str(),
+                            &e.clinic_number.known().map(|c| c.as_str()),
                             &name.map(|n| n.first.as_str()),
                             &name.map(|n| n.last.as_str()),
                             &e.date_of_birth.known().map(|d| d.date()),
@@ -98,6 +107,25 @@ impl Projection for Patients {
         }
         Ok(())
     }
+}
+
+/// Drops the personal data of erased patient records and of the requests tied to them.
+async fn erase(tx: &Transaction<'_>, subjects: &[Uuid]) -> Result<(), ProjectionError> {
+    tx.execute(
+        "UPDATE patients SET clinic_number = NULL, first_name = NULL, last_name = NULL, date_of_birth = NULL,
+             email = NULL, phone = NULL
+         WHERE id = ANY($1)",
+        &[&subjects],
+    )
+    .await?;
+    tx.execute(
+        "UPDATE signup_requests SET first_name = NULL, last_name = NULL, date_of_birth = NULL, email = NULL,
+             phone = NULL, clinic_number = NULL, reason = NULL
+         WHERE id = ANY($1) OR patient_id = ANY($1)",
+        &[&subjects],
+    )
+    .await?;
+    Ok(())
 }
 
 async fn request(
@@ -212,7 +240,7 @@ pub struct PatientRow {
     /// The record.
     pub id: Uuid,
     /// The number on appointment letters.
-    pub clinic_number: String,
+    pub clinic_number: Option<String>,
     /// Given name (None once erased).
     pub first_name: Option<String>,
     /// Family name.

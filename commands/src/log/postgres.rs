@@ -226,6 +226,38 @@ impl PgEventLog {
             .collect())
     }
 
+    /// The records tied to an account in an organization: the patient records it signed up from, and the sign-up
+    /// requests approved into those records.
+    pub async fn linked_records(
+        &self,
+        tenant: Uuid,
+        account: Uuid,
+    ) -> Result<(Vec<Uuid>, Vec<Uuid>), LogError> {
+        let client = self.pool.get().await?;
+        let patients: Vec<Uuid> = client
+            .query(
+                "SELECT DISTINCT stream_id FROM events
+                 WHERE tenant_id = $1 AND event_type = 'PatientSignedUp' AND data->>'account_id' = $2",
+                &[&tenant, &account.to_string()],
+            )
+            .await?
+            .iter()
+            .filter_map(|r| StreamId::from_stored(r.get(0)).id())
+            .collect();
+        let names: Vec<String> = patients.iter().map(Uuid::to_string).collect();
+        let requests: Vec<Uuid> = client
+            .query(
+                "SELECT DISTINCT stream_id FROM events
+                 WHERE tenant_id = $1 AND event_type = 'SignUpRequestApproved' AND data->>'patient_id' = ANY($2)",
+                &[&tenant, &names],
+            )
+            .await?
+            .iter()
+            .filter_map(|r| StreamId::from_stored(r.get(0)).id())
+            .collect();
+        Ok((patients, requests))
+    }
+
     /// The attendance streams of a learner in an organization (each begins with `AttendanceRecorded`).
     pub async fn attendance_streams(
         &self,

@@ -267,6 +267,22 @@ pub struct InviteStaffInput {
     pub command_id: Option<Uuid>,
 }
 
+/// Whose personal data to erase.
+#[derive(InputObject)]
+pub struct ErasePersonalDataInput {
+    /// The account (a learner, patient or staff member of your organization).
+    pub account_id: ID,
+    /// Idempotency key.
+    pub command_id: Option<Uuid>,
+}
+
+/// The erasure's outcome.
+#[derive(SimpleObject)]
+pub struct ErasePersonalDataPayload {
+    /// The log position produced; null when the person was erased before.
+    pub position: Option<LogPosition>,
+}
+
 /// The roles staff may invite.
 #[derive(async_graphql::Enum, Copy, Clone, Eq, PartialEq, Debug)]
 pub enum StaffRole {
@@ -409,6 +425,44 @@ impl LockoutMutation {
         .await
         .map_err(on_account)?;
         Ok(SetAccountDisabledPayload {
+            position: position.map(LogPosition),
+        })
+    }
+
+    /// Erases a person's personal data (staff only; not your own account): their data keys are deleted, so every
+    /// name, address, number and profile in the log reads as erased from now on, in replays, exports and rebuilt
+    /// read models alike. The account stays, disabled for good; the erasure itself is an event. Erasing again
+    /// changes nothing (position null).
+    async fn erase_personal_data(
+        &self,
+        ctx: &Context<'_>,
+        input: ErasePersonalDataInput,
+    ) -> Result<ErasePersonalDataPayload> {
+        let a = staff_on_account(ctx, &input.account_id, input.command_id).await?;
+        if a.account == a.staff.account {
+            return Err(ApiError::new(
+                "ERASE_OWN_ACCOUNT",
+                "another staff member must erase your account",
+            )
+            .on("input.accountId")
+            .into());
+        }
+        let organization = organizations::find_by_id(&a.state.store, a.staff.organization)
+            .await
+            .map_err(|e| ApiError::internal(&e))?
+            .ok_or_else(|| ApiError::internal(&"the staff member's organization is missing"))?;
+        let position = portal_commands::erasure::erase_person(
+            &a.state.store,
+            &organization,
+            a.account,
+            portal_domain::account::ErasedBy::Staff {
+                by: a.staff.account,
+            },
+            &a.command,
+        )
+        .await
+        .map_err(on_account)?;
+        Ok(ErasePersonalDataPayload {
             position: position.map(LogPosition),
         })
     }

@@ -141,8 +141,8 @@ pub struct AcceptTermsPayload {
 pub struct PatientRecord {
     /// The record.
     pub id: ID,
-    /// The number on appointment letters.
-    pub clinic_number: String,
+    /// The number on appointment letters (null once erased).
+    pub clinic_number: Option<String>,
     /// Given name.
     pub first_name: Option<String>,
     /// Family name.

@@ -556,3 +556,211 @@ async fn a_learners_transcript_as_of_a_past_position_is_what_the_transcript_show
     assert_eq!(replayed_then.assert_ok()["transcriptAsOf"], answered_then);
     assert_eq!(replayed_now.assert_ok()["transcriptAsOf"], answered_now);
 }
+
+/// Everything the tests' patient 1 typed or was given: none of it may survive an erasure anywhere.
+const PATIENT_ONE: &[&str] = &["patient1@example.org", "Number1", "MC000001", "1970-01-01"];
+
+fn assert_clean(what: &str, text: &str) {
+    for value in PATIENT_ONE {
+        assert!(
+            !text.contains(value),
+            "{what} still holds {value:?}: {text}"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn after_an_erasure_no_read_model_export_or_replay_holds_the_persons_data_and_the_log_verifies(
+) {
+    use super::scheduling::{clinic, open_slots, patient, BOOK};
+    use portal_projections::accounts::Accounts;
+    use portal_projections::patients::Patients;
+    use portal_projections::runner::rebuild_into;
+    use portal_projections::Source;
+
+    let c = clinic().await;
+    let app = &c.app;
+    let token = patient(app, &c.staff, 1).await;
+    let slots = open_slots(&c, &token).await;
+    app.graphql(
+        BOOK,
+        json!({ "input": { "slotId": slots[0]["id"], "reasonId": c.reason } }),
+        Some(&token),
+    )
+    .await
+    .assert_ok();
+    let auditor = app.auditor("mayo", "auditor@example.org").await;
+    app.caught_up("accounts").await;
+    let me = app.graphql("{ me { id } }", json!({}), Some(&token)).await;
+    let patient_id = me.assert_ok()["me"]["id"].as_str().unwrap().to_owned();
+    let before = app
+        .graphql(
+            HISTORY,
+            json!({ "s": format!("account-{patient_id}") }),
+            Some(&auditor.token),
+        )
+        .await;
+    assert!(before.body.to_string().contains("patient1@example.org"));
+
+    const ERASE: &str =
+        "mutation($id: ID!) { erasePersonalData(input: { accountId: $id }) { position } }";
+    let by_patient = app
+        .graphql(ERASE, json!({ "id": patient_id }), Some(&token))
+        .await;
+    assert_eq!(by_patient.error_code(), "FORBIDDEN");
+    let erased = app
+        .graphql(ERASE, json!({ "id": patient_id }), Some(&c.staff))
+        .await;
+    assert!(erased.assert_ok()["erasePersonalData"]["position"].is_i64());
+    let again = app
+        .graphql(ERASE, json!({ "id": patient_id }), Some(&c.staff))
+        .await;
+    assert_eq!(
+        again.assert_ok()["erasePersonalData"]["position"],
+        serde_json::Value::Null
+    );
+    all_caught_up(app).await;
+    let state = &app.running.as_ref().unwrap().state;
+
+    // Read models.
+    for (_, tables) in READ_MODELS {
+        for table in *tables {
+            assert_clean(table, &rows(app, table).await.join("\n"));
+        }
+    }
+    let record = rows(app, "patients").await;
+    assert_eq!(record.len(), 1, "the record stays, without its data");
+
+    // Read models rebuilt from the log.
+    let source = Source {
+        log: state.store.log.clone(),
+        keys: state.store.keys.clone(),
+    };
+    rebuild_into(&Accounts, &source, &state.pool, "erased_accounts", 50)
+        .await
+        .unwrap();
+    rebuild_into(&Patients, &source, &state.pool, "erased_patients", 50)
+        .await
+        .unwrap();
+    for table in [
+        "erased_accounts.accounts",
+        "erased_accounts.account_phones",
+        "erased_patients.patients",
+        "erased_patients.signup_requests",
+    ] {
+        assert_clean(table, &rows(app, table).await.join("\n"));
+    }
+
+    // Replays.
+    for stream in app
+        .graphql(
+            "query($id: ID!) { streamsOf(accountId: $id) }",
+            json!({ "id": patient_id }),
+            Some(&auditor.token),
+        )
+        .await
+        .assert_ok()["streamsOf"]
+        .as_array()
+        .unwrap()
+    {
+        let history = app
+            .graphql(
+                "query($s: String!) { streamHistory(stream: $s, first: 500) { edges { node { eventType data } } } }",
+                json!({ "s": stream }),
+                Some(&auditor.token),
+            )
+            .await;
+        assert_clean(stream.as_str().unwrap(), &history.assert_ok().to_string());
+    }
+    let as_of = app
+        .graphql(
+            AS_OF,
+            json!({ "id": patient_id, "asOf": { "at": chrono::Utc::now().to_rfc3339() } }),
+            Some(&auditor.token),
+        )
+        .await;
+    let account = as_of.assert_ok()["accountAsOf"].clone();
+    assert_eq!(
+        (
+            &account["email"],
+            &account["lastName"],
+            &account["disabled"]
+        ),
+        (
+            &serde_json::Value::Null,
+            &serde_json::Value::Null,
+            &json!(true)
+        )
+    );
+
+    // The export, the outbox, and the log's integrity.
+    settled(&state.pool).await;
+    integrity::seal_all(&state.pool, &state.store.secrets)
+        .await
+        .unwrap();
+    let mut file = Vec::new();
+    portability::export(&state.pool, &Scope::All, &mut file)
+        .await
+        .unwrap();
+    assert_clean("the export", &String::from_utf8(file).unwrap());
+    let outbox = rows(app, "outbox").await.join("\n");
+    assert_clean("the outbox", &outbox);
+    let report = integrity::verify(&state.pool, &state.store.secrets)
+        .await
+        .unwrap();
+    assert_eq!(report.finding, None);
+
+    // The person can no longer sign in; the address is free for a new registration.
+    let signed_in = app
+        .graphql(
+            "mutation($input: SignInInput!) { signIn(input: $input) { token } }",
+            json!({ "input": { "organizationCode": "mayo", "username": "patient1", "password": super::support::PASSWORD } }),
+            None,
+        )
+        .await;
+    assert!(signed_in.body.get("errors").is_some(), "{}", signed_in.body);
+    let stale = app.graphql("{ me { id } }", json!({}), Some(&token)).await;
+    assert_eq!(stale.error_code(), "UNAUTHENTICATED");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn registrations_never_activated_are_erased_by_the_retention_rule() {
+    let app = TestApp::spawn().await;
+    app.create_organization("umncpd").await;
+    app.register("umncpd", "late@example.org").await.assert_ok();
+    let ada = app.learner("umncpd", "ada@example.org").await;
+    app.caught_up("accounts").await;
+    let state = &app.running.as_ref().unwrap().state;
+
+    let too_soon = portal_gateway::retention::erase_unactivated(state, 30).await;
+    state.advance_clock(chrono::Duration::days(31));
+    let erased = portal_gateway::retention::erase_unactivated(state, 30).await;
+    app.caught_up("accounts").await;
+
+    assert_eq!((too_soon, erased), (0, 1));
+    let accounts = rows(&app, "accounts").await.join("\n");
+    assert!(!accounts.contains("late@example.org"), "{accounts}");
+    assert!(
+        accounts.contains("ada@example.org"),
+        "activated accounts stay"
+    );
+    let client = state.pool.get().await.unwrap();
+    let erased_at: Option<chrono::DateTime<chrono::Utc>> = client
+        .query_one(
+            "SELECT erased_at FROM accounts WHERE id <> $1::text::uuid AND role = 'learner'",
+            &[&ada.account_id],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert!(erased_at.is_some());
+    let by: String = client
+        .query_one(
+            "SELECT data->'by'->>'rule' FROM events WHERE event_type = 'PersonalDataErased'",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(by, "unactivated_registration");
+}

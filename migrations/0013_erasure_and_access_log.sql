@@ -14,9 +14,10 @@ CREATE TABLE access_log (
     -- Who: the account that read, and its role then.
     actor_id           uuid        NOT NULL,
     actor_role         text        NOT NULL,
-    -- Whose data: the patient's account and/or patient record.
+    -- Whose data: the patient's account and/or patient record, or a sign-up request (a would-be patient).
     patient_account_id uuid,
     patient_record_id  uuid,
+    signup_request_id  uuid,
     -- What: the kind of data, and the API field that returned it.
     resource           text        NOT NULL,
     field              text        NOT NULL,
@@ -24,11 +25,12 @@ CREATE TABLE access_log (
     client_ip          text,
     user_agent         text,
     correlation_id     uuid,
-    CHECK (patient_account_id IS NOT NULL OR patient_record_id IS NOT NULL)
+    CHECK (patient_account_id IS NOT NULL OR patient_record_id IS NOT NULL OR signup_request_id IS NOT NULL)
 );
 
 CREATE INDEX access_log_patient_account ON access_log (organization_id, patient_account_id, at);
 CREATE INDEX access_log_patient_record ON access_log (organization_id, patient_record_id, at);
+CREATE INDEX access_log_signup_request ON access_log (organization_id, signup_request_id, at);
 CREATE INDEX access_log_actor ON access_log (organization_id, actor_id, at);
 
 CREATE TRIGGER access_log_no_update_or_delete

@@ -1,6 +1,7 @@
 //! The `portal` server: configuration, the axum router, the GraphQL API, health endpoints, and the background
 //! tasks (projectors, outbox mailer) that run beside it.
 
+pub mod access;
 pub mod app;
 pub mod cli;
 pub mod demo;

@@ -10,10 +10,12 @@ use portal_domain::session::Principal;
 use portal_domain::Personal;
 use portal_projections::transcript;
 
+use super::access_log::audited;
 use super::attendance::{entry, TranscriptEntry};
 use super::errors::ApiError;
 use super::query::{account_id, principal};
 use super::types::{AccountStatus, LogPosition, PageInfo, Role as ApiRole};
+use crate::access::Whose;
 use crate::app::AppState;
 
 /// Largest page of a stream's history.
@@ -202,6 +204,67 @@ fn account_as_of(id: &ID, replayed: history::AccountAsOf) -> Option<AccountAsOf>
     })
 }
 
+/// The patients whose data a page of a stream's history shows: the stream's own subject when it is a patient's
+/// (their account, record or request), and every patient an event of the page names.
+async fn whose_history(
+    state: &AppState,
+    tenant: uuid::Uuid,
+    stream: &StreamId,
+    events: &[history::HistoryEvent],
+) -> Result<Vec<Whose>, ApiError> {
+    let mut whose = Vec::new();
+    if let Some(id) = stream.id() {
+        match stream.category() {
+            "patient" => whose.push(Whose {
+                record: Some(id),
+                ..Whose::default()
+            }),
+            "signuprequest" => whose.push(Whose {
+                request: Some(id),
+                ..Whose::default()
+            }),
+            "account" => {
+                let client = state
+                    .pool
+                    .get()
+                    .await
+                    .map_err(|_| ApiError::unavailable())?;
+                let role: Option<String> = client
+                    .query_opt(
+                        "SELECT data->>'role' FROM events
+                         WHERE stream_id = $1 AND tenant_id = $2 AND stream_version = 1",
+                        &[&stream.as_str(), &tenant],
+                    )
+                    .await
+                    .map_err(|e| ApiError::internal(&e))?
+                    .and_then(|r| r.get(0));
+                if role.as_deref() == Some("patient") {
+                    whose.push(Whose::account(id));
+                }
+            }
+            _ => {}
+        }
+    }
+    // In appointment and wait-list events `patient_id` is the patient's account (in patient records and requests
+    // it is the record, counted above).
+    let names_accounts = !matches!(stream.category(), "patient" | "signuprequest");
+    for event in events.iter().filter(|_| names_accounts) {
+        if let Some(patient) = event
+            .event
+            .data
+            .get("patient_id")
+            .and_then(|p| p.as_str())
+            .and_then(|p| uuid::Uuid::parse_str(p).ok())
+        {
+            let patient = Whose::account(patient);
+            if !whose.contains(&patient) {
+                whose.push(patient);
+            }
+        }
+    }
+    Ok(whose)
+}
+
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
@@ -250,6 +313,8 @@ impl HistoryQuery {
         .map_err(|e| ApiError::internal(&e))?;
         let has_next_page = events.len() > first as usize;
         events.truncate(first as usize);
+        let whose = whose_history(state, principal.organization.0, &stream, &events).await?;
+        audited(ctx, &principal, "history", "streamHistory", &whose).await?;
         let edges: Vec<HistoryEdge> = events
             .into_iter()
             .map(|h| {
@@ -314,6 +379,20 @@ impl HistoryQuery {
             history::account_as_of(&state.store, principal.organization.0, account, cutoff)
                 .await
                 .map_err(|e| ApiError::internal(&e))?;
+        if replayed
+            .state
+            .profile()
+            .is_some_and(|p| p.role == Role::Patient)
+        {
+            audited(
+                ctx,
+                &principal,
+                "history",
+                "accountAsOf",
+                &[Whose::account(account)],
+            )
+            .await?;
+        }
         Ok(account_as_of(&account_id, replayed))
     }
 

@@ -3,6 +3,7 @@
 #[macro_use]
 mod macros;
 
+pub mod access_log;
 pub mod activities;
 pub mod attendance;
 pub mod errors;
@@ -41,6 +42,7 @@ pub struct Query(
     patients::PatientQuery,
     scheduling::SchedulingQuery,
     history::HistoryQuery,
+    access_log::AccessLogQuery,
 );
 
 /// The root of mutations.

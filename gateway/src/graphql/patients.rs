@@ -15,12 +15,14 @@ use portal_projections::patients as patient_rows;
 use portal_projections::runner::wait_for;
 use uuid::Uuid;
 
+use super::access_log::audited;
 use super::activities::organization as organization_by_id;
 use super::errors::ApiError;
 use super::inputs::Checked;
 use super::mutation::{context, organization, CHECK_YOUR_EMAIL};
 use super::query::{projection_error, signed_in, staff, READ_YOUR_WRITES_TIMEOUT};
 use super::types::LogPosition;
+use crate::access::Whose;
 use crate::app::AppState;
 
 /// A patient record, as staff enter it.
@@ -784,6 +786,15 @@ impl PatientQuery {
         let rows = patient_rows::requests(&state.pool, principal.organization.0, &status, 200)
             .await
             .map_err(projection_error)?;
+        let whose: Vec<Whose> = rows
+            .iter()
+            .map(|r| Whose {
+                request: Some(r.id),
+                record: r.patient_id,
+                account: None,
+            })
+            .collect();
+        audited(ctx, &principal, "sign_up_request", "signUpRequests", &whose).await?;
         Ok(rows
             .into_iter()
             .map(|r| SignUpRequestItem {
@@ -838,6 +849,15 @@ impl PatientQuery {
         )
         .await
         .map_err(projection_error)?;
+        let whose: Vec<Whose> = rows
+            .iter()
+            .map(|r| Whose {
+                account: r.account_id,
+                record: Some(r.id),
+                request: None,
+            })
+            .collect();
+        audited(ctx, &principal, "patient_record", "patients", &whose).await?;
         Ok(rows
             .into_iter()
             .map(|r| PatientRecord {

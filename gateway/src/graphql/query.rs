@@ -198,6 +198,16 @@ impl AccountQuery {
         let row = accounts::find(&state.pool, principal.organization.0, id)
             .await
             .map_err(projection_error)?;
+        if row.as_ref().is_some_and(|r| r.role == "patient") {
+            super::access_log::audited(
+                ctx,
+                &principal,
+                "account",
+                "account",
+                &[crate::access::Whose::account(id)],
+            )
+            .await?;
+        }
         Ok(row.map(Account::from))
     }
 }

@@ -14,6 +14,9 @@ use portal_projections::runner::wait_for;
 use portal_projections::schedule::{self, AppointmentRow, SlotRow, SlotSearch};
 use uuid::Uuid;
 
+use crate::access::Whose;
+
+use super::access_log::audited;
 use super::activities::organization;
 use super::errors::ApiError;
 use super::inputs::Checked;
@@ -1003,6 +1006,8 @@ impl SchedulingQuery {
         )
         .await
         .map_err(projection_error)?;
+        let whose: Vec<Whose> = rows.iter().map(|r| Whose::account(r.patient_id)).collect();
+        audited(ctx, &principal, "appointment", "providerDay", &whose).await?;
         Ok(rows.into_iter().map(appointment).collect())
     }
 }

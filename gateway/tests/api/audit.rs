@@ -764,3 +764,127 @@ async fn registrations_never_activated_are_erased_by_the_retention_rule() {
         .get(0);
     assert_eq!(by, "unactivated_registration");
 }
+
+const ACCESS_LOG: &str = "query($p: ID) { accessLog(patientId: $p) { edges { node { actorId actorRole patientAccountId patientRecordId resource field clientIp correlationId } } pageInfo { hasNextPage } } }";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_read_of_a_patients_data_by_staff_or_auditors_is_in_the_access_log() {
+    use super::scheduling::{clinic, open_slots, patient, BOOK};
+    let c = clinic().await;
+    let app = &c.app;
+    let token = patient(app, &c.staff, 1).await;
+    let slots = open_slots(&c, &token).await;
+    let booked = app
+        .graphql(
+            BOOK,
+            json!({ "input": { "slotId": slots[0]["id"], "reasonId": c.reason } }),
+            Some(&token),
+        )
+        .await;
+    let at = booked.assert_ok()["bookAppointment"]["position"].clone();
+    let auditor = app.auditor("mayo", "auditor@example.org").await;
+    app.caught_up("accounts").await;
+    app.caught_up("patients").await;
+    let me = app.graphql("{ me { id } }", json!({}), Some(&token)).await;
+    let patient_id = me.assert_ok()["me"]["id"].as_str().unwrap().to_owned();
+    let nobody_yet = app
+        .graphql(ACCESS_LOG, json!({ "p": patient_id }), Some(&auditor.token))
+        .await;
+    assert_eq!(
+        nobody_yet.assert_ok()["accessLog"]["edges"],
+        json!([]),
+        "the patient's own reads are not recorded"
+    );
+
+    let found = app
+        .graphql(
+            "{ patients(search: \"Number1\") { id accountId } }",
+            json!({}),
+            Some(&c.staff),
+        )
+        .await;
+    let record_id = found.assert_ok()["patients"][0]["id"].clone();
+    let date = slots[0]["startsAt"].as_str().unwrap()[..10].to_owned();
+    app.graphql(
+        "query($p: ID!, $d: NaiveDate!, $at: LogPosition) { providerDay(providerId: $p, date: $d, atLeast: $at) { patientId } }",
+        json!({ "p": c.provider, "d": date, "at": at }),
+        Some(&c.staff),
+    )
+    .await
+    .assert_ok();
+    app.graphql(
+        "query($id: ID!) { account(id: $id) { email } }",
+        json!({ "id": patient_id }),
+        Some(&c.staff),
+    )
+    .await
+    .assert_ok();
+    app.graphql(
+        "query($s: String!) { streamHistory(stream: $s) { edges { cursor } } }",
+        json!({ "s": format!("account-{patient_id}") }),
+        Some(&auditor.token),
+    )
+    .await
+    .assert_ok();
+
+    let by_account = app
+        .graphql(ACCESS_LOG, json!({ "p": patient_id }), Some(&auditor.token))
+        .await;
+    let by_record = app
+        .graphql(ACCESS_LOG, json!({ "p": record_id }), Some(&auditor.token))
+        .await;
+    let by_staff = app
+        .graphql(ACCESS_LOG, json!({ "p": patient_id }), Some(&c.staff))
+        .await;
+
+    let entries: Vec<(String, String, String)> = by_account.assert_ok()["accessLog"]["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            let n = &e["node"];
+            (
+                n["actorRole"].as_str().unwrap().to_owned(),
+                n["resource"].as_str().unwrap().to_owned(),
+                n["field"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    let expect = |a: &str, b: &str, c: &str| (a.to_owned(), b.to_owned(), c.to_owned());
+    assert_eq!(
+        entries,
+        vec![
+            expect("staff", "patient_record", "patients"),
+            expect("staff", "appointment", "providerDay"),
+            expect("staff", "account", "account"),
+            expect("auditor", "history", "streamHistory"),
+        ]
+    );
+    let first = &by_account.assert_ok()["accessLog"]["edges"][0]["node"];
+    assert_eq!(first["patientRecordId"], record_id);
+    assert_eq!(first["clientIp"], "127.0.0.1");
+    assert!(first["correlationId"].is_string());
+    assert_eq!(
+        by_record.assert_ok()["accessLog"]["edges"]
+            .as_array()
+            .unwrap()
+            .len(),
+        4,
+        "a patient is found by their record id as by their account id"
+    );
+    assert_eq!(by_staff.error_code(), "FORBIDDEN");
+
+    let client = app
+        .running
+        .as_ref()
+        .unwrap()
+        .state
+        .pool
+        .get()
+        .await
+        .unwrap();
+    let tampering = client
+        .batch_execute("UPDATE access_log SET actor_role = 'nobody'")
+        .await;
+    assert!(tampering.is_err(), "the access log is append-only");
+}

@@ -19,50 +19,58 @@ $$;
 
 CREATE SCHEMA analytics;
 
--- Credits awarded per organization, month (of the award) and credit type.
-CREATE VIEW analytics.credits_awarded_per_month AS
-SELECT e.organization_id,
-       date_trunc('month', e.awarded_at)::date AS month,
-       e.credit_type,
-       count(DISTINCT e.learner_id)            AS learners,
-       count(*)                                AS awards,
-       sum(e.amount)                           AS credits
-FROM transcript_entries e
-WHERE e.status = 'awarded'
-GROUP BY 1, 2, 3;
+-- The views over the read models, made by a function: a projection rebuild swaps in fresh tables and calls it
+-- again, since a view is bound to the tables it was made over.
+CREATE FUNCTION portal_analytics_views() RETURNS void LANGUAGE plpgsql AS $fn$
+BEGIN
+    -- Credits awarded per organization, month (of the award) and credit type.
+    CREATE OR REPLACE VIEW analytics.credits_awarded_per_month AS
+    SELECT e.organization_id,
+           date_trunc('month', e.awarded_at)::date AS month,
+           e.credit_type,
+           count(DISTINCT e.learner_id)            AS learners,
+           count(*)                                AS awards,
+           sum(e.amount)                           AS credits
+    FROM public.transcript_entries e
+    WHERE e.status = 'awarded'
+    GROUP BY 1, 2, 3;
 
--- Attendance per activity: learners who recorded it, by channel, and how many of them have their credit.
-CREATE VIEW analytics.attendance_per_activity AS
-SELECT c.organization_id,
-       c.id                                                                    AS activity_id,
-       c.title,
-       c.starts_at,
-       c.status                                                                AS activity_status,
-       count(DISTINCT t.learner_id)                                            AS attendees,
-       count(DISTINCT t.learner_id) FILTER (WHERE t.channel = 'sms')           AS by_text,
-       count(DISTINCT t.learner_id) FILTER (WHERE t.channel = 'web')           AS on_the_web,
-       count(DISTINCT t.learner_id) FILTER (WHERE t.channel = 'staff')         AS by_staff,
-       count(DISTINCT t.learner_id) FILTER (WHERE t.status = 'awarded')        AS awarded,
-       count(DISTINCT t.learner_id) FILTER (WHERE t.status = 'pending')        AS pending
-FROM calendar_activities c
-LEFT JOIN transcript_entries t ON t.activity_id = c.id
-GROUP BY c.organization_id, c.id, c.title, c.starts_at, c.status;
+    -- Attendance per activity: learners who recorded it, by channel, and how many of them have their credit.
+    CREATE OR REPLACE VIEW analytics.attendance_per_activity AS
+    SELECT c.organization_id,
+           c.id                                                                    AS activity_id,
+           c.title,
+           c.starts_at,
+           c.status                                                                AS activity_status,
+           count(DISTINCT t.learner_id)                                            AS attendees,
+           count(DISTINCT t.learner_id) FILTER (WHERE t.channel = 'sms')           AS by_text,
+           count(DISTINCT t.learner_id) FILTER (WHERE t.channel = 'web')           AS on_the_web,
+           count(DISTINCT t.learner_id) FILTER (WHERE t.channel = 'staff')         AS by_staff,
+           count(DISTINCT t.learner_id) FILTER (WHERE t.status = 'awarded')        AS awarded,
+           count(DISTINCT t.learner_id) FILTER (WHERE t.status = 'pending')        AS pending
+    FROM public.calendar_activities c
+    LEFT JOIN public.transcript_entries t ON t.activity_id = c.id
+    GROUP BY c.organization_id, c.id, c.title, c.starts_at, c.status;
 
--- Appointments per department (of the provider seen) and month of the visit: booked (still on the books),
--- cancelled, no-shows. A provider in two departments counts in both.
-CREATE VIEW analytics.appointments_per_department AS
-SELECT a.organization_id,
-       d.id                                               AS department_id,
-       d.name                                             AS department,
-       date_trunc('month', a.starts_at)::date             AS month,
-       count(*)                                           AS appointments,
-       count(*) FILTER (WHERE a.status = 'booked')        AS booked,
-       count(*) FILTER (WHERE a.status = 'cancelled')     AS cancelled,
-       count(*) FILTER (WHERE a.status = 'no_show')       AS no_shows
-FROM appointments a
-JOIN catalogue_entries p ON p.id = a.provider_id
-JOIN catalogue_entries d ON d.id = ANY (p.departments) AND d.kind = 'department'
-GROUP BY 1, 2, 3, 4;
+    -- Appointments per department (of the provider seen) and month of the visit: booked (still on the books),
+    -- cancelled, no-shows. A provider in two departments counts in both.
+    CREATE OR REPLACE VIEW analytics.appointments_per_department AS
+    SELECT a.organization_id,
+           d.id                                               AS department_id,
+           d.name                                             AS department,
+           date_trunc('month', a.starts_at)::date             AS month,
+           count(*)                                           AS appointments,
+           count(*) FILTER (WHERE a.status = 'booked')        AS booked,
+           count(*) FILTER (WHERE a.status = 'cancelled')     AS cancelled,
+           count(*) FILTER (WHERE a.status = 'no_show')       AS no_shows
+    FROM public.appointments a
+    JOIN public.catalogue_entries p ON p.id = a.provider_id
+    JOIN public.catalogue_entries d ON d.id = ANY (p.departments) AND d.kind = 'department'
+    GROUP BY 1, 2, 3, 4;
+END;
+$fn$;
+
+SELECT portal_analytics_views();
 
 -- What analysts may read. Personal data stays out: where a read model holds it (names, e-mail, phone, date of
 -- birth, clinic number, profile, client addresses), only the other columns are granted.

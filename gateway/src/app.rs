@@ -248,6 +248,11 @@ pub async fn start(
     master_key: MasterKey,
     args: &ServeArgs,
 ) -> Result<Running, AppError> {
+    // Named, so that `portal projections status` can tell which process runs a projection.
+    let mut database = database;
+    if database.get_application_name().is_none() {
+        database.application_name("portal");
+    }
     let listener = tokio::net::TcpListener::bind(args.listen).await?;
     let addr = listener.local_addr()?;
     // With port 0 the real port is known only now; links must point at it.

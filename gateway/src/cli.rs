@@ -245,6 +245,15 @@ pub enum OrgCommand {
 /// Projection subcommands.
 #[derive(Debug, Subcommand)]
 pub enum ProjectionsCommand {
-    /// Shows each projection's position and lag.
+    /// Shows each projection's position, lag in events and seconds, state, and the process running it.
     Status,
+    /// Rebuilds a projection from the log into fresh tables while the live ones keep answering, then switches
+    /// over at once. NAME is one of accounts, organizations, lockout, calendar, patients, schedule, transcript.
+    Rebuild {
+        /// The projection.
+        name: String,
+        /// Events per transaction while rebuilding.
+        #[arg(long, default_value_t = 500)]
+        batch_size: usize,
+    },
 }

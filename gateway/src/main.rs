@@ -316,18 +316,48 @@ async fn main() -> anyhow::Result<()> {
             let (head, projections) = portal_projections::status::status(&pool).await?;
             println!("log head position: {head}");
             println!(
-                "{:<16} {:>12} {:>10}  updated",
-                "projection", "position", "lag"
+                "{:<16} {:>12} {:>10} {:>10}  {:<8} {:<32} updated",
+                "projection", "position", "lag", "lag (s)", "state", "runner"
             );
             for p in projections {
                 println!(
-                    "{:<16} {:>12} {:>10}  {}",
+                    "{:<16} {:>12} {:>10} {:>10.1}  {:<8} {:<32} {}",
                     p.name,
                     p.position,
                     p.lag_events,
+                    p.lag_seconds,
+                    p.state,
+                    p.runner.as_deref().unwrap_or("-"),
                     p.updated_at.to_rfc3339()
                 );
             }
+            Ok(())
+        }
+        Command::Projections(ProjectionsCommand::Rebuild { name, batch_size }) => {
+            if !portal_projections::NAMES.contains(&name.as_str()) {
+                anyhow::bail!(
+                    "NAME: no projection is called {name:?}; the projections are {}",
+                    portal_projections::NAMES.join(", ")
+                );
+            }
+            let database = portal_commands::db::parse_url(&global.database_url)?;
+            let key = load_master_key(global.master_key.as_deref(), &global.master_key_file)?;
+            let (pool, store) = app::prepare(&database, 4, &key, "").await?;
+            let source = portal_projections::Source {
+                log: store.log.clone(),
+                keys: store.keys.clone(),
+            };
+            let started = std::time::Instant::now();
+            let rebuilt =
+                portal_projections::rebuild_named(&name, &source, &pool, batch_size.max(1))
+                    .await?
+                    .ok_or_else(|| anyhow::anyhow!("NAME: no projection is called {name:?}"))?;
+            println!(
+                "rebuilt {name} from {} event(s) in {:.1} s and switched over at position {}",
+                rebuilt.events,
+                started.elapsed().as_secs_f64(),
+                rebuilt.cursor.position
+            );
             Ok(())
         }
     }

@@ -9,6 +9,7 @@ mod api {
     pub mod graphql_http;
     pub mod health;
     pub mod lockout;
+    pub mod operations;
     pub mod password_reset;
     pub mod patients;
     pub mod phones;

@@ -31,3 +31,37 @@ pub fn decode_if<E: DomainEvent>(
         .map(Some)
         .map_err(|e| ProjectionError::Decode(e.to_string()))
 }
+
+/// Every projection the server runs, by name.
+pub const NAMES: &[&str] = &[
+    accounts::NAME,
+    organizations::NAME,
+    lockout::NAME,
+    calendar::NAME,
+    patients::NAME,
+    schedule::NAME,
+    transcript::NAME,
+];
+
+/// Rebuilds the projection called `name` and switches over to it (see [`runner::rebuild`]); None when no
+/// projection has that name.
+pub async fn rebuild_named(
+    name: &str,
+    source: &Source,
+    pool: &deadpool_postgres::Pool,
+    batch_size: usize,
+) -> Result<Option<runner::Rebuilt>, ProjectionError> {
+    use runner::rebuild;
+    Ok(Some(match name {
+        accounts::NAME => rebuild(&accounts::Accounts, source, pool, batch_size).await?,
+        organizations::NAME => {
+            rebuild(&organizations::Organizations, source, pool, batch_size).await?
+        }
+        lockout::NAME => rebuild(&lockout::Lockout, source, pool, batch_size).await?,
+        calendar::NAME => rebuild(&calendar::Calendar, source, pool, batch_size).await?,
+        patients::NAME => rebuild(&patients::Patients, source, pool, batch_size).await?,
+        schedule::NAME => rebuild(&schedule::Schedule, source, pool, batch_size).await?,
+        transcript::NAME => rebuild(&transcript::Transcript, source, pool, batch_size).await?,
+        _ => return Ok(None),
+    }))
+}

@@ -114,7 +114,7 @@ pub struct Runner<P: Projection> {
     progress: watch::Sender<GlobalCursor>,
 }
 
-fn lock_key(name: &str) -> i64 {
+pub(crate) fn lock_key(name: &str) -> i64 {
     // A stable 63-bit key per projection name (FNV-1a), in a range apart from the migration lock.
     let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
     for byte in format!("portal-projection:{name}").bytes() {
@@ -257,6 +257,19 @@ pub async fn rebuild_into<P: Projection>(
     schema: &str,
     batch_size: usize,
 ) -> Result<usize, ProjectionError> {
+    Ok(build_into(projection, source, pool, schema, batch_size)
+        .await?
+        .0)
+}
+
+/// What `rebuild_into` does, also telling where it stopped.
+async fn build_into<P: Projection>(
+    projection: &P,
+    source: &Source,
+    pool: &Pool,
+    schema: &str,
+    batch_size: usize,
+) -> Result<(usize, GlobalCursor), ProjectionError> {
     let quoted = portal_commands::db::quote_identifier(schema);
     {
         let client = pool.get().await?;
@@ -287,7 +300,138 @@ pub async fn rebuild_into<P: Projection>(
         cursor = last;
         applied += events.len();
     }
-    Ok(applied)
+    Ok((applied, cursor))
+}
+
+/// What a rebuild did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Rebuilt {
+    /// Events applied to the fresh tables.
+    pub events: usize,
+    /// The checkpoint the projection continues from.
+    pub cursor: GlobalCursor,
+}
+
+/// How often a switch-over is tried when it loses a deadlock or waits too long for the tables.
+const SWITCH_ATTEMPTS: usize = 5;
+
+/// Rebuilds a projection from the log into fresh tables while the live ones keep answering, then switches over at
+/// once: in one transaction the live tables are locked (queries wait for a moment, never see them empty), the fresh
+/// ones catch up with the last events, take the live tables' place and the checkpoint moves to where they stand.
+/// A running projector that applied a batch meanwhile is fenced by the checkpoint and applies it again to the new
+/// tables. The analysts' views and grants are made again for the new tables.
+pub async fn rebuild<P: Projection>(
+    projection: &P,
+    source: &Source,
+    pool: &Pool,
+    batch_size: usize,
+) -> Result<Rebuilt, ProjectionError> {
+    let name = projection.name();
+    let schema = format!("rebuild_{name}_{}", uuid::Uuid::new_v4().simple());
+    let (mut applied, mut cursor) =
+        build_into(projection, source, pool, &schema, batch_size).await?;
+    let quoted = portal_commands::db::quote_identifier(&schema);
+    let retired = portal_commands::db::quote_identifier(&format!("retired_{schema}"));
+    let tables = projection
+        .tables()
+        .iter()
+        .map(|t| format!("public.{t}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        let mut client = pool.get().await?;
+        let tx = client.transaction().await?;
+        let switched: Result<(usize, GlobalCursor), ProjectionError> = async {
+            tx.batch_execute(&format!(
+                "SET LOCAL lock_timeout = '5s';
+                 LOCK TABLE {tables} IN ACCESS EXCLUSIVE MODE"
+            ))
+            .await?;
+            tx.execute(
+                "INSERT INTO projection_checkpoints (name) VALUES ($1) ON CONFLICT (name) DO NOTHING",
+                &[&name],
+            )
+            .await?;
+            tx.query(
+                "SELECT 1 FROM projection_checkpoints WHERE name = $1 FOR UPDATE",
+                &[&name],
+            )
+            .await?;
+            tx.batch_execute(&format!("SET LOCAL search_path TO {quoted}, public"))
+                .await?;
+            let (mut more, mut at) = (0, cursor);
+            loop {
+                let events = source.read(at, batch_size).await?;
+                let Some(last) = events.last().map(RecordedEvent::cursor) else {
+                    break;
+                };
+                projection.apply(&tx, &events).await?;
+                more += events.len();
+                at = last;
+            }
+            tx.batch_execute("SET LOCAL search_path TO DEFAULT").await?;
+            let mut swap = format!("CREATE SCHEMA {retired};");
+            for table in projection.tables() {
+                swap.push_str(&format!(
+                    "ALTER TABLE public.{table} SET SCHEMA {retired};
+                     ALTER TABLE {quoted}.{table} SET SCHEMA public;"
+                ));
+            }
+            tx.batch_execute(&swap).await?;
+            tx.execute(
+                "UPDATE projection_checkpoints SET transaction_id = $2, position = $3, updated_at = now()
+                 WHERE name = $1",
+                &[&name, &at.transaction_id, &at.position],
+            )
+            .await?;
+            tx.batch_execute(&format!(
+                "SELECT portal_analytics_views();
+                 SELECT portal_grant_analyst();
+                 DROP SCHEMA {retired} CASCADE;
+                 DROP SCHEMA {quoted};"
+            ))
+            .await?;
+            Ok((more, at))
+        }
+        .await;
+        match switched {
+            Ok((more, at)) => {
+                tx.commit().await?;
+                applied += more;
+                cursor = at;
+                tracing::info!(
+                    projection = name,
+                    events = applied,
+                    "projection rebuilt and switched over"
+                );
+                return Ok(Rebuilt {
+                    events: applied,
+                    cursor,
+                });
+            }
+            Err(ProjectionError::Database(error))
+                if attempt < SWITCH_ATTEMPTS
+                    && error.code().is_some_and(|c| {
+                        *c == tokio_postgres::error::SqlState::T_R_DEADLOCK_DETECTED
+                            || *c == tokio_postgres::error::SqlState::LOCK_NOT_AVAILABLE
+                    }) =>
+            {
+                drop(tx);
+                tracing::warn!(projection = name, %error, "switch-over lost a lock; trying again");
+            }
+            Err(error) => {
+                drop(tx);
+                let _ = pool
+                    .get()
+                    .await?
+                    .batch_execute(&format!("DROP SCHEMA IF EXISTS {quoted} CASCADE"))
+                    .await;
+                return Err(error);
+            }
+        }
+    }
 }
 
 /// Waits until `projection` has applied the event at `position` (read-your-writes), up to `timeout`.

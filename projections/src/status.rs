@@ -1,8 +1,10 @@
-//! `portal projections status`: where each projection stands and how far behind the log it is.
+//! `portal projections status`: where each projection stands, how far behind the log it is in events and in
+//! seconds, and which process runs it.
 
 use chrono::{DateTime, Utc};
 use deadpool_postgres::Pool;
 
+use crate::runner::lock_key;
 use crate::ProjectionError;
 
 /// One projection's standing.
@@ -14,8 +16,14 @@ pub struct ProjectionStatus {
     pub position: i64,
     /// Events in the log after its checkpoint.
     pub lag_events: i64,
+    /// How long the oldest event it has not applied has waited (0 when caught up).
+    pub lag_seconds: f64,
     /// When its checkpoint last moved.
     pub updated_at: DateTime<Utc>,
+    /// `running` (a process holds its runner's lock) or `stopped`.
+    pub state: String,
+    /// The process running it: `<application name> pid <backend pid>@<client address>`.
+    pub runner: Option<String>,
 }
 
 /// Every projection that has run on this database, with the log's head position.
@@ -27,22 +35,45 @@ pub async fn status(pool: &Pool) -> Result<(i64, Vec<ProjectionStatus>), Project
         .get(0);
     let rows = client
         .query(
-            "SELECT c.name, c.position, c.updated_at,
-                    (SELECT count(*) FROM events e
-                      WHERE (e.transaction_id, e.position) > (c.transaction_id::text::xid8, c.position))
-             FROM projection_checkpoints c ORDER BY c.name",
+            "SELECT c.name, c.position, c.updated_at, behind.events,
+                    coalesce(extract(epoch FROM now() - behind.oldest), 0)::float8
+             FROM projection_checkpoints c,
+                  LATERAL (SELECT count(*) AS events, min(e.recorded_at) AS oldest FROM events e
+                           WHERE (e.transaction_id, e.position) > (c.transaction_id::text::xid8, c.position)) behind
+             ORDER BY c.name",
             &[],
         )
         .await?;
-    Ok((
-        head,
-        rows.iter()
-            .map(|r| ProjectionStatus {
-                name: r.get(0),
-                position: r.get(1),
-                updated_at: r.get(2),
-                lag_events: r.get(3),
-            })
-            .collect(),
-    ))
+    let mut statuses = Vec::with_capacity(rows.len());
+    for r in rows {
+        let name: String = r.get(0);
+        let key = lock_key(&name);
+        // A bigint advisory lock shows in pg_locks as its high and low 32 bits.
+        let holder = client
+            .query_opt(
+                "SELECT coalesce(nullif(a.application_name, ''), 'portal') || ' pid ' || a.pid
+                        || coalesce('@' || host(a.client_addr), '')
+                 FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+                 WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1
+                   AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+                   AND l.classid::bigint = $1 AND l.objid::bigint = $2",
+                &[&(key >> 32), &(key & 0xffff_ffff)],
+            )
+            .await?
+            .map(|row| row.get::<_, String>(0));
+        statuses.push(ProjectionStatus {
+            name,
+            position: r.get(1),
+            updated_at: r.get(2),
+            lag_events: r.get(3),
+            lag_seconds: r.get(4),
+            state: if holder.is_some() {
+                "running".to_owned()
+            } else {
+                "stopped".to_owned()
+            },
+            runner: holder,
+        });
+    }
+    Ok((head, statuses))
 }

@@ -151,7 +151,8 @@ async fn run<L: EventLog>(
         &[activity.0.as_bytes(), learner_id.0.as_bytes(), input],
     );
     let executed =
-        execute::<L, Attendance>(store, &attendance, None, ctx, name, fingerprint, |_| {
+        // The learner is the data subject: an evaluation's answers are theirs.
+        execute::<L, Attendance>(store, &attendance, Some(learner_id.0), ctx, name, fingerprint, |_| {
             Ok(Plan::command(
                 organization.0,
                 command(&activity_state, &learner.standing),

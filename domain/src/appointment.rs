@@ -3,10 +3,12 @@
 
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
+use serde_json::Value;
 use uuid::Uuid;
 
+use crate::personal::mark_personal;
 use crate::values::{EmailAddress, FieldError, PhoneNumber};
-use crate::{AccountId, Decider, DomainEvent, ErrorCode, OrganizationId, Personal};
+use crate::{AccountId, Decider, DomainEvent, ErrorCode, OrganizationId, Personal, UpcastError};
 
 /// The appointment aggregate.
 pub struct Appointment;
@@ -223,11 +225,12 @@ pub struct AppointmentRescheduled {
     pub at: DateTime<Utc>,
 }
 
-/// An appointment was cancelled (v1); its slot was freed in the same commit.
+/// An appointment was cancelled (v2: the reason is personal, encrypted with the patient's key; v1 stored it in
+/// clear); its slot was freed in the same commit.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct AppointmentCancelled {
-    /// Why, if said.
-    pub reason: Option<String>,
+    /// Why, if said (personal: the patient's own words may say anything about them).
+    pub reason: Option<Personal<String>>,
     /// Who cancelled.
     pub by: BookedBy,
     /// When.
@@ -250,6 +253,27 @@ impl DomainEvent for AppointmentEvent {
             AppointmentEvent::AppointmentRescheduled(_) => "AppointmentRescheduled",
             AppointmentEvent::AppointmentCancelled(_) => "AppointmentCancelled",
             AppointmentEvent::AppointmentMissed(_) => "AppointmentMissed",
+        }
+    }
+
+    fn schema_version(&self) -> u16 {
+        match self {
+            AppointmentEvent::AppointmentCancelled(_) => 2,
+            _ => 1,
+        }
+    }
+
+    fn upcast(event_type: &str, version: u16, mut data: Value) -> Result<Value, UpcastError> {
+        match (event_type, version) {
+            ("AppointmentCancelled", 1) => {
+                mark_personal(&mut data, "reason");
+                Ok(data)
+            }
+            ("AppointmentCancelled", 2) | (_, 1) => Ok(data),
+            _ => Err(UpcastError::UnknownVersion {
+                event_type: event_type.to_owned(),
+                version,
+            }),
         }
     }
 }
@@ -390,7 +414,7 @@ impl Decider for Appointment {
                 changeable(info, by, cutoff, now)?;
                 Ok(vec![AppointmentEvent::AppointmentCancelled(
                     AppointmentCancelled {
-                        reason: reason.map(|r| r.chars().take(500).collect()),
+                        reason: reason.map(|r| Personal::Known(r.chars().take(500).collect())),
                         by,
                         at: now,
                     },
@@ -479,6 +503,21 @@ mod tests {
                     at: now,
                 },
             )]);
+    }
+
+    #[test]
+    fn a_version_1_cancellation_reads_its_reason_as_known_personal_data() {
+        let with = serde_json::json!({ "reason": "feeling better", "at": "2026-03-01T09:00:00Z" });
+        let without = serde_json::json!({ "reason": null, "at": "2026-03-01T09:00:00Z" });
+
+        let with = AppointmentEvent::upcast("AppointmentCancelled", 1, with).unwrap();
+        let without = AppointmentEvent::upcast("AppointmentCancelled", 1, without).unwrap();
+
+        assert_eq!(
+            with["reason"],
+            serde_json::json!({ "$pii": "feeling better" })
+        );
+        assert_eq!(without["reason"], serde_json::Value::Null);
     }
 
     #[test]

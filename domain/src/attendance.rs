@@ -3,10 +3,14 @@
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+use serde_json::Value;
 
 use crate::activity::ActivityState;
+use crate::personal::mark_personal;
 use crate::values::{Audience, Credits, WindowMiss};
-use crate::{AccountId, ActivityId, Decider, DomainEvent, ErrorCode, OrganizationId};
+use crate::{
+    AccountId, ActivityId, Decider, DomainEvent, ErrorCode, OrganizationId, Personal, UpcastError,
+};
 
 /// The attendance aggregate.
 pub struct Attendance;
@@ -217,11 +221,12 @@ pub struct AttendanceRecorded {
     pub at: DateTime<Utc>,
 }
 
-/// The learner evaluated the activity (v1).
+/// The learner evaluated the activity (v2: the answers are personal, encrypted with the learner's key; v1 stored
+/// them in clear).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct EvaluationSubmitted {
-    /// The answers.
-    pub evaluation: Evaluation,
+    /// The answers (personal: the comments are the learner's own words).
+    pub evaluation: Personal<Evaluation>,
     /// When.
     pub at: DateTime<Utc>,
 }
@@ -251,6 +256,27 @@ impl DomainEvent for AttendanceEvent {
             AttendanceEvent::EvaluationSubmitted(_) => "EvaluationSubmitted",
             AttendanceEvent::CreditHeld(_) => "CreditHeld",
             AttendanceEvent::CreditAwarded(_) => "CreditAwarded",
+        }
+    }
+
+    fn schema_version(&self) -> u16 {
+        match self {
+            AttendanceEvent::EvaluationSubmitted(_) => 2,
+            _ => 1,
+        }
+    }
+
+    fn upcast(event_type: &str, version: u16, mut data: Value) -> Result<Value, UpcastError> {
+        match (event_type, version) {
+            ("EvaluationSubmitted", 1) => {
+                mark_personal(&mut data, "evaluation");
+                Ok(data)
+            }
+            ("EvaluationSubmitted", 2) | (_, 1) => Ok(data),
+            _ => Err(UpcastError::UnknownVersion {
+                event_type: event_type.to_owned(),
+                version,
+            }),
         }
     }
 }
@@ -440,7 +466,7 @@ impl Decider for Attendance {
                     return Err(AttendanceError::EvaluationAlreadySubmitted);
                 }
                 let mut events = vec![AttendanceEvent::EvaluationSubmitted(EvaluationSubmitted {
-                    evaluation,
+                    evaluation: Personal::Known(evaluation),
                     at: now,
                 })];
                 events.extend(settle(record, credit_holds(&learner, false), now));
@@ -683,11 +709,23 @@ mod tests {
             )
             .then(vec![
                 AttendanceEvent::EvaluationSubmitted(EvaluationSubmitted {
-                    evaluation,
+                    evaluation: Personal::Known(evaluation),
                     at: later,
                 }),
                 awarded(later),
             ]);
+    }
+
+    #[test]
+    fn a_version_1_evaluation_reads_as_known_personal_data() {
+        let v1 = serde_json::json!({ "evaluation": { "rating": 5 }, "at": "2026-03-01T09:00:00Z" });
+
+        let upcast = AttendanceEvent::upcast("EvaluationSubmitted", 1, v1).unwrap();
+
+        assert_eq!(
+            upcast["evaluation"],
+            serde_json::json!({ "$pii": { "rating": 5 } })
+        );
     }
 
     #[test]
@@ -696,7 +734,7 @@ mod tests {
         given::<Attendance>([
             recorded(vec![CreditHold::EvaluationRequired], true),
             AttendanceEvent::EvaluationSubmitted(EvaluationSubmitted {
-                evaluation: evaluation.clone(),
+                evaluation: Personal::Known(evaluation.clone()),
                 at: during(),
             }),
         ])

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::lockout::{Lock, LockKind, LockoutPolicy, SignInGuard};
-use crate::personal::PII_MARKER;
+use crate::personal::mark_personal;
 use crate::values::{ClinicNumber, DateOfBirth, EmailAddress, PersonName, PhoneNumber, TokenHash};
 use crate::{
     AccountId, Decider, DomainEvent, ErrorCode, OrganizationId, PatientId, Personal, UpcastError,
@@ -249,9 +249,7 @@ impl DomainEvent for PatientEvent {
     fn upcast(event_type: &str, version: u16, mut data: Value) -> Result<Value, UpcastError> {
         match (event_type, version) {
             ("PatientRegistered", 1) => {
-                if let Some(number) = data.get_mut("clinic_number") {
-                    *number = serde_json::json!({ PII_MARKER: number.take() });
-                }
+                mark_personal(&mut data, "clinic_number");
                 Ok(data)
             }
             ("PatientRegistered", 2) | (_, 1) => Ok(data),

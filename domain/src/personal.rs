@@ -35,6 +35,14 @@ pub const PII_MARKER: &str = "$pii";
 /// The JSON marker of a value whose key was erased (`{"$erased": true}`).
 pub const ERASED_MARKER: &str = "$erased";
 
+/// For upcasters: marks a field that an older event version stored in clear as known personal data, the shape
+/// `Personal<T>` reads (`{"$pii": value}`). A missing or null field stays as it is.
+pub fn mark_personal(data: &mut serde_json::Value, field: &str) {
+    if let Some(value) = data.get_mut(field).filter(|v| !v.is_null()) {
+        *value = serde_json::json!({ PII_MARKER: value.take() });
+    }
+}
+
 #[derive(Serialize, Deserialize)]
 enum Wire<T> {
     #[serde(rename = "$pii")]

@@ -3,9 +3,11 @@
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+use serde_json::Value;
 
+use crate::personal::mark_personal;
 use crate::values::{ClinicNumber, DateOfBirth, EmailAddress, PersonName, PhoneNumber};
-use crate::{AccountId, Decider, DomainEvent, ErrorCode, PatientId, Personal};
+use crate::{AccountId, Decider, DomainEvent, ErrorCode, PatientId, Personal, UpcastError};
 
 /// The request aggregate.
 pub struct SignUpRequest;
@@ -95,11 +97,11 @@ pub struct SignUpRequestApproved {
     pub at: DateTime<Utc>,
 }
 
-/// Staff rejected a request (v1).
+/// Staff rejected a request (v2: the reason is personal; v1 stored it in clear).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct SignUpRequestRejected {
-    /// Why.
-    pub reason: String,
+    /// Why (personal since v2: staff may write about the person).
+    pub reason: Personal<String>,
     /// The staff member.
     pub by: AccountId,
     /// When.
@@ -112,6 +114,27 @@ impl DomainEvent for SignUpRequestEvent {
             SignUpRequestEvent::ActivationCodeRequested(_) => "ActivationCodeRequested",
             SignUpRequestEvent::SignUpRequestApproved(_) => "SignUpRequestApproved",
             SignUpRequestEvent::SignUpRequestRejected(_) => "SignUpRequestRejected",
+        }
+    }
+
+    fn schema_version(&self) -> u16 {
+        match self {
+            SignUpRequestEvent::SignUpRequestRejected(_) => 2,
+            _ => 1,
+        }
+    }
+
+    fn upcast(event_type: &str, version: u16, mut data: Value) -> Result<Value, UpcastError> {
+        match (event_type, version) {
+            ("SignUpRequestRejected", 1) => {
+                mark_personal(&mut data, "reason");
+                Ok(data)
+            }
+            ("SignUpRequestRejected", 2) | (_, 1) => Ok(data),
+            _ => Err(UpcastError::UnknownVersion {
+                event_type: event_type.to_owned(),
+                version,
+            }),
         }
     }
 }
@@ -185,7 +208,7 @@ impl Decider for SignUpRequest {
                 }
                 Ok(vec![SignUpRequestEvent::SignUpRequestRejected(
                     SignUpRequestRejected {
-                        reason,
+                        reason: Personal::Known(reason),
                         by,
                         at: now,
                     },
@@ -220,6 +243,18 @@ mod tests {
             details: Personal::Erased,
             at: Utc::now(),
         })
+    }
+
+    #[test]
+    fn a_version_1_rejection_reads_its_reason_as_known_personal_data() {
+        let v1 = serde_json::json!({ "reason": "no such patient", "at": "2026-03-01T09:00:00Z" });
+
+        let upcast = SignUpRequestEvent::upcast("SignUpRequestRejected", 1, v1).unwrap();
+
+        assert_eq!(
+            upcast["reason"],
+            serde_json::json!({ "$pii": "no such patient" })
+        );
     }
 
     #[test]

@@ -167,7 +167,7 @@ async fn request(
             tx.execute(
                 "UPDATE signup_requests SET status = 'rejected', decided_at = $2, decided_by = $3, reason = $4
                  WHERE id = $1",
-                &[&id, &e.at, &e.by.0, &e.reason],
+                &[&id, &e.at, &e.by.0, &e.reason.known()],
             )
             .await?;
         }

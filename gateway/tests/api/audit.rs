@@ -589,6 +589,21 @@ async fn after_an_erasure_no_read_model_export_or_replay_holds_the_persons_data_
     )
     .await
     .assert_ok();
+    // A cancellation in the patient's own words, which may name anything about them.
+    let second = app
+        .graphql(
+            BOOK,
+            json!({ "input": { "slotId": slots[1]["id"], "reasonId": c.reason } }),
+            Some(&token),
+        )
+        .await;
+    app.graphql(
+        "mutation($a: ID!) { cancelAppointment(appointmentId: $a, reason: \"MC000001 is moving away\") { position } }",
+        json!({ "a": second.assert_ok()["bookAppointment"]["id"] }),
+        Some(&token),
+    )
+    .await
+    .assert_ok();
     let auditor = app.auditor("mayo", "auditor@example.org").await;
     app.caught_up("accounts").await;
     let me = app.graphql("{ me { id } }", json!({}), Some(&token)).await;

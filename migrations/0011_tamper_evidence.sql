@@ -7,10 +7,13 @@
 -- a row and its stream's hashes cannot re-sign the checkpoints. `portal log verify` checks both.
 ALTER TABLE events ADD COLUMN hash bytea;
 
+-- plpgsql rather than SQL: PostgreSQL plans a SQL function's body again at every call from plpgsql, which cost
+-- about a fifth of an append's throughput; plpgsql keeps its plan for the session.
 CREATE FUNCTION portal_event_hash(previous bytea, tenant uuid, stream text, version bigint, event_type text,
                                   schema_version smallint, data jsonb, metadata jsonb, recorded_at timestamptz)
-RETURNS bytea LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
-    SELECT sha256(convert_to(concat_ws(E'\n',
+RETURNS bytea LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE AS $$
+BEGIN
+    RETURN sha256(convert_to(concat_ws(E'\n',
         'portal-event/v1',
         encode(coalesce(previous, ''::bytea), 'hex'),
         tenant::text,
@@ -21,7 +24,8 @@ RETURNS bytea LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
         data::text,
         metadata::text,
         (extract(epoch FROM recorded_at) * 1000000)::bigint::text
-    ), 'UTF8'))
+    ), 'UTF8'));
+END;
 $$;
 
 -- Events written before this migration get their hashes now, stream by stream in version order. This is the one

@@ -66,8 +66,10 @@ async fn one(
             let client = pool.get().await.expect("connection");
             let statement = client
                 .prepare_cached(
-                    "INSERT INTO plain_events (tenant_id, stream_id, stream_version, event_type, schema_version, data, metadata)
-                     VALUES ($1, $2, 1, 'AttendanceRecorded', 1, $3, $4)",
+                    // The row carries a 32-byte hash like an event's, so both rows are the same size.
+                    "INSERT INTO plain_events (tenant_id, stream_id, stream_version, event_type, schema_version, data, metadata,
+                                               hash)
+                     VALUES ($1, $2, 1, 'AttendanceRecorded', 1, $3, $4, $5)",
                 )
                 .await
                 .expect("prepare");
@@ -79,6 +81,7 @@ async fn one(
                         &format!("bench-{}", Uuid::new_v4()),
                         &event().data,
                         &serde_json::to_value(metadata()).expect("json"),
+                        &[0xabu8; 32].as_slice(),
                     ],
                 )
                 .await
@@ -101,13 +104,7 @@ async fn one(
                     events: vec![event()],
                 }],
                 metadata: metadata(),
-                command: None,
-                claims: vec![],
-                releases: vec![],
-                outbox: vec![],
-                withdraw: vec![],
-                erase: vec![],
-                scrub_recipients: vec![],
+                ..Default::default()
             };
             log.append(commit).await.expect("append");
             if matches!(workload, Workload::AppendExistingStream) {

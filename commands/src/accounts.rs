@@ -112,9 +112,7 @@ async fn send_only<L: EventLog>(
         claims: vec![],
         releases: vec![],
         outbox: vec![message],
-        withdraw: vec![],
-        erase: vec![],
-        scrub_recipients: vec![],
+        ..Default::default()
     };
     store.log.append(commit).await.map_err(append_error)?;
     Ok(())
@@ -685,9 +683,7 @@ async fn attempt_sign_in<L: EventLog>(
             claims: vec![],
             releases: vec![],
             outbox,
-            withdraw: vec![],
-            erase: vec![],
-            scrub_recipients: vec![],
+            ..Default::default()
         };
         match store.log.append(commit).await {
             Ok(committed) if committed.replayed => {

@@ -375,11 +375,7 @@ pub async fn schedule_series<L: EventLog>(
                 outcome: serde_json::Value::Null,
             }),
             claims,
-            releases: vec![],
-            outbox: vec![],
-            withdraw: vec![],
-            erase: vec![],
-            scrub_recipients: vec![],
+            ..Default::default()
         };
         match store.log.append(commit).await {
             Ok(committed) if committed.replayed => {

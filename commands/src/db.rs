@@ -51,12 +51,8 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         include_str!("../../migrations/0011_tamper_evidence.sql"),
     ),
     (
-        "0012_analysts.sql",
-        include_str!("../../migrations/0012_analysts.sql"),
-    ),
-    (
-        "0013_erasure_and_access_log.sql",
-        include_str!("../../migrations/0013_erasure_and_access_log.sql"),
+        "0012_auditors_and_analysts.sql",
+        include_str!("../../migrations/0012_auditors_and_analysts.sql"),
     ),
 ];
 

@@ -310,9 +310,7 @@ where
             claims,
             releases,
             outbox,
-            withdraw: vec![],
-            erase: vec![],
-            scrub_recipients: vec![],
+            ..Default::default()
         };
         match store.log.append(commit).await {
             Ok(committed) if committed.replayed => {

@@ -536,9 +536,7 @@ pub async fn sign_up<L: EventLog>(
             claims,
             releases: vec![],
             outbox,
-            withdraw: vec![],
-            erase: vec![],
-            scrub_recipients: vec![],
+            ..Default::default()
         };
         match store.log.append(commit).await {
             Ok(committed) if linked => {

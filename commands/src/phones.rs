@@ -342,9 +342,7 @@ async fn take<L: EventLog>(
             claims,
             releases,
             outbox,
-            withdraw: vec![],
-            erase: vec![],
-            scrub_recipients: vec![],
+            ..Default::default()
         };
         match store.log.append(commit).await {
             Ok(_) => {

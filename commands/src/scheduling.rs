@@ -270,13 +270,7 @@ pub async fn publish_slots<L: EventLog>(
         tenant: organization.id.0,
         writes,
         metadata: ctx.metadata("PublishSlots"),
-        command: None,
-        claims: vec![],
-        releases: vec![],
-        outbox: vec![],
-        withdraw: vec![],
-        erase: vec![],
-        scrub_recipients: vec![],
+        ..Default::default()
     };
     let committed = store.log.append(commit).await.map_err(append_error)?;
     Ok((count, committed.last_position))
@@ -510,8 +504,7 @@ pub(crate) async fn commit_planned<L: EventLog>(
         releases: vec![],
         outbox: planned.outbox,
         withdraw: planned.withdraw,
-        erase: vec![],
-        scrub_recipients: vec![],
+        ..Default::default()
     };
     store.log.append(commit).await.map(|c| c.last_position)
 }
@@ -605,13 +598,7 @@ pub async fn record_no_show<L: EventLog>(
                 events: store.encode(Some(info.patient.0), &events).await?,
             }],
             metadata: ctx.metadata("RecordNoShow"),
-            command: None,
-            claims: vec![],
-            releases: vec![],
-            outbox: vec![],
-            withdraw: vec![],
-            erase: vec![],
-            scrub_recipients: vec![],
+            ..Default::default()
         };
         match store.log.append(commit).await {
             Ok(committed) => return Ok(Some(committed.last_position)),
@@ -865,8 +852,7 @@ pub async fn cancel<L: EventLog>(
                 .into_iter()
                 .collect(),
             withdraw: reminder_ids(organization, appointment, info.placement.slot_id),
-            erase: vec![],
-            scrub_recipients: vec![],
+            ..Default::default()
         };
         match store.log.append(commit).await {
             Ok(committed) => {

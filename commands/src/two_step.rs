@@ -444,12 +444,7 @@ pub async fn complete_sign_in<L: EventLog>(
             writes,
             metadata: ctx.metadata("CompleteSignIn"),
             command,
-            claims: vec![],
-            releases: vec![],
-            outbox: vec![],
-            withdraw: vec![],
-            erase: vec![],
-            scrub_recipients: vec![],
+            ..Default::default()
         };
         match store.log.append(commit).await {
             Ok(committed) => {

@@ -71,9 +71,7 @@ async fn run<L: EventLog>(
             claims: vec![],
             releases: vec![],
             outbox: outbox(&events),
-            withdraw: vec![],
-            erase: vec![],
-            scrub_recipients: vec![],
+            ..Default::default()
         };
         match store.log.append(commit).await {
             Ok(committed) => return Ok((events, Some(committed.last_position))),

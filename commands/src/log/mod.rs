@@ -187,8 +187,8 @@ pub struct OutboxMessage {
     pub due_at: DateTime<Utc>,
 }
 
-/// Everything one command writes, atomically.
-#[derive(Clone, Debug)]
+/// Everything one command writes, atomically. Fields a commit does not use are left to `..Default::default()`.
+#[derive(Clone, Debug, Default)]
 pub struct Commit {
     /// The organization every stream of the commit belongs to.
     pub tenant: Uuid,

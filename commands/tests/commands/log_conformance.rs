@@ -30,13 +30,7 @@ pub fn commit(stream: &StreamId, expected: ExpectedVersion, n: usize) -> Commit 
             events: events(n),
         }],
         metadata: Metadata::default(),
-        command: None,
-        claims: vec![],
-        releases: vec![],
-        outbox: vec![],
-        withdraw: vec![],
-        erase: vec![],
-        scrub_recipients: vec![],
+        ..Default::default()
     }
 }
 

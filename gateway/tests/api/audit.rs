@@ -31,15 +31,7 @@ const READ_MODELS: &[(&str, &[&str])] = &[
 ];
 
 async fn rows(app: &TestApp, table: &str) -> Vec<String> {
-    let client = app
-        .running
-        .as_ref()
-        .unwrap()
-        .state
-        .pool
-        .get()
-        .await
-        .unwrap();
+    let client = app.state().pool.get().await.unwrap();
     client
         .query(&format!("SELECT t::text FROM {table} t ORDER BY 1"), &[])
         .await
@@ -113,7 +105,7 @@ async fn an_export_imported_elsewhere_rebuilds_the_same_read_models_and_verifies
     .await;
     some_history(&source).await;
     all_caught_up(&source).await;
-    let pool = &source.running.as_ref().unwrap().state.pool;
+    let pool = &source.state().pool;
     let secrets = Secrets::derive(&key);
     settled(pool).await;
     integrity::seal_all(pool, &secrets).await.unwrap();
@@ -130,8 +122,8 @@ async fn an_export_imported_elsewhere_rebuilds_the_same_read_models_and_verifies
     all_caught_up(&restored).await;
 
     assert_eq!(exported, imported);
-    settled(&restored.running.as_ref().unwrap().state.pool).await;
-    let report = integrity::verify(&restored.running.as_ref().unwrap().state.pool, &secrets)
+    settled(&restored.state().pool).await;
+    let report = integrity::verify(&restored.state().pool, &secrets)
         .await
         .unwrap();
     assert_eq!(report.finding, None);
@@ -146,33 +138,6 @@ async fn an_export_imported_elsewhere_rebuilds_the_same_read_models_and_verifies
         }
     }
     assert!(!rows(&restored, "transcript_entries").await.is_empty());
-}
-
-async fn as_analyst(app: &TestApp, sql: &str) -> Result<Vec<String>, String> {
-    let mut client = app
-        .running
-        .as_ref()
-        .unwrap()
-        .state
-        .pool
-        .get()
-        .await
-        .unwrap();
-    let tx = client.transaction().await.unwrap();
-    tx.batch_execute("SET LOCAL ROLE portal_analyst")
-        .await
-        .unwrap();
-    let result = tx
-        .query(&format!("SELECT t::text FROM ({sql}) t"), &[])
-        .await
-        .map(|rows| rows.iter().map(|r| r.get(0)).collect())
-        .map_err(|e| {
-            e.as_db_error()
-                .map(|d| d.code().code().to_owned())
-                .unwrap_or_default()
-        });
-    tx.rollback().await.unwrap();
-    result
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -208,12 +173,7 @@ async fn analysts_read_the_views_and_read_models_but_never_the_log_keys_or_perso
         .graphql(NO_SHOW, json!({ "a": appointments[0] }), Some(&token))
         .await;
     assert_eq!(refused.error_code(), "FORBIDDEN");
-    c.app
-        .running
-        .as_ref()
-        .unwrap()
-        .state
-        .advance_clock(chrono::Duration::days(6));
+    c.app.state().advance_clock(chrono::Duration::days(6));
     // Six days on, the desk signs in again (sessions do not last that long).
     let again = c
         .app
@@ -229,9 +189,7 @@ async fn analysts_read_the_views_and_read_models_but_never_the_log_keys_or_perso
         .assert_ok();
     c.app.caught_up("schedule").await;
 
-    let per_department = as_analyst(
-        &c.app,
-        "SELECT department, sum(appointments) AS appointments, sum(booked) AS booked, sum(cancelled) AS cancelled,
+    let per_department = c.app.as_analyst("SELECT department, sum(appointments) AS appointments, sum(booked) AS booked, sum(cancelled) AS cancelled,
                 sum(no_shows) AS no_shows
          FROM analytics.appointments_per_department GROUP BY department",
     )
@@ -239,18 +197,17 @@ async fn analysts_read_the_views_and_read_models_but_never_the_log_keys_or_perso
     .unwrap();
     assert_eq!(per_department, vec!["(Cardiology,3,1,1,1)"]);
     assert_eq!(
-        as_analyst(&c.app, "SELECT status FROM appointments ORDER BY status")
+        c.app
+            .as_analyst("SELECT status FROM appointments ORDER BY status")
             .await
             .unwrap(),
         vec!["(booked)", "(cancelled)", "(no_show)"]
     );
     assert_eq!(
-        as_analyst(
-            &c.app,
-            "SELECT count(*) FROM accounts WHERE role = 'patient'"
-        )
-        .await
-        .unwrap(),
+        c.app
+            .as_analyst("SELECT count(*) FROM accounts WHERE role = 'patient'")
+            .await
+            .unwrap(),
         vec!["(1)"]
     );
     for forbidden in [
@@ -265,7 +222,7 @@ async fn analysts_read_the_views_and_read_models_but_never_the_log_keys_or_perso
         "SELECT client_ip FROM sign_in_attempts",
     ] {
         assert_eq!(
-            as_analyst(&c.app, forbidden).await,
+            c.app.as_analyst(forbidden).await,
             Err("42501".to_owned()),
             "{forbidden}"
         );
@@ -278,19 +235,17 @@ async fn the_credit_and_attendance_views_count_what_the_transcript_holds() {
     some_history(&app).await;
     all_caught_up(&app).await;
 
-    let credits = as_analyst(
-        &app,
-        "SELECT credit_type, learners, awards, credits FROM analytics.credits_awarded_per_month",
+    let credits = app.as_analyst("SELECT credit_type, learners, awards, credits FROM analytics.credits_awarded_per_month",
     )
     .await
     .unwrap();
-    let attendance = as_analyst(
-        &app,
-        "SELECT title, attendees, by_text, on_the_web, by_staff, awarded, pending
+    let attendance = app
+        .as_analyst(
+            "SELECT title, attendees, by_text, on_the_web, by_staff, awarded, pending
          FROM analytics.attendance_per_activity",
-    )
-    .await
-    .unwrap();
+        )
+        .await
+        .unwrap();
 
     assert_eq!(credits, vec!["(ama_pra_category_1,1,1,1.00)"]);
     assert_eq!(attendance, vec!["(\"Sepsis Update\",1,0,1,0,1,0)"]);
@@ -635,7 +590,7 @@ async fn after_an_erasure_no_read_model_export_or_replay_holds_the_persons_data_
         serde_json::Value::Null
     );
     all_caught_up(app).await;
-    let state = &app.running.as_ref().unwrap().state;
+    let state = app.state();
 
     // Read models.
     for (_, tables) in READ_MODELS {
@@ -745,7 +700,7 @@ async fn registrations_never_activated_are_erased_by_the_retention_rule() {
     app.register("umncpd", "late@example.org").await.assert_ok();
     let ada = app.learner("umncpd", "ada@example.org").await;
     app.caught_up("accounts").await;
-    let state = &app.running.as_ref().unwrap().state;
+    let state = app.state();
 
     let too_soon = portal_gateway::retention::erase_unactivated(state, 30).await;
     state.advance_clock(chrono::Duration::days(31));
@@ -889,15 +844,7 @@ async fn every_read_of_a_patients_data_by_staff_or_auditors_is_in_the_access_log
     );
     assert_eq!(by_staff.error_code(), "FORBIDDEN");
 
-    let client = app
-        .running
-        .as_ref()
-        .unwrap()
-        .state
-        .pool
-        .get()
-        .await
-        .unwrap();
+    let client = app.state().pool.get().await.unwrap();
     let tampering = client
         .batch_execute("UPDATE access_log SET actor_role = 'nobody'")
         .await;

@@ -30,7 +30,7 @@ async fn a_rebuild_under_steady_queries_never_answers_empty_or_partial() {
         .await;
     }
     app.caught_up("calendar").await;
-    let state = app.running.as_ref().unwrap().state.clone();
+    let state = app.state().clone();
     let source = portal_projections::Source {
         log: state.store.log.clone(),
         keys: state.store.keys.clone(),
@@ -122,13 +122,13 @@ async fn the_analysts_views_follow_a_rebuilt_projection() {
     .await
     .assert_ok();
     app.caught_up("transcript").await;
-    let state = app.running.as_ref().unwrap().state.clone();
+    let state = app.state().clone();
     let source = portal_projections::Source {
         log: state.store.log.clone(),
         keys: state.store.keys.clone(),
     };
     let query = "SELECT title, attendees, pending FROM analytics.attendance_per_activity";
-    let before = analyst(&state.pool, query).await;
+    let before = app.as_analyst(query).await.unwrap();
 
     portal_projections::rebuild_named("transcript", &source, &state.pool, 100)
         .await
@@ -140,24 +140,7 @@ async fn the_analysts_views_follow_a_rebuilt_projection() {
         .unwrap();
 
     assert_eq!(before, vec!["(\"Sepsis Update\",1,1)"]);
-    assert_eq!(analyst(&state.pool, query).await, before);
-}
-
-async fn analyst(pool: &deadpool_postgres::Pool, sql: &str) -> Vec<String> {
-    let mut client = pool.get().await.unwrap();
-    let tx = client.transaction().await.unwrap();
-    tx.batch_execute("SET LOCAL ROLE portal_analyst")
-        .await
-        .unwrap();
-    let rows = tx
-        .query(&format!("SELECT t::text FROM ({sql}) t"), &[])
-        .await
-        .unwrap()
-        .iter()
-        .map(|r| r.get(0))
-        .collect();
-    tx.rollback().await.unwrap();
-    rows
+    assert_eq!(app.as_analyst(query).await.unwrap(), before);
 }
 
 /// A `portal serve` process named `name` (its database sessions carry it as application name).

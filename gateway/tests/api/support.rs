@@ -93,6 +93,31 @@ impl TestApp {
         }
     }
 
+    /// The running app's shared state (its pool, store and clock).
+    pub fn state(&self) -> &portal_gateway::app::AppState {
+        &self.running.as_ref().expect("the app is running").state
+    }
+
+    /// Runs `sql` as the analysts' database role; the SQLSTATE when it is refused.
+    pub async fn as_analyst(&self, sql: &str) -> Result<Vec<String>, String> {
+        let mut client = self.state().pool.get().await.unwrap();
+        let tx = client.transaction().await.unwrap();
+        tx.batch_execute("SET LOCAL ROLE portal_analyst")
+            .await
+            .unwrap();
+        let result = tx
+            .query(&format!("SELECT t::text FROM ({sql}) t"), &[])
+            .await
+            .map(|rows| rows.iter().map(|r| r.get(0)).collect())
+            .map_err(|e| {
+                e.as_db_error()
+                    .map(|d| d.code().code().to_owned())
+                    .unwrap_or_default()
+            });
+        tx.rollback().await.unwrap();
+        result
+    }
+
     pub async fn post_raw(
         &self,
         content_type: Option<&str>,

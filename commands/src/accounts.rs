@@ -114,7 +114,7 @@ async fn send_only<L: EventLog>(
         outbox: vec![message],
         ..Default::default()
     };
-    store.log.append(commit).await.map_err(append_error)?;
+    store.append(commit).await.map_err(append_error)?;
     Ok(())
 }
 
@@ -685,7 +685,7 @@ async fn attempt_sign_in<L: EventLog>(
             outbox,
             ..Default::default()
         };
-        match store.log.append(commit).await {
+        match store.append(commit).await {
             Ok(committed) if committed.replayed => {
                 let recorded = committed.outcome.unwrap_or(Value::Null);
                 return open_outcome(store, &recorded, committed.last_position)

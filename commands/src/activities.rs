@@ -377,7 +377,7 @@ pub async fn schedule_series<L: EventLog>(
             claims,
             ..Default::default()
         };
-        match store.log.append(commit).await {
+        match store.append(commit).await {
             Ok(committed) if committed.replayed => {
                 return replayed_series(store, id, committed.last_position).await
             }

@@ -11,7 +11,7 @@ use crate::accounts::{self, email_key, EMAIL_CLAIM};
 use crate::handler::{
     append_error, back_off, CommandContext, CommandError, EndsSessions, MAX_ATTEMPTS,
 };
-use crate::log::{AppendError, Claim, Commit, EventLog, ExpectedVersion, PgEventLog, StreamWrite};
+use crate::log::{AppendError, Claim, Commit, ExpectedVersion, PgEventLog, StreamWrite};
 use crate::organizations::OrganizationSummary;
 use crate::patients::{self, CLINIC_NUMBER_CLAIM, USERNAME_CLAIM};
 use crate::phones::PHONE_CLAIM;
@@ -136,7 +136,7 @@ pub async fn erase_person(
             erase: subjects.clone(),
             scrub_recipients: recipients,
         };
-        match store.log.append(commit).await {
+        match store.append(commit).await {
             Ok(committed) => {
                 for subject in &subjects {
                     store.keys.forget(*subject);

@@ -98,6 +98,7 @@ impl CommandContext {
             actor: Some(self.actor.label()),
             client_ip: self.client_ip.clone(),
             user_agent: self.user_agent.clone(),
+            client: None,
         }
     }
 }
@@ -312,7 +313,7 @@ where
             outbox,
             ..Default::default()
         };
-        match store.log.append(commit).await {
+        match store.append(commit).await {
             Ok(committed) if committed.replayed => {
                 return Ok(Executed {
                     last_position: Some(committed.last_position),
@@ -342,5 +343,6 @@ pub fn append_error<E>(error: AppendError) -> CommandError<E> {
         AppendError::Log(e) => CommandError::Log(e),
         AppendError::WrongExpectedVersion { stream, .. } => CommandError::Conflict(1, stream),
         AppendError::Empty => CommandError::Internal("empty commit".to_owned()),
+        AppendError::Seal(reason) => CommandError::Internal(reason),
     }
 }

@@ -538,7 +538,7 @@ pub async fn sign_up<L: EventLog>(
             outbox,
             ..Default::default()
         };
-        match store.log.append(commit).await {
+        match store.append(commit).await {
             Ok(committed) if linked => {
                 return Ok(SignedUp {
                     account,

@@ -211,6 +211,40 @@ impl KeyRing {
         })
     }
 
+    /// Moves a commit's client address and user agent into `metadata.client`, encrypted with `subject`'s key: where
+    /// a person acted, where from is theirs, and goes with their key.
+    pub async fn seal_client(
+        &self,
+        subject: Uuid,
+        metadata: &mut crate::log::Metadata,
+    ) -> Result<(), CryptoError> {
+        if metadata.client_ip.is_none() && metadata.user_agent.is_none() {
+            return Ok(());
+        }
+        let mut client = json!({ PII_MARKER: {
+            "client_ip": metadata.client_ip.take(),
+            "user_agent": metadata.user_agent.take(),
+        }});
+        self.encrypt(Some(subject), &mut client).await?;
+        metadata.client = Some(client);
+        Ok(())
+    }
+
+    /// Puts a sealed client address and user agent back into the metadata's fields (None once erased).
+    pub async fn open_client(
+        &self,
+        metadata: &mut crate::log::Metadata,
+    ) -> Result<(), CryptoError> {
+        let Some(mut client) = metadata.client.take() else {
+            return Ok(());
+        };
+        self.decrypt(&mut client).await?;
+        let opened = &client[PII_MARKER];
+        metadata.client_ip = opened["client_ip"].as_str().map(str::to_owned);
+        metadata.user_agent = opened["user_agent"].as_str().map(str::to_owned);
+        Ok(())
+    }
+
     /// Replaces every encrypted value in `data` by `{"$pii": v}`, or `{"$erased": true}` if its key is gone.
     pub async fn decrypt(&self, data: &mut Value) -> Result<(), CryptoError> {
         if !contains_marker(data, ENCRYPTED_MARKER) {

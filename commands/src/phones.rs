@@ -344,7 +344,7 @@ async fn take<L: EventLog>(
             outbox,
             ..Default::default()
         };
-        match store.log.append(commit).await {
+        match store.append(commit).await {
             Ok(_) => {
                 return Ok(events.iter().fold(state, Account::evolve));
             }

@@ -272,7 +272,7 @@ pub async fn publish_slots<L: EventLog>(
         metadata: ctx.metadata("PublishSlots"),
         ..Default::default()
     };
-    let committed = store.log.append(commit).await.map_err(append_error)?;
+    let committed = store.append(commit).await.map_err(append_error)?;
     Ok((count, committed.last_position))
 }
 
@@ -506,7 +506,7 @@ pub(crate) async fn commit_planned<L: EventLog>(
         withdraw: planned.withdraw,
         ..Default::default()
     };
-    store.log.append(commit).await.map(|c| c.last_position)
+    store.append(commit).await.map(|c| c.last_position)
 }
 
 /// Books a slot for a patient: the slot is taken and the appointment recorded in one commit; the confirmation and
@@ -600,7 +600,7 @@ pub async fn record_no_show<L: EventLog>(
             metadata: ctx.metadata("RecordNoShow"),
             ..Default::default()
         };
-        match store.log.append(commit).await {
+        match store.append(commit).await {
             Ok(committed) => return Ok(Some(committed.last_position)),
             Err(AppendError::WrongExpectedVersion { .. }) => continue,
             Err(error) => return Err(append_error(error)),
@@ -854,7 +854,7 @@ pub async fn cancel<L: EventLog>(
             withdraw: reminder_ids(organization, appointment, info.placement.slot_id),
             ..Default::default()
         };
-        match store.log.append(commit).await {
+        match store.append(commit).await {
             Ok(committed) => {
                 crate::waitlist::offer_freed(store, organization, info.placement.slot_id, ctx)
                     .await;

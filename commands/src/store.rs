@@ -2,12 +2,13 @@
 
 use std::sync::Arc;
 
+use portal_domain::account::Account;
 use portal_domain::{Decider, DomainEvent};
 use serde_json::{json, Value};
 use uuid::Uuid;
 
 use crate::credentials::PasswordHasher;
-use crate::log::{EventData, EventLog, RecordedEvent, StreamId};
+use crate::log::{AppendError, Commit, Committed, EventData, EventLog, RecordedEvent, StreamId};
 use crate::personal_data::{CryptoError, KeyRing};
 use crate::secrets::Secrets;
 
@@ -74,9 +75,37 @@ impl<L: EventLog> Store<L> {
         Ok(encoded)
     }
 
-    /// Decrypts a recorded event's personal data in place (erased values become `{"$erased": true}`).
+    /// Decrypts a recorded event's personal data in place (erased values become `{"$erased": true}`), and its
+    /// client details.
     pub async fn decrypt(&self, event: &mut RecordedEvent) -> Result<(), CodecError> {
-        Ok(self.keys.decrypt(&mut event.data).await?)
+        self.keys.decrypt(&mut event.data).await?;
+        Ok(self.keys.open_client(&mut event.metadata).await?)
+    }
+
+    /// Appends a commit, its client address and user agent encrypted with the key of the person it is about: the
+    /// acting account, or else the account whose stream it writes (a registration, a sign-in). A commit about no
+    /// person (portal itself, an SMS provider) keeps them in clear.
+    pub async fn append(&self, mut commit: Commit) -> Result<Committed, AppendError> {
+        let actor = commit
+            .metadata
+            .actor
+            .as_deref()
+            .and_then(|a| a.strip_prefix("account:"))
+            .and_then(|id| Uuid::parse_str(id).ok());
+        let subject = actor.or_else(|| {
+            commit
+                .writes
+                .iter()
+                .find(|w| w.stream.category() == Account::CATEGORY)
+                .and_then(|w| w.stream.id())
+        });
+        if let Some(subject) = subject {
+            self.keys
+                .seal_client(subject, &mut commit.metadata)
+                .await
+                .map_err(|e| AppendError::Seal(e.to_string()))?;
+        }
+        self.log.append(commit).await
     }
 
     /// Loads a stream and folds it: the state and the stream's version.

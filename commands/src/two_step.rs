@@ -446,7 +446,7 @@ pub async fn complete_sign_in<L: EventLog>(
             command,
             ..Default::default()
         };
-        match store.log.append(commit).await {
+        match store.append(commit).await {
             Ok(committed) => {
                 return match signed_in {
                     Some(opened) => Ok(SignedIn {

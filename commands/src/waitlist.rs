@@ -73,7 +73,7 @@ async fn run<L: EventLog>(
             outbox: outbox(&events),
             ..Default::default()
         };
-        match store.log.append(commit).await {
+        match store.append(commit).await {
             Ok(committed) => return Ok((events, Some(committed.last_position))),
             Err(AppendError::WrongExpectedVersion { .. }) => continue,
             Err(error) => return Err(append_error(error)),

@@ -80,6 +80,10 @@ impl Source {
                 .decrypt(&mut event.data)
                 .await
                 .map_err(|e| ProjectionError::Decode(e.to_string()))?;
+            self.keys
+                .open_client(&mut event.metadata)
+                .await
+                .map_err(|e| ProjectionError::Decode(e.to_string()))?;
         }
         Ok(events)
     }

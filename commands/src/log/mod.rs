@@ -133,6 +133,10 @@ pub struct Metadata {
     pub client_ip: Option<String>,
     /// The client's user agent.
     pub user_agent: Option<String>,
+    /// `client_ip` and `user_agent` encrypted with the data subject's key, as the log stores them when the commit
+    /// is about a person (see `Store::append`); readers put them back into the two fields above.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client: Option<Value>,
 }
 
 /// A uniqueness claim (an e-mail address in an organization, an organization code) written with the events.
@@ -302,6 +306,9 @@ pub enum AppendError {
     /// A commit must append at least one event or outbox message.
     #[error("a commit must append at least one event or outbox message")]
     Empty,
+    /// The client details could not be encrypted.
+    #[error("the client details could not be sealed: {0}")]
+    Seal(String),
     /// Storage failed.
     #[error(transparent)]
     Log(#[from] LogError),

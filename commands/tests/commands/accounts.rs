@@ -3,7 +3,7 @@
 use chrono::{Duration, Utc};
 use portal_commands::accounts::{self, NewAccount};
 use portal_commands::handler::{CommandContext, CommandError};
-use portal_commands::log::PgEventLog;
+use portal_commands::log::{EventLog, PgEventLog};
 use portal_commands::organizations::{self, OrganizationSummary};
 use portal_commands::testing::{pg_store, TestDatabase};
 use portal_commands::{sessions, Store};
@@ -351,6 +351,61 @@ async fn personal_data_never_reaches_the_log_in_clear() {
         profile.email,
         Personal::Known(EmailAddress::parse("ada@example.org").unwrap())
     );
+}
+
+/// The client address and user agent of an account's first event, as a reader with the keys sees them.
+async fn first_client(
+    store: &Store<PgEventLog>,
+    account: portal_domain::AccountId,
+) -> (Option<String>, Option<String>) {
+    let stream = portal_commands::accounts::stream(account);
+    let mut first = store.log.read_stream(&stream).await.unwrap().remove(0);
+    store.decrypt(&mut first).await.unwrap();
+    (first.metadata.client_ip, first.metadata.user_agent)
+}
+
+#[tokio::test]
+async fn where_a_person_acted_from_is_kept_with_their_key_and_goes_with_it() {
+    let (database, store, org) = setup().await;
+    let ctx = CommandContext {
+        client_ip: Some("203.0.113.7".into()),
+        user_agent: Some("TestBrowser/1.0".into()),
+        actor: portal_commands::handler::Actor::Anonymous,
+        ..CommandContext::system()
+    };
+    let registered = accounts::register(&store, &org, new_account("ada@example.org"), &ctx)
+        .await
+        .unwrap();
+    let account = registered.account.unwrap();
+    let client = database.pool.get().await.unwrap();
+    let raw: String = client
+        .query_one("SELECT string_agg(metadata::text, ' ') FROM events", &[])
+        .await
+        .unwrap()
+        .get(0);
+    let before = first_client(&store, account).await;
+
+    portal_commands::erasure::erase_person(
+        &store,
+        &org,
+        account,
+        portal_domain::account::ErasedBy::Retention {
+            rule: "test".into(),
+        },
+        &CommandContext::system(),
+    )
+    .await
+    .unwrap();
+    let after = first_client(&store, account).await;
+
+    for value in ["203.0.113.7", "TestBrowser"] {
+        assert!(!raw.contains(value), "{value} is in the log in clear");
+    }
+    assert_eq!(
+        before,
+        (Some("203.0.113.7".into()), Some("TestBrowser/1.0".into()))
+    );
+    assert_eq!(after, (None, None));
 }
 
 #[tokio::test]

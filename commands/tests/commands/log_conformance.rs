@@ -312,6 +312,7 @@ pub mod cases {
             actor: Some("system".into()),
             client_ip: Some("127.0.0.1".into()),
             user_agent: Some("test".into()),
+            client: None,
         };
         let mut c = commit(&s, ExpectedVersion::NoStream, 1);
         c.tenant = tenant;

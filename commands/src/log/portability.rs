@@ -123,7 +123,15 @@ pub async fn export(
     scope: &Scope,
     out: &mut dyn Write,
 ) -> Result<Counts, PortabilityError> {
-    let client = pool.get().await?;
+    let mut connection = pool.get().await?;
+    // One snapshot for every query: the keys, claims and checkpoints written are those of the events written, even
+    // while the log grows.
+    let client = connection
+        .build_transaction()
+        .isolation_level(tokio_postgres::IsolationLevel::RepeatableRead)
+        .read_only(true)
+        .start()
+        .await?;
     let mut counts = Counts::default();
     let (scope_name, filter) = match scope {
         Scope::All => ("all".to_owned(), "$4::text = ''"),
@@ -251,6 +259,7 @@ pub async fn export(
         }
     }
     out.flush()?;
+    client.commit().await?;
     Ok(counts)
 }
 

@@ -245,3 +245,69 @@ async fn serve_demo_creates_its_database_prints_how_to_sign_in_and_stops_cleanly
     assert!(status.success(), "portal exited with {status}");
     let _ = std::fs::remove_dir_all(dir);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn log_verify_names_a_tampered_row_and_an_export_imports_elsewhere() {
+    let database = TestDatabase::migrated().await;
+    let dir = temp_dir();
+    let key = dir.join("master.key");
+    let created = portal(
+        &database,
+        &key,
+        &["org", "create", "--code", "umncpd", "--name", "UMN CPD"],
+    );
+    assert!(created.status.success(), "{created:?}");
+    // Readers of the whole log stop below the server's oldest running transaction (tests beside this one share it).
+    super::audit::settled(&database.pool).await;
+    let sealed = portal(&database, &key, &["log", "checkpoint"]);
+    assert!(sealed.status.success(), "{sealed:?}");
+    let verified = portal(&database, &key, &["log", "verify"]);
+    assert!(verified.status.success(), "{verified:?}");
+    assert!(String::from_utf8_lossy(&verified.stderr).contains("verify OK"));
+
+    // The export, imported into a database that does not exist yet.
+    let file = dir.join("log.ndjson");
+    let exported = portal(
+        &database,
+        &key,
+        &["log", "export", "-o", file.to_str().unwrap()],
+    );
+    assert!(exported.status.success(), "{exported:?}");
+    let copy = TestDatabase::not_yet_created();
+    let imported = portal(
+        &copy,
+        &key,
+        &["log", "import", "-i", file.to_str().unwrap()],
+    );
+    assert!(imported.status.success(), "{imported:?}");
+    let said = String::from_utf8_lossy(&imported.stderr);
+    assert!(
+        said.contains("imported 1 event(s)") && said.contains("verify OK"),
+        "{said}"
+    );
+
+    // Someone with the owner's rights sets the trigger aside and edits the organization's name.
+    let client = database.pool.get().await.unwrap();
+    let position: i64 = client
+        .query_one("SELECT min(position) FROM events", &[])
+        .await
+        .unwrap()
+        .get(0);
+    client
+        .batch_execute(&format!(
+            "ALTER TABLE events DISABLE TRIGGER events_no_update_or_delete;
+             UPDATE events SET data = jsonb_set(data, '{{name}}', '\"Evil CPD\"') WHERE position = {position};
+             ALTER TABLE events ENABLE TRIGGER events_no_update_or_delete;"
+        ))
+        .await
+        .unwrap();
+    let tampered = portal(&database, &key, &["log", "verify"]);
+
+    assert_eq!(tampered.status.code(), Some(1), "{tampered:?}");
+    let said = String::from_utf8_lossy(&tampered.stderr);
+    assert!(
+        said.contains(&format!("verify FAILED: event at position {position} ")),
+        "{said}"
+    );
+    let _ = std::fs::remove_dir_all(dir);
+}

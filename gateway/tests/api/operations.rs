@@ -66,11 +66,17 @@ async fn a_rebuild_under_steady_queries_never_answers_empty_or_partial() {
         .await
         .unwrap()
         .unwrap();
+    let third = portal_projections::rebuild_named("calendar", &source, &state.pool, 1)
+        .await
+        .unwrap()
+        .unwrap();
     stop.send(true).unwrap();
     let answers = load.await.unwrap();
 
     assert!(first.events > 12, "{first:?}");
     assert_eq!(first.cursor, second.cursor);
+    assert_eq!(second.cursor, third.cursor);
+    eprintln!("{} queries ran during the rebuilds", answers.len());
     assert!(answers.len() >= 10, "only {} queries ran", answers.len());
     assert!(
         answers.iter().all(|a| *a == Some(12)),

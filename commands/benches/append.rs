@@ -1,12 +1,11 @@
-//! Appends through the commands layer against the database's own limit: a plain single-row INSERT per
-//! transaction into a table of the same shape, at 1, 4, 16 and 64 concurrent writers.
+//! Appends through the commands layer against the database's own limit, at 1, 4, 16 and 64 concurrent writers:
+//! one-event commands against a single-row INSERT per transaction, ten-event commands against ten INSERTs in one
+//! transaction, into a table of the same shape; throughput, and p50/p99 latency of one operation.
 //!
 //! Run: `cargo bench -p portal-commands --bench append` (server: BENCH_DATABASE_URL, default
 //! postgres://postgres@127.0.0.1:5432/postgres; a fresh database is created and dropped). Seconds per measurement:
 //! BENCH_SECONDS (default 3). Results: a table on stdout and JSON in target/bench-append.json.
 
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use deadpool_postgres::Pool;
@@ -20,19 +19,43 @@ use uuid::Uuid;
 
 const WRITERS: [usize; 4] = [1, 4, 16, 64];
 
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Workload {
-    PlainInsert,
-    AppendNewStream,
-    AppendExistingStream,
+    /// `rows` single INSERTs in one transaction (1: autocommit), the reference.
+    PlainInsert { rows: usize },
+    /// One command appending `events` events to a new stream.
+    AppendNewStream { events: usize },
+    /// One command appending `events` events to the writer's own stream.
+    AppendExistingStream { events: usize },
 }
 
 impl Workload {
-    fn label(self) -> &'static str {
+    fn label(self) -> String {
         match self {
-            Workload::PlainInsert => "plain INSERT (1 row/tx)",
-            Workload::AppendNewStream => "append, new stream",
-            Workload::AppendExistingStream => "append, existing stream",
+            Workload::PlainInsert { rows: 1 } => "plain INSERT (1 row/tx)".into(),
+            Workload::PlainInsert { rows } => format!("plain INSERT ({rows} rows/tx)"),
+            Workload::AppendNewStream { events } => format!("append {events}, new stream"),
+            Workload::AppendExistingStream { events } => {
+                format!("append {events}, existing stream")
+            }
+        }
+    }
+
+    fn key(self) -> String {
+        match self {
+            Workload::PlainInsert { rows } => format!("plain_insert_{rows}"),
+            Workload::AppendNewStream { events } => format!("append_{events}_new_stream"),
+            Workload::AppendExistingStream { events } => format!("append_{events}_existing_stream"),
+        }
+    }
+
+    /// Events (rows) one operation writes.
+    fn width(self) -> usize {
+        match self {
+            Workload::PlainInsert { rows } => rows,
+            Workload::AppendNewStream { events } | Workload::AppendExistingStream { events } => {
+                events
+            }
         }
     }
 }
@@ -62,34 +85,31 @@ async fn one(
     version: &mut u64,
 ) {
     match workload {
-        Workload::PlainInsert => {
-            let client = pool.get().await.expect("connection");
-            let statement = client
-                .prepare_cached(
-                    // The row carries a 32-byte hash like an event's, so both rows are the same size.
-                    "INSERT INTO plain_events (tenant_id, stream_id, stream_version, event_type, schema_version, data, metadata,
-                                               hash)
-                     VALUES ($1, $2, 1, 'AttendanceRecorded', 1, $3, $4, $5)",
-                )
-                .await
-                .expect("prepare");
-            client
-                .execute(
+        Workload::PlainInsert { rows } => {
+            let mut client = pool.get().await.expect("connection");
+            // The row carries a 32-byte hash like an event's, so both rows are the same size.
+            let sql = "INSERT INTO plain_events (tenant_id, stream_id, stream_version, event_type, schema_version, data,
+                                                 metadata, hash)
+                       VALUES ($1, $2, $3, 'AttendanceRecorded', 1, $4, $5, $6)";
+            let stream = format!("bench-{}", Uuid::new_v4());
+            let data = event().data;
+            let meta = serde_json::to_value(metadata()).expect("json");
+            let hash = [0xabu8; 32];
+            let tx = client.transaction().await.expect("begin");
+            let statement = tx.prepare_cached(sql).await.expect("prepare");
+            for n in 1..=rows as i64 {
+                tx.execute(
                     &statement,
-                    &[
-                        &Uuid::nil(),
-                        &format!("bench-{}", Uuid::new_v4()),
-                        &event().data,
-                        &serde_json::to_value(metadata()).expect("json"),
-                        &[0xabu8; 32].as_slice(),
-                    ],
+                    &[&Uuid::nil(), &stream, &n, &data, &meta, &hash.as_slice()],
                 )
                 .await
                 .expect("insert");
+            }
+            tx.commit().await.expect("commit");
         }
-        Workload::AppendNewStream | Workload::AppendExistingStream => {
+        Workload::AppendNewStream { events } | Workload::AppendExistingStream { events } => {
             let (stream, expected) = match workload {
-                Workload::AppendNewStream => (
+                Workload::AppendNewStream { .. } => (
                     StreamId::new("bench", Uuid::new_v4()),
                     ExpectedVersion::NoStream,
                 ),
@@ -101,47 +121,74 @@ async fn one(
                 writes: vec![StreamWrite {
                     stream,
                     expected,
-                    events: vec![event()],
+                    events: (0..events).map(|_| event()).collect(),
                 }],
                 metadata: metadata(),
                 ..Default::default()
             };
             log.append(commit).await.expect("append");
-            if matches!(workload, Workload::AppendExistingStream) {
-                *version += 1;
+            if matches!(workload, Workload::AppendExistingStream { .. }) {
+                *version += events as u64;
             }
         }
     }
 }
 
-async fn measure(workload: Workload, config: &Config, writers: usize, seconds: f64) -> f64 {
+/// What one workload did at one writer count.
+struct Measured {
+    /// Operations (transactions, commands) per second.
+    ops: f64,
+    /// Median and 99th percentile latency of one operation, in milliseconds.
+    p50_ms: f64,
+    p99_ms: f64,
+}
+
+fn percentile(sorted: &[u32], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    let index = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    f64::from(sorted[index]) / 1000.0
+}
+
+async fn measure(workload: Workload, config: &Config, writers: usize, seconds: f64) -> Measured {
     let pool = db::pool(config.clone(), writers).expect("pool");
     let log = PgEventLog::new(pool.clone());
-    let done = Arc::new(AtomicU64::new(0));
     let warmup = Duration::from_millis(300);
     let window = Duration::from_secs_f64(seconds);
     let start = Instant::now();
     let tasks: Vec<_> = (0..writers)
         .map(|_| {
-            let (pool, log, done) = (pool.clone(), log.clone(), done.clone());
+            let (pool, log) = (pool.clone(), log.clone());
             tokio::spawn(async move {
                 let own = StreamId::new("bench", Uuid::new_v4());
                 let mut version = 0;
+                // Latencies in microseconds of the operations that ended inside the window.
+                let mut latencies: Vec<u32> = Vec::new();
                 while start.elapsed() < warmup + window {
+                    let began = Instant::now();
                     one(workload, &pool, &log, &own, &mut version).await;
                     if start.elapsed() > warmup {
-                        done.fetch_add(1, Ordering::Relaxed);
+                        latencies
+                            .push(began.elapsed().as_micros().min(u128::from(u32::MAX)) as u32);
                     }
                 }
+                latencies
             })
         })
         .collect();
+    let mut latencies = Vec::new();
     for task in tasks {
-        task.await.expect("writer");
+        latencies.extend(task.await.expect("writer"));
     }
     let elapsed = start.elapsed().saturating_sub(warmup).as_secs_f64();
     pool.close();
-    done.load(Ordering::Relaxed) as f64 / elapsed
+    latencies.sort_unstable();
+    Measured {
+        ops: latencies.len() as f64 / elapsed,
+        p50_ms: percentile(&latencies, 0.50),
+        p99_ms: percentile(&latencies, 0.99),
+    }
 }
 
 #[tokio::main]
@@ -185,38 +232,66 @@ async fn main() {
 
     println!("appends through portal-commands vs plain INSERT, {seconds} s per measurement");
     println!(
-        "{:<26} {:>8} {:>12} {:>10}",
-        "workload", "writers", "ops/s", "ratio"
+        "{:<32} {:>7} {:>10} {:>10} {:>9} {:>9} {:>7} {:>9}",
+        "workload", "writers", "ops/s", "events/s", "p50 ms", "p99 ms", "ratio", "p99 ratio"
     );
     let mut results = Vec::new();
     for writers in WRITERS {
-        let plain = measure(Workload::PlainInsert, &config, writers, seconds).await;
-        println!(
-            "{:<26} {:>8} {:>12.0} {:>10}",
-            Workload::PlainInsert.label(),
-            writers,
-            plain,
-            "1.00"
-        );
-        results.push(json!({ "workload": "plain_insert", "writers": writers, "ops_per_second": plain, "ratio": 1.0 }));
-        for workload in [Workload::AppendNewStream, Workload::AppendExistingStream] {
-            let rate = measure(workload, &config, writers, seconds).await;
-            println!(
-                "{:<26} {:>8} {:>12.0} {:>10.2}",
-                workload.label(),
-                writers,
-                rate,
-                rate / plain
-            );
-            results.push(json!({ "workload": format!("{workload:?}"), "writers": writers, "ops_per_second": rate, "ratio": rate / plain }));
+        for (reference, appends) in [
+            (
+                Workload::PlainInsert { rows: 1 },
+                [
+                    Workload::AppendNewStream { events: 1 },
+                    Workload::AppendExistingStream { events: 1 },
+                ],
+            ),
+            (
+                Workload::PlainInsert { rows: 10 },
+                [
+                    Workload::AppendNewStream { events: 10 },
+                    Workload::AppendExistingStream { events: 10 },
+                ],
+            ),
+        ] {
+            let base = measure(reference, &config, writers, seconds).await;
+            for workload in std::iter::once(reference).chain(appends) {
+                let m = if workload == reference {
+                    Measured { ..base }
+                } else {
+                    measure(workload, &config, writers, seconds).await
+                };
+                // Ratios compare rows (events) per second, and the 99th percentile, with the reference's.
+                let ratio = m.ops / base.ops;
+                let p99_ratio = m.p99_ms / base.p99_ms;
+                println!(
+                    "{:<32} {:>7} {:>10.0} {:>10.0} {:>9.2} {:>9.2} {:>7.2} {:>9.2}",
+                    workload.label(),
+                    writers,
+                    m.ops,
+                    m.ops * workload.width() as f64,
+                    m.p50_ms,
+                    m.p99_ms,
+                    ratio,
+                    p99_ratio
+                );
+                results.push(json!({
+                    "workload": workload.key(), "writers": writers, "ops_per_second": m.ops,
+                    "events_per_second": m.ops * workload.width() as f64, "p50_ms": m.p50_ms, "p99_ms": m.p99_ms,
+                    "reference": reference.key(), "ratio": ratio, "p99_ratio": p99_ratio,
+                }));
+            }
         }
     }
     client
         .batch_execute(&format!("DROP DATABASE {name} WITH (FORCE)"))
         .await
         .expect("drop database");
-    let target =
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/bench-append.json");
+    let directory = std::env::var("CARGO_TARGET_DIR").map_or_else(
+        |_| std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target"),
+        std::path::PathBuf::from,
+    );
+    std::fs::create_dir_all(&directory).expect("target directory");
+    let target = directory.join("bench-append.json");
     std::fs::write(
         &target,
         serde_json::to_string_pretty(&results).expect("json"),

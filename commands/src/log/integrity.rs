@@ -172,15 +172,18 @@ fn chain(previous: Option<&[u8]>, events: &[(i64, Vec<u8>)]) -> Vec<u8> {
     hasher.finalize().to_vec()
 }
 
-/// Events after `after` in the global order, below the oldest running transaction (none can still appear there).
-async fn page(pool: &Pool, after: GlobalCursor) -> Result<Vec<CanonicalEvent>, LogError> {
-    let client = pool.get().await?;
-    let rows = client
+/// Events after `after` in the global order, as the transaction's snapshot sees them. Verify reads the whole log in
+/// one snapshot rather than below the oldest running transaction as incremental readers do: a transaction still
+/// running can hold no event a checkpoint covers, and the checks are per stream.
+async fn page(
+    tx: &deadpool_postgres::Transaction<'_>,
+    after: GlobalCursor,
+) -> Result<Vec<CanonicalEvent>, LogError> {
+    let rows = tx
         .query(
             &format!(
                 "SELECT {CANONICAL_COLUMNS} FROM events
                  WHERE (transaction_id, position) > ($1::text::xid8, $2)
-                   AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())
                  ORDER BY transaction_id, position LIMIT $3"
             ),
             &[&after.transaction_id.to_string(), &after.position, &PAGE],
@@ -189,9 +192,8 @@ async fn page(pool: &Pool, after: GlobalCursor) -> Result<Vec<CanonicalEvent>, L
     Ok(rows.iter().map(CanonicalEvent::from_row).collect())
 }
 
-async fn checkpoints(pool: &Pool) -> Result<Vec<Checkpoint>, LogError> {
-    let client = pool.get().await?;
-    let rows = client
+async fn checkpoints(tx: &deadpool_postgres::Transaction<'_>) -> Result<Vec<Checkpoint>, LogError> {
+    let rows = tx
         .query(
             "SELECT sequence, last_position, event_count, chain_hash, signature FROM log_checkpoints ORDER BY sequence",
             &[],
@@ -291,7 +293,14 @@ pub async fn seal_all(pool: &Pool, secrets: &Secrets) -> Result<usize, LogError>
 /// Walks the whole log in the global order, recomputing every stream chain and every checkpoint; stops at the
 /// first finding.
 pub async fn verify(pool: &Pool, secrets: &Secrets) -> Result<Report, LogError> {
-    let checkpoints = checkpoints(pool).await?;
+    let mut client = pool.get().await?;
+    let tx = client
+        .build_transaction()
+        .isolation_level(tokio_postgres::IsolationLevel::RepeatableRead)
+        .read_only(true)
+        .start()
+        .await?;
+    let checkpoints = checkpoints(&tx).await?;
     let mut report = Report {
         events: 0,
         streams: 0,
@@ -314,7 +323,7 @@ pub async fn verify(pool: &Pool, secrets: &Secrets) -> Result<Report, LogError> 
     let mut previous_chain: Option<Vec<u8>> = None;
     let mut cursor = GlobalCursor::START;
     loop {
-        let events = page(pool, cursor).await?;
+        let events = page(&tx, cursor).await?;
         let Some(last) = events.last() else { break };
         cursor = GlobalCursor {
             transaction_id: last.transaction_id,

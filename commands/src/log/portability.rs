@@ -153,11 +153,11 @@ pub async fn export(
         .get(0);
     line(out, &header)?;
 
-    // Only below the oldest running transaction, as every reader of the whole log: nothing can still appear there.
+    // Every event the snapshot sees, in the global order: the export is a consistent copy, not an incremental read
+    // (those stop below the oldest running transaction).
     let query = format!(
         "SELECT {EVENT_LINE}, transaction_id::text::bigint, position FROM events
          WHERE (transaction_id, position) > ($1::text::xid8, $2)
-           AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())
            AND {filter}
          ORDER BY transaction_id, position LIMIT $3"
     );

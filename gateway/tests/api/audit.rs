@@ -69,7 +69,7 @@ async fn all_caught_up(app: &TestApp) {
 }
 
 /// A learner with a completed profile and awarded credit, a staff member, a failed sign-in.
-async fn some_history(app: &TestApp) -> String {
+pub async fn some_history(app: &TestApp) -> String {
     app.create_organization("umncpd").await;
     let staff = app.staff("umncpd", "coordinator@example.org").await;
     app.schedule(&staff.token, course("Sepsis Update", "SEPSIS", -5, 55))

@@ -1,7 +1,6 @@
 //! The `portal` binary itself, as a newcomer and an operator run it.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use portal_commands::testing::TestDatabase;
@@ -158,23 +157,14 @@ fn migrate_org_create_and_projections_status_work_on_a_database_that_did_not_exi
 async fn serve_demo_creates_its_database_prints_how_to_sign_in_and_stops_cleanly_on_sigterm() {
     let database = TestDatabase::not_yet_created();
     let dir = temp_dir();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_portal"))
-        .args(["serve", "--demo", "--listen", "127.0.0.1:0", "--mail-dir"])
-        .arg(dir.join("mail"))
-        .env("DATABASE_URL", &database.url)
-        .env("PORTAL_MASTER_KEY_FILE", dir.join("master.key"))
-        .env_remove("PORTAL_MASTER_KEY")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("portal starts");
-    let stdout = child.stdout.take().unwrap();
-    let (lines_tx, lines_rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            let _ = lines_tx.send(line);
-        }
-    });
+    let (mut child, lines_rx) = super::support::spawn_printing(
+        Command::new(env!("CARGO_BIN_EXE_portal"))
+            .args(["serve", "--demo", "--listen", "127.0.0.1:0", "--mail-dir"])
+            .arg(dir.join("mail"))
+            .env("DATABASE_URL", &database.url)
+            .env("PORTAL_MASTER_KEY_FILE", dir.join("master.key"))
+            .env_remove("PORTAL_MASTER_KEY"),
+    );
     let mut address = None;
     let mut demo_printed = false;
     let deadline = Instant::now() + Duration::from_secs(60);

@@ -530,3 +530,26 @@ impl TestApp {
         panic!("no text message to {to}");
     }
 }
+
+/// Starts a `portal` process with its standard output piped; its lines arrive on the receiver as it prints them.
+pub fn spawn_printing(
+    command: &mut std::process::Command,
+) -> (std::process::Child, std::sync::mpsc::Receiver<String>) {
+    use std::io::BufRead;
+    let mut child = command
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("portal starts");
+    let stdout = child.stdout.take().expect("stdout is piped");
+    let (lines_tx, lines_rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stdout)
+            .lines()
+            .map_while(Result::ok)
+        {
+            let _ = lines_tx.send(line);
+        }
+    });
+    (child, lines_rx)
+}

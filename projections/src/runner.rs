@@ -402,7 +402,14 @@ pub async fn rebuild<P: Projection>(
         .await;
         match switched {
             Ok((more, at)) => {
-                tx.commit().await?;
+                if let Err(error) = tx.commit().await {
+                    let _ = pool
+                        .get()
+                        .await?
+                        .batch_execute(&format!("DROP SCHEMA IF EXISTS {quoted} CASCADE"))
+                        .await;
+                    return Err(error.into());
+                }
                 applied += more;
                 cursor = at;
                 tracing::info!(

@@ -13,8 +13,9 @@ use portal_commands::db;
 use portal_commands::log::{
     Commit, EventData, EventLog, ExpectedVersion, Metadata, PgEventLog, StreamId, StreamWrite,
 };
+use portal_commands::testing::bench::{self, BenchDatabase};
 use serde_json::json;
-use tokio_postgres::{Config, NoTls};
+use tokio_postgres::Config;
 use uuid::Uuid;
 
 const WRITERS: [usize; 4] = [1, 4, 16, 64];
@@ -193,32 +194,13 @@ async fn measure(workload: Workload, config: &Config, writers: usize, seconds: f
 
 #[tokio::main]
 async fn main() {
-    // `cargo bench` passes --bench; `cargo test --benches` passes nothing and only wants the target to build.
-    if !std::env::args().any(|a| a == "--bench") {
+    if !bench::measuring() {
         return;
     }
-    let seconds: f64 = std::env::var("BENCH_SECONDS")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(3.0);
-    let admin_url = std::env::var("BENCH_DATABASE_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
-    let admin: Config = admin_url.parse().expect("BENCH_DATABASE_URL parses");
-    let name = format!("portal_bench_{}", Uuid::new_v4().simple());
-    let (client, connection) = admin
-        .connect(NoTls)
-        .await
-        .expect("PostgreSQL reachable at BENCH_DATABASE_URL");
-    tokio::spawn(connection);
-    client
-        .batch_execute(&format!("CREATE DATABASE {name}"))
-        .await
-        .expect("create database");
-    let mut config = admin.clone();
-    config.dbname(&name);
-    let setup = db::pool(config.clone(), 2).expect("pool");
-    db::migrate(&setup).await.expect("migrate");
-    setup
+    let seconds: f64 = bench::setting("BENCH_SECONDS", 3.0);
+    let database = BenchDatabase::create(2).await;
+    database
+        .pool
         .get()
         .await
         .expect("connection")
@@ -228,7 +210,7 @@ async fn main() {
         )
         .await
         .expect("plain table");
-    setup.close();
+    let config = database.config.clone();
 
     println!("appends through portal-commands vs plain INSERT, {seconds} s per measurement");
     println!(
@@ -282,20 +264,7 @@ async fn main() {
             }
         }
     }
-    client
-        .batch_execute(&format!("DROP DATABASE {name} WITH (FORCE)"))
-        .await
-        .expect("drop database");
-    let directory = std::env::var("CARGO_TARGET_DIR").map_or_else(
-        |_| std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target"),
-        std::path::PathBuf::from,
-    );
-    std::fs::create_dir_all(&directory).expect("target directory");
-    let target = directory.join("bench-append.json");
-    std::fs::write(
-        &target,
-        serde_json::to_string_pretty(&results).expect("json"),
-    )
-    .expect("write results");
+    database.drop_database().await;
+    let target = bench::write_results("bench-append.json", &json!(results));
     println!("results written to {}", target.display());
 }

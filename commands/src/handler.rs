@@ -230,6 +230,7 @@ impl EndsSessions for portal_domain::patient::Patient {}
 impl EndsSessions for portal_domain::signup_request::SignUpRequest {}
 impl EndsSessions for portal_domain::catalogue::Catalogue {}
 impl EndsSessions for portal_domain::session::Session {}
+impl EndsSessions for portal_domain::appointment::Appointment {}
 impl EndsSessions for portal_domain::account::Account {
     fn sessions_to_end(events: &[Self::Event]) -> Vec<SessionId> {
         events

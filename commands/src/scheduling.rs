@@ -574,42 +574,35 @@ pub async fn record_no_show<L: EventLog>(
     staff: AccountId,
     ctx: &CommandContext,
 ) -> Result<Option<i64>> {
-    for attempt in 0..MAX_ATTEMPTS {
-        if attempt > 0 {
-            back_off(attempt).await;
-        }
-        let by = BookedBy::Staff { by: staff };
-        let (state, version, info) =
-            own_appointment(store, organization, appointment, staff, by).await?;
-        let events = Appointment::decide(
-            &state,
-            AppointmentCommand::RecordNoShow { by: staff },
-            ctx.now,
-        )
-        .map_err(rejected)?;
-        if events.is_empty() {
-            return Ok(None);
-        }
-        let commit = Commit {
-            tenant: organization.id.0,
-            writes: vec![StreamWrite {
-                stream: appointment_stream(appointment),
-                expected: ExpectedVersion::Exact(version),
-                events: store.encode(Some(info.patient.0), &events).await?,
-            }],
-            metadata: ctx.metadata("RecordNoShow"),
-            ..Default::default()
-        };
-        match store.append(commit).await {
-            Ok(committed) => return Ok(Some(committed.last_position)),
-            Err(AppendError::WrongExpectedVersion { .. }) => continue,
-            Err(error) => return Err(append_error(error)),
-        }
-    }
-    Err(CommandError::Conflict(
-        MAX_ATTEMPTS,
-        appointment_stream(appointment),
-    ))
+    let fingerprint = store
+        .secrets
+        .fingerprint("RecordNoShow", &[appointment.as_bytes()]);
+    let executed = execute::<L, Appointment>(
+        store,
+        &appointment_stream(appointment),
+        None,
+        ctx,
+        "RecordNoShow",
+        fingerprint,
+        |state| {
+            let of_organization = match state {
+                AppointmentState::Booked(info)
+                | AppointmentState::Cancelled(info)
+                | AppointmentState::Missed(info) => info.organization == organization.id,
+                AppointmentState::Absent => false,
+            };
+            if !of_organization {
+                return Err(AppointmentError::NotFound);
+            }
+            Ok(Plan::command(
+                organization.id.0,
+                AppointmentCommand::RecordNoShow { by: staff },
+            ))
+        },
+    )
+    .await
+    .map_err(|e| e.map_rejected(SchedulingError::from))?;
+    Ok(executed.last_position)
 }
 
 /// Loads an appointment of the organization; a patient may act only on their own.

@@ -170,3 +170,94 @@ pub fn memory_store() -> Store<MemoryEventLog> {
         public_url: "http://portal.test".to_owned(),
     }
 }
+
+/// Benchmark support: whether `cargo bench` runs the target (`cargo test --benches` only builds it), a fresh
+/// migrated database, and where results go.
+pub mod bench {
+    use std::path::PathBuf;
+
+    use deadpool_postgres::Pool;
+    use tokio_postgres::{Client, Config, NoTls};
+    use uuid::Uuid;
+
+    use crate::db;
+
+    /// True under `cargo bench` (which passes `--bench`); under `cargo test --benches` a bench only builds.
+    pub fn measuring() -> bool {
+        std::env::args().any(|a| a == "--bench")
+    }
+
+    /// A number from the environment, or `default`.
+    pub fn setting<T: std::str::FromStr>(name: &str, default: T) -> T {
+        std::env::var(name)
+            .ok()
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(default)
+    }
+
+    /// A fresh, migrated database on `BENCH_DATABASE_URL` (default the local server), dropped by
+    /// [`BenchDatabase::drop_database`].
+    pub struct BenchDatabase {
+        admin: Client,
+        name: String,
+        /// Its connection settings.
+        pub config: Config,
+        /// A pool of `size` connections.
+        pub pool: Pool,
+    }
+
+    impl BenchDatabase {
+        /// Creates and migrates the database; panics with the reason when the server refuses (benches only).
+        pub async fn create(size: usize) -> Self {
+            let url = std::env::var("BENCH_DATABASE_URL")
+                .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
+            let admin_config: Config = url.parse().expect("BENCH_DATABASE_URL parses");
+            let name = format!("portal_bench_{}", Uuid::new_v4().simple());
+            let (admin, connection) = admin_config
+                .connect(NoTls)
+                .await
+                .expect("PostgreSQL reachable at BENCH_DATABASE_URL");
+            tokio::spawn(connection);
+            admin
+                .batch_execute(&format!("CREATE DATABASE {name}"))
+                .await
+                .expect("create database");
+            let mut config = admin_config.clone();
+            config.dbname(&name);
+            let pool = db::pool(config.clone(), size).expect("pool");
+            db::migrate(&pool).await.expect("migrate");
+            Self {
+                admin,
+                name,
+                config,
+                pool,
+            }
+        }
+
+        /// Drops the database (its connections too).
+        pub async fn drop_database(self) {
+            self.pool.close();
+            self.admin
+                .batch_execute(&format!("DROP DATABASE {} WITH (FORCE)", self.name))
+                .await
+                .expect("drop database");
+        }
+    }
+
+    /// Writes a benchmark's results as JSON into the target directory (`$CARGO_TARGET_DIR` or `target/`); returns
+    /// the file's path.
+    pub fn write_results(file: &str, results: &serde_json::Value) -> PathBuf {
+        let directory = std::env::var("CARGO_TARGET_DIR").map_or_else(
+            |_| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target"),
+            PathBuf::from,
+        );
+        std::fs::create_dir_all(&directory).expect("target directory");
+        let target = directory.join(file);
+        std::fs::write(
+            &target,
+            serde_json::to_string_pretty(results).expect("json"),
+        )
+        .expect("write results");
+        target
+    }
+}

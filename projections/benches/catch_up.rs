@@ -12,46 +12,25 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use portal_commands::db;
 use portal_commands::log::PgEventLog;
 use portal_commands::personal_data::KeyRing;
 use portal_commands::secrets::{MasterKey, Secrets};
+use portal_commands::testing::bench::{self, BenchDatabase};
 use portal_projections::organizations::Organizations;
 use portal_projections::{Runner, RunnerSettings, Source};
 use serde_json::json;
-use tokio_postgres::{Config, NoTls};
-use uuid::Uuid;
 
 /// Issue 7's target for cold catch-up.
 const TARGET_EVENTS_PER_SECOND: f64 = 50_000.0;
 
 #[tokio::main]
 async fn main() {
-    // `cargo bench` passes --bench; `cargo test --benches` passes nothing and only wants the target to build.
-    if !std::env::args().any(|a| a == "--bench") {
+    if !bench::measuring() {
         return;
     }
-    let events: i64 = std::env::var("BENCH_EVENTS")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(100_000);
-    let admin_url = std::env::var("BENCH_DATABASE_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
-    let admin: Config = admin_url.parse().expect("BENCH_DATABASE_URL parses");
-    let name = format!("portal_bench_{}", Uuid::new_v4().simple());
-    let (client, connection) = admin
-        .connect(NoTls)
-        .await
-        .expect("PostgreSQL reachable at BENCH_DATABASE_URL");
-    tokio::spawn(connection);
-    client
-        .batch_execute(&format!("CREATE DATABASE {name}"))
-        .await
-        .expect("create database");
-    let mut config = admin.clone();
-    config.dbname(&name);
-    let pool = db::pool(config.clone(), 4).expect("pool");
-    db::migrate(&pool).await.expect("migrate");
+    let events: i64 = bench::setting("BENCH_EVENTS", 100_000);
+    let database = BenchDatabase::create(4).await;
+    let (pool, config) = (database.pool.clone(), database.config.clone());
 
     let filled = Instant::now();
     pool.get()
@@ -102,25 +81,13 @@ async fn main() {
          ({:.2} of the 50,000/s target); filling the log took {fill_seconds:.1} s",
         rate / TARGET_EVENTS_PER_SECOND
     );
-    pool.close();
-    client
-        .batch_execute(&format!("DROP DATABASE {name} WITH (FORCE)"))
-        .await
-        .expect("drop database");
-    let directory = std::env::var("CARGO_TARGET_DIR").map_or_else(
-        |_| std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target"),
-        std::path::PathBuf::from,
-    );
-    std::fs::create_dir_all(&directory).expect("target directory");
-    let target = directory.join("bench-catch-up.json");
-    std::fs::write(
-        &target,
-        serde_json::to_string_pretty(&json!({
+    database.drop_database().await;
+    let target = bench::write_results(
+        "bench-catch-up.json",
+        &json!({
             "projection": "organizations", "events": applied, "seconds": seconds, "events_per_second": rate,
             "target_events_per_second": TARGET_EVENTS_PER_SECOND, "ratio": rate / TARGET_EVENTS_PER_SECOND,
-        }))
-        .expect("json"),
-    )
-    .expect("write results");
+        }),
+    );
     println!("results written to {}", target.display());
 }

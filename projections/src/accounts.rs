@@ -1,14 +1,14 @@
 //! Read model `accounts`: one row per account with its names, e-mail and status. Erased personal data is NULL.
 
 use chrono::{DateTime, Utc};
-use deadpool_postgres::{Pool, Transaction};
+use deadpool_postgres::Pool;
 use portal_commands::log::RecordedEvent;
 use portal_domain::account::{Account, AccountEvent};
 use portal_domain::values::ProfileDetails;
 use portal_domain::{Decider, Personal};
 use uuid::Uuid;
 
-use crate::{decode_if, Projection, ProjectionError};
+use crate::{decode_if, params, writes::Writes, Projection, ProjectionError};
 
 /// The accounts projection.
 pub struct Accounts;
@@ -25,11 +25,7 @@ impl Projection for Accounts {
         &["accounts", "account_phones"]
     }
 
-    async fn apply<'a>(
-        &'a self,
-        tx: &'a Transaction<'a>,
-        events: &'a [RecordedEvent],
-    ) -> Result<(), ProjectionError> {
+    fn apply(&self, writes: &mut Writes, events: &[RecordedEvent]) -> Result<(), ProjectionError> {
         for recorded in events {
             let Some(event) = decode_if::<AccountEvent>(recorded, Account::CATEGORY)? else {
                 continue;
@@ -40,58 +36,58 @@ impl Projection for Accounts {
             match event {
                 AccountEvent::AccountRegistered(e) => {
                     let name = e.name.known();
-                    tx.execute(
+                    let email = match &e.email {
+                        Personal::Known(email) => Some(email.as_str().to_owned()),
+                        Personal::Erased => None,
+                    };
+                    let missing: Vec<String> = ProfileDetails::default()
+                        .missing_fields()
+                        .into_iter()
+                        .map(str::to_owned)
+                        .collect();
+                    writes.execute(
                         "INSERT INTO accounts (id, organization_id, role, title, first_name, middle_name, last_name,
                                                email, status, registered_at, missing_profile_fields)
                          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'pending', $9, $10)",
-                        &[
-                            &id,
-                            &e.organization_id.0,
-                            &e.role.as_str(),
-                            &name.and_then(|n| n.title.as_ref()).map(|t| t.as_str()),
-                            &name.map(|n| n.first.as_str()),
-                            &name.and_then(|n| n.middle.as_ref()).map(|m| m.as_str()),
-                            &name.map(|n| n.last.as_str()),
-                            &match &e.email {
-                                Personal::Known(email) => Some(email.as_str()),
-                                Personal::Erased => None,
-                            },
-                            &e.registered_at,
-                            &ProfileDetails::default()
-                                .missing_fields()
-                                .into_iter()
-                                .map(str::to_owned)
-                                .collect::<Vec<_>>(),
+                        params![
+                            id,
+                            e.organization_id.0,
+                            e.role.as_str().to_owned(),
+                            name.and_then(|n| n.title.as_ref()).map(|t| t.as_str()).map(str::to_owned),
+                            name.map(|n| n.first.as_str()).map(str::to_owned),
+                            name.and_then(|n| n.middle.as_ref()).map(|m| m.as_str()).map(str::to_owned),
+                            name.map(|n| n.last.as_str()).map(str::to_owned),
+                            email,
+                            e.registered_at,
+                            missing,
                         ],
-                    )
-                    .await?;
+                    );
                 }
                 AccountEvent::AccountActivated(e) => {
-                    tx.execute(
+                    writes.execute(
                         "UPDATE accounts SET status = 'active', activated_at = $2 WHERE id = $1",
-                        &[&id, &e.activated_at],
-                    )
-                    .await?;
+                        params![id, e.activated_at],
+                    );
                 }
                 AccountEvent::PersonalDataErased(e) => {
-                    tx.execute(
+                    writes.execute(
                         "UPDATE accounts SET title = NULL, first_name = NULL, middle_name = NULL, last_name = NULL,
                              email = NULL, profile = NULL, board = NULL, board_id = NULL, board_consented_at = NULL,
                              username = NULL, two_step = NULL, disabled = true, erased_at = $2
                          WHERE id = $1",
-                        &[&id, &e.at],
-                    )
-                    .await?;
-                    tx.execute("DELETE FROM account_phones WHERE account_id = $1", &[&id])
-                        .await?;
+                        params![id, e.at],
+                    );
+                    writes.execute(
+                        "DELETE FROM account_phones WHERE account_id = $1",
+                        params![id],
+                    );
                 }
                 AccountEvent::AccountDisabled(_) | AccountEvent::AccountEnabled(_) => {
                     let disabled = matches!(event, AccountEvent::AccountDisabled(_));
-                    tx.execute(
+                    writes.execute(
                         "UPDATE accounts SET disabled = $2 WHERE id = $1",
-                        &[&id, &disabled],
-                    )
-                    .await?;
+                        params![id, disabled],
+                    );
                 }
                 AccountEvent::ProfileUpdated(e) => {
                     let (profile, missing) = match &e.details {
@@ -112,29 +108,26 @@ impl Projection for Accounts {
                                 .collect(),
                         ),
                     };
-                    tx.execute(
+                    writes.execute(
                         "UPDATE accounts SET profile = $2, missing_profile_fields = $3 WHERE id = $1",
-                        &[&id, &profile, &missing],
-                    )
-                    .await?;
+                        params![id, profile, missing],
+                    );
                 }
                 AccountEvent::EmailChanged(e) => {
                     let email = match &e.email {
-                        Personal::Known(email) => Some(email.as_str()),
+                        Personal::Known(email) => Some(email.as_str().to_owned()),
                         Personal::Erased => None,
                     };
-                    tx.execute(
+                    writes.execute(
                         "UPDATE accounts SET email = $2 WHERE id = $1",
-                        &[&id, &email],
-                    )
-                    .await?;
+                        params![id, email],
+                    );
                 }
                 AccountEvent::SignInSucceeded(e) => {
-                    tx.execute(
+                    writes.execute(
                         "UPDATE accounts SET last_signed_in_at = $2 WHERE id = $1",
-                        &[&id, &e.at],
-                    )
-                    .await?;
+                        params![id, e.at],
+                    );
                 }
                 AccountEvent::ActivationIssued(_)
                 | AccountEvent::RegistrationRepeated(_)
@@ -149,69 +142,68 @@ impl Projection for Accounts {
                 | AccountEvent::PhoneVerificationFailed(_) => {}
                 AccountEvent::BoardReportingConsented(e) => {
                     let reporting = e.reporting.known();
-                    tx.execute(
+                    writes.execute(
                         "UPDATE accounts SET board = $2, board_id = $3, board_consented_at = $4 WHERE id = $1",
-                        &[
-                            &id,
-                            &reporting.map(|r| r.board.abbreviation()),
-                            &reporting.map(|r| r.board_id.as_str()),
-                            &e.at,
+                        params![
+                            id,
+                            reporting.map(|r| r.board.abbreviation()),
+                            reporting.map(|r| r.board_id.as_str()).map(str::to_owned),
+                            e.at,
                         ],
-                    )
-                    .await?;
+                    );
                 }
                 AccountEvent::UsernameChosen(e) => {
-                    tx.execute(
+                    writes.execute(
                         "UPDATE accounts SET username = $2 WHERE id = $1",
-                        &[&id, &e.username.known().map(|u| u.as_str())],
-                    )
-                    .await?;
+                        params![
+                            id,
+                            e.username.known().map(|u| u.as_str()).map(str::to_owned),
+                        ],
+                    );
                 }
                 AccountEvent::TwoStepEnabled(e) => {
-                    tx.execute(
+                    writes.execute(
                         "UPDATE accounts SET two_step = $2 WHERE id = $1",
-                        &[&id, &e.method.as_str()],
-                    )
-                    .await?;
+                        params![id, e.method.as_str().to_owned()],
+                    );
                 }
                 AccountEvent::TwoStepDisabled(_) => {
-                    tx.execute("UPDATE accounts SET two_step = NULL WHERE id = $1", &[&id])
-                        .await?;
+                    writes.execute(
+                        "UPDATE accounts SET two_step = NULL WHERE id = $1",
+                        params![id],
+                    );
                 }
                 AccountEvent::TotpEnrollmentStarted(_)
                 | AccountEvent::SecondFactorRequired(_)
                 | AccountEvent::SecondFactorPassed(_)
                 | AccountEvent::SecondFactorFailed(_) => {}
                 AccountEvent::TermsAccepted(e) => {
-                    tx.execute(
+                    writes.execute(
                         "UPDATE accounts SET terms_accepted_version = $2 WHERE id = $1",
-                        &[&id, &i32::try_from(e.version).unwrap_or(i32::MAX)],
-                    )
-                    .await?;
+                        params![id, i32::try_from(e.version).unwrap_or(i32::MAX)],
+                    );
                 }
                 AccountEvent::BoardReportingWithdrawn(_) => {
-                    tx.execute(
+                    writes.execute(
                         "UPDATE accounts SET board = NULL, board_id = NULL, board_consented_at = NULL WHERE id = $1",
-                        &[&id],
-                    )
-                    .await?;
+                        params![id],
+                    );
                 }
                 AccountEvent::PhonePaired(e) => {
-                    upsert_phone(tx, id, recorded.tenant, e.number.known(), true, e.at).await?;
+                    upsert_phone(writes, id, recorded.tenant, e.number.known(), true, e.at)?;
                 }
                 AccountEvent::PhoneVerificationSent(e) => {
-                    upsert_phone(tx, id, recorded.tenant, e.number.known(), false, e.at).await?;
+                    upsert_phone(writes, id, recorded.tenant, e.number.known(), false, e.at)?;
                 }
                 AccountEvent::PhoneVerified(e) => {
-                    upsert_phone(tx, id, recorded.tenant, e.number.known(), true, e.at).await?;
+                    upsert_phone(writes, id, recorded.tenant, e.number.known(), true, e.at)?;
                 }
                 AccountEvent::PhoneRemoved(e) => {
                     if let Some(number) = e.number.known() {
-                        tx.execute(
+                        writes.execute(
                             "DELETE FROM account_phones WHERE account_id = $1 AND number = $2",
-                            &[&id, &number.as_str()],
-                        )
-                        .await?;
+                            params![id, number.as_str().to_owned()],
+                        );
                     }
                 }
             }
@@ -221,8 +213,8 @@ impl Projection for Accounts {
 }
 
 /// Adds a number or marks it verified; an erased number leaves no row.
-async fn upsert_phone(
-    tx: &Transaction<'_>,
+fn upsert_phone(
+    writes: &mut Writes,
     account: Uuid,
     organization: Uuid,
     number: Option<&portal_domain::values::PhoneNumber>,
@@ -232,13 +224,12 @@ async fn upsert_phone(
     let Some(number) = number else {
         return Ok(());
     };
-    tx.execute(
+    writes.execute(
         "INSERT INTO account_phones (account_id, organization_id, number, verified, added_at)
          VALUES ($1, $2, $3, $4, $5)
          ON CONFLICT (account_id, number) DO UPDATE SET verified = account_phones.verified OR EXCLUDED.verified",
-        &[&account, &organization, &number.as_str(), &verified, &at],
-    )
-    .await?;
+        params![account, organization, number.as_str().to_owned(), verified, at],
+    );
     Ok(())
 }
 

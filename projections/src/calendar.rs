@@ -1,7 +1,7 @@
 //! Read model `calendar`: the organization's activities, for the calendar page and its filters.
 
 use chrono::{DateTime, Utc};
-use deadpool_postgres::{Pool, Transaction};
+use deadpool_postgres::Pool;
 use portal_commands::log::RecordedEvent;
 use portal_domain::activity::{Activity, ActivityDetails, ActivityEvent, ActivityKind};
 use portal_domain::values::Credits;
@@ -9,7 +9,7 @@ use portal_domain::Decider;
 use serde_json::{json, Value};
 use uuid::Uuid;
 
-use crate::{decode_if, Projection, ProjectionError};
+use crate::{decode_if, params, writes::Writes, Projection, ProjectionError};
 
 /// The calendar projection.
 pub struct Calendar;
@@ -37,11 +37,7 @@ impl Projection for Calendar {
         &["calendar_activities"]
     }
 
-    async fn apply<'a>(
-        &'a self,
-        tx: &'a Transaction<'a>,
-        events: &'a [RecordedEvent],
-    ) -> Result<(), ProjectionError> {
+    fn apply(&self, writes: &mut Writes, events: &[RecordedEvent]) -> Result<(), ProjectionError> {
         for recorded in events {
             let Some(event) = decode_if::<ActivityEvent>(recorded, Activity::CATEGORY)? else {
                 continue;
@@ -51,17 +47,16 @@ impl Projection for Calendar {
             };
             match event {
                 ActivityEvent::ActivityScheduled(e) => {
-                    write(tx, id, e.organization_id.0, &e.details, true).await?;
+                    write(writes, id, e.organization_id.0, &e.details, true)?;
                 }
                 ActivityEvent::ActivityChanged(e) => {
-                    write(tx, id, recorded.tenant, &e.details, false).await?;
+                    write(writes, id, recorded.tenant, &e.details, false)?;
                 }
                 ActivityEvent::ActivityCancelled(e) => {
-                    tx.execute(
+                    writes.execute(
                         "UPDATE calendar_activities SET status = 'cancelled', cancel_reason = $2 WHERE id = $1",
-                        &[&id, &e.reason],
-                    )
-                    .await?;
+                        params![id, e.reason],
+                    );
                 }
             }
         }
@@ -69,8 +64,8 @@ impl Projection for Calendar {
     }
 }
 
-async fn write(
-    tx: &Transaction<'_>,
+fn write(
+    writes: &mut Writes,
     id: Uuid,
     organization: Uuid,
     d: &ActivityDetails,
@@ -100,29 +95,28 @@ async fn write(
              minutes_before = $14, minutes_after = $15, credits = $16, evaluation_required = $17
          WHERE id = $1 AND organization_id = $2"
     };
-    tx.execute(
+    writes.execute(
         sql,
-        &[
-            &id,
-            &organization,
-            &d.title.as_str(),
-            &kind,
-            &series,
-            &series_kind,
-            &d.schedule.starts_at,
-            &d.schedule.ends_at,
-            &d.schedule.time_zone.name(),
-            &d.location.as_ref().map(|l| l.as_str()),
-            &d.specialty.as_ref().map(|s| s.as_str()),
-            &d.audience.as_str(),
-            &d.code.as_str(),
-            &minutes_before,
-            &minutes_after,
-            &credits_json(&d.credits),
-            &d.evaluation_required,
+        params![
+            id,
+            organization,
+            d.title.as_str().to_owned(),
+            kind,
+            series,
+            series_kind,
+            d.schedule.starts_at,
+            d.schedule.ends_at,
+            d.schedule.time_zone.name(),
+            d.location.as_ref().map(|l| l.as_str()).map(str::to_owned),
+            d.specialty.as_ref().map(|s| s.as_str()).map(str::to_owned),
+            d.audience.as_str().to_owned(),
+            d.code.as_str().to_owned(),
+            minutes_before,
+            minutes_after,
+            credits_json(&d.credits),
+            d.evaluation_required,
         ],
-    )
-    .await?;
+    );
     Ok(())
 }
 

@@ -12,8 +12,10 @@ pub mod runner;
 pub mod schedule;
 pub mod status;
 pub mod transcript;
+pub mod writes;
 
 pub use runner::{Projection, ProjectionError, Runner, RunnerSettings, Source};
+pub use writes::Writes;
 
 use portal_commands::log::RecordedEvent;
 use portal_commands::store::decode;

@@ -2,13 +2,13 @@
 //! the client address and user agent from the event's metadata).
 
 use chrono::{DateTime, Utc};
-use deadpool_postgres::{Pool, Transaction};
+use deadpool_postgres::Pool;
 use portal_commands::log::RecordedEvent;
 use portal_domain::account::{Account, AccountEvent, SignInFailure};
 use portal_domain::Decider;
 use uuid::Uuid;
 
-use crate::{decode_if, Projection, ProjectionError};
+use crate::{decode_if, params, writes::Writes, Projection, ProjectionError};
 
 /// The lockout projection.
 pub struct Lockout;
@@ -16,27 +16,26 @@ pub struct Lockout;
 /// Its name.
 pub const NAME: &str = "lockout";
 
-async fn attempt(
-    tx: &Transaction<'_>,
+fn attempt(
+    writes: &mut Writes,
     recorded: &RecordedEvent,
     account: Uuid,
     at: DateTime<Utc>,
     outcome: &str,
 ) -> Result<(), ProjectionError> {
-    tx.execute(
+    writes.execute(
         "INSERT INTO sign_in_attempts (position, account_id, organization_id, at, outcome, client_ip, user_agent)
          VALUES ($1, $2, $3, $4, $5, $6, $7)",
-        &[
-            &recorded.position,
-            &account,
-            &recorded.tenant,
-            &at,
-            &outcome,
-            &recorded.metadata.client_ip,
-            &recorded.metadata.user_agent,
+        params![
+            recorded.position,
+            account,
+            recorded.tenant,
+            at,
+            outcome.to_owned(),
+            recorded.metadata.client_ip.clone(),
+            recorded.metadata.user_agent.clone(),
         ],
-    )
-    .await?;
+    );
     Ok(())
 }
 
@@ -49,11 +48,7 @@ impl Projection for Lockout {
         &["account_lockouts", "sign_in_attempts"]
     }
 
-    async fn apply<'a>(
-        &'a self,
-        tx: &'a Transaction<'a>,
-        events: &'a [RecordedEvent],
-    ) -> Result<(), ProjectionError> {
+    fn apply(&self, writes: &mut Writes, events: &[RecordedEvent]) -> Result<(), ProjectionError> {
         for recorded in events {
             let Some(event) = decode_if::<AccountEvent>(recorded, Account::CATEGORY)? else {
                 continue;
@@ -63,82 +58,74 @@ impl Projection for Lockout {
             };
             match event {
                 AccountEvent::AccountRegistered(e) => {
-                    tx.execute(
+                    writes.execute(
                         "INSERT INTO account_lockouts (account_id, organization_id) VALUES ($1, $2)",
-                        &[&id, &e.organization_id.0],
-                    )
-                    .await?;
+                        params![id, e.organization_id.0],
+                    );
                 }
                 AccountEvent::SecondFactorFailed(e) => {
-                    attempt(tx, recorded, id, e.at, "wrong_second_factor").await?;
-                    count_failure(tx, id, e.at).await?;
+                    attempt(writes, recorded, id, e.at, "wrong_second_factor")?;
+                    count_failure(writes, id, e.at)?;
                 }
                 AccountEvent::SignInFailed(e) => {
-                    attempt(tx, recorded, id, e.at, e.reason.as_str()).await?;
+                    attempt(writes, recorded, id, e.at, e.reason.as_str())?;
                     if e.reason == SignInFailure::WrongPassword {
-                        count_failure(tx, id, e.at).await?;
+                        count_failure(writes, id, e.at)?;
                     }
                 }
                 AccountEvent::AccountLocked(e) => {
-                    tx.execute(
+                    writes.execute(
                         "UPDATE account_lockouts SET failure_count = $2, locked_since = $3, lock_kind = $4, unlock_at = $5
                          WHERE account_id = $1",
-                        &[&id, &(e.failures as i32), &e.at, &e.kind.as_str(), &e.until],
-                    )
-                    .await?;
+                        params![id, e.failures as i32, e.at, e.kind.as_str().to_owned(), e.until],
+                    );
                 }
                 AccountEvent::AccountUnlocked(_) | AccountEvent::SignInSucceeded(_) => {
                     if let AccountEvent::SignInSucceeded(e) = &event {
-                        attempt(tx, recorded, id, e.at, "succeeded").await?;
+                        attempt(writes, recorded, id, e.at, "succeeded")?;
                     }
-                    tx.execute(
+                    writes.execute(
                         "UPDATE account_lockouts SET failure_count = 0, locked_since = NULL, lock_kind = NULL,
                                                      unlock_at = NULL
                          WHERE account_id = $1",
-                        &[&id],
-                    )
-                    .await?;
+                        params![id],
+                    );
                 }
                 AccountEvent::PasswordReset(_) => {
                     // As in the decider: a reset clears the count and a cool-down lock, not a staff lock.
-                    tx.execute(
+                    writes.execute(
                         "UPDATE account_lockouts SET failure_count = 0,
                              locked_since = CASE WHEN lock_kind = 'cool_down' THEN NULL ELSE locked_since END,
                              unlock_at = CASE WHEN lock_kind = 'cool_down' THEN NULL ELSE unlock_at END,
                              lock_kind = CASE WHEN lock_kind = 'cool_down' THEN NULL ELSE lock_kind END
                          WHERE account_id = $1",
-                        &[&id],
-                    )
-                    .await?;
+                        params![id],
+                    );
                 }
                 AccountEvent::PersonalDataErased(_) => {
                     // The client addresses come from the events' metadata; the read model keeps none of an erased
                     // person's.
-                    tx.execute(
+                    writes.execute(
                         "UPDATE sign_in_attempts SET client_ip = NULL, user_agent = NULL WHERE account_id = $1",
-                        &[&id],
-                    )
-                    .await?;
-                    tx.execute(
+                        params![id],
+                    );
+                    writes.execute(
                         "UPDATE account_lockouts SET disabled = true WHERE account_id = $1",
-                        &[&id],
-                    )
-                    .await?;
+                        params![id],
+                    );
                 }
                 AccountEvent::AccountDisabled(_) | AccountEvent::AccountEnabled(_) => {
                     let disabled = matches!(event, AccountEvent::AccountDisabled(_));
-                    tx.execute(
+                    writes.execute(
                         "UPDATE account_lockouts SET disabled = $2 WHERE account_id = $1",
-                        &[&id, &disabled],
-                    )
-                    .await?;
+                        params![id, disabled],
+                    );
                 }
                 AccountEvent::PasswordChanged(_) => {
-                    tx.execute(
+                    writes.execute(
                         "UPDATE account_lockouts SET failure_count = 0 WHERE account_id = $1",
-                        &[&id],
-                    )
-                    .await?;
+                        params![id],
+                    );
                 }
                 AccountEvent::ActivationIssued(_)
                 | AccountEvent::EmailChangeRequested(_)
@@ -273,20 +260,15 @@ pub async fn recent_attempts(
 }
 
 /// Counts a wrong password or second step, as the decider does: not while a lock is in force, not when disabled.
-async fn count_failure(
-    tx: &Transaction<'_>,
-    id: Uuid,
-    at: DateTime<Utc>,
-) -> Result<(), ProjectionError> {
-    tx.execute(
+fn count_failure(writes: &mut Writes, id: Uuid, at: DateTime<Utc>) -> Result<(), ProjectionError> {
+    writes.execute(
         "UPDATE account_lockouts SET last_failure_at = $2,
              failure_count = failure_count + CASE
                  WHEN disabled THEN 0
                  WHEN locked_since IS NOT NULL AND (unlock_at IS NULL OR unlock_at > $2) THEN 0
                  ELSE 1 END
          WHERE account_id = $1",
-        &[&id, &at],
-    )
-    .await?;
+        params![id, at],
+    );
     Ok(())
 }

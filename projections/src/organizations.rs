@@ -1,13 +1,13 @@
 //! Read model `organizations`: one row per organization, found by code.
 
 use chrono::{DateTime, Utc};
-use deadpool_postgres::{Pool, Transaction};
+use deadpool_postgres::Pool;
 use portal_commands::log::RecordedEvent;
 use portal_domain::organization::{Organization, OrganizationEvent};
 use portal_domain::Decider;
 use uuid::Uuid;
 
-use crate::{decode_if, Projection, ProjectionError};
+use crate::{decode_if, params, writes::Writes, Projection, ProjectionError};
 
 /// Its name, for read-your-writes waits.
 pub const NAME: &str = "organizations";
@@ -24,11 +24,7 @@ impl Projection for Organizations {
         &["organizations", "organization_terms"]
     }
 
-    async fn apply<'a>(
-        &'a self,
-        tx: &'a Transaction<'a>,
-        events: &'a [RecordedEvent],
-    ) -> Result<(), ProjectionError> {
+    fn apply(&self, writes: &mut Writes, events: &[RecordedEvent]) -> Result<(), ProjectionError> {
         for recorded in events {
             let Some(event) = decode_if::<OrganizationEvent>(recorded, Organization::CATEGORY)?
             else {
@@ -36,42 +32,48 @@ impl Projection for Organizations {
             };
             match event {
                 OrganizationEvent::OrganizationCreated(e) => {
-                    tx.execute(
+                    writes.execute(
                         "INSERT INTO organizations (id, code, name, created_at) VALUES ($1, $2, $3, $4)",
-                        &[&e.organization_id.0, &e.code.as_str(), &e.name.as_str(), &e.created_at],
-                    )
-                    .await?;
+                        params![
+                            e.organization_id.0,
+                            e.code.as_str().to_owned(),
+                            e.name.as_str().to_owned(),
+                            e.created_at,
+                        ],
+                    );
                 }
                 OrganizationEvent::SecurityPolicyChanged(_) => {}
                 OrganizationEvent::TimeZoneSet(e) => {
-                    tx.execute(
+                    writes.execute(
                         "UPDATE organizations SET time_zone = $2 WHERE id = $1",
-                        &[&recorded.tenant, &e.time_zone.name()],
-                    )
-                    .await?;
+                        params![recorded.tenant, e.time_zone.name()],
+                    );
                 }
                 OrganizationEvent::TermsPublished(e) => {
                     let version = i32::try_from(e.terms.version).unwrap_or(i32::MAX);
-                    tx.execute(
+                    writes.execute(
                         "INSERT INTO organization_terms (organization_id, version, terms_of_use, privacy_practices,
                                                          published_at)
                          VALUES ($1, $2, $3, $4, $5)",
-                        &[&recorded.tenant, &version, &e.terms.terms_of_use, &e.terms.privacy_practices, &e.at],
-                    )
-                    .await?;
-                    tx.execute(
+                        params![
+                            recorded.tenant,
+                            version,
+                            e.terms.terms_of_use,
+                            e.terms.privacy_practices,
+                            e.at,
+                        ],
+                    );
+                    writes.execute(
                         "UPDATE organizations SET terms_version = $2 WHERE id = $1",
-                        &[&recorded.tenant, &version],
-                    )
-                    .await?;
+                        params![recorded.tenant, version],
+                    );
                 }
                 OrganizationEvent::PatientPolicyChanged(_) => {}
                 OrganizationEvent::SmsChannelConfigured(e) => {
-                    tx.execute(
+                    writes.execute(
                         "UPDATE organizations SET sms_number = $2 WHERE id = $1",
-                        &[&recorded.tenant, &e.channel.number.as_str()],
-                    )
-                    .await?;
+                        params![recorded.tenant, e.channel.number.as_str().to_owned()],
+                    );
                 }
             }
         }

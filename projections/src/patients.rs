@@ -1,7 +1,7 @@
 //! Read model `patients`: the clinic's patient records, for staff, with whether and when each signed up.
 
 use chrono::{DateTime, NaiveDate, Utc};
-use deadpool_postgres::{Pool, Transaction};
+use deadpool_postgres::Pool;
 use portal_commands::log::RecordedEvent;
 use portal_domain::account::{Account, AccountEvent};
 use portal_domain::patient::{Patient, PatientEvent};
@@ -9,7 +9,7 @@ use portal_domain::signup_request::{SignUpRequest, SignUpRequestEvent};
 use portal_domain::{Decider, Personal};
 use uuid::Uuid;
 
-use crate::{decode_if, Projection, ProjectionError};
+use crate::{decode_if, params, writes::Writes, Projection, ProjectionError};
 
 /// The patients projection.
 pub struct Patients;
@@ -26,11 +26,7 @@ impl Projection for Patients {
         &["patients", "signup_requests"]
     }
 
-    async fn apply<'a>(
-        &'a self,
-        tx: &'a Transaction<'a>,
-        events: &'a [RecordedEvent],
-    ) -> Result<(), ProjectionError> {
+    fn apply(&self, writes: &mut Writes, events: &[RecordedEvent]) -> Result<(), ProjectionError> {
         for recorded in events {
             let Some(id) = recorded.stream.id() else {
                 continue;
@@ -39,13 +35,13 @@ impl Projection for Patients {
                 if let Some(AccountEvent::PersonalDataErased(e)) =
                     decode_if::<AccountEvent>(recorded, Account::CATEGORY)?
                 {
-                    erase(tx, &e.subjects).await?;
+                    erase(writes, &e.subjects)?;
                 }
                 continue;
             }
             if let Some(event) = decode_if::<SignUpRequestEvent>(recorded, SignUpRequest::CATEGORY)?
             {
-                request(tx, recorded.tenant, id, event).await?;
+                request(writes, recorded.tenant, id, event)?;
                 continue;
             }
             let Some(event) = decode_if::<PatientEvent>(recorded, Patient::CATEGORY)? else {
@@ -54,54 +50,49 @@ impl Projection for Patients {
             match event {
                 PatientEvent::PatientRegistered(e) => {
                     let name = e.name.known();
-                    tx.execute(
+                    writes.execute(
                         "INSERT INTO patients (id, organization_id, clinic_number, first_name, last_name, date_of_birth,
                                                email, phone, registered_at)
                          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-                        &[
-                            &id,
-                            &e.organization_id.0,
-                            &e.clinic_number.known().map(|c| c.as_str()),
-                            &name.map(|n| n.first.as_str()),
-                            &name.map(|n| n.last.as_str()),
-                            &e.date_of_birth.known().map(|d| d.date()),
-                            &e.email.as_ref().and_then(Personal::known).map(|m| m.as_str()),
-                            &e.phone.as_ref().and_then(Personal::known).map(|p| p.as_str()),
-                            &e.at,
+                        params![
+                            id,
+                            e.organization_id.0,
+                            e.clinic_number.known().map(|c| c.as_str()).map(str::to_owned),
+                            name.map(|n| n.first.as_str()).map(str::to_owned),
+                            name.map(|n| n.last.as_str()).map(str::to_owned),
+                            e.date_of_birth.known().map(|d| d.date()),
+                            e.email.as_ref().and_then(Personal::known).map(|m| m.as_str()).map(str::to_owned),
+                            e.phone.as_ref().and_then(Personal::known).map(|p| p.as_str()).map(str::to_owned),
+                            e.at,
                         ],
-                    )
-                    .await?;
+                    );
                 }
                 PatientEvent::PatientActivationCodeIssued(_) => {
-                    tx.execute(
+                    writes.execute(
                         "UPDATE patients SET failed_sign_ups = 0, sign_up_locked = false, sign_up_locked_until = NULL
                          WHERE id = $1",
-                        &[&id],
-                    )
-                    .await?;
+                        params![id],
+                    );
                 }
                 PatientEvent::PatientSignUpFailed(_) => {
-                    tx.execute(
+                    writes.execute(
                         "UPDATE patients SET failed_sign_ups = failed_sign_ups + 1 WHERE id = $1",
-                        &[&id],
-                    )
-                    .await?;
+                        params![id],
+                    );
                 }
                 PatientEvent::PatientSignUpLocked(e) => {
-                    tx.execute(
+                    writes.execute(
                         "UPDATE patients SET sign_up_locked = true, sign_up_locked_until = $2 WHERE id = $1",
-                        &[&id, &e.until],
-                    )
-                    .await?;
+                        params![id, e.until],
+                    );
                 }
                 PatientEvent::PatientSignedUp(e) => {
-                    tx.execute(
+                    writes.execute(
                         "UPDATE patients SET account_id = $2, signed_up_at = $3, failed_sign_ups = 0,
                              sign_up_locked = false, sign_up_locked_until = NULL
                          WHERE id = $1",
-                        &[&id, &e.account_id.0, &e.at],
-                    )
-                    .await?;
+                        params![id, e.account_id.0, e.at],
+                    );
                 }
             }
         }
@@ -110,26 +101,24 @@ impl Projection for Patients {
 }
 
 /// Drops the personal data of erased patient records and of the requests tied to them.
-async fn erase(tx: &Transaction<'_>, subjects: &[Uuid]) -> Result<(), ProjectionError> {
-    tx.execute(
+fn erase(writes: &mut Writes, subjects: &[Uuid]) -> Result<(), ProjectionError> {
+    writes.execute(
         "UPDATE patients SET clinic_number = NULL, first_name = NULL, last_name = NULL, date_of_birth = NULL,
              email = NULL, phone = NULL
          WHERE id = ANY($1)",
-        &[&subjects],
-    )
-    .await?;
-    tx.execute(
+        params![subjects.to_vec()],
+    );
+    writes.execute(
         "UPDATE signup_requests SET first_name = NULL, last_name = NULL, date_of_birth = NULL, email = NULL,
              phone = NULL, clinic_number = NULL, reason = NULL
          WHERE id = ANY($1) OR patient_id = ANY($1)",
-        &[&subjects],
-    )
-    .await?;
+        params![subjects.to_vec()],
+    );
     Ok(())
 }
 
-async fn request(
-    tx: &Transaction<'_>,
+fn request(
+    writes: &mut Writes,
     organization: Uuid,
     id: Uuid,
     event: SignUpRequestEvent,
@@ -137,39 +126,36 @@ async fn request(
     match event {
         SignUpRequestEvent::ActivationCodeRequested(e) => {
             let details = e.details.known();
-            tx.execute(
+            writes.execute(
                 "INSERT INTO signup_requests (id, organization_id, first_name, last_name, date_of_birth, email, phone,
                                               clinic_number, status, submitted_at)
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'pending', $9)",
-                &[
-                    &id,
-                    &organization,
-                    &details.map(|d| d.name.first.as_str()),
-                    &details.map(|d| d.name.last.as_str()),
-                    &details.map(|d| d.date_of_birth.date()),
-                    &details.map(|d| d.email.as_str()),
-                    &details.and_then(|d| d.phone.as_ref()).map(|p| p.as_str()),
-                    &details.and_then(|d| d.clinic_number.as_ref()).map(|c| c.as_str()),
-                    &e.at,
+                params![
+                    id,
+                    organization,
+                    details.map(|d| d.name.first.as_str()).map(str::to_owned),
+                    details.map(|d| d.name.last.as_str()).map(str::to_owned),
+                    details.map(|d| d.date_of_birth.date()),
+                    details.map(|d| d.email.as_str()).map(str::to_owned),
+                    details.and_then(|d| d.phone.as_ref()).map(|p| p.as_str()).map(str::to_owned),
+                    details.and_then(|d| d.clinic_number.as_ref()).map(|c| c.as_str()).map(str::to_owned),
+                    e.at,
                 ],
-            )
-            .await?;
+            );
         }
         SignUpRequestEvent::SignUpRequestApproved(e) => {
-            tx.execute(
+            writes.execute(
                 "UPDATE signup_requests SET status = 'approved', decided_at = $2, decided_by = $3, patient_id = $4
                  WHERE id = $1",
-                &[&id, &e.at, &e.by.0, &e.patient_id.0],
-            )
-            .await?;
+                params![id, e.at, e.by.0, e.patient_id.0],
+            );
         }
         SignUpRequestEvent::SignUpRequestRejected(e) => {
-            tx.execute(
+            writes.execute(
                 "UPDATE signup_requests SET status = 'rejected', decided_at = $2, decided_by = $3, reason = $4
                  WHERE id = $1",
-                &[&id, &e.at, &e.by.0, &e.reason.known()],
-            )
-            .await?;
+                params![id, e.at, e.by.0, e.reason.known().cloned()],
+            );
         }
     }
     Ok(())

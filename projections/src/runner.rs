@@ -5,11 +5,12 @@
 //! for the same projection: an advisory lock makes one active, and the checkpoint is advanced only from the value
 //! the batch started at, so even two active runners could not both apply a batch.
 
-use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
-use deadpool_postgres::{Pool, Transaction};
+use deadpool_postgres::Pool;
+
+use crate::writes::Writes;
 use portal_commands::log::{EventLog, GlobalCursor, LogError, PgEventLog, RecordedEvent};
 use portal_commands::personal_data::KeyRing;
 use tokio::sync::{watch, Notify};
@@ -23,13 +24,10 @@ pub trait Projection: Send + Sync + 'static {
     /// The tables it owns, so that a rebuild can make empty copies of them.
     fn tables(&self) -> &'static [&'static str];
 
-    /// Applies a batch of events (personal data decrypted) inside the runner's transaction. Table names must be
-    /// unqualified: a rebuild runs the same code with another schema first on the search path.
-    fn apply<'a>(
-        &'a self,
-        tx: &'a Transaction<'a>,
-        events: &'a [RecordedEvent],
-    ) -> impl Future<Output = Result<(), ProjectionError>> + Send + 'a;
+    /// The statements that fold a batch of events (personal data decrypted) into the read model; the runner sends
+    /// them in its transaction. Table names must be unqualified: a rebuild runs the same statements with another
+    /// schema first on the search path.
+    fn apply(&self, writes: &mut Writes, events: &[RecordedEvent]) -> Result<(), ProjectionError>;
 }
 
 /// Why a projection step failed.
@@ -179,9 +177,11 @@ impl<P: Projection> Runner<P> {
         let Some(last) = events.last().map(RecordedEvent::cursor) else {
             return Ok(0);
         };
+        let mut writes = Writes::new();
+        self.projection.apply(&mut writes, &events)?;
         let mut client = self.pool.get().await?;
         let tx = client.transaction().await?;
-        self.projection.apply(&tx, &events).await?;
+        writes.send(&tx).await?;
         let moved = tx
             .execute(
                 "INSERT INTO projection_checkpoints AS c (name, transaction_id, position) VALUES ($1, $2, $3)
@@ -299,7 +299,9 @@ async fn build_into<P: Projection>(
         let tx = client.transaction().await?;
         tx.batch_execute(&format!("SET LOCAL search_path TO {quoted}, public"))
             .await?;
-        projection.apply(&tx, &events).await?;
+        let mut writes = Writes::new();
+        projection.apply(&mut writes, &events)?;
+        writes.send(&tx).await?;
         tx.commit().await?;
         cursor = last;
         applied += events.len();
@@ -371,7 +373,9 @@ pub async fn rebuild<P: Projection>(
                 let Some(last) = events.last().map(RecordedEvent::cursor) else {
                     break;
                 };
-                projection.apply(&tx, &events).await?;
+                let mut writes = Writes::new();
+                projection.apply(&mut writes, &events)?;
+                writes.send(&tx).await?;
                 more += events.len();
                 at = last;
             }

@@ -2,7 +2,7 @@
 //! a provider's day).
 
 use chrono::{DateTime, Utc};
-use deadpool_postgres::{Pool, Transaction};
+use deadpool_postgres::Pool;
 use portal_commands::log::RecordedEvent;
 use portal_domain::appointment::{Appointment, AppointmentEvent, BookedBy};
 use portal_domain::catalogue::{Catalogue, CatalogueEvent, Entry};
@@ -11,7 +11,7 @@ use portal_domain::waitlist::{WaitList, WaitListEvent, WaitTarget};
 use portal_domain::Decider;
 use uuid::Uuid;
 
-use crate::{decode_if, Projection, ProjectionError};
+use crate::{decode_if, params, writes::Writes, Projection, ProjectionError};
 
 /// The schedule projection.
 pub struct Schedule;
@@ -33,11 +33,7 @@ impl Projection for Schedule {
         ]
     }
 
-    async fn apply<'a>(
-        &'a self,
-        tx: &'a Transaction<'a>,
-        events: &'a [RecordedEvent],
-    ) -> Result<(), ProjectionError> {
+    fn apply(&self, writes: &mut Writes, events: &[RecordedEvent]) -> Result<(), ProjectionError> {
         for recorded in events {
             let Some(id) = recorded.stream.id() else {
                 continue;
@@ -75,52 +71,57 @@ impl Projection for Schedule {
                         vec![],
                     ),
                 };
-                tx.execute(
+                writes.execute(
                     "INSERT INTO catalogue_entries (id, organization_id, kind, name, address, minutes, departments, locations)
                      VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
                      ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name, address = EXCLUDED.address,
                          minutes = EXCLUDED.minutes, departments = EXCLUDED.departments, locations = EXCLUDED.locations",
-                    &[&e.id, &e.organization_id.0, &kind, name, &address, &minutes, &departments, &locations],
-                )
-                .await?;
+                    params![
+                        e.id,
+                        e.organization_id.0,
+                        kind,
+                        name.to_owned(),
+                        address,
+                        minutes,
+                        departments,
+                        locations,
+                    ],
+                );
                 continue;
             }
             if let Some(event) = decode_if::<SlotEvent>(recorded, Slot::CATEGORY)? {
                 match event {
                     SlotEvent::SlotPublished(info) => {
-                        tx.execute(
+                        writes.execute(
                             "INSERT INTO slots (id, organization_id, provider_id, location_id, starts_at, ends_at, status)
                              VALUES ($1, $2, $3, $4, $5, $6, 'open')",
-                            &[
-                                &id,
-                                &info.organization_id.0,
-                                &info.provider_id,
-                                &info.location_id,
-                                &info.starts_at,
-                                &info.ends_at,
+                            params![
+                                id,
+                                info.organization_id.0,
+                                info.provider_id,
+                                info.location_id,
+                                info.starts_at,
+                                info.ends_at,
                             ],
-                        )
-                        .await?;
+                        );
                     }
                     SlotEvent::SlotTaken(e) => {
-                        tx.execute(
+                        writes.execute(
                             "UPDATE slots SET status = 'taken', appointment_id = $2 WHERE id = $1",
-                            &[&id, &e.appointment_id],
-                        )
-                        .await?;
+                            params![id, e.appointment_id],
+                        );
                     }
                     SlotEvent::SlotReleased(_) => {
-                        tx.execute(
+                        writes.execute(
                             "UPDATE slots SET status = 'open', appointment_id = NULL WHERE id = $1",
-                            &[&id],
-                        )
-                        .await?;
+                            params![id],
+                        );
                     }
                 }
                 continue;
             }
             if let Some(event) = decode_if::<WaitListEvent>(recorded, WaitList::CATEGORY)? {
-                waitlist(tx, event).await?;
+                waitlist(writes, event)?;
                 continue;
             }
             let Some(event) = decode_if::<AppointmentEvent>(recorded, Appointment::CATEGORY)?
@@ -134,49 +135,45 @@ impl Projection for Schedule {
                         BookedBy::Staff { .. } => "staff",
                     };
                     let p = &e.placement;
-                    tx.execute(
+                    writes.execute(
                         "INSERT INTO appointments (id, organization_id, patient_id, provider_id, location_id, reason_id,
                                                    slot_id, starts_at, ends_at, status, booked_at, booked_by)
                          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'booked', $10, $11)",
-                        &[
-                            &id,
-                            &e.organization_id.0,
-                            &e.patient_id.0,
-                            &p.provider_id,
-                            &p.location_id,
-                            &e.reason_id,
-                            &p.slot_id,
-                            &p.starts_at,
-                            &p.ends_at,
-                            &e.at,
-                            &by,
+                        params![
+                            id,
+                            e.organization_id.0,
+                            e.patient_id.0,
+                            p.provider_id,
+                            p.location_id,
+                            e.reason_id,
+                            p.slot_id,
+                            p.starts_at,
+                            p.ends_at,
+                            e.at,
+                            by,
                         ],
-                    )
-                    .await?;
+                    );
                 }
                 AppointmentEvent::AppointmentRescheduled(e) => {
                     let p = &e.to;
-                    tx.execute(
+                    writes.execute(
                         "UPDATE appointments SET provider_id = $2, location_id = $3, slot_id = $4, starts_at = $5,
                              ends_at = $6, changed_at = $7
                          WHERE id = $1",
-                        &[&id, &p.provider_id, &p.location_id, &p.slot_id, &p.starts_at, &p.ends_at, &e.at],
-                    )
-                    .await?;
+                        params![id, p.provider_id, p.location_id, p.slot_id, p.starts_at, p.ends_at, e.at],
+                    );
                 }
                 AppointmentEvent::AppointmentCancelled(e) => {
-                    tx.execute(
+                    writes.execute(
                         "UPDATE appointments SET status = 'cancelled', cancelled_at = $2 WHERE id = $1",
-                        &[&id, &e.at],
-                    )
-                    .await?;
+                        params![id, e.at],
+                    );
                 }
                 AppointmentEvent::AppointmentMissed(e) => {
-                    tx.execute(
+                    writes.execute(
                         "UPDATE appointments SET status = 'no_show', missed_at = $2 WHERE id = $1",
-                        &[&id, &e.at],
-                    )
-                    .await?;
+                        params![id, e.at],
+                    );
                 }
             }
         }
@@ -184,59 +181,54 @@ impl Projection for Schedule {
     }
 }
 
-async fn waitlist(tx: &Transaction<'_>, event: WaitListEvent) -> Result<(), ProjectionError> {
+fn waitlist(writes: &mut Writes, event: WaitListEvent) -> Result<(), ProjectionError> {
     match event {
         WaitListEvent::WaitListJoined(e) => {
             let (kind, target) = match e.target {
                 WaitTarget::Provider { id } => ("provider", id),
                 WaitTarget::Department { id } => ("department", id),
             };
-            tx.execute(
+            writes.execute(
                 "INSERT INTO waitlist_entries (id, organization_id, patient_id, target_kind, target_id, reason_id,
                                                appointment_id, status, joined_at)
                  VALUES ($1, $2, $3, $4, $5, $6, $7, 'waiting', $8)",
-                &[
-                    &e.entry_id,
-                    &e.organization_id.0,
-                    &e.patient_id.0,
-                    &kind,
-                    &target,
-                    &e.reason_id,
-                    &e.appointment_id,
-                    &e.at,
+                params![
+                    e.entry_id,
+                    e.organization_id.0,
+                    e.patient_id.0,
+                    kind,
+                    target,
+                    e.reason_id,
+                    e.appointment_id,
+                    e.at,
                 ],
-            )
-            .await?;
+            );
         }
         WaitListEvent::WaitListLeft(e) => {
-            tx.execute(
+            writes.execute(
                 "UPDATE waitlist_entries SET status = 'left', offered_slot_id = NULL, offer_expires_at = NULL
                  WHERE id = $1",
-                &[&e.entry_id],
-            )
-            .await?;
+                params![e.entry_id],
+            );
         }
         WaitListEvent::SlotOffered(e) => {
-            tx.execute(
+            writes.execute(
                 "UPDATE waitlist_entries SET status = 'offered', offered_slot_id = $2, offer_expires_at = $3 WHERE id = $1",
-                &[&e.entry_id, &e.slot_id, &e.expires_at],
-            )
-            .await?;
+                params![e.entry_id, e.slot_id, e.expires_at],
+            );
         }
         WaitListEvent::SlotOfferLapsed(e) => {
-            tx.execute(
+            writes.execute(
                 "UPDATE waitlist_entries SET status = 'waiting', offered_slot_id = NULL, offer_expires_at = NULL
                  WHERE id = $1",
-                &[&e.entry_id],
-            )
-            .await?;
+                params![e.entry_id],
+            );
         }
         WaitListEvent::SlotOfferAccepted(e) => {
-            tx.execute(
+            writes.execute(
                 "UPDATE waitlist_entries SET status = 'fulfilled', offer_expires_at = NULL WHERE id = $1",
-                &[&e.entry_id],
-            )
-            .await?;
+                params![e.entry_id],
+            );
         }
     }
     Ok(())

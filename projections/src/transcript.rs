@@ -2,7 +2,7 @@
 //! totals per credit type per year.
 
 use chrono::{DateTime, NaiveDate, Utc};
-use deadpool_postgres::{Pool, Transaction};
+use deadpool_postgres::Pool;
 use portal_commands::history::{replay, Cutoff};
 use portal_commands::log::{PgEventLog, RecordedEvent, StreamId};
 use portal_commands::store::Store;
@@ -11,7 +11,7 @@ use portal_domain::attendance::{Attendance, AttendanceEvent, CreditHold};
 use portal_domain::Decider;
 use uuid::Uuid;
 
-use crate::{decode_if, Projection, ProjectionError};
+use crate::{decode_if, params, writes::Writes, Projection, ProjectionError};
 
 /// The transcript projection.
 pub struct Transcript;
@@ -32,11 +32,7 @@ impl Projection for Transcript {
         &["transcript_activities", "transcript_entries"]
     }
 
-    async fn apply<'a>(
-        &'a self,
-        tx: &'a Transaction<'a>,
-        events: &'a [RecordedEvent],
-    ) -> Result<(), ProjectionError> {
+    fn apply(&self, writes: &mut Writes, events: &[RecordedEvent]) -> Result<(), ProjectionError> {
         for recorded in events {
             let Some(id) = recorded.stream.id() else {
                 continue;
@@ -44,10 +40,10 @@ impl Projection for Transcript {
             if let Some(event) = decode_if::<ActivityEvent>(recorded, Activity::CATEGORY)? {
                 match event {
                     ActivityEvent::ActivityScheduled(e) => {
-                        activity(tx, id, e.organization_id.0, &e.details).await?;
+                        activity(writes, id, e.organization_id.0, &e.details)?;
                     }
                     ActivityEvent::ActivityChanged(e) => {
-                        activity(tx, id, recorded.tenant, &e.details).await?;
+                        activity(writes, id, recorded.tenant, &e.details)?;
                     }
                     ActivityEvent::ActivityCancelled(_) => {}
                 }
@@ -61,50 +57,46 @@ impl Projection for Transcript {
                     let reasons = reason_codes(&e.holds);
                     for offer in e.credits.offers() {
                         let hundredths = i32::try_from(offer.amount.hundredths()).unwrap_or(0);
-                        tx.execute(
+                        writes.execute(
                             "INSERT INTO transcript_entries (attendance_id, organization_id, learner_id, activity_id,
                                  credit_type, amount, status, pending_reasons, channel, recorded_at,
                                  evaluation_required)
                              VALUES ($1, $2, $3, $4, $5, $6::int4::numeric / 100, 'pending', $7, $8, $9, $10)",
-                            &[
-                                &id,
-                                &e.organization_id.0,
-                                &e.learner_id.0,
-                                &e.activity_id.0,
-                                &offer.credit_type.as_str(),
-                                &hundredths,
-                                &reasons,
-                                &e.channel.as_str(),
-                                &e.at,
-                                &e.evaluation_required,
+                            params![
+                                id,
+                                e.organization_id.0,
+                                e.learner_id.0,
+                                e.activity_id.0,
+                                offer.credit_type.as_str().to_owned(),
+                                hundredths,
+                                reasons.clone(),
+                                e.channel.as_str().to_owned(),
+                                e.at,
+                                e.evaluation_required,
                             ],
-                        )
-                        .await?;
+                        );
                     }
                 }
                 AttendanceEvent::EvaluationSubmitted(e) => {
-                    tx.execute(
+                    writes.execute(
                         "UPDATE transcript_entries
                          SET evaluated_at = $2, pending_reasons = array_remove(pending_reasons, 'EVALUATION_REQUIRED')
                          WHERE attendance_id = $1",
-                        &[&id, &e.at],
-                    )
-                    .await?;
+                        params![id, e.at],
+                    );
                 }
                 AttendanceEvent::CreditHeld(e) => {
-                    tx.execute(
+                    writes.execute(
                         "UPDATE transcript_entries SET pending_reasons = $2 WHERE attendance_id = $1",
-                        &[&id, &reason_codes(&e.holds)],
-                    )
-                    .await?;
+                        params![id, reason_codes(&e.holds)],
+                    );
                 }
                 AttendanceEvent::CreditAwarded(e) => {
-                    tx.execute(
+                    writes.execute(
                         "UPDATE transcript_entries SET status = 'awarded', awarded_at = $2, pending_reasons = '{}'
                          WHERE attendance_id = $1",
-                        &[&id, &e.at],
-                    )
-                    .await?;
+                        params![id, e.at],
+                    );
                 }
             }
         }
@@ -112,27 +104,26 @@ impl Projection for Transcript {
     }
 }
 
-async fn activity(
-    tx: &Transaction<'_>,
+fn activity(
+    writes: &mut Writes,
     id: Uuid,
     organization: Uuid,
     d: &ActivityDetails,
 ) -> Result<(), ProjectionError> {
     let local_date = d.schedule.time_zone.local(d.schedule.starts_at).date();
-    tx.execute(
+    writes.execute(
         "INSERT INTO transcript_activities (id, organization_id, title, starts_at, local_date)
          VALUES ($1, $2, $3, $4, $5)
          ON CONFLICT (id) DO UPDATE SET title = EXCLUDED.title, starts_at = EXCLUDED.starts_at,
              local_date = EXCLUDED.local_date",
-        &[
-            &id,
-            &organization,
-            &d.title.as_str(),
-            &d.schedule.starts_at,
-            &local_date,
+        params![
+            id,
+            organization,
+            d.title.as_str().to_owned(),
+            d.schedule.starts_at,
+            local_date,
         ],
-    )
-    .await?;
+    );
     Ok(())
 }
 

@@ -184,7 +184,7 @@ async fn page(
             &format!(
                 "SELECT {CANONICAL_COLUMNS} FROM events
                  WHERE (transaction_id, position) > ($1::text::xid8, $2)
-                 ORDER BY transaction_id, position LIMIT $3"
+                 ORDER BY events.transaction_id, events.position LIMIT $3"
             ),
             &[&after.transaction_id.to_string(), &after.position, &PAGE],
         )

@@ -159,7 +159,7 @@ pub async fn export(
         "SELECT {EVENT_LINE}, transaction_id::text::bigint, position FROM events
          WHERE (transaction_id, position) > ($1::text::xid8, $2)
            AND {filter}
-         ORDER BY transaction_id, position LIMIT $3"
+         ORDER BY events.transaction_id, events.position LIMIT $3"
     );
     let statement = client.prepare(&query).await?;
     let mut subjects = BTreeSet::new();

@@ -381,6 +381,8 @@ fn replay(
     }
 }
 
+// The second output column is named `transaction_id` too: a query that orders by the global order must qualify
+// `events.transaction_id`, or PostgreSQL sorts by the output (a bigint no index has) and reads every later event.
 const EVENT_COLUMNS: &str =
     "position, transaction_id::text::bigint, tenant_id, stream_id, stream_version, event_type, \
                              schema_version, data, metadata, recorded_at";
@@ -451,7 +453,7 @@ impl EventLog for PgEventLog {
                         "SELECT {EVENT_COLUMNS} FROM events
                          WHERE (transaction_id, position) > ($1::text::xid8, $2)
                            AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())
-                         ORDER BY transaction_id, position
+                         ORDER BY events.transaction_id, events.position
                          LIMIT $3"
                     ))
                     .await?,

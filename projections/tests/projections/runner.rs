@@ -3,12 +3,13 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use deadpool_postgres::Transaction;
 use portal_commands::log::RecordedEvent;
 use portal_projections::accounts::{self, Accounts};
 use portal_projections::runner::{checkpoint, rebuild_into, wait_for};
-use portal_projections::{listener, status, Projection, ProjectionError, Runner, RunnerSettings};
-use tokio::sync::{mpsc, watch, Notify};
+use portal_projections::{
+    listener, params, status, Projection, ProjectionError, Runner, RunnerSettings, Writes,
+};
+use tokio::sync::{watch, Notify};
 
 use super::support::World;
 
@@ -49,11 +50,14 @@ async fn catch_up<P: Projection>(runner: &Runner<P>) {
     }
 }
 
-/// Applies a batch like `Accounts`, then, on the `stall_on`-th batch, reports its connection and never commits.
+/// The advisory lock the test holds so that a stalled batch waits inside its transaction.
+const STALL_LOCK: i64 = 7_007;
+
+/// Applies a batch like `Accounts`, then, on the `stall_on`-th batch, waits for a lock the test holds, after its
+/// rows are written and before the checkpoint moves.
 struct Stalling {
     batches: std::sync::atomic::AtomicUsize,
     stall_on: usize,
-    stalled: mpsc::UnboundedSender<i32>,
 }
 
 impl Projection for Stalling {
@@ -65,20 +69,14 @@ impl Projection for Stalling {
         Accounts.tables()
     }
 
-    async fn apply<'a>(
-        &'a self,
-        tx: &'a Transaction<'a>,
-        events: &'a [RecordedEvent],
-    ) -> Result<(), ProjectionError> {
-        Accounts.apply(tx, events).await?;
+    fn apply(&self, writes: &mut Writes, events: &[RecordedEvent]) -> Result<(), ProjectionError> {
+        Accounts.apply(writes, events)?;
         let batch = self
             .batches
             .fetch_add(1, std::sync::atomic::Ordering::SeqCst)
             + 1;
         if batch == self.stall_on {
-            let pid: i32 = tx.query_one("SELECT pg_backend_pid()", &[]).await?.get(0);
-            let _ = self.stalled.send(pid);
-            std::future::pending::<()>().await;
+            writes.execute("SELECT pg_advisory_xact_lock($1)", params![STALL_LOCK]);
         }
         Ok(())
     }
@@ -90,13 +88,16 @@ async fn a_runner_killed_mid_batch_resumes_to_the_same_rows_as_a_rebuild_from_ze
     for n in 0..10 {
         world.account(n).await;
     }
-    let (stalled_tx, mut stalled_rx) = mpsc::unbounded_channel();
+    let holder = world.database.pool.get().await.unwrap();
+    holder
+        .execute("SELECT pg_advisory_lock($1)", &[&STALL_LOCK])
+        .await
+        .unwrap();
     let doomed = runner(
         &world,
         Stalling {
             batches: Default::default(),
             stall_on: 3,
-            stalled: stalled_tx,
         },
         4,
         Arc::new(Notify::new()),
@@ -108,10 +109,24 @@ async fn a_runner_killed_mid_batch_resumes_to_the_same_rows_as_a_rebuild_from_ze
         #[allow(unreachable_code)]
         Ok::<(), ProjectionError>(())
     });
-    let pid = tokio::time::timeout(Duration::from_secs(20), stalled_rx.recv())
-        .await
-        .unwrap()
-        .unwrap();
+    // The stalled batch: its rows are written, it waits for the lock before its checkpoint.
+    let mut pid = None;
+    for _ in 0..200 {
+        pid = holder
+            .query_opt(
+                "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND NOT granted AND objid = $1
+                   AND database = (SELECT oid FROM pg_database WHERE datname = current_database())",
+                &[&(STALL_LOCK as u32)],
+            )
+            .await
+            .unwrap()
+            .map(|row| row.get::<_, i32>(0));
+        if pid.is_some() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let pid = pid.expect("the third batch stalls");
     let before_crash = checkpoint(&world.database.pool, accounts::NAME)
         .await
         .unwrap();

@@ -83,6 +83,9 @@ impl Writes {
     }
 }
 
+/// A statement sent and not yet answered.
+type Pending<'a, T, E> = Pin<Box<dyn Future<Output = Result<T, E>> + Send + 'a>>;
+
 type Planned<'a> = (String, Vec<&'a [Param]>);
 
 /// Groups runs of the same mergeable `INSERT` into multi-row statements; everything else stays as it is.
@@ -170,9 +173,7 @@ fn merged(head: &str, tuple: &str, width: usize, rows: usize) -> String {
 
 /// Polls every future in the order given until all are done, so that requests leave in that order (tokio-postgres
 /// sends a request when its future is first polled); returns the first error.
-async fn in_order<T, E>(
-    mut futures: Vec<Pin<Box<dyn Future<Output = Result<T, E>> + Send + '_>>>,
-) -> Result<(), E> {
+async fn in_order<T, E>(mut futures: Vec<Pending<'_, T, E>>) -> Result<(), E> {
     let mut done = vec![false; futures.len()];
     let mut first_error = None;
     std::future::poll_fn(|cx| {

@@ -66,9 +66,8 @@ impl Writes {
         for (sql, _) in &planned {
             statements.push(tx.prepare_cached(sql).await?);
         }
-        let mut pending: Vec<
-            Pin<Box<dyn Future<Output = Result<u64, tokio_postgres::Error>> + Send + '_>>,
-        > = Vec::with_capacity(planned.len());
+        let mut pending: Vec<Pending<'_, u64, tokio_postgres::Error>> =
+            Vec::with_capacity(planned.len());
         for ((_, rows), statement) in planned.iter().zip(&statements) {
             let params: Vec<&(dyn ToSql + Sync)> = rows
                 .iter()

@@ -11,7 +11,8 @@ use std::time::{Duration, Instant};
 use deadpool_postgres::Pool;
 use portal_commands::db;
 use portal_commands::log::{
-    Commit, EventData, EventLog, ExpectedVersion, Metadata, PgEventLog, StreamId, StreamWrite,
+    Commit, EventData, EventLog, ExpectedVersion, GroupCommitSettings, Metadata, PgEventLog,
+    StreamId, StreamWrite,
 };
 use portal_commands::testing::bench::{self, BenchDatabase};
 use serde_json::json;
@@ -28,6 +29,8 @@ enum Workload {
     AppendNewStream { events: usize },
     /// One command appending `events` events to the writer's own stream.
     AppendExistingStream { events: usize },
+    /// As `AppendNewStream`, with group commit off: each commit in a transaction of its own.
+    AppendUngrouped { events: usize },
 }
 
 impl Workload {
@@ -39,6 +42,7 @@ impl Workload {
             Workload::AppendExistingStream { events } => {
                 format!("append {events}, existing stream")
             }
+            Workload::AppendUngrouped { events } => format!("append {events}, no group commit"),
         }
     }
 
@@ -47,6 +51,7 @@ impl Workload {
             Workload::PlainInsert { rows } => format!("plain_insert_{rows}"),
             Workload::AppendNewStream { events } => format!("append_{events}_new_stream"),
             Workload::AppendExistingStream { events } => format!("append_{events}_existing_stream"),
+            Workload::AppendUngrouped { events } => format!("append_{events}_ungrouped"),
         }
     }
 
@@ -54,9 +59,9 @@ impl Workload {
     fn width(self) -> usize {
         match self {
             Workload::PlainInsert { rows } => rows,
-            Workload::AppendNewStream { events } | Workload::AppendExistingStream { events } => {
-                events
-            }
+            Workload::AppendNewStream { events }
+            | Workload::AppendExistingStream { events }
+            | Workload::AppendUngrouped { events } => events,
         }
     }
 }
@@ -108,9 +113,11 @@ async fn one(
             }
             tx.commit().await.expect("commit");
         }
-        Workload::AppendNewStream { events } | Workload::AppendExistingStream { events } => {
+        Workload::AppendNewStream { events }
+        | Workload::AppendExistingStream { events }
+        | Workload::AppendUngrouped { events } => {
             let (stream, expected) = match workload {
-                Workload::AppendNewStream { .. } => (
+                Workload::AppendNewStream { .. } | Workload::AppendUngrouped { .. } => (
                     StreamId::new("bench", Uuid::new_v4()),
                     ExpectedVersion::NoStream,
                 ),
@@ -154,7 +161,25 @@ fn percentile(sorted: &[u32], p: f64) -> f64 {
 
 async fn measure(workload: Workload, config: &Config, writers: usize, seconds: f64) -> Measured {
     let pool = db::pool(config.clone(), writers).expect("pool");
-    let log = PgEventLog::new(pool.clone());
+    let log = match workload {
+        Workload::AppendUngrouped { .. } => PgEventLog::with_group_commit(
+            pool.clone(),
+            GroupCommitSettings {
+                max_in_flight: 0,
+                ..GroupCommitSettings::default()
+            },
+        ),
+        _ => PgEventLog::with_group_commit(
+            pool.clone(),
+            GroupCommitSettings {
+                max_in_flight: bench::setting(
+                    "BENCH_IN_FLIGHT",
+                    GroupCommitSettings::default().max_in_flight,
+                ),
+                ..GroupCommitSettings::default()
+            },
+        ),
+    };
     let warmup = Duration::from_millis(300);
     let window = Duration::from_secs_f64(seconds);
     let start = Instant::now();
@@ -218,18 +243,19 @@ async fn main() {
         "workload", "writers", "ops/s", "events/s", "p50 ms", "p99 ms", "ratio", "p99 ratio"
     );
     let mut results = Vec::new();
-    for writers in WRITERS {
+    for writers in bench::list("BENCH_WRITERS", &WRITERS) {
         for (reference, appends) in [
             (
                 Workload::PlainInsert { rows: 1 },
-                [
+                vec![
                     Workload::AppendNewStream { events: 1 },
                     Workload::AppendExistingStream { events: 1 },
+                    Workload::AppendUngrouped { events: 1 },
                 ],
             ),
             (
                 Workload::PlainInsert { rows: 10 },
-                [
+                vec![
                     Workload::AppendNewStream { events: 10 },
                     Workload::AppendExistingStream { events: 10 },
                 ],

@@ -54,6 +54,10 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         "0012_auditors_and_analysts.sql",
         include_str!("../../migrations/0012_auditors_and_analysts.sql"),
     ),
+    (
+        "0013_group_commit.sql",
+        include_str!("../../migrations/0013_group_commit.sql"),
+    ),
 ];
 
 /// Advisory lock key held while migrating, so that instances starting together take turns.

@@ -195,6 +195,14 @@ pub mod bench {
             .unwrap_or(default)
     }
 
+    /// A comma-separated list of numbers from the environment (`BENCH_WRITERS=1,16`), or `default`.
+    pub fn list(name: &str, default: &[usize]) -> Vec<usize> {
+        std::env::var(name)
+            .ok()
+            .and_then(|s| s.split(',').map(|n| n.trim().parse().ok()).collect())
+            .unwrap_or_else(|| default.to_vec())
+    }
+
     /// A fresh, migrated database on `BENCH_DATABASE_URL` (default the local server), dropped by
     /// [`BenchDatabase::drop_database`].
     pub struct BenchDatabase {

@@ -3,6 +3,7 @@
 mod commands {
     pub mod accounts;
     pub mod attendance;
+    pub mod group_commit;
     pub mod integrity;
     pub mod log_conformance;
     pub mod log_postgres;

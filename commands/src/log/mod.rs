@@ -3,11 +3,13 @@
 //! Two backends implement [`EventLog`]: PostgreSQL (the system of record) and memory (for fast tests). Both pass
 //! the same conformance suite (`commands/tests/commands/log_conformance.rs`).
 
+mod group_commit;
 pub mod integrity;
 mod memory;
 pub mod portability;
 mod postgres;
 
+pub use group_commit::{GroupCommitSettings, GroupCommitStats};
 pub use memory::MemoryEventLog;
 pub use postgres::{PgEventLog, NOTIFY_CHANNEL};
 

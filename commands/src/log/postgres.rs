@@ -11,6 +11,7 @@ use tokio_postgres::error::SqlState;
 use tokio_postgres::Row;
 use uuid::Uuid;
 
+use super::group_commit::{GroupCommit, GroupCommitSettings, GroupCommitStats, Grouped, APPEND};
 use super::{
     check_expected, AppendError, CommandRecord, Commit, Committed, EventLog, ExpectedVersion,
     GlobalCursor, LogError, Metadata, RecordedCommand, RecordedEvent, StreamId,
@@ -30,6 +31,7 @@ const ANY_RETRIES: usize = 5;
 pub struct PgEventLog {
     pool: Pool,
     notifier: Arc<Notifier>,
+    group: Arc<GroupCommit>,
 }
 
 /// Tells listeners (projectors, the mailer, in any process) that the log grew, coalescing bursts.
@@ -89,14 +91,29 @@ enum Attempt {
 }
 
 impl PgEventLog {
-    /// A log over the given pool (migrations applied).
+    /// A log over the given pool (migrations applied), with group commit as [`GroupCommitSettings::default`].
     pub fn new(pool: Pool) -> Self {
+        Self::with_group_commit(pool, GroupCommitSettings::default())
+    }
+
+    /// A log whose concurrent appends are grouped as `settings` say (`max_in_flight: 0`: never grouped).
+    pub fn with_group_commit(pool: Pool, settings: GroupCommitSettings) -> Self {
         let notifier = Arc::new(Notifier {
             pool: pool.clone(),
             in_flight: AtomicBool::new(false),
             again: AtomicBool::new(false),
         });
-        Self { pool, notifier }
+        let group = GroupCommit::new(pool.clone(), settings);
+        Self {
+            pool,
+            notifier,
+            group,
+        }
+    }
+
+    /// What group commit has done so far in this process.
+    pub fn group_commit_stats(&self) -> GroupCommitStats {
+        self.group.stats()
     }
 
     /// The pool, for callers that need plain SQL on the same database.
@@ -104,17 +121,28 @@ impl PgEventLog {
         &self.pool
     }
 
-    async fn try_append(&self, commit: &Commit, document: &Value) -> Result<Attempt, AppendError> {
+    async fn try_append(&self, commit: &Commit, document: &str) -> Result<Attempt, AppendError> {
         let client = self.pool.get().await?;
-        let statement = client
-            .prepare_cached("SELECT portal_append($1::jsonb)")
-            .await?;
+        let statement = client.prepare_cached(APPEND).await?;
         // One statement, so one implicit transaction and one round trip for the whole commit.
-        let error = match client.query_one(&statement, &[document]).await {
-            Ok(row) => return committed(row.get(0)).map(Attempt::Done),
+        let answer = client
+            .query_one(&statement, &[&document])
+            .await
+            .map(|row| row.get(0));
+        drop(client);
+        self.attempted(commit, answer).await
+    }
+
+    /// What an answer of `portal_append` means for `commit`.
+    async fn attempted(
+        &self,
+        commit: &Commit,
+        answer: Result<Value, tokio_postgres::Error>,
+    ) -> Result<Attempt, AppendError> {
+        let error = match answer {
+            Ok(result) => return committed(result).map(Attempt::Done),
             Err(error) => error,
         };
-        drop(client);
         let Some(db) = error.as_db_error() else {
             return Err(error.into());
         };
@@ -409,14 +437,32 @@ impl EventLog for PgEventLog {
         if commit.writes.iter().all(|w| w.events.is_empty()) && commit.outbox.is_empty() {
             return Err(AppendError::Empty);
         }
-        let document = document(&commit)?;
-        for _ in 0..ANY_RETRIES {
-            if let Attempt::Done(committed) = self.try_append(&commit, &document).await? {
-                if !committed.replayed {
-                    self.notifier.poke();
-                }
-                return Ok(committed);
+        let document: Arc<str> = serde_json::to_string(&document(&commit)?)
+            .map_err(|e| LogError::Corrupt(e.to_string()))?
+            .into();
+        let mut attempt = if self.group.enabled() {
+            let first_stream = commit.writes.first().map_or("", |w| w.stream.as_str());
+            match self.group.submit(Arc::clone(&document), first_stream).await {
+                Grouped::Alone(answer) => self.attempted(&commit, answer).await?,
+                Grouped::Committed(result) => Attempt::Done(committed(result)?),
+                Grouped::Retry => self.try_append(&commit, &document).await?,
             }
+        } else {
+            self.try_append(&commit, &document).await?
+        };
+        let mut races = 0;
+        while let Attempt::Race = attempt {
+            races += 1;
+            if races > ANY_RETRIES {
+                break;
+            }
+            attempt = self.try_append(&commit, &document).await?;
+        }
+        if let Attempt::Done(committed) = attempt {
+            if !committed.replayed {
+                self.notifier.poke();
+            }
+            return Ok(committed);
         }
         let stream = commit.writes[0].stream.clone();
         let actual = self.stream_version(&stream).await?;

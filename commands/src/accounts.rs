@@ -62,10 +62,14 @@ pub(crate) async fn hash_password(
     password: Password,
 ) -> Result<PasswordHash, CommandError<AccountError>> {
     let passwords = Arc::clone(passwords);
-    tokio::task::spawn_blocking(move || passwords.hash(&password))
-        .await
-        .map_err(|e| CommandError::Internal(e.to_string()))?
-        .map_err(|e| CommandError::Internal(e.to_string()))
+    let slot = passwords.slot().await;
+    tokio::task::spawn_blocking(move || {
+        let _slot = slot;
+        passwords.hash(&password)
+    })
+    .await
+    .map_err(|e| CommandError::Internal(e.to_string()))?
+    .map_err(|e| CommandError::Internal(e.to_string()))
 }
 
 pub(crate) async fn check_password(
@@ -75,9 +79,13 @@ pub(crate) async fn check_password(
 ) -> Result<PasswordCheck, CommandError<AccountError>> {
     let passwords = Arc::clone(passwords);
     let candidate = candidate.to_owned();
-    let matched = tokio::task::spawn_blocking(move || match hash {
-        Some(hash) => passwords.verify(&hash, &candidate),
-        None => passwords.verify_nothing(&candidate),
+    let slot = passwords.slot().await;
+    let matched = tokio::task::spawn_blocking(move || {
+        let _slot = slot;
+        match hash {
+            Some(hash) => passwords.verify(&hash, &candidate),
+            None => passwords.verify_nothing(&candidate),
+        }
     })
     .await
     .map_err(|e| CommandError::Internal(e.to_string()))?;

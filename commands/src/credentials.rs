@@ -27,6 +27,9 @@ pub struct HashingError(String);
 /// Hashes and checks passwords with argon2id. CPU-heavy: call it from a blocking thread.
 pub struct PasswordHasher {
     argon2: Argon2<'static>,
+    /// One hash at a time per core: more would not finish sooner, and each holds its memory cost (19 MiB) while
+    /// it runs, so a burst of sign-ins could otherwise take gigabytes.
+    running: std::sync::Arc<tokio::sync::Semaphore>,
     /// A hash to check against when there is no account, so that an unknown address takes as long as a known one.
     dummy: String,
 }
@@ -47,7 +50,21 @@ impl PasswordHasher {
             .hash_password(b"portal: no such account", &salt)
             .map_err(|e| HashingError(e.to_string()))?
             .to_string();
-        Ok(Self { argon2, dummy })
+        let cores = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
+        Ok(Self {
+            argon2,
+            dummy,
+            running: std::sync::Arc::new(tokio::sync::Semaphore::new(cores)),
+        })
+    }
+
+    /// Waits for a free core; hold the permit while hashing or verifying. (The semaphore is never closed; if it
+    /// were, None lets hashing go on unbounded rather than stop.)
+    pub async fn slot(&self) -> Option<tokio::sync::OwnedSemaphorePermit> {
+        std::sync::Arc::clone(&self.running)
+            .acquire_owned()
+            .await
+            .ok()
     }
 
     /// Hashes a new password with a fresh random salt, as a PHC string.

@@ -3,6 +3,7 @@
 
 pub mod accounts;
 pub mod activities;
+pub mod aggregates;
 pub mod attendance;
 pub mod credentials;
 pub mod db;

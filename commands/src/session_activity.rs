@@ -15,6 +15,11 @@ use crate::log::LogError;
 /// How stale the recorded time may get before a use rewrites it.
 const TOUCH_EVERY_SECONDS: i64 = 30;
 
+/// True when a use at `now` must be recorded: none is, or the last is at least `TOUCH_EVERY_SECONDS` old.
+pub fn touch_due(last_seen: Option<DateTime<Utc>>, now: DateTime<Utc>) -> bool {
+    last_seen.is_none_or(|seen| seen < now - chrono::Duration::seconds(TOUCH_EVERY_SECONDS))
+}
+
 /// Where last-use times are kept.
 #[derive(Clone)]
 pub enum SessionActivity {

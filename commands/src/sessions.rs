@@ -28,7 +28,11 @@ pub async fn authenticate<L: EventLog>(
     let principal = state
         .authenticate(&hash, now, last_seen)
         .map_err(CommandError::Rejected)?;
-    store.activity.touch(session, now).await?;
+    // The use is recorded at most every TOUCH_EVERY_SECONDS; the time just read says whether this one is due, which
+    // spares most requests a round trip.
+    if crate::session_activity::touch_due(last_seen, now) {
+        store.activity.touch(session, now).await?;
+    }
     Ok(principal)
 }
 

@@ -7,6 +7,7 @@ use portal_domain::{Decider, DomainEvent};
 use serde_json::{json, Value};
 use uuid::Uuid;
 
+use crate::aggregates::AggregateCache;
 use crate::credentials::PasswordHasher;
 use crate::log::{AppendError, Commit, Committed, EventData, EventLog, RecordedEvent, StreamId};
 use crate::personal_data::{CryptoError, KeyRing};
@@ -48,6 +49,8 @@ pub struct Store<L: EventLog> {
     pub activity: crate::session_activity::SessionActivity,
     /// The public address of the portal's web front end, for links in e-mails (no trailing slash).
     pub public_url: String,
+    /// Folded aggregates, so that a long stream is not read whole at every command.
+    pub aggregates: AggregateCache,
 }
 
 impl<L: EventLog> Store<L> {
@@ -105,18 +108,38 @@ impl<L: EventLog> Store<L> {
                 .await
                 .map_err(|e| AppendError::Seal(e.to_string()))?;
         }
-        self.log.append(commit).await
+        let erases = !commit.erase.is_empty();
+        let committed = self.log.append(commit).await;
+        if erases {
+            // Cached states may hold the erased people's data, decrypted.
+            self.aggregates.clear();
+        }
+        committed
     }
 
     /// Loads a stream and folds it: the state and the stream's version.
     pub async fn load<D: Decider>(&self, stream: &StreamId) -> Result<(D::State, u64), LoadError> {
-        let recorded = self.log.read_stream(stream).await?;
-        let version = recorded.last().map_or(0, |e| e.stream_version);
-        let mut state = D::State::default();
+        let (mut state, mut version, fresh, recorded) =
+            match self.aggregates.get::<D::State>(stream.as_str()) {
+                Some((state, version)) => {
+                    let recorded = self.log.read_stream_after(stream, version).await?;
+                    (state, version, None, recorded)
+                }
+                None => {
+                    let read_at = std::time::Instant::now();
+                    let recorded = self.log.read_stream(stream).await?;
+                    (D::State::default(), 0, Some(read_at), recorded)
+                }
+            };
+        let unchanged = recorded.is_empty() && fresh.is_none();
         for mut event in recorded {
+            version = event.stream_version;
             self.decrypt(&mut event).await?;
             let event = decode::<D::Event>(&event)?;
             state = D::evolve(state, &event);
+        }
+        if !unchanged {
+            self.aggregates.put(stream.as_str(), &state, version, fresh);
         }
         Ok((state, version))
     }

@@ -154,6 +154,7 @@ pub fn pg_store(database: &TestDatabase) -> Store<PgEventLog> {
         secrets,
         passwords: hasher(),
         activity: crate::session_activity::SessionActivity::Postgres(database.pool.clone()),
+        aggregates: crate::aggregates::AggregateCache::default(),
         public_url: "http://portal.test".to_owned(),
     }
 }
@@ -167,6 +168,7 @@ pub fn memory_store() -> Store<MemoryEventLog> {
         secrets,
         passwords: hasher(),
         activity: crate::session_activity::SessionActivity::memory(),
+        aggregates: crate::aggregates::AggregateCache::default(),
         public_url: "http://portal.test".to_owned(),
     }
 }
@@ -208,6 +210,8 @@ pub mod bench {
     pub struct BenchDatabase {
         admin: Client,
         name: String,
+        /// Its URL, for processes started by the bench.
+        pub url: String,
         /// Its connection settings.
         pub config: Config,
         /// A pool of `size` connections.
@@ -234,9 +238,17 @@ pub mod bench {
             config.dbname(&name);
             let pool = db::pool(config.clone(), size).expect("pool");
             db::migrate(&pool).await.expect("migrate");
+            let base = url.split('?').next().unwrap_or(&url);
+            let url = match base.rsplit_once('/') {
+                Some((server, _)) if server.contains("://") && !server.ends_with('/') => {
+                    format!("{server}/{name}")
+                }
+                _ => format!("{base}/{name}"),
+            };
             Self {
                 admin,
                 name,
+                url,
                 config,
                 pool,
             }

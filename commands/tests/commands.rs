@@ -2,6 +2,7 @@
 
 mod commands {
     pub mod accounts;
+    pub mod aggregates;
     pub mod attendance;
     pub mod group_commit;
     pub mod integrity;

@@ -7,7 +7,7 @@ use serde_json::Value;
 /// An aggregate's rules, as two pure functions over its own state, commands and events.
 pub trait Decider {
     /// The aggregate's state, folded from its events; `Default` is the state before the first event.
-    type State: Default + Clone + Send + Sync;
+    type State: Default + Clone + Send + Sync + 'static;
     /// What a caller asks the aggregate to do.
     type Command;
     /// What the aggregate records as having happened.

@@ -184,6 +184,7 @@ pub async fn prepare(
         passwords: Arc::new(passwords),
         activity: portal_commands::session_activity::SessionActivity::Postgres(pool.clone()),
         public_url: public_url.trim_end_matches('/').to_owned(),
+        aggregates: portal_commands::aggregates::AggregateCache::default(),
     };
     Ok((pool, store))
 }

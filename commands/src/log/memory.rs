@@ -165,6 +165,26 @@ impl EventLog for MemoryEventLog {
             .unwrap_or_default())
     }
 
+    async fn read_stream_after(
+        &self,
+        stream: &StreamId,
+        after: u64,
+    ) -> Result<Vec<RecordedEvent>, LogError> {
+        let state = self.lock();
+        Ok(state
+            .streams
+            .get(stream)
+            .map(|indexes| {
+                indexes
+                    .iter()
+                    .map(|&i| &state.events[i])
+                    .filter(|e| e.stream_version > after)
+                    .cloned()
+                    .collect()
+            })
+            .unwrap_or_default())
+    }
+
     async fn read_all(
         &self,
         after: GlobalCursor,

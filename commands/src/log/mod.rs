@@ -342,6 +342,13 @@ pub trait EventLog: Clone + Send + Sync + 'static {
         stream: &StreamId,
     ) -> impl Future<Output = Result<Vec<RecordedEvent>, LogError>> + Send;
 
+    /// One stream's events after version `after`, in version order: what a cached state has not seen yet.
+    fn read_stream_after(
+        &self,
+        stream: &StreamId,
+        after: u64,
+    ) -> impl Future<Output = Result<Vec<RecordedEvent>, LogError>> + Send;
+
     /// Up to `limit` events after `after`, in global order, never skipping one that commits late.
     fn read_all(
         &self,

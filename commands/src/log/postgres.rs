@@ -473,6 +473,26 @@ impl EventLog for PgEventLog {
         })
     }
 
+    async fn read_stream_after(
+        &self,
+        stream: &StreamId,
+        after: u64,
+    ) -> Result<Vec<RecordedEvent>, LogError> {
+        let client = self.pool.get().await?;
+        let rows = client
+            .query(
+                &client
+                    .prepare_cached(&format!(
+                        "SELECT {EVENT_COLUMNS} FROM events WHERE stream_id = $1 AND stream_version > $2
+                         ORDER BY stream_version"
+                    ))
+                    .await?,
+                &[&stream.as_str(), &(after as i64)],
+            )
+            .await?;
+        rows.iter().map(event_from_row).collect()
+    }
+
     async fn read_stream(&self, stream: &StreamId) -> Result<Vec<RecordedEvent>, LogError> {
         let client = self.pool.get().await?;
         let rows = client

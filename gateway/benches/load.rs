@@ -1,0 +1,993 @@
+//! The server under load over HTTP: a real `portal serve` process (release build) on a fresh database, driven by
+//! this load generator.
+//!
+//! For each workload it measures the most the server does with 16 requests in flight (closed loop), then sends
+//! requests at a fixed rate of half that (open loop; latency counts from each request's scheduled time, so a slow
+//! server cannot hide its queue) and reports throughput and p50/p99. Workloads: the mutations recordAttendance,
+//! bookAppointment and signIn (argon2id included; the hash alone is measured beside it), and the queries
+//! transcript, calendar and openSlots, each also answered by a minimal axum handler that runs the same read-model
+//! SQL without the gateway (no GraphQL, no session check), at the same rate. During the fixed-rate recordAttendance
+//! run an observer reads the transcript projection's checkpoint every millisecond: the live lag of an event is the
+//! time from its mutation's answer to the first reading whose checkpoint covers it (the read model's rows commit
+//! with the checkpoint, so from then on a query sees it). The server's resident memory is sampled every 100 ms.
+//!
+//! Run: `cargo bench -p portal-gateway --bench load`. BENCH_SECONDS per measurement (default 5), BENCH_DATABASE_URL
+//! (default postgres://postgres@127.0.0.1:5432/postgres). Results: a table on stdout, JSON in target/bench-load.json.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use axum::extract::{Query, State};
+use axum::routing::get;
+use axum::{Json, Router};
+use deadpool_postgres::Pool;
+use portal_commands::credentials::BreachedPasswords;
+use portal_commands::credentials::PasswordHasher;
+use portal_commands::testing::bench::{self, BenchDatabase};
+use portal_domain::values::Password;
+use portal_gateway::demo::{DEMO_CODE, DEMO_STAFF_EMAIL, DEMO_STAFF_PASSWORD};
+use portal_projections::calendar::{self, CalendarFilter};
+use portal_projections::schedule::{self, SlotSearch};
+use portal_projections::transcript::{self, TranscriptFilter};
+use serde_json::{json, Value};
+use uuid::Uuid;
+
+const PASSWORD: &str = "violet tractor sings at noon";
+/// Requests in flight in the closed-loop (maximum) measurements.
+const CONCURRENCY: usize = 16;
+
+type Op = Arc<dyn Fn(usize) -> Pin<Box<dyn Future<Output = bool> + Send>> + Send + Sync>;
+
+/// A `portal serve` process.
+struct Server {
+    child: Child,
+    base: String,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn serve(url: &str, dir: &std::path::Path) -> Server {
+    use std::io::BufRead;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_portal"))
+        .args([
+            "serve",
+            "--demo",
+            "--listen",
+            "127.0.0.1:0",
+            "--sign-in-per-minute",
+            "1000000",
+        ])
+        .arg("--mail-dir")
+        .arg(dir.join("mail"))
+        .env("DATABASE_URL", url)
+        .env("PORTAL_MASTER_KEY_FILE", dir.join("master.key"))
+        .env_remove("PORTAL_MASTER_KEY")
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("portal starts");
+    let stdout = child.stdout.take().expect("stdout");
+    let mut lines = std::io::BufReader::new(stdout).lines();
+    let base = loop {
+        let line = lines
+            .next()
+            .expect("portal prints where it listens")
+            .expect("stdout");
+        if let Some(rest) = line.strip_prefix("portal listening on http://") {
+            break format!(
+                "http://{}",
+                rest.split_whitespace().next().expect("address")
+            );
+        }
+    };
+    // The demo organization and its staff member are made after the server listens: wait for the last line.
+    for line in lines.by_ref() {
+        if line.expect("stdout").starts_with("Sign in with") {
+            break;
+        }
+    }
+    std::thread::spawn(move || lines.for_each(drop));
+    Server { child, base }
+}
+
+fn resident_kib(pid: u32) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|status| {
+            status
+                .lines()
+                .find(|l| l.starts_with("VmRSS:"))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
+        })
+        .unwrap_or(0)
+}
+
+#[derive(Clone)]
+struct Client {
+    http: reqwest::Client,
+    base: String,
+}
+
+impl Client {
+    /// A GraphQL call; the data, or the errors as Err.
+    async fn graphql(
+        &self,
+        query: &str,
+        variables: Value,
+        token: Option<&str>,
+    ) -> Result<Value, Value> {
+        let mut request = self
+            .http
+            .post(format!("{}/graphql", self.base))
+            .json(&json!({ "query": query, "variables": variables }));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        let answer: Value = match request.send().await {
+            Ok(response) => response.json().await.unwrap_or(Value::Null),
+            Err(error) => return Err(json!(error.to_string())),
+        };
+        match answer.get("errors") {
+            Some(errors) => Err(errors.clone()),
+            None => Ok(answer["data"].clone()),
+        }
+    }
+
+    async fn must(&self, query: &str, variables: Value, token: Option<&str>) -> Value {
+        self.graphql(query, variables, token)
+            .await
+            .unwrap_or_else(|errors| panic!("{query}: {errors}"))
+    }
+}
+
+/// What one measurement saw.
+#[derive(Clone, Copy, Default)]
+struct Stats {
+    per_second: f64,
+    p50_ms: f64,
+    p99_ms: f64,
+    failed: usize,
+}
+
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
+}
+
+fn stats(mut latencies_ms: Vec<f64>, failed: usize, seconds: f64) -> Stats {
+    latencies_ms.sort_by(f64::total_cmp);
+    Stats {
+        per_second: latencies_ms.len() as f64 / seconds,
+        p50_ms: percentile(&latencies_ms, 0.5),
+        p99_ms: percentile(&latencies_ms, 0.99),
+        failed,
+    }
+}
+
+/// `CONCURRENCY` workers, each sending its next request when the last is answered.
+async fn closed_loop(op: Op, seconds: f64, counter: Arc<AtomicUsize>) -> Stats {
+    let start = Instant::now();
+    let window = Duration::from_secs_f64(seconds);
+    let workers: Vec<_> = (0..CONCURRENCY)
+        .map(|_| {
+            let (op, counter) = (Arc::clone(&op), Arc::clone(&counter));
+            tokio::spawn(async move {
+                let (mut latencies, mut failed) = (Vec::new(), 0);
+                while start.elapsed() < window {
+                    let began = Instant::now();
+                    if op(counter.fetch_add(1, Ordering::Relaxed)).await {
+                        latencies.push(began.elapsed().as_secs_f64() * 1000.0);
+                    } else {
+                        failed += 1;
+                    }
+                }
+                (latencies, failed)
+            })
+        })
+        .collect();
+    let (mut latencies, mut failed) = (Vec::new(), 0);
+    for worker in workers {
+        let (l, f) = worker.await.expect("worker");
+        latencies.extend(l);
+        failed += f;
+    }
+    stats(latencies, failed, start.elapsed().as_secs_f64())
+}
+
+/// Requests sent at `rate` per second whatever the answers do; latency from each one's scheduled time.
+async fn open_loop(op: Op, rate: f64, seconds: f64, counter: Arc<AtomicUsize>) -> Stats {
+    let start = tokio::time::Instant::now();
+    let total = (rate * seconds).max(1.0) as usize;
+    let results = Arc::new(Mutex::new((Vec::with_capacity(total), 0_usize)));
+    let mut tasks = Vec::with_capacity(total);
+    for n in 0..total {
+        let due = start + Duration::from_secs_f64(n as f64 / rate);
+        tokio::time::sleep_until(due).await;
+        let (op, counter, results) = (Arc::clone(&op), Arc::clone(&counter), Arc::clone(&results));
+        tasks.push(tokio::spawn(async move {
+            let ok = op(counter.fetch_add(1, Ordering::Relaxed)).await;
+            let latency = due.elapsed().as_secs_f64() * 1000.0;
+            let mut results = results.lock().expect("results");
+            if ok {
+                results.0.push(latency);
+            } else {
+                results.1 += 1;
+            }
+        }));
+    }
+    for task in tasks {
+        task.await.expect("request");
+    }
+    let elapsed = start.elapsed().as_secs_f64();
+    let (latencies, failed) = std::mem::take(&mut *results.lock().expect("results"));
+    stats(latencies, failed, elapsed)
+}
+
+/// Activates a registered account from the e-mailed link; its id.
+async fn activate(client: &Client, mail: &std::path::Path, email: &str) -> String {
+    let mut token = None;
+    for _ in 0..400 {
+        token = std::fs::read_dir(mail).ok().and_then(|entries| {
+            entries.filter_map(Result::ok).find_map(|entry| {
+                let text = std::fs::read_to_string(entry.path()).ok()?;
+                if !text.contains(&format!("To: {email}")) {
+                    return None;
+                }
+                let line = text.lines().find(|l| l.contains("/activate?token="))?;
+                Some(line.split("token=").nth(1)?.trim().to_owned())
+            })
+        });
+        if token.is_some() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    let token = token.unwrap_or_else(|| panic!("no activation e-mail to {email}"));
+    let activated = client
+        .must(
+            "mutation($t: String!) { activateAccount(input: { token: $t }) { accountId } }",
+            json!({ "t": token }),
+            None,
+        )
+        .await;
+    activated["activateAccount"]["accountId"]
+        .as_str()
+        .expect("account id")
+        .to_owned()
+}
+
+async fn sign_in(client: &Client, input: Value) -> String {
+    client
+        .must(
+            "mutation($input: SignInInput!) { signIn(input: $input) { token } }",
+            json!({ "input": input }),
+            None,
+        )
+        .await["signIn"]["token"]
+        .as_str()
+        .expect("token")
+        .to_owned()
+}
+
+/// Waits until every projection has applied every event in the log.
+async fn caught_up(pool: &Pool) {
+    loop {
+        let (_, statuses) = portal_projections::status::status(pool)
+            .await
+            .expect("projection status");
+        let running = statuses
+            .iter()
+            .filter(|s| portal_projections::NAMES.contains(&s.name.as_str()))
+            .collect::<Vec<_>>();
+        if running.len() == portal_projections::NAMES.len()
+            && running.iter().all(|s| s.lag_events == 0)
+        {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+fn in_minutes(minutes: i64) -> String {
+    (chrono::Utc::now() + chrono::Duration::minutes(minutes)).to_rfc3339()
+}
+
+/// The plain-SQL side: the read models' own query functions behind a minimal axum handler.
+#[derive(Clone)]
+struct Plain {
+    pool: Pool,
+    organization: Uuid,
+}
+
+#[derive(serde::Deserialize)]
+struct Who {
+    id: Uuid,
+}
+
+async fn plain_transcript(State(plain): State<Plain>, Query(who): Query<Who>) -> Json<Value> {
+    let filter = TranscriptFilter {
+        learner: Some(who.id),
+        ..TranscriptFilter::default()
+    };
+    let lines = transcript::lines(&plain.pool, plain.organization, &filter)
+        .await
+        .unwrap_or_default();
+    let totals = transcript::totals(&plain.pool, plain.organization, who.id)
+        .await
+        .unwrap_or_default();
+    Json(json!({
+        "learnerId": who.id,
+        "entries": lines.iter().map(|l| json!({ "title": l.title, "status": l.status, "amount": l.amount })).collect::<Vec<_>>(),
+        "totals": totals.iter().map(|t| json!({ "year": t.year, "awarded": t.awarded })).collect::<Vec<_>>(),
+    }))
+}
+
+async fn plain_calendar(State(plain): State<Plain>) -> Json<Value> {
+    let rows = calendar::page(
+        &plain.pool,
+        plain.organization,
+        &CalendarFilter::default(),
+        None,
+        21,
+    )
+    .await
+    .unwrap_or_default();
+    Json(json!(rows
+        .iter()
+        .take(20)
+        .map(|r| json!({ "id": r.id, "title": r.title, "startsAt": r.starts_at }))
+        .collect::<Vec<_>>()))
+}
+
+async fn plain_slots(State(plain): State<Plain>, Query(who): Query<Who>) -> Json<Value> {
+    let search = SlotSearch {
+        provider: Some(who.id),
+        ..SlotSearch::default()
+    };
+    let rows = schedule::open_slots(&plain.pool, plain.organization, &search, 50)
+        .await
+        .unwrap_or_default();
+    Json(json!(rows
+        .iter()
+        .map(|r| json!({ "id": r.id, "startsAt": r.starts_at, "provider": r.provider, "location": r.location }))
+        .collect::<Vec<_>>()))
+}
+
+struct Row {
+    workload: String,
+    mode: &'static str,
+    stats: Stats,
+    reference: Option<Stats>,
+}
+
+#[tokio::main]
+async fn main() {
+    if !bench::measuring() {
+        return;
+    }
+    let seconds: f64 = bench::setting("BENCH_SECONDS", 5.0);
+    let database = BenchDatabase::create(8).await;
+    let dir = std::env::temp_dir().join(format!("portal-load-{}", Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&dir).expect("temporary directory");
+    let server = serve(&database.url, &dir);
+    let pid = server.child.id();
+    let client = Client {
+        http: reqwest::Client::builder()
+            .pool_max_idle_per_host(64)
+            .build()
+            .expect("http client"),
+        base: server.base.clone(),
+    };
+    let mail = dir.join("mail");
+    let memory = Arc::new(Mutex::new(Vec::<(f64, u64)>::new()));
+    let sampler = {
+        let memory = Arc::clone(&memory);
+        let started = Instant::now();
+        tokio::spawn(async move {
+            loop {
+                let kib = resident_kib(pid);
+                memory
+                    .lock()
+                    .expect("memory")
+                    .push((started.elapsed().as_secs_f64(), kib));
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        })
+    };
+    let idle_kib = resident_kib(pid);
+
+    // Setup: the demo organization's staff member, activities in progress, learners, a clinic with open slots and
+    // patients. The volumes cover every request the measurements below can send.
+    let setup = Instant::now();
+    caught_up(&database.pool).await;
+    let staff = sign_in(
+        &client,
+        json!({ "organizationCode": DEMO_CODE, "email": DEMO_STAFF_EMAIL, "password": DEMO_STAFF_PASSWORD }),
+    )
+    .await;
+    let learners_n = 40;
+    let activities_n = ((seconds * 1500.0) as usize / learners_n).max(10);
+    let mut activities = Vec::new();
+    for n in 0..activities_n {
+        client
+            .must(
+                "mutation($input: ActivityInput!) { scheduleActivity(input: $input) { activityId } }",
+                json!({ "input": {
+                    "title": format!("Grand Rounds {n}"), "code": format!("LOAD{n}"),
+                    "startsAt": in_minutes(-5), "endsAt": in_minutes(600), "minutesBefore": 15, "minutesAfter": 30,
+                    "credits": [{ "type": "AMA_PRA_CATEGORY_1", "amount": "1.00" }],
+                } }),
+                Some(&staff),
+            )
+            .await;
+        activities.push(format!("load{n}"));
+    }
+    let mut learners = Vec::new();
+    for n in 0..learners_n {
+        let email = format!("learner{n}@load.example");
+        client
+            .must(
+                "mutation($input: RegisterAccountInput!) { registerAccount(input: $input) { message } }",
+                json!({ "input": { "organizationCode": DEMO_CODE, "firstName": "Ada", "lastName": format!("Learner{n}"),
+                                   "email": email, "password": PASSWORD } }),
+                None,
+            )
+            .await;
+        let account = activate(&client, &mail, &email).await;
+        let token = sign_in(
+            &client,
+            json!({ "organizationCode": DEMO_CODE, "email": email, "password": PASSWORD }),
+        )
+        .await;
+        learners.push((account, token, email));
+    }
+    let id = |data: Value, field: &str| data[field]["id"].as_str().expect("id").to_owned();
+    let location = id(
+        client
+            .must("mutation { putLocation(name: \"Gonda Building\", address: \"200 First St SW\") { id } }", json!({}), Some(&staff))
+            .await,
+        "putLocation",
+    );
+    let department = id(
+        client
+            .must(
+                "mutation { putDepartment(name: \"Cardiology\") { id } }",
+                json!({}),
+                Some(&staff),
+            )
+            .await,
+        "putDepartment",
+    );
+    let provider = id(
+        client
+            .must(
+                "mutation($d: [ID!]!, $l: [ID!]!) { putProvider(name: \"Dr. Ada Lovelace\", departmentIds: $d, locationIds: $l) { id } }",
+                json!({ "d": [department], "l": [location] }),
+                Some(&staff),
+            )
+            .await,
+        "putProvider",
+    );
+    let reason = id(
+        client
+            .must(
+                "mutation($d: [ID!]) { putVisitReason(name: \"Follow-up visit\", minutes: 15, departmentIds: $d) { id } }",
+                json!({ "d": [department] }),
+                Some(&staff),
+            )
+            .await,
+        "putVisitReason",
+    );
+    let hours: Vec<Value> = [
+        "MONDAY",
+        "TUESDAY",
+        "WEDNESDAY",
+        "THURSDAY",
+        "FRIDAY",
+        "SATURDAY",
+        "SUNDAY",
+    ]
+    .iter()
+    .map(|d| json!({ "weekday": d, "opens": "00:00", "closes": "23:45" }))
+    .collect();
+    // A publication makes at most 500 slots: five days of 95 quarter hours each.
+    let publications = ((seconds * 1000.0) / 475.0).ceil() as i64 + 1;
+    for publication in 0..publications {
+        let from = (chrono::Utc::now() + chrono::Duration::days(2 + 5 * publication)).date_naive();
+        client
+            .must(
+                "mutation($input: PublishSlotsInput!) { publishSlots(input: $input) { created } }",
+                json!({ "input": { "providerId": provider, "locationId": location, "from": from,
+                                   "to": from + chrono::Duration::days(4), "slotMinutes": 15, "hours": hours } }),
+                Some(&staff),
+            )
+            .await;
+    }
+    let mut patients = Vec::new();
+    for n in 0..10 {
+        let email = format!("patient{n}@load.example");
+        client
+            .must(
+                "mutation($input: RegisterPatientInput!) { registerPatient(input: $input) { patientId } }",
+                json!({ "input": { "clinicNumber": format!("LD{n:06}"), "firstName": "Pat",
+                                   "lastName": format!("Number{n}"), "dateOfBirth": "1970-01-01" } }),
+                Some(&staff),
+            )
+            .await;
+        client
+            .must(
+                "mutation($input: SignUpPatientInput!) { signUpPatient(input: $input) { position } }",
+                json!({ "input": { "organizationCode": DEMO_CODE, "clinicNumber": format!("LD{n:06}"),
+                                   "dateOfBirth": "1970-01-01", "username": format!("loadpatient{n}"), "email": email,
+                                   "password": PASSWORD } }),
+                None,
+            )
+            .await;
+        patients.push(activate(&client, &mail, &email).await);
+    }
+    // Everything set up is in the read models before anything is measured.
+    caught_up(&database.pool).await;
+    let setup_pool = database.pool.clone();
+    let slots: Vec<Uuid> = setup_pool
+        .get()
+        .await
+        .expect("connection")
+        .query(
+            "SELECT id FROM slots WHERE status = 'open' ORDER BY starts_at",
+            &[],
+        )
+        .await
+        .expect("slots")
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    let organization: Uuid = setup_pool
+        .get()
+        .await
+        .expect("connection")
+        .query_one(
+            "SELECT id FROM organizations WHERE code = $1",
+            &[&DEMO_CODE],
+        )
+        .await
+        .expect("organization")
+        .get(0);
+    println!(
+        "setup: {} activities, {learners_n} learners, {} open slots, {} patients in {:.1} s; server resident memory idle {} MiB",
+        activities.len(),
+        slots.len(),
+        patients.len(),
+        setup.elapsed().as_secs_f64(),
+        idle_kib / 1024
+    );
+
+    // The plain-SQL server, in this process, on its own pool of the same size as the server's.
+    let plain_pool = portal_commands::db::pool(database.config.clone(), 16).expect("pool");
+    let plain = Plain {
+        pool: plain_pool,
+        organization,
+    };
+    let router = Router::new()
+        .route("/transcript", get(plain_transcript))
+        .route("/calendar", get(plain_calendar))
+        .route("/slots", get(plain_slots))
+        .with_state(plain);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let plain_base = format!("http://{}", listener.local_addr().expect("address"));
+    tokio::spawn(async move { axum::serve(listener, router).await });
+
+    let mut rows: Vec<Row> = Vec::new();
+    let learners = Arc::new(learners);
+    let activities = Arc::new(activities);
+
+    // recordAttendance: each request a new (learner, activity) pair.
+    let pairs = Arc::new(AtomicUsize::new(0));
+    let acknowledged = Arc::new(Mutex::new(Vec::<(i64, Instant)>::new()));
+    let record: Op = {
+        let (client, learners, activities, acknowledged) = (
+            client.clone(),
+            Arc::clone(&learners),
+            Arc::clone(&activities),
+            Arc::clone(&acknowledged),
+        );
+        Arc::new(move |n| {
+            let (client, learners, activities, acknowledged) = (
+                client.clone(),
+                Arc::clone(&learners),
+                Arc::clone(&activities),
+                Arc::clone(&acknowledged),
+            );
+            Box::pin(async move {
+                let (learner, activity) = (n % learners.len(), n / learners.len());
+                let Some(code) = activities.get(activity) else {
+                    return false;
+                };
+                let answer = client
+                    .graphql(
+                        "mutation($input: RecordAttendanceInput!) { recordAttendance(input: $input) { status position } }",
+                        json!({ "input": { "code": code } }),
+                        Some(&learners[learner].1),
+                    )
+                    .await;
+                match answer {
+                    Ok(data) => {
+                        if let Some(position) = data["recordAttendance"]["position"].as_i64() {
+                            acknowledged
+                                .lock()
+                                .expect("acknowledged")
+                                .push((position, Instant::now()));
+                        }
+                        true
+                    }
+                    Err(_) => false,
+                }
+            })
+        })
+    };
+    let max = closed_loop(Arc::clone(&record), seconds, Arc::clone(&pairs)).await;
+    rows.push(Row {
+        workload: "recordAttendance".into(),
+        mode: "max, 16 in flight",
+        stats: max,
+        reference: None,
+    });
+    acknowledged.lock().expect("acknowledged").clear();
+    // The observer of the transcript projection's checkpoint, during the fixed-rate run.
+    let observed = Arc::new(Mutex::new(Vec::<(Instant, i64, i64)>::new()));
+    let observer = {
+        let (pool, observed) = (database.pool.clone(), Arc::clone(&observed));
+        tokio::spawn(async move {
+            let client = pool.get().await.expect("connection");
+            let statement = client
+                .prepare("SELECT transaction_id::text::bigint, position FROM projection_checkpoints WHERE name = 'transcript'")
+                .await
+                .expect("prepare");
+            let mut last = (0, 0);
+            loop {
+                if let Ok(row) = client.query_one(&statement, &[]).await {
+                    let now = (row.get::<_, i64>(0), row.get::<_, i64>(1));
+                    if now != last {
+                        observed
+                            .lock()
+                            .expect("observed")
+                            .push((Instant::now(), now.0, now.1));
+                        last = now;
+                    }
+                }
+                tokio::time::sleep(Duration::from_millis(1)).await;
+            }
+        })
+    };
+    let half = open_loop(
+        Arc::clone(&record),
+        max.per_second / 2.0,
+        seconds,
+        Arc::clone(&pairs),
+    )
+    .await;
+    rows.push(Row {
+        workload: "recordAttendance".into(),
+        mode: "fixed rate, half of max",
+        stats: half,
+        reference: None,
+    });
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    observer.abort();
+    let lag = {
+        let acknowledged = std::mem::take(&mut *acknowledged.lock().expect("acknowledged"));
+        let observed = observed.lock().expect("observed").clone();
+        let client = database.pool.get().await.expect("connection");
+        let positions: Vec<i64> = acknowledged.iter().map(|(p, _)| *p).collect();
+        let transactions: std::collections::HashMap<i64, i64> = client
+            .query(
+                "SELECT position, transaction_id::text::bigint FROM events WHERE position = ANY($1)",
+                &[&positions],
+            )
+            .await
+            .expect("transactions")
+            .iter()
+            .map(|r| (r.get(0), r.get(1)))
+            .collect();
+        let mut lags: Vec<f64> = acknowledged
+            .iter()
+            .filter_map(|(position, acked)| {
+                let transaction = transactions.get(position)?;
+                let (seen, _, _) = observed
+                    .iter()
+                    .find(|(_, t, p)| (*t, *p) >= (*transaction, *position))?;
+                Some(seen.saturating_duration_since(*acked).as_secs_f64() * 1000.0)
+            })
+            .collect();
+        let covered = lags.len();
+        lags.sort_by(f64::total_cmp);
+        (
+            percentile(&lags, 0.5),
+            percentile(&lags, 0.99),
+            covered,
+            acknowledged.len(),
+        )
+    };
+
+    // bookAppointment by staff for a patient: each request a new slot.
+    let booked = Arc::new(AtomicUsize::new(0));
+    let slots = Arc::new(slots);
+    let patients = Arc::new(patients);
+    let book: Op = {
+        let (client, slots, patients, staff, reason) = (
+            client.clone(),
+            Arc::clone(&slots),
+            Arc::clone(&patients),
+            staff.clone(),
+            reason.clone(),
+        );
+        Arc::new(move |n| {
+            let (client, slots, patients, staff, reason) = (
+                client.clone(),
+                Arc::clone(&slots),
+                Arc::clone(&patients),
+                staff.clone(),
+                reason.clone(),
+            );
+            Box::pin(async move {
+                let Some(slot) = slots.get(n) else {
+                    return false;
+                };
+                client
+                    .graphql(
+                        "mutation($input: BookAppointmentInput!) { bookAppointment(input: $input) { id position } }",
+                        json!({ "input": { "slotId": slot, "reasonId": reason, "patientId": patients[n % patients.len()] } }),
+                        Some(&staff),
+                    )
+                    .await
+                    .is_ok()
+            })
+        })
+    };
+    let max = closed_loop(Arc::clone(&book), seconds, Arc::clone(&booked)).await;
+    rows.push(Row {
+        workload: "bookAppointment".into(),
+        mode: "max, 16 in flight",
+        stats: max,
+        reference: None,
+    });
+    let half = open_loop(
+        Arc::clone(&book),
+        max.per_second / 2.0,
+        seconds,
+        Arc::clone(&booked),
+    )
+    .await;
+    rows.push(Row {
+        workload: "bookAppointment".into(),
+        mode: "fixed rate, half of max",
+        stats: half,
+        reference: None,
+    });
+
+    // signIn, argon2id included; and the hash alone, in this process, with the server's parameters.
+    let sign_in_op: Op = {
+        let (client, learners) = (client.clone(), Arc::clone(&learners));
+        Arc::new(move |n| {
+            let (client, learners) = (client.clone(), Arc::clone(&learners));
+            Box::pin(async move {
+                let email = &learners[n % learners.len()].2;
+                client
+                    .graphql(
+                        "mutation($input: SignInInput!) { signIn(input: $input) { token } }",
+                        json!({ "input": { "organizationCode": DEMO_CODE, "email": email, "password": PASSWORD } }),
+                        None,
+                    )
+                    .await
+                    .is_ok()
+            })
+        })
+    };
+    let counter = Arc::new(AtomicUsize::new(0));
+    let max = closed_loop(Arc::clone(&sign_in_op), seconds, Arc::clone(&counter)).await;
+    rows.push(Row {
+        workload: "signIn (argon2id included)".into(),
+        mode: "max, 16 in flight",
+        stats: max,
+        reference: None,
+    });
+    let half = open_loop(
+        Arc::clone(&sign_in_op),
+        max.per_second / 2.0,
+        seconds,
+        Arc::clone(&counter),
+    )
+    .await;
+    rows.push(Row {
+        workload: "signIn (argon2id included)".into(),
+        mode: "fixed rate, half of max",
+        stats: half,
+        reference: None,
+    });
+    let argon2 = {
+        let hasher = PasswordHasher::new().expect("hasher");
+        let password = Password::parse(PASSWORD, &BreachedPasswords).expect("password");
+        let hash = hasher.hash(&password).expect("hash");
+        let mut latencies = Vec::new();
+        let started = Instant::now();
+        while started.elapsed().as_secs_f64() < seconds.min(3.0) {
+            let began = Instant::now();
+            assert!(hasher.verify(&hash, PASSWORD));
+            latencies.push(began.elapsed().as_secs_f64() * 1000.0);
+        }
+        stats(latencies, 0, started.elapsed().as_secs_f64())
+    };
+    rows.push(Row {
+        workload: "argon2id verify alone (1 thread)".into(),
+        mode: "in process",
+        stats: argon2,
+        reference: None,
+    });
+
+    // Queries through GraphQL and the same read-model SQL through the plain handler, at the same fixed rate.
+    let (learner_id, learner_token) = (learners[0].0.clone(), learners[0].1.clone());
+    let queries: Vec<(&str, String, Value, String)> = vec![
+        (
+            "transcript",
+            "query { transcript { learnerId entries { title status amount } totals { year awarded } } }".into(),
+            json!({}),
+            format!("{plain_base}/transcript?id={learner_id}"),
+        ),
+        (
+            "calendar (first 20)",
+            "query { calendar(first: 20) { edges { node { id title startsAt } } } }".into(),
+            json!({}),
+            format!("{plain_base}/calendar"),
+        ),
+        (
+            "openSlots (50)",
+            "query($p: ID) { openSlots(providerId: $p, first: 50) { id startsAt provider location } }".into(),
+            json!({ "p": provider }),
+            format!("{plain_base}/slots?id={provider}"),
+        ),
+    ];
+    for (name, query, variables, plain_url) in queries {
+        let graphql_op: Op = {
+            let (client, query, variables, token) = (
+                client.clone(),
+                query.clone(),
+                variables.clone(),
+                learner_token.clone(),
+            );
+            Arc::new(move |_| {
+                let (client, query, variables, token) = (
+                    client.clone(),
+                    query.clone(),
+                    variables.clone(),
+                    token.clone(),
+                );
+                Box::pin(async move {
+                    client
+                        .graphql(&query, variables, Some(&token))
+                        .await
+                        .is_ok()
+                })
+            })
+        };
+        let plain_op: Op = {
+            let (http, url) = (client.http.clone(), plain_url.clone());
+            Arc::new(move |_| {
+                let (http, url) = (http.clone(), url.clone());
+                Box::pin(async move {
+                    match http.get(&url).send().await {
+                        Ok(response) => {
+                            response.status().is_success() && response.bytes().await.is_ok()
+                        }
+                        Err(_) => false,
+                    }
+                })
+            })
+        };
+        let counter = Arc::new(AtomicUsize::new(0));
+        let graphql_max = closed_loop(Arc::clone(&graphql_op), seconds, Arc::clone(&counter)).await;
+        let plain_max = closed_loop(Arc::clone(&plain_op), seconds, Arc::clone(&counter)).await;
+        rows.push(Row {
+            workload: format!("{name}, GraphQL"),
+            mode: "max, 16 in flight",
+            stats: graphql_max,
+            reference: Some(plain_max),
+        });
+        rows.push(Row {
+            workload: format!("{name}, plain SQL handler"),
+            mode: "max, 16 in flight",
+            stats: plain_max,
+            reference: None,
+        });
+        let rate = graphql_max.per_second / 2.0;
+        let graphql_half =
+            open_loop(Arc::clone(&graphql_op), rate, seconds, Arc::clone(&counter)).await;
+        let plain_half =
+            open_loop(Arc::clone(&plain_op), rate, seconds, Arc::clone(&counter)).await;
+        rows.push(Row {
+            workload: format!("{name}, GraphQL"),
+            mode: "fixed rate, half of GraphQL max",
+            stats: graphql_half,
+            reference: Some(plain_half),
+        });
+        rows.push(Row {
+            workload: format!("{name}, plain SQL handler"),
+            mode: "fixed rate, half of GraphQL max",
+            stats: plain_half,
+            reference: None,
+        });
+    }
+    sampler.abort();
+    let samples = memory.lock().expect("memory").clone();
+    let peak_kib = samples.iter().map(|(_, kib)| *kib).max().unwrap_or(0);
+    let end_kib = resident_kib(pid);
+
+    println!("\nthe server over HTTP, {seconds} s per measurement");
+    println!(
+        "{:<38} {:<32} {:>9} {:>9} {:>9} {:>7} {:>10} {:>10}",
+        "workload", "mode", "req/s", "p50 ms", "p99 ms", "failed", "p50 ratio", "p99 ratio"
+    );
+    let mut results = Vec::new();
+    for row in &rows {
+        let (p50_ratio, p99_ratio) = row.reference.map_or((None, None), |r| {
+            (
+                Some(row.stats.p50_ms / r.p50_ms),
+                Some(row.stats.p99_ms / r.p99_ms),
+            )
+        });
+        let show = |v: Option<f64>| v.map_or("".to_owned(), |v| format!("{v:.2}"));
+        println!(
+            "{:<38} {:<32} {:>9.0} {:>9.2} {:>9.2} {:>7} {:>10} {:>10}",
+            row.workload,
+            row.mode,
+            row.stats.per_second,
+            row.stats.p50_ms,
+            row.stats.p99_ms,
+            row.stats.failed,
+            show(p50_ratio),
+            show(p99_ratio)
+        );
+        results.push(json!({
+            "workload": row.workload, "mode": row.mode, "per_second": row.stats.per_second,
+            "p50_ms": row.stats.p50_ms, "p99_ms": row.stats.p99_ms, "failed": row.stats.failed,
+            "p50_ratio_to_plain": p50_ratio, "p99_ratio_to_plain": p99_ratio,
+        }));
+    }
+    println!(
+        "\nlive lag of the transcript projection at half the maximum recordAttendance rate: p50 {:.1} ms, p99 {:.1} ms \
+         ({} of {} acknowledged events observed; target p99 < 50 ms)",
+        lag.0, lag.1, lag.2, lag.3
+    );
+    println!(
+        "server resident memory: idle {} MiB, peak under load {} MiB, at the end {} MiB ({} samples)",
+        idle_kib / 1024,
+        peak_kib / 1024,
+        end_kib / 1024,
+        samples.len()
+    );
+    drop(server);
+    database.drop_database().await;
+    let _ = std::fs::remove_dir_all(&dir);
+    let target = bench::write_results(
+        "bench-load.json",
+        &json!({
+            "seconds": seconds, "rows": results,
+            "live_lag": { "p50_ms": lag.0, "p99_ms": lag.1, "observed": lag.2, "acknowledged": lag.3, "target_p99_ms": 50 },
+            "memory_kib": { "idle": idle_kib, "peak": peak_kib, "end": end_kib,
+                            "samples": samples.iter().map(|(t, kib)| json!([t, kib])).collect::<Vec<_>>() },
+        }),
+    );
+    println!("results written to {}", target.display());
+}

@@ -147,13 +147,18 @@ pub fn hasher() -> Arc<PasswordHasher> {
 
 /// A store on a test database, with a random master key.
 pub fn pg_store(database: &TestDatabase) -> Store<PgEventLog> {
+    pg_store_on(&database.pool)
+}
+
+/// A store over any pool (a bench's database), with a random master key.
+pub fn pg_store_on(pool: &deadpool_postgres::Pool) -> Store<PgEventLog> {
     let secrets = Secrets::derive(&MasterKey::generate());
     Store {
-        log: PgEventLog::new(database.pool.clone()),
-        keys: KeyRing::postgres(database.pool.clone(), secrets.clone()),
+        log: PgEventLog::new(pool.clone()),
+        keys: KeyRing::postgres(pool.clone(), secrets.clone()),
         secrets,
         passwords: hasher(),
-        activity: crate::session_activity::SessionActivity::Postgres(database.pool.clone()),
+        activity: crate::session_activity::SessionActivity::Postgres(pool.clone()),
         aggregates: crate::aggregates::AggregateCache::default(),
         public_url: "http://portal.test".to_owned(),
     }

@@ -253,7 +253,7 @@ pub enum ProjectionsCommand {
         /// The projection.
         name: String,
         /// Events per transaction while rebuilding.
-        #[arg(long, default_value_t = 500)]
+        #[arg(long, default_value_t = 2000)]
         batch_size: usize,
     },
 }

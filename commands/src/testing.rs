@@ -202,6 +202,14 @@ pub mod bench {
             .unwrap_or(default)
     }
 
+    /// The value at fraction `p` (0.5: the median) of sorted measurements; 0 when there are none.
+    pub fn percentile(sorted: &[f64], p: f64) -> f64 {
+        if sorted.is_empty() {
+            return 0.0;
+        }
+        sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
+    }
+
     /// A comma-separated list of numbers from the environment (`BENCH_WRITERS=1,16`), or `default`.
     pub fn list(name: &str, default: &[usize]) -> Vec<usize> {
         std::env::var(name)

@@ -27,7 +27,7 @@ use axum::{Json, Router};
 use deadpool_postgres::Pool;
 use portal_commands::credentials::BreachedPasswords;
 use portal_commands::credentials::PasswordHasher;
-use portal_commands::testing::bench::{self, BenchDatabase};
+use portal_commands::testing::bench::{self, percentile, BenchDatabase};
 use portal_domain::values::Password;
 use portal_gateway::demo::{DEMO_CODE, DEMO_STAFF_EMAIL, DEMO_STAFF_PASSWORD};
 use portal_projections::calendar::{self, CalendarFilter};
@@ -157,13 +157,6 @@ struct Stats {
     p50_ms: f64,
     p99_ms: f64,
     failed: usize,
-}
-
-fn percentile(sorted: &[f64], p: f64) -> f64 {
-    if sorted.is_empty() {
-        return 0.0;
-    }
-    sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
 }
 
 fn stats(mut latencies_ms: Vec<f64>, failed: usize, seconds: f64) -> Stats {
@@ -396,6 +389,35 @@ async fn plain_slots(
         .iter()
         .map(|r| json!({ "id": r.id, "startsAt": r.starts_at, "provider": r.provider, "location": r.location }))
         .collect::<Vec<_>>()))
+}
+
+/// The most `op` does with 16 in flight, then a fixed rate of half that: two rows of the table.
+async fn max_then_half(
+    rows: &mut Vec<Row>,
+    workload: &str,
+    op: &Op,
+    seconds: f64,
+    counter: &Arc<AtomicUsize>,
+) {
+    let max = closed_loop(Arc::clone(op), seconds, Arc::clone(counter)).await;
+    let half = open_loop(
+        Arc::clone(op),
+        max.per_second / 2.0,
+        seconds,
+        Arc::clone(counter),
+    )
+    .await;
+    for (mode, stats) in [
+        ("max, 16 in flight", max),
+        ("fixed rate, half of max", half),
+    ] {
+        rows.push(Row {
+            workload: workload.to_owned(),
+            mode,
+            stats,
+            reference: None,
+        });
+    }
 }
 
 struct Row {
@@ -796,26 +818,7 @@ async fn main() {
             })
         })
     };
-    let max = closed_loop(Arc::clone(&book), seconds, Arc::clone(&booked)).await;
-    rows.push(Row {
-        workload: "bookAppointment".into(),
-        mode: "max, 16 in flight",
-        stats: max,
-        reference: None,
-    });
-    let half = open_loop(
-        Arc::clone(&book),
-        max.per_second / 2.0,
-        seconds,
-        Arc::clone(&booked),
-    )
-    .await;
-    rows.push(Row {
-        workload: "bookAppointment".into(),
-        mode: "fixed rate, half of max",
-        stats: half,
-        reference: None,
-    });
+    max_then_half(&mut rows, "bookAppointment", &book, seconds, &booked).await;
 
     // signIn, argon2id included; and the hash alone, in this process, with the server's parameters.
     let sign_in_op: Op = {
@@ -836,26 +839,14 @@ async fn main() {
         })
     };
     let counter = Arc::new(AtomicUsize::new(0));
-    let max = closed_loop(Arc::clone(&sign_in_op), seconds, Arc::clone(&counter)).await;
-    rows.push(Row {
-        workload: "signIn (argon2id included)".into(),
-        mode: "max, 16 in flight",
-        stats: max,
-        reference: None,
-    });
-    let half = open_loop(
-        Arc::clone(&sign_in_op),
-        max.per_second / 2.0,
+    max_then_half(
+        &mut rows,
+        "signIn (argon2id included)",
+        &sign_in_op,
         seconds,
-        Arc::clone(&counter),
+        &counter,
     )
     .await;
-    rows.push(Row {
-        workload: "signIn (argon2id included)".into(),
-        mode: "fixed rate, half of max",
-        stats: half,
-        reference: None,
-    });
     let argon2 = {
         let hasher = PasswordHasher::new().expect("hasher");
         let password = Password::parse(PASSWORD, &BreachedPasswords).expect("password");

@@ -27,7 +27,7 @@ use portal_commands::log::{
     StreamWrite,
 };
 use portal_commands::organizations;
-use portal_commands::testing::bench::{self, BenchDatabase};
+use portal_commands::testing::bench::{self, percentile, BenchDatabase};
 use portal_commands::testing::pg_store_on;
 use portal_domain::organization::Organization;
 use portal_projections::organizations::Organizations;
@@ -37,13 +37,6 @@ use uuid::Uuid;
 
 /// Issue 7's target for cold catch-up.
 const TARGET_EVENTS_PER_SECOND: f64 = 50_000.0;
-
-fn percentile(sorted: &[f64], p: f64) -> f64 {
-    if sorted.is_empty() {
-        return 0.0;
-    }
-    sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
-}
 
 /// The system allocator, counting the bytes held: what a cached aggregate costs is measured exactly, where the
 /// resident size would hide it in memory the allocator kept from earlier work.

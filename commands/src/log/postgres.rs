@@ -494,16 +494,7 @@ impl EventLog for PgEventLog {
     }
 
     async fn read_stream(&self, stream: &StreamId) -> Result<Vec<RecordedEvent>, LogError> {
-        let client = self.pool.get().await?;
-        let rows = client
-            .query(
-                &client
-                    .prepare_cached(&format!("SELECT {EVENT_COLUMNS} FROM events WHERE stream_id = $1 ORDER BY stream_version"))
-                    .await?,
-                &[&stream.as_str()],
-            )
-            .await?;
-        rows.iter().map(event_from_row).collect()
+        self.read_stream_after(stream, 0).await
     }
 
     async fn read_all(

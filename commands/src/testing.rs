@@ -109,32 +109,35 @@ fn replace_database(url: &str, name: &str) -> String {
 impl Drop for TestDatabase {
     fn drop(&mut self) {
         self.pool.close();
-        let name = self.name.clone();
-        // Drop cannot await; a short-lived thread with its own runtime removes the database before the test ends.
-        let cleanup = std::thread::spawn(move || {
-            let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-            else {
-                return;
-            };
-            runtime.block_on(async move {
-                let Ok(admin) = admin_url().parse::<Config>() else {
-                    return;
-                };
-                if let Ok((client, connection)) = admin.connect(NoTls).await {
-                    tokio::spawn(connection);
-                    let _ = client
-                        .batch_execute(&format!(
-                            "DROP DATABASE IF EXISTS {} WITH (FORCE)",
-                            db::quote_identifier(&name)
-                        ))
-                        .await;
-                }
-            });
-        });
-        let _ = cleanup.join();
+        if let Ok(admin) = admin_url().parse::<Config>() {
+            drop_database_now(admin, self.name.clone());
+        }
     }
+}
+
+/// Drops database `name` (its connections too) from synchronous code: Drop cannot await, so a short-lived thread
+/// with its own runtime does it, and this waits for it.
+fn drop_database_now(admin: Config, name: String) {
+    let cleanup = std::thread::spawn(move || {
+        let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+        else {
+            return;
+        };
+        runtime.block_on(async move {
+            if let Ok((client, connection)) = admin.connect(NoTls).await {
+                tokio::spawn(connection);
+                let _ = client
+                    .batch_execute(&format!(
+                        "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+                        db::quote_identifier(&name)
+                    ))
+                    .await;
+            }
+        });
+    });
+    let _ = cleanup.join();
 }
 
 /// A hasher shared by all tests of a process (building one hashes a dummy password).
@@ -184,7 +187,7 @@ pub mod bench {
     use std::path::PathBuf;
 
     use deadpool_postgres::Pool;
-    use tokio_postgres::{Client, Config, NoTls};
+    use tokio_postgres::{Config, NoTls};
     use uuid::Uuid;
 
     use crate::db;
@@ -221,7 +224,7 @@ pub mod bench {
     /// A fresh, migrated database on `BENCH_DATABASE_URL` (default the local server), dropped by
     /// [`BenchDatabase::drop_database`].
     pub struct BenchDatabase {
-        admin: Client,
+        admin: Config,
         name: String,
         /// Its URL, for processes started by the bench.
         pub url: String,
@@ -238,12 +241,12 @@ pub mod bench {
                 .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
             let admin_config: Config = url.parse().expect("BENCH_DATABASE_URL parses");
             let name = format!("portal_bench_{}", Uuid::new_v4().simple());
-            let (admin, connection) = admin_config
+            let (client, connection) = admin_config
                 .connect(NoTls)
                 .await
                 .expect("PostgreSQL reachable at BENCH_DATABASE_URL");
             tokio::spawn(connection);
-            admin
+            client
                 .batch_execute(&format!("CREATE DATABASE {name}"))
                 .await
                 .expect("create database");
@@ -259,7 +262,7 @@ pub mod bench {
                 _ => format!("{base}/{name}"),
             };
             Self {
-                admin,
+                admin: admin_config,
                 name,
                 url,
                 config,
@@ -267,13 +270,16 @@ pub mod bench {
             }
         }
 
-        /// Drops the database (its connections too).
+        /// Drops the database (its connections too); a bench that panics drops it too, when it unwinds.
         pub async fn drop_database(self) {
+            drop(self);
+        }
+    }
+
+    impl Drop for BenchDatabase {
+        fn drop(&mut self) {
             self.pool.close();
-            self.admin
-                .batch_execute(&format!("DROP DATABASE {} WITH (FORCE)", self.name))
-                .await
-                .expect("drop database");
+            super::drop_database_now(self.admin.clone(), self.name.clone());
         }
     }
 

@@ -22,6 +22,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use axum::extract::{Query, State};
+use axum::response::IntoResponse;
 use axum::routing::get;
 use axum::{Json, Router};
 use deadpool_postgres::Pool;
@@ -306,18 +307,27 @@ struct Plain {
     store: portal_commands::Store<portal_commands::log::PgEventLog>,
 }
 
-/// False when the request carries a token that the session check refuses (requests without one are not checked).
-async fn session_ok(plain: &Plain, headers: &axum::http::HeaderMap) -> bool {
-    let Some(token) = headers
+/// The server's session check in front of the plain handlers, for requests that carry a token (requests without
+/// one go straight to the query): 401 when it refuses.
+async fn session_check(
+    State(plain): State<Plain>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let token = request
+        .headers()
         .get("authorization")
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
-    else {
-        return true;
-    };
-    portal_commands::sessions::authenticate(&plain.store, token, chrono::Utc::now())
-        .await
-        .is_ok()
+        .map(str::to_owned);
+    if let Some(token) = token {
+        let checked =
+            portal_commands::sessions::authenticate(&plain.store, &token, chrono::Utc::now()).await;
+        if checked.is_err() {
+            return axum::http::StatusCode::UNAUTHORIZED.into_response();
+        }
+    }
+    next.run(request).await
 }
 
 #[derive(serde::Deserialize)]
@@ -325,14 +335,7 @@ struct Who {
     id: Uuid,
 }
 
-async fn plain_transcript(
-    State(plain): State<Plain>,
-    headers: axum::http::HeaderMap,
-    Query(who): Query<Who>,
-) -> Json<Value> {
-    if !session_ok(&plain, &headers).await {
-        return Json(Value::Null);
-    }
+async fn plain_transcript(State(plain): State<Plain>, Query(who): Query<Who>) -> Json<Value> {
     let filter = TranscriptFilter {
         learner: Some(who.id),
         ..TranscriptFilter::default()
@@ -351,10 +354,7 @@ async fn plain_transcript(
     }))
 }
 
-async fn plain_calendar(State(plain): State<Plain>, headers: axum::http::HeaderMap) -> Json<Value> {
-    if !session_ok(&plain, &headers).await {
-        return Json(Value::Null);
-    }
+async fn plain_calendar(State(plain): State<Plain>) -> Json<Value> {
     let Ok(rows) = calendar::page(
         &plain.pool,
         plain.organization,
@@ -373,14 +373,7 @@ async fn plain_calendar(State(plain): State<Plain>, headers: axum::http::HeaderM
         .collect::<Vec<_>>()))
 }
 
-async fn plain_slots(
-    State(plain): State<Plain>,
-    headers: axum::http::HeaderMap,
-    Query(who): Query<Who>,
-) -> Json<Value> {
-    if !session_ok(&plain, &headers).await {
-        return Json(Value::Null);
-    }
+async fn plain_slots(State(plain): State<Plain>, Query(who): Query<Who>) -> Json<Value> {
     let search = SlotSearch {
         provider: Some(who.id),
         ..SlotSearch::default()
@@ -647,6 +640,10 @@ async fn main() {
         .route("/transcript", get(plain_transcript))
         .route("/calendar", get(plain_calendar))
         .route("/slots", get(plain_slots))
+        .route_layer(axum::middleware::from_fn_with_state(
+            plain.clone(),
+            session_check,
+        ))
         .with_state(plain);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await

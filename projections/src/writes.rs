@@ -95,7 +95,7 @@ fn plan<'a>(statements: &'a [(&'static str, Vec<Param>)]) -> Vec<Planned<'a>> {
         let (sql, params) = &statements[index];
         let run = statements[index..]
             .iter()
-            .take_while(|(other, _)| std::ptr::eq(*other, *sql) || *other == *sql)
+            .take_while(|(other, _)| other == sql)
             .count();
         match values_tuple(sql) {
             Some((head, tuple)) if run > 1 && !params.is_empty() => {

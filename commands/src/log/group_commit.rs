@@ -185,16 +185,7 @@ impl GroupCommit {
     /// `portal_append` alone; None when no connection is to be had (the caller's own attempt reports why).
     async fn append_one(&self, document: &str) -> Option<Result<Value, tokio_postgres::Error>> {
         let client = self.pool.get().await.ok()?;
-        let statement = match client.prepare_cached(APPEND).await {
-            Ok(statement) => statement,
-            Err(error) => return Some(Err(error)),
-        };
-        Some(
-            client
-                .query_one(&statement, &[&document])
-                .await
-                .map(|row| row.get(0)),
-        )
+        Some(append(&client, document).await)
     }
 
     async fn append_group(&self, group: &[Request]) -> Option<Vec<Value>> {
@@ -227,5 +218,14 @@ impl GroupCommit {
     }
 }
 
-/// The one statement of a commit appended alone; the document goes as text, serialized once by the caller.
-pub(super) const APPEND: &str = "SELECT portal_append($1::text::jsonb)";
+/// Appends one commit: one statement, so one implicit transaction and one round trip. The document goes as text,
+/// serialized once by the caller; the answer is `portal_append`'s.
+pub(super) async fn append(
+    client: &deadpool_postgres::Client,
+    document: &str,
+) -> Result<Value, tokio_postgres::Error> {
+    let statement = client
+        .prepare_cached("SELECT portal_append($1::text::jsonb)")
+        .await?;
+    Ok(client.query_one(&statement, &[&document]).await?.get(0))
+}

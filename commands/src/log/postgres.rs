@@ -11,7 +11,7 @@ use tokio_postgres::error::SqlState;
 use tokio_postgres::Row;
 use uuid::Uuid;
 
-use super::group_commit::{GroupCommit, GroupCommitSettings, GroupCommitStats, Grouped, APPEND};
+use super::group_commit::{self, GroupCommit, GroupCommitSettings, GroupCommitStats, Grouped};
 use super::{
     check_expected, AppendError, CommandRecord, Commit, Committed, EventLog, ExpectedVersion,
     GlobalCursor, LogError, Metadata, RecordedCommand, RecordedEvent, StreamId,
@@ -123,12 +123,7 @@ impl PgEventLog {
 
     async fn try_append(&self, commit: &Commit, document: &str) -> Result<Attempt, AppendError> {
         let client = self.pool.get().await?;
-        let statement = client.prepare_cached(APPEND).await?;
-        // One statement, so one implicit transaction and one round trip for the whole commit.
-        let answer = client
-            .query_one(&statement, &[&document])
-            .await
-            .map(|row| row.get(0));
+        let answer = group_commit::append(&client, document).await;
         drop(client);
         self.attempted(commit, answer).await
     }

@@ -190,7 +190,6 @@ async fn register_account<L: EventLog>(
     let outbox = messages::activation(
         &input.email,
         input.name.salutation(),
-        &organization.name,
         &activation_link(store, &token),
         ctx.now,
     );
@@ -290,7 +289,6 @@ async fn note_repeated_registration<L: EventLog>(
                 vec![messages::repeated_registration(
                     to,
                     &salutation,
-                    &organization.name,
                     ctx.now,
                 )],
             ))
@@ -370,7 +368,6 @@ pub async fn resend_activation<L: EventLog>(
                 vec![messages::activation(
                     to,
                     name.salutation(),
-                    &organization.name,
                     &link,
                     ctx.now,
                 )],
@@ -671,7 +668,6 @@ async fn attempt_sign_in<L: EventLog>(
         if let Some(AccountEvent::SecondFactorRequired(required)) = events.first() {
             if required.code.is_some() {
                 outbox.extend(crate::two_step::code_message(
-                    organization,
                     profile,
                     &sent_code,
                     ctx.now,
@@ -793,7 +789,7 @@ pub async fn request_password_reset<L: EventLog>(
             organization.id.0,
             ctx,
             "RequestPasswordReset",
-            messages::no_account(email, &organization.name, &register, ctx.now),
+            messages::no_account(email, &register, ctx.now),
         )
         .await?;
         return Ok(());
@@ -810,7 +806,7 @@ pub async fn request_password_reset<L: EventLog>(
         |state| {
             let profile = state.profile().ok_or(AccountError::NotFound)?;
             let outbox = tell(profile, |to, salutation| {
-                messages::password_reset(to, salutation, &organization.name, &link, ctx.now)
+                messages::password_reset(to, salutation, &link, ctx.now)
             });
             Ok(Plan::with_outbox(
                 organization.id.0,
@@ -1018,7 +1014,6 @@ pub async fn invite_staff<L: EventLog>(
                 vec![messages::staff_invitation(
                     &email,
                     name.salutation(),
-                    &organization.name,
                     &link,
                     ctx.now,
                 )],

@@ -58,6 +58,10 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         "0013_group_commit.sql",
         include_str!("../../migrations/0013_group_commit.sql"),
     ),
+    (
+        "0014_delivery.sql",
+        include_str!("../../migrations/0014_delivery.sql"),
+    ),
 ];
 
 /// Advisory lock key held while migrating, so that instances starting together take turns.

@@ -23,6 +23,7 @@ pub mod sessions;
 pub mod signup_requests;
 pub mod sms;
 pub mod store;
+pub mod templates;
 #[cfg(feature = "testing")]
 pub mod testing;
 pub mod two_step;

@@ -36,6 +36,8 @@ pub struct OrganizationSummary {
     pub terms: Option<portal_domain::organization::Terms>,
     /// Its patient portal's rules.
     pub patient_policy: portal_domain::organization::PatientPolicy,
+    /// How its messages go out.
+    pub messaging: portal_domain::organization::Messaging,
 }
 
 /// The stream of an organization.
@@ -133,6 +135,7 @@ async fn summary<L: EventLog>(
             sms,
             terms,
             patient_policy,
+            messaging,
         } => Some(OrganizationSummary {
             id,
             code,
@@ -142,6 +145,7 @@ async fn summary<L: EventLog>(
             sms,
             terms,
             patient_policy,
+            messaging,
         }),
         OrganizationState::Absent => None,
     })

@@ -125,7 +125,6 @@ pub async fn register_to<L: EventLog>(
             messages::patient_code(
                 to,
                 salutation,
-                &organization.name,
                 &code.display(),
                 &format!("{}/sign-up", store.public_url),
                 ctx.now + ttl,
@@ -274,7 +273,6 @@ pub async fn issue_code_to<L: EventLog>(
                 Some((to, salutation)) => vec![messages::patient_code(
                     &to,
                     &salutation,
-                    &organization.name,
                     &code.display(),
                     &format!("{}/sign-up", store.public_url),
                     ctx.now + ttl,
@@ -518,7 +516,6 @@ pub async fn sign_up<L: EventLog>(
             outbox.push(messages::activation(
                 &input.email,
                 name.salutation(),
-                &organization.name,
                 &activation_link(store, &token),
                 ctx.now,
             ));

@@ -152,7 +152,6 @@ pub async fn add_phone<L: EventLog>(
                 }),
                 vec![messages::phone_code(
                     number,
-                    &organization.name,
                     &code,
                     ctx.now,
                 )],

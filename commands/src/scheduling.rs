@@ -307,35 +307,48 @@ fn visit(
 
 /// The confirmation (or change notice) and the reminders of an appointment at `placement`. Reminder ids are
 /// derived from the appointment, the slot and the offset, so that a later commit can withdraw them.
+/// Reminders also go by text to the phone given for the appointment, if any.
 fn notices(
     organization: &OrganizationSummary,
-    to: Option<&portal_domain::values::EmailAddress>,
+    contact: Option<&Contact>,
     appointment: Uuid,
     notice: AppointmentNotice,
     visit: &Visit,
     placement: &Placement,
     now: chrono::DateTime<chrono::Utc>,
 ) -> Vec<OutboxMessage> {
-    let Some(to) = to else {
+    let Some(contact) = contact else {
         return vec![];
     };
-    let mut messages = vec![messages::appointment(
-        to,
-        &organization.name,
-        notice,
-        visit,
-        uuid::Uuid::new_v4(),
-        now,
-    )];
+    let mut messages = vec![];
+    if let Some(to) = &contact.email {
+        messages.push(messages::appointment(
+            to,
+            notice,
+            visit,
+            uuid::Uuid::new_v4(),
+            now,
+        ));
+    }
     for offset in organization.patient_policy.reminders() {
         let due = placement.starts_at - offset;
-        if due > now {
+        if due <= now {
+            continue;
+        }
+        if let Some(to) = &contact.email {
             messages.push(messages::appointment(
                 to,
-                &organization.name,
                 AppointmentNotice::Reminder,
                 visit,
                 reminder_id(appointment, placement.slot_id, offset),
+                due,
+            ));
+        }
+        if let Some(to) = &contact.phone {
+            messages.push(messages::appointment_reminder_text(
+                to,
+                visit,
+                text_reminder_id(appointment, placement.slot_id, offset),
                 due,
             ));
         }
@@ -351,11 +364,24 @@ pub fn reminder_id(appointment: Uuid, slot: Uuid, offset: Duration) -> Uuid {
     )
 }
 
+/// The id of a reminder by text, derived as [`reminder_id`] is.
+pub fn text_reminder_id(appointment: Uuid, slot: Uuid, offset: Duration) -> Uuid {
+    derived_id(
+        &format!("reminder-text:{slot}:{}", offset.num_minutes()),
+        appointment,
+    )
+}
+
 fn reminder_ids(organization: &OrganizationSummary, appointment: Uuid, slot: Uuid) -> Vec<Uuid> {
     organization
         .patient_policy
         .reminders()
-        .map(|offset| reminder_id(appointment, slot, offset))
+        .flat_map(|offset| {
+            [
+                reminder_id(appointment, slot, offset),
+                text_reminder_id(appointment, slot, offset),
+            ]
+        })
         .collect()
 }
 
@@ -450,7 +476,7 @@ pub(crate) async fn plan_booking<L: EventLog>(
             patient: booking.patient,
             reason_id: booking.reason,
             placement: placement.clone(),
-            contact,
+            contact: contact.clone(),
             insurance: booking.insurance.clone(),
             by: booking.by,
         },
@@ -475,7 +501,7 @@ pub(crate) async fn plan_booking<L: EventLog>(
         ],
         outbox: notices(
             organization,
-            email.as_ref(),
+            Some(&contact),
             id,
             AppointmentNotice::Booked,
             &words,
@@ -632,11 +658,9 @@ async fn own_appointment<L: EventLog>(
     Ok((state, version, info))
 }
 
-fn contact_email(
-    info: &portal_domain::appointment::AppointmentInfo,
-) -> Option<portal_domain::values::EmailAddress> {
+fn contact(info: &portal_domain::appointment::AppointmentInfo) -> Option<&Contact> {
     match &info.contact {
-        Personal::Known(contact) => contact.email.clone(),
+        Personal::Known(contact) => Some(contact),
         Personal::Erased => None,
     }
 }
@@ -709,7 +733,7 @@ pub(crate) async fn plan_reschedule<L: EventLog>(
             ],
             outbox: notices(
                 organization,
-                contact_email(&info).as_ref(),
+                contact(&info),
                 appointment,
                 AppointmentNotice::Moved,
                 &words,
@@ -831,11 +855,11 @@ pub async fn cancel<L: EventLog>(
             command: None,
             claims: vec![],
             releases: vec![],
-            outbox: contact_email(&info)
+            outbox: contact(&info)
+                .and_then(|c| c.email.as_ref())
                 .map(|to| {
                     messages::appointment(
-                        &to,
-                        &organization.name,
+                        to,
                         AppointmentNotice::Cancelled,
                         &words,
                         Uuid::new_v4(),

@@ -196,7 +196,6 @@ pub async fn reject<L: EventLog>(
                     vec![messages::code_request_rejected(
                         &details.email,
                         details.name.salutation(),
-                        &organization.name,
                         ctx.now,
                     )]
                 }

@@ -105,7 +105,6 @@ pub fn sent_code_hash<L: EventLog>(
 
 /// The message that carries a sign-in code, to the account's address or verified number.
 pub fn code_message(
-    organization: &OrganizationSummary,
     profile: &portal_domain::account::Profile,
     code: &str,
     now: chrono::DateTime<chrono::Utc>,
@@ -116,7 +115,6 @@ pub fn code_message(
                 Some(crate::messages::sign_in_code_email(
                     to,
                     name.salutation(),
-                    &organization.name,
                     code,
                     now,
                 ))
@@ -127,7 +125,6 @@ pub fn code_message(
             number: Personal::Known(number),
         }) => Some(crate::messages::sign_in_code_text(
             number,
-            &organization.name,
             code,
             now,
         )),

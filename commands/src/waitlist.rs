@@ -209,7 +209,6 @@ async fn offer_messages<L: EventLog>(
                 messages.push(crate::messages::slot_offered(
                     to,
                     name.salutation(),
-                    &organization.name,
                     &when,
                     &until,
                     now,

@@ -4,7 +4,12 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::lockout::LockoutPolicy;
-use crate::values::{OrganizationCode, OrganizationName, PhoneNumber, TimeZone};
+use std::collections::BTreeMap;
+
+use crate::values::{
+    MailSender, MessageKind, MessageTemplate, OrganizationCode, OrganizationName, PhoneNumber,
+    SmsAccountId, TextingHours, TimeZone,
+};
 use crate::{Decider, DomainEvent, ErrorCode, OrganizationId};
 
 /// The organization aggregate.
@@ -67,7 +72,23 @@ pub enum OrganizationState {
         terms: Option<Terms>,
         /// Rules of the patient portal.
         patient_policy: PatientPolicy,
+        /// How its messages go out.
+        messaging: Messaging,
     },
+}
+
+/// How an organization's messages go out: who they are from, which SMS account sends its texts, when texts may go
+/// out, and its own wording of some kinds.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Messaging {
+    /// The sender of its e-mail (None: the server's default sender).
+    pub sender: Option<MailSender>,
+    /// The SMS provider account that sends its texts (with the channel's auth token), if set up.
+    pub sms_account: Option<SmsAccountId>,
+    /// When its texts other than one-time codes may go out.
+    pub texting_hours: TextingHours,
+    /// Its own templates, by kind (the others use the defaults).
+    pub templates: BTreeMap<MessageKind, MessageTemplate>,
 }
 
 /// A version of the organization's terms of use and privacy practices.
@@ -167,6 +188,36 @@ pub enum OrganizationCommand {
         /// The staff member.
         by: Option<crate::AccountId>,
     },
+    /// Sets (or, with None, clears) the sender of its e-mail.
+    SetMailSender {
+        /// The sender.
+        sender: Option<MailSender>,
+        /// The staff member (or None for an operator).
+        by: Option<crate::AccountId>,
+    },
+    /// Sets the SMS provider account that sends its texts.
+    SetSmsAccount {
+        /// The account.
+        account: SmsAccountId,
+        /// The staff member (or None for an operator).
+        by: Option<crate::AccountId>,
+    },
+    /// Sets the hours in which texts other than one-time codes may go out.
+    SetTextingHours {
+        /// The hours.
+        hours: TextingHours,
+        /// The staff member (or None for an operator).
+        by: Option<crate::AccountId>,
+    },
+    /// Replaces the wording of one kind of message (None: back to the default).
+    SetMessageTemplate {
+        /// The kind.
+        kind: MessageKind,
+        /// The template, checked where it is rendered.
+        template: Option<MessageTemplate>,
+        /// The staff member.
+        by: Option<crate::AccountId>,
+    },
     /// Creates the organization.
     Create {
         /// The new id.
@@ -194,6 +245,60 @@ pub enum OrganizationEvent {
     TermsPublished(TermsPublished),
     /// Its patient portal's rules changed.
     PatientPolicyChanged(PatientPolicyChanged),
+    /// The sender of its e-mail changed.
+    MailSenderSet(MailSenderSet),
+    /// The SMS account that sends its texts was set.
+    SmsAccountSet(SmsAccountSet),
+    /// Its texting hours changed.
+    TextingHoursSet(TextingHoursSet),
+    /// Its wording of one kind of message changed.
+    MessageTemplateSet(MessageTemplateSet),
+}
+
+/// The sender of the organization's e-mail was set or cleared (v1).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct MailSenderSet {
+    /// The sender (None: the server's default).
+    pub sender: Option<MailSender>,
+    /// Who (None: an operator).
+    pub by: Option<crate::AccountId>,
+    /// When.
+    pub at: DateTime<Utc>,
+}
+
+/// The SMS provider account that sends the organization's texts was set (v1).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SmsAccountSet {
+    /// The account.
+    pub account: SmsAccountId,
+    /// Who (None: an operator).
+    pub by: Option<crate::AccountId>,
+    /// When.
+    pub at: DateTime<Utc>,
+}
+
+/// The organization's texting hours changed (v1).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TextingHoursSet {
+    /// The hours.
+    pub hours: TextingHours,
+    /// Who (None: an operator).
+    pub by: Option<crate::AccountId>,
+    /// When.
+    pub at: DateTime<Utc>,
+}
+
+/// The organization's wording of one kind of message was replaced, or reset to the default (v1).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct MessageTemplateSet {
+    /// The kind.
+    pub kind: MessageKind,
+    /// The template (None: the default again).
+    pub template: Option<MessageTemplate>,
+    /// Who.
+    pub by: Option<crate::AccountId>,
+    /// When.
+    pub at: DateTime<Utc>,
 }
 
 /// A version of the terms of use and privacy practices was published (v1).
@@ -273,6 +378,10 @@ impl DomainEvent for OrganizationEvent {
             OrganizationEvent::SmsChannelConfigured(_) => "SmsChannelConfigured",
             OrganizationEvent::TermsPublished(_) => "TermsPublished",
             OrganizationEvent::PatientPolicyChanged(_) => "PatientPolicyChanged",
+            OrganizationEvent::MailSenderSet(_) => "MailSenderSet",
+            OrganizationEvent::SmsAccountSet(_) => "SmsAccountSet",
+            OrganizationEvent::TextingHoursSet(_) => "TextingHoursSet",
+            OrganizationEvent::MessageTemplateSet(_) => "MessageTemplateSet",
         }
     }
 }
@@ -295,6 +404,9 @@ pub enum OrganizationError {
     /// Terms must have text, within bounds.
     #[error("{0}")]
     InvalidTerms(&'static str),
+    /// Texts cannot be sent before the organization has an SMS number.
+    #[error("set up the organization's SMS number first")]
+    SmsNotConfigured,
 }
 
 impl ErrorCode for OrganizationError {
@@ -305,6 +417,7 @@ impl ErrorCode for OrganizationError {
             OrganizationError::InvalidPolicy(_) => "POLICY_INVALID",
             OrganizationError::SmsNumberTaken => "SMS_NUMBER_TAKEN",
             OrganizationError::InvalidTerms(_) => "TERMS_INVALID",
+            OrganizationError::SmsNotConfigured => "SMS_NOT_CONFIGURED",
         }
     }
 }
@@ -432,6 +545,60 @@ impl Decider for Organization {
                     at: now,
                 },
             )]),
+            (
+                OrganizationState::Active { messaging, .. },
+                OrganizationCommand::SetMailSender { sender, by },
+            ) => Ok(if messaging.sender == sender {
+                vec![]
+            } else {
+                vec![OrganizationEvent::MailSenderSet(MailSenderSet {
+                    sender,
+                    by,
+                    at: now,
+                })]
+            }),
+            (
+                OrganizationState::Active { sms, .. },
+                OrganizationCommand::SetSmsAccount { account, by },
+            ) => {
+                if sms.is_none() {
+                    return Err(OrganizationError::SmsNotConfigured);
+                }
+                Ok(vec![OrganizationEvent::SmsAccountSet(SmsAccountSet {
+                    account,
+                    by,
+                    at: now,
+                })])
+            }
+            (
+                OrganizationState::Active { messaging, .. },
+                OrganizationCommand::SetTextingHours { hours, by },
+            ) => Ok(if messaging.texting_hours == hours {
+                vec![]
+            } else {
+                vec![OrganizationEvent::TextingHoursSet(TextingHoursSet {
+                    hours,
+                    by,
+                    at: now,
+                })]
+            }),
+            (
+                OrganizationState::Active { messaging, .. },
+                OrganizationCommand::SetMessageTemplate {
+                    kind,
+                    template,
+                    by,
+                },
+            ) => Ok(if messaging.templates.get(&kind) == template.as_ref() {
+                vec![]
+            } else {
+                vec![OrganizationEvent::MessageTemplateSet(MessageTemplateSet {
+                    kind,
+                    template,
+                    by,
+                    at: now,
+                })]
+            }),
         }
     }
 
@@ -446,6 +613,7 @@ impl Decider for Organization {
                 sms: None,
                 terms: None,
                 patient_policy: PatientPolicy::default(),
+                messaging: Messaging::default(),
             };
         }
         if let OrganizationState::Active {
@@ -454,6 +622,7 @@ impl Decider for Organization {
             sms,
             terms,
             patient_policy,
+            messaging,
             ..
         } = &mut state
         {
@@ -464,6 +633,19 @@ impl Decider for Organization {
                 OrganizationEvent::SmsChannelConfigured(e) => *sms = Some(e.channel.clone()),
                 OrganizationEvent::TermsPublished(e) => *terms = Some(e.terms.clone()),
                 OrganizationEvent::PatientPolicyChanged(e) => *patient_policy = e.policy,
+                OrganizationEvent::MailSenderSet(e) => messaging.sender = e.sender.clone(),
+                OrganizationEvent::SmsAccountSet(e) => {
+                    messaging.sms_account = Some(e.account.clone());
+                }
+                OrganizationEvent::TextingHoursSet(e) => messaging.texting_hours = e.hours,
+                OrganizationEvent::MessageTemplateSet(e) => match &e.template {
+                    Some(template) => {
+                        messaging.templates.insert(e.kind, template.clone());
+                    }
+                    None => {
+                        messaging.templates.remove(&e.kind);
+                    }
+                },
             }
         }
         state
@@ -558,6 +740,59 @@ mod tests {
                 t0,
             )
             .then(vec![]);
+    }
+
+    #[test]
+    fn an_sms_account_needs_an_sms_number_first() {
+        let t0 = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
+        let (_, created) = create(t0);
+        given::<Organization>([created])
+            .when(
+                OrganizationCommand::SetSmsAccount {
+                    account: SmsAccountId::parse("AC0123456789abcdef0123456789abcdef").unwrap(),
+                    by: None,
+                },
+                t0,
+            )
+            .then_error(OrganizationError::SmsNotConfigured);
+    }
+
+    #[test]
+    fn resetting_a_template_that_was_never_set_records_nothing() {
+        let t0 = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
+        let (_, created) = create(t0);
+        given::<Organization>([created])
+            .when(
+                OrganizationCommand::SetMessageTemplate {
+                    kind: MessageKind::Activation,
+                    template: None,
+                    by: None,
+                },
+                t0,
+            )
+            .then(vec![]);
+    }
+
+    #[test]
+    fn a_template_replaces_the_default_of_its_kind_only() {
+        let t0 = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
+        let (_, created) = create(t0);
+        let template =
+            MessageTemplate::new(MessageKind::Activation, "Welcome", "{{ link }}", None).unwrap();
+        let set = OrganizationEvent::MessageTemplateSet(MessageTemplateSet {
+            kind: MessageKind::Activation,
+            template: Some(template.clone()),
+            by: None,
+            at: t0,
+        });
+        let state = [created, set]
+            .iter()
+            .fold(OrganizationState::Absent, Organization::evolve);
+        let OrganizationState::Active { messaging, .. } = state else {
+            panic!("active")
+        };
+        assert_eq!(messaging.templates.get(&MessageKind::Activation), Some(&template));
+        assert_eq!(messaging.templates.len(), 1);
     }
 
     #[test]

@@ -27,9 +27,9 @@ use tokio::sync::{watch, Notify};
 use tokio::task::JoinHandle;
 use tokio_postgres::Config;
 
-use crate::cli::ServeArgs;
+use crate::cli::{DeliveryArgs, ServeArgs};
 use crate::graphql::{self, PortalSchema};
-use crate::mailer::FolderMailer;
+use crate::delivery::{Delivery, DeliverySettings, EmailTransport, TextTransport};
 use crate::{exports, health, pages, sms, ws};
 
 /// Largest GraphQL request body accepted.
@@ -401,15 +401,16 @@ pub async fn start(
             }
         }
     }));
-    let clock_state = state.clone();
-    let mailer = FolderMailer::new(
-        pool.clone(),
-        args.mail_dir.clone(),
-        &args.mail_from,
-        Arc::new(move || clock_state.now()),
-    )
-    .map_err(AppError::Config)?;
-    tasks.push(tokio::spawn(mailer.run(wake.clone(), stop_rx.clone())));
+    if !args.no_delivery {
+        let clock_state = state.clone();
+        let worker = delivery(
+            &pool,
+            &store,
+            &args.delivery,
+            Arc::new(move || clock_state.now()),
+        )?;
+        tasks.push(tokio::spawn(worker.run(wake.clone(), stop_rx.clone())));
+    }
 
     let router = router(state.clone());
     let mut server_stop = stop_rx.clone();
@@ -432,6 +433,49 @@ pub async fn start(
         tasks,
         server,
     })
+}
+
+/// The delivery worker these settings describe.
+pub fn delivery(
+    pool: &Pool,
+    store: &Store<PgEventLog>,
+    args: &DeliveryArgs,
+    clock: crate::delivery::Clock,
+) -> Result<Delivery, AppError> {
+    let email = match &args.smtp_url {
+        Some(url) => {
+            let ca = args
+                .smtp_ca_file
+                .as_ref()
+                .map(std::fs::read)
+                .transpose()
+                .map_err(|e| AppError::Config(format!("cannot read --smtp-ca-file: {e}")))?;
+            EmailTransport::smtp(url, ca.as_deref()).map_err(AppError::Config)?
+        }
+        None => EmailTransport::Folder(args.mail_dir.clone()),
+    };
+    let texts = match &args.sms_api_url {
+        Some(url) => TextTransport::twilio(url).map_err(AppError::Config)?,
+        None => TextTransport::Folder(args.mail_dir.clone()),
+    };
+    let settings = DeliverySettings {
+        lanes: args.delivery_lanes.max(1),
+        max_attempts: args.delivery_max_attempts.max(1),
+        backoff: std::time::Duration::from_millis(args.delivery_backoff_ms),
+        max_backoff: std::time::Duration::from_millis(
+            args.delivery_max_backoff_ms.max(args.delivery_backoff_ms),
+        ),
+    };
+    Delivery::new(
+        pool.clone(),
+        store.clone(),
+        email,
+        texts,
+        &args.mail_from,
+        settings,
+        clock,
+    )
+    .map_err(AppError::Config)
 }
 
 /// Lapses the wait-list offers whose time is up, organization by organization.

@@ -67,6 +67,8 @@ pub enum Command {
     Serve(ServeArgs),
     /// Creates the database if needed and applies pending migrations.
     Migrate,
+    /// Delivers the outbox (e-mail and texts) without serving HTTP, until stopped; several may run.
+    Deliver(DeliverArgs),
     /// Organizations.
     #[command(subcommand)]
     Org(OrgCommand),
@@ -145,6 +147,14 @@ pub enum StaffRoleArg {
     Auditor,
 }
 
+/// `portal deliver` settings.
+#[derive(Debug, Clone, Args)]
+pub struct DeliverArgs {
+    /// How messages are delivered.
+    #[command(flatten)]
+    pub delivery: DeliveryArgs,
+}
+
 /// Server settings.
 #[derive(Debug, Clone, Args)]
 pub struct ServeArgs {
@@ -152,17 +162,13 @@ pub struct ServeArgs {
     #[arg(long, env = "PORTAL_LISTEN", default_value = "127.0.0.1:8080")]
     pub listen: SocketAddr,
 
-    /// Folder where outgoing e-mail is written as .eml files (until SMTP delivery exists).
-    #[arg(long, env = "PORTAL_MAIL_DIR", default_value = "mail")]
-    pub mail_dir: PathBuf,
+    /// How messages are delivered.
+    #[command(flatten)]
+    pub delivery: DeliveryArgs,
 
-    /// Sender address of outgoing e-mail.
-    #[arg(
-        long,
-        env = "PORTAL_MAIL_FROM",
-        default_value = "portal <no-reply@portal.localhost>"
-    )]
-    pub mail_from: String,
+    /// Do not deliver messages in this process (another runs `portal deliver`).
+    #[arg(long, env = "PORTAL_NO_DELIVERY")]
+    pub no_delivery: bool,
 
     /// Public address of the web front end, used in links sent by e-mail (default: http://<listen address>).
     #[arg(long, env = "PORTAL_PUBLIC_URL")]
@@ -202,8 +208,8 @@ impl Default for ServeArgs {
     fn default() -> Self {
         Self {
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
-            mail_dir: PathBuf::from("mail"),
-            mail_from: "portal <no-reply@portal.localhost>".to_owned(),
+            delivery: DeliveryArgs::default(),
+            no_delivery: false,
             public_url: None,
             api_url: None,
             introspection: true,
@@ -211,6 +217,69 @@ impl Default for ServeArgs {
             demo: false,
             checkpoint_seconds: 10,
             erase_unactivated_after_days: 30,
+        }
+    }
+}
+
+/// Delivery settings, for `portal serve` and `portal deliver`.
+#[derive(Debug, Clone, Args)]
+pub struct DeliveryArgs {
+    /// Folder where e-mail (.eml) and texts (.sms) are written when no SMTP server or SMS provider is set
+    /// (development).
+    #[arg(long, env = "PORTAL_MAIL_DIR", default_value = "mail")]
+    pub mail_dir: PathBuf,
+
+    /// Sender of e-mail for organizations that have not set their own.
+    #[arg(
+        long,
+        env = "PORTAL_MAIL_FROM",
+        default_value = "portal <no-reply@portal.localhost>"
+    )]
+    pub mail_from: String,
+
+    /// SMTP server: smtp://host:25, smtp://user:password@host:587?tls=required (STARTTLS),
+    /// smtps://user:password@host:465 (TLS). Unset: e-mail is written to --mail-dir.
+    #[arg(long, env = "PORTAL_SMTP_URL", hide_env_values = true)]
+    pub smtp_url: Option<String>,
+
+    /// A PEM root certificate to trust for the SMTP server's TLS (a private relay's own authority).
+    #[arg(long, env = "PORTAL_SMTP_CA_FILE")]
+    pub smtp_ca_file: Option<PathBuf>,
+
+    /// Base URL of the SMS provider's API (Twilio's Messages API: https://api.twilio.com); each organization
+    /// sends from its own account (configureSms). Unset: texts are written to --mail-dir.
+    #[arg(long, env = "PORTAL_SMS_API_URL")]
+    pub sms_api_url: Option<String>,
+
+    /// Messages sent at the same time by this process.
+    #[arg(long, env = "PORTAL_DELIVERY_LANES", default_value_t = 4)]
+    pub delivery_lanes: usize,
+
+    /// Attempts before a message that keeps failing is dead-lettered.
+    #[arg(long, env = "PORTAL_DELIVERY_MAX_ATTEMPTS", default_value_t = 8)]
+    pub delivery_max_attempts: i32,
+
+    /// Wait after a message's first failure, in milliseconds; it doubles with each further failure.
+    #[arg(long, env = "PORTAL_DELIVERY_BACKOFF_MS", default_value_t = 30_000)]
+    pub delivery_backoff_ms: u64,
+
+    /// Longest wait between two attempts, in milliseconds.
+    #[arg(long, env = "PORTAL_DELIVERY_MAX_BACKOFF_MS", default_value_t = 3_600_000)]
+    pub delivery_max_backoff_ms: u64,
+}
+
+impl Default for DeliveryArgs {
+    fn default() -> Self {
+        Self {
+            mail_dir: PathBuf::from("mail"),
+            mail_from: "portal <no-reply@portal.localhost>".to_owned(),
+            smtp_url: None,
+            smtp_ca_file: None,
+            sms_api_url: None,
+            delivery_lanes: 4,
+            delivery_max_attempts: 8,
+            delivery_backoff_ms: 30_000,
+            delivery_max_backoff_ms: 3_600_000,
         }
     }
 }

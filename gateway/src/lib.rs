@@ -1,14 +1,14 @@
 //! The `portal` server: configuration, the axum router, the GraphQL API, health endpoints, and the background
-//! tasks (projectors, outbox mailer) that run beside it.
+//! tasks (projectors, message delivery) that run beside it.
 
 pub mod access;
 pub mod app;
 pub mod cli;
+pub mod delivery;
 pub mod demo;
 pub mod exports;
 pub mod graphql;
 pub mod health;
-pub mod mailer;
 pub mod pages;
 pub mod request;
 pub mod retention;

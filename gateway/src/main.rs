@@ -61,7 +61,11 @@ async fn serve(global: &GlobalArgs, args: ServeArgs) -> anyhow::Result<()> {
         "portal listening on http://{} (GraphiQL at http://{}/graphql)",
         running.addr, running.addr
     );
-    println!("outgoing e-mail is written to {}", args.mail_dir.display());
+    if args.no_delivery {
+        println!("messages are not delivered by this process (--no-delivery)");
+    } else {
+        println!("{}", delivery_summary(&args.delivery));
+    }
     if args.demo {
         for line in demo::ensure(&running.state.store)
             .await
@@ -71,6 +75,45 @@ async fn serve(global: &GlobalArgs, args: ServeArgs) -> anyhow::Result<()> {
         }
     }
     running.until(shutdown_signal()).await?;
+    Ok(())
+}
+
+/// Where messages go, in one line (without the SMTP URL, which may hold a password).
+fn delivery_summary(args: &portal_gateway::cli::DeliveryArgs) -> String {
+    let email = if args.smtp_url.is_some() {
+        "e-mail goes to the SMTP server".to_owned()
+    } else {
+        format!("e-mail is written to {}", args.mail_dir.display())
+    };
+    let texts = match &args.sms_api_url {
+        Some(url) => format!("texts go to {url}"),
+        None => format!("texts are written to {}", args.mail_dir.display()),
+    };
+    format!("{email}; {texts}")
+}
+
+/// `portal deliver`: the delivery worker alone, woken by every commit, until SIGTERM or Ctrl-C.
+async fn deliver(global: &GlobalArgs, args: portal_gateway::cli::DeliverArgs) -> anyhow::Result<()> {
+    let mut database = portal_commands::db::parse_url(&global.database_url)?;
+    if database.get_application_name().is_none() {
+        database.application_name("portal deliver");
+    }
+    let key = load_master_key(global.master_key.as_deref(), &global.master_key_file)?;
+    let pool_size = args.delivery.delivery_lanes.max(1) + 2;
+    let (pool, store) = app::prepare(&database, pool_size, &key, "").await?;
+    let worker = app::delivery(
+        &pool,
+        &store,
+        &args.delivery,
+        std::sync::Arc::new(portal_commands::handler::now),
+    )?;
+    let wake = portal_projections::listener::spawn(database);
+    let (stop, stop_rx) = tokio::sync::watch::channel(false);
+    let running = tokio::spawn(worker.run(wake, stop_rx));
+    println!("portal deliver is running: {}", delivery_summary(&args.delivery));
+    shutdown_signal().await;
+    let _ = stop.send(true);
+    running.await?;
     Ok(())
 }
 
@@ -168,6 +211,7 @@ async fn main() -> anyhow::Result<()> {
     let global = cli.global;
     match cli.command.unwrap_or(Command::Serve(ServeArgs::default())) {
         Command::Serve(args) => serve(&global, args).await,
+        Command::Deliver(args) => deliver(&global, args).await,
         Command::Migrate => {
             let database = portal_commands::db::parse_url(&global.database_url)?;
             portal_commands::db::create_database_if_missing(&database).await?;

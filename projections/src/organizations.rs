@@ -68,7 +68,12 @@ impl Projection for Organizations {
                         params![recorded.tenant, version],
                     );
                 }
-                OrganizationEvent::PatientPolicyChanged(_) => {}
+                // Settings read from the organization's stream where they are used (always current).
+                OrganizationEvent::PatientPolicyChanged(_)
+                | OrganizationEvent::MailSenderSet(_)
+                | OrganizationEvent::SmsAccountSet(_)
+                | OrganizationEvent::TextingHoursSet(_)
+                | OrganizationEvent::MessageTemplateSet(_) => {}
                 OrganizationEvent::SmsChannelConfigured(e) => {
                     writes.execute(
                         "UPDATE organizations SET sms_number = $2 WHERE id = $1",

@@ -181,14 +181,12 @@ pub struct RecordedCommand {
 pub struct OutboxMessage {
     /// Stable id, also the message's id for the receiver to drop duplicates.
     pub id: Uuid,
-    /// `email` for now.
-    pub channel: String,
-    /// The address.
+    /// What it is; also says how it travels and which template renders it.
+    pub kind: portal_domain::values::MessageKind,
+    /// The e-mail address or phone number.
     pub recipient: String,
-    /// Subject line.
-    pub subject: String,
-    /// Plain-text body.
-    pub body: String,
+    /// What its template is rendered with (an object).
+    pub data: serde_json::Value,
     /// Not to be sent before.
     pub due_at: DateTime<Utc>,
 }

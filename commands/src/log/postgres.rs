@@ -353,8 +353,8 @@ fn document(commit: &Commit) -> Result<Value, LogError> {
             "scope": c.scope, "kind": c.kind, "key": hex(&c.key), "owner": c.owner.as_str(),
         })).collect::<Vec<_>>(),
         "outbox": commit.outbox.iter().map(|m| json!({
-            "id": m.id, "channel": m.channel, "recipient": m.recipient, "subject": m.subject, "body": m.body,
-            "due_at": m.due_at.to_rfc3339(),
+            "id": m.id, "channel": m.kind.channel().as_str(), "kind": m.kind.as_str(), "recipient": m.recipient,
+            "data": m.data, "due_at": m.due_at.to_rfc3339(),
         })).collect::<Vec<_>>(),
         "withdraw": commit.withdraw,
         "erase": commit.erase,

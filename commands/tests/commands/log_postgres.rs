@@ -221,10 +221,9 @@ async fn outbox_messages_are_written_only_with_their_events() {
     let s = stream();
     let message = |id| OutboxMessage {
         id,
-        channel: "email".into(),
+        kind: portal_domain::values::MessageKind::PasswordChanged,
         recipient: "ada@example.org".into(),
-        subject: "Hello".into(),
-        body: "Hi".into(),
+        data: serde_json::json!({ "salutation": "Ada" }),
         due_at: chrono::Utc::now(),
     };
     let mut ok: Commit = commit(&s, ExpectedVersion::NoStream, 1);

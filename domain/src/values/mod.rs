@@ -3,6 +3,7 @@
 mod activity;
 mod board;
 mod email;
+mod messaging;
 mod organization;
 mod password;
 mod patient;
@@ -18,6 +19,10 @@ pub use activity::{
 };
 pub use board::{BoardReporting, CertifyingBoard};
 pub use email::{EmailAddress, EmailError};
+pub use messaging::{
+    Channel, MailSender, MessageKind, MessageTemplate, SmsAccountId, TextingHours, MAX_SUBJECT_CHARS,
+    MAX_TEMPLATE_CHARS,
+};
 pub use organization::{OrganizationCode, OrganizationName, OrganizationValueError};
 pub use password::{
     Password, PasswordBlocklist, PasswordError, PasswordHash, MAX_PASSWORD_CHARS,

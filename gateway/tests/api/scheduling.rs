@@ -243,7 +243,7 @@ async fn a_patient_books_moves_and_cancels_and_stale_reminders_are_withdrawn() {
         let client = state.pool.get().await.unwrap();
         let count: i64 = client
             .query_one(
-                "SELECT count(*) FROM outbox WHERE subject LIKE 'Reminder:%' AND status = $1",
+                "SELECT count(*) FROM outbox WHERE kind = 'appointment_reminder' AND status = $1",
                 &[&status],
             )
             .await

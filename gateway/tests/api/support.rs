@@ -76,9 +76,9 @@ impl TestApp {
             std::env::temp_dir().join(format!("portal-test-mail-{}", Uuid::new_v4().simple()));
         let mut args = ServeArgs {
             listen: SocketAddr::from(([127, 0, 0, 1], 0)),
-            mail_dir: mail_dir.clone(),
             ..ServeArgs::default()
         };
+        args.delivery.mail_dir = mail_dir.clone();
         configure(&mut args);
         let running = app::start(database.config.clone(), 8, key, &args)
             .await

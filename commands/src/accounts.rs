@@ -286,11 +286,7 @@ async fn note_repeated_registration<L: EventLog>(
             Ok(Plan::with_outbox(
                 organization.id.0,
                 AccountCommand::NoteRepeatedRegistration,
-                vec![messages::repeated_registration(
-                    to,
-                    &salutation,
-                    ctx.now,
-                )],
+                vec![messages::repeated_registration(to, &salutation, ctx.now)],
             ))
         },
     )
@@ -365,12 +361,7 @@ pub async fn resend_activation<L: EventLog>(
             Ok(Plan::with_outbox(
                 organization.id.0,
                 AccountCommand::ResendActivation { token_hash },
-                vec![messages::activation(
-                    to,
-                    name.salutation(),
-                    &link,
-                    ctx.now,
-                )],
+                vec![messages::activation(to, name.salutation(), &link, ctx.now)],
             ))
         },
     )
@@ -667,11 +658,7 @@ async fn attempt_sign_in<L: EventLog>(
         let mut outbox = vec![];
         if let Some(AccountEvent::SecondFactorRequired(required)) = events.first() {
             if required.code.is_some() {
-                outbox.extend(crate::two_step::code_message(
-                    profile,
-                    &sent_code,
-                    ctx.now,
-                ));
+                outbox.extend(crate::two_step::code_message(profile, &sent_code, ctx.now));
             }
             outcome = Some(SignInStep::SecondStep(SecondStepChallenge {
                 token: challenge_token.clone(),

@@ -59,11 +59,7 @@ pub fn repeated_registration(
 }
 
 /// Sent when staff unlock an account (the CE portal FAQ: "we will notify you by email").
-pub fn unlocked(
-    to: &EmailAddress,
-    salutation: &str,
-    now: DateTime<Utc>,
-) -> OutboxMessage {
+pub fn unlocked(to: &EmailAddress, salutation: &str, now: DateTime<Utc>) -> OutboxMessage {
     email(
         MessageKind::AccountUnlocked,
         to,
@@ -89,11 +85,7 @@ pub fn password_reset(
 
 /// Sent to an address without an account that asked for a password reset (the CE portal's "email not found" help,
 /// given by e-mail so that the API itself reveals nothing).
-pub fn no_account(
-    to: &EmailAddress,
-    register_link: &str,
-    now: DateTime<Utc>,
-) -> OutboxMessage {
+pub fn no_account(to: &EmailAddress, register_link: &str, now: DateTime<Utc>) -> OutboxMessage {
     email(
         MessageKind::NoAccount,
         to,
@@ -103,11 +95,7 @@ pub fn no_account(
 }
 
 /// Sent when the password of an account was changed (the user is told whenever a password changes).
-pub fn password_changed(
-    to: &EmailAddress,
-    salutation: &str,
-    now: DateTime<Utc>,
-) -> OutboxMessage {
+pub fn password_changed(to: &EmailAddress, salutation: &str, now: DateTime<Utc>) -> OutboxMessage {
     email(
         MessageKind::PasswordChanged,
         to,
@@ -158,25 +146,12 @@ pub fn email_change_notice(
     } else {
         MessageKind::EmailChangeRequested
     };
-    email(
-        kind,
-        to,
-        json!({ "salutation": salutation }),
-        now,
-    )
+    email(kind, to, json!({ "salutation": salutation }), now)
 }
 
 /// Sent to an address someone asked to switch to, when another account already uses it.
-pub fn email_in_use(
-    to: &EmailAddress,
-    now: DateTime<Utc>,
-) -> OutboxMessage {
-    email(
-        MessageKind::EmailInUse,
-        to,
-        json!({}),
-        now,
-    )
+pub fn email_in_use(to: &EmailAddress, now: DateTime<Utc>) -> OutboxMessage {
+    email(MessageKind::EmailInUse, to, json!({}), now)
 }
 
 /// Sent when a mobile number is paired with or verified on the account, so that a pairing by someone else who
@@ -211,11 +186,7 @@ pub fn phone_moved(
 }
 
 /// The text that carries a phone verification code.
-pub fn phone_code(
-    to: &PhoneNumber,
-    code: &str,
-    now: DateTime<Utc>,
-) -> OutboxMessage {
+pub fn phone_code(to: &PhoneNumber, code: &str, now: DateTime<Utc>) -> OutboxMessage {
     message(
         MessageKind::PhoneCode,
         to.as_str(),
@@ -275,11 +246,7 @@ pub fn sign_in_code_email(
 }
 
 /// The text that carries a sign-in code.
-pub fn sign_in_code_text(
-    to: &PhoneNumber,
-    code: &str,
-    now: DateTime<Utc>,
-) -> OutboxMessage {
+pub fn sign_in_code_text(to: &PhoneNumber, code: &str, now: DateTime<Utc>) -> OutboxMessage {
     message(
         MessageKind::SignInCodeText,
         to.as_str(),
@@ -324,13 +291,7 @@ pub fn appointment(
         AppointmentNotice::Cancelled => MessageKind::AppointmentCancelled,
         AppointmentNotice::Reminder => MessageKind::AppointmentReminder,
     };
-    message(
-        kind,
-        to.as_str(),
-        visit.data(),
-        id,
-        due_at,
-    )
+    message(kind, to.as_str(), visit.data(), id, due_at)
 }
 
 /// A reminder by text, to the patient's verified mobile number; held outside the organization's texting hours.

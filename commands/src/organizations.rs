@@ -4,7 +4,10 @@ use portal_domain::organization::{
     Organization, OrganizationCommand, OrganizationError, OrganizationEvent, OrganizationState,
     SecurityPolicy, SmsChannel,
 };
-use portal_domain::values::{OrganizationCode, OrganizationName, PhoneNumber, TimeZone};
+use portal_domain::values::{
+    MailSender, MessageKind, MessageTemplate, OrganizationCode, OrganizationName, PhoneNumber,
+    SmsAccountId, TextingHours, TimeZone,
+};
 use portal_domain::{Decider, OrganizationId};
 use uuid::Uuid;
 
@@ -277,6 +280,109 @@ pub async fn configure_sms<L: EventLog>(
         CommandError::Taken { .. } => CommandError::Rejected(OrganizationError::SmsNumberTaken),
         other => other,
     })?;
+    Ok(executed.last_position.unwrap_or_default())
+}
+
+/// Sets (or clears) the sender of the organization's e-mail.
+pub async fn set_mail_sender<L: EventLog>(
+    store: &Store<L>,
+    organization: OrganizationId,
+    sender: Option<MailSender>,
+    by: Option<portal_domain::AccountId>,
+    ctx: &CommandContext,
+) -> Result<i64, CommandError<OrganizationError>> {
+    let input = serde_json::to_vec(&sender).unwrap_or_default();
+    let executed = on_organization(
+        store,
+        organization,
+        "SetMailSender",
+        &input,
+        || OrganizationCommand::SetMailSender {
+            sender: sender.clone(),
+            by,
+        },
+        ctx,
+    )
+    .await?;
+    Ok(executed.last_position.unwrap_or_default())
+}
+
+/// Sets the SMS provider account that sends the organization's texts (with the auth token of its SMS channel).
+pub async fn set_sms_account<L: EventLog>(
+    store: &Store<L>,
+    organization: OrganizationId,
+    account: SmsAccountId,
+    by: Option<portal_domain::AccountId>,
+    ctx: &CommandContext,
+) -> Result<i64, CommandError<OrganizationError>> {
+    let executed = on_organization(
+        store,
+        organization,
+        "SetSmsAccount",
+        account.as_str().as_bytes(),
+        || OrganizationCommand::SetSmsAccount {
+            account: account.clone(),
+            by,
+        },
+        ctx,
+    )
+    .await?;
+    Ok(executed.last_position.unwrap_or_default())
+}
+
+/// Sets the local hours in which texts other than one-time codes go out.
+pub async fn set_texting_hours<L: EventLog>(
+    store: &Store<L>,
+    organization: OrganizationId,
+    hours: TextingHours,
+    by: Option<portal_domain::AccountId>,
+    ctx: &CommandContext,
+) -> Result<i64, CommandError<OrganizationError>> {
+    let input = serde_json::to_vec(&hours).unwrap_or_default();
+    let executed = on_organization(
+        store,
+        organization,
+        "SetTextingHours",
+        &input,
+        || OrganizationCommand::SetTextingHours { hours, by },
+        ctx,
+    )
+    .await?;
+    Ok(executed.last_position.unwrap_or_default())
+}
+
+/// Replaces the organization's wording of one kind of message (None: back to the default). The template must
+/// parse, use only its kind's variables, and render within bounds.
+pub async fn set_message_template<L: EventLog>(
+    store: &Store<L>,
+    organization: OrganizationId,
+    kind: MessageKind,
+    template: Option<MessageTemplate>,
+    by: Option<portal_domain::AccountId>,
+    ctx: &CommandContext,
+) -> Result<i64, CommandError<OrganizationError>> {
+    if let Some(template) = &template {
+        crate::templates::check(kind, template).map_err(|error| {
+            CommandError::Rejected(OrganizationError::TemplateInvalid {
+                field: error.field,
+                detail: error.detail,
+            })
+        })?;
+    }
+    let input = serde_json::to_vec(&(kind, &template)).unwrap_or_default();
+    let executed = on_organization(
+        store,
+        organization,
+        "SetMessageTemplate",
+        &input,
+        || OrganizationCommand::SetMessageTemplate {
+            kind,
+            template: template.clone(),
+            by,
+        },
+        ctx,
+    )
+    .await?;
     Ok(executed.last_position.unwrap_or_default())
 }
 

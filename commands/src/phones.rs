@@ -150,11 +150,7 @@ pub async fn add_phone<L: EventLog>(
                     number: number.clone(),
                     code_hash: hash,
                 }),
-                vec![messages::phone_code(
-                    number,
-                    &code,
-                    ctx.now,
-                )],
+                vec![messages::phone_code(number, &code, ctx.now)],
             ))
         },
     )

@@ -408,9 +408,13 @@ mod tests {
 
     #[test]
     fn a_template_with_an_unknown_variable_is_refused_naming_the_part() {
-        let template =
-            MessageTemplate::new(MessageKind::Activation, "Hi {{ password }}", "{{ link }}", None)
-                .unwrap();
+        let template = MessageTemplate::new(
+            MessageKind::Activation,
+            "Hi {{ password }}",
+            "{{ link }}",
+            None,
+        )
+        .unwrap();
         let error = check(MessageKind::Activation, &template).unwrap_err();
         assert_eq!(error.field, "subject");
         assert!(error.detail.contains("undefined"), "{}", error.detail);
@@ -435,7 +439,8 @@ mod tests {
             None,
         )
         .unwrap();
-        let data = json!({ "organization": "x", "salutation": "A\r\nBcc: evil@example.org", "link": "l" });
+        let data =
+            json!({ "organization": "x", "salutation": "A\r\nBcc: evil@example.org", "link": "l" });
         let rendered = render(MessageKind::Activation, Some(&template), &data).unwrap();
         assert_eq!(rendered.subject, "Hi A Bcc: evil@example.org");
     }

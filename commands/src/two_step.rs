@@ -111,23 +111,14 @@ pub fn code_message(
 ) -> Option<crate::log::OutboxMessage> {
     match profile.two_step.as_ref().map(|t| &t.method) {
         Some(TwoStepMethod::Email) => match (&profile.email, &profile.name) {
-            (Personal::Known(to), Personal::Known(name)) => {
-                Some(crate::messages::sign_in_code_email(
-                    to,
-                    name.salutation(),
-                    code,
-                    now,
-                ))
-            }
+            (Personal::Known(to), Personal::Known(name)) => Some(
+                crate::messages::sign_in_code_email(to, name.salutation(), code, now),
+            ),
             _ => None,
         },
         Some(TwoStepMethod::Sms {
             number: Personal::Known(number),
-        }) => Some(crate::messages::sign_in_code_text(
-            number,
-            code,
-            now,
-        )),
+        }) => Some(crate::messages::sign_in_code_text(number, code, now)),
         _ => None,
     }
 }

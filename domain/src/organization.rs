@@ -407,6 +407,14 @@ pub enum OrganizationError {
     /// Texts cannot be sent before the organization has an SMS number.
     #[error("set up the organization's SMS number first")]
     SmsNotConfigured,
+    /// A message template does not parse or uses a variable its kind does not have.
+    #[error("{field}: {detail}")]
+    TemplateInvalid {
+        /// `subject`, `text` or `html`.
+        field: &'static str,
+        /// What is wrong.
+        detail: String,
+    },
 }
 
 impl ErrorCode for OrganizationError {
@@ -418,6 +426,7 @@ impl ErrorCode for OrganizationError {
             OrganizationError::SmsNumberTaken => "SMS_NUMBER_TAKEN",
             OrganizationError::InvalidTerms(_) => "TERMS_INVALID",
             OrganizationError::SmsNotConfigured => "SMS_NOT_CONFIGURED",
+            OrganizationError::TemplateInvalid { .. } => "MESSAGE_TEMPLATE_INVALID",
         }
     }
 }
@@ -584,11 +593,7 @@ impl Decider for Organization {
             }),
             (
                 OrganizationState::Active { messaging, .. },
-                OrganizationCommand::SetMessageTemplate {
-                    kind,
-                    template,
-                    by,
-                },
+                OrganizationCommand::SetMessageTemplate { kind, template, by },
             ) => Ok(if messaging.templates.get(&kind) == template.as_ref() {
                 vec![]
             } else {
@@ -791,7 +796,10 @@ mod tests {
         let OrganizationState::Active { messaging, .. } = state else {
             panic!("active")
         };
-        assert_eq!(messaging.templates.get(&MessageKind::Activation), Some(&template));
+        assert_eq!(
+            messaging.templates.get(&MessageKind::Activation),
+            Some(&template)
+        );
         assert_eq!(messaging.templates.len(), 1);
     }
 

@@ -28,8 +28,8 @@ use tokio::task::JoinHandle;
 use tokio_postgres::Config;
 
 use crate::cli::{DeliveryArgs, ServeArgs};
-use crate::graphql::{self, PortalSchema};
 use crate::delivery::{Delivery, DeliverySettings, EmailTransport, TextTransport};
+use crate::graphql::{self, PortalSchema};
 use crate::{exports, health, pages, sms, ws};
 
 /// Largest GraphQL request body accepted.
@@ -404,7 +404,7 @@ pub async fn start(
     if !args.no_delivery {
         let clock_state = state.clone();
         let worker = delivery(
-            &pool,
+            &database,
             &store,
             &args.delivery,
             Arc::new(move || clock_state.now()),
@@ -435,9 +435,11 @@ pub async fn start(
     })
 }
 
-/// The delivery worker these settings describe.
+/// The delivery worker these settings describe. It claims messages on connections of its own (one per lane): a
+/// lane holds its claim while it reads the organization through the store, so sharing one pool could leave every
+/// connection held by a lane waiting for another.
 pub fn delivery(
-    pool: &Pool,
+    database: &Config,
     store: &Store<PgEventLog>,
     args: &DeliveryArgs,
     clock: crate::delivery::Clock,
@@ -466,8 +468,9 @@ pub fn delivery(
             args.delivery_max_backoff_ms.max(args.delivery_backoff_ms),
         ),
     };
+    let claims = db::pool(database.clone(), settings.lanes)?;
     Delivery::new(
-        pool.clone(),
+        claims,
         store.clone(),
         email,
         texts,

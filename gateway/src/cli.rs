@@ -264,7 +264,11 @@ pub struct DeliveryArgs {
     pub delivery_backoff_ms: u64,
 
     /// Longest wait between two attempts, in milliseconds.
-    #[arg(long, env = "PORTAL_DELIVERY_MAX_BACKOFF_MS", default_value_t = 3_600_000)]
+    #[arg(
+        long,
+        env = "PORTAL_DELIVERY_MAX_BACKOFF_MS",
+        default_value_t = 3_600_000
+    )]
     pub delivery_max_backoff_ms: u64,
 }
 

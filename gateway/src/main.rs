@@ -93,16 +93,18 @@ fn delivery_summary(args: &portal_gateway::cli::DeliveryArgs) -> String {
 }
 
 /// `portal deliver`: the delivery worker alone, woken by every commit, until SIGTERM or Ctrl-C.
-async fn deliver(global: &GlobalArgs, args: portal_gateway::cli::DeliverArgs) -> anyhow::Result<()> {
+async fn deliver(
+    global: &GlobalArgs,
+    args: portal_gateway::cli::DeliverArgs,
+) -> anyhow::Result<()> {
     let mut database = portal_commands::db::parse_url(&global.database_url)?;
     if database.get_application_name().is_none() {
         database.application_name("portal deliver");
     }
     let key = load_master_key(global.master_key.as_deref(), &global.master_key_file)?;
-    let pool_size = args.delivery.delivery_lanes.max(1) + 2;
-    let (pool, store) = app::prepare(&database, pool_size, &key, "").await?;
+    let (_pool, store) = app::prepare(&database, 4, &key, "").await?;
     let worker = app::delivery(
-        &pool,
+        &database,
         &store,
         &args.delivery,
         std::sync::Arc::new(portal_commands::handler::now),
@@ -110,7 +112,10 @@ async fn deliver(global: &GlobalArgs, args: portal_gateway::cli::DeliverArgs) ->
     let wake = portal_projections::listener::spawn(database);
     let (stop, stop_rx) = tokio::sync::watch::channel(false);
     let running = tokio::spawn(worker.run(wake, stop_rx));
-    println!("portal deliver is running: {}", delivery_summary(&args.delivery));
+    println!(
+        "portal deliver is running: {}",
+        delivery_summary(&args.delivery)
+    );
     shutdown_signal().await;
     let _ = stop.send(true);
     running.await?;

@@ -6,6 +6,7 @@ mod api {
     pub mod audit;
     pub mod calendar;
     pub mod cli;
+    pub mod delivery;
     pub mod graphql_http;
     pub mod health;
     pub mod lockout;
@@ -17,6 +18,8 @@ mod api {
     pub mod reporting;
     pub mod scheduling;
     pub mod sessions;
+    pub mod sms_provider;
+    pub mod smtp_server;
     pub mod support;
     pub mod texting;
 }

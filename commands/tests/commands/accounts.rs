@@ -82,8 +82,7 @@ async fn outbox(database: &TestDatabase) -> Vec<(String, String, String)> {
             let mut data = data.as_object().unwrap().clone();
             data.insert("organization".into(), "UMN CPD".into());
             let parsed = portal_domain::values::MessageKind::parse(&kind).unwrap();
-            let rendered =
-                portal_commands::templates::render(parsed, None, &data.into()).unwrap();
+            let rendered = portal_commands::templates::render(parsed, None, &data.into()).unwrap();
             (r.get(0), kind, rendered.text)
         })
         .collect()
@@ -229,10 +228,7 @@ async fn many_concurrent_registrations_of_one_address_create_exactly_one_account
         "every other attempt is noted on the one account"
     );
     let mail = outbox(&database).await;
-    assert_eq!(
-        mail.iter().filter(|m| m.1 == "activation").count(),
-        1
-    );
+    assert_eq!(mail.iter().filter(|m| m.1 == "activation").count(), 1);
     assert_eq!(
         mail.iter()
             .filter(|m| m.1 == "repeated_registration")

@@ -165,7 +165,9 @@ impl MailSender {
         let name = name.trim();
         if name.is_empty()
             || name.chars().count() > 100
-            || name.chars().any(|c| c.is_control() || c == '"' || c == '\\')
+            || name
+                .chars()
+                .any(|c| c.is_control() || c == '"' || c == '\\')
         {
             return Err(FieldError {
                 field: "name",

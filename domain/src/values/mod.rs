@@ -20,8 +20,8 @@ pub use activity::{
 pub use board::{BoardReporting, CertifyingBoard};
 pub use email::{EmailAddress, EmailError};
 pub use messaging::{
-    Channel, MailSender, MessageKind, MessageTemplate, SmsAccountId, TextingHours, MAX_SUBJECT_CHARS,
-    MAX_TEMPLATE_CHARS,
+    Channel, MailSender, MessageKind, MessageTemplate, SmsAccountId, TextingHours,
+    MAX_SUBJECT_CHARS, MAX_TEMPLATE_CHARS,
 };
 pub use organization::{OrganizationCode, OrganizationName, OrganizationValueError};
 pub use password::{

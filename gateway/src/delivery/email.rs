@@ -34,8 +34,8 @@ impl EmailTransport {
             .map_err(|e| format!("invalid --smtp-url: {e}"))?;
         if let Some(pem) = ca_pem {
             let host = host_of(url).ok_or("invalid --smtp-url: no host")?;
-            let certificate = Certificate::from_pem(pem)
-                .map_err(|e| format!("invalid --smtp-ca-file: {e}"))?;
+            let certificate =
+                Certificate::from_pem(pem).map_err(|e| format!("invalid --smtp-ca-file: {e}"))?;
             let parameters = TlsParameters::builder(host.to_owned())
                 .add_root_certificate(certificate)
                 .build()
@@ -60,15 +60,21 @@ impl EmailTransport {
             EmailTransport::Folder(dir) => {
                 write_atomically(&eml_path(dir, id), &message.formatted())
                     .await
-                    .map_err(|e| SendError::Transient(format!("cannot write to the mail folder: {e}")))?;
+                    .map_err(|e| {
+                        SendError::Transient(format!("cannot write to the mail folder: {e}"))
+                    })?;
                 Ok(None)
             }
             EmailTransport::Smtp(transport) => match transport.send(message).await {
                 Ok(response) => Ok(Some(
-                    format!("{} {}", response.code(), response.message().collect::<Vec<_>>().join(" "))
-                        .chars()
-                        .take(200)
-                        .collect(),
+                    format!(
+                        "{} {}",
+                        response.code(),
+                        response.message().collect::<Vec<_>>().join(" ")
+                    )
+                    .chars()
+                    .take(200)
+                    .collect(),
                 )),
                 // 5xx answers are final (an address that does not exist, a message refused); everything else
                 // (4xx, a connection or TLS failure, a timeout) may work later.
@@ -165,7 +171,10 @@ mod tests {
 
     #[test]
     fn the_host_is_read_from_an_smtp_url() {
-        assert_eq!(host_of("smtp://u:p@mail.example.org:587?tls=required"), Some("mail.example.org"));
+        assert_eq!(
+            host_of("smtp://u:p@mail.example.org:587?tls=required"),
+            Some("mail.example.org")
+        );
         assert_eq!(host_of("smtps://127.0.0.1"), Some("127.0.0.1"));
         assert_eq!(host_of("smtp://"), None);
     }
@@ -181,7 +190,10 @@ mod tests {
         };
         let message = build(id, &from, "ada@example.org", &rendered, chrono::Utc::now()).unwrap();
         let raw = String::from_utf8(message.formatted()).unwrap();
-        assert!(raw.contains(&format!("Message-ID: <{id}@clinic.example>")), "{raw}");
+        assert!(
+            raw.contains(&format!("Message-ID: <{id}@clinic.example>")),
+            "{raw}"
+        );
         assert!(raw.contains("multipart/alternative"), "{raw}");
     }
 

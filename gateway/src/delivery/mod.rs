@@ -83,7 +83,9 @@ impl DeliverySettings {
     /// The wait before attempt `attempts + 1`, after `attempts` failures: the base doubled per failure, capped,
     /// then scaled by a random factor between 0.5 and 1 so that messages failing together do not retry together.
     pub fn backoff_after(&self, attempts: i32, jitter: f64) -> Duration {
-        let doublings = u32::try_from(attempts.saturating_sub(1)).unwrap_or(0).min(30);
+        let doublings = u32::try_from(attempts.saturating_sub(1))
+            .unwrap_or(0)
+            .min(30);
         let full = self
             .backoff
             .saturating_mul(2u32.saturating_pow(doublings))
@@ -431,6 +433,9 @@ mod tests {
     fn jitter_takes_off_at_most_half() {
         let settings = DeliverySettings::default();
         assert_eq!(settings.backoff_after(1, 0.0), Duration::from_secs(15));
-        assert_eq!(settings.backoff_after(1, 0.5), Duration::from_millis(22_500));
+        assert_eq!(
+            settings.backoff_after(1, 0.5),
+            Duration::from_millis(22_500)
+        );
     }
 }

@@ -63,7 +63,9 @@ impl TextTransport {
                     format!("To: {to}\nFrom: {from}\nMessage-Id: {id}\n\n{body}\n").as_bytes(),
                 )
                 .await
-                .map_err(|e| SendError::Transient(format!("cannot write to the mail folder: {e}")))?;
+                .map_err(|e| {
+                    SendError::Transient(format!("cannot write to the mail folder: {e}"))
+                })?;
                 Ok(None)
             }
             TextTransport::Twilio { client, base_url } => {
@@ -85,7 +87,12 @@ impl TextTransport {
                     .form(&[("To", to), ("From", sender.from), ("Body", body)])
                     .send()
                     .await
-                    .map_err(|e| SendError::Transient(format!("the SMS provider did not answer: {}", without_url(&e))))?;
+                    .map_err(|e| {
+                        SendError::Transient(format!(
+                            "the SMS provider did not answer: {}",
+                            without_url(&e)
+                        ))
+                    })?;
                 let status = response.status();
                 let answer: serde_json::Value = response.json().await.unwrap_or_default();
                 if status.is_success() {
@@ -94,8 +101,14 @@ impl TextTransport {
                 let error = format!(
                     "the SMS provider answered {}{}{}",
                     status.as_u16(),
-                    answer["code"].as_i64().map(|c| format!(", error {c}")).unwrap_or_default(),
-                    answer["message"].as_str().map(|m| format!(": {m}")).unwrap_or_default(),
+                    answer["code"]
+                        .as_i64()
+                        .map(|c| format!(", error {c}"))
+                        .unwrap_or_default(),
+                    answer["message"]
+                        .as_str()
+                        .map(|m| format!(": {m}"))
+                        .unwrap_or_default(),
                 );
                 let error: String = error.chars().take(500).collect();
                 // Throttling and the provider's own failures pass; any other refusal (a number that cannot

@@ -11,6 +11,7 @@ pub mod history;
 pub mod http;
 pub mod inputs;
 pub mod lockout;
+pub mod messaging;
 pub mod mutation;
 pub mod patients;
 pub mod phones;
@@ -43,6 +44,7 @@ pub struct Query(
     scheduling::SchedulingQuery,
     history::HistoryQuery,
     access_log::AccessLogQuery,
+    messaging::MessagingQuery,
 );
 
 /// The root of mutations.
@@ -58,6 +60,7 @@ pub struct Mutation(
     patients::PatientMutation,
     two_step::TwoStepMutation,
     scheduling::SchedulingMutation,
+    messaging::MessagingMutation,
 );
 
 /// The schema type.

@@ -6,7 +6,7 @@ use portal_commands::handler::Actor;
 use portal_commands::{organizations as orgs, phones};
 use portal_domain::account::AccountError;
 use portal_domain::organization::OrganizationError;
-use portal_domain::values::{PhoneNumber, TimeZone};
+use portal_domain::values::{PhoneNumber, SmsAccountId, TimeZone};
 use portal_projections::accounts;
 use portal_projections::runner::wait_for;
 use uuid::Uuid;
@@ -57,6 +57,9 @@ pub struct ConfigureSmsInput {
     pub number: String,
     /// The provider's auth token, which signs the requests it sends (kept sealed).
     pub auth_token: String,
+    /// The provider account (Twilio's Account SID, `AC...`) that sends the organization's texts; without it, texts
+    /// are received but not sent through the provider.
+    pub account_sid: Option<String>,
     /// Idempotency key.
     pub command_id: Option<Uuid>,
 }
@@ -182,8 +185,14 @@ impl PhoneMutation {
             .on("input.authToken")
             .into());
         }
+        let account = input
+            .account_sid
+            .as_deref()
+            .map(SmsAccountId::parse)
+            .transpose()
+            .map_err(|e| ApiError::new("ACCOUNT_SID_INVALID", e.rule).on("input.accountSid"))?;
         let command = request.command(Actor::Account(principal.account.0), input.command_id);
-        let position = orgs::configure_sms(
+        let mut position = orgs::configure_sms(
             &state.store,
             principal.organization,
             number,
@@ -193,6 +202,26 @@ impl PhoneMutation {
         )
         .await
         .map_err(ApiError::from_command::<OrganizationError>)?;
+        if let Some(account) = account {
+            // A command of its own (derived id, so that a retry of the whole mutation replays it too).
+            let command = portal_commands::CommandContext {
+                command_id: portal_commands::activities::derived_id(
+                    "sms-account",
+                    command.command_id,
+                ),
+                ..command
+            };
+            position = orgs::set_sms_account(
+                &state.store,
+                principal.organization,
+                account,
+                Some(principal.account),
+                &command,
+            )
+            .await
+            .map_err(ApiError::from_command::<OrganizationError>)?
+            .max(position);
+        }
         Ok(SettingsPayload {
             position: Some(LogPosition(position)),
         })

@@ -48,7 +48,11 @@ pub struct Clinic {
 }
 
 pub async fn clinic() -> Clinic {
-    let app = TestApp::spawn().await;
+    clinic_on(TestApp::spawn().await).await
+}
+
+/// The clinic on an app started with particular settings.
+pub async fn clinic_on(app: TestApp) -> Clinic {
     app.create_organization("mayo").await;
     let staff = app.staff("mayo", "desk@example.org").await.token;
     let id = |answer: super::support::Answer, field: &str| {
@@ -120,7 +124,7 @@ pub async fn clinic() -> Clinic {
     }
 }
 
-const SLOTS: &str = "query($at: LogPosition, $provider: ID, $reason: ID) { openSlots(providerId: $provider, reasonId: $reason, atLeast: $at) { id startsAt provider location } }";
+pub const SLOTS: &str = "query($at: LogPosition, $provider: ID, $reason: ID) { openSlots(providerId: $provider, reasonId: $reason, atLeast: $at) { id startsAt provider location } }";
 pub const BOOK: &str =
     "mutation($input: BookAppointmentInput!) { bookAppointment(input: $input) { id position } }";
 const RESCHEDULE: &str =

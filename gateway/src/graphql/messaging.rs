@@ -1,0 +1,538 @@
+//! How the organization's messages go out (staff): sender, texting hours, templates; and what happened to each
+//! message (delivery status), with re-sending.
+
+use async_graphql::{Context, Enum, InputObject, Object, Result, SimpleObject, ID};
+use chrono::{DateTime, NaiveTime, Utc};
+use portal_commands::handler::Actor;
+use portal_commands::organizations as orgs;
+use portal_commands::templates;
+use portal_domain::organization::OrganizationError;
+use portal_domain::values::{self, EmailAddress, MailSender, MessageTemplate, TextingHours};
+use tokio_postgres::Row;
+use uuid::Uuid;
+
+use super::activities::organization;
+use super::errors::ApiError;
+use super::phones::SettingsPayload;
+use super::query::staff;
+use super::types::LogPosition;
+use crate::app::AppState;
+use crate::request::RequestContext;
+
+/// Every kind of message portal sends.
+#[derive(Enum, Copy, Clone, Debug, Eq, PartialEq)]
+#[graphql(remote = "portal_domain::values::MessageKind")]
+pub enum MessageKind {
+    /// The link that activates a new account.
+    Activation,
+    /// To an address that already has an account, when someone registers it again.
+    RepeatedRegistration,
+    /// Staff unlocked the account.
+    AccountUnlocked,
+    /// The password-reset link.
+    PasswordReset,
+    /// To an address without an account that asked for a reset.
+    NoAccount,
+    /// The password was changed.
+    PasswordChanged,
+    /// A new staff member's invitation.
+    StaffInvitation,
+    /// The link that confirms a new sign-in address.
+    ConfirmEmail,
+    /// To the old address: a change was asked for.
+    EmailChangeRequested,
+    /// To the old address: the change took effect.
+    EmailChanged,
+    /// To an address another account already uses.
+    EmailInUse,
+    /// A mobile number was paired with the account.
+    PhoneAdded,
+    /// A mobile number moved to another account.
+    PhoneMoved,
+    /// The code that verifies a mobile number (text).
+    PhoneCode,
+    /// A patient's activation code.
+    PatientActivationCode,
+    /// An online request for an activation code was turned down.
+    CodeRequestRejected,
+    /// A sign-in code by e-mail.
+    SignInCodeEmail,
+    /// A sign-in code by text.
+    SignInCodeText,
+    /// An appointment was booked.
+    AppointmentBooked,
+    /// An appointment was moved.
+    AppointmentMoved,
+    /// An appointment was cancelled.
+    AppointmentCancelled,
+    /// A reminder of an appointment by e-mail.
+    AppointmentReminder,
+    /// A reminder of an appointment by text.
+    AppointmentReminderText,
+    /// A slot came free for someone on the wait list.
+    SlotOffered,
+}
+
+/// Where a message is.
+#[derive(Enum, Copy, Clone, Debug, Eq, PartialEq)]
+pub enum DeliveryStatus {
+    /// Waiting for its time (a reminder) or for the worker.
+    Pending,
+    /// A text waiting for the organization's texting hours.
+    Held,
+    /// Failed at least once; will be tried again at `dueAt`.
+    Retrying,
+    /// Accepted by the mail server or the SMS provider.
+    Sent,
+    /// Given up: refused for good, or every attempt failed (`lastError` says why).
+    Dead,
+    /// Not to be sent after all (the appointment it was about moved or was cancelled, or the person was erased).
+    Withdrawn,
+}
+
+/// One message and what happened to it. Its text is not shown: it may hold a code or a link meant for one person.
+#[derive(SimpleObject)]
+pub struct Delivery {
+    /// Its id; also the id the receiver sees (the e-mail's Message-ID), to drop a second copy.
+    pub id: ID,
+    /// What it is.
+    pub kind: Option<MessageKind>,
+    /// `email` or `sms`.
+    pub channel: String,
+    /// The address or number (empty once the person's data was erased).
+    pub recipient: String,
+    /// The subject it was sent with (e-mail, once sent).
+    pub subject: String,
+    /// Where it is.
+    pub status: DeliveryStatus,
+    /// Attempts so far.
+    pub attempts: i32,
+    /// When it was written.
+    pub created_at: DateTime<Utc>,
+    /// When it is (or was) due.
+    pub due_at: DateTime<Utc>,
+    /// When it was sent.
+    pub sent_at: Option<DateTime<Utc>>,
+    /// When it was last tried.
+    pub last_attempt_at: Option<DateTime<Utc>>,
+    /// Why the last attempt failed.
+    pub last_error: Option<String>,
+    /// The provider's id of it (the SMTP server's answer, the SMS provider's message id).
+    pub provider_id: Option<String>,
+    /// The message this one sends again, if it is a copy.
+    pub resent_from: Option<ID>,
+}
+
+const DELIVERY_COLUMNS: &str =
+    "id, kind, channel, recipient, subject, status, held, attempts, created_at, due_at,
+     sent_at, last_attempt_at, last_error, provider_id, resent_from";
+
+fn delivery(row: &Row) -> Delivery {
+    let status: String = row.get(5);
+    let held: bool = row.get(6);
+    let attempts: i32 = row.get(7);
+    let kind: String = row.get(1);
+    Delivery {
+        id: ID(row.get::<_, Uuid>(0).to_string()),
+        kind: values::MessageKind::parse(&kind).map(MessageKind::from),
+        channel: row.get(2),
+        recipient: row.get(3),
+        subject: row.get(4),
+        status: match status.as_str() {
+            "sent" => DeliveryStatus::Sent,
+            "dead" => DeliveryStatus::Dead,
+            "withdrawn" => DeliveryStatus::Withdrawn,
+            _ if held => DeliveryStatus::Held,
+            _ if attempts > 0 => DeliveryStatus::Retrying,
+            _ => DeliveryStatus::Pending,
+        },
+        attempts,
+        created_at: row.get(8),
+        due_at: row.get(9),
+        sent_at: row.get(10),
+        last_attempt_at: row.get(11),
+        last_error: row.get(12),
+        provider_id: row.get(13),
+        resent_from: row.get::<_, Option<Uuid>>(14).map(|id| ID(id.to_string())),
+    }
+}
+
+/// An organization's wording of one kind, or the default.
+#[derive(SimpleObject)]
+pub struct MessageTemplateInfo {
+    /// The kind.
+    pub kind: MessageKind,
+    /// `email` or `sms`.
+    pub channel: String,
+    /// True when the organization wrote its own; false for the default.
+    pub custom: bool,
+    /// The subject (Jinja syntax; empty for texts).
+    pub subject: String,
+    /// The text body.
+    pub text: String,
+    /// The HTML body, if the organization wrote one (otherwise it is made from the text).
+    pub html: Option<String>,
+    /// The variables a template of this kind may use (`{{ organization }}`, `{{ link }}`, ...).
+    pub variables: Vec<String>,
+}
+
+/// How the organization's messages go out.
+#[derive(SimpleObject)]
+pub struct MessagingSettings {
+    /// The sender's name (null: the server's default sender).
+    pub sender_name: Option<String>,
+    /// The sender's address.
+    pub sender_address: Option<String>,
+    /// Texts other than one-time codes go out from (local time, `09:00`) ...
+    pub texting_opens: String,
+    /// ... until (local time, `18:00`).
+    pub texting_closes: String,
+    /// The zone of those hours (the organization's time zone).
+    pub time_zone: String,
+    /// The SMS provider account that sends its texts, if set up.
+    pub sms_account_sid: Option<String>,
+}
+
+/// A sender of e-mail.
+#[derive(InputObject)]
+pub struct MailSenderInput {
+    /// The name shown (`Mayo Clinic Patient Portal`).
+    pub name: String,
+    /// The address (it must be one the mail server may send from).
+    pub address: String,
+}
+
+/// An organization's wording of one kind of message, in Jinja syntax (`Hello {{ salutation }}`).
+#[derive(InputObject)]
+pub struct MessageTemplateInput {
+    /// The kind.
+    pub kind: MessageKind,
+    /// The subject (e-mail only; must be empty for texts).
+    #[graphql(default)]
+    pub subject: String,
+    /// The text body.
+    pub text: String,
+    /// An HTML body (e-mail only); variables in it are escaped. Without one, it is made from the text.
+    pub html: Option<String>,
+}
+
+/// Messaging queries (staff).
+#[derive(Default)]
+pub struct MessagingQuery;
+
+#[Object]
+impl MessagingQuery {
+    /// Messages of your organization, newest first (staff): filter by status or recipient; page with `before`
+    /// (the `createdAt` of the last one seen).
+    async fn deliveries(
+        &self,
+        ctx: &Context<'_>,
+        status: Option<DeliveryStatus>,
+        recipient: Option<String>,
+        before: Option<DateTime<Utc>>,
+        #[graphql(default = 50)] first: i32,
+    ) -> Result<Vec<Delivery>> {
+        let principal = staff(ctx).await?;
+        let state = ctx.data_unchecked::<AppState>();
+        if !(1..=200).contains(&first) {
+            return Err(ApiError::new("LIMIT_INVALID", "first is 1 to 200")
+                .on("first")
+                .into());
+        }
+        let (stored, held, retrying): (Option<&str>, Option<bool>, Option<bool>) = match status {
+            None => (None, None, None),
+            Some(DeliveryStatus::Pending) => (Some("pending"), Some(false), Some(false)),
+            Some(DeliveryStatus::Held) => (Some("pending"), Some(true), None),
+            Some(DeliveryStatus::Retrying) => (Some("pending"), Some(false), Some(true)),
+            Some(DeliveryStatus::Sent) => (Some("sent"), None, None),
+            Some(DeliveryStatus::Dead) => (Some("dead"), None, None),
+            Some(DeliveryStatus::Withdrawn) => (Some("withdrawn"), None, None),
+        };
+        let recipient = recipient.map(|r| r.trim().to_owned());
+        let client = state.pool.get().await.map_err(|e| ApiError::internal(&e))?;
+        let rows = client
+            .query(
+                &format!(
+                    "SELECT {DELIVERY_COLUMNS} FROM outbox
+                     WHERE tenant_id = $1
+                       AND ($2::text IS NULL OR status = $2)
+                       AND ($3::bool IS NULL OR held = $3)
+                       AND ($4::bool IS NULL OR (attempts > 0) = $4)
+                       AND ($5::text IS NULL OR lower(recipient) = lower($5))
+                       AND ($6::timestamptz IS NULL OR created_at < $6)
+                     ORDER BY created_at DESC, id LIMIT $7"
+                ),
+                &[
+                    &principal.organization.0,
+                    &stored,
+                    &held,
+                    &retrying,
+                    &recipient,
+                    &before,
+                    &i64::from(first),
+                ],
+            )
+            .await
+            .map_err(|e| ApiError::internal(&e))?;
+        Ok(rows.iter().map(delivery).collect())
+    }
+
+    /// The wording of every kind of message: your organization's own, or the default (staff).
+    async fn message_templates(&self, ctx: &Context<'_>) -> Result<Vec<MessageTemplateInfo>> {
+        let principal = staff(ctx).await?;
+        let state = ctx.data_unchecked::<AppState>();
+        let org = organization(state, principal.organization).await?;
+        Ok(values::MessageKind::ALL
+            .iter()
+            .map(|kind| {
+                let own = org.messaging.templates.get(kind);
+                let (subject, text) = templates::default_template(*kind);
+                MessageTemplateInfo {
+                    kind: (*kind).into(),
+                    channel: kind.channel().as_str().to_owned(),
+                    custom: own.is_some(),
+                    subject: own.map_or(subject, |t| t.subject.as_str()).to_owned(),
+                    text: own.map_or(text, |t| t.text.as_str()).to_owned(),
+                    html: own.and_then(|t| t.html.clone()),
+                    variables: std::iter::once("organization")
+                        .chain(kind.variables().iter().copied())
+                        .map(str::to_owned)
+                        .collect(),
+                }
+            })
+            .collect())
+    }
+
+    /// How your organization's messages go out (staff).
+    async fn messaging_settings(&self, ctx: &Context<'_>) -> Result<MessagingSettings> {
+        let principal = staff(ctx).await?;
+        let state = ctx.data_unchecked::<AppState>();
+        let org = organization(state, principal.organization).await?;
+        let messaging = &org.messaging;
+        Ok(MessagingSettings {
+            sender_name: messaging.sender.as_ref().map(|s| s.name.clone()),
+            sender_address: messaging
+                .sender
+                .as_ref()
+                .map(|s| s.address.as_str().to_owned()),
+            texting_opens: messaging.texting_hours.opens.format("%H:%M").to_string(),
+            texting_closes: messaging.texting_hours.closes.format("%H:%M").to_string(),
+            time_zone: org.time_zone.name().to_owned(),
+            sms_account_sid: messaging
+                .sms_account
+                .as_ref()
+                .map(|a| a.as_str().to_owned()),
+        })
+    }
+}
+
+/// Messaging mutations (staff).
+#[derive(Default)]
+pub struct MessagingMutation;
+
+fn settings_payload(position: i64) -> SettingsPayload {
+    SettingsPayload {
+        position: (position > 0).then_some(LogPosition(position)),
+    }
+}
+
+fn local_time(raw: &str, field: &str) -> Result<NaiveTime, ApiError> {
+    NaiveTime::parse_from_str(raw.trim(), "%H:%M").map_err(|_| {
+        ApiError::new(
+            "TEXTING_HOURS_INVALID",
+            "is a local time of day as HH:MM (09:00)",
+        )
+        .on(field)
+    })
+}
+
+#[Object]
+impl MessagingMutation {
+    /// Sets the sender of your organization's e-mail, or with no input goes back to the server's default (staff).
+    async fn set_mail_sender(
+        &self,
+        ctx: &Context<'_>,
+        input: Option<MailSenderInput>,
+        command_id: Option<Uuid>,
+    ) -> Result<SettingsPayload> {
+        let principal = staff(ctx).await?;
+        let state = ctx.data_unchecked::<AppState>();
+        let request = ctx.data_unchecked::<RequestContext>();
+        let sender = match input {
+            None => None,
+            Some(input) => {
+                let address = EmailAddress::parse(&input.address).map_err(|e| {
+                    ApiError::new("EMAIL_INVALID", e.to_string()).on("input.address")
+                })?;
+                Some(MailSender::new(&input.name, address).map_err(|e| {
+                    ApiError::new("SENDER_INVALID", e.rule).on(format!("input.{}", e.field))
+                })?)
+            }
+        };
+        let command = request.command(Actor::Account(principal.account.0), command_id);
+        let position = orgs::set_mail_sender(
+            &state.store,
+            principal.organization,
+            sender,
+            Some(principal.account),
+            &command,
+        )
+        .await
+        .map_err(ApiError::from_command::<OrganizationError>)?;
+        Ok(settings_payload(position))
+    }
+
+    /// Sets the local hours in which texts other than one-time codes go out (staff); outside them texts wait for
+    /// the next opening.
+    async fn set_texting_hours(
+        &self,
+        ctx: &Context<'_>,
+        opens: String,
+        closes: String,
+        command_id: Option<Uuid>,
+    ) -> Result<SettingsPayload> {
+        let principal = staff(ctx).await?;
+        let state = ctx.data_unchecked::<AppState>();
+        let request = ctx.data_unchecked::<RequestContext>();
+        let hours = TextingHours::new(local_time(&opens, "opens")?, local_time(&closes, "closes")?)
+            .map_err(|e| ApiError::new("TEXTING_HOURS_INVALID", e.rule).on(e.field))?;
+        let command = request.command(Actor::Account(principal.account.0), command_id);
+        let position = orgs::set_texting_hours(
+            &state.store,
+            principal.organization,
+            hours,
+            Some(principal.account),
+            &command,
+        )
+        .await
+        .map_err(ApiError::from_command::<OrganizationError>)?;
+        Ok(settings_payload(position))
+    }
+
+    /// Replaces your organization's wording of one kind of message (staff). It must parse and use only the
+    /// variables of its kind (see `messageTemplates`); it applies to messages sent from now on, reminders already
+    /// written included.
+    async fn set_message_template(
+        &self,
+        ctx: &Context<'_>,
+        input: MessageTemplateInput,
+        command_id: Option<Uuid>,
+    ) -> Result<SettingsPayload> {
+        let principal = staff(ctx).await?;
+        let state = ctx.data_unchecked::<AppState>();
+        let request = ctx.data_unchecked::<RequestContext>();
+        let kind = values::MessageKind::from(input.kind);
+        let template =
+            MessageTemplate::new(kind, &input.subject, &input.text, input.html.as_deref())
+                .map_err(|e| {
+                    ApiError::new("MESSAGE_TEMPLATE_INVALID", e.rule)
+                        .on(format!("input.{}", e.field))
+                })?;
+        let command = request.command(Actor::Account(principal.account.0), command_id);
+        let position = orgs::set_message_template(
+            &state.store,
+            principal.organization,
+            kind,
+            Some(template),
+            Some(principal.account),
+            &command,
+        )
+        .await
+        .map_err(|error| {
+            let field = match &error {
+                portal_commands::CommandError::Rejected(OrganizationError::TemplateInvalid {
+                    field,
+                    ..
+                }) => Some(*field),
+                _ => None,
+            };
+            let api = ApiError::from_command::<OrganizationError>(error);
+            match field {
+                Some(field) => api.on(format!("input.{field}")),
+                None => api,
+            }
+        })?;
+        Ok(settings_payload(position))
+    }
+
+    /// Goes back to the default wording of one kind of message (staff).
+    async fn reset_message_template(
+        &self,
+        ctx: &Context<'_>,
+        kind: MessageKind,
+        command_id: Option<Uuid>,
+    ) -> Result<SettingsPayload> {
+        let principal = staff(ctx).await?;
+        let state = ctx.data_unchecked::<AppState>();
+        let request = ctx.data_unchecked::<RequestContext>();
+        let command = request.command(Actor::Account(principal.account.0), command_id);
+        let position = orgs::set_message_template(
+            &state.store,
+            principal.organization,
+            kind.into(),
+            None,
+            Some(principal.account),
+            &command,
+        )
+        .await
+        .map_err(ApiError::from_command::<OrganizationError>)?;
+        Ok(settings_payload(position))
+    }
+
+    /// Sends a message of your organization again, as a new message with a new id (staff): one that was sent (the
+    /// person says it never came) or dead-lettered (after the cause was fixed). One-time codes, messages still
+    /// pending, and withdrawn or erased ones are not sent again.
+    async fn resend_message(&self, ctx: &Context<'_>, id: ID) -> Result<Delivery> {
+        let principal = staff(ctx).await?;
+        let state = ctx.data_unchecked::<AppState>();
+        let request = ctx.data_unchecked::<RequestContext>();
+        let not_found = || ApiError::new("MESSAGE_NOT_FOUND", "no such message").on("id");
+        let original = Uuid::parse_str(id.as_str()).map_err(|_| not_found())?;
+        let mut client = state.pool.get().await.map_err(|e| ApiError::internal(&e))?;
+        let tx = client
+            .transaction()
+            .await
+            .map_err(|e| ApiError::internal(&e))?;
+        let row = tx
+            .query_opt(
+                "SELECT kind, status, recipient FROM outbox WHERE id = $1 AND tenant_id = $2 FOR UPDATE",
+                &[&original, &principal.organization.0],
+            )
+            .await
+            .map_err(|e| ApiError::internal(&e))?
+            .ok_or_else(not_found)?;
+        let (kind, status, recipient): (String, String, String) =
+            (row.get(0), row.get(1), row.get(2));
+        let refuse = |message: &str| {
+            Err(ApiError::new("MESSAGE_NOT_RESENDABLE", message)
+                .on("id")
+                .into())
+        };
+        if values::MessageKind::parse(&kind).is_some_and(|k| k.is_one_time_code()) {
+            return refuse("a one-time code expires within minutes: the person asks for a new one");
+        }
+        match status.as_str() {
+            "pending" => return refuse("this message is still waiting to be sent"),
+            "withdrawn" => return refuse("this message was withdrawn"),
+            _ if recipient.is_empty() => return refuse("the recipient's data was erased"),
+            _ => {}
+        }
+        let copy = Uuid::new_v4();
+        let row = tx
+            .query_one(
+                &format!(
+                    "INSERT INTO outbox (id, tenant_id, channel, recipient, subject, body, due_at, kind, data,
+                                         resent_from)
+                     SELECT $1, tenant_id, channel, recipient, subject, body, $3, kind, data, id
+                     FROM outbox WHERE id = $2
+                     RETURNING {DELIVERY_COLUMNS}"
+                ),
+                &[&copy, &original, &request.now],
+            )
+            .await
+            .map_err(|e| ApiError::internal(&e))?;
+        tx.commit().await.map_err(|e| ApiError::internal(&e))?;
+        tracing::info!(message_id = %copy, resent_from = %original, by = %principal.account.0, "message queued again");
+        Ok(delivery(&row))
+    }
+}

@@ -235,7 +235,7 @@ impl MessagingQuery {
         let principal = staff(ctx).await?;
         let state = ctx.data_unchecked::<AppState>();
         if !(1..=200).contains(&first) {
-            return Err(ApiError::new("LIMIT_INVALID", "first is 1 to 200")
+            return Err(ApiError::new("PAGE_SIZE_INVALID", "first is 1 to 200")
                 .on("first")
                 .into());
         }

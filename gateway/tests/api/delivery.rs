@@ -165,6 +165,32 @@ async fn an_activation_email_arrives_over_starttls_with_authentication_and_its_l
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn e_mail_goes_over_tls_from_the_first_byte_to_an_smtps_server() {
+    let server = SmtpServer::start(Behaviour {
+        implicit_tls: true,
+        credentials: Some(("portal".into(), "s3cret".into())),
+        ..Behaviour::default()
+    })
+    .await;
+    let port = server.port;
+    let app = TestApp::spawn_with(|args| {
+        args.delivery.smtp_url = Some(format!("smtps://portal:s3cret@localhost:{port}"));
+        args.delivery.smtp_ca_file = Some(ca_file());
+    })
+    .await;
+    app.create_organization("umncpd").await;
+    app.register("umncpd", "ada@example.org").await.assert_ok();
+    let mail = server.wait_to("ada@example.org").await;
+    assert!(mail.tls);
+    assert_eq!(mail.user.as_deref(), Some("portal"));
+    assert_eq!(
+        mail.header("From").unwrap(),
+        "portal <no-reply@portal.localhost>",
+        "without a sender of its own, the server's default"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_message_to_a_busy_server_is_retried_with_backoff_then_dead_lettered_and_staff_can_resend_it(
 ) {
     let server = SmtpServer::start(Behaviour {

@@ -23,6 +23,8 @@ pub fn ca_file() -> std::path::PathBuf {
 pub struct Behaviour {
     /// Offer STARTTLS and refuse mail until it is used.
     pub require_tls: bool,
+    /// Speak TLS from the first byte (port 465, `smtps://`).
+    pub implicit_tls: bool,
     /// Require AUTH with this user and password before MAIL.
     pub credentials: Option<(String, String)>,
     /// Answer every RCPT with `451 4.3.0 try again later`.
@@ -171,6 +173,16 @@ impl Session {
         socket: tokio::net::TcpStream,
         acceptor: TlsAcceptor,
     ) -> std::io::Result<()> {
+        if self.behaviour.implicit_tls {
+            let tls = acceptor.accept(socket).await?;
+            self.tls = true;
+            let mut tls = BufReader::new(tls);
+            tls.get_mut()
+                .write_all(b"220 localhost ESMTP test\r\n")
+                .await?;
+            self.converse(&mut tls).await?;
+            return Ok(());
+        }
         let mut plain = BufReader::new(socket);
         plain
             .get_mut()

@@ -179,6 +179,19 @@ async fn on_organization<L: EventLog>(
     .await
 }
 
+/// Runs a settings command on an organization's stream; returns the position produced (0 when nothing changed).
+async fn change_setting<L: EventLog>(
+    store: &Store<L>,
+    organization: OrganizationId,
+    name: &str,
+    input: &[u8],
+    command: impl Fn() -> OrganizationCommand,
+    ctx: &CommandContext,
+) -> Result<i64, CommandError<OrganizationError>> {
+    let executed = on_organization(store, organization, name, input, command, ctx).await?;
+    Ok(executed.last_position.unwrap_or_default())
+}
+
 /// Replaces an organization's security rules (lockout, session lifetime).
 pub async fn set_security_policy<L: EventLog>(
     store: &Store<L>,
@@ -188,7 +201,7 @@ pub async fn set_security_policy<L: EventLog>(
     ctx: &CommandContext,
 ) -> Result<i64, CommandError<OrganizationError>> {
     let input = serde_json::to_vec(&policy).unwrap_or_default();
-    let executed = on_organization(
+    change_setting(
         store,
         organization,
         "SetSecurityPolicy",
@@ -196,8 +209,7 @@ pub async fn set_security_policy<L: EventLog>(
         || OrganizationCommand::SetSecurityPolicy { policy, by },
         ctx,
     )
-    .await?;
-    Ok(executed.last_position.unwrap_or_default())
+    .await
 }
 
 /// Shows an organization's calendar in another zone.
@@ -208,7 +220,7 @@ pub async fn set_time_zone<L: EventLog>(
     by: Option<portal_domain::AccountId>,
     ctx: &CommandContext,
 ) -> Result<i64, CommandError<OrganizationError>> {
-    let executed = on_organization(
+    change_setting(
         store,
         organization,
         "SetTimeZone",
@@ -216,8 +228,7 @@ pub async fn set_time_zone<L: EventLog>(
         || OrganizationCommand::SetTimeZone { time_zone, by },
         ctx,
     )
-    .await?;
-    Ok(executed.last_position.unwrap_or_default())
+    .await
 }
 
 /// Sets up the number learners text and the provider's auth token that signs its requests. The number must not
@@ -292,7 +303,7 @@ pub async fn set_mail_sender<L: EventLog>(
     ctx: &CommandContext,
 ) -> Result<i64, CommandError<OrganizationError>> {
     let input = serde_json::to_vec(&sender).unwrap_or_default();
-    let executed = on_organization(
+    change_setting(
         store,
         organization,
         "SetMailSender",
@@ -303,8 +314,7 @@ pub async fn set_mail_sender<L: EventLog>(
         },
         ctx,
     )
-    .await?;
-    Ok(executed.last_position.unwrap_or_default())
+    .await
 }
 
 /// Sets the SMS provider account that sends the organization's texts (with the auth token of its SMS channel).
@@ -315,7 +325,7 @@ pub async fn set_sms_account<L: EventLog>(
     by: Option<portal_domain::AccountId>,
     ctx: &CommandContext,
 ) -> Result<i64, CommandError<OrganizationError>> {
-    let executed = on_organization(
+    change_setting(
         store,
         organization,
         "SetSmsAccount",
@@ -326,8 +336,7 @@ pub async fn set_sms_account<L: EventLog>(
         },
         ctx,
     )
-    .await?;
-    Ok(executed.last_position.unwrap_or_default())
+    .await
 }
 
 /// Sets the local hours in which texts other than one-time codes go out.
@@ -339,7 +348,7 @@ pub async fn set_texting_hours<L: EventLog>(
     ctx: &CommandContext,
 ) -> Result<i64, CommandError<OrganizationError>> {
     let input = serde_json::to_vec(&hours).unwrap_or_default();
-    let executed = on_organization(
+    change_setting(
         store,
         organization,
         "SetTextingHours",
@@ -347,8 +356,7 @@ pub async fn set_texting_hours<L: EventLog>(
         || OrganizationCommand::SetTextingHours { hours, by },
         ctx,
     )
-    .await?;
-    Ok(executed.last_position.unwrap_or_default())
+    .await
 }
 
 /// Replaces the organization's wording of one kind of message (None: back to the default). The template must
@@ -370,7 +378,7 @@ pub async fn set_message_template<L: EventLog>(
         })?;
     }
     let input = serde_json::to_vec(&(kind, &template)).unwrap_or_default();
-    let executed = on_organization(
+    change_setting(
         store,
         organization,
         "SetMessageTemplate",
@@ -382,8 +390,7 @@ pub async fn set_message_template<L: EventLog>(
         },
         ctx,
     )
-    .await?;
-    Ok(executed.last_position.unwrap_or_default())
+    .await
 }
 
 /// The organization that receives texts at `number`.
@@ -458,7 +465,7 @@ pub async fn set_patient_policy<L: EventLog>(
     ctx: &CommandContext,
 ) -> Result<i64, CommandError<OrganizationError>> {
     let input = serde_json::to_vec(&policy).unwrap_or_default();
-    let executed = on_organization(
+    change_setting(
         store,
         organization,
         "SetPatientPolicy",
@@ -466,6 +473,5 @@ pub async fn set_patient_policy<L: EventLog>(
         || OrganizationCommand::SetPatientPolicy { policy, by },
         ctx,
     )
-    .await?;
-    Ok(executed.last_position.unwrap_or_default())
+    .await
 }

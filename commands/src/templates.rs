@@ -328,7 +328,7 @@ pub fn html_from_text(subject: &str, text: &str) -> String {
     format!(
         "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>{}</title></head>\n\
          <body style=\"font-family: sans-serif; line-height: 1.4\">\n{body}</body></html>\n",
-        escape(subject)
+        escape_markup(subject)
     )
 }
 
@@ -336,17 +336,18 @@ fn linkify(line: &str) -> String {
     line.split(' ')
         .map(|word| {
             if word.starts_with("https://") || word.starts_with("http://") {
-                let url = escape(word);
+                let url = escape_markup(word);
                 format!("<a href=\"{url}\">{url}</a>")
             } else {
-                escape(word)
+                escape_markup(word)
             }
         })
         .collect::<Vec<_>>()
         .join(" ")
 }
 
-fn escape(text: &str) -> String {
+/// Escapes text for HTML or XML (element content and quoted attribute values).
+pub fn escape_markup(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         match c {

@@ -47,29 +47,13 @@ fn verify(auth_token: &str, url: &str, params: &[(String, String)], presented: &
         .is_ok()
 }
 
-/// Escapes text for an XML element.
-fn xml_escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
 /// A TwiML answer that sends `message` back to the sender.
 pub fn twiml(message: &str) -> Response {
     (
         [(header::CONTENT_TYPE, "text/xml; charset=utf-8")],
         format!(
             "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response><Message>{}</Message></Response>",
-            xml_escape(message)
+            portal_commands::templates::escape_markup(message)
         ),
     )
         .into_response()
@@ -223,6 +207,9 @@ mod tests {
 
     #[test]
     fn replies_are_escaped_for_xml() {
-        assert_eq!(xml_escape("M&M <b>"), "M&amp;M &lt;b&gt;");
+        assert_eq!(
+            portal_commands::templates::escape_markup("M&M <b>"),
+            "M&amp;M &lt;b&gt;"
+        );
     }
 }

@@ -188,16 +188,6 @@ impl Delivery {
         }
     }
 
-    /// Sends every message due now, one after another; returns how many were handled (tests and `portal deliver
-    /// --once`).
-    pub async fn deliver_due(&self) -> Result<usize, DeliveryError> {
-        let mut handled = 0;
-        while self.deliver_one().await? {
-            handled += 1;
-        }
-        Ok(handled)
-    }
-
     /// Takes one due message, if any, and sends it; false when none was due.
     pub async fn deliver_one(&self) -> Result<bool, DeliveryError> {
         let now = (self.clock)();

@@ -11,6 +11,10 @@ ALTER TABLE outbox ADD COLUMN held boolean NOT NULL DEFAULT false;
 -- The provider's id of the sent message (Twilio's message SID, the SMTP server's answer).
 ALTER TABLE outbox ADD COLUMN provider_id text;
 ALTER TABLE outbox ADD COLUMN last_attempt_at timestamptz;
+-- Whose personal data the message holds, when the address alone does not say (an appointment's reminders go to the
+-- contact given for that appointment): an erasure of that person blanks it too.
+ALTER TABLE outbox ADD COLUMN subject_id uuid;
+CREATE INDEX outbox_subject ON outbox (subject_id) WHERE subject_id IS NOT NULL;
 -- A copy made by staff to send a message again points at the original.
 ALTER TABLE outbox ADD COLUMN resent_from uuid REFERENCES outbox (id);
 
@@ -23,8 +27,8 @@ ALTER TABLE outbox ADD CONSTRAINT outbox_status_check
 -- Staff list their organization's messages, newest first.
 CREATE INDEX outbox_tenant_created ON outbox (tenant_id, created_at DESC, id);
 
--- portal_append as in 0013, except that outbox messages carry their kind and data, and an erasure also empties the
--- data of the messages it scrubs.
+-- portal_append as in 0013, except that outbox messages carry their kind, data and data subject, and an erasure also
+-- empties the data of the messages it scrubs and scrubs the messages about the people it erases.
 CREATE OR REPLACE FUNCTION portal_append(commit jsonb) RETURNS jsonb LANGUAGE plpgsql AS $$
 DECLARE
     claim      jsonb;
@@ -112,10 +116,10 @@ BEGIN
     END IF;
 
     IF jsonb_array_length(coalesce(commit->'outbox', '[]'::jsonb)) > 0 THEN
-        INSERT INTO outbox (id, tenant_id, channel, recipient, subject, body, due_at, kind, data)
+        INSERT INTO outbox (id, tenant_id, channel, recipient, subject, body, due_at, kind, data, subject_id)
         SELECT (m->>'id')::uuid, tenant, m->>'channel', m->>'recipient', coalesce(m->>'subject', ''),
                coalesce(m->>'body', ''), (m->>'due_at')::timestamptz, coalesce(m->>'kind', 'prerendered'),
-               coalesce(m->'data', '{}'::jsonb)
+               coalesce(m->'data', '{}'::jsonb), (m->>'subject_id')::uuid
         FROM jsonb_array_elements(coalesce(commit->'outbox', '[]'::jsonb)) AS m;
     END IF;
 
@@ -130,6 +134,9 @@ BEGIN
     -- messages addressed to them lose their address and text.
     IF jsonb_array_length(coalesce(commit->'erase', '[]'::jsonb)) > 0 THEN
         DELETE FROM subject_keys
+        WHERE subject_id IN (SELECT value::uuid FROM jsonb_array_elements_text(coalesce(commit->'erase', '[]'::jsonb)));
+        UPDATE outbox SET recipient = '', subject = '', body = '', data = '{}'::jsonb,
+                          status = CASE WHEN status = 'pending' THEN 'withdrawn' ELSE status END
         WHERE subject_id IN (SELECT value::uuid FROM jsonb_array_elements_text(coalesce(commit->'erase', '[]'::jsonb)));
     END IF;
     IF jsonb_array_length(coalesce(commit->'scrub_recipients', '[]'::jsonb)) > 0 THEN

@@ -22,6 +22,7 @@ fn message(
         recipient: recipient.to_owned(),
         data,
         due_at,
+        about: None,
     }
 }
 

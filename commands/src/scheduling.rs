@@ -307,10 +307,11 @@ fn visit(
 
 /// The confirmation (or change notice) and the reminders of an appointment at `placement`. Reminder ids are
 /// derived from the appointment, the slot and the offset, so that a later commit can withdraw them.
-/// Reminders also go by text to the phone given for the appointment, if any.
+/// Reminders also go by text to the phone given for the appointment, if any. Every message is noted as about the
+/// patient, whose erasure blanks it even when it went to an address given only for this appointment.
 fn notices(
     organization: &OrganizationSummary,
-    contact: Option<&Contact>,
+    (patient, contact): (AccountId, Option<&Contact>),
     appointment: Uuid,
     notice: AppointmentNotice,
     visit: &Visit,
@@ -353,7 +354,7 @@ fn notices(
             ));
         }
     }
-    messages
+    messages.into_iter().map(|m| m.about(patient.0)).collect()
 }
 
 /// The id of a reminder: the same appointment, slot and offset give the same id.
@@ -501,7 +502,7 @@ pub(crate) async fn plan_booking<L: EventLog>(
         ],
         outbox: notices(
             organization,
-            Some(&contact),
+            (booking.patient, Some(&contact)),
             id,
             AppointmentNotice::Booked,
             &words,
@@ -733,7 +734,7 @@ pub(crate) async fn plan_reschedule<L: EventLog>(
             ],
             outbox: notices(
                 organization,
-                contact(&info),
+                (info.patient, contact(&info)),
                 appointment,
                 AppointmentNotice::Moved,
                 &words,
@@ -865,6 +866,7 @@ pub async fn cancel<L: EventLog>(
                         Uuid::new_v4(),
                         ctx.now,
                     )
+                    .about(info.patient.0)
                 })
                 .into_iter()
                 .collect(),

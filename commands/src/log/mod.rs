@@ -189,6 +189,18 @@ pub struct OutboxMessage {
     pub data: serde_json::Value,
     /// Not to be sent before.
     pub due_at: DateTime<Utc>,
+    /// Whose personal data it holds, when its address alone does not say (an erasure of that person blanks it).
+    pub about: Option<Uuid>,
+}
+
+impl OutboxMessage {
+    /// The message, noted as holding the personal data of `subject`.
+    pub fn about(self, subject: Uuid) -> Self {
+        Self {
+            about: Some(subject),
+            ..self
+        }
+    }
 }
 
 /// Everything one command writes, atomically. Fields a commit does not use are left to `..Default::default()`.

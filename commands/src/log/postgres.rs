@@ -354,7 +354,7 @@ fn document(commit: &Commit) -> Result<Value, LogError> {
         })).collect::<Vec<_>>(),
         "outbox": commit.outbox.iter().map(|m| json!({
             "id": m.id, "channel": m.kind.channel().as_str(), "kind": m.kind.as_str(), "recipient": m.recipient,
-            "data": m.data, "due_at": m.due_at.to_rfc3339(),
+            "data": m.data, "due_at": m.due_at.to_rfc3339(), "subject_id": m.about,
         })).collect::<Vec<_>>(),
         "withdraw": commit.withdraw,
         "erase": commit.erase,

@@ -224,6 +224,7 @@ async fn outbox_messages_are_written_only_with_their_events() {
         kind: portal_domain::values::MessageKind::PasswordChanged,
         recipient: "ada@example.org".into(),
         data: serde_json::json!({ "salutation": "Ada" }),
+        about: None,
         due_at: chrono::Utc::now(),
     };
     let mut ok: Commit = commit(&s, ExpectedVersion::NoStream, 1);

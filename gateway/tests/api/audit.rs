@@ -513,7 +513,15 @@ async fn a_learners_transcript_as_of_a_past_position_is_what_the_transcript_show
 }
 
 /// Everything the tests' patient 1 typed or was given: none of it may survive an erasure anywhere.
-const PATIENT_ONE: &[&str] = &["patient1@example.org", "Number1", "MC000001", "1970-01-01"];
+const PATIENT_ONE: &[&str] = &[
+    "patient1@example.org",
+    "Number1",
+    "MC000001",
+    "1970-01-01",
+    // The contact given for one appointment only.
+    "pat.mobile@example.net",
+    "+16125550177",
+];
 
 fn assert_clean(what: &str, text: &str) {
     for value in PATIENT_ONE {
@@ -537,9 +545,11 @@ async fn after_an_erasure_no_read_model_export_or_replay_holds_the_persons_data_
     let app = &c.app;
     let token = patient(app, &c.staff, 1).await;
     let slots = open_slots(&c, &token).await;
+    // Reminders of this one go to an address and a number given for it alone.
     app.graphql(
         BOOK,
-        json!({ "input": { "slotId": slots[0]["id"], "reasonId": c.reason } }),
+        json!({ "input": { "slotId": slots[0]["id"], "reasonId": c.reason,
+                           "contactEmail": "pat.mobile@example.net", "contactPhone": "612-555-0177" } }),
         Some(&token),
     )
     .await

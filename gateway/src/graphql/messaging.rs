@@ -11,11 +11,13 @@ use portal_domain::values::{self, EmailAddress, MailSender, MessageTemplate, Tex
 use tokio_postgres::Row;
 use uuid::Uuid;
 
+use super::access_log::audited;
 use super::activities::organization;
 use super::errors::ApiError;
 use super::phones::SettingsPayload;
 use super::query::staff;
 use super::types::LogPosition;
+use crate::access::Whose;
 use crate::app::AppState;
 use crate::request::RequestContext;
 
@@ -125,7 +127,7 @@ pub struct Delivery {
 
 const DELIVERY_COLUMNS: &str =
     "id, kind, channel, recipient, subject, status, held, attempts, created_at, due_at,
-     sent_at, last_attempt_at, last_error, provider_id, resent_from";
+     sent_at, last_attempt_at, last_error, provider_id, resent_from, subject_id";
 
 fn delivery(row: &Row) -> Delivery {
     let status: String = row.get(5);
@@ -274,6 +276,15 @@ impl MessagingQuery {
             )
             .await
             .map_err(|e| ApiError::internal(&e))?;
+        // Messages about a patient (their appointments) show where and when they were told: a read of their data.
+        let mut patients: Vec<Uuid> = rows
+            .iter()
+            .filter_map(|r| r.get::<_, Option<Uuid>>(15))
+            .collect();
+        patients.sort_unstable();
+        patients.dedup();
+        let whose: Vec<Whose> = patients.into_iter().map(Whose::account).collect();
+        audited(ctx, &principal, "deliveries", "recipient", &whose).await?;
         Ok(rows.iter().map(delivery).collect())
     }
 

@@ -485,6 +485,20 @@ async fn texts_go_through_the_providers_api_and_reminders_wait_for_the_texting_h
         listed.assert_ok()["deliveries"][0]["kind"],
         "APPOINTMENT_REMINDER_TEXT"
     );
+    // Listing a patient's appointment messages is a read of their data: it is in the access log.
+    let logged: i64 = state
+        .pool
+        .get()
+        .await
+        .unwrap()
+        .query_one(
+            "SELECT count(*) FROM access_log WHERE resource = 'deliveries' AND patient_account_id IS NOT NULL",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(logged, 1);
     assert_eq!(provider.texts().len(), 1, "nothing more went out");
 
     state.advance_clock(held.due_at + chrono::Duration::minutes(1) - state.now());

@@ -231,13 +231,15 @@ pub async fn set_time_zone<L: EventLog>(
     .await
 }
 
-/// Sets up the number learners text and the provider's auth token that signs its requests. The number must not
-/// belong to another organization; the token is sealed before it reaches the log.
+/// Sets up the number learners text and the provider's auth token that signs its requests, and, if given, the
+/// provider account that sends the organization's texts (one commit). The number must not belong to another
+/// organization; the token is sealed before it reaches the log.
 pub async fn configure_sms<L: EventLog>(
     store: &Store<L>,
     organization: OrganizationId,
     number: PhoneNumber,
     auth_token: &str,
+    account: Option<SmsAccountId>,
     by: Option<portal_domain::AccountId>,
     ctx: &CommandContext,
 ) -> Result<i64, CommandError<OrganizationError>> {
@@ -247,6 +249,7 @@ pub async fn configure_sms<L: EventLog>(
             organization.0.as_bytes(),
             number.as_str().as_bytes(),
             auth_token.as_bytes(),
+            account.as_ref().map_or(&b""[..], |a| a.as_str().as_bytes()),
         ],
     );
     let org_stream = stream(organization);
@@ -278,6 +281,7 @@ pub async fn configure_sms<L: EventLog>(
                         number: number.clone(),
                         sealed_auth_token: sealed_auth_token.clone(),
                     },
+                    account: account.clone(),
                     by,
                 },
                 claims: vec![claim(&number)],
@@ -317,7 +321,8 @@ pub async fn set_mail_sender<L: EventLog>(
     .await
 }
 
-/// Sets the SMS provider account that sends the organization's texts (with the auth token of its SMS channel).
+/// Changes the SMS provider account that sends the organization's texts (with the auth token of its SMS channel),
+/// which must be set up already.
 pub async fn set_sms_account<L: EventLog>(
     store: &Store<L>,
     organization: OrganizationId,

@@ -165,10 +165,12 @@ pub enum OrganizationCommand {
         /// The staff member (or None for an operator).
         by: Option<crate::AccountId>,
     },
-    /// Sets up (or replaces) the number learners text.
+    /// Sets up (or replaces) the number learners text, and with it, if given, the account that sends texts.
     ConfigureSms {
         /// The number and sealed secret.
         channel: SmsChannel,
+        /// The SMS provider account that sends the organization's texts (None: unchanged).
+        account: Option<SmsAccountId>,
         /// The staff member (or None for an operator).
         by: Option<crate::AccountId>,
     },
@@ -546,14 +548,28 @@ impl Decider for Organization {
             }
             (
                 OrganizationState::Active { .. },
-                OrganizationCommand::ConfigureSms { channel, by },
-            ) => Ok(vec![OrganizationEvent::SmsChannelConfigured(
-                SmsChannelConfigured {
+                OrganizationCommand::ConfigureSms {
                     channel,
+                    account,
                     by,
-                    at: now,
                 },
-            )]),
+            ) => {
+                let mut events = vec![OrganizationEvent::SmsChannelConfigured(
+                    SmsChannelConfigured {
+                        channel,
+                        by,
+                        at: now,
+                    },
+                )];
+                if let Some(account) = account {
+                    events.push(OrganizationEvent::SmsAccountSet(SmsAccountSet {
+                        account,
+                        by,
+                        at: now,
+                    }));
+                }
+                Ok(events)
+            }
             (
                 OrganizationState::Active { messaging, .. },
                 OrganizationCommand::SetMailSender { sender, by },
@@ -813,10 +829,43 @@ mod tests {
                         number: PhoneNumber::parse("+18336161157").unwrap(),
                         sealed_auth_token: "sealed".to_owned(),
                     },
+                    account: None,
                     by: None,
                 },
                 t0,
             )
             .then_error(OrganizationError::NotFound);
+    }
+
+    #[test]
+    fn setting_up_sms_with_an_account_records_both_in_one_decision() {
+        let t0 = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
+        let (_, created) = create(t0);
+        let channel = SmsChannel {
+            number: PhoneNumber::parse("+18336161157").unwrap(),
+            sealed_auth_token: "sealed".to_owned(),
+        };
+        let account = SmsAccountId::parse("AC0123456789abcdef0123456789abcdef").unwrap();
+        given::<Organization>([created])
+            .when(
+                OrganizationCommand::ConfigureSms {
+                    channel: channel.clone(),
+                    account: Some(account.clone()),
+                    by: None,
+                },
+                t0,
+            )
+            .then(vec![
+                OrganizationEvent::SmsChannelConfigured(SmsChannelConfigured {
+                    channel,
+                    by: None,
+                    at: t0,
+                }),
+                OrganizationEvent::SmsAccountSet(SmsAccountSet {
+                    account,
+                    by: None,
+                    at: t0,
+                }),
+            ]);
     }
 }

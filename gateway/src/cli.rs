@@ -312,6 +312,10 @@ pub enum OrgCommand {
         /// The number learners text (E.164); needs PORTAL_SMS_AUTH_TOKEN.
         #[arg(long)]
         sms_number: Option<String>,
+        /// The SMS provider account (Twilio's Account SID, AC...) that sends the organization's texts; with
+        /// --sms-number, or alone to change the account of a number already set up.
+        #[arg(long)]
+        sms_account_sid: Option<String>,
     },
 }
 

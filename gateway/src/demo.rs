@@ -75,6 +75,7 @@ pub async fn ensure(store: &Store<PgEventLog>) -> Result<Vec<String>, String> {
             number,
             DEMO_SMS_TOKEN,
             None,
+            None,
             &CommandContext::system(),
         )
         .await

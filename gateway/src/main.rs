@@ -9,7 +9,7 @@ use portal_commands::organizations;
 use portal_domain::account::Role;
 use portal_domain::values::{
     EmailAddress, NamePart, OrganizationCode, OrganizationName, Password, PersonName, PhoneNumber,
-    TimeZone, Title,
+    SmsAccountId, TimeZone, Title,
 };
 use portal_gateway::app::{self, load_master_key};
 use portal_gateway::cli::{
@@ -247,6 +247,7 @@ async fn main() -> anyhow::Result<()> {
             code,
             time_zone,
             sms_number,
+            sms_account_sid,
         }) => {
             let code =
                 OrganizationCode::parse(&code).map_err(|e| anyhow::anyhow!("--code: {e}"))?;
@@ -263,6 +264,10 @@ async fn main() -> anyhow::Result<()> {
                     Ok::<_, anyhow::Error>((number, token))
                 })
                 .transpose()?;
+            let account = sms_account_sid
+                .map(|a| SmsAccountId::parse(&a))
+                .transpose()
+                .map_err(|e| anyhow::anyhow!("--sms-account-sid: {}", e.rule))?;
             let database = portal_commands::db::parse_url(&global.database_url)?;
             let key = load_master_key(global.master_key.as_deref(), &global.master_key_file)?;
             let (_pool, store) = app::prepare(&database, 2, &key, "").await?;
@@ -283,18 +288,34 @@ async fn main() -> anyhow::Result<()> {
                 .map_err(|e| anyhow::anyhow!("{e}"))?;
                 println!("{} shows its calendar in {}", code.as_str(), zone.name());
             }
-            if let Some((number, token)) = sms {
-                organizations::configure_sms(
-                    &store,
-                    organization.id,
-                    number.clone(),
-                    token.trim(),
-                    None,
-                    &CommandContext::system(),
-                )
-                .await
-                .map_err(|e| anyhow::anyhow!("{e}"))?;
-                println!("{} receives texts at {number}", code.as_str());
+            match (sms, account) {
+                (Some((number, token)), account) => {
+                    organizations::configure_sms(
+                        &store,
+                        organization.id,
+                        number.clone(),
+                        token.trim(),
+                        account,
+                        None,
+                        &CommandContext::system(),
+                    )
+                    .await
+                    .map_err(|e| anyhow::anyhow!("{e}"))?;
+                    println!("{} receives texts at {number}", code.as_str());
+                }
+                (None, Some(account)) => {
+                    organizations::set_sms_account(
+                        &store,
+                        organization.id,
+                        account,
+                        None,
+                        &CommandContext::system(),
+                    )
+                    .await
+                    .map_err(|e| anyhow::anyhow!("{e}"))?;
+                    println!("{} sends texts from its SMS account", code.as_str());
+                }
+                (None, None) => {}
             }
             Ok(())
         }

@@ -192,36 +192,17 @@ impl PhoneMutation {
             .transpose()
             .map_err(|e| ApiError::new("ACCOUNT_SID_INVALID", e.rule).on("input.accountSid"))?;
         let command = request.command(Actor::Account(principal.account.0), input.command_id);
-        let mut position = orgs::configure_sms(
+        let position = orgs::configure_sms(
             &state.store,
             principal.organization,
             number,
             token,
+            account,
             Some(principal.account),
             &command,
         )
         .await
         .map_err(ApiError::from_command::<OrganizationError>)?;
-        if let Some(account) = account {
-            // A command of its own (derived id, so that a retry of the whole mutation replays it too).
-            let command = portal_commands::CommandContext {
-                command_id: portal_commands::activities::derived_id(
-                    "sms-account",
-                    command.command_id,
-                ),
-                ..command
-            };
-            position = orgs::set_sms_account(
-                &state.store,
-                principal.organization,
-                account,
-                Some(principal.account),
-                &command,
-            )
-            .await
-            .map_err(ApiError::from_command::<OrganizationError>)?
-            .max(position);
-        }
         Ok(SettingsPayload {
             position: Some(LogPosition(position)),
         })

@@ -72,6 +72,35 @@ fn migrate_org_create_and_projections_status_work_on_a_database_that_did_not_exi
         said.contains("umncpd receives texts at +18336161157"),
         "{said}"
     );
+    let account = portal(
+        &database,
+        &key,
+        &[
+            "org",
+            "settings",
+            "--code",
+            "umncpd",
+            "--sms-account-sid",
+            "AC0123456789abcdef0123456789abcdef",
+        ],
+    );
+    assert!(account.status.success(), "{account:?}");
+    assert!(String::from_utf8_lossy(&account.stdout)
+        .contains("umncpd sends texts from its SMS account"));
+    let bad_account = portal(
+        &database,
+        &key,
+        &[
+            "org",
+            "settings",
+            "--code",
+            "umncpd",
+            "--sms-account-sid",
+            "AC12",
+        ],
+    );
+    assert!(!bad_account.status.success());
+    assert!(String::from_utf8_lossy(&bad_account.stderr).contains("--sms-account-sid"));
     let no_token = portal(
         &database,
         &key,
@@ -143,11 +172,11 @@ fn migrate_org_create_and_projections_status_work_on_a_database_that_did_not_exi
         "the address already has an account"
     );
 
-    // The organization and the staff account's events, plus the zone and the SMS number.
+    // The organization and the staff account's events, plus the zone, the SMS number and the SMS account.
     let status = portal(&database, &key, &["projections", "status"]);
     assert!(status.status.success(), "{status:?}");
     assert!(
-        String::from_utf8_lossy(&status.stdout).contains("log head position: 6"),
+        String::from_utf8_lossy(&status.stdout).contains("log head position: 7"),
         "{status:?}"
     );
     let _ = std::fs::remove_dir_all(dir);

@@ -100,8 +100,17 @@ pub fn parse_url(url: &str) -> Result<Config, DbError> {
         .map_err(|e| DbError::InvalidUrl(e.to_string()))
 }
 
+/// The longest a new connection, or a pooled connection's health check, may take.
+pub const POOL_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// The longest a caller waits for a free connection when all are in use.
+pub const POOL_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// A connection pool of at most `max_size` connections.
-pub fn pool(config: Config, max_size: usize) -> Result<Pool, DbError> {
+pub fn pool(mut config: Config, max_size: usize) -> Result<Pool, DbError> {
+    if config.get_connect_timeout().is_none() {
+        config.connect_timeout(POOL_TIMEOUT);
+    }
     let manager = Manager::from_config(
         config,
         NoTls,
@@ -109,8 +118,14 @@ pub fn pool(config: Config, max_size: usize) -> Result<Pool, DbError> {
             recycling_method: RecyclingMethod::Fast,
         },
     );
+    // Bounded waits: while the database is away a request fails within seconds (and is answered 503) instead of
+    // queueing until the client gives up.
     Pool::builder(manager)
         .max_size(max_size)
+        .runtime(deadpool_postgres::Runtime::Tokio1)
+        .wait_timeout(Some(POOL_WAIT))
+        .create_timeout(Some(POOL_TIMEOUT))
+        .recycle_timeout(Some(POOL_TIMEOUT))
         .build()
         .map_err(|e| DbError::PoolSetup(e.to_string()))
 }

@@ -20,14 +20,23 @@ pub async fn readyz(State(state): State<AppState>) -> Response {
     if !state.is_ready() {
         return unavailable("STARTING", "migrations are being applied");
     }
+    if database_answers(&state).await {
+        (StatusCode::OK, Json(json!({ "status": "ready" }))).into_response()
+    } else {
+        unavailable("DATABASE_UNAVAILABLE", "the database does not answer")
+    }
+}
+
+/// True when the database answers a trivial query within a second.
+pub async fn database_answers(state: &AppState) -> bool {
     let check = async {
         let client = state.pool.get().await.ok()?;
         client.query_one("SELECT 1", &[]).await.ok()
     };
-    match tokio::time::timeout(Duration::from_secs(1), check).await {
-        Ok(Some(_)) => (StatusCode::OK, Json(json!({ "status": "ready" }))).into_response(),
-        _ => unavailable("DATABASE_UNAVAILABLE", "the database does not answer"),
-    }
+    matches!(
+        tokio::time::timeout(Duration::from_secs(1), check).await,
+        Ok(Some(_))
+    )
 }
 
 fn unavailable(code: &str, message: &str) -> Response {

@@ -54,6 +54,9 @@ pub enum ProjectionError {
     /// The position is not in the log.
     #[error("position {0} is not in the log")]
     UnknownPosition(i64),
+    /// The session holding the projection's lock ended (the database restarted or the connection broke).
+    #[error("projection {0}: the session holding its lock ended")]
+    LockLost(&'static str),
 }
 
 /// Where events come from: the PostgreSQL log, and the keys to decrypt personal data.
@@ -200,8 +203,32 @@ impl<P: Projection> Runner<P> {
         Ok(events.len())
     }
 
-    /// Runs until `stop` turns true: waits to become the active runner, catches up, then tails the log.
+    /// Runs until `stop` turns true: waits to become the active runner, catches up, then tails the log. When the
+    /// database goes away the runner keeps trying; once it is back the runner takes its lock again (another
+    /// process may have become active meanwhile) and goes on from the checkpoint.
     pub async fn run(self, mut stop: watch::Receiver<bool>) -> Result<(), ProjectionError> {
+        let name = self.projection.name();
+        while !*stop.borrow() {
+            match self.run_while_locked(&mut stop).await {
+                Ok(()) => {}
+                Err(error) => {
+                    tracing::warn!(projection = name, %error, "projection runner lost the database; retrying");
+                    tokio::select! {
+                        _ = tokio::time::sleep(self.settings.poll_interval.max(Duration::from_millis(500))) => {}
+                        _ = stop.changed() => {}
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Takes the projection's lock on a session of its own, then applies batches while that session lives.
+    /// Returns Ok when stopped, an error when the lock's session could not be had or was lost.
+    async fn run_while_locked(
+        &self,
+        stop: &mut watch::Receiver<bool>,
+    ) -> Result<(), ProjectionError> {
         let name = self.projection.name();
         let (lock, connection) = self.lock_config.connect(NoTls).await?;
         let lock_session = tokio::spawn(connection);
@@ -225,6 +252,11 @@ impl<P: Projection> Runner<P> {
         }
         tracing::info!(projection = name, "projection runner active");
         while !*stop.borrow() {
+            if lock.is_closed() {
+                // The lock went with its session: another runner may be active now, so take it again first.
+                lock_session.abort();
+                return Err(ProjectionError::LockLost(name));
+            }
             // Register interest before reading, so a commit between the read and the wait is not missed.
             let notified = self.wake.notified();
             tokio::pin!(notified);

@@ -260,6 +260,10 @@ async fn execute(
         };
         return respond(status, media, json!({ "errors": errors }));
     }
+    let status = match database_away(state, &mut errors).await {
+        true => StatusCode::SERVICE_UNAVAILABLE,
+        false => StatusCode::OK,
+    };
     let mut body = Map::new();
     body.insert(
         "data".to_owned(),
@@ -273,7 +277,45 @@ async fn execute(
             body.insert("extensions".to_owned(), extensions);
         }
     }
-    respond(StatusCode::OK, media, Value::Object(body))
+    let mut response = respond(status, media, Value::Object(body));
+    if status == StatusCode::SERVICE_UNAVAILABLE {
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
+    }
+    response
+}
+
+/// Whether the errors came from the database being away: a failure on our side (`INTERNAL`,
+/// `SERVICE_UNAVAILABLE`) while the database does not answer. Those errors are recoded `DATABASE_UNAVAILABLE`, so
+/// that clients (and load balancers, from the 503) know to retry rather than report a bug. Mutations are atomic: a
+/// command that failed this way wrote nothing, and retrying it with the same `commandId` is safe either way.
+async fn database_away(state: &AppState, errors: &mut Value) -> bool {
+    let Value::Array(list) = errors else {
+        return false;
+    };
+    let ours = |error: &Value| {
+        matches!(
+            error.pointer("/extensions/code").and_then(Value::as_str),
+            Some("INTERNAL" | "SERVICE_UNAVAILABLE")
+        )
+    };
+    if !list.iter().any(ours) || crate::health::database_answers(state).await {
+        return false;
+    }
+    for error in list.iter_mut().filter(|e| ours(e)) {
+        if let Some(object) = error.as_object_mut() {
+            object.insert(
+                "message".to_owned(),
+                json!("the database cannot be reached; try again shortly"),
+            );
+            let extensions = object.entry("extensions").or_insert_with(|| json!({}));
+            if let Value::Object(extensions) = extensions {
+                extensions.insert("code".to_owned(), json!("DATABASE_UNAVAILABLE"));
+            }
+        }
+    }
+    true
 }
 
 fn is_json_content_type(headers: &HeaderMap) -> Result<(), &'static str> {

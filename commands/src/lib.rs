@@ -12,6 +12,7 @@ pub mod handler;
 pub mod history;
 pub mod log;
 pub mod messages;
+pub mod metrics;
 pub mod organizations;
 pub mod patients;
 pub mod personal_data;

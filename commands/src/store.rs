@@ -109,7 +109,13 @@ impl<L: EventLog> Store<L> {
                 .map_err(|e| AppendError::Seal(e.to_string()))?;
         }
         let erases = !commit.erase.is_empty();
+        let started = std::time::Instant::now();
         let committed = self.log.append(commit).await;
+        crate::metrics::observe_append(
+            &committed,
+            committed.as_ref().is_ok_and(|c| c.replayed),
+            started.elapsed(),
+        );
         if erases {
             // Cached states may hold the erased people's data, decrypted.
             self.aggregates.clear();

@@ -30,7 +30,7 @@ use tokio_postgres::Config;
 use crate::cli::{DeliveryArgs, ServeArgs};
 use crate::delivery::{Delivery, DeliverySettings, EmailTransport, TextTransport};
 use crate::graphql::{self, PortalSchema};
-use crate::{exports, health, pages, sms, ws};
+use crate::{exports, health, metrics, pages, sms, ws};
 
 /// Largest GraphQL request body accepted.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
@@ -69,6 +69,7 @@ pub struct AppState {
 
 struct StateInner {
     schema: OnceLock<PortalSchema>,
+    metrics: crate::metrics::Metrics,
     ready: AtomicBool,
     sign_in_limiter: SignInLimiter,
     sms_limiter: SmsLimiter,
@@ -115,6 +116,11 @@ impl AppState {
     /// The per-number limiter of inbound texts.
     pub fn sms_limiter(&self) -> &SmsLimiter {
         &self.inner.sms_limiter
+    }
+
+    /// The server's metrics.
+    pub fn metrics(&self) -> &crate::metrics::Metrics {
+        &self.inner.metrics
     }
 
     /// True once migrations are applied and the background tasks run.
@@ -265,6 +271,7 @@ pub async fn start(
     let state = AppState {
         inner: Arc::new(StateInner {
             schema: OnceLock::new(),
+            metrics: crate::metrics::Metrics::new(args.metrics_token.clone()),
             ready: AtomicBool::new(false),
             clock_offset_seconds: std::sync::atomic::AtomicI64::new(0),
             sms_limiter: governor::RateLimiter::keyed(governor::Quota::per_minute(
@@ -530,9 +537,14 @@ pub fn router(state: AppState) -> Router {
             get(exports::board_completions_csv),
         )
         .route("/readyz", get(health::readyz))
+        .route("/metrics", get(metrics::scrape))
         .route("/activate", get(pages::activate))
         .route("/reset-password", get(pages::reset_password))
         .route("/confirm-email", get(pages::confirm_email))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            metrics::observe,
+        ))
         .with_state(state)
 }

@@ -179,9 +179,15 @@ pub struct ServeArgs {
     #[arg(long, env = "PORTAL_API_URL")]
     pub api_url: Option<String>,
 
-    /// Answer introspection queries (turn off in production).
-    #[arg(long, env = "PORTAL_INTROSPECTION", default_value_t = true, action = clap::ArgAction::Set)]
+    /// Answer introspection queries (off unless enabled: a schema map helps attackers more than clients, which
+    /// ship with the schema; turn it on for development and GraphiQL's documentation).
+    #[arg(long, env = "PORTAL_INTROSPECTION", default_value_t = false, action = clap::ArgAction::Set)]
     pub introspection: bool,
+
+    /// Token that scrapers of /metrics must send as `Authorization: Bearer <token>` (default: none required;
+    /// then keep /metrics off the public network).
+    #[arg(long, env = "PORTAL_METRICS_TOKEN", hide_env_values = true)]
+    pub metrics_token: Option<String>,
 
     /// Sign-in attempts allowed per client address per minute (on top of the per-account lockout).
     #[arg(long, env = "PORTAL_SIGN_IN_PER_MINUTE", default_value_t = 30)]
@@ -212,7 +218,8 @@ impl Default for ServeArgs {
             no_delivery: false,
             public_url: None,
             api_url: None,
-            introspection: true,
+            introspection: false,
+            metrics_token: None,
             sign_in_per_minute: 30,
             demo: false,
             checkpoint_seconds: 10,

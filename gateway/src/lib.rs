@@ -1,4 +1,4 @@
-//! The `portal` server: configuration, the axum router, the GraphQL API, health endpoints, and the background
+//! The `portal` server: configuration, the axum router, the GraphQL API, health and metrics endpoints, and the background
 //! tasks (projectors, message delivery) that run beside it.
 
 pub mod access;
@@ -9,6 +9,7 @@ pub mod demo;
 pub mod exports;
 pub mod graphql;
 pub mod health;
+pub mod metrics;
 pub mod pages;
 pub mod request;
 pub mod retention;

@@ -7,9 +7,11 @@ mod api {
     pub mod calendar;
     pub mod cli;
     pub mod delivery;
+    pub mod fuzzing;
     pub mod graphql_http;
     pub mod health;
     pub mod lockout;
+    pub mod observability;
     pub mod operations;
     pub mod password_reset;
     pub mod patients;

@@ -12,6 +12,9 @@ mod phone;
 mod profile;
 mod token;
 
+#[cfg(test)]
+mod fuzz;
+
 pub use activity::{
     ActivityCode, ActivitySchedule, ActivityTitle, AttendanceWindow, Audience, CreditAmount,
     CreditOffer, CreditType, Credits, FieldError, Location, Recurrence, SeriesKind, Specialty,

@@ -260,6 +260,18 @@ async fn execute(
         };
         return respond(status, media, json!({ "errors": errors }));
     }
+    // Errors of the engine itself carry no code: a variable or argument whose value does not fit its type (a
+    // string where an object is expected, a malformed UUID) is refused while the field's arguments are read.
+    if let Value::Array(list) = &mut errors {
+        for error in list.iter_mut().filter_map(Value::as_object_mut) {
+            let extensions = error.entry("extensions").or_insert_with(|| json!({}));
+            if let Value::Object(extensions) = extensions {
+                extensions
+                    .entry("code")
+                    .or_insert_with(|| json!("ARGUMENT_INVALID"));
+            }
+        }
+    }
     let status = match database_away(state, &mut errors).await {
         true => StatusCode::SERVICE_UNAVAILABLE,
         false => StatusCode::OK,
@@ -368,6 +380,15 @@ pub async fn post(
             )
         }
     };
+    if body.is_array() {
+        // One operation per request: a batch would multiply the depth and complexity limits by its length.
+        return request_error(
+            StatusCode::BAD_REQUEST,
+            media,
+            "BATCH_NOT_SUPPORTED",
+            "batched requests are not accepted: send one operation per request",
+        );
+    }
     let params = match params_from_json(body) {
         Ok(params) => params,
         Err(message) => {

@@ -81,7 +81,8 @@ pub fn schema(state: AppState, introspection: bool) -> PortalSchema {
     .data(state)
     .limit_depth(MAX_DEPTH)
     .limit_complexity(MAX_COMPLEXITY)
-    .extension(ExecutionMarker);
+    .extension(ExecutionMarker)
+    .extension(crate::metrics::CommandObserver);
     if introspection {
         builder.finish()
     } else {

@@ -169,8 +169,8 @@ async fn deep_and_complex_queries_are_refused_before_execution() {
 }
 
 #[tokio::test]
-async fn introspection_can_be_switched_off() {
-    let app = TestApp::spawn_with(|args| args.introspection = false).await;
+async fn introspection_is_off_unless_enabled() {
+    let app = TestApp::spawn().await;
     let answer = app
         .graphql("{ __schema { queryType { name } } }", json!({}), None)
         .await;
@@ -180,10 +180,30 @@ async fn introspection_can_be_switched_off() {
         "{}",
         answer.body
     );
-    let on = TestApp::spawn().await;
+    let on = TestApp::spawn_with(|args| args.introspection = true).await;
     on.graphql("{ __schema { queryType { name } } }", json!({}), None)
         .await
         .assert_ok();
+}
+
+#[tokio::test]
+async fn a_batch_is_refused_with_its_own_code() {
+    let app = TestApp::spawn().await;
+    let answer = app
+        .post_raw(
+            Some("application/json"),
+            Some(GQL),
+            r#"[{"query":"{ __typename }"},{"query":"{ __typename }"}]"#,
+        )
+        .await;
+    assert_eq!(answer.status, 400);
+    assert_eq!(
+        answer.error_code(),
+        "BATCH_NOT_SUPPORTED",
+        "{}",
+        answer.body
+    );
+    assert!(answer.body.get("data").is_none());
 }
 
 #[tokio::test]

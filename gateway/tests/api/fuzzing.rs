@@ -1,0 +1,300 @@
+//! Fuzzing what comes from outside, over HTTP against the real app: GraphQL variables into the domain's value types,
+//! the SMS webhook's form and signature, and tokens. Whatever arrives, the server never answers 500, every GraphQL
+//! error carries a code, and a refused mutation writes nothing.
+//!
+//! proptest generates the inputs: `FUZZ_CASES` cases per property (default 256 here), a fixed budget for CI.
+
+use proptest::prelude::*;
+use proptest::test_runner::{Config, TestCaseError, TestRunner};
+use serde_json::{json, Value};
+
+use super::support::{in_minutes, TestApp, SMS_NUMBER, SMS_TOKEN};
+
+fn config() -> Config {
+    let cases = std::env::var("FUZZ_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(256);
+    Config {
+        cases,
+        failure_persistence: None,
+        ..Config::default()
+    }
+}
+
+/// Runs `check` on inputs from `strategy` (on the test's runtime), and fails with the smallest failing input.
+fn fuzz<S: Strategy>(
+    strategy: S,
+    check: impl Fn(S::Value) -> futures_util::future::BoxFuture<'static, Result<(), TestCaseError>>,
+) where
+    S::Value: 'static,
+{
+    let handle = tokio::runtime::Handle::current();
+    tokio::task::block_in_place(|| {
+        let mut runner = TestRunner::new(config());
+        if let Err(failure) = runner.run(&strategy, |value| handle.block_on(check(value))) {
+            panic!("{failure}");
+        }
+    });
+}
+
+/// Any text, or text near a valid shape, with noise around it.
+fn text(near: &'static str) -> BoxedStrategy<String> {
+    prop_oneof![
+        any::<String>(),
+        near,
+        (near, "[ \t\n\u{0}\u{200b}é'\"<>%\\\\]{0,3}").prop_map(|(a, b)| format!("{b}{a}{b}")),
+    ]
+    .boxed()
+}
+
+/// Any JSON value, a few levels deep.
+fn json_value() -> impl Strategy<Value = Value> {
+    let leaf = prop_oneof![
+        Just(Value::Null),
+        any::<bool>().prop_map(Value::from),
+        any::<i64>().prop_map(Value::from),
+        any::<f64>()
+            .prop_filter("finite", |f| f.is_finite())
+            .prop_map(Value::from),
+        any::<String>().prop_map(Value::from),
+    ];
+    leaf.prop_recursive(3, 24, 6, |inner| {
+        prop_oneof![
+            proptest::collection::vec(inner.clone(), 0..6).prop_map(Value::from),
+            proptest::collection::btree_map("[a-zA-Z]{1,12}", inner, 0..6)
+                .prop_map(|m| Value::Object(m.into_iter().collect())),
+        ]
+    })
+}
+
+async fn events(app: &TestApp) -> i64 {
+    let client = app.database.pool.get().await.unwrap();
+    client
+        .query_one("SELECT count(*) FROM events", &[])
+        .await
+        .unwrap()
+        .get(0)
+}
+
+/// The answer is no server error, every error has a code other than INTERNAL, and a refusal wrote nothing.
+async fn well_refused(
+    app: &TestApp,
+    query: &str,
+    variables: Value,
+    token: Option<&str>,
+) -> Result<(), TestCaseError> {
+    let before = events(app).await;
+    let answer = app.graphql(query, variables, token).await;
+    prop_assert!(
+        answer.status.as_u16() < 500,
+        "status {} for {}",
+        answer.status,
+        answer.body
+    );
+    if let Some(errors) = answer.body.get("errors").and_then(Value::as_array) {
+        for error in errors {
+            let code = error["extensions"]["code"].as_str().unwrap_or_default();
+            prop_assert!(
+                !code.is_empty() && code != "INTERNAL",
+                "error without a clear code: {}",
+                error
+            );
+        }
+        prop_assert_eq!(events(app).await, before, "a refused request wrote events");
+    }
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn any_registration_input_is_accepted_or_refused_with_a_code() {
+    let app = std::sync::Arc::new(TestApp::spawn_with(|args| args.no_delivery = true).await);
+    app.create_organization("acme").await;
+    let strategy = (
+        prop_oneof![Just("acme".to_owned()), text("[a-z-]{0,20}")],
+        proptest::option::of(text("(Dr|Ms)\\.?")),
+        text("[A-Za-z '-]{0,40}"),
+        text("[A-Za-z '-]{0,40}"),
+        text("[a-z0-9.+]{1,12}@[a-z]{1,8}\\.[a-z]{2,4}"),
+        text(".{10,20}"),
+        proptest::option::of("[0-9a-f-]{0,40}"),
+    );
+    let fuzzed = std::sync::Arc::clone(&app);
+    fuzz(
+        strategy,
+        move |(org, title, first, last, email, password, command)| {
+            let app = std::sync::Arc::clone(&fuzzed);
+            Box::pin(async move {
+                well_refused(
+                &app,
+                "mutation($input: RegisterAccountInput!) { registerAccount(input: $input) { message } }",
+                json!({ "input": { "organizationCode": org, "title": title, "firstName": first, "lastName": last,
+                                   "email": email, "password": password, "commandId": command } }),
+                None,
+            )
+            .await
+            })
+        },
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn any_activity_input_or_variables_shape_is_accepted_or_refused_with_a_code() {
+    let app = std::sync::Arc::new(TestApp::spawn_with(|args| args.no_delivery = true).await);
+    app.create_organization("acme").await;
+    let staff = app.staff("acme", "staff@acme.example").await.token;
+    let strategy = (
+        text("[A-Za-z ]{0,30}"),
+        text("[A-Z0-9]{0,18}"),
+        prop_oneof![
+            Just(in_minutes(60)),
+            text("20[0-9]{2}-[0-9]{2}-[0-9]{2}T[0-9:]{8}Z")
+        ],
+        prop_oneof![
+            Just(in_minutes(120)),
+            text("20[0-9]{2}-[0-9]{2}-[0-9]{2}T[0-9:]{8}Z")
+        ],
+        prop_oneof![
+            Just("AMA_PRA_CATEGORY_1".to_owned()),
+            text("[A-Z_0-9]{0,20}")
+        ],
+        text("[0-9]{0,3}(\\.[0-9]{0,3})?"),
+        proptest::option::of(-2000i32..3000),
+        json_value(),
+    );
+    let fuzzed = std::sync::Arc::clone(&app);
+    fuzz(
+        strategy,
+        move |(title, code, starts, ends, credit, amount, before, wild)| {
+            let app = std::sync::Arc::clone(&fuzzed);
+            let staff = staff.clone();
+            Box::pin(async move {
+                let query = "mutation($input: ActivityInput!) { scheduleActivity(input: $input) { activityId } }";
+                well_refused(
+                    &app,
+                    query,
+                    json!({ "input": { "title": title, "code": code, "startsAt": starts, "endsAt": ends,
+                                       "minutesBefore": before,
+                                       "credits": [{ "type": credit, "amount": amount }] } }),
+                    Some(&staff),
+                )
+                .await?;
+                // Variables of any shape: refused before execution, with a code.
+                well_refused(&app, query, json!({ "input": wild }), Some(&staff)).await
+            })
+        },
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn any_token_is_refused_with_a_code() {
+    let app = std::sync::Arc::new(TestApp::spawn_with(|args| args.no_delivery = true).await);
+    app.create_organization("acme").await;
+    // Header values must be visible ASCII; anything else never leaves the client.
+    let strategy = (
+        prop_oneof!["[!-~]{0,200}", "[A-Za-z0-9_-]{43}", "[A-Za-z0-9+/=]{0,64}"],
+        any::<String>(),
+    );
+    let fuzzed = std::sync::Arc::clone(&app);
+    fuzz(strategy, move |(bearer, token)| {
+        let app = std::sync::Arc::clone(&fuzzed);
+        Box::pin(async move {
+            let answer = app.graphql("{ me { id } }", json!({}), Some(&bearer)).await;
+            prop_assert_eq!(answer.status.as_u16(), 200);
+            prop_assert_eq!(answer.error_code(), "UNAUTHENTICATED");
+            for mutation in [
+                "mutation($t: String!) { activateAccount(token: $t) { position } }",
+                "mutation($t: String!) { confirmEmailChange(token: $t) { position } }",
+            ] {
+                well_refused(&app, mutation, json!({ "t": token }), None).await?;
+            }
+            let page = app
+                .client
+                .get(format!("{}/activate", app.base))
+                .query(&[("token", &token)])
+                .send()
+                .await
+                .unwrap();
+            prop_assert_eq!(page.status().as_u16(), 200);
+            Ok(())
+        })
+    });
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn any_sms_webhook_request_is_answered_without_a_server_error() {
+    let app = std::sync::Arc::new(TestApp::spawn_with(|args| args.no_delivery = true).await);
+    app.create_organization("acme").await;
+    let staff = app.staff("acme", "staff@acme.example").await.token;
+    app.configure_sms(&staff).await;
+    let params = proptest::collection::vec(
+        (
+            prop_oneof![
+                Just("From".to_owned()),
+                Just("To".to_owned()),
+                Just("Body".to_owned()),
+                Just("MessageSid".to_owned()),
+                "[A-Za-z]{0,12}"
+            ],
+            any::<String>(),
+        ),
+        0..8,
+    );
+    let strategy = (
+        text("\\+1[0-9]{10}"),
+        text("[A-Za-z0-9 ]{0,40}"),
+        params,
+        0u8..4,
+        proptest::collection::vec(any::<u8>(), 0..400),
+    );
+    let fuzzed = std::sync::Arc::clone(&app);
+    fuzz(strategy, move |(from, body, extra, signing, raw)| {
+        let app = std::sync::Arc::clone(&fuzzed);
+        Box::pin(async move {
+            let url = format!("{}/sms/inbound", app.base);
+            let mut params: Vec<(String, String)> = vec![
+                ("From".into(), from),
+                ("To".into(), SMS_NUMBER.into()),
+                ("Body".into(), body),
+                ("MessageSid".into(), "SMfuzz".into()),
+            ];
+            params.extend(extra);
+            let request = app.client.post(&url);
+            let response = match signing {
+                // Signed as the provider would: a well-formed request, whatever the values.
+                0 => request
+                    .header(
+                        "x-twilio-signature",
+                        portal_gateway::sms::signature(SMS_TOKEN, &url, &params),
+                    )
+                    .form(&params),
+                // Signed with another token, or not at all: refused.
+                1 => request
+                    .header(
+                        "x-twilio-signature",
+                        portal_gateway::sms::signature("not the token", &url, &params),
+                    )
+                    .form(&params),
+                2 => request.form(&params),
+                // Any bytes as the body.
+                _ => request
+                    .header("content-type", "application/x-www-form-urlencoded")
+                    .header("x-twilio-signature", "AAAA")
+                    .body(raw),
+            }
+            .send()
+            .await
+            .unwrap();
+            let status = response.status().as_u16();
+            prop_assert!(status < 500, "status {}", status);
+            if signing != 0 {
+                prop_assert!(
+                    status == 403 || status == 400 || status == 415 || status == 422,
+                    "an unsigned or badly signed request got {}",
+                    status
+                );
+            }
+            Ok(())
+        })
+    });
+}

@@ -70,6 +70,7 @@ pub struct AppState {
 struct StateInner {
     schema: OnceLock<PortalSchema>,
     metrics: crate::metrics::Metrics,
+    stopping: watch::Receiver<bool>,
     ready: AtomicBool,
     sign_in_limiter: SignInLimiter,
     sms_limiter: SmsLimiter,
@@ -116,6 +117,11 @@ impl AppState {
     /// The per-number limiter of inbound texts.
     pub fn sms_limiter(&self) -> &SmsLimiter {
         &self.inner.sms_limiter
+    }
+
+    /// Turns true when the server begins to shut down (long-lived connections such as subscriptions then close).
+    pub fn stopping(&self) -> watch::Receiver<bool> {
+        self.inner.stopping.clone()
     }
 
     /// The server's metrics.
@@ -268,10 +274,12 @@ pub async fn start(
         .clone()
         .unwrap_or_else(|| format!("http://{addr}"));
     let (pool, store) = prepare(&database, pool_size, &master_key, &public_url).await?;
+    let (stop, stop_rx) = watch::channel(false);
     let state = AppState {
         inner: Arc::new(StateInner {
             schema: OnceLock::new(),
             metrics: crate::metrics::Metrics::new(args.metrics_token.clone()),
+            stopping: stop_rx.clone(),
             ready: AtomicBool::new(false),
             clock_offset_seconds: std::sync::atomic::AtomicI64::new(0),
             sms_limiter: governor::RateLimiter::keyed(governor::Quota::per_minute(
@@ -294,7 +302,6 @@ pub async fn start(
     let schema = graphql::schema(state.clone(), args.introspection);
     let _ = state.inner.schema.set(schema);
 
-    let (stop, stop_rx) = watch::channel(false);
     let wake = listener::spawn(database.clone());
     let source = Source {
         log: store.log.clone(),

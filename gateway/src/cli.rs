@@ -81,6 +81,12 @@ pub enum Command {
     /// The event log: verify, seal, export, import.
     #[command(subcommand)]
     Log(LogCommand),
+    /// Asks a running server whether it is ready (exit 0) or not (exit 1): a container health check without curl.
+    Probe {
+        /// The readiness endpoint.
+        #[arg(long, default_value = "http://127.0.0.1:8080/readyz")]
+        url: String,
+    },
 }
 
 /// Event-log subcommands.

@@ -378,6 +378,24 @@ async fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Command::Log(command) => log_command(&global, command).await,
+        Command::Probe { url } => {
+            let client = reqwest::Client::builder()
+                .timeout(std::time::Duration::from_secs(3))
+                .build()?;
+            match client.get(&url).send().await {
+                Ok(response) if response.status().is_success() => Ok(()),
+                Ok(response) => {
+                    let status = response.status();
+                    let body = response.text().await.unwrap_or_default();
+                    eprintln!("not ready: {status} {body}");
+                    std::process::exit(1)
+                }
+                Err(error) => {
+                    eprintln!("not ready: {error}");
+                    std::process::exit(1)
+                }
+            }
+        }
         Command::Projections(ProjectionsCommand::Status) => {
             let database = portal_commands::db::parse_url(&global.database_url)?;
             portal_commands::db::create_database_if_missing(&database).await?;

@@ -74,7 +74,24 @@ async fn serve(
             Ok(data)
         })
         .boxed();
-    while let Some(message) = outgoing.next().await {
+    let mut stopping = state.stopping();
+    loop {
+        let message = tokio::select! {
+            message = outgoing.next() => message,
+            // The server is shutting down: tell the client to go away (1001), so that it reconnects elsewhere.
+            _ = async { stopping.wait_for(|stopped| *stopped).await.is_ok() } => {
+                let _ = sink
+                    .send(Message::Close(Some(axum::extract::ws::CloseFrame {
+                        code: axum::extract::ws::close_code::AWAY,
+                        reason: "the server is shutting down".into(),
+                    })))
+                    .await;
+                break;
+            }
+        };
+        let Some(message) = message else {
+            break;
+        };
         let sent = match message {
             WsMessage::Text(text) => sink.send(Message::Text(text.into())).await,
             WsMessage::Close(code, reason) => {

@@ -20,6 +20,7 @@ mod api {
     pub mod reporting;
     pub mod scheduling;
     pub mod sessions;
+    pub mod shutdown;
     pub mod sms_provider;
     pub mod smtp_server;
     pub mod support;

@@ -7,6 +7,8 @@
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestCaseError, TestRunner};
 use serde_json::{json, Value};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 
 use super::support::{in_minutes, TestApp, SMS_NUMBER, SMS_TOKEN};
 
@@ -77,12 +79,32 @@ async fn events(app: &TestApp) -> i64 {
         .get(0)
 }
 
+/// How many fuzzed requests were accepted, and refused by the resolvers (rather than by the type checks).
+#[derive(Default)]
+struct Tally {
+    accepted: AtomicUsize,
+    refused_by_rules: AtomicUsize,
+}
+
+impl Tally {
+    /// Both kinds happened: the inputs reached the domain's rules, not only the schema's types.
+    fn assert_reached_the_domain(&self) {
+        let accepted = self.accepted.load(Ordering::SeqCst);
+        let refused = self.refused_by_rules.load(Ordering::SeqCst);
+        assert!(
+            accepted > 0 && refused > 0,
+            "accepted {accepted}, refused by the rules {refused}"
+        );
+    }
+}
+
 /// The answer is no server error, every error has a code other than INTERNAL, and a refusal wrote nothing.
 async fn well_refused(
     app: &TestApp,
     query: &str,
     variables: Value,
     token: Option<&str>,
+    tally: &Tally,
 ) -> Result<(), TestCaseError> {
     let before = events(app).await;
     let answer = app.graphql(query, variables, token).await;
@@ -102,6 +124,12 @@ async fn well_refused(
             );
         }
         prop_assert_eq!(events(app).await, before, "a refused request wrote events");
+        let code = answer.error_code();
+        if code != "GRAPHQL_VALIDATION_FAILED" && code != "ARGUMENT_INVALID" {
+            tally.refused_by_rules.fetch_add(1, Ordering::SeqCst);
+        }
+    } else {
+        tally.accepted.fetch_add(1, Ordering::SeqCst);
     }
     Ok(())
 }
@@ -120,10 +148,13 @@ async fn any_registration_input_is_accepted_or_refused_with_a_code() {
         proptest::option::of("[0-9a-f-]{0,40}"),
     );
     let fuzzed = std::sync::Arc::clone(&app);
+    let tally = Arc::new(Tally::default());
+    let counted = Arc::clone(&tally);
     fuzz(
         strategy,
         move |(org, title, first, last, email, password, command)| {
             let app = std::sync::Arc::clone(&fuzzed);
+            let tally = Arc::clone(&counted);
             Box::pin(async move {
                 well_refused(
                 &app,
@@ -131,11 +162,13 @@ async fn any_registration_input_is_accepted_or_refused_with_a_code() {
                 json!({ "input": { "organizationCode": org, "title": title, "firstName": first, "lastName": last,
                                    "email": email, "password": password, "commandId": command } }),
                 None,
+                &tally,
             )
             .await
             })
         },
     );
+    tally.assert_reached_the_domain();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -163,11 +196,16 @@ async fn any_activity_input_or_variables_shape_is_accepted_or_refused_with_a_cod
         json_value(),
     );
     let fuzzed = std::sync::Arc::clone(&app);
+    let tally = Arc::new(Tally::default());
+    let counted = Arc::clone(&tally);
+    let shapes = Arc::new(Tally::default());
     fuzz(
         strategy,
         move |(title, code, starts, ends, credit, amount, before, wild)| {
             let app = std::sync::Arc::clone(&fuzzed);
             let staff = staff.clone();
+            let tally = Arc::clone(&counted);
+            let wild_tally = Arc::clone(&shapes);
             Box::pin(async move {
                 let query = "mutation($input: ActivityInput!) { scheduleActivity(input: $input) { activityId } }";
                 well_refused(
@@ -177,13 +215,22 @@ async fn any_activity_input_or_variables_shape_is_accepted_or_refused_with_a_cod
                                        "minutesBefore": before,
                                        "credits": [{ "type": credit, "amount": amount }] } }),
                     Some(&staff),
+                    &tally,
                 )
                 .await?;
                 // Variables of any shape: refused before execution, with a code.
-                well_refused(&app, query, json!({ "input": wild }), Some(&staff)).await
+                well_refused(
+                    &app,
+                    query,
+                    json!({ "input": wild }),
+                    Some(&staff),
+                    &wild_tally,
+                )
+                .await
             })
         },
     );
+    tally.assert_reached_the_domain();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -199,15 +246,27 @@ async fn any_token_is_refused_with_a_code() {
     fuzz(strategy, move |(bearer, token)| {
         let app = std::sync::Arc::clone(&fuzzed);
         Box::pin(async move {
+            let before = events(&app).await;
             let answer = app.graphql("{ me { id } }", json!({}), Some(&bearer)).await;
             prop_assert_eq!(answer.status.as_u16(), 200);
             prop_assert_eq!(answer.error_code(), "UNAUTHENTICATED");
             for mutation in [
-                "mutation($t: String!) { activateAccount(token: $t) { position } }",
-                "mutation($t: String!) { confirmEmailChange(token: $t) { position } }",
+                "mutation($t: String!) { activateAccount(input: { token: $t }) { accountId } }",
+                "mutation($t: String!) { confirmEmailChange(input: { token: $t }) { position } }",
+                "mutation($t: String!) { resetPassword(input: { token: $t, newPassword: \"violet tractor sings at noon\" }) { position } }",
             ] {
-                well_refused(&app, mutation, json!({ "t": token }), None).await?;
+                // The resolver itself refuses the token: the document is valid, so this is not a request error.
+                let answer = app.graphql(mutation, json!({ "t": token }), None).await;
+                prop_assert_eq!(answer.status.as_u16(), 200, "{}", answer.body);
+                let code = answer.error_code();
+                prop_assert!(
+                    code.ends_with("TOKEN_INVALID") || code.ends_with("TOKEN_EXPIRED") || code == "UNAUTHENTICATED",
+                    "{} refused with {}",
+                    mutation,
+                    answer.body
+                );
             }
+            prop_assert_eq!(events(&app).await, before, "a refused token wrote events");
             let page = app
                 .client
                 .get(format!("{}/activate", app.base))
@@ -287,7 +346,10 @@ async fn any_sms_webhook_request_is_answered_without_a_server_error() {
             .unwrap();
             let status = response.status().as_u16();
             prop_assert!(status < 500, "status {}", status);
-            if signing != 0 {
+            if signing == 0 {
+                // Well signed: answered (a reply, or nothing to say), never refused as forged.
+                prop_assert_eq!(status, 200);
+            } else {
                 prop_assert!(
                     status == 403 || status == 400 || status == 415 || status == 422,
                     "an unsigned or badly signed request got {}",

@@ -14,9 +14,6 @@
 //! Run: `cargo bench -p portal-gateway --bench load`. BENCH_SECONDS per measurement (default 5), BENCH_DATABASE_URL
 //! (default postgres://postgres@127.0.0.1:5432/postgres). Results: a table on stdout, JSON in target/bench-load.json.
 
-use std::future::Future;
-use std::pin::Pin;
-use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -37,138 +34,14 @@ use portal_projections::transcript::{self, TranscriptFilter};
 use serde_json::{json, Value};
 use uuid::Uuid;
 
-const PASSWORD: &str = "violet tractor sings at noon";
+mod common;
+use common::{
+    activate, caught_up, in_minutes, open_loop, resident_kib, serve, sign_in, stats, Client, Op,
+    Stats, PASSWORD,
+};
+
 /// Requests in flight in the closed-loop (maximum) measurements.
 const CONCURRENCY: usize = 16;
-
-type Op = Arc<dyn Fn(usize) -> Pin<Box<dyn Future<Output = bool> + Send>> + Send + Sync>;
-
-/// A `portal serve` process.
-struct Server {
-    child: Child,
-    base: String,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn serve(url: &str, dir: &std::path::Path) -> Server {
-    use std::io::BufRead;
-    let mut child = Command::new(env!("CARGO_BIN_EXE_portal"))
-        .args([
-            "serve",
-            "--demo",
-            "--listen",
-            "127.0.0.1:0",
-            "--sign-in-per-minute",
-            "1000000",
-        ])
-        .arg("--mail-dir")
-        .arg(dir.join("mail"))
-        .env("DATABASE_URL", url)
-        .env("PORTAL_MASTER_KEY_FILE", dir.join("master.key"))
-        .env_remove("PORTAL_MASTER_KEY")
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("portal starts");
-    let stdout = child.stdout.take().expect("stdout");
-    let mut lines = std::io::BufReader::new(stdout).lines();
-    let base = loop {
-        let line = lines
-            .next()
-            .expect("portal prints where it listens")
-            .expect("stdout");
-        if let Some(rest) = line.strip_prefix("portal listening on http://") {
-            break format!(
-                "http://{}",
-                rest.split_whitespace().next().expect("address")
-            );
-        }
-    };
-    // The demo organization and its staff member are made after the server listens: wait for the last line.
-    for line in lines.by_ref() {
-        if line.expect("stdout").starts_with("Sign in with") {
-            break;
-        }
-    }
-    std::thread::spawn(move || lines.for_each(drop));
-    Server { child, base }
-}
-
-fn resident_kib(pid: u32) -> u64 {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .ok()
-        .and_then(|status| {
-            status
-                .lines()
-                .find(|l| l.starts_with("VmRSS:"))
-                .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
-        })
-        .unwrap_or(0)
-}
-
-#[derive(Clone)]
-struct Client {
-    http: reqwest::Client,
-    base: String,
-}
-
-impl Client {
-    /// A GraphQL call; the data, or the errors as Err.
-    async fn graphql(
-        &self,
-        query: &str,
-        variables: Value,
-        token: Option<&str>,
-    ) -> Result<Value, Value> {
-        let mut request = self
-            .http
-            .post(format!("{}/graphql", self.base))
-            .json(&json!({ "query": query, "variables": variables }));
-        if let Some(token) = token {
-            request = request.bearer_auth(token);
-        }
-        let answer: Value = match request.send().await {
-            Ok(response) => response.json().await.unwrap_or(Value::Null),
-            Err(error) => return Err(json!(error.to_string())),
-        };
-        match answer.get("errors") {
-            Some(errors) => Err(errors.clone()),
-            None => Ok(answer["data"].clone()),
-        }
-    }
-
-    async fn must(&self, query: &str, variables: Value, token: Option<&str>) -> Value {
-        self.graphql(query, variables, token)
-            .await
-            .unwrap_or_else(|errors| panic!("{query}: {errors}"))
-    }
-}
-
-/// What one measurement saw.
-#[derive(Clone, Copy, Default)]
-struct Stats {
-    per_second: f64,
-    p50_ms: f64,
-    p99_ms: f64,
-    failed: usize,
-}
-
-fn stats(mut latencies_ms: Vec<f64>, failed: usize, seconds: f64) -> Stats {
-    latencies_ms.sort_by(f64::total_cmp);
-    Stats {
-        per_second: latencies_ms.len() as f64 / seconds,
-        p50_ms: percentile(&latencies_ms, 0.5),
-        p99_ms: percentile(&latencies_ms, 0.99),
-        failed,
-    }
-}
 
 /// `CONCURRENCY` workers, each sending its next request when the last is answered.
 async fn closed_loop(op: Op, seconds: f64, counter: Arc<AtomicUsize>) -> Stats {
@@ -198,104 +71,6 @@ async fn closed_loop(op: Op, seconds: f64, counter: Arc<AtomicUsize>) -> Stats {
         failed += f;
     }
     stats(latencies, failed, start.elapsed().as_secs_f64())
-}
-
-/// Requests sent at `rate` per second whatever the answers do; latency from each one's scheduled time.
-async fn open_loop(op: Op, rate: f64, seconds: f64, counter: Arc<AtomicUsize>) -> Stats {
-    let start = tokio::time::Instant::now();
-    let total = (rate * seconds).max(1.0) as usize;
-    let results = Arc::new(Mutex::new((Vec::with_capacity(total), 0_usize)));
-    let mut tasks = Vec::with_capacity(total);
-    for n in 0..total {
-        let due = start + Duration::from_secs_f64(n as f64 / rate);
-        tokio::time::sleep_until(due).await;
-        let (op, counter, results) = (Arc::clone(&op), Arc::clone(&counter), Arc::clone(&results));
-        tasks.push(tokio::spawn(async move {
-            let ok = op(counter.fetch_add(1, Ordering::Relaxed)).await;
-            let latency = due.elapsed().as_secs_f64() * 1000.0;
-            let mut results = results.lock().expect("results");
-            if ok {
-                results.0.push(latency);
-            } else {
-                results.1 += 1;
-            }
-        }));
-    }
-    for task in tasks {
-        task.await.expect("request");
-    }
-    let elapsed = start.elapsed().as_secs_f64();
-    let (latencies, failed) = std::mem::take(&mut *results.lock().expect("results"));
-    stats(latencies, failed, elapsed)
-}
-
-/// Activates a registered account from the e-mailed link; its id.
-async fn activate(client: &Client, mail: &std::path::Path, email: &str) -> String {
-    let mut token = None;
-    for _ in 0..400 {
-        token = std::fs::read_dir(mail).ok().and_then(|entries| {
-            entries.filter_map(Result::ok).find_map(|entry| {
-                let text = std::fs::read_to_string(entry.path()).ok()?;
-                if !text.contains(&format!("To: {email}")) {
-                    return None;
-                }
-                let line = text.lines().find(|l| l.contains("/activate?token="))?;
-                Some(line.split("token=").nth(1)?.trim().to_owned())
-            })
-        });
-        if token.is_some() {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
-    let token = token.unwrap_or_else(|| panic!("no activation e-mail to {email}"));
-    let activated = client
-        .must(
-            "mutation($t: String!) { activateAccount(input: { token: $t }) { accountId } }",
-            json!({ "t": token }),
-            None,
-        )
-        .await;
-    activated["activateAccount"]["accountId"]
-        .as_str()
-        .expect("account id")
-        .to_owned()
-}
-
-async fn sign_in(client: &Client, input: Value) -> String {
-    client
-        .must(
-            "mutation($input: SignInInput!) { signIn(input: $input) { token } }",
-            json!({ "input": input }),
-            None,
-        )
-        .await["signIn"]["token"]
-        .as_str()
-        .expect("token")
-        .to_owned()
-}
-
-/// Waits until every projection has applied every event in the log.
-async fn caught_up(pool: &Pool) {
-    loop {
-        let (_, statuses) = portal_projections::status::status(pool)
-            .await
-            .expect("projection status");
-        let running = statuses
-            .iter()
-            .filter(|s| portal_projections::NAMES.contains(&s.name.as_str()))
-            .collect::<Vec<_>>();
-        if running.len() == portal_projections::NAMES.len()
-            && running.iter().all(|s| s.lag_events == 0)
-        {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
-
-fn in_minutes(minutes: i64) -> String {
-    (chrono::Utc::now() + chrono::Duration::minutes(minutes)).to_rfc3339()
 }
 
 /// The plain-SQL side: the read models' own query functions behind a minimal axum handler.

@@ -65,7 +65,7 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
 ];
 
 /// Advisory lock key held while migrating, so that instances starting together take turns.
-const MIGRATION_LOCK: i64 = 0x706f_7274_616c_0001;
+pub const MIGRATION_LOCK: i64 = 0x706f_7274_616c_0001;
 
 /// Why the database could not be prepared.
 #[derive(Debug, thiserror::Error)]

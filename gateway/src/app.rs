@@ -268,13 +268,38 @@ pub async fn start(
     }
     let listener = tokio::net::TcpListener::bind(args.listen).await?;
     let addr = listener.local_addr()?;
+    // The server answers from the start: while migrations run, /healthz says the process is up and everything else
+    // (/readyz included) says 503 STARTING, instead of leaving connections hanging.
+    let (stop, stop_rx) = watch::channel(false);
+    let serving: Arc<OnceLock<Router>> = Arc::new(OnceLock::new());
+    let front = Router::new()
+        .fallback(dispatch)
+        .with_state(Arc::clone(&serving));
+    let mut server_stop = stop_rx.clone();
+    let server = tokio::spawn(async move {
+        axum::serve(
+            listener,
+            front.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(async move {
+            let _ = server_stop.wait_for(|stopped| *stopped).await;
+        })
+        .await
+    });
     // With port 0 the real port is known only now; links must point at it.
     let public_url = args
         .public_url
         .clone()
         .unwrap_or_else(|| format!("http://{addr}"));
-    let (pool, store) = prepare(&database, pool_size, &master_key, &public_url).await?;
-    let (stop, stop_rx) = watch::channel(false);
+    let prepared = prepare(&database, pool_size, &master_key, &public_url).await;
+    let (pool, store) = match prepared {
+        Ok(prepared) => prepared,
+        Err(error) => {
+            let _ = stop.send(true);
+            let _ = server.await;
+            return Err(error);
+        }
+    };
     let state = AppState {
         inner: Arc::new(StateInner {
             schema: OnceLock::new(),
@@ -426,18 +451,7 @@ pub async fn start(
         tasks.push(tokio::spawn(worker.run(wake.clone(), stop_rx.clone())));
     }
 
-    let router = router(state.clone());
-    let mut server_stop = stop_rx.clone();
-    let server = tokio::spawn(async move {
-        axum::serve(
-            listener,
-            router.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(async move {
-            let _ = server_stop.wait_for(|stopped| *stopped).await;
-        })
-        .await
-    });
+    let _ = serving.set(router(state.clone()));
     state.inner.ready.store(true, Ordering::SeqCst);
     tracing::info!(%addr, "portal is listening");
     Ok(Running {
@@ -525,6 +539,23 @@ pub async fn sweep_offers(state: &AppState) {
         {
             tracing::warn!(%error, "could not lapse wait-list offers");
         }
+    }
+}
+
+/// Every request goes to the full router once the server is prepared; before, only /healthz answers 200.
+async fn dispatch(
+    axum::extract::State(serving): axum::extract::State<Arc<OnceLock<Router>>>,
+    request: axum::extract::Request,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    use tower::ServiceExt;
+    match serving.get() {
+        Some(router) => match router.clone().oneshot(request).await {
+            Ok(response) => response,
+            Err(never) => match never {},
+        },
+        None if request.uri().path() == "/healthz" => health::healthz().await,
+        None => health::starting().into_response(),
     }
 }
 

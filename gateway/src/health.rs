@@ -15,10 +15,18 @@ pub async fn healthz() -> Response {
     (StatusCode::OK, Json(json!({ "status": "ok" }))).into_response()
 }
 
+/// The answer to every request (but /healthz) while the server prepares its database.
+pub fn starting() -> Response {
+    unavailable(
+        "STARTING",
+        "the server is starting: migrations are being applied",
+    )
+}
+
 /// Readiness: 200 when migrations are applied and the database answers within a second, else 503 with a code.
 pub async fn readyz(State(state): State<AppState>) -> Response {
     if !state.is_ready() {
-        return unavailable("STARTING", "migrations are being applied");
+        return starting();
     }
     if database_answers(&state).await {
         (StatusCode::OK, Json(json!({ "status": "ready" }))).into_response()

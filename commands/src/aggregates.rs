@@ -17,7 +17,8 @@ use std::time::{Duration, Instant};
 /// How long a cached state is used before the stream is read afresh.
 pub const MAX_AGE: Duration = Duration::from_secs(30);
 
-/// States cached at most; the cache is emptied when it is full (loads then read whole streams once more).
+/// States cached at most. States older than [`MAX_AGE`] are dropped every [`MAX_AGE`], so the cache holds about the
+/// streams used in the last minute; only a burst of more fresh streams than this empties it.
 pub const CAPACITY: usize = 10_000;
 
 struct Entry {
@@ -26,12 +27,30 @@ struct Entry {
     loaded_at: Instant,
 }
 
+#[derive(Default)]
+struct Entries {
+    by_stream: HashMap<String, Entry>,
+    pruned_at: Option<Instant>,
+}
+
 /// Folded states by stream, shared by clones.
-#[derive(Clone, Default)]
+#[derive(Clone)]
 pub struct AggregateCache {
-    entries: Arc<Mutex<HashMap<String, Entry>>>,
+    entries: Arc<Mutex<Entries>>,
     /// When false, nothing is kept (every load reads the whole stream).
     disabled: bool,
+    /// How long a state is used ([`MAX_AGE`]; shorter in tests).
+    max_age: Duration,
+}
+
+impl Default for AggregateCache {
+    fn default() -> Self {
+        Self {
+            entries: Arc::default(),
+            disabled: false,
+            max_age: MAX_AGE,
+        }
+    }
 }
 
 impl AggregateCache {
@@ -49,8 +68,8 @@ impl AggregateCache {
             return None;
         }
         let entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
-        let entry = entries.get(stream)?;
-        if entry.loaded_at.elapsed() > MAX_AGE {
+        let entry = entries.by_stream.get(stream)?;
+        if entry.loaded_at.elapsed() > self.max_age {
             return None;
         }
         let state = entry.state.downcast_ref::<S>()?;
@@ -69,16 +88,25 @@ impl AggregateCache {
         if self.disabled || version == 0 {
             return;
         }
-        let mut entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
-        let loaded_at = match (fresh, entries.get(stream)) {
+        let mut guard = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
+        let entries = &mut *guard;
+        let loaded_at = match (fresh, entries.by_stream.get(stream)) {
             (Some(at), _) => at,
             (None, Some(entry)) => entry.loaded_at,
             (None, None) => return,
         };
-        if entries.len() >= CAPACITY && !entries.contains_key(stream) {
-            entries.clear();
+        // Stale states serve no one (a load reads the stream afresh): without this they would pile up to CAPACITY.
+        let max_age = self.max_age;
+        if entries.pruned_at.is_none_or(|at| at.elapsed() > max_age) {
+            entries
+                .by_stream
+                .retain(|_, entry| entry.loaded_at.elapsed() <= max_age);
+            entries.pruned_at = Some(Instant::now());
         }
-        entries.insert(
+        if entries.by_stream.len() >= CAPACITY && !entries.by_stream.contains_key(stream) {
+            entries.by_stream.clear();
+        }
+        entries.by_stream.insert(
             stream.to_owned(),
             Entry {
                 version,
@@ -93,6 +121,7 @@ impl AggregateCache {
         self.entries
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
+            .by_stream
             .clear();
     }
 
@@ -101,11 +130,33 @@ impl AggregateCache {
         self.entries
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
+            .by_stream
             .len()
     }
 
     /// True when nothing is cached.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stale_states_are_dropped_instead_of_piling_up() {
+        let cache = AggregateCache {
+            max_age: Duration::from_millis(50),
+            ..AggregateCache::default()
+        };
+        for n in 0..100 {
+            cache.put(&format!("account-{n}"), &n, 1, Some(Instant::now()));
+        }
+        assert_eq!(cache.len(), 100);
+        std::thread::sleep(Duration::from_millis(120));
+        cache.put("account-new", &0, 1, Some(Instant::now()));
+        assert_eq!(cache.len(), 1, "only the fresh state is kept");
+        assert_eq!(cache.get::<i32>("account-new"), Some((0, 1)));
     }
 }

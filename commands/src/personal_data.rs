@@ -48,8 +48,19 @@ enum Backend {
 struct Inner {
     backend: Backend,
     secrets: Secrets,
-    cache: Mutex<HashMap<Uuid, ([u8; 32], Instant)>>,
+    cache: Mutex<KeyCache>,
 }
+
+/// Unwrapped keys by subject, each kept [`KEY_CACHE_TTL`]; expired keys are dropped every TTL, so that neither the
+/// memory nor the time a key stays in it grows with the number of people served.
+#[derive(Default)]
+struct KeyCache {
+    keys: HashMap<Uuid, ([u8; 32], Instant)>,
+    pruned_at: Option<Instant>,
+}
+
+/// Keys cached at most; more fresh ones than this at once empty the cache.
+const KEY_CACHE_CAPACITY: usize = 100_000;
 
 /// The people's data keys, stored wrapped under the master key and cached unwrapped in memory.
 #[derive(Clone)]
@@ -73,7 +84,7 @@ impl KeyRing {
             inner: Arc::new(Inner {
                 backend,
                 secrets,
-                cache: Mutex::new(HashMap::new()),
+                cache: Mutex::new(KeyCache::default()),
             }),
         }
     }
@@ -83,17 +94,27 @@ impl KeyRing {
             .cache
             .lock()
             .unwrap_or_else(|p| p.into_inner())
+            .keys
             .get(&subject)
             .filter(|(_, since)| since.elapsed() < KEY_CACHE_TTL)
             .map(|(key, _)| *key)
     }
 
     fn remember(&self, subject: Uuid, key: [u8; 32]) {
-        self.inner
-            .cache
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .insert(subject, (key, Instant::now()));
+        let mut cache = self.inner.cache.lock().unwrap_or_else(|p| p.into_inner());
+        if cache
+            .pruned_at
+            .is_none_or(|at| at.elapsed() > KEY_CACHE_TTL)
+        {
+            cache
+                .keys
+                .retain(|_, (_, since)| since.elapsed() < KEY_CACHE_TTL);
+            cache.pruned_at = Some(Instant::now());
+        }
+        if cache.keys.len() >= KEY_CACHE_CAPACITY {
+            cache.keys.clear();
+        }
+        cache.keys.insert(subject, (key, Instant::now()));
     }
 
     /// Forgets a subject's key after its erasure was committed (the commit deleted the stored key; the memory
@@ -103,6 +124,7 @@ impl KeyRing {
             .cache
             .lock()
             .unwrap_or_else(|p| p.into_inner())
+            .keys
             .remove(&subject);
         if let Backend::Memory(keys) = &self.inner.backend {
             keys.lock()

@@ -381,12 +381,14 @@ pub async fn observe(State(state): State<AppState>, mut request: Request, next: 
     state
         .metrics()
         .observe_request(&method, &route, status, took);
+    let duration_ms = took.as_secs_f64() * 1000.0;
     span.in_scope(|| {
-        tracing::info!(
-            status,
-            duration_ms = took.as_secs_f64() * 1000.0,
-            "answered"
-        )
+        // Probes and scrapes come every few seconds: keep them out of the info log.
+        if matches!(route.as_str(), "/healthz" | "/readyz" | "/metrics") {
+            tracing::debug!(status, duration_ms, "answered");
+        } else {
+            tracing::info!(status, duration_ms, "answered");
+        }
     });
     response
 }

@@ -15,7 +15,7 @@
 //! every acknowledged command is in the log in exactly one transaction, with the rows it produced in the read
 //! models (accounts, calendar, transcript), and no command id of the whole log spans two transactions.
 //!
-//! `cargo test -p portal-gateway --test crash` (or `scripts/crash-test`). Settings: CRASH_KILLS (default 5),
+//! `scripts/crash-test` (or `cargo test -p portal-gateway --test crash`). Settings: CRASH_KILLS (default 5),
 //! CRASH_CLIENTS (default 6), CRASH_INTERVAL_MS between kills (default 2500). Needs PostgreSQL's server programs
 //! (`pg_config --bindir`, or /usr/lib/postgresql/<version>/bin); as root it runs them as the `postgres` user.
 

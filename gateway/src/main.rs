@@ -209,8 +209,32 @@ async fn log_command(global: &GlobalArgs, command: LogCommand) -> anyhow::Result
     Ok(())
 }
 
-#[tokio::main]
-async fn main() -> anyhow::Result<()> {
+/// glibc's allocator moves its mmap threshold up to the largest block freed (up to 32 MiB), after which argon2id's
+/// 19 MiB blocks come from the heap arenas and stay resident once freed, in every arena a hashing thread used: the
+/// soak saw resident memory climb by such steps (docs/benchmarks.md). A fixed threshold keeps large blocks mapped
+/// and returns them when freed; two arenas keep the threads' heaps from fragmenting apart.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+fn tune_allocator() {
+    // SAFETY: mallopt only sets allocator parameters; it runs before any other thread exists.
+    unsafe {
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 128 * 1024);
+        libc::mallopt(libc::M_ARENA_MAX, 2);
+    }
+}
+
+#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+fn tune_allocator() {}
+
+fn main() -> anyhow::Result<()> {
+    tune_allocator();
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?
+        .block_on(run())
+}
+
+async fn run() -> anyhow::Result<()> {
     let cli = Cli::parse();
     init_logging(cli.global.log_format);
     let global = cli.global;

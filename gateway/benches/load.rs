@@ -260,25 +260,7 @@ async fn main() {
             .await;
         activities.push(format!("load{n}"));
     }
-    let mut learners = Vec::new();
-    for n in 0..learners_n {
-        let email = format!("learner{n}@load.example");
-        client
-            .must(
-                "mutation($input: RegisterAccountInput!) { registerAccount(input: $input) { message } }",
-                json!({ "input": { "organizationCode": DEMO_CODE, "firstName": "Ada", "lastName": format!("Learner{n}"),
-                                   "email": email, "password": PASSWORD } }),
-                None,
-            )
-            .await;
-        let account = activate(&client, &mail, &email).await;
-        let token = sign_in(
-            &client,
-            json!({ "organizationCode": DEMO_CODE, "email": email, "password": PASSWORD }),
-        )
-        .await;
-        learners.push((account, token, email));
-    }
+    let learners = common::learners(&client, &mail, learners_n, "load.example").await;
     let id = |data: Value, field: &str| data[field]["id"].as_str().expect("id").to_owned();
     let location = id(
         client

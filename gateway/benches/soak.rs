@@ -21,7 +21,7 @@ use serde_json::{json, Value};
 use uuid::Uuid;
 
 mod common;
-use common::{activate, caught_up, in_minutes, resident_kib, serve, sign_in, Client, PASSWORD};
+use common::{caught_up, in_minutes, resident_kib, serve, sign_in, Client, PASSWORD};
 
 const LEARNERS: usize = 20;
 
@@ -195,25 +195,7 @@ async fn main() {
         json!({ "organizationCode": DEMO_CODE, "email": DEMO_STAFF_EMAIL, "password": DEMO_STAFF_PASSWORD }),
     )
     .await;
-    let mut learners = Vec::new();
-    for n in 0..LEARNERS {
-        let email = format!("learner{n}@soak.example");
-        client
-            .must(
-                "mutation($input: RegisterAccountInput!) { registerAccount(input: $input) { message } }",
-                json!({ "input": { "organizationCode": DEMO_CODE, "firstName": "Ada", "lastName": format!("Learner{n}"),
-                                   "email": email, "password": PASSWORD } }),
-                None,
-            )
-            .await;
-        let account = activate(&client, &mail, &email).await;
-        let token = sign_in(
-            &client,
-            json!({ "organizationCode": DEMO_CODE, "email": email, "password": PASSWORD }),
-        )
-        .await;
-        learners.push((account, token, email));
-    }
+    let learners = common::learners(&client, &mail, LEARNERS, "soak.example").await;
     let mix = Arc::new(Mix {
         client: client.clone(),
         staff,

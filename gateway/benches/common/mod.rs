@@ -243,3 +243,33 @@ pub async fn caught_up(pool: &Pool) {
 pub fn in_minutes(minutes: i64) -> String {
     (chrono::Utc::now() + chrono::Duration::minutes(minutes)).to_rfc3339()
 }
+
+/// `count` learners of the demo organization, registered, activated from the e-mailed link and signed in:
+/// (account id, session token, e-mail address) each.
+pub async fn learners(
+    client: &Client,
+    mail: &std::path::Path,
+    count: usize,
+    domain: &str,
+) -> Vec<(String, String, String)> {
+    let mut learners = Vec::new();
+    for n in 0..count {
+        let email = format!("learner{n}@{domain}");
+        client
+            .must(
+                "mutation($input: RegisterAccountInput!) { registerAccount(input: $input) { message } }",
+                json!({ "input": { "organizationCode": portal_gateway::demo::DEMO_CODE, "firstName": "Ada",
+                                   "lastName": format!("Learner{n}"), "email": email, "password": PASSWORD } }),
+                None,
+            )
+            .await;
+        let account = activate(client, mail, &email).await;
+        let token = sign_in(
+            client,
+            json!({ "organizationCode": portal_gateway::demo::DEMO_CODE, "email": email, "password": PASSWORD }),
+        )
+        .await;
+        learners.push((account, token, email));
+    }
+    learners
+}

@@ -244,16 +244,7 @@ async fn execute(
     let mut errors = serde_json::to_value(&response.errors).unwrap_or(Value::Array(vec![]));
     if !started.get() {
         // Parsing or validation failed: a request error, answered without `data`, each error with a code.
-        if let Value::Array(list) = &mut errors {
-            for error in list.iter_mut().filter_map(Value::as_object_mut) {
-                let extensions = error.entry("extensions").or_insert_with(|| json!({}));
-                if let Value::Object(extensions) = extensions {
-                    extensions
-                        .entry("code")
-                        .or_insert_with(|| json!("GRAPHQL_VALIDATION_FAILED"));
-                }
-            }
-        }
+        code_uncoded(&mut errors, "GRAPHQL_VALIDATION_FAILED");
         let status = match media {
             MediaType::GraphQlResponse => StatusCode::BAD_REQUEST,
             MediaType::Json => StatusCode::OK,
@@ -262,16 +253,7 @@ async fn execute(
     }
     // Errors of the engine itself carry no code: a variable or argument whose value does not fit its type (a
     // string where an object is expected, a malformed UUID) is refused while the field's arguments are read.
-    if let Value::Array(list) = &mut errors {
-        for error in list.iter_mut().filter_map(Value::as_object_mut) {
-            let extensions = error.entry("extensions").or_insert_with(|| json!({}));
-            if let Value::Object(extensions) = extensions {
-                extensions
-                    .entry("code")
-                    .or_insert_with(|| json!("ARGUMENT_INVALID"));
-            }
-        }
-    }
+    code_uncoded(&mut errors, "ARGUMENT_INVALID");
     let status = match database_away(state, &mut errors).await {
         true => StatusCode::SERVICE_UNAVAILABLE,
         false => StatusCode::OK,
@@ -296,6 +278,18 @@ async fn execute(
             .insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
     }
     response
+}
+
+/// Gives `code` to every error that has none.
+fn code_uncoded(errors: &mut Value, code: &'static str) {
+    if let Value::Array(list) = errors {
+        for error in list.iter_mut().filter_map(Value::as_object_mut) {
+            let extensions = error.entry("extensions").or_insert_with(|| json!({}));
+            if let Value::Object(extensions) = extensions {
+                extensions.entry("code").or_insert_with(|| json!(code));
+            }
+        }
+    }
 }
 
 /// Whether the errors came from the database being away: a failure on our side (`INTERNAL`,

@@ -15,6 +15,8 @@ async fn shutdown_answers_requests_in_flight_closes_subscriptions_and_then_refus
     let mut app = TestApp::spawn_with(|args| args.no_delivery = true).await;
     app.create_organization("acme").await;
     let staff = app.staff("acme", "staff@acme.example").await.token;
+    // The request in flight below reads the organization from its read model.
+    app.caught_up("organizations").await;
 
     // A subscriber, connected and acknowledged.
     let mut request = format!("{}/graphql/ws", app.base.replace("http://", "ws://"))

@@ -2,7 +2,7 @@
 
 use std::net::SocketAddr;
 use std::path::Path;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, OnceLock};
 
 use axum::extract::DefaultBodyLimit;
@@ -71,7 +71,6 @@ struct StateInner {
     schema: OnceLock<PortalSchema>,
     metrics: crate::metrics::Metrics,
     stopping: watch::Receiver<bool>,
-    ready: AtomicBool,
     sign_in_limiter: SignInLimiter,
     sms_limiter: SmsLimiter,
     clock_offset_seconds: std::sync::atomic::AtomicI64,
@@ -127,11 +126,6 @@ impl AppState {
     /// The server's metrics.
     pub fn metrics(&self) -> &crate::metrics::Metrics {
         &self.inner.metrics
-    }
-
-    /// True once migrations are applied and the background tasks run.
-    pub fn is_ready(&self) -> bool {
-        self.inner.ready.load(Ordering::SeqCst)
     }
 }
 
@@ -305,7 +299,6 @@ pub async fn start(
             schema: OnceLock::new(),
             metrics: crate::metrics::Metrics::new(args.metrics_token.clone()),
             stopping: stop_rx.clone(),
-            ready: AtomicBool::new(false),
             clock_offset_seconds: std::sync::atomic::AtomicI64::new(0),
             sms_limiter: governor::RateLimiter::keyed(governor::Quota::per_minute(
                 std::num::NonZeroU32::new(SMS_PER_MINUTE).unwrap_or(std::num::NonZeroU32::MIN),
@@ -452,7 +445,6 @@ pub async fn start(
     }
 
     let _ = serving.set(router(state.clone()));
-    state.inner.ready.store(true, Ordering::SeqCst);
     tracing::info!(%addr, "portal is listening");
     Ok(Running {
         addr,

@@ -241,7 +241,9 @@ impl Metrics {
     }
 
     async fn read_database(&self, state: &AppState) -> Result<(), String> {
-        let (head, projections) = portal_projections::status::status(&state.pool)
+        // One connection for every read; the projections' lags without who runs them (`status` adds that).
+        let client = state.pool.get().await.map_err(|e| e.to_string())?;
+        let (head, projections) = portal_projections::status::lags(&client)
             .await
             .map_err(|e| e.to_string())?;
         self.log_head.set(head);
@@ -256,7 +258,6 @@ impl Metrics {
                 .get_or_create(&labels)
                 .set(p.lag_seconds);
         }
-        let client = state.pool.get().await.map_err(|e| e.to_string())?;
         let rows = client
             .query(
                 "SELECT channel,

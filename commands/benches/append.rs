@@ -79,6 +79,7 @@ fn metadata() -> Metadata {
         command_id: Some(Uuid::new_v4()),
         correlation_id: Some(Uuid::new_v4()),
         actor: Some("system".into()),
+        on_behalf_of: None,
         ..Metadata::default()
     }
 }

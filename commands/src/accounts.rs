@@ -950,9 +950,9 @@ pub async fn invite_staff<L: EventLog>(
     role: Role,
     ctx: &CommandContext,
 ) -> Result<Option<AccountId>, CommandError<AccountError>> {
-    if !matches!(role, Role::Staff | Role::Auditor) {
+    if !matches!(role, Role::Staff | Role::Auditor | Role::Provider) {
         return Err(CommandError::Internal(format!(
-            "staff invite staff or auditors, not {}",
+            "staff invite staff, auditors or providers, not {}",
             role.as_str()
         )));
     }

@@ -62,6 +62,10 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         "0014_delivery.sql",
         include_str!("../../migrations/0014_delivery.sql"),
     ),
+    (
+        "0015_care.sql",
+        include_str!("../../migrations/0015_care.sql"),
+    ),
 ];
 
 /// Advisory lock key held while migrating, so that instances starting together take turns.

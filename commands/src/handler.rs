@@ -40,6 +40,13 @@ pub enum Actor {
     Anonymous,
     /// A signed-in account.
     Account(Uuid),
+    /// A signed-in proxy acting for a patient: the events record both.
+    Proxy {
+        /// The proxy's account (who acted).
+        proxy: Uuid,
+        /// The patient's account (for whom).
+        patient: Uuid,
+    },
     /// portal itself (CLI, demo, background jobs).
     System,
 }
@@ -48,7 +55,7 @@ impl Actor {
     fn label(&self) -> String {
         match self {
             Actor::Anonymous => "anonymous".to_owned(),
-            Actor::Account(id) => format!("account:{id}"),
+            Actor::Account(id) | Actor::Proxy { proxy: id, .. } => format!("account:{id}"),
             Actor::System => "system".to_owned(),
         }
     }
@@ -96,6 +103,10 @@ impl CommandContext {
             correlation_id: Some(self.correlation_id),
             causation_id: self.causation_id,
             actor: Some(self.actor.label()),
+            on_behalf_of: match self.actor {
+                Actor::Proxy { patient, .. } => Some(patient),
+                _ => None,
+            },
             client_ip: self.client_ip.clone(),
             user_agent: self.user_agent.clone(),
             client: None,
@@ -231,6 +242,13 @@ impl EndsSessions for portal_domain::signup_request::SignUpRequest {}
 impl EndsSessions for portal_domain::catalogue::Catalogue {}
 impl EndsSessions for portal_domain::session::Session {}
 impl EndsSessions for portal_domain::appointment::Appointment {}
+impl EndsSessions for portal_domain::care::conversation::Conversation {}
+impl EndsSessions for portal_domain::care::care_team::CareTeam {}
+impl EndsSessions for portal_domain::care::test_result::TestResult {}
+impl EndsSessions for portal_domain::care::billing::Statement {}
+impl EndsSessions for portal_domain::care::billing::BillingAccount {}
+impl EndsSessions for portal_domain::care::medication::Medication {}
+impl EndsSessions for portal_domain::care::proxy::ProxyAccess {}
 impl EndsSessions for portal_domain::account::Account {
     fn sessions_to_end(events: &[Self::Event]) -> Vec<SessionId> {
         events

@@ -5,6 +5,7 @@ pub mod accounts;
 pub mod activities;
 pub mod aggregates;
 pub mod attendance;
+pub mod care;
 pub mod credentials;
 pub mod db;
 pub mod erasure;

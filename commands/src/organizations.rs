@@ -41,6 +41,8 @@ pub struct OrganizationSummary {
     pub patient_policy: portal_domain::organization::PatientPolicy,
     /// How its messages go out.
     pub messaging: portal_domain::organization::Messaging,
+    /// Its rules for conversations, results and proxies.
+    pub care_policy: portal_domain::care::CarePolicy,
 }
 
 /// The stream of an organization.
@@ -139,6 +141,7 @@ async fn summary<L: EventLog>(
             terms,
             patient_policy,
             messaging,
+            care_policy,
         } => Some(OrganizationSummary {
             id,
             code,
@@ -149,6 +152,7 @@ async fn summary<L: EventLog>(
             terms,
             patient_policy,
             messaging,
+            care_policy,
         }),
         OrganizationState::Absent => None,
     })
@@ -459,6 +463,29 @@ pub async fn publish_terms<L: EventLog>(
             .map_or(0, |t| t.version),
     };
     Ok((version, executed.last_position.unwrap_or_default()))
+}
+
+/// Replaces the rules for conversations, results and proxies.
+pub async fn set_care_policy<L: EventLog>(
+    store: &Store<L>,
+    organization: OrganizationId,
+    policy: portal_domain::care::CarePolicy,
+    by: Option<portal_domain::AccountId>,
+    ctx: &CommandContext,
+) -> Result<i64, CommandError<OrganizationError>> {
+    let input = serde_json::to_vec(&policy).unwrap_or_default();
+    change_setting(
+        store,
+        organization,
+        "SetCarePolicy",
+        &input,
+        || OrganizationCommand::SetCarePolicy {
+            policy: policy.clone(),
+            by,
+        },
+        ctx,
+    )
+    .await
 }
 
 /// Replaces the patient portal's rules.

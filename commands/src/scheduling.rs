@@ -653,7 +653,8 @@ async fn own_appointment<L: EventLog>(
         | AppointmentState::Missed(info) => (**info).clone(),
         AppointmentState::Absent => return Err(rejected(AppointmentError::NotFound)),
     };
-    if info.organization != organization.id || (by == BookedBy::Patient && info.patient != actor) {
+    let patient_side = matches!(by, BookedBy::Patient | BookedBy::Proxy { .. });
+    if info.organization != organization.id || (patient_side && info.patient != actor) {
         return Err(rejected(AppointmentError::NotFound));
     }
     Ok((state, version, info))

@@ -194,6 +194,36 @@ pub fn default_template(kind: MessageKind) -> (&'static str, &'static str) {
              It is held for you until {{ until }}. To take it, sign in to the patient portal and accept the offer; \
              after that it goes to the next person waiting.\n",
         ),
+        // What care messages say stays behind the sign-in: they only say that something is waiting there.
+        ReplyWaiting => (
+            "A message from your care team at {{ organization }}",
+            "Hello {{ salutation }},\n\n\
+             Your care team has answered you. To read the message, sign in to the patient portal.\n",
+        ),
+        ReplyWaitingText => (
+            "",
+            "{{ organization }}: your care team has answered you. Sign in to the patient portal to read it.",
+        ),
+        ResultAvailable => (
+            "A new test result at {{ organization }}",
+            "Hello {{ salutation }},\n\n\
+             A new test result is available. To see it, sign in to the patient portal.\n",
+        ),
+        ResultAvailableText => (
+            "",
+            "{{ organization }}: a new test result is available. Sign in to the patient portal to see it.",
+        ),
+        RenewalAnswered => (
+            "Your prescription renewal request at {{ organization }}",
+            "Hello {{ salutation }},\n\n\
+             Your care team has answered your request to renew a prescription. To see the answer, sign in to \
+             the patient portal.\n",
+        ),
+        StatementReady => (
+            "A new statement from {{ organization }}",
+            "Hello {{ salutation }},\n\n\
+             A new statement is ready, due on {{ due }}. To see it and pay, sign in to the patient portal.\n",
+        ),
     }
 }
 

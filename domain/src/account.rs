@@ -43,6 +43,8 @@ pub enum Role {
     Patient,
     /// Reads the organization's history as it was written, and who read patients' data; changes nothing.
     Auditor,
+    /// A clinician of the clinic: answers patients' messages, releases results, decides renewals.
+    Provider,
 }
 
 impl Role {
@@ -53,6 +55,7 @@ impl Role {
             Role::Staff => "staff",
             Role::Patient => "patient",
             Role::Auditor => "auditor",
+            Role::Provider => "provider",
         }
     }
 }

@@ -126,6 +126,11 @@ pub enum BookedBy {
         /// The staff member.
         by: AccountId,
     },
+    /// A proxy of the patient (a parent, a caregiver), for them.
+    Proxy {
+        /// The proxy's account.
+        by: AccountId,
+    },
 }
 
 /// Commands on an appointment.
@@ -331,7 +336,9 @@ fn changeable(
     if info.placement.starts_at <= now {
         return Err(AppointmentError::Past);
     }
-    if by == BookedBy::Patient && info.placement.starts_at - now < cutoff {
+    if matches!(by, BookedBy::Patient | BookedBy::Proxy { .. })
+        && info.placement.starts_at - now < cutoff
+    {
         return Err(AppointmentError::PastCutoff);
     }
     Ok(())

@@ -6,6 +6,7 @@ pub mod account;
 pub mod activity;
 pub mod appointment;
 pub mod attendance;
+pub mod care;
 pub mod catalogue;
 pub mod decider;
 pub mod ids;

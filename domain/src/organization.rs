@@ -3,6 +3,7 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::care::CarePolicy;
 use crate::lockout::LockoutPolicy;
 use std::collections::BTreeMap;
 
@@ -74,6 +75,8 @@ pub enum OrganizationState {
         patient_policy: PatientPolicy,
         /// How its messages go out.
         messaging: Messaging,
+        /// Rules for conversations, results and proxies.
+        care_policy: CarePolicy,
     },
 }
 
@@ -183,6 +186,13 @@ pub enum OrganizationCommand {
         /// The staff member.
         by: Option<crate::AccountId>,
     },
+    /// Replaces the rules for conversations, results and proxies.
+    SetCarePolicy {
+        /// The rules.
+        policy: CarePolicy,
+        /// The staff member.
+        by: Option<crate::AccountId>,
+    },
     /// Replaces the patient portal's rules.
     SetPatientPolicy {
         /// The rules.
@@ -255,6 +265,19 @@ pub enum OrganizationEvent {
     TextingHoursSet(TextingHoursSet),
     /// Its wording of one kind of message changed.
     MessageTemplateSet(MessageTemplateSet),
+    /// Its rules for conversations, results and proxies changed.
+    CarePolicyChanged(CarePolicyChanged),
+}
+
+/// The rules for conversations, results and proxies changed (v1).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CarePolicyChanged {
+    /// The rules.
+    pub policy: CarePolicy,
+    /// Who (None: an operator).
+    pub by: Option<crate::AccountId>,
+    /// When.
+    pub at: DateTime<Utc>,
 }
 
 /// The sender of the organization's e-mail was set or cleared (v1).
@@ -384,6 +407,7 @@ impl DomainEvent for OrganizationEvent {
             OrganizationEvent::SmsAccountSet(_) => "SmsAccountSet",
             OrganizationEvent::TextingHoursSet(_) => "TextingHoursSet",
             OrganizationEvent::MessageTemplateSet(_) => "MessageTemplateSet",
+            OrganizationEvent::CarePolicyChanged(_) => "CarePolicyChanged",
         }
     }
 }
@@ -516,6 +540,21 @@ impl Decider for Organization {
             }
             (
                 OrganizationState::Active { .. },
+                OrganizationCommand::SetCarePolicy { policy, by },
+            ) => {
+                policy
+                    .validate()
+                    .map_err(|e| OrganizationError::InvalidPolicy(e.rule))?;
+                Ok(vec![OrganizationEvent::CarePolicyChanged(
+                    CarePolicyChanged {
+                        policy,
+                        by,
+                        at: now,
+                    },
+                )])
+            }
+            (
+                OrganizationState::Active { .. },
                 OrganizationCommand::SetPatientPolicy { policy, by },
             ) => {
                 if !(1..=365).contains(&policy.activation_code_days) {
@@ -635,6 +674,7 @@ impl Decider for Organization {
                 terms: None,
                 patient_policy: PatientPolicy::default(),
                 messaging: Messaging::default(),
+                care_policy: CarePolicy::default(),
             };
         }
         if let OrganizationState::Active {
@@ -644,6 +684,7 @@ impl Decider for Organization {
             terms,
             patient_policy,
             messaging,
+            care_policy,
             ..
         } = &mut state
         {
@@ -654,6 +695,7 @@ impl Decider for Organization {
                 OrganizationEvent::SmsChannelConfigured(e) => *sms = Some(e.channel.clone()),
                 OrganizationEvent::TermsPublished(e) => *terms = Some(e.terms.clone()),
                 OrganizationEvent::PatientPolicyChanged(e) => *patient_policy = e.policy,
+                OrganizationEvent::CarePolicyChanged(e) => *care_policy = e.policy.clone(),
                 OrganizationEvent::MailSenderSet(e) => messaging.sender = e.sender.clone(),
                 OrganizationEvent::SmsAccountSet(e) => {
                     messaging.sms_account = Some(e.account.clone());

@@ -60,6 +60,49 @@ pub async fn record(
         .filter(|w| w.is_someone())
         .filter(|w| !(principal.role == Role::Patient && w.account == Some(principal.account.0)))
         .collect();
+    insert(
+        pool,
+        principal,
+        principal.role.as_str(),
+        request,
+        resource,
+        field,
+        &whose,
+    )
+    .await
+}
+
+/// Records that a proxy (`principal`, the proxy signed in) read the data of the patient they act for.
+pub async fn record_proxy(
+    pool: &Pool,
+    principal: &Principal,
+    request: &RequestContext,
+    resource: &str,
+    field: &str,
+    patient: Uuid,
+) -> Result<(), AccessLogError> {
+    let whose = Whose::account(patient);
+    insert(
+        pool,
+        principal,
+        "proxy",
+        request,
+        resource,
+        field,
+        &[&whose],
+    )
+    .await
+}
+
+async fn insert(
+    pool: &Pool,
+    principal: &Principal,
+    role: &str,
+    request: &RequestContext,
+    resource: &str,
+    field: &str,
+    whose: &[&Whose],
+) -> Result<(), AccessLogError> {
     if whose.is_empty() {
         return Ok(());
     }
@@ -78,7 +121,7 @@ pub async fn record(
                 &principal.organization.0,
                 &request.now,
                 &principal.account.0,
-                &principal.role.as_str(),
+                &role,
                 &accounts,
                 &records,
                 &requests,

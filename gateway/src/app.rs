@@ -17,6 +17,7 @@ use portal_commands::secrets::{self, KeyError, MasterKey, Secrets};
 use portal_commands::{StartupError, Store};
 use portal_projections::accounts::Accounts;
 use portal_projections::calendar::Calendar;
+use portal_projections::care::Care;
 use portal_projections::lockout::Lockout;
 use portal_projections::organizations::Organizations;
 use portal_projections::patients::Patients;
@@ -339,6 +340,7 @@ pub async fn start(
         spawn_runner(Calendar, &source, &pool, &database, &wake, stop_rx.clone()),
         spawn_runner(Patients, &source, &pool, &database, &wake, stop_rx.clone()),
         spawn_runner(Schedule, &source, &pool, &database, &wake, stop_rx.clone()),
+        spawn_runner(Care, &source, &pool, &database, &wake, stop_rx.clone()),
         spawn_runner(
             Transcript,
             &source,
@@ -370,7 +372,8 @@ pub async fn start(
             }
         }
     }));
-    // Wait-list offers lapse on time: every 30 seconds, the offers whose time is up go to the next in line.
+    // Wait-list offers lapse on time: every 30 seconds, the offers whose time is up go to the next in line; quiet
+    // conversations close and results due for release are released (see `care_timers`).
     let sweep_state = state.clone();
     let mut sweep_stop = stop_rx.clone();
     tasks.push(tokio::spawn(async move {
@@ -378,6 +381,7 @@ pub async fn start(
             tokio::select! {
                 _ = tokio::time::sleep(std::time::Duration::from_secs(30)) => {
                     sweep_offers(&sweep_state).await;
+                    crate::care_timers::sweep(&sweep_state).await;
                 }
                 _ = sweep_stop.changed() => return,
             }

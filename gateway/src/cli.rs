@@ -151,6 +151,8 @@ pub enum StaffRoleArg {
     Staff,
     /// An auditor.
     Auditor,
+    /// A provider (a clinician of the care team).
+    Provider,
 }
 
 /// `portal deliver` settings.

@@ -3,6 +3,7 @@
 
 pub mod access;
 pub mod app;
+pub mod care_timers;
 pub mod cli;
 pub mod delivery;
 pub mod demo;

@@ -393,6 +393,7 @@ async fn run() -> anyhow::Result<()> {
                 role: match role {
                     StaffRoleArg::Staff => Role::Staff,
                     StaffRoleArg::Auditor => Role::Auditor,
+                    StaffRoleArg::Provider => Role::Provider,
                 },
             };
             let account = staff::add_active(&store, &organization, input)

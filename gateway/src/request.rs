@@ -23,6 +23,8 @@ pub struct RequestContext {
     pub correlation_id: Uuid,
     /// The time the request is decided at (the server's clock when it arrived).
     pub now: DateTime<Utc>,
+    /// `X-Acting-For`: the patient a proxy acts for (not yet checked).
+    pub acting_for: Option<String>,
 }
 
 impl RequestContext {
@@ -44,6 +46,9 @@ impl RequestContext {
                 .and_then(|v| Uuid::parse_str(v).ok())
                 .unwrap_or_else(Uuid::new_v4),
             now,
+            acting_for: header("x-acting-for")
+                .map(|v| v.trim().to_owned())
+                .filter(|v| !v.is_empty()),
         }
     }
 

@@ -15,7 +15,7 @@ pub async fn add_active(
     organization: &OrganizationSummary,
     mut input: NewAccount,
 ) -> Result<AccountId, String> {
-    if !matches!(input.role, Role::Staff | Role::Auditor) {
+    if !matches!(input.role, Role::Staff | Role::Auditor | Role::Provider) {
         input.role = Role::Staff;
     }
     if accounts::find_by_email(store, organization, &input.email)

@@ -5,6 +5,7 @@ mod api {
     pub mod attendance;
     pub mod audit;
     pub mod calendar;
+    pub mod care;
     pub mod cli;
     pub mod delivery;
     pub mod fuzzing;

@@ -3,6 +3,7 @@
 
 pub mod accounts;
 pub mod calendar;
+pub mod care;
 pub mod listener;
 pub mod lockout;
 pub mod organizations;
@@ -43,6 +44,7 @@ pub const NAMES: &[&str] = &[
     patients::NAME,
     schedule::NAME,
     transcript::NAME,
+    care::NAME,
 ];
 
 /// Rebuilds the projection called `name` and switches over to it (see [`runner::rebuild`]); None when no
@@ -64,6 +66,7 @@ pub async fn rebuild_named(
         patients::NAME => rebuild(&patients::Patients, source, pool, batch_size).await?,
         schedule::NAME => rebuild(&schedule::Schedule, source, pool, batch_size).await?,
         transcript::NAME => rebuild(&transcript::Transcript, source, pool, batch_size).await?,
+        care::NAME => rebuild(&care::Care, source, pool, batch_size).await?,
         _ => return Ok(None),
     }))
 }

@@ -70,6 +70,7 @@ impl Projection for Organizations {
                 }
                 // Settings read from the organization's stream where they are used (always current).
                 OrganizationEvent::PatientPolicyChanged(_)
+                | OrganizationEvent::CarePolicyChanged(_)
                 | OrganizationEvent::MailSenderSet(_)
                 | OrganizationEvent::SmsAccountSet(_)
                 | OrganizationEvent::TextingHoursSet(_)

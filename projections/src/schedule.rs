@@ -133,6 +133,7 @@ impl Projection for Schedule {
                     let by = match e.by {
                         BookedBy::Patient => "patient",
                         BookedBy::Staff { .. } => "staff",
+                        BookedBy::Proxy { .. } => "proxy",
                     };
                     let p = &e.placement;
                     writes.execute(

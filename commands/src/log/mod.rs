@@ -131,6 +131,9 @@ pub struct Metadata {
     pub causation_id: Option<Uuid>,
     /// Who acted: `account:<id>`, `system`, or `anonymous`.
     pub actor: Option<String>,
+    /// When a proxy acted: the patient they acted for (the actor is the proxy).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub on_behalf_of: Option<Uuid>,
     /// The client's address.
     pub client_ip: Option<String>,
     /// The client's user agent.

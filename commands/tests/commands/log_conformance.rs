@@ -310,6 +310,7 @@ pub mod cases {
             correlation_id: Some(Uuid::new_v4()),
             causation_id: None,
             actor: Some("system".into()),
+            on_behalf_of: None,
             client_ip: Some("127.0.0.1".into()),
             user_agent: Some("test".into()),
             client: None,

@@ -90,6 +90,12 @@ kinds! {
     AppointmentReminder => "appointment_reminder", Email, ["when", "provider", "location", "reason"];
     AppointmentReminderText => "appointment_reminder_text", Sms, ["when", "provider", "location"];
     SlotOffered => "slot_offered", Email, ["salutation", "when", "until"];
+    ReplyWaiting => "reply_waiting", Email, ["salutation"];
+    ReplyWaitingText => "reply_waiting_text", Sms, [];
+    ResultAvailable => "result_available", Email, ["salutation"];
+    ResultAvailableText => "result_available_text", Sms, [];
+    RenewalAnswered => "renewal_answered", Email, ["salutation"];
+    StatementReady => "statement_ready", Email, ["salutation", "due"];
 }
 
 impl MessageKind {

@@ -2,6 +2,7 @@
 
 mod activity;
 mod board;
+mod care;
 mod email;
 mod messaging;
 mod organization;
@@ -21,6 +22,11 @@ pub use activity::{
     TimeZone, WindowMiss, MAX_ACTIVITY_DAYS, MAX_OCCURRENCES,
 };
 pub use board::{BoardReporting, CertifyingBoard};
+pub use care::{
+    AttachmentRef, ConversationSubject, Instructions, LineDescription, MedicationName, MessageBody,
+    Money, ProcessorReference, Reason, ReferenceRange, ResultFlag, ResultReport, TestCode,
+    TestName,
+};
 pub use email::{EmailAddress, EmailError};
 pub use messaging::{
     Channel, MailSender, MessageKind, MessageTemplate, SmsAccountId, TextingHours,

@@ -174,6 +174,7 @@ fn account_as_of(id: &ID, replayed: history::AccountAsOf) -> Option<AccountAsOf>
             Role::Staff => ApiRole::Staff,
             Role::Patient => ApiRole::Patient,
             Role::Auditor => ApiRole::Auditor,
+            Role::Provider => ApiRole::Provider,
         },
         status,
         title: name.and_then(|n| n.title.as_ref().map(|t| t.as_str().to_owned())),

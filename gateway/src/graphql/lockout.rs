@@ -290,6 +290,8 @@ pub enum StaffRole {
     Staff,
     /// An auditor: reads the organization's history and access log, changes nothing.
     Auditor,
+    /// A provider: answers patients' messages, releases results, decides prescription renewals.
+    Provider,
 }
 
 /// The invitation is on its way (the same answer whether or not the address already had an account).
@@ -512,6 +514,7 @@ impl LockoutMutation {
         let role = match input.role.unwrap_or(StaffRole::Staff) {
             StaffRole::Staff => portal_domain::account::Role::Staff,
             StaffRole::Auditor => portal_domain::account::Role::Auditor,
+            StaffRole::Provider => portal_domain::account::Role::Provider,
         };
         accounts::invite_staff(
             &state.store,

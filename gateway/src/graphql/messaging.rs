@@ -73,6 +73,18 @@ pub enum MessageKind {
     AppointmentReminderText,
     /// A slot came free for someone on the wait list.
     SlotOffered,
+    /// The care team answered a patient's message (e-mail; never the message itself).
+    ReplyWaiting,
+    /// The care team answered a patient's message (text).
+    ReplyWaitingText,
+    /// A new test result is available (e-mail; never the result itself).
+    ResultAvailable,
+    /// A new test result is available (text).
+    ResultAvailableText,
+    /// A prescription renewal request was answered.
+    RenewalAnswered,
+    /// A new statement is ready (paperless billing).
+    StatementReady,
 }
 
 /// Where a message is.

@@ -6,6 +6,7 @@ mod macros;
 pub mod access_log;
 pub mod activities;
 pub mod attendance;
+pub mod care;
 pub mod errors;
 pub mod history;
 pub mod http;
@@ -45,6 +46,12 @@ pub struct Query(
     history::HistoryQuery,
     access_log::AccessLogQuery,
     messaging::MessagingQuery,
+    care::conversations::ConversationQuery,
+    care::results::ResultQuery,
+    care::billing::BillingQuery,
+    care::medications::MedicationQuery,
+    care::proxies::ProxyQuery,
+    care::policy::CarePolicyQuery,
 );
 
 /// The root of mutations.
@@ -61,6 +68,12 @@ pub struct Mutation(
     two_step::TwoStepMutation,
     scheduling::SchedulingMutation,
     messaging::MessagingMutation,
+    care::conversations::ConversationMutation,
+    care::results::ResultMutation,
+    care::billing::BillingMutation,
+    care::medications::MedicationMutation,
+    care::proxies::ProxyMutation,
+    care::policy::CarePolicyMutation,
 );
 
 /// The schema type.

@@ -42,7 +42,7 @@ pub async fn principal(ctx: &Context<'_>) -> Result<Principal, ApiError> {
 /// case in one query; when they say no, the account's own stream decides, so an acceptance the projection has not
 /// applied yet is not refused.
 async fn terms_accepted(state: &AppState, principal: &Principal) -> Result<(), ApiError> {
-    if matches!(principal.role, Role::Staff | Role::Auditor) {
+    if matches!(principal.role, Role::Staff | Role::Auditor | Role::Provider) {
         return Ok(());
     }
     let client = state

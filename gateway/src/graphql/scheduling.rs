@@ -16,8 +16,11 @@ use uuid::Uuid;
 
 use crate::access::Whose;
 
+use portal_domain::care::Area;
+
 use super::access_log::audited;
 use super::activities::organization;
+use super::care;
 use super::errors::ApiError;
 use super::inputs::Checked;
 use super::mutation::context;
@@ -268,14 +271,39 @@ pub fn appointment(row: AppointmentRow) -> AppointmentView {
     }
 }
 
-/// Who acts on an appointment: the patient themselves, or staff.
-fn acting(principal: &Principal) -> Result<BookedBy, ApiError> {
-    match principal.role {
-        Role::Patient => Ok(BookedBy::Patient),
-        Role::Staff => Ok(BookedBy::Staff {
-            by: principal.account,
+/// Who acts on an appointment: the patient themselves (or their proxy, through `X-Acting-For`), or staff.
+struct Booker {
+    /// The account signed in.
+    principal: Principal,
+    /// As the appointment records it.
+    by: BookedBy,
+    /// The patient acted for (for staff, their own account: the patient is given by the input).
+    patient: AccountId,
+    /// The actor of the commands.
+    actor: Actor,
+}
+
+async fn booker(ctx: &Context<'_>) -> Result<Booker, ApiError> {
+    let signed_in = principal(ctx).await?;
+    match signed_in.role {
+        Role::Patient => {
+            let acting = care::acting(ctx, Area::Scheduling).await?;
+            Ok(Booker {
+                by: acting.booked_by(),
+                patient: acting.patient,
+                actor: acting.actor(),
+                principal: acting.principal,
+            })
+        }
+        Role::Staff => Ok(Booker {
+            by: BookedBy::Staff {
+                by: signed_in.account,
+            },
+            patient: signed_in.account,
+            actor: Actor::Account(signed_in.account.0),
+            principal: signed_in,
         }),
-        Role::Learner | Role::Auditor => Err(ApiError::forbidden()),
+        Role::Learner | Role::Auditor | Role::Provider => Err(ApiError::forbidden()),
     }
 }
 
@@ -476,13 +504,19 @@ impl SchedulingMutation {
         ctx: &Context<'_>,
         input: BookAppointmentInput,
     ) -> Result<SchedulingPayload> {
-        let principal = principal(ctx).await?;
-        let by = acting(&principal)?;
+        let Booker {
+            principal,
+            by,
+            patient,
+            actor,
+        } = booker(ctx).await?;
         let (state, request) = context(ctx);
         let patient = match (by, input.patient_id.as_ref()) {
-            (BookedBy::Patient, None) => principal.account,
+            (BookedBy::Patient | BookedBy::Proxy { .. }, None) => patient,
             (BookedBy::Staff { .. }, Some(id)) => AccountId(uuid(id, "input.patientId")?),
-            (BookedBy::Patient, Some(_)) => return Err(ApiError::forbidden().into()),
+            (BookedBy::Patient | BookedBy::Proxy { .. }, Some(_)) => {
+                return Err(ApiError::forbidden().into())
+            }
             (BookedBy::Staff { .. }, None) => {
                 return Err(ApiError::new(
                     "PATIENT_REQUIRED",
@@ -520,7 +554,7 @@ impl SchedulingMutation {
         });
         checked.finish()?;
         let org = organization(state, principal.organization).await?;
-        let command = request.command(Actor::Account(principal.account.0), input.command_id);
+        let command = request.command(actor, input.command_id);
         let (id, position) = scheduling::book(
             &state.store,
             &org,
@@ -550,18 +584,22 @@ impl SchedulingMutation {
         appointment_id: ID,
         slot_id: ID,
     ) -> Result<SchedulingPayload> {
-        let principal = principal(ctx).await?;
-        let by = acting(&principal)?;
+        let Booker {
+            principal,
+            by,
+            patient,
+            actor,
+        } = booker(ctx).await?;
         let (state, request) = context(ctx);
         let org = organization(state, principal.organization).await?;
-        let command = request.command(Actor::Account(principal.account.0), None);
+        let command = request.command(actor, None);
         let appointment = uuid(&appointment_id, "appointmentId")?;
         let position = scheduling::reschedule(
             &state.store,
             &org,
             appointment,
             uuid(&slot_id, "slotId")?,
-            principal.account,
+            patient,
             by,
             &command,
         )
@@ -683,11 +721,15 @@ impl SchedulingMutation {
         appointment_id: ID,
         reason: Option<String>,
     ) -> Result<SchedulingPayload> {
-        let principal = principal(ctx).await?;
-        let by = acting(&principal)?;
+        let Booker {
+            principal,
+            by,
+            patient,
+            actor,
+        } = booker(ctx).await?;
         let (state, request) = context(ctx);
         let org = organization(state, principal.organization).await?;
-        let command = request.command(Actor::Account(principal.account.0), None);
+        let command = request.command(actor, None);
         let position = scheduling::cancel(
             &state.store,
             &org,
@@ -695,7 +737,7 @@ impl SchedulingMutation {
             reason
                 .map(|r| r.trim().to_owned())
                 .filter(|r| !r.is_empty()),
-            principal.account,
+            patient,
             by,
             &command,
         )
@@ -852,17 +894,18 @@ impl SchedulingQuery {
         upcoming: Option<bool>,
         at_least: Option<LogPosition>,
     ) -> Result<Vec<AppointmentView>> {
-        let principal = principal(ctx).await?;
+        let acting = care::acting(ctx, Area::Scheduling).await?;
         let state = ctx.data_unchecked::<AppState>();
         caught_up(state, at_least).await?;
         let rows = schedule::patient_appointments(
             &state.pool,
-            principal.organization.0,
-            principal.account.0,
+            acting.principal.organization.0,
+            acting.patient.0,
             upcoming.unwrap_or(true),
         )
         .await
         .map_err(projection_error)?;
+        acting.audited(ctx, "appointment", "myAppointments").await?;
         Ok(rows.into_iter().map(appointment).collect())
     }
 

@@ -49,6 +49,8 @@ pub enum Role {
     Patient,
     /// Reads the organization's history and access log; changes nothing.
     Auditor,
+    /// A clinician of the clinic: answers messages, releases results, decides renewals.
+    Provider,
 }
 
 /// Where an account is in its lifecycle.
@@ -112,6 +114,7 @@ impl From<AccountRow> for Account {
                 "staff" => Role::Staff,
                 "patient" => Role::Patient,
                 "auditor" => Role::Auditor,
+                "provider" => Role::Provider,
                 _ => Role::Learner,
             },
             title: row.title,

@@ -8,18 +8,23 @@ use serde_json::{json, Value};
 use super::support::{TestApp, PASSWORD};
 
 pub async fn patient(app: &TestApp, staff: &str, n: usize) -> String {
+    patient_born(app, staff, n, "1970-01-01").await
+}
+
+/// Registers patient `n` born on `born`, signs them up and in; returns their token.
+pub async fn patient_born(app: &TestApp, staff: &str, n: usize, born: &str) -> String {
     let email = format!("patient{n}@example.org");
     app.graphql(
         "mutation($input: RegisterPatientInput!) { registerPatient(input: $input) { patientId } }",
         json!({ "input": { "clinicNumber": format!("MC{n:06}"), "firstName": "Pat", "lastName": format!("Number{n}"),
-                           "dateOfBirth": "1970-01-01" } }),
+                           "dateOfBirth": born } }),
         Some(staff),
     )
     .await
     .assert_ok();
     app.graphql(
         "mutation($input: SignUpPatientInput!) { signUpPatient(input: $input) { position } }",
-        json!({ "input": { "organizationCode": "mayo", "clinicNumber": format!("MC{n:06}"), "dateOfBirth": "1970-01-01",
+        json!({ "input": { "organizationCode": "mayo", "clinicNumber": format!("MC{n:06}"), "dateOfBirth": born,
                            "username": format!("patient{n}"), "email": email, "password": PASSWORD } }),
         None,
     )

@@ -169,6 +169,24 @@ impl TestApp {
         answer(request.send().await.unwrap()).await
     }
 
+    /// A GraphQL request with `X-Acting-For`: a proxy acting for the patient `acting_for`.
+    pub async fn graphql_for(
+        &self,
+        query: &str,
+        variables: Value,
+        token: &str,
+        acting_for: &str,
+    ) -> Answer {
+        let request = self
+            .client
+            .post(format!("{}/graphql", self.base))
+            .header("accept", "application/graphql-response+json")
+            .header("x-acting-for", acting_for)
+            .bearer_auth(token)
+            .json(&json!({ "query": query, "variables": variables }));
+        answer(request.send().await.unwrap()).await
+    }
+
     pub async fn create_organization(&self, code: &str) {
         let store = &self.running.as_ref().unwrap().state.store;
         portal_commands::organizations::create(
@@ -279,6 +297,12 @@ impl TestApp {
     /// Adds an active staff member (as `portal staff add` does) and signs them in.
     pub async fn staff(&self, organization: &str, email: &str) -> Learner {
         self.staff_as(organization, email, portal_domain::account::Role::Staff)
+            .await
+    }
+
+    /// Adds an active provider (as `portal staff add --role provider` does) and signs them in.
+    pub async fn provider(&self, organization: &str, email: &str) -> Learner {
+        self.staff_as(organization, email, portal_domain::account::Role::Provider)
             .await
     }
 

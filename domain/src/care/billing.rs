@@ -1,0 +1,496 @@
+//! Bills: the organization issues statements to a patient (lines, amounts, a due date); payments made through an
+//! outside processor are recorded against them by its reference; a patient chooses paperless billing.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use super::Party;
+use crate::values::{LineDescription, Money, ProcessorReference};
+use crate::{AccountId, Decider, DomainEvent, ErrorCode, OrganizationId, Personal};
+
+/// The statement aggregate: one stream per statement.
+pub struct Statement;
+
+/// The most lines one statement has.
+pub const MAX_LINES: usize = 100;
+
+/// A line of a statement.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LineItem {
+    /// What it is for.
+    pub description: LineDescription,
+    /// How much.
+    pub amount: Money,
+}
+
+/// A statement as its events left it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct StatementInfo {
+    /// The statement.
+    pub id: Uuid,
+    /// The organization.
+    pub organization: OrganizationId,
+    /// The patient.
+    pub patient: AccountId,
+    /// The total billed.
+    pub total: Money,
+    /// What is still owed.
+    pub balance: Money,
+    /// Payments recorded, by processor reference, with their amounts.
+    pub payments: Vec<(ProcessorReference, Money)>,
+}
+
+/// The lifecycle of a statement.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub enum StatementState {
+    /// Nothing recorded.
+    #[default]
+    Absent,
+    /// Issued.
+    Issued(Box<StatementInfo>),
+}
+
+/// Commands on a statement.
+#[derive(Clone, Debug)]
+pub enum StatementCommand {
+    /// Issues a statement (staff or the billing system).
+    Issue {
+        /// The statement's id.
+        id: Uuid,
+        /// The organization.
+        organization: OrganizationId,
+        /// The patient's account.
+        patient: AccountId,
+        /// Its lines (1 to 100).
+        items: Vec<LineItem>,
+        /// When payment is due.
+        due_on: NaiveDate,
+        /// Who issued it.
+        by: AccountId,
+    },
+    /// Records a payment the processor took.
+    RecordPayment {
+        /// The payment's id.
+        payment_id: Uuid,
+        /// How much.
+        amount: Money,
+        /// The processor's reference.
+        reference: ProcessorReference,
+        /// When the processor took it.
+        paid_at: DateTime<Utc>,
+        /// Who recorded it.
+        by: AccountId,
+    },
+}
+
+/// Events of a statement.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", content = "data")]
+pub enum StatementEvent {
+    /// Issued.
+    StatementIssued(StatementIssued),
+    /// A payment was recorded.
+    PaymentRecorded(PaymentRecorded),
+}
+
+/// A statement was issued (v1).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct StatementIssued {
+    /// The statement.
+    pub statement_id: Uuid,
+    /// The organization.
+    pub organization_id: OrganizationId,
+    /// The patient's account.
+    pub patient_id: AccountId,
+    /// Its lines (personal: they name the care received).
+    pub items: Personal<Vec<LineItem>>,
+    /// The total.
+    pub total: Money,
+    /// When payment is due.
+    pub due_on: NaiveDate,
+    /// Who issued it.
+    pub by: AccountId,
+    /// When.
+    pub at: DateTime<Utc>,
+}
+
+/// A payment was recorded against a statement (v1).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PaymentRecorded {
+    /// The payment.
+    pub payment_id: Uuid,
+    /// How much.
+    pub amount: Money,
+    /// The processor's reference.
+    pub reference: ProcessorReference,
+    /// When the processor took it.
+    pub paid_at: DateTime<Utc>,
+    /// What is still owed after it.
+    pub balance: Money,
+    /// Who recorded it.
+    pub by: AccountId,
+    /// When.
+    pub at: DateTime<Utc>,
+}
+
+impl DomainEvent for StatementEvent {
+    fn event_type(&self) -> &'static str {
+        match self {
+            StatementEvent::StatementIssued(_) => "StatementIssued",
+            StatementEvent::PaymentRecorded(_) => "PaymentRecorded",
+        }
+    }
+}
+
+/// Why a billing command is refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum BillingError {
+    /// No such statement.
+    #[error("no such statement")]
+    NotFound,
+    /// The id is taken.
+    #[error("this statement exists already")]
+    Exists,
+    /// No lines, too many, or a total of zero.
+    #[error("a statement has 1 to 100 lines and a total above zero")]
+    Lines,
+    /// The payment is more than what is owed.
+    #[error("the payment is more than the balance of {0}")]
+    Overpayment(Money),
+    /// A payment of zero.
+    #[error("a payment is above zero")]
+    ZeroPayment,
+    /// The reference was recorded before with another amount.
+    #[error("this processor reference was recorded before with another amount")]
+    ReferenceReused,
+}
+
+impl ErrorCode for BillingError {
+    fn code(&self) -> &'static str {
+        match self {
+            BillingError::NotFound => "STATEMENT_NOT_FOUND",
+            BillingError::Exists => "STATEMENT_EXISTS",
+            BillingError::Lines => "STATEMENT_LINES_INVALID",
+            BillingError::Overpayment(_) => "OVERPAYMENT",
+            BillingError::ZeroPayment => "AMOUNT_INVALID",
+            BillingError::ReferenceReused => "PROCESSOR_REFERENCE_REUSED",
+        }
+    }
+
+    fn field(&self) -> Option<&'static str> {
+        match self {
+            BillingError::NotFound => Some("statementId"),
+            BillingError::Lines => Some("items"),
+            BillingError::Overpayment(_) | BillingError::ZeroPayment => Some("amount"),
+            BillingError::ReferenceReused => Some("processorReference"),
+            BillingError::Exists => None,
+        }
+    }
+}
+
+impl Decider for Statement {
+    type State = StatementState;
+    type Command = StatementCommand;
+    type Event = StatementEvent;
+    type Error = BillingError;
+    const CATEGORY: &'static str = "statement";
+
+    fn decide(
+        state: &Self::State,
+        command: Self::Command,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<Self::Event>, Self::Error> {
+        match (state, command) {
+            (
+                StatementState::Absent,
+                StatementCommand::Issue {
+                    id,
+                    organization,
+                    patient,
+                    items,
+                    due_on,
+                    by,
+                },
+            ) => {
+                let total = items
+                    .iter()
+                    .fold(Money::ZERO, |sum, item| sum.plus(item.amount));
+                if items.is_empty() || items.len() > MAX_LINES || total == Money::ZERO {
+                    return Err(BillingError::Lines);
+                }
+                Ok(vec![StatementEvent::StatementIssued(StatementIssued {
+                    statement_id: id,
+                    organization_id: organization,
+                    patient_id: patient,
+                    items: Personal::Known(items),
+                    total,
+                    due_on,
+                    by,
+                    at: now,
+                })])
+            }
+            (StatementState::Issued(_), StatementCommand::Issue { .. }) => {
+                Err(BillingError::Exists)
+            }
+            (StatementState::Absent, StatementCommand::RecordPayment { .. }) => {
+                Err(BillingError::NotFound)
+            }
+            (
+                StatementState::Issued(info),
+                StatementCommand::RecordPayment {
+                    payment_id,
+                    amount,
+                    reference,
+                    paid_at,
+                    by,
+                },
+            ) => {
+                // The processor may tell us twice about one payment: the same reference and amount is that payment.
+                if let Some((_, recorded)) = info.payments.iter().find(|(r, _)| *r == reference) {
+                    return if *recorded == amount {
+                        Ok(vec![])
+                    } else {
+                        Err(BillingError::ReferenceReused)
+                    };
+                }
+                if amount == Money::ZERO {
+                    return Err(BillingError::ZeroPayment);
+                }
+                let balance = info
+                    .balance
+                    .minus(amount)
+                    .ok_or(BillingError::Overpayment(info.balance))?;
+                Ok(vec![StatementEvent::PaymentRecorded(PaymentRecorded {
+                    payment_id,
+                    amount,
+                    reference,
+                    paid_at,
+                    balance,
+                    by,
+                    at: now,
+                })])
+            }
+        }
+    }
+
+    fn evolve(state: Self::State, event: &Self::Event) -> Self::State {
+        match (state, event) {
+            (_, StatementEvent::StatementIssued(e)) => {
+                StatementState::Issued(Box::new(StatementInfo {
+                    id: e.statement_id,
+                    organization: e.organization_id,
+                    patient: e.patient_id,
+                    total: e.total,
+                    balance: e.total,
+                    payments: vec![],
+                }))
+            }
+            (StatementState::Issued(mut info), StatementEvent::PaymentRecorded(e)) => {
+                info.balance = e.balance;
+                info.payments.push((e.reference.clone(), e.amount));
+                StatementState::Issued(info)
+            }
+            (state, _) => state,
+        }
+    }
+}
+
+/// A patient's billing preferences: one stream per patient account.
+pub struct BillingAccount;
+
+/// A patient's billing preferences as their events left them.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct BillingPreferences {
+    /// Statements by e-mail only, no paper.
+    pub paperless: bool,
+}
+
+/// Chooses paper or paperless statements.
+#[derive(Clone, Debug)]
+pub struct ChoosePaperless {
+    /// The organization.
+    pub organization: OrganizationId,
+    /// The patient's account.
+    pub patient: AccountId,
+    /// True for paperless.
+    pub paperless: bool,
+    /// The patient or their proxy.
+    pub by: Party,
+}
+
+/// Events of a billing account.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", content = "data")]
+pub enum BillingAccountEvent {
+    /// Paper or paperless was chosen.
+    PaperlessBillingChosen(PaperlessBillingChosen),
+}
+
+/// The patient chose paper or paperless statements (v1).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PaperlessBillingChosen {
+    /// The organization.
+    pub organization_id: OrganizationId,
+    /// The patient's account.
+    pub patient_id: AccountId,
+    /// True for paperless.
+    pub paperless: bool,
+    /// The patient or their proxy.
+    pub by: Party,
+    /// When.
+    pub at: DateTime<Utc>,
+}
+
+impl DomainEvent for BillingAccountEvent {
+    fn event_type(&self) -> &'static str {
+        "PaperlessBillingChosen"
+    }
+}
+
+impl Decider for BillingAccount {
+    type State = BillingPreferences;
+    type Command = ChoosePaperless;
+    type Event = BillingAccountEvent;
+    type Error = BillingError;
+    const CATEGORY: &'static str = "billing";
+
+    fn decide(
+        state: &Self::State,
+        command: Self::Command,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<Self::Event>, Self::Error> {
+        if state.paperless == command.paperless {
+            return Ok(vec![]);
+        }
+        Ok(vec![BillingAccountEvent::PaperlessBillingChosen(
+            PaperlessBillingChosen {
+                organization_id: command.organization,
+                patient_id: command.patient,
+                paperless: command.paperless,
+                by: command.by,
+                at: now,
+            },
+        )])
+    }
+
+    fn evolve(_state: Self::State, event: &Self::Event) -> Self::State {
+        let BillingAccountEvent::PaperlessBillingChosen(e) = event;
+        BillingPreferences {
+            paperless: e.paperless,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::decider::testing::given;
+    use chrono::TimeZone;
+
+    fn t0() -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 11, 2, 9, 0, 0).unwrap()
+    }
+
+    fn money(raw: &str) -> Money {
+        Money::parse(raw, "amount").unwrap()
+    }
+
+    fn issue(amounts: &[&str]) -> StatementCommand {
+        StatementCommand::Issue {
+            id: Uuid::from_u128(1),
+            organization: OrganizationId(Uuid::from_u128(2)),
+            patient: AccountId(Uuid::from_u128(3)),
+            items: amounts
+                .iter()
+                .map(|a| LineItem {
+                    description: LineDescription::parse("Office visit").unwrap(),
+                    amount: money(a),
+                })
+                .collect(),
+            due_on: NaiveDate::from_ymd_opt(2026, 12, 1).unwrap(),
+            by: AccountId(Uuid::from_u128(4)),
+        }
+    }
+
+    fn pay(amount: &str, reference: &str) -> StatementCommand {
+        StatementCommand::RecordPayment {
+            payment_id: Uuid::new_v4(),
+            amount: money(amount),
+            reference: ProcessorReference::parse(reference).unwrap(),
+            paid_at: t0(),
+            by: AccountId(Uuid::from_u128(4)),
+        }
+    }
+
+    fn issued() -> Vec<StatementEvent> {
+        Statement::decide(&StatementState::Absent, issue(&["100.00", "25.50"]), t0()).unwrap()
+    }
+
+    fn balance(events: &[StatementEvent]) -> Money {
+        match Statement::fold(events.iter()) {
+            StatementState::Issued(info) => info.balance,
+            StatementState::Absent => panic!("absent"),
+        }
+    }
+
+    #[test]
+    fn a_statement_totals_its_lines() {
+        assert_eq!(balance(&issued()), money("125.50"));
+    }
+
+    #[test]
+    fn a_statement_without_lines_is_refused() {
+        given::<Statement>(vec![])
+            .when(issue(&[]), t0())
+            .then_error(BillingError::Lines);
+    }
+
+    #[test]
+    fn two_payments_settle_a_statement() {
+        let mut events = issued();
+        for (amount, reference) in [("100.00", "ch_1"), ("25.50", "ch_2")] {
+            let state = Statement::fold(events.iter());
+            events.extend(Statement::decide(&state, pay(amount, reference), t0()).unwrap());
+        }
+        assert_eq!(balance(&events), Money::ZERO);
+    }
+
+    #[test]
+    fn a_payment_above_the_balance_is_refused() {
+        given::<Statement>(issued())
+            .when(pay("125.51", "ch_1"), t0())
+            .then_error(BillingError::Overpayment(money("125.50")));
+    }
+
+    #[test]
+    fn the_same_processor_reference_twice_is_one_payment() {
+        let mut events = issued();
+        let state = Statement::fold(events.iter());
+        events.extend(Statement::decide(&state, pay("10.00", "ch_1"), t0()).unwrap());
+        given::<Statement>(events.clone())
+            .when(pay("10.00", "ch_1"), t0())
+            .then(vec![]);
+        given::<Statement>(events)
+            .when(pay("11.00", "ch_1"), t0())
+            .then_error(BillingError::ReferenceReused);
+    }
+
+    #[test]
+    fn choosing_the_same_billing_preference_again_records_nothing() {
+        let choose = |paperless| ChoosePaperless {
+            organization: OrganizationId(Uuid::from_u128(2)),
+            patient: AccountId(Uuid::from_u128(3)),
+            paperless,
+            by: Party::PATIENT,
+        };
+        given::<BillingAccount>(vec![])
+            .when(choose(false), t0())
+            .then(vec![]);
+        let chosen =
+            BillingAccount::decide(&BillingPreferences::default(), choose(true), t0()).unwrap();
+        given::<BillingAccount>(chosen)
+            .when(choose(true), t0())
+            .then(vec![]);
+    }
+}

@@ -782,6 +782,54 @@ mod tests {
     }
 
     #[test]
+    fn a_care_policy_within_its_rules_is_recorded_and_folded_in() {
+        let t0 = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
+        let (_, created) = create(t0);
+        let mut policy = CarePolicy {
+            conversation_idle_days: 7,
+            ..CarePolicy::default()
+        };
+        policy
+            .release_hours
+            .insert(crate::values::TestCode::parse("HBA1C").unwrap(), 24);
+        let events = Organization::decide(
+            &Organization::fold([&created]),
+            OrganizationCommand::SetCarePolicy {
+                policy: policy.clone(),
+                by: None,
+            },
+            t0,
+        )
+        .unwrap();
+        let OrganizationState::Active { care_policy, .. } =
+            Organization::fold(std::iter::once(&created).chain(events.iter()))
+        else {
+            panic!("absent")
+        };
+        assert_eq!(care_policy, policy);
+    }
+
+    #[test]
+    fn a_care_policy_idle_for_zero_days_is_refused() {
+        let t0 = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
+        let (_, created) = create(t0);
+        given::<Organization>([created])
+            .when(
+                OrganizationCommand::SetCarePolicy {
+                    policy: CarePolicy {
+                        conversation_idle_days: 0,
+                        ..CarePolicy::default()
+                    },
+                    by: None,
+                },
+                t0,
+            )
+            .then_error(OrganizationError::InvalidPolicy(
+                "a conversation closes after 1 to 365 quiet days",
+            ));
+    }
+
+    #[test]
     fn creating_an_existing_organization_is_refused() {
         let t0 = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
         let (command, event) = create(t0);

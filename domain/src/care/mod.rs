@@ -149,13 +149,13 @@ impl CarePolicy {
         if !(1..=365).contains(&self.conversation_idle_days) {
             return Err(FieldError {
                 field: "conversationIdleDays",
-                rule: "is 1 to 365",
+                rule: "a conversation closes after 1 to 365 quiet days",
             });
         }
         if self.release_hours.len() > 200 || self.release_hours.values().any(|h| *h > 2160) {
             return Err(FieldError {
                 field: "releaseDelays",
-                rule: "has at most 200 tests, each released within 0 to 2160 hours",
+                rule: "at most 200 tests, each released within 0 to 2160 hours",
             });
         }
         let rising = self
@@ -168,7 +168,7 @@ impl CarePolicy {
         {
             return Err(FieldError {
                 field: "ageBands",
-                rule: "starts at age 0, in rising order, at most 10 bands",
+                rule: "age bands start at age 0, in rising order, at most 10 of them",
             });
         }
         Ok(())

@@ -175,3 +175,52 @@ proptest! {
         }
     }
 }
+
+canonical!(
+    conversation_subjects,
+    "[A-Za-z ,.?]{1,160}",
+    |raw| ConversationSubject::parse(raw),
+    |v| v.as_str().to_owned()
+);
+
+canonical!(
+    message_bodies,
+    "[A-Za-z \n.,]{1,200}",
+    |raw| MessageBody::parse(raw),
+    |v| v.as_str().to_owned()
+);
+
+canonical!(
+    attachment_references,
+    "[a-z0-9._:/-]{1,210}",
+    |raw| AttachmentRef::parse(raw),
+    |v| v.as_str().to_owned()
+);
+
+canonical!(
+    test_codes,
+    "[A-Za-z0-9.:_-]{1,45}",
+    |raw| TestCode::parse(raw),
+    |v| v.as_str().to_owned()
+);
+
+canonical!(
+    amounts,
+    "[0-9]{1,9}(\\.[0-9]{0,3})?",
+    |raw| Money::parse(raw, "amount"),
+    |v| v.to_string()
+);
+
+canonical!(
+    processor_references,
+    "[A-Za-z0-9._:-]{1,105}",
+    |raw| ProcessorReference::parse(raw),
+    |v| v.as_str().to_owned()
+);
+
+canonical!(
+    medication_names,
+    "[A-Za-z0-9 .]{1,210}",
+    |raw| MedicationName::parse(raw),
+    |v| v.as_str().to_owned()
+);

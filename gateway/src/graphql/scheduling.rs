@@ -361,14 +361,6 @@ pub struct WaitListEntryView {
     pub offer_expires_at: Option<DateTime<Utc>>,
 }
 
-fn patient_only(principal: &Principal) -> Result<(), ApiError> {
-    if principal.role == Role::Patient {
-        Ok(())
-    } else {
-        Err(ApiError::forbidden())
-    }
-}
-
 /// Scheduling mutations.
 #[derive(Default)]
 pub struct SchedulingMutation;
@@ -612,7 +604,7 @@ impl SchedulingMutation {
         })
     }
 
-    /// Joins the wait list for a provider or department (patients): when a slot frees up it is offered to the first
+    /// Joins the wait list for a provider or department (patients, or their proxy): when a slot frees up it is offered to the first
     /// in line, by e-mail, for the organization's offer time. With `appointmentId`, only earlier slots are offered
     /// and accepting moves that appointment.
     async fn join_wait_list(
@@ -620,8 +612,8 @@ impl SchedulingMutation {
         ctx: &Context<'_>,
         input: JoinWaitListInput,
     ) -> Result<SchedulingPayload> {
-        let principal = principal(ctx).await?;
-        patient_only(&principal)?;
+        let acting = care::acting(ctx, Area::Scheduling).await?;
+        let principal = &acting.principal;
         let (state, request) = context(ctx);
         let target = match (input.provider_id.as_ref(), input.department_id.as_ref()) {
             (Some(p), None) => portal_domain::waitlist::WaitTarget::Provider {
@@ -640,11 +632,11 @@ impl SchedulingMutation {
             }
         };
         let org = organization(state, principal.organization).await?;
-        let command = request.command(Actor::Account(principal.account.0), input.command_id);
+        let command = request.command(acting.actor(), input.command_id);
         let (entry, position) = portal_commands::waitlist::join(
             &state.store,
             &org,
-            principal.account,
+            acting.patient,
             target,
             uuid(&input.reason_id, "input.reasonId")?,
             input
@@ -663,17 +655,17 @@ impl SchedulingMutation {
         })
     }
 
-    /// Leaves the wait list (patients).
+    /// Leaves the wait list (patients, or their proxy).
     async fn leave_wait_list(&self, ctx: &Context<'_>, entry_id: ID) -> Result<SchedulingPayload> {
-        let principal = principal(ctx).await?;
-        patient_only(&principal)?;
+        let acting = care::acting(ctx, Area::Scheduling).await?;
+        let principal = &acting.principal;
         let (state, request) = context(ctx);
         let org = organization(state, principal.organization).await?;
-        let command = request.command(Actor::Account(principal.account.0), None);
+        let command = request.command(acting.actor(), None);
         let position = portal_commands::waitlist::leave(
             &state.store,
             &org,
-            principal.account,
+            acting.patient,
             uuid(&entry_id, "entryId")?,
             &command,
         )
@@ -686,22 +678,22 @@ impl SchedulingMutation {
         })
     }
 
-    /// Accepts the slot offered to a wait-list entry (patients): it is booked, or your appointment moved to it, in
+    /// Accepts the slot offered to a wait-list entry (patients, or their proxy): it is booked, or your appointment moved to it, in
     /// the same step; a lapsed offer answers OFFER_UNAVAILABLE.
     async fn accept_slot_offer(
         &self,
         ctx: &Context<'_>,
         entry_id: ID,
     ) -> Result<SchedulingPayload> {
-        let principal = principal(ctx).await?;
-        patient_only(&principal)?;
+        let acting = care::acting(ctx, Area::Scheduling).await?;
+        let principal = &acting.principal;
         let (state, request) = context(ctx);
         let org = organization(state, principal.organization).await?;
-        let command = request.command(Actor::Account(principal.account.0), None);
+        let command = request.command(acting.actor(), None);
         let (appointment, position) = portal_commands::waitlist::accept(
             &state.store,
             &org,
-            principal.account,
+            acting.patient,
             uuid(&entry_id, "entryId")?,
             &command,
         )
@@ -1004,13 +996,17 @@ impl SchedulingQuery {
         ctx: &Context<'_>,
         at_least: Option<LogPosition>,
     ) -> Result<Vec<WaitListEntryView>> {
-        let principal = principal(ctx).await?;
+        let acting = care::acting(ctx, Area::Scheduling).await?;
         let state = ctx.data_unchecked::<AppState>();
         caught_up(state, at_least).await?;
-        let rows =
-            schedule::patient_waitlist(&state.pool, principal.organization.0, principal.account.0)
-                .await
-                .map_err(projection_error)?;
+        let rows = schedule::patient_waitlist(
+            &state.pool,
+            acting.principal.organization.0,
+            acting.patient.0,
+        )
+        .await
+        .map_err(projection_error)?;
+        acting.audited(ctx, "wait_list", "myWaitList").await?;
         Ok(rows
             .into_iter()
             .map(|r| WaitListEntryView {

@@ -22,6 +22,41 @@ pub struct Subscription;
 
 #[SubscriptionMacro]
 impl Subscription {
+    /// How many messages from your care team you have not read (patients): sent at once, then each time it changes
+    /// (a reply arrives, you read one); checked twice a second.
+    async fn unread_messages(&self, ctx: &Context<'_>) -> Result<impl Stream<Item = i32>> {
+        let principal = principal(ctx).await?;
+        if principal.role != Role::Patient {
+            return Err(ApiError::forbidden().into());
+        }
+        let state = ctx.data_unchecked::<AppState>().clone();
+        let (organization, patient) = (principal.organization.0, principal.account.0);
+        Ok(futures_util::stream::unfold(
+            (state, None::<i64>),
+            move |(state, last)| async move {
+                loop {
+                    match portal_projections::care::conversations::unread_by_patient(
+                        &state.pool,
+                        organization,
+                        patient,
+                    )
+                    .await
+                    {
+                        Ok(count) if Some(count) != last => {
+                            let shown = i32::try_from(count).unwrap_or(i32::MAX);
+                            return Some((shown, (state, Some(count))));
+                        }
+                        Ok(_) => {}
+                        Err(error) => {
+                            tracing::warn!(%error, "a subscription could not read the conversations")
+                        }
+                    }
+                    tokio::time::sleep(POLL).await;
+                }
+            },
+        ))
+    }
+
     /// Your appointments as they change (patients): each booking, move or cancellation from now on (and of the last
     /// five seconds), once the schedule read model has applied it; checked twice a second.
     async fn appointment_changes(

@@ -362,6 +362,18 @@ async fn a_result_is_held_back_until_released_and_the_patient_keeps_each_tests_h
         "{mail}"
     );
 
+    let refused = app
+        .graphql(
+            "mutation { setCarePolicy(conversationIdleDays: 0) { position } }",
+            json!({}),
+            Some(&c.staff),
+        )
+        .await;
+    assert_eq!(refused.error_code(), "POLICY_INVALID");
+    assert_eq!(
+        refused.body["errors"][0]["extensions"]["field"],
+        "conversationIdleDays"
+    );
     // A delay for the test: the next result is released by itself a day after it is recorded.
     app.graphql(
         "mutation { setCarePolicy(conversationIdleDays: 14, releaseDelays: [{ testCode: \"HBA1C\", hours: 24 }]) { position } }",
@@ -741,6 +753,30 @@ async fn a_proxy_with_a_scheduling_grant_books_for_a_child_but_cannot_read_the_c
         "without the header, the parent's own"
     );
 
+    let joined = app
+        .graphql_for(
+            "mutation($p: ID!, $r: ID!) { joinWaitList(input: { providerId: $p, reasonId: $r }) { id position } }",
+            json!({ "p": c.provider, "r": c.reason }),
+            &parent,
+            &child_id,
+        )
+        .await;
+    let at = joined.assert_ok()["joinWaitList"]["position"]
+        .as_i64()
+        .unwrap();
+    let waiting = app
+        .graphql(
+            "query($at: LogPosition) { myWaitList(atLeast: $at) { id status } }",
+            json!({ "at": at }),
+            Some(&child),
+        )
+        .await;
+    assert_eq!(
+        waiting.assert_ok()["myWaitList"][0]["status"],
+        "waiting",
+        "the child waits, by the parent's hand"
+    );
+
     let messages = app
         .graphql_for(CONVERSATIONS, json!({}), &parent, &child_id)
         .await;
@@ -968,4 +1004,69 @@ async fn the_care_read_model_rebuilds_the_same_and_erasing_the_patient_blanks_th
         0,
         "a rebuild after the erasure reads nothing back"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_signed_in_patient_sees_their_unread_count_change_as_the_care_team_answers() {
+    use super::scheduling::receive;
+    use futures_util::SinkExt;
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    use tokio_tungstenite::tungstenite::Message;
+
+    let c = clinic().await;
+    let app = &c.app;
+    let patient = patient(app, &c.staff, 1).await;
+    let doctor = care_team(&c, "doctor@example.org", &[]).await;
+    book(&c, &patient, None).await;
+    app.caught_up("schedule").await;
+    let started = app
+        .graphql(
+            START,
+            json!({ "input": { "teamId": c.provider, "subject": "Dizziness", "body": "Since Monday" } }),
+            Some(&patient),
+        )
+        .await;
+    let conversation = id(started.assert_ok(), "startConversation");
+
+    let mut request = format!("{}/graphql/ws", app.base.replace("http://", "ws://"))
+        .into_client_request()
+        .unwrap();
+    request.headers_mut().insert(
+        "sec-websocket-protocol",
+        "graphql-transport-ws".parse().unwrap(),
+    );
+    let (mut socket, _) = tokio_tungstenite::connect_async(request).await.unwrap();
+    let send = |value: Value| Message::Text(value.to_string().into());
+    socket
+        .send(send(json!({ "type": "connection_init", "payload": { "Authorization": format!("Bearer {patient}") } })))
+        .await
+        .unwrap();
+    receive(&mut socket, "connection_ack").await;
+    socket
+        .send(send(json!({ "id": "1", "type": "subscribe", "payload": { "query": "subscription { unreadMessages }" } })))
+        .await
+        .unwrap();
+    let count = |message: Value| {
+        message["payload"]["data"]["unreadMessages"]
+            .as_i64()
+            .unwrap()
+    };
+    assert_eq!(count(receive(&mut socket, "next").await), 0, "sent at once");
+
+    app.graphql(
+        REPLY,
+        json!({ "input": { "conversationId": conversation, "body": "Please call us today." } }),
+        Some(&doctor.token),
+    )
+    .await
+    .assert_ok();
+    assert_eq!(
+        count(receive(&mut socket, "next").await),
+        1,
+        "a reply arrived"
+    );
+    app.graphql(READ, json!({ "c": conversation }), Some(&patient))
+        .await
+        .assert_ok();
+    assert_eq!(count(receive(&mut socket, "next").await), 0, "read");
 }

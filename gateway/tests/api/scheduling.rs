@@ -640,11 +640,11 @@ async fn a_signed_in_patient_is_told_when_an_appointment_of_theirs_changes() {
     );
 }
 
-type Socket =
+pub type Socket =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
 /// The next message of `kind` on the socket (others, such as pings, are passed over).
-async fn receive(socket: &mut Socket, kind: &str) -> Value {
+pub async fn receive(socket: &mut Socket, kind: &str) -> Value {
     use futures_util::StreamExt;
     loop {
         let message = tokio::time::timeout(std::time::Duration::from_secs(10), socket.next())

@@ -201,6 +201,23 @@ pub async fn one(
     Ok(found.as_ref().map(conversation_row))
 }
 
+/// How many care-team messages a patient has not read, over all their conversations.
+pub async fn unread_by_patient(
+    pool: &Pool,
+    organization: Uuid,
+    patient: Uuid,
+) -> Result<i64, ProjectionError> {
+    let client = pool.get().await?;
+    let row = client
+        .query_one(
+            "SELECT count(*) FROM conversation_messages m JOIN conversations c ON c.id = m.conversation_id
+             WHERE c.organization_id = $1 AND c.patient_id = $2 AND NOT m.from_patient AND m.read_at IS NULL",
+            &[&organization, &patient],
+        )
+        .await?;
+    Ok(row.get(0))
+}
+
 /// A message.
 #[derive(Clone, Debug)]
 pub struct MessageRow {

@@ -164,6 +164,12 @@ pub enum BillingError {
     /// The reference was recorded before with another amount.
     #[error("this processor reference was recorded before with another amount")]
     ReferenceReused,
+    /// The processor cannot have taken a payment in the future.
+    #[error("a payment is taken before it is recorded")]
+    PaidInFuture,
+    /// The due date is before the statement is issued.
+    #[error("a statement is due on the day it is issued or later")]
+    DueBeforeIssue,
 }
 
 impl ErrorCode for BillingError {
@@ -175,6 +181,8 @@ impl ErrorCode for BillingError {
             BillingError::Overpayment(_) => "OVERPAYMENT",
             BillingError::ZeroPayment => "AMOUNT_INVALID",
             BillingError::ReferenceReused => "PROCESSOR_REFERENCE_REUSED",
+            BillingError::PaidInFuture => "PAID_IN_FUTURE",
+            BillingError::DueBeforeIssue => "DUE_DATE_INVALID",
         }
     }
 
@@ -184,6 +192,8 @@ impl ErrorCode for BillingError {
             BillingError::Lines => Some("items"),
             BillingError::Overpayment(_) | BillingError::ZeroPayment => Some("amount"),
             BillingError::ReferenceReused => Some("processorReference"),
+            BillingError::PaidInFuture => Some("paidAt"),
+            BillingError::DueBeforeIssue => Some("dueOn"),
             BillingError::Exists => None,
         }
     }
@@ -218,6 +228,10 @@ impl Decider for Statement {
                     .fold(Money::ZERO, |sum, item| sum.plus(item.amount));
                 if items.is_empty() || items.len() > MAX_LINES || total == Money::ZERO {
                     return Err(BillingError::Lines);
+                }
+                // A day's grace: the organization's date may be a day behind UTC's.
+                if due_on < (now - chrono::Duration::days(1)).date_naive() {
+                    return Err(BillingError::DueBeforeIssue);
                 }
                 Ok(vec![StatementEvent::StatementIssued(StatementIssued {
                     statement_id: id,
@@ -256,6 +270,9 @@ impl Decider for Statement {
                 }
                 if amount == Money::ZERO {
                     return Err(BillingError::ZeroPayment);
+                }
+                if paid_at > now + chrono::Duration::minutes(5) {
+                    return Err(BillingError::PaidInFuture);
                 }
                 let balance = info
                     .balance
@@ -437,6 +454,60 @@ mod tests {
     #[test]
     fn a_statement_totals_its_lines() {
         assert_eq!(balance(&issued()), money("125.50"));
+    }
+
+    #[test]
+    fn a_payment_dated_in_the_future_is_refused() {
+        let StatementCommand::RecordPayment {
+            payment_id,
+            amount,
+            reference,
+            by,
+            ..
+        } = pay("10.00", "ch_1")
+        else {
+            panic!()
+        };
+        given::<Statement>(issued())
+            .when(
+                StatementCommand::RecordPayment {
+                    payment_id,
+                    amount,
+                    reference,
+                    paid_at: t0() + chrono::Duration::hours(1),
+                    by,
+                },
+                t0(),
+            )
+            .then_error(BillingError::PaidInFuture);
+    }
+
+    #[test]
+    fn a_statement_due_before_it_is_issued_is_refused() {
+        let StatementCommand::Issue {
+            id,
+            organization,
+            patient,
+            items,
+            by,
+            ..
+        } = issue(&["10.00"])
+        else {
+            panic!()
+        };
+        given::<Statement>(vec![])
+            .when(
+                StatementCommand::Issue {
+                    id,
+                    organization,
+                    patient,
+                    items,
+                    due_on: NaiveDate::from_ymd_opt(2026, 10, 1).unwrap(),
+                    by,
+                },
+                t0(),
+            )
+            .then_error(BillingError::DueBeforeIssue);
     }
 
     #[test]

@@ -69,6 +69,8 @@ pub struct HistoryEvent {
     pub recorded_at: DateTime<Utc>,
     /// Who acted: `account:<id>`, `system` or `anonymous`.
     pub actor: Option<String>,
+    /// When a proxy acted (the actor): the patient's account they acted for.
+    pub on_behalf_of: Option<String>,
     /// The command that caused it.
     pub command: Option<String>,
     /// The command's id (idempotency key).
@@ -331,6 +333,7 @@ impl HistoryQuery {
                         schema_version: i32::from(e.schema_version),
                         recorded_at: e.recorded_at,
                         actor: m.actor,
+                        on_behalf_of: m.on_behalf_of.map(|id| id.to_string()),
                         command: m.command,
                         command_id: m.command_id.map(|id| id.to_string()),
                         correlation_id: m.correlation_id.map(|id| id.to_string()),

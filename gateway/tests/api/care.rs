@@ -812,6 +812,19 @@ async fn a_proxy_with_a_scheduling_grant_books_for_a_child_but_cannot_read_the_c
     assert_eq!(booked.get::<_, Option<String>>(1), Some(child_id.clone()));
     assert_eq!(booked.get::<_, Option<String>>(2).as_deref(), Some("proxy"));
     assert_eq!(booked.get::<_, Option<String>>(3), Some(parent_id.clone()));
+    let auditor = app.auditor("mayo", "audit@example.org").await;
+    let history = app
+        .graphql(
+            "query($s: String!) { streamHistory(stream: $s) { edges { node { eventType actor onBehalfOf } } } }",
+            json!({ "s": format!("appointment-{appointment}") }),
+            Some(&auditor.token),
+        )
+        .await;
+    assert_eq!(
+        history.assert_ok()["streamHistory"]["edges"][0]["node"],
+        json!({ "eventType": "AppointmentBooked", "actor": format!("account:{parent_id}"), "onBehalfOf": child_id }),
+        "auditors see who acted for whom"
+    );
     let read = client
         .query_one(
             "SELECT count(*) FROM access_log
@@ -966,6 +979,25 @@ async fn the_care_read_model_rebuilds_the_same_and_erasing_the_patient_blanks_th
         .unwrap();
     assert!(rebuilt.events > 5, "{rebuilt:?}");
     assert_eq!(care_rows(app).await, before, "the same rows from the log");
+    assert_eq!(
+        app.as_analyst("SELECT count(*) FROM conversations WHERE status = 'open'")
+            .await,
+        Ok(vec!["(1)".to_owned()]),
+        "analysts count conversations, also after a rebuild"
+    );
+    for personal in [
+        "SELECT subject FROM conversations",
+        "SELECT body FROM conversation_messages",
+        "SELECT value FROM test_results",
+        "SELECT items FROM statements",
+        "SELECT name FROM medications",
+    ] {
+        assert_eq!(
+            app.as_analyst(personal).await,
+            Err("42501".to_owned()),
+            "{personal}: personal columns are not the analysts'"
+        );
+    }
 
     app.graphql(
         "mutation($id: ID!) { erasePersonalData(input: { accountId: $id }) { position } }",

@@ -14,7 +14,7 @@
 //! Run: `cargo bench -p portal-gateway --bench load`. BENCH_SECONDS per measurement (default 5), BENCH_DATABASE_URL
 //! (default postgres://postgres@127.0.0.1:5432/postgres). Results: a table on stdout, JSON in target/bench-load.json.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::AtomicUsize;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -36,42 +36,9 @@ use uuid::Uuid;
 
 mod common;
 use common::{
-    activate, caught_up, in_minutes, open_loop, resident_kib, serve, sign_in, stats, Client, Op,
-    Stats, PASSWORD,
+    activate, caught_up, closed_loop, in_minutes, max_then_half, open_loop, resident_kib, serve,
+    sign_in, stats, Client, Op, Row, PASSWORD,
 };
-
-/// Requests in flight in the closed-loop (maximum) measurements.
-const CONCURRENCY: usize = 16;
-
-/// `CONCURRENCY` workers, each sending its next request when the last is answered.
-async fn closed_loop(op: Op, seconds: f64, counter: Arc<AtomicUsize>) -> Stats {
-    let start = Instant::now();
-    let window = Duration::from_secs_f64(seconds);
-    let workers: Vec<_> = (0..CONCURRENCY)
-        .map(|_| {
-            let (op, counter) = (Arc::clone(&op), Arc::clone(&counter));
-            tokio::spawn(async move {
-                let (mut latencies, mut failed) = (Vec::new(), 0);
-                while start.elapsed() < window {
-                    let began = Instant::now();
-                    if op(counter.fetch_add(1, Ordering::Relaxed)).await {
-                        latencies.push(began.elapsed().as_secs_f64() * 1000.0);
-                    } else {
-                        failed += 1;
-                    }
-                }
-                (latencies, failed)
-            })
-        })
-        .collect();
-    let (mut latencies, mut failed) = (Vec::new(), 0);
-    for worker in workers {
-        let (l, f) = worker.await.expect("worker");
-        latencies.extend(l);
-        failed += f;
-    }
-    stats(latencies, failed, start.elapsed().as_secs_f64())
-}
 
 /// The plain-SQL side: the read models' own query functions behind a minimal axum handler.
 #[derive(Clone)]
@@ -160,42 +127,6 @@ async fn plain_slots(State(plain): State<Plain>, Query(who): Query<Who>) -> Json
         .iter()
         .map(|r| json!({ "id": r.id, "startsAt": r.starts_at, "provider": r.provider, "location": r.location }))
         .collect::<Vec<_>>()))
-}
-
-/// The most `op` does with 16 in flight, then a fixed rate of half that: two rows of the table.
-async fn max_then_half(
-    rows: &mut Vec<Row>,
-    workload: &str,
-    op: &Op,
-    seconds: f64,
-    counter: &Arc<AtomicUsize>,
-) {
-    let max = closed_loop(Arc::clone(op), seconds, Arc::clone(counter)).await;
-    let half = open_loop(
-        Arc::clone(op),
-        max.per_second / 2.0,
-        seconds,
-        Arc::clone(counter),
-    )
-    .await;
-    for (mode, stats) in [
-        ("max, 16 in flight", max),
-        ("fixed rate, half of max", half),
-    ] {
-        rows.push(Row {
-            workload: workload.to_owned(),
-            mode,
-            stats,
-            reference: None,
-        });
-    }
-}
-
-struct Row {
-    workload: String,
-    mode: &'static str,
-    stats: Stats,
-    reference: Option<Stats>,
 }
 
 #[tokio::main]
@@ -745,36 +676,7 @@ async fn main() {
     let end_kib = resident_kib(pid);
 
     println!("\nthe server over HTTP, {seconds} s per measurement");
-    println!(
-        "{:<38} {:<32} {:>9} {:>9} {:>9} {:>7} {:>10} {:>10}",
-        "workload", "mode", "req/s", "p50 ms", "p99 ms", "failed", "p50 ratio", "p99 ratio"
-    );
-    let mut results = Vec::new();
-    for row in &rows {
-        let (p50_ratio, p99_ratio) = row.reference.map_or((None, None), |r| {
-            (
-                Some(row.stats.p50_ms / r.p50_ms),
-                Some(row.stats.p99_ms / r.p99_ms),
-            )
-        });
-        let show = |v: Option<f64>| v.map_or("".to_owned(), |v| format!("{v:.2}"));
-        println!(
-            "{:<38} {:<32} {:>9.0} {:>9.2} {:>9.2} {:>7} {:>10} {:>10}",
-            row.workload,
-            row.mode,
-            row.stats.per_second,
-            row.stats.p50_ms,
-            row.stats.p99_ms,
-            row.stats.failed,
-            show(p50_ratio),
-            show(p99_ratio)
-        );
-        results.push(json!({
-            "workload": row.workload, "mode": row.mode, "per_second": row.stats.per_second,
-            "p50_ms": row.stats.p50_ms, "p99_ms": row.stats.p99_ms, "failed": row.stats.failed,
-            "p50_ratio_to_plain": p50_ratio, "p99_ratio_to_plain": p99_ratio,
-        }));
-    }
+    let results = common::table(&rows);
     for overhead in &overheads {
         println!(
             "{}: GraphQL at a fixed rate, p50 {:.2} x the plain handler's ({:.2} x with the session check), p99 {:.2} x ({:.2} x); target 1.3",

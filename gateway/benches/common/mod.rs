@@ -8,7 +8,7 @@ use std::pin::Pin;
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use deadpool_postgres::Pool;
 use portal_commands::testing::bench::percentile;
@@ -120,6 +120,29 @@ impl Client {
         }
     }
 
+    /// A GraphQL call by a proxy acting for `patient` (`X-Acting-For`); true when it answered without errors.
+    pub async fn ok_acting_for(
+        &self,
+        query: &str,
+        variables: Value,
+        token: &str,
+        patient: &str,
+    ) -> bool {
+        let request = self
+            .http
+            .post(format!("{}/graphql", self.base))
+            .bearer_auth(token)
+            .header("x-acting-for", patient)
+            .json(&json!({ "query": query, "variables": variables }));
+        match request.send().await {
+            Ok(response) => response
+                .json::<Value>()
+                .await
+                .is_ok_and(|answer| answer.get("errors").is_none() && !answer["data"].is_null()),
+            Err(_) => false,
+        }
+    }
+
     pub async fn must(&self, query: &str, variables: Value, token: Option<&str>) -> Value {
         self.graphql(query, variables, token)
             .await
@@ -173,6 +196,111 @@ pub async fn open_loop(op: Op, rate: f64, seconds: f64, counter: Arc<AtomicUsize
     let elapsed = start.elapsed().as_secs_f64();
     let (latencies, failed) = std::mem::take(&mut *results.lock().expect("results"));
     stats(latencies, failed, elapsed)
+}
+
+/// Requests in flight in the closed-loop (maximum) measurements.
+pub const CONCURRENCY: usize = 16;
+
+/// `CONCURRENCY` workers, each sending its next request when the last is answered.
+pub async fn closed_loop(op: Op, seconds: f64, counter: Arc<AtomicUsize>) -> Stats {
+    let start = Instant::now();
+    let window = Duration::from_secs_f64(seconds);
+    let workers: Vec<_> = (0..CONCURRENCY)
+        .map(|_| {
+            let (op, counter) = (Arc::clone(&op), Arc::clone(&counter));
+            tokio::spawn(async move {
+                let (mut latencies, mut failed) = (Vec::new(), 0);
+                while start.elapsed() < window {
+                    let began = Instant::now();
+                    if op(counter.fetch_add(1, Ordering::Relaxed)).await {
+                        latencies.push(began.elapsed().as_secs_f64() * 1000.0);
+                    } else {
+                        failed += 1;
+                    }
+                }
+                (latencies, failed)
+            })
+        })
+        .collect();
+    let (mut latencies, mut failed) = (Vec::new(), 0);
+    for worker in workers {
+        let (l, f) = worker.await.expect("worker");
+        latencies.extend(l);
+        failed += f;
+    }
+    stats(latencies, failed, start.elapsed().as_secs_f64())
+}
+
+/// The most `op` does with 16 in flight, then a fixed rate of half that: two rows of the table.
+pub async fn max_then_half(
+    rows: &mut Vec<Row>,
+    workload: &str,
+    op: &Op,
+    seconds: f64,
+    counter: &Arc<AtomicUsize>,
+) {
+    let max = closed_loop(Arc::clone(op), seconds, Arc::clone(counter)).await;
+    let half = open_loop(
+        Arc::clone(op),
+        max.per_second / 2.0,
+        seconds,
+        Arc::clone(counter),
+    )
+    .await;
+    for (mode, stats) in [
+        ("max, 16 in flight", max),
+        ("fixed rate, half of max", half),
+    ] {
+        rows.push(Row {
+            workload: workload.to_owned(),
+            mode,
+            stats,
+            reference: None,
+        });
+    }
+}
+
+/// Prints the rows as a table (with each one's p50 and p99 ratios to its reference, if any); their JSON.
+pub fn table(rows: &[Row]) -> Vec<Value> {
+    println!(
+        "{:<38} {:<32} {:>9} {:>9} {:>9} {:>7} {:>10} {:>10}",
+        "workload", "mode", "req/s", "p50 ms", "p99 ms", "failed", "p50 ratio", "p99 ratio"
+    );
+    let mut results = Vec::new();
+    for row in rows {
+        let (p50_ratio, p99_ratio) = row.reference.map_or((None, None), |r| {
+            (
+                Some(row.stats.p50_ms / r.p50_ms),
+                Some(row.stats.p99_ms / r.p99_ms),
+            )
+        });
+        let show = |v: Option<f64>| v.map_or("".to_owned(), |v| format!("{v:.2}"));
+        println!(
+            "{:<38} {:<32} {:>9.0} {:>9.2} {:>9.2} {:>7} {:>10} {:>10}",
+            row.workload,
+            row.mode,
+            row.stats.per_second,
+            row.stats.p50_ms,
+            row.stats.p99_ms,
+            row.stats.failed,
+            show(p50_ratio),
+            show(p99_ratio)
+        );
+        results.push(json!({
+            "workload": row.workload, "mode": row.mode, "per_second": row.stats.per_second,
+            "p50_ms": row.stats.p50_ms, "p99_ms": row.stats.p99_ms, "failed": row.stats.failed,
+            "p50_ratio_to_plain": p50_ratio, "p99_ratio_to_plain": p99_ratio,
+        }));
+    }
+    results
+}
+
+/// A row of a bench's table: a workload, how it was driven, what it did, and what to compare it with.
+pub struct Row {
+    pub workload: String,
+    pub mode: &'static str,
+    pub stats: Stats,
+    pub reference: Option<Stats>,
 }
 
 /// Activates a registered account from the e-mailed link; its id.

@@ -181,7 +181,7 @@ async fn main() {
         .map(|r| r.get(0))
         .collect();
     let mut patients = Vec::new();
-    for n in 0..PATIENTS {
+    for (n, slot) in slots.iter().take(PATIENTS).enumerate() {
         let email = format!("patient{n}@care.example");
         client
             .must(
@@ -209,7 +209,7 @@ async fn main() {
         client
             .must(
                 "mutation($input: BookAppointmentInput!) { bookAppointment(input: $input) { id } }",
-                json!({ "input": { "slotId": slots[n], "reasonId": reason } }),
+                json!({ "input": { "slotId": slot, "reasonId": reason } }),
                 Some(&token),
             )
             .await;

@@ -22,6 +22,8 @@ CREATE TABLE conversations (
     started_at       timestamptz NOT NULL,
     started_by_proxy uuid,
     last_message_at  timestamptz NOT NULL,
+    -- Kept by the projection, so that lists do not count every message of every conversation.
+    message_count    integer     NOT NULL DEFAULT 0,
     closed_at        timestamptz,
     -- NULL: closed for inactivity.
     closed_by        uuid
@@ -47,6 +49,9 @@ CREATE TABLE conversation_messages (
     read_at          timestamptz
 );
 CREATE INDEX conversation_messages_conversation ON conversation_messages (conversation_id, seq);
+-- Unread counts look only at the messages not read yet: few, whatever the length of the conversation.
+CREATE INDEX conversation_messages_unread ON conversation_messages (conversation_id, from_patient)
+    WHERE read_at IS NULL;
 
 CREATE TABLE test_results (
     id                   uuid PRIMARY KEY,
@@ -167,7 +172,7 @@ BEGIN
     GRANT SELECT (id, organization_id, status, submitted_at, decided_at, decided_by, patient_id)
         ON signup_requests TO portal_analyst;
     GRANT SELECT (id, organization_id, patient_id, team_id, status, assignee_id, started_at, last_message_at,
-                  closed_at) ON conversations TO portal_analyst;
+                  message_count, closed_at) ON conversations TO portal_analyst;
     GRANT SELECT (id, conversation_id, organization_id, seq, from_patient, sent_at, read_at)
         ON conversation_messages TO portal_analyst;
     GRANT SELECT (id, organization_id, patient_id, test_code, ordering_provider_id, observed_at, recorded_at,

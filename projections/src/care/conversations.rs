@@ -67,7 +67,7 @@ pub(super) fn apply(
                 ],
             );
             writes.execute(
-                "UPDATE conversations SET last_message_at = $2 WHERE id = $1",
+                "UPDATE conversations SET last_message_at = $2, message_count = message_count + 1 WHERE id = $1",
                 params![id, e.at],
             );
         }
@@ -120,7 +120,7 @@ pub struct ConversationRow {
 const CONVERSATION: &str =
     "SELECT c.id, c.patient_id, c.team_id, coalesce(e.name, ''), c.subject, c.status,
         c.assignee_id, c.started_at, c.last_message_at, c.closed_at,
-        (SELECT count(*) FROM conversation_messages m WHERE m.conversation_id = c.id),
+        c.message_count::bigint,
         (SELECT count(*) FROM conversation_messages m
           WHERE m.conversation_id = c.id AND m.from_patient <> $2 AND m.read_at IS NULL)
      FROM conversations c LEFT JOIN catalogue_entries e ON e.id = c.team_id";

@@ -224,6 +224,13 @@ pub fn default_template(kind: MessageKind) -> (&'static str, &'static str) {
             "Hello {{ salutation }},\n\n\
              A new statement is ready, due on {{ due }}. To see it and pay, sign in to the patient portal.\n",
         ),
+        ProxyAccessGranted => (
+            "Someone can now use your patient portal at {{ organization }}",
+            "Hello {{ salutation }},\n\n\
+             Another person was given access to your patient portal, until {{ ends }}. You can see who, and end \
+             their access, in the portal.\n\n\
+             If you did not expect this, contact the clinic.\n",
+        ),
     }
 }
 

@@ -5,6 +5,7 @@ use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use portal_domain::account::{Account, Role};
 use portal_domain::care::proxy::{Grantor, ProxyAccess, ProxyCommand, ProxyGrants};
 use portal_domain::care::ProxyScope;
+use portal_domain::values::MessageKind;
 use portal_domain::{AccountId, Decider};
 
 use super::{patient, position, rejected, run, CareError, Result};
@@ -39,7 +40,7 @@ pub async fn grant<L: EventLog>(
     by: Grantor,
     ctx: &CommandContext,
 ) -> Result<i64> {
-    patient(store, organization, new.patient).await?;
+    let profile = patient(store, organization, new.patient).await?;
     let (proxy, _) = store
         .load::<Account>(&crate::accounts::stream(new.proxy))
         .await?;
@@ -53,6 +54,14 @@ pub async fn grant<L: EventLog>(
         )));
     }
     let today = organization.time_zone.local(ctx.now).date();
+    // The patient is told whenever someone gains access to their portal, whoever granted it.
+    let notices = super::notice(
+        &profile,
+        MessageKind::ProxyAccessGranted,
+        None,
+        serde_json::json!({ "ends": new.ends_on.to_string() }),
+        ctx.now,
+    );
     let executed = run::<L, ProxyAccess>(
         store,
         &stream(new.patient),
@@ -61,7 +70,7 @@ pub async fn grant<L: EventLog>(
         "GrantProxyAccess",
         &[format!("{new:?}{by:?}").as_bytes()],
         |_| {
-            Ok(Plan::command(
+            Ok(Plan::with_outbox(
                 organization.id.0,
                 ProxyCommand::Grant {
                     organization: organization.id,
@@ -72,6 +81,7 @@ pub async fn grant<L: EventLog>(
                     today,
                     by,
                 },
+                notices.clone(),
             ))
         },
     )

@@ -96,6 +96,7 @@ kinds! {
     ResultAvailableText => "result_available_text", Sms, [];
     RenewalAnswered => "renewal_answered", Email, ["salutation"];
     StatementReady => "statement_ready", Email, ["salutation", "due"];
+    ProxyAccessGranted => "proxy_access_granted", Email, ["salutation", "ends"];
 }
 
 impl MessageKind {

@@ -85,6 +85,8 @@ pub enum MessageKind {
     RenewalAnswered,
     /// A new statement is ready (paperless billing).
     StatementReady,
+    /// A proxy was given access to the patient's portal (to the patient).
+    ProxyAccessGranted,
 }
 
 /// Where a message is.

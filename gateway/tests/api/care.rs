@@ -711,6 +711,13 @@ async fn a_proxy_with_a_scheduling_grant_books_for_a_child_but_cannot_read_the_c
         )
         .await;
     let at = position(granted.assert_ok(), "grantProxyAccess");
+    let told = app
+        .mail_to(
+            "patient2@example.org",
+            "Someone can now use your patient portal",
+        )
+        .await;
+    assert!(told.contains(&ends_on.to_string()), "{told}");
     let people = app
         .graphql(
             "query($at: LogPosition) { proxyPatients(atLeast: $at) { patientId grantedScope scope endsOn } }",
@@ -1101,4 +1108,76 @@ async fn a_signed_in_patient_sees_their_unread_count_change_as_the_care_team_ans
         .await
         .assert_ok();
     assert_eq!(count(receive(&mut socket, "next").await), 0, "read");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn another_organizations_staff_and_providers_reach_none_of_a_patients_care() {
+    let c = clinic().await;
+    let app = &c.app;
+    let token = patient(app, &c.staff, 1).await;
+    let patient_id = account_id(app, &token).await;
+    care_team(&c, "doctor@example.org", &[]).await;
+    book(&c, &token, None).await;
+    app.caught_up("schedule").await;
+    let started = app
+        .graphql(
+            START,
+            json!({ "input": { "teamId": c.provider, "subject": "Private", "body": "Only for my clinic" } }),
+            Some(&token),
+        )
+        .await;
+    let conversation = id(started.assert_ok(), "startConversation");
+    app.graphql(RECORD, result(&c, &patient_id, "6.1", 2), Some(&c.staff))
+        .await
+        .assert_ok();
+    app.caught_up("care").await;
+
+    app.create_organization("acme").await;
+    let staff = app.staff("acme", "desk@acme.example").await;
+    let doctor = app.provider("acme", "doctor@acme.example").await;
+    let read = app
+        .graphql(
+            CONVERSATION,
+            json!({ "id": conversation }),
+            Some(&doctor.token),
+        )
+        .await;
+    assert_eq!(read.error_code(), "CONVERSATION_NOT_FOUND");
+    let results = app
+        .graphql(
+            "query($p: ID!) { patientTestResults(patientId: $p) { id } }",
+            json!({ "p": patient_id }),
+            Some(&doctor.token),
+        )
+        .await;
+    assert_eq!(results.assert_ok()["patientTestResults"], json!([]));
+    let recorded = app
+        .graphql(
+            RECORD,
+            result(&c, &patient_id, "5.0", 1),
+            Some(&staff.token),
+        )
+        .await;
+    assert_eq!(recorded.error_code(), "PATIENT_NOT_FOUND");
+    let granted = app
+        .graphql(
+            GRANT,
+            json!({ "input": { "patientId": patient_id, "proxyId": doctor.account_id, "scope": "ALL",
+                               "endsOn": "2030-01-01" } }),
+            Some(&staff.token),
+        )
+        .await;
+    assert_eq!(granted.error_code(), "PATIENT_NOT_FOUND");
+    let members = app
+        .graphql(
+            "mutation($t: ID!, $m: [ID!]!) { setCareTeamMembers(teamId: $t, memberIds: $m) { position } }",
+            json!({ "t": c.provider, "m": [doctor.account_id] }),
+            Some(&staff.token),
+        )
+        .await;
+    assert_eq!(
+        members.error_code(),
+        "PROVIDER_NOT_FOUND",
+        "another clinic's care team"
+    );
 }

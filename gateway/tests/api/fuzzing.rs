@@ -361,3 +361,65 @@ async fn any_sms_webhook_request_is_answered_without_a_server_error() {
         })
     });
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn any_statement_or_test_result_input_is_accepted_or_refused_with_a_code() {
+    let c = super::scheduling::clinic().await;
+    let token = super::scheduling::patient(&c.app, &c.staff, 1).await;
+    let at = c.app.caught_up("accounts").await;
+    let patient = c
+        .app
+        .graphql(
+            "query($at: LogPosition) { me(atLeast: $at) { id } }",
+            json!({ "at": at }),
+            Some(&token),
+        )
+        .await
+        .assert_ok()["me"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let due = (chrono::Utc::now() + chrono::Duration::days(30))
+        .date_naive()
+        .to_string();
+    let observed = in_minutes(-60);
+    let strategy = (
+        any::<bool>(),
+        prop_oneof![3 => Just(patient), 1 => text("[0-9a-f-]{36}")],
+        prop_oneof![3 => "[A-Z][a-z]{3,12} visit", 1 => text(".{0,210}")],
+        prop_oneof![3 => "[1-9][0-9]{0,3}(\\.[0-9]{1,2})?", 1 => text("-?[0-9]{0,9}([.,][0-9]{0,3})?")],
+        prop_oneof![3 => Just(due), 1 => text("20[0-9]{2}-[0-9]{2}-[0-9]{2}")],
+        prop_oneof![3 => "[A-Z0-9]{2,8}", 1 => text("[A-Za-z0-9.:_ ;-]{0,45}")],
+        prop_oneof![3 => Just(observed), 1 => text("20[0-9]{2}-[0-9]{2}-[0-9]{2}T[0-9:]{8}Z")],
+        prop_oneof![3 => Just("HIGH".to_owned()), 1 => text("[A-Z]{0,10}")],
+    );
+    let app = Arc::new(c);
+    let fuzzed = Arc::clone(&app);
+    let tally = Arc::new(Tally::default());
+    let counted = Arc::clone(&tally);
+    fuzz(
+        strategy,
+        move |(statement, patient, description, amount, due, code, observed, flag)| {
+            let c = Arc::clone(&fuzzed);
+            let tally = Arc::clone(&counted);
+            Box::pin(async move {
+                let (query, variables) = if statement {
+                    (
+                        "mutation($input: IssueStatementInput!) { issueStatement(input: $input) { id } }",
+                        json!({ "input": { "patientId": patient, "dueOn": due,
+                                           "items": [{ "description": description, "amount": amount }] } }),
+                    )
+                } else {
+                    (
+                        "mutation($input: RecordTestResultInput!) { recordTestResult(input: $input) { id } }",
+                        json!({ "input": { "patientId": patient, "testCode": code, "testName": description,
+                                           "value": amount, "flag": flag, "orderingProviderId": c.provider,
+                                           "observedAt": observed } }),
+                    )
+                };
+                well_refused(&c.app, query, variables, Some(&c.staff), &tally).await
+            })
+        },
+    );
+    tally.assert_reached_the_domain();
+}

@@ -245,6 +245,28 @@ async fn whose_history(
                     whose.push(Whose::account(id));
                 }
             }
+            // A patient's care streams named by their account.
+            "proxy" | "billing" => whose.push(Whose::account(id)),
+            // Care streams whose first event names the patient: a later page may not.
+            "conversation" | "testresult" | "statement" | "medication" => {
+                let client = state
+                    .pool
+                    .get()
+                    .await
+                    .map_err(|_| ApiError::unavailable())?;
+                let patient: Option<String> = client
+                    .query_opt(
+                        "SELECT data->>'patient_id' FROM events
+                         WHERE stream_id = $1 AND tenant_id = $2 AND stream_version = 1",
+                        &[&stream.as_str(), &tenant],
+                    )
+                    .await
+                    .map_err(|e| ApiError::internal(&e))?
+                    .and_then(|r| r.get(0));
+                if let Some(patient) = patient.and_then(|p| uuid::Uuid::parse_str(&p).ok()) {
+                    whose.push(Whose::account(patient));
+                }
+            }
             _ => {}
         }
     }

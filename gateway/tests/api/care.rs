@@ -251,6 +251,35 @@ async fn a_conversation_with_the_care_team_counts_unread_messages_and_receipts_a
         .get(0);
     assert!(logged >= 2, "the care team's reads are in the access log");
 
+    // An auditor reading a later page of the conversation's history is in the access log as reading the patient.
+    let patient_id = account_id(app, &patient).await;
+    let auditor = app.auditor("mayo", "audit@example.org").await;
+    let page = app
+        .graphql(
+            "query($s: String!) { streamHistory(stream: $s, after: \"2\") { edges { node { eventType } } } }",
+            json!({ "s": format!("conversation-{conversation}") }),
+            Some(&auditor.token),
+        )
+        .await;
+    assert_eq!(
+        page.assert_ok()["streamHistory"]["edges"][0]["node"]["eventType"],
+        "ConversationPickedUp"
+    );
+    let logged: i64 = app
+        .state()
+        .pool
+        .get()
+        .await
+        .unwrap()
+        .query_one(
+            "SELECT count(*) FROM access_log WHERE actor_id = $1::text::uuid AND patient_account_id = $2::text::uuid",
+            &[&auditor.account_id, &patient_id],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(logged, 1, "the page names no patient; the stream does");
+
     app.state().advance_clock(chrono::Duration::days(15));
     // The server's own sweep runs every 30 seconds too: whichever runs first closes it, once.
     portal_gateway::care_timers::sweep(app.state()).await;

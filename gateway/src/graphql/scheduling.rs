@@ -287,7 +287,7 @@ async fn booker(ctx: &Context<'_>) -> Result<Booker, ApiError> {
     let signed_in = principal(ctx).await?;
     match signed_in.role {
         Role::Patient => {
-            let acting = care::acting(ctx, Area::Scheduling).await?;
+            let acting = care::acting_as(ctx, signed_in, Area::Scheduling).await?;
             Ok(Booker {
                 by: acting.booked_by(),
                 patient: acting.patient,

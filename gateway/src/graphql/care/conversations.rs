@@ -12,7 +12,7 @@ use portal_domain::values::{AttachmentRef, ConversationSubject, MessageBody};
 use portal_projections::care::conversations::{self as read, ConversationRow, MessageRow};
 use uuid::Uuid;
 
-use super::{acting, audited_read, care_team, caught_up, uuid, Acting, CarePayload};
+use super::{acting, acting_as, audited_read, care_team, caught_up, uuid, Acting, CarePayload};
 use crate::graphql::activities::organization;
 use crate::graphql::errors::ApiError;
 use crate::graphql::inputs::Checked;
@@ -156,7 +156,9 @@ impl Side {
     async fn of(ctx: &Context<'_>) -> Result<Self, ApiError> {
         let signed_in = principal(ctx).await?;
         match signed_in.role {
-            Role::Patient => Ok(Side::Patient(acting(ctx, Area::Messages).await?)),
+            Role::Patient => Ok(Side::Patient(
+                acting_as(ctx, signed_in, Area::Messages).await?,
+            )),
             Role::Staff | Role::Provider => Ok(Side::Member(signed_in)),
             Role::Learner | Role::Auditor => Err(ApiError::forbidden()),
         }

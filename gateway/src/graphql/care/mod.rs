@@ -102,7 +102,15 @@ impl Acting {
 /// The patient a patient-side field acts for: the signed-in patient, or with `X-Acting-For` the patient whose
 /// proxy they are, if the grant in force covers `area` (else PROXY_NOT_ALLOWED or OUTSIDE_PROXY_SCOPE).
 pub async fn acting(ctx: &Context<'_>, area: Area) -> Result<Acting, ApiError> {
-    let principal = principal(ctx).await?;
+    acting_as(ctx, principal(ctx).await?, area).await
+}
+
+/// As [`acting`], for a caller already signed in as `principal`.
+pub async fn acting_as(
+    ctx: &Context<'_>,
+    principal: Principal,
+    area: Area,
+) -> Result<Acting, ApiError> {
     if principal.role != Role::Patient {
         return Err(ApiError::forbidden());
     }

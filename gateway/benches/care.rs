@@ -58,58 +58,12 @@ async fn main() {
     )
     .await;
     let id = |data: Value, field: &str| data[field]["id"].as_str().expect("id").to_owned();
-    let location = id(
-        client
-            .must(
-                "mutation { putLocation(name: \"Gonda Building\") { id } }",
-                json!({}),
-                Some(&staff),
-            )
-            .await,
-        "putLocation",
-    );
-    let department = id(
-        client
-            .must(
-                "mutation { putDepartment(name: \"Cardiology\") { id } }",
-                json!({}),
-                Some(&staff),
-            )
-            .await,
-        "putDepartment",
-    );
-    let provider = id(
-        client
-            .must(
-                "mutation($d: [ID!]!, $l: [ID!]!) { putProvider(name: \"Dr. Ada Lovelace\", departmentIds: $d, locationIds: $l) { id } }",
-                json!({ "d": [department], "l": [location] }),
-                Some(&staff),
-            )
-            .await,
-        "putProvider",
-    );
-    let reason = id(
-        client
-            .must(
-                "mutation($d: [ID!]) { putVisitReason(name: \"Follow-up visit\", minutes: 15, departmentIds: $d) { id } }",
-                json!({ "d": [department] }),
-                Some(&staff),
-            )
-            .await,
-        "putVisitReason",
-    );
-    let hours: Vec<Value> = [
-        "MONDAY",
-        "TUESDAY",
-        "WEDNESDAY",
-        "THURSDAY",
-        "FRIDAY",
-        "SATURDAY",
-        "SUNDAY",
-    ]
-    .iter()
-    .map(|d| json!({ "weekday": d, "opens": "08:00", "closes": "18:00" }))
-    .collect();
+    let common::Catalogue {
+        location,
+        provider,
+        reason,
+    } = common::catalogue(&client, &staff).await;
+    let hours = common::every_day("08:00", "18:00");
     let from = (chrono::Utc::now() + chrono::Duration::days(2)).date_naive();
     client
         .must(

@@ -195,55 +195,12 @@ async fn main() {
         activities.push(format!("load{n}"));
     }
     let learners = common::learners(&client, &mail, learners_n, "load.example").await;
-    let id = |data: Value, field: &str| data[field]["id"].as_str().expect("id").to_owned();
-    let location = id(
-        client
-            .must("mutation { putLocation(name: \"Gonda Building\", address: \"200 First St SW\") { id } }", json!({}), Some(&staff))
-            .await,
-        "putLocation",
-    );
-    let department = id(
-        client
-            .must(
-                "mutation { putDepartment(name: \"Cardiology\") { id } }",
-                json!({}),
-                Some(&staff),
-            )
-            .await,
-        "putDepartment",
-    );
-    let provider = id(
-        client
-            .must(
-                "mutation($d: [ID!]!, $l: [ID!]!) { putProvider(name: \"Dr. Ada Lovelace\", departmentIds: $d, locationIds: $l) { id } }",
-                json!({ "d": [department], "l": [location] }),
-                Some(&staff),
-            )
-            .await,
-        "putProvider",
-    );
-    let reason = id(
-        client
-            .must(
-                "mutation($d: [ID!]) { putVisitReason(name: \"Follow-up visit\", minutes: 15, departmentIds: $d) { id } }",
-                json!({ "d": [department] }),
-                Some(&staff),
-            )
-            .await,
-        "putVisitReason",
-    );
-    let hours: Vec<Value> = [
-        "MONDAY",
-        "TUESDAY",
-        "WEDNESDAY",
-        "THURSDAY",
-        "FRIDAY",
-        "SATURDAY",
-        "SUNDAY",
-    ]
-    .iter()
-    .map(|d| json!({ "weekday": d, "opens": "00:00", "closes": "23:45" }))
-    .collect();
+    let common::Catalogue {
+        location,
+        provider,
+        reason,
+    } = common::catalogue(&client, &staff).await;
+    let hours = common::every_day("00:00", "23:45");
     // A publication makes at most 500 slots: five days of 95 quarter hours each.
     let publications = ((seconds * 1400.0) / 475.0).ceil() as i64 + 1;
     for publication in 0..publications {

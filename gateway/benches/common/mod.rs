@@ -401,3 +401,72 @@ pub async fn learners(
     }
     learners
 }
+
+/// A clinic's catalogue, made by its staff member: a location, a department, a provider serving both, and a
+/// 15-minute visit reason of the department.
+pub struct Catalogue {
+    pub location: String,
+    pub provider: String,
+    pub reason: String,
+}
+
+pub async fn catalogue(client: &Client, staff: &str) -> Catalogue {
+    let id = |data: Value, field: &str| data[field]["id"].as_str().expect("id").to_owned();
+    let location = id(
+        client
+            .must("mutation { putLocation(name: \"Gonda Building\", address: \"200 First St SW\") { id } }", json!({}), Some(staff))
+            .await,
+        "putLocation",
+    );
+    let department = id(
+        client
+            .must(
+                "mutation { putDepartment(name: \"Cardiology\") { id } }",
+                json!({}),
+                Some(staff),
+            )
+            .await,
+        "putDepartment",
+    );
+    let provider = id(
+        client
+            .must(
+                "mutation($d: [ID!]!, $l: [ID!]!) { putProvider(name: \"Dr. Ada Lovelace\", departmentIds: $d, locationIds: $l) { id } }",
+                json!({ "d": [department], "l": [location] }),
+                Some(staff),
+            )
+            .await,
+        "putProvider",
+    );
+    let reason = id(
+        client
+            .must(
+                "mutation($d: [ID!]) { putVisitReason(name: \"Follow-up visit\", minutes: 15, departmentIds: $d) { id } }",
+                json!({ "d": [department] }),
+                Some(staff),
+            )
+            .await,
+        "putVisitReason",
+    );
+    Catalogue {
+        location,
+        provider,
+        reason,
+    }
+}
+
+/// The same opening hours every day of the week, for `publishSlots`.
+pub fn every_day(opens: &str, closes: &str) -> Vec<Value> {
+    [
+        "MONDAY",
+        "TUESDAY",
+        "WEDNESDAY",
+        "THURSDAY",
+        "FRIDAY",
+        "SATURDAY",
+        "SUNDAY",
+    ]
+    .iter()
+    .map(|d| json!({ "weekday": d, "opens": opens, "closes": closes }))
+    .collect()
+}

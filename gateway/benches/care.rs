@@ -26,7 +26,7 @@ use serde_json::{json, Value};
 use uuid::Uuid;
 
 mod common;
-use common::{activate, caught_up, max_then_half, serve, sign_in, Client, Op, Row, PASSWORD};
+use common::{caught_up, max_then_half, serve, sign_in, Client, Op, Row, PASSWORD};
 
 /// Patients, each with a visit and a conversation.
 const PATIENTS: usize = 40;
@@ -136,25 +136,7 @@ async fn main() {
         .collect();
     let mut patients = Vec::new();
     for (n, slot) in slots.iter().take(PATIENTS).enumerate() {
-        let email = format!("patient{n}@care.example");
-        client
-            .must(
-                "mutation($input: RegisterPatientInput!) { registerPatient(input: $input) { patientId } }",
-                json!({ "input": { "clinicNumber": format!("CR{n:06}"), "firstName": "Pat",
-                                   "lastName": format!("Number{n}"), "dateOfBirth": "1970-01-01" } }),
-                Some(&staff),
-            )
-            .await;
-        client
-            .must(
-                "mutation($input: SignUpPatientInput!) { signUpPatient(input: $input) { position } }",
-                json!({ "input": { "organizationCode": DEMO_CODE, "clinicNumber": format!("CR{n:06}"),
-                                   "dateOfBirth": "1970-01-01", "username": format!("carepatient{n}"), "email": email,
-                                   "password": PASSWORD } }),
-                None,
-            )
-            .await;
-        let account = activate(&client, &mail, &email).await;
+        let account = common::patient(&client, &mail, &staff, ("CR", "care"), n).await;
         let token = sign_in(
             &client,
             json!({ "organizationCode": DEMO_CODE, "username": format!("carepatient{n}"), "password": PASSWORD }),

@@ -36,8 +36,8 @@ use uuid::Uuid;
 
 mod common;
 use common::{
-    activate, caught_up, closed_loop, in_minutes, max_then_half, open_loop, resident_kib, serve,
-    sign_in, stats, Client, Op, Row, PASSWORD,
+    caught_up, closed_loop, in_minutes, max_then_half, open_loop, resident_kib, serve, sign_in,
+    stats, Client, Op, Row, PASSWORD,
 };
 
 /// The plain-SQL side: the read models' own query functions behind a minimal axum handler.
@@ -216,25 +216,7 @@ async fn main() {
     }
     let mut patients = Vec::new();
     for n in 0..10 {
-        let email = format!("patient{n}@load.example");
-        client
-            .must(
-                "mutation($input: RegisterPatientInput!) { registerPatient(input: $input) { patientId } }",
-                json!({ "input": { "clinicNumber": format!("LD{n:06}"), "firstName": "Pat",
-                                   "lastName": format!("Number{n}"), "dateOfBirth": "1970-01-01" } }),
-                Some(&staff),
-            )
-            .await;
-        client
-            .must(
-                "mutation($input: SignUpPatientInput!) { signUpPatient(input: $input) { position } }",
-                json!({ "input": { "organizationCode": DEMO_CODE, "clinicNumber": format!("LD{n:06}"),
-                                   "dateOfBirth": "1970-01-01", "username": format!("loadpatient{n}"), "email": email,
-                                   "password": PASSWORD } }),
-                None,
-            )
-            .await;
-        patients.push(activate(&client, &mail, &email).await);
+        patients.push(common::patient(&client, &mail, &staff, ("LD", "load"), n).await);
     }
     // Everything set up is in the read models before anything is measured.
     caught_up(&database.pool).await;

@@ -470,3 +470,34 @@ pub fn every_day(opens: &str, closes: &str) -> Vec<Value> {
     .map(|d| json!({ "weekday": d, "opens": opens, "closes": closes }))
     .collect()
 }
+
+/// Patient `n` of the demo clinic: registered by `staff` (clinic number `<clinic><n>`), signed up as
+/// `<site>patient<n>` with `patient<n>@<site>.example`, and activated from the e-mailed link; the account's id.
+pub async fn patient(
+    client: &Client,
+    mail: &std::path::Path,
+    staff: &str,
+    (clinic, site): (&str, &str),
+    n: usize,
+) -> String {
+    let email = format!("patient{n}@{site}.example");
+    let number = format!("{clinic}{n:06}");
+    client
+        .must(
+            "mutation($input: RegisterPatientInput!) { registerPatient(input: $input) { patientId } }",
+            json!({ "input": { "clinicNumber": number, "firstName": "Pat", "lastName": format!("Number{n}"),
+                               "dateOfBirth": "1970-01-01" } }),
+            Some(staff),
+        )
+        .await;
+    client
+        .must(
+            "mutation($input: SignUpPatientInput!) { signUpPatient(input: $input) { position } }",
+            json!({ "input": { "organizationCode": portal_gateway::demo::DEMO_CODE, "clinicNumber": number,
+                               "dateOfBirth": "1970-01-01", "username": format!("{site}patient{n}"), "email": email,
+                               "password": PASSWORD } }),
+            None,
+        )
+        .await;
+    activate(client, mail, &email).await
+}

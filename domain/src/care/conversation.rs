@@ -44,8 +44,8 @@ pub struct ConversationInfo {
     pub assignee: Option<AccountId>,
     /// The time of the last message.
     pub last_message_at: DateTime<Utc>,
-    /// Closed, by whom (None: inactivity).
-    pub closed: Option<Option<AccountId>>,
+    /// Closed (who closed it is in the event; no rule depends on it).
+    pub closed: bool,
 }
 
 impl ConversationInfo {
@@ -311,7 +311,7 @@ impl Decider for Conversation {
                     idle,
                 },
             ) => {
-                if info.closed.is_some() || info.idle_since(now, idle) {
+                if info.closed || info.idle_since(now, idle) {
                     return Err(ConversationError::Closed);
                 }
                 let mut events = vec![];
@@ -357,7 +357,7 @@ impl Decider for Conversation {
                 }
             }
             (info, ConversationCommand::PickUp { by }) => {
-                if info.closed.is_some() {
+                if info.closed {
                     return Err(ConversationError::Closed);
                 }
                 match info.assignee {
@@ -369,7 +369,7 @@ impl Decider for Conversation {
                 }
             }
             (info, ConversationCommand::Close { by, idle }) => {
-                if info.closed.is_some() {
+                if info.closed {
                     return Ok(vec![]);
                 }
                 if by.is_none() && !info.idle_since(now, idle) {
@@ -396,7 +396,7 @@ impl Decider for Conversation {
                     team_read: 0,
                     assignee: None,
                     last_message_at: e.at,
-                    closed: None,
+                    closed: false,
                 }))
             }
             (ConversationState::Started(mut info), event) => {
@@ -426,7 +426,7 @@ impl Decider for Conversation {
                         }
                     }
                     ConversationEvent::ConversationPickedUp(e) => info.assignee = Some(e.by),
-                    ConversationEvent::ConversationClosed(e) => info.closed = Some(e.by),
+                    ConversationEvent::ConversationClosed(_) => info.closed = true,
                 }
                 ConversationState::Started(info)
             }

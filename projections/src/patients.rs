@@ -315,3 +315,20 @@ pub async fn current_terms(
         .await?;
     Ok(row.map(|r| (r.get(0), r.get(1), r.get(2), r.get(3))))
 }
+
+/// The date of birth on the record of the patient with this portal account (None: no record, or erased).
+pub async fn birth_date(
+    pool: &Pool,
+    organization: Uuid,
+    account: Uuid,
+) -> Result<Option<NaiveDate>, ProjectionError> {
+    let client = pool.get().await?;
+    let row = client
+        .query_opt(
+            "SELECT date_of_birth FROM patients WHERE organization_id = $1 AND account_id = $2
+             ORDER BY signed_up_at DESC NULLS LAST LIMIT 1",
+            &[&organization, &account],
+        )
+        .await?;
+    Ok(row.and_then(|r| r.get(0)))
+}

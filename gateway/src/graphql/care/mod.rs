@@ -182,20 +182,9 @@ pub async fn birth_date(
     org: &OrganizationSummary,
     patient: AccountId,
 ) -> Result<Option<chrono::NaiveDate>, ApiError> {
-    let client = state
-        .pool
-        .get()
+    portal_projections::patients::birth_date(&state.pool, org.id.0, patient.0)
         .await
-        .map_err(|_| ApiError::unavailable())?;
-    let row = client
-        .query_opt(
-            "SELECT date_of_birth FROM patients WHERE organization_id = $1 AND account_id = $2
-             ORDER BY signed_up_at DESC NULLS LAST LIMIT 1",
-            &[&org.id.0, &patient.0],
-        )
-        .await
-        .map_err(|e| ApiError::internal(&e))?;
-    Ok(row.and_then(|r| r.get(0)))
+        .map_err(projection_error)
 }
 
 /// The signed-in caller, who must be staff or a provider (the care team), or FORBIDDEN.

@@ -4,6 +4,7 @@ use portal_domain::organization::{
     Organization, OrganizationCommand, OrganizationError, OrganizationEvent, OrganizationState,
     SecurityPolicy, SmsChannel,
 };
+use portal_domain::secret::SealedSecret;
 use portal_domain::values::{
     MailSender, MessageKind, MessageTemplate, OrganizationCode, OrganizationName, PhoneNumber,
     SmsAccountId, TextingHours, TimeZone,
@@ -263,7 +264,7 @@ pub async fn configure_sms<L: EventLog>(
         key: store.secrets.index_hash(SMS_NUMBER_CLAIM, n.as_str()),
         owner: org_stream.clone(),
     };
-    let sealed_auth_token = store.secrets.seal(auth_token.as_bytes());
+    let sealed_auth_token = SealedSecret::new(store.secrets.seal(auth_token.as_bytes()));
     let executed = execute::<L, Organization>(
         store,
         &org_stream,
@@ -424,7 +425,7 @@ pub fn sms_auth_token<L: EventLog>(
     organization: &OrganizationSummary,
 ) -> Option<String> {
     let sealed = &organization.sms.as_ref()?.sealed_auth_token;
-    String::from_utf8(store.secrets.open(sealed)?).ok()
+    String::from_utf8(store.secrets.open(sealed.as_sealed())?).ok()
 }
 
 /// Publishes a new version of the terms of use and privacy practices; returns the version and the position.

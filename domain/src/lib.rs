@@ -15,6 +15,7 @@ pub mod organization;
 pub mod patient;
 pub mod personal;
 pub mod phones;
+pub mod secret;
 pub mod series;
 pub mod session;
 pub mod signup_request;

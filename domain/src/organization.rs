@@ -148,7 +148,7 @@ pub struct SmsChannel {
     /// The number learners text.
     pub number: PhoneNumber,
     /// The provider's auth token, sealed with a key derived from the master key (never stored in clear).
-    pub sealed_auth_token: String,
+    pub sealed_auth_token: crate::secret::SealedSecret,
 }
 
 /// Commands on an organization.
@@ -917,7 +917,7 @@ mod tests {
                 OrganizationCommand::ConfigureSms {
                     channel: SmsChannel {
                         number: PhoneNumber::parse("+18336161157").unwrap(),
-                        sealed_auth_token: "sealed".to_owned(),
+                        sealed_auth_token: crate::secret::SealedSecret::new("sealed".to_owned()),
                     },
                     account: None,
                     by: None,
@@ -933,7 +933,7 @@ mod tests {
         let (_, created) = create(t0);
         let channel = SmsChannel {
             number: PhoneNumber::parse("+18336161157").unwrap(),
-            sealed_auth_token: "sealed".to_owned(),
+            sealed_auth_token: crate::secret::SealedSecret::new("sealed".to_owned()),
         };
         let account = SmsAccountId::parse("AC0123456789abcdef0123456789abcdef").unwrap();
         given::<Organization>([created])

@@ -20,9 +20,17 @@ pub const RECOVERY_CODES: usize = 10;
 const MAX_CHALLENGES: usize = 5;
 
 /// An authenticator app's shared secret (20 random bytes, shown to the person once as base32).
-#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+///
+/// A secret (see `crate::secret`): readers outside the write side see `{"$secret": true}`.
+#[derive(Clone, PartialEq, Eq, Deserialize)]
 #[serde(transparent)]
 pub struct TotpSecret(pub Vec<u8>);
+
+impl Serialize for TotpSecret {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        crate::secret::serialize_secret(serializer, |s| self.0.serialize(s))
+    }
+}
 
 impl std::fmt::Debug for TotpSecret {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {

@@ -20,6 +20,7 @@ mod api {
     pub mod profile;
     pub mod reporting;
     pub mod scheduling;
+    pub mod security;
     pub mod sessions;
     pub mod shutdown;
     pub mod sms_provider;

@@ -59,9 +59,17 @@ impl std::fmt::Debug for Password {
 }
 
 /// A password hash in PHC string format (argon2id). The domain keeps it and never looks inside.
-#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+///
+/// A secret (see `crate::secret`): readers outside the write side see `{"$secret": true}`.
+#[derive(Clone, PartialEq, Eq, Deserialize)]
 #[serde(transparent)]
 pub struct PasswordHash(String);
+
+impl Serialize for PasswordHash {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        crate::secret::serialize_secret(serializer, |s| s.serialize_str(&self.0))
+    }
+}
 
 impl PasswordHash {
     /// Wraps a PHC string produced by the hashing module.

@@ -1,9 +1,17 @@
 use serde::{Deserialize, Serialize};
 
 /// The SHA-256 hash of a secret token (activation link, session). Only hashes are ever stored or compared.
-#[derive(Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+///
+/// A secret (see `crate::secret`): readers outside the write side see `{"$secret": true}`.
+#[derive(Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(transparent)]
 pub struct TokenHash(#[serde(with = "hex32")] pub [u8; 32]);
+
+impl Serialize for TokenHash {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        crate::secret::serialize_secret(serializer, |s| hex32::serialize(&self.0, s))
+    }
+}
 
 impl TokenHash {
     /// Compares in constant time, so that the time taken says nothing about how many bytes matched.

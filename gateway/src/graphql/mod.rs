@@ -21,6 +21,7 @@ pub mod query;
 pub mod reporting;
 pub mod scheduling;
 pub mod subscription;
+pub mod text_guard;
 pub mod two_step;
 pub mod types;
 
@@ -94,6 +95,7 @@ pub fn schema(state: AppState, introspection: bool) -> PortalSchema {
     .data(state)
     .limit_depth(MAX_DEPTH)
     .limit_complexity(MAX_COMPLEXITY)
+    .extension(text_guard::TextGuard)
     .extension(ExecutionMarker)
     .extension(crate::metrics::CommandObserver);
     if introspection {

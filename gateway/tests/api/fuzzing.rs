@@ -40,12 +40,16 @@ fn fuzz<S: Strategy>(
     });
 }
 
-/// Any text, or text near a valid shape, with noise around it.
+/// Any text, or text near a valid shape, with noise around it, or with a NUL (which PostgreSQL cannot store) inside.
 fn text(near: &'static str) -> BoxedStrategy<String> {
     prop_oneof![
         any::<String>(),
         near,
         (near, "[ \t\n\u{0}\u{200b}é'\"<>%\\\\]{0,3}").prop_map(|(a, b)| format!("{b}{a}{b}")),
+        (near, 0usize..8).prop_map(|(a, at)| {
+            let at = a.char_indices().nth(at).map_or(a.len(), |(i, _)| i);
+            format!("{}\u{0}{}", &a[..at], &a[at..])
+        }),
     ]
     .boxed()
 }
@@ -232,6 +236,47 @@ async fn any_activity_input_or_variables_shape_is_accepted_or_refused_with_a_cod
         },
     );
     tally.assert_reached_the_domain();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn any_string_argument_of_a_query_inline_or_as_a_variable_is_answered_or_refused_with_a_code()
+{
+    let app = std::sync::Arc::new(TestApp::spawn_with(|args| args.no_delivery = true).await);
+    app.create_organization("acme").await;
+    let fuzzed = std::sync::Arc::clone(&app);
+    let tally = Arc::new(Tally::default());
+    let counted = Arc::clone(&tally);
+    fuzz(
+        (
+            prop_oneof![3 => Just("acme".to_owned()), 1 => text("[a-z]{0,12}")],
+            any::<bool>(),
+        ),
+        move |(code, inline)| {
+            let app = std::sync::Arc::clone(&fuzzed);
+            let tally = Arc::clone(&counted);
+            Box::pin(async move {
+                // JSON's string escapes are GraphQL's, so the code goes inline as a JSON string.
+                let (query, variables) = if inline {
+                    (
+                        format!("{{ organization(code: {}) {{ name }} }}", json!(code)),
+                        json!({}),
+                    )
+                } else {
+                    (
+                        "query($c: String!) { organization(code: $c) { name } }".to_owned(),
+                        json!({ "c": code }),
+                    )
+                };
+                well_refused(&app, &query, variables, None, &tally).await?;
+                if code.contains('\u{0}') {
+                    let answer = app.graphql(&query, json!({ "c": code }), None).await;
+                    prop_assert_eq!(answer.error_code(), "TEXT_INVALID");
+                }
+                Ok(())
+            })
+        },
+    );
+    assert!(tally.accepted.load(Ordering::SeqCst) > 0);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -151,3 +151,52 @@ async fn an_auditor_reads_every_secret_of_the_log_as_a_marker_never_its_value() 
         assert!(!text.contains(&hash));
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn text_postgresql_cannot_store_is_refused_with_a_code_naming_the_argument() {
+    let app = TestApp::spawn().await;
+    app.create_organization("acme").await;
+    let inline = app
+        .graphql(
+            r#"{ organization(code: "a\u0000b") { name } }"#,
+            json!({}),
+            None,
+        )
+        .await;
+    assert_eq!(inline.error_code(), "TEXT_INVALID", "{}", inline.body);
+    assert_eq!(inline.body["errors"][0]["extensions"]["field"], "code");
+    let variable = app
+        .graphql(
+            "query($c: String!) { organization(code: $c) { name } }",
+            json!({ "c": "acme\u{0}" }),
+            None,
+        )
+        .await;
+    assert_eq!(variable.error_code(), "TEXT_INVALID");
+    assert_eq!(variable.body["errors"][0]["extensions"]["field"], "c");
+    let events = app.state().pool.get().await.unwrap();
+    let before: i64 = events
+        .query_one("SELECT count(*) FROM events", &[])
+        .await
+        .unwrap()
+        .get(0);
+    let nested = app
+        .graphql(
+            "mutation($input: RegisterAccountInput!) { registerAccount(input: $input) { message } }",
+            json!({ "input": { "organizationCode": "acme", "firstName": "Ada\u{0}", "lastName": "Lovelace",
+                               "email": "ada@example.org", "password": PASSWORD } }),
+            None,
+        )
+        .await;
+    assert_eq!(nested.error_code(), "TEXT_INVALID");
+    assert_eq!(
+        nested.body["errors"][0]["extensions"]["field"],
+        "input.firstName"
+    );
+    let after: i64 = events
+        .query_one("SELECT count(*) FROM events", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(before, after);
+}

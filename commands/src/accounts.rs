@@ -4,8 +4,8 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use portal_domain::account::{
-    Account, AccountCommand, AccountError, AccountEvent, AccountState, PasswordCheck, Registration,
-    ResetPurpose, Role, SignInFailure,
+    Account, AccountCommand, AccountError, AccountEvent, AccountState, PasswordCheck,
+    PasswordConfirmation, Registration, ResetPurpose, Role, SignInFailure,
 };
 use portal_domain::session::{Principal, Session, SessionCommand};
 use portal_domain::values::{EmailAddress, Password, PasswordHash, PersonName, ProfileDetails};
@@ -62,7 +62,7 @@ pub(crate) async fn hash_password(
     password: Password,
 ) -> Result<PasswordHash, CommandError<AccountError>> {
     let passwords = Arc::clone(passwords);
-    let slot = passwords.slot().await;
+    let slot = passwords.slot().await.map_err(|_| CommandError::Busy)?;
     tokio::task::spawn_blocking(move || {
         let _slot = slot;
         passwords.hash(&password)
@@ -79,7 +79,7 @@ pub(crate) async fn check_password(
 ) -> Result<PasswordCheck, CommandError<AccountError>> {
     let passwords = Arc::clone(passwords);
     let candidate = candidate.to_owned();
-    let slot = passwords.slot().await;
+    let slot = passwords.slot().await.map_err(|_| CommandError::Busy)?;
     let matched = tokio::task::spawn_blocking(move || {
         let _slot = slot;
         match hash {
@@ -94,6 +94,51 @@ pub(crate) async fn check_password(
     } else {
         PasswordCheck::Mismatched
     })
+}
+
+/// A wrong current password: recorded against the account, where it counts towards the lockout like a wrong
+/// sign-in (at the organization's threshold the account locks and its sessions end, the one in use included), then
+/// refused with CURRENT_PASSWORD_INVALID. The record goes under a command id derived from the request's, so that a
+/// retry of the same request is not counted twice and a retry with the right password still runs.
+pub(crate) async fn refuse_current_password<L: EventLog>(
+    store: &Store<L>,
+    principal: &Principal,
+    during: PasswordConfirmation,
+    ctx: &CommandContext,
+) -> CommandError<AccountError> {
+    let refused = CommandError::Rejected(AccountError::CurrentPasswordInvalid);
+    let policy = match crate::organizations::find_by_id(store, principal.organization).await {
+        Ok(Some(organization)) => organization.policy,
+        Ok(None) => return refused,
+        Err(error) => return error.into(),
+    };
+    let record = CommandContext {
+        command_id: crate::activities::derived_id("RefuseCurrentPassword", ctx.command_id),
+        ..ctx.clone()
+    };
+    let fingerprint = store
+        .secrets
+        .fingerprint("RefuseCurrentPassword", &[principal.account.0.as_bytes()]);
+    match execute::<L, Account>(
+        store,
+        &stream(principal.account),
+        Some(principal.account.0),
+        &record,
+        "RefuseCurrentPassword",
+        fingerprint,
+        |state| {
+            let profile = state.profile().ok_or(AccountError::NotFound)?;
+            Ok(Plan::command(
+                profile.organization.0,
+                AccountCommand::RefuseCurrentPassword { during, policy },
+            ))
+        },
+    )
+    .await
+    {
+        Ok(_) => refused,
+        Err(error) => error,
+    }
 }
 
 pub(crate) fn activation_link<L: EventLog>(store: &Store<L>, token: &str) -> String {
@@ -158,7 +203,28 @@ pub async fn register<L: EventLog>(
     input: NewAccount,
     ctx: &CommandContext,
 ) -> Result<Registered, CommandError<AccountError>> {
-    register_account(store, organization, input, ctx, true).await
+    no_sooner_than(
+        ANSWER_FLOOR,
+        register_account(store, organization, input, ctx, true),
+    )
+    .await
+}
+
+/// The least time the answers about an address take (registering, resending an activation link, asking for a
+/// reset), whether an account uses the address or not. A known address costs more database work (an event, a
+/// second commit for a repeated registration) than an unknown one; the floor, well above that work, hides it from
+/// whoever times the answers.
+pub const ANSWER_FLOOR: std::time::Duration = std::time::Duration::from_millis(300);
+
+/// Runs `work`, and answers no sooner than `floor` after it started.
+pub async fn no_sooner_than<T>(
+    floor: std::time::Duration,
+    work: impl std::future::Future<Output = T>,
+) -> T {
+    let started = tokio::time::Instant::now();
+    let answer = work.await;
+    tokio::time::sleep_until(started + floor).await;
+    answer
 }
 
 async fn register_account<L: EventLog>(
@@ -331,6 +397,19 @@ pub async fn activate<L: EventLog>(
 /// Sends a new activation link if the address has an account waiting for activation; otherwise does nothing.
 /// Either way the caller learns nothing.
 pub async fn resend_activation<L: EventLog>(
+    store: &Store<L>,
+    organization: &OrganizationSummary,
+    email: &EmailAddress,
+    ctx: &CommandContext,
+) -> Result<Option<String>, CommandError<AccountError>> {
+    no_sooner_than(
+        ANSWER_FLOOR,
+        resend_activation_now(store, organization, email, ctx),
+    )
+    .await
+}
+
+async fn resend_activation_now<L: EventLog>(
     store: &Store<L>,
     organization: &OrganizationSummary,
     email: &EmailAddress,
@@ -551,28 +630,52 @@ async fn attempt_sign_in<L: EventLog>(
     password: &str,
     ctx: &CommandContext,
 ) -> Result<SignInStep, CommandError<AccountError>> {
+    // The password is no part of the fingerprint: a retry with another password is a wrong password (checked
+    // with argon2id and counted), not a quick "this key was used for something else" that would tell a guesser
+    // whether their guess matched the first request's.
     let fingerprint = store.secrets.fingerprint(
         "SignIn",
-        &[
-            organization.id.0.as_bytes(),
-            login.key().as_bytes(),
-            password.as_bytes(),
-        ],
+        &[organization.id.0.as_bytes(), login.key().as_bytes()],
     );
-    if let Some(found) = store.log.find_command(ctx.command_id).await? {
-        if found.record.fingerprint != fingerprint {
-            return Err(CommandError::IdempotencyKeyReused);
-        }
-        return open_outcome(store, &found.record.outcome, found.last_position)
-            .map(SignInStep::Session)
-            .ok_or(CommandError::Rejected(AccountError::InvalidCredentials));
-    }
     let found = match login {
         Login::Email(email) => find_by_email(store, organization, email).await?,
         Login::Username(username) => {
             crate::patients::find_by_username(store, organization.id, username).await?
         }
     };
+    if let Some(replayed) = store.log.find_command(ctx.command_id).await? {
+        if replayed.record.fingerprint != fingerprint {
+            return Err(CommandError::IdempotencyKeyReused);
+        }
+        // A retry hands back the session of the first answer only to someone who knows the password now.
+        let state = match found {
+            Some(id) => load(store, id).await?,
+            None => AccountState::default(),
+        };
+        let hash = state
+            .profile()
+            .and_then(|p| p.password_hash.known().cloned());
+        let stored = open_outcome(store, &replayed.record.outcome, replayed.last_position);
+        if let (PasswordCheck::Matched, Some(signed_in)) = (
+            check_password(&store.passwords, hash, password).await?,
+            stored,
+        ) {
+            return Ok(SignInStep::Session(signed_in));
+        }
+        // Otherwise it is an attempt of its own: recorded, counted, and answered as any other.
+        let fresh = CommandContext {
+            command_id: Uuid::new_v4(),
+            ..ctx.clone()
+        };
+        return Box::pin(attempt_sign_in(
+            store,
+            organization,
+            login,
+            password,
+            &fresh,
+        ))
+        .await;
+    }
     let Some(id) = found else {
         check_password(&store.passwords, None, password).await?;
         return Err(CommandError::Rejected(AccountError::InvalidCredentials));
@@ -761,6 +864,19 @@ pub async fn request_password_reset<L: EventLog>(
     email: &EmailAddress,
     ctx: &CommandContext,
 ) -> Result<(), CommandError<AccountError>> {
+    no_sooner_than(
+        ANSWER_FLOOR,
+        request_password_reset_now(store, organization, email, ctx),
+    )
+    .await
+}
+
+async fn request_password_reset_now<L: EventLog>(
+    store: &Store<L>,
+    organization: &OrganizationSummary,
+    email: &EmailAddress,
+    ctx: &CommandContext,
+) -> Result<(), CommandError<AccountError>> {
     let fingerprint = store.secrets.fingerprint(
         "RequestPasswordReset",
         &[organization.id.0.as_bytes(), email.canonical().as_bytes()],
@@ -823,6 +939,17 @@ pub async fn reset_password<L: EventLog>(
         "ResetPassword",
         &[token.as_bytes(), password.expose().as_bytes()],
     );
+    // The link is checked before the new password is hashed: a wrong or stale link costs no argon2id work. (A
+    // retry of a reset that succeeded finds its link spent here, so it is let through to the idempotent replay.)
+    if store.log.find_command(ctx.command_id).await?.is_none() {
+        let state = load(store, id).await?;
+        let profile = state
+            .profile()
+            .ok_or(CommandError::Rejected(AccountError::ResetTokenInvalid))?;
+        profile
+            .check_reset_link(&token_hash, ctx.now)
+            .map_err(CommandError::Rejected)?;
+    }
     let password_hash = hash_password(&store.passwords, password).await?;
     let executed = execute::<L, Account>(
         store,
@@ -877,6 +1004,15 @@ pub async fn change_password<L: EventLog>(
         .profile()
         .and_then(|p| p.password_hash.known().cloned());
     let check = check_password(&store.passwords, stored, current).await?;
+    if check == PasswordCheck::Mismatched {
+        return Err(refuse_current_password(
+            store,
+            principal,
+            PasswordConfirmation::ChangePassword,
+            ctx,
+        )
+        .await);
+    }
     let password_hash = hash_password(&store.passwords, new).await?;
     let executed = execute::<L, Account>(
         store,
@@ -1036,19 +1172,26 @@ pub async fn request_email_change<L: EventLog>(
         .profile()
         .and_then(|p| p.password_hash.known().cloned());
     let check = check_password(&store.passwords, stored, current).await?;
-    if check == PasswordCheck::Matched {
-        if let Some(owner) = find_by_email(store, organization, &new_email).await? {
-            if owner != id {
-                send_only(
-                    store,
-                    organization.id.0,
-                    ctx,
-                    "RequestEmailChange",
-                    messages::email_in_use(&new_email, ctx.now),
-                )
-                .await?;
-                return Ok(());
-            }
+    if check == PasswordCheck::Mismatched {
+        return Err(refuse_current_password(
+            store,
+            principal,
+            PasswordConfirmation::EmailChange,
+            ctx,
+        )
+        .await);
+    }
+    if let Some(owner) = find_by_email(store, organization, &new_email).await? {
+        if owner != id {
+            send_only(
+                store,
+                organization.id.0,
+                ctx,
+                "RequestEmailChange",
+                messages::email_in_use(&new_email, ctx.now),
+            )
+            .await?;
+            return Ok(());
         }
     }
     let (token, token_hash) = credentials::new_token(id.0);

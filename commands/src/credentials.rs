@@ -24,12 +24,26 @@ pub const ARGON2_LANES: u32 = 1;
 #[error("password hashing failed: {0}")]
 pub struct HashingError(String);
 
+/// Checks that may wait per core before more are refused: at about 50 ms a check, a wait of at most a few hundred
+/// milliseconds.
+pub const WAITING_PER_CORE: usize = 8;
+
+/// Every core is hashing and the queue is full.
+#[derive(Debug, Clone, Copy, thiserror::Error)]
+#[error("every core is busy checking passwords")]
+pub struct Busy;
+
 /// Hashes and checks passwords with argon2id. CPU-heavy: call it from a blocking thread.
 pub struct PasswordHasher {
     argon2: Argon2<'static>,
     /// One hash at a time per core: more would not finish sooner, and each holds its memory cost (19 MiB) while
     /// it runs, so a burst of sign-ins could otherwise take gigabytes.
     running: std::sync::Arc<tokio::sync::Semaphore>,
+    /// How many checks may wait for a core; past it a check is refused at once ([`Busy`]), so that a burst of
+    /// attempts cannot queue everyone else's sign-ins behind it for seconds.
+    queue: usize,
+    /// Checks waiting now.
+    waiting: std::sync::atomic::AtomicUsize,
     /// A hash to check against when there is no account, so that an unknown address takes as long as a known one.
     dummy: String,
 }
@@ -55,16 +69,26 @@ impl PasswordHasher {
             argon2,
             dummy,
             running: std::sync::Arc::new(tokio::sync::Semaphore::new(cores)),
+            queue: cores * WAITING_PER_CORE,
+            waiting: std::sync::atomic::AtomicUsize::new(0),
         })
     }
 
-    /// Waits for a free core; hold the permit while hashing or verifying. (The semaphore is never closed; if it
-    /// were, None lets hashing go on unbounded rather than stop.)
-    pub async fn slot(&self) -> Option<tokio::sync::OwnedSemaphorePermit> {
-        std::sync::Arc::clone(&self.running)
-            .acquire_owned()
-            .await
-            .ok()
+    /// A free core to hash or verify on (hold the permit meanwhile); waits behind at most [`WAITING_PER_CORE`]
+    /// checks per core, else [`Busy`] at once.
+    pub async fn slot(&self) -> Result<tokio::sync::OwnedSemaphorePermit, Busy> {
+        use std::sync::atomic::Ordering;
+        if let Ok(permit) = std::sync::Arc::clone(&self.running).try_acquire_owned() {
+            return Ok(permit);
+        }
+        if self.waiting.fetch_add(1, Ordering::SeqCst) >= self.queue {
+            self.waiting.fetch_sub(1, Ordering::SeqCst);
+            return Err(Busy);
+        }
+        let permit = std::sync::Arc::clone(&self.running).acquire_owned().await;
+        self.waiting.fetch_sub(1, Ordering::SeqCst);
+        // The semaphore is never closed.
+        permit.map_err(|_| Busy)
     }
 
     /// Hashes a new password with a fresh random salt, as a PHC string.

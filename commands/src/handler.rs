@@ -140,6 +140,10 @@ pub enum CommandError<E> {
     /// Stored events could not be read or written.
     #[error(transparent)]
     Codec(#[from] CodecError),
+    /// Every core is busy checking passwords and the queue is full: refused at once rather than queued behind a
+    /// burst (try again in a few seconds).
+    #[error("the server is busy checking passwords; try again in a few seconds")]
+    Busy,
     /// Something that should not fail did.
     #[error("internal error: {0}")]
     Internal(String),
@@ -155,6 +159,7 @@ impl<E> CommandError<E> {
             CommandError::IdempotencyKeyReused => CommandError::IdempotencyKeyReused,
             CommandError::Log(e) => CommandError::Log(e),
             CommandError::Codec(e) => CommandError::Codec(e),
+            CommandError::Busy => CommandError::Busy,
             CommandError::Internal(e) => CommandError::Internal(e),
         }
     }
@@ -177,6 +182,7 @@ impl<E: ErrorCode> CommandError<E> {
             CommandError::Conflict(..) => "CONCURRENCY_CONFLICT",
             CommandError::Taken { .. } => "ALREADY_TAKEN",
             CommandError::IdempotencyKeyReused => "IDEMPOTENCY_KEY_REUSED",
+            CommandError::Busy => "RATE_LIMITED",
             CommandError::Log(_) | CommandError::Codec(_) | CommandError::Internal(_) => "INTERNAL",
         }
     }

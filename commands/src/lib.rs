@@ -15,6 +15,7 @@ pub mod log;
 pub mod messages;
 pub mod metrics;
 pub mod organizations;
+pub mod outbox;
 pub mod patients;
 pub mod personal_data;
 pub mod phones;

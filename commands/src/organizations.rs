@@ -380,12 +380,14 @@ pub async fn set_message_template<L: EventLog>(
     ctx: &CommandContext,
 ) -> Result<i64, CommandError<OrganizationError>> {
     if let Some(template) = &template {
-        crate::templates::check(kind, template).map_err(|error| {
-            CommandError::Rejected(OrganizationError::TemplateInvalid {
-                field: error.field,
-                detail: error.detail,
-            })
-        })?;
+        crate::templates::check_bounded(kind, template)
+            .await
+            .map_err(|error| {
+                CommandError::Rejected(OrganizationError::TemplateInvalid {
+                    field: error.field,
+                    detail: error.detail,
+                })
+            })?;
     }
     let input = serde_json::to_vec(&(kind, &template)).unwrap_or_default();
     change_setting(

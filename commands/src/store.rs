@@ -108,6 +108,9 @@ impl<L: EventLog> Store<L> {
                 .await
                 .map_err(|e| AppendError::Seal(e.to_string()))?;
         }
+        for message in &mut commit.outbox {
+            crate::outbox::seal(&self.secrets, message);
+        }
         let erases = !commit.erase.is_empty();
         let started = std::time::Instant::now();
         let committed = self.log.append(commit).await;

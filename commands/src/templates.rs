@@ -1,6 +1,12 @@
 //! The wording of every kind of message: the defaults, an organization's own templates, and rendering them with a
 //! message's data. Templates use Jinja syntax (`{{ link }}`) through minijinja: a sandbox without file or network
 //! access, where an unknown variable is an error rather than an empty string.
+//!
+//! Templates are written by staff, so they are bounded: each render has a fuel budget (minijinja's `fuel`: one
+//! unit per instruction), runs on a blocking thread rather than the async workers, and must finish within
+//! [`RENDER_TIME_LIMIT`]. A kind's secret variables (a link with a token, a code: `MessageKind::secret_variables`)
+//! may appear in the body only, and must: a subject is shown to staff in the deliveries, and a reset e-mail
+//! without its link silently breaks password resets.
 
 use minijinja::{AutoEscape, Environment, UndefinedBehavior};
 use portal_domain::values::{Channel, MessageKind, MessageTemplate};
@@ -29,6 +35,13 @@ pub struct TemplateError {
 
 /// The longest rendered part, in bytes: a template that loops its way past this is refused.
 const MAX_RENDERED_BYTES: usize = 100_000;
+
+/// Instructions one render may run: the defaults take a few dozen, a template that loops over a long list a few
+/// thousand; nested loops over `range(100000)` run out in milliseconds.
+const FUEL: u64 = 50_000;
+
+/// How long a render may take, off the async workers, before it is given up.
+pub const RENDER_TIME_LIMIT: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// The default subject and text of a kind.
 pub fn default_template(kind: MessageKind) -> (&'static str, &'static str) {
@@ -267,6 +280,8 @@ pub fn render(
         None => (default_subject, default_text, None),
     };
     let env = environment();
+    // A template saved before this rule was enforced is refused here too, so its subject never holds a secret.
+    secrets_stay_out_of_the_subject(&env, kind, subject)?;
     let subject = one_line(&run(&env, "subject", subject, data)?);
     let text = run(&env, "text", text, data)?;
     let html = match (kind.channel(), html) {
@@ -281,10 +296,99 @@ pub fn render(
     })
 }
 
-/// Checks an organization's template before it is saved: it parses, uses only the kind's variables, and renders
-/// within bounds.
+/// Checks an organization's template before it is saved: it parses, uses only the kind's variables, renders
+/// within bounds, keeps secrets out of the subject and carries each of them in the body.
 pub fn check(kind: MessageKind, template: &MessageTemplate) -> Result<Rendered, TemplateError> {
-    render(kind, Some(template), &sample(kind))
+    let rendered = render(kind, Some(template), &sample(kind))?;
+    for name in kind.secret_variables() {
+        let value = sample_value(name);
+        let missing = |field| {
+            TemplateError {
+            field,
+            detail: format!(
+                "must show {{{{ {name} }}}}: this message exists to carry it, and without it the person cannot go on"
+            ),
+        }
+        };
+        if !rendered.text.contains(&value) {
+            return Err(missing("text"));
+        }
+        if template.html.is_some()
+            && !rendered
+                .html
+                .as_deref()
+                .unwrap_or_default()
+                .contains(&value)
+        {
+            return Err(missing("html"));
+        }
+    }
+    Ok(rendered)
+}
+
+/// [`check`] on a blocking thread, within [`RENDER_TIME_LIMIT`].
+pub async fn check_bounded(
+    kind: MessageKind,
+    template: &MessageTemplate,
+) -> Result<Rendered, TemplateError> {
+    let template = template.clone();
+    bounded(move || check(kind, &template)).await
+}
+
+/// [`render`] on a blocking thread, within [`RENDER_TIME_LIMIT`].
+pub async fn render_bounded(
+    kind: MessageKind,
+    template: Option<&MessageTemplate>,
+    data: &Value,
+) -> Result<Rendered, TemplateError> {
+    let (template, data) = (template.cloned(), data.clone());
+    bounded(move || render(kind, template.as_ref(), &data)).await
+}
+
+async fn bounded(
+    work: impl FnOnce() -> Result<Rendered, TemplateError> + Send + 'static,
+) -> Result<Rendered, TemplateError> {
+    let too_slow = || TemplateError {
+        field: "text",
+        detail: "takes too long to render".to_owned(),
+    };
+    match tokio::time::timeout(RENDER_TIME_LIMIT, tokio::task::spawn_blocking(work)).await {
+        Ok(Ok(rendered)) => rendered,
+        Ok(Err(_)) | Err(_) => Err(too_slow()),
+    }
+}
+
+/// Refuses a subject that uses one of the kind's secret variables (in any way, shown or not: the analysis is of the
+/// template's text, so neither a condition nor a filter gets one through).
+fn secrets_stay_out_of_the_subject(
+    env: &Environment<'_>,
+    kind: MessageKind,
+    subject: &str,
+) -> Result<(), TemplateError> {
+    if kind.secret_variables().is_empty() {
+        return Ok(());
+    }
+    let used = env
+        .template_from_named_str("subject", subject)
+        .map_err(|error| TemplateError {
+            field: "subject",
+            detail: describe(&error),
+        })?
+        .undeclared_variables(false);
+    match kind.secret_variables().iter().find(|name| used.contains(**name)) {
+        Some(name) => Err(TemplateError {
+            field: "subject",
+            detail: format!(
+                "may not use {{{{ {name} }}}}: it is a secret meant for the recipient alone (a link with a token, or a \
+                 code), and subjects are shown to staff; put it in the body"
+            ),
+        }),
+        None => Ok(()),
+    }
+}
+
+fn sample_value(name: &str) -> String {
+    format!("[{name}]")
 }
 
 /// Data with every variable of `kind`, for checking templates.
@@ -292,7 +396,7 @@ pub fn sample(kind: MessageKind) -> Value {
     let mut data = Map::new();
     data.insert("organization".to_owned(), Value::from("Example Clinic"));
     for name in kind.variables() {
-        data.insert((*name).to_owned(), Value::from(format!("[{name}]")));
+        data.insert((*name).to_owned(), Value::from(sample_value(name)));
     }
     Value::Object(data)
 }
@@ -300,6 +404,7 @@ pub fn sample(kind: MessageKind) -> Value {
 fn environment() -> Environment<'static> {
     let mut env = Environment::new();
     env.set_undefined_behavior(UndefinedBehavior::Strict);
+    env.set_fuel(Some(FUEL));
     // Only the HTML part is escaped: the others are plain text, where an ampersand is an ampersand.
     env.set_auto_escape_callback(|name| {
         if name == "html" {
@@ -466,6 +571,71 @@ mod tests {
         let error = check(MessageKind::Activation, &template).unwrap_err();
         assert_eq!(error.field, "text");
         assert!(error.detail.contains("line 2"), "{}", error.detail);
+    }
+
+    #[test]
+    fn a_secret_variable_in_the_subject_is_refused_however_it_is_used() {
+        for subject in [
+            "R {{ link }}",
+            "{% if link %}x{% endif %}",
+            "{{ link|upper }}",
+            "{% set l = link %}{{ l }}",
+        ] {
+            let template =
+                MessageTemplate::new(MessageKind::PasswordReset, subject, "{{ link }}", None)
+                    .unwrap();
+            let error = check(MessageKind::PasswordReset, &template).unwrap_err();
+            assert_eq!(error.field, "subject", "{subject}");
+        }
+    }
+
+    #[test]
+    fn a_body_without_its_secret_is_refused() {
+        let template =
+            MessageTemplate::new(MessageKind::PasswordReset, "Reset", "x", None).unwrap();
+        assert_eq!(
+            check(MessageKind::PasswordReset, &template)
+                .unwrap_err()
+                .field,
+            "text"
+        );
+        let hidden = MessageTemplate::new(
+            MessageKind::SignInCodeText,
+            "",
+            "{% if false %}{{ code }}{% endif %}",
+            None,
+        )
+        .unwrap();
+        assert!(check(MessageKind::SignInCodeText, &hidden).is_err());
+        let html_without = MessageTemplate::new(
+            MessageKind::Activation,
+            "Hi",
+            "{{ link }}",
+            Some("<p>Hi</p>"),
+        )
+        .unwrap();
+        assert_eq!(
+            check(MessageKind::Activation, &html_without)
+                .unwrap_err()
+                .field,
+            "html"
+        );
+    }
+
+    #[test]
+    fn a_template_that_loops_for_ever_runs_out_of_fuel() {
+        let template = MessageTemplate::new(
+            MessageKind::PasswordChanged,
+            "Hi",
+            "{% for a in range(100000) %}{% for b in range(100000) %}{% endfor %}{% endfor %}",
+            None,
+        )
+        .unwrap();
+        let started = std::time::Instant::now();
+        let error = check(MessageKind::PasswordChanged, &template).unwrap_err();
+        assert_eq!(error.field, "text");
+        assert!(error.detail.contains("fuel"), "{}", error.detail);
+        assert!(started.elapsed() < RENDER_TIME_LIMIT);
     }
 
     #[test]

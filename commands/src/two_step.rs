@@ -1,7 +1,9 @@
 //! Two-step verification with an authenticator app (TOTP, RFC 6238: HMAC-SHA1, 6 digits, 30-second steps, one step
 //! of clock drift either way) and one-time recovery codes, and the second step of a sign-in.
 
-use portal_domain::account::{Account, AccountCommand, AccountError, AccountEvent};
+use portal_domain::account::{
+    Account, AccountCommand, AccountError, AccountEvent, PasswordCheck, PasswordConfirmation,
+};
 use portal_domain::session::{Principal, Session};
 use portal_domain::two_step::{
     SecondFactorCheck, TotpSecret, TwoStepCommand, TwoStepMethod, RECOVERY_CODES,
@@ -305,6 +307,15 @@ pub async fn disable<L: EventLog>(
         .profile()
         .and_then(|p| p.password_hash.known().cloned());
     let password = accounts::check_password(&store.passwords, hash, current_password).await?;
+    if password == PasswordCheck::Mismatched {
+        return Err(accounts::refuse_current_password(
+            store,
+            principal,
+            PasswordConfirmation::DisableTwoStep,
+            ctx,
+        )
+        .await);
+    }
     let fingerprint = store
         .secrets
         .fingerprint("DisableTwoStep", &[id.0.as_bytes()]);

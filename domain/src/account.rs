@@ -142,6 +142,28 @@ pub struct OpenSession {
 }
 
 impl Profile {
+    /// Whether a password-reset link works now: it is one of the account's, unused and not expired. Callers check
+    /// it before hashing the new password, so that a wrong link costs no argon2id work.
+    pub fn check_reset_link(
+        &self,
+        token_hash: &TokenHash,
+        now: DateTime<Utc>,
+    ) -> Result<(), AccountError> {
+        let Some(link) = self.resets.iter().find(|r| r.token_hash.ct_eq(token_hash)) else {
+            return Err(
+                if self.used_resets.iter().any(|used| used.ct_eq(token_hash)) {
+                    AccountError::ResetTokenUsed
+                } else {
+                    AccountError::ResetTokenInvalid
+                },
+            );
+        };
+        if now >= link.expires_at {
+            return Err(AccountError::ResetTokenExpired);
+        }
+        Ok(())
+    }
+
     /// Sessions that may still be open at `now`.
     pub fn open_sessions(&self, now: DateTime<Utc>) -> Vec<SessionId> {
         self.sessions
@@ -219,6 +241,14 @@ pub enum AccountCommand {
         code: TokenHash,
         /// The session to open on success.
         session: SessionId,
+        /// The organization's lockout and session rules.
+        policy: SecurityPolicy,
+    },
+    /// Records a wrong current password given to confirm a change (of the password, the address, two-step
+    /// verification): it counts towards the lockout like a wrong password at sign-in.
+    RefuseCurrentPassword {
+        /// What the password was to confirm.
+        during: PasswordConfirmation,
         /// The organization's lockout and session rules.
         policy: SecurityPolicy,
     },
@@ -330,6 +360,8 @@ pub enum AccountEvent {
     SignInSucceeded(SignInSucceeded),
     /// See [`SignInFailed`].
     SignInFailed(SignInFailed),
+    /// See [`CurrentPasswordRefused`].
+    CurrentPasswordRefused(CurrentPasswordRefused),
     /// See [`AccountLocked`].
     AccountLocked(AccountLocked),
     /// See [`AccountUnlocked`].
@@ -555,6 +587,28 @@ pub struct SignInSucceeded {
     pub session_expires_at: DateTime<Utc>,
 }
 
+/// A signed-in person gave a wrong current password to confirm a change (v1). It counts towards the lockout like
+/// a wrong password at sign-in, so an open session cannot be used to guess the password.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CurrentPasswordRefused {
+    /// What the password was to confirm.
+    pub during: PasswordConfirmation,
+    /// When.
+    pub at: DateTime<Utc>,
+}
+
+/// What a current password confirms.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PasswordConfirmation {
+    /// Changing the password.
+    ChangePassword,
+    /// Changing the sign-in address.
+    EmailChange,
+    /// Turning two-step verification off.
+    DisableTwoStep,
+}
+
 /// Why a sign-in failed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -678,6 +732,7 @@ impl DomainEvent for AccountEvent {
             AccountEvent::RegistrationRepeated(_) => "RegistrationRepeated",
             AccountEvent::SignInSucceeded(_) => "SignInSucceeded",
             AccountEvent::SignInFailed(_) => "SignInFailed",
+            AccountEvent::CurrentPasswordRefused(_) => "CurrentPasswordRefused",
             AccountEvent::AccountLocked(_) => "AccountLocked",
             AccountEvent::AccountUnlocked(_) => "AccountUnlocked",
             AccountEvent::SessionsRevoked(_) => "SessionsRevoked",
@@ -984,6 +1039,19 @@ impl Decider for Account {
 
             (
                 S::Pending(profile) | S::Active(profile),
+                C::RefuseCurrentPassword { during, policy },
+            ) => {
+                let refused = AccountEvent::CurrentPasswordRefused(CurrentPasswordRefused {
+                    during,
+                    at: now,
+                });
+                if profile.disabled || profile.guard.active_lock(now).is_some() {
+                    return Ok(vec![refused]);
+                }
+                Ok(wrong_password(profile, refused, &policy, now))
+            }
+            (
+                S::Pending(profile) | S::Active(profile),
                 C::SignIn {
                     password,
                     challenge,
@@ -1031,26 +1099,7 @@ impl Decider for Account {
                     password_hash,
                 },
             ) => {
-                let Some(link) = profile
-                    .resets
-                    .iter()
-                    .find(|r| r.token_hash.ct_eq(&token_hash))
-                else {
-                    return Err(
-                        if profile
-                            .used_resets
-                            .iter()
-                            .any(|used| used.ct_eq(&token_hash))
-                        {
-                            AccountError::ResetTokenUsed
-                        } else {
-                            AccountError::ResetTokenInvalid
-                        },
-                    );
-                };
-                if now >= link.expires_at {
-                    return Err(AccountError::ResetTokenExpired);
-                }
+                profile.check_reset_link(&token_hash, now)?;
                 let mut events = vec![AccountEvent::PasswordReset(PasswordReset {
                     password_hash: Personal::Known(password_hash),
                     at: now,
@@ -1333,26 +1382,12 @@ fn sign_in(
         )]);
     }
     Ok(match (state, password) {
-        (_, PasswordCheck::Mismatched) => {
-            let mut events = vec![failure(now, SignInFailure::WrongPassword)];
-            if let Some(lock) = profile.guard.lock_after_failure(&policy.lockout, now) {
-                events.push(AccountEvent::AccountLocked(AccountLocked {
-                    at: now,
-                    kind: lock.kind,
-                    until: lock.until,
-                    failures: profile.guard.consecutive_failures + 1,
-                }));
-                let open = profile.open_sessions(now);
-                if !open.is_empty() {
-                    events.push(AccountEvent::SessionsRevoked(SessionsRevoked {
-                        at: now,
-                        session_ids: open,
-                        reason: RevocationReason::AccountLocked,
-                    }));
-                }
-            }
-            events
-        }
+        (_, PasswordCheck::Mismatched) => wrong_password(
+            profile,
+            failure(now, SignInFailure::WrongPassword),
+            policy,
+            now,
+        ),
         (AccountState::Active(_), PasswordCheck::Matched) if profile.two_step.is_some() => {
             vec![crate::two_step::challenge(profile, challenge, code, now)?]
         }
@@ -1365,6 +1400,34 @@ fn sign_in(
         }
         (_, PasswordCheck::Matched) => vec![failure(now, SignInFailure::NotActivated)],
     })
+}
+
+/// A wrong password (`failure` records it) and, at the organization's threshold, the lock with the end of every
+/// open session.
+fn wrong_password(
+    profile: &Profile,
+    failure: AccountEvent,
+    policy: &SecurityPolicy,
+    now: DateTime<Utc>,
+) -> Vec<AccountEvent> {
+    let mut events = vec![failure];
+    if let Some(lock) = profile.guard.lock_after_failure(&policy.lockout, now) {
+        events.push(AccountEvent::AccountLocked(AccountLocked {
+            at: now,
+            kind: lock.kind,
+            until: lock.until,
+            failures: profile.guard.consecutive_failures + 1,
+        }));
+        let open = profile.open_sessions(now);
+        if !open.is_empty() {
+            events.push(AccountEvent::SessionsRevoked(SessionsRevoked {
+                at: now,
+                session_ids: open,
+                reason: RevocationReason::AccountLocked,
+            }));
+        }
+    }
+    events
 }
 
 /// Sign-in history, locks and sessions: the same for pending and active accounts.
@@ -1382,10 +1445,12 @@ fn apply_security(profile: &mut Profile, event: &AccountEvent) {
     }
     let guard = &mut profile.guard;
     match event {
-        AccountEvent::SignInFailed(e)
-            if e.reason == SignInFailure::WrongPassword
-                && guard.active_lock(e.at).is_none()
-                && !profile.disabled =>
+        AccountEvent::SignInFailed(SignInFailed {
+            reason: SignInFailure::WrongPassword,
+            at,
+        })
+        | AccountEvent::CurrentPasswordRefused(CurrentPasswordRefused { at, .. })
+            if guard.active_lock(*at).is_none() && !profile.disabled =>
         {
             // Failures while a lock is in force neither count nor extend it.
             guard.consecutive_failures += 1;
@@ -1842,6 +1907,47 @@ pub(crate) mod tests {
         given::<Account>(with_failures(4))
             .when(sign_in(PasswordCheck::Mismatched, 1), t0())
             .then(vec![wrong_password(t0()), locked_for(15, 5)]);
+    }
+
+    fn refused_current_password(at: DateTime<Utc>) -> AccountEvent {
+        AccountEvent::CurrentPasswordRefused(CurrentPasswordRefused {
+            during: PasswordConfirmation::ChangePassword,
+            at,
+        })
+    }
+
+    fn refuse_current_password() -> AccountCommand {
+        AccountCommand::RefuseCurrentPassword {
+            during: PasswordConfirmation::ChangePassword,
+            policy: policy(),
+        }
+    }
+
+    #[test]
+    fn a_wrong_current_password_counts_towards_the_lockout_like_a_wrong_sign_in() {
+        let mut events = with_failures(3);
+        events.push(refused_current_password(t0()));
+        given::<Account>(events)
+            .when(sign_in(PasswordCheck::Mismatched, 1), t0())
+            .then(vec![wrong_password(t0()), locked_for(15, 5)]);
+    }
+
+    #[test]
+    fn the_fifth_wrong_current_password_locks_the_account_and_ends_its_sessions() {
+        let mut events = with_failures(3);
+        events.push(succeeded(7, t0()));
+        events.extend((0..4).map(|_| refused_current_password(t0())));
+        given::<Account>(events)
+            .when(refuse_current_password(), t0())
+            .then(vec![
+                refused_current_password(t0()),
+                locked_for(15, 5),
+                AccountEvent::SessionsRevoked(SessionsRevoked {
+                    at: t0(),
+                    session_ids: vec![SessionId(Uuid::from_u128(7))],
+                    reason: RevocationReason::AccountLocked,
+                }),
+            ]);
     }
 
     #[test]

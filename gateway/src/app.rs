@@ -74,10 +74,12 @@ struct StateInner {
     stopping: watch::Receiver<bool>,
     sign_in_limiter: SignInLimiter,
     sms_limiter: SmsLimiter,
+    throttle: crate::throttle::Throttle,
+    trusted_proxies: Vec<ipnet::IpNet>,
     clock_offset_seconds: std::sync::atomic::AtomicI64,
 }
 
-/// Sign-in attempts per client address.
+/// Sign-in attempts per client network (an IPv4 address or an IPv6 /64, see `throttle::client_key`).
 pub type SignInLimiter = governor::DefaultKeyedRateLimiter<std::net::IpAddr>;
 
 /// Texts handled per sender number (E.164), so that one phone cannot guess activity codes or addresses at speed.
@@ -112,6 +114,30 @@ impl AppState {
     /// The per-address limiter of sign-in attempts.
     pub fn sign_in_limiter(&self) -> &SignInLimiter {
         &self.inner.sign_in_limiter
+    }
+
+    /// The budgets of the costly or guessable requests.
+    pub fn throttle(&self) -> &crate::throttle::Throttle {
+        &self.inner.throttle
+    }
+
+    /// The reverse proxies whose `X-Forwarded-For` is believed.
+    pub fn trusted_proxies(&self) -> &[ipnet::IpNet] {
+        &self.inner.trusted_proxies
+    }
+
+    /// The context of an HTTP request: who calls, from where, at what time.
+    pub fn request_context(
+        &self,
+        headers: &axum::http::HeaderMap,
+        peer: Option<SocketAddr>,
+    ) -> crate::request::RequestContext {
+        crate::request::RequestContext::from_parts(
+            headers,
+            peer,
+            self.trusted_proxies(),
+            self.now(),
+        )
     }
 
     /// The per-number limiter of inbound texts.
@@ -308,6 +334,8 @@ pub async fn start(
                 std::num::NonZeroU32::new(args.sign_in_per_minute)
                     .unwrap_or(std::num::NonZeroU32::MIN),
             )),
+            throttle: crate::throttle::Throttle::new(args.throttle_factor),
+            trusted_proxies: args.trusted_proxies.clone(),
         }),
         store: store.clone(),
         pool: pool.clone(),
@@ -382,6 +410,11 @@ pub async fn start(
                 _ = tokio::time::sleep(std::time::Duration::from_secs(30)) => {
                     sweep_offers(&sweep_state).await;
                     crate::care_timers::sweep(&sweep_state).await;
+                    if let Err(error) =
+                        portal_commands::outbox::forget_expired(&sweep_state.pool, sweep_state.now()).await
+                    {
+                        tracing::warn!(%error, "could not forget the outbox's expired links and codes");
+                    }
                 }
                 _ = sweep_stop.changed() => return,
             }
@@ -432,6 +465,7 @@ pub async fn start(
                 _ = tokio::time::sleep(std::time::Duration::from_secs(60)) => {
                     limiter_state.sign_in_limiter().retain_recent();
                     limiter_state.sms_limiter().retain_recent();
+                    limiter_state.throttle().prune();
                 }
                 _ = limiter_stop.changed() => return,
             }

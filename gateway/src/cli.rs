@@ -201,6 +201,16 @@ pub struct ServeArgs {
     #[arg(long, env = "PORTAL_SIGN_IN_PER_MINUTE", default_value_t = 30)]
     pub sign_in_per_minute: u32,
 
+    /// Networks of the reverse proxies in front of this server (CIDRs or addresses, comma-separated). Only a peer
+    /// in one of them may name the client in `X-Forwarded-For`; every other peer is the client itself.
+    #[arg(long, env = "PORTAL_TRUSTED_PROXIES", value_delimiter = ',', value_parser = parse_network)]
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+
+    /// Multiplies every per-client and per-target budget of the costly requests (registering, reset and
+    /// activation e-mails, resets, attendance, current-password checks); benchmarks raise it. 1 in production.
+    #[arg(long, env = "PORTAL_THROTTLE_FACTOR", default_value_t = 1)]
+    pub throttle_factor: u32,
+
     /// Also create a demo organization with a staff account, and print how to sign in.
     #[arg(long)]
     pub demo: bool,
@@ -218,6 +228,14 @@ pub struct ServeArgs {
     pub erase_unactivated_after_days: u32,
 }
 
+/// A network in CIDR notation, or one address.
+fn parse_network(text: &str) -> Result<ipnet::IpNet, String> {
+    let text = text.trim();
+    text.parse::<ipnet::IpNet>()
+        .or_else(|_| text.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+        .map_err(|_| format!("`{text}` is not a network (10.0.0.0/8) or an address"))
+}
+
 impl Default for ServeArgs {
     fn default() -> Self {
         Self {
@@ -229,6 +247,8 @@ impl Default for ServeArgs {
             introspection: false,
             metrics_token: None,
             sign_in_per_minute: 30,
+            trusted_proxies: vec![],
+            throttle_factor: 1,
             demo: false,
             checkpoint_seconds: 10,
             erase_unactivated_after_days: 30,

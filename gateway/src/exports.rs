@@ -17,7 +17,6 @@ use portal_projections::{reporting, ProjectionError};
 use uuid::Uuid;
 
 use crate::app::AppState;
-use crate::request::RequestContext;
 
 /// A refused download: the status, a stable code and a message, as JSON.
 #[derive(Debug)]
@@ -60,7 +59,7 @@ async fn caller(
     headers: &HeaderMap,
     peer: SocketAddr,
 ) -> Result<Principal, Refusal> {
-    let request = RequestContext::from_parts(headers, Some(peer), state.now());
+    let request = state.request_context(headers, Some(peer));
     let Some(token) = request.bearer.as_deref() else {
         return Err(refuse(
             StatusCode::UNAUTHORIZED,

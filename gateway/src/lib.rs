@@ -16,4 +16,5 @@ pub mod request;
 pub mod retention;
 pub mod sms;
 pub mod staff;
+pub mod throttle;
 pub mod ws;

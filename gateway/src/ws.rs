@@ -13,7 +13,6 @@ use axum::response::{IntoResponse, Response};
 use futures_util::{SinkExt, StreamExt};
 
 use crate::app::AppState;
-use crate::request::RequestContext;
 
 /// Upgrades to a WebSocket speaking the protocol the client asked for.
 pub async fn graphql_ws(
@@ -56,7 +55,7 @@ async fn serve(
     let init_state = state.clone();
     let mut outgoing = GraphQLWebSocket::new(state.schema().clone(), incoming, protocol)
         .on_connection_init(move |payload| async move {
-            let mut context = RequestContext::from_parts(&headers, Some(peer), init_state.now());
+            let mut context = init_state.request_context(&headers, Some(peer));
             let token = payload
                 .get("Authorization")
                 .or_else(|| payload.get("authorization"))

@@ -193,7 +193,14 @@ impl Portal {
             .open(dir.join("portal.log"))
             .expect("portal log");
         let child = Command::new(env!("CARGO_BIN_EXE_portal"))
-            .args(["serve", "--demo", "--sign-in-per-minute", "1000000"])
+            .args([
+                "serve",
+                "--demo",
+                "--sign-in-per-minute",
+                "1000000",
+                "--throttle-factor",
+                "1000000",
+            ])
             .arg("--listen")
             .arg(format!("127.0.0.1:{port}"))
             .arg("--mail-dir")

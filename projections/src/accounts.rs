@@ -176,7 +176,8 @@ impl Projection for Accounts {
                 AccountEvent::TotpEnrollmentStarted(_)
                 | AccountEvent::SecondFactorRequired(_)
                 | AccountEvent::SecondFactorPassed(_)
-                | AccountEvent::SecondFactorFailed(_) => {}
+                | AccountEvent::SecondFactorFailed(_)
+                | AccountEvent::CurrentPasswordRefused(_) => {}
                 AccountEvent::TermsAccepted(e) => {
                     writes.execute(
                         "UPDATE accounts SET terms_accepted_version = $2 WHERE id = $1",

@@ -67,6 +67,10 @@ impl Projection for Lockout {
                     attempt(writes, recorded, id, e.at, "wrong_second_factor")?;
                     count_failure(writes, id, e.at)?;
                 }
+                AccountEvent::CurrentPasswordRefused(e) => {
+                    attempt(writes, recorded, id, e.at, "wrong_current_password")?;
+                    count_failure(writes, id, e.at)?;
+                }
                 AccountEvent::SignInFailed(e) => {
                     attempt(writes, recorded, id, e.at, e.reason.as_str())?;
                     if e.reason == SignInFailure::WrongPassword {

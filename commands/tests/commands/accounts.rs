@@ -65,8 +65,12 @@ async fn activated(store: &Store<PgEventLog>, org: &OrganizationSummary, email: 
     token
 }
 
-/// Each message: recipient, kind, and its text as the default template renders it.
-async fn outbox(database: &TestDatabase) -> Vec<(String, String, String)> {
+/// Each message: recipient, kind, and its text as the default template renders it (its sealed link or code
+/// opened, as the delivery worker does).
+async fn outbox(
+    database: &TestDatabase,
+    store: &Store<PgEventLog>,
+) -> Vec<(String, String, String)> {
     let client = database.pool.get().await.unwrap();
     client
         .query(
@@ -78,7 +82,8 @@ async fn outbox(database: &TestDatabase) -> Vec<(String, String, String)> {
         .iter()
         .map(|r| {
             let kind: String = r.get(1);
-            let data: serde_json::Value = r.get(2);
+            let mut data: serde_json::Value = r.get(2);
+            portal_commands::outbox::open(&store.secrets, &mut data, Utc::now()).unwrap();
             let mut data = data.as_object().unwrap().clone();
             data.insert("organization".into(), "UMN CPD".into());
             let parsed = portal_domain::values::MessageKind::parse(&kind).unwrap();
@@ -101,7 +106,7 @@ async fn registering_writes_the_activation_link_to_the_outbox_and_activating_it_
     .await
     .unwrap();
     let token = registered.activation_token.unwrap();
-    let mail = outbox(&database).await;
+    let mail = outbox(&database, &store).await;
     assert_eq!(mail.len(), 1);
     assert_eq!(mail[0].0, "ada@example.org");
     assert!(mail[0]
@@ -227,7 +232,7 @@ async fn many_concurrent_registrations_of_one_address_create_exactly_one_account
         repeated, 11,
         "every other attempt is noted on the one account"
     );
-    let mail = outbox(&database).await;
+    let mail = outbox(&database, &store).await;
     assert_eq!(mail.iter().filter(|m| m.1 == "activation").count(), 1);
     assert_eq!(
         mail.iter()
@@ -430,7 +435,7 @@ async fn resending_activation_issues_a_new_link_only_for_a_pending_account() {
         .await
         .unwrap()
         .unwrap();
-    assert_eq!(outbox(&database).await.len(), 2);
+    assert_eq!(outbox(&database, &store).await.len(), 2);
     accounts::activate(&store, &token, &CommandContext::system())
         .await
         .unwrap();
@@ -447,5 +452,5 @@ async fn resending_activation_issues_a_new_link_only_for_a_pending_account() {
             .unwrap()
             .is_none()
     );
-    assert_eq!(outbox(&database).await.len(), 2);
+    assert_eq!(outbox(&database, &store).await.len(), 2);
 }

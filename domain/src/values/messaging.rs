@@ -100,6 +100,32 @@ kinds! {
 }
 
 impl MessageKind {
+    /// The variables that carry a secret: a link with a token, or a code, that lets whoever reads it act as the
+    /// recipient. Templates may use them in the body only (never the subject, which staff see in the deliveries),
+    /// and must: without it the message does nothing. The outbox keeps them sealed until the message is sent.
+    pub fn secret_variables(self) -> &'static [&'static str] {
+        use MessageKind::*;
+        match self {
+            Activation | PasswordReset | StaffInvitation | ConfirmEmail => &["link"],
+            PatientActivationCode => &["code", "link"],
+            PhoneCode | SignInCodeEmail | SignInCodeText => &["code"],
+            _ => &[],
+        }
+    }
+
+    /// How long the secret of a message of this kind can be used at most, from when the message was written: past
+    /// it the outbox forgets it, sent or not. The longest a kind's link or code ever lives.
+    pub fn secret_lifetime(self) -> Duration {
+        use MessageKind::*;
+        match self {
+            PhoneCode | SignInCodeEmail | SignInCodeText => Duration::minutes(10),
+            ConfirmEmail => Duration::hours(24),
+            Activation | StaffInvitation | PasswordReset => Duration::hours(72),
+            // The organization chooses the period of a patient's activation code, up to a year.
+            _ => Duration::days(366),
+        }
+    }
+
     /// A one-time code the person is waiting for right now (it expires in minutes): sent at any hour.
     pub fn is_one_time_code(self) -> bool {
         matches!(

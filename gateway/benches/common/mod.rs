@@ -42,6 +42,8 @@ pub fn serve(url: &str, dir: &std::path::Path) -> Server {
             "127.0.0.1:0",
             "--sign-in-per-minute",
             "1000000",
+            "--throttle-factor",
+            "1000000",
         ])
         .arg("--mail-dir")
         .arg(dir.join("mail"))

@@ -18,6 +18,7 @@ use deadpool_postgres::Pool;
 use lettre::message::Mailbox;
 use portal_commands::log::PgEventLog;
 use portal_commands::organizations::{self, OrganizationSummary};
+use portal_commands::outbox;
 use portal_commands::templates::{self, Rendered};
 use portal_commands::Store;
 use portal_domain::values::{Channel, MessageKind};
@@ -230,11 +231,19 @@ impl Delivery {
                 provider_id,
                 subject,
             } => {
+                // Sent: the link or code it carried is forgotten (see `portal_commands::outbox`).
                 tx.execute(
                     "UPDATE outbox SET status = 'sent', sent_at = $2, last_attempt_at = $2, attempts = $3,
-                            last_error = NULL, provider_id = $4, held = false, subject = $5
+                            last_error = NULL, provider_id = $4, held = false, subject = $5, data = $6
                      WHERE id = $1",
-                    &[&message.id, &now, &attempts, provider_id, subject],
+                    &[
+                        &message.id,
+                        &now,
+                        &attempts,
+                        provider_id,
+                        subject,
+                        &outbox::spent(&message.data),
+                    ],
                 )
                 .await?;
             }
@@ -250,9 +259,18 @@ impl Delivery {
                 tx.execute(
                     "UPDATE outbox SET attempts = $2, last_attempt_at = $3, last_error = $4, held = false,
                             status = CASE WHEN $5 THEN 'dead' ELSE status END,
-                            due_at = CASE WHEN $5 THEN due_at ELSE $6 END
+                            due_at = CASE WHEN $5 THEN due_at ELSE $6 END,
+                            data = CASE WHEN $5 THEN $7 ELSE data END
                      WHERE id = $1",
-                    &[&message.id, &attempts, &now, text, &dead, &next],
+                    &[
+                        &message.id,
+                        &attempts,
+                        &now,
+                        text,
+                        &dead,
+                        &next,
+                        &outbox::spent(&message.data),
+                    ],
                 )
                 .await?;
             }
@@ -301,8 +319,21 @@ impl Delivery {
                 }
             }
         }
+        // The sealed link or code is opened here, and only here.
+        let mut data = message.data.clone();
+        if let Err(gone) = outbox::open(&self.store.secrets, &mut data, now) {
+            return Outcome::Failed(SendError::Permanent(format!(
+                "cannot send the message: {gone}"
+            )));
+        }
+        let secrets: Vec<String> = kind
+            .map(MessageKind::secret_variables)
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|name| data.get(*name).and_then(Value::as_str).map(str::to_owned))
+            .collect();
         let rendered = match kind {
-            Some(kind) => match render(message, kind, organization.as_ref()) {
+            Some(kind) => match render(message, data, kind, organization.as_ref()).await {
                 Ok(rendered) => rendered,
                 Err(error) => return Outcome::Failed(error),
             },
@@ -323,7 +354,7 @@ impl Delivery {
         match sent {
             Ok(provider_id) => Outcome::Sent {
                 provider_id,
-                subject: rendered.subject,
+                subject: shown_to_staff(&rendered.subject, &secrets),
             },
             Err(error) => Outcome::Failed(error),
         }
@@ -380,13 +411,14 @@ impl Delivery {
 }
 
 /// The message in its organization's template, or in the default one if that template cannot render it (it was
-/// checked when saved, so only data written before a change of variables could fail).
-fn render(
+/// checked when saved, so only data written before a change of variables, or a template saved before a rule was
+/// enforced, could fail). Rendered off the async workers, within a time bound.
+async fn render(
     message: &Claimed,
+    mut data: Value,
     kind: MessageKind,
     organization: Option<&OrganizationSummary>,
 ) -> Result<Rendered, SendError> {
-    let mut data = message.data.clone();
     if let Value::Object(map) = &mut data {
         map.insert(
             "organization".to_owned(),
@@ -394,12 +426,27 @@ fn render(
         );
     }
     let template = organization.and_then(|o| o.messaging.templates.get(&kind));
-    templates::render(kind, template, &data).or_else(|error| {
-        tracing::warn!(message_id = %message.id, kind = %message.kind, field = error.field,
-            "the organization's template failed; the default is used");
-        templates::render(kind, None, &data)
-            .map_err(|e| SendError::Permanent(format!("cannot render the message: {e}")))
-    })
+    match templates::render_bounded(kind, template, &data).await {
+        Ok(rendered) => Ok(rendered),
+        Err(error) => {
+            tracing::warn!(message_id = %message.id, kind = %message.kind, field = error.field,
+                "the organization's template failed; the default is used");
+            templates::render_bounded(kind, None, &data)
+                .await
+                .map_err(|e| SendError::Permanent(format!("cannot render the message: {e}")))
+        }
+    }
+}
+
+/// The subject as staff see it in the deliveries. Templates keep secrets out of subjects; should one be there
+/// anyway (a value that happens to contain it), it is cut out before the subject is stored.
+fn shown_to_staff(subject: &str, secrets: &[String]) -> String {
+    secrets
+        .iter()
+        .filter(|secret| !secret.is_empty())
+        .fold(subject.to_owned(), |shown, secret| {
+            shown.replace(secret.as_str(), "[hidden]")
+        })
 }
 
 #[cfg(test)]

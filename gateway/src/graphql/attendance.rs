@@ -19,6 +19,7 @@ use super::query::{account_id, principal, projection_error, staff, READ_YOUR_WRI
 use super::types::LogPosition;
 use crate::app::AppState;
 use crate::request::RequestContext;
+use crate::throttle::Action;
 
 /// Where credit stands.
 #[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
@@ -166,6 +167,13 @@ impl AttendanceMutation {
         let principal = principal(ctx).await?;
         let state = ctx.data_unchecked::<AppState>();
         let request = ctx.data_unchecked::<RequestContext>();
+        // Before the code is looked up: activity codes can be guessed, and each answer says whether one exists.
+        super::mutation::throttle(
+            state,
+            request,
+            Action::RecordAttendance,
+            Some(&principal.account.0.to_string()),
+        )?;
         let code = ActivityCode::parse(&input.code)
             .map_err(|e| ApiError::new("ACTIVITY_CODE_INVALID", e.rule).on("input.code"))?;
         let not_found = || {

@@ -106,6 +106,10 @@ impl ApiError {
             CommandError::Taken { .. } => {
                 Self::new("ALREADY_TAKEN", "this value is already in use")
             }
+            CommandError::Busy => Self::new(
+                "RATE_LIMITED",
+                "the server is busy checking passwords; try again in a few seconds",
+            ),
             CommandError::Log(LogError::Pool(_)) => Self::unavailable(),
             other => Self::internal(&other),
         }

@@ -393,7 +393,7 @@ pub async fn post(
         &state,
         media,
         params,
-        RequestContext::from_parts(&headers, Some(peer), state.now()),
+        state.request_context(&headers, Some(peer)),
     )
     .await
 }
@@ -440,7 +440,7 @@ pub async fn get(
         &state,
         media,
         params,
-        RequestContext::from_parts(&headers, Some(peer), state.now()),
+        state.request_context(&headers, Some(peer)),
     )
     .await
 }

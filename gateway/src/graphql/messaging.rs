@@ -536,6 +536,12 @@ impl MessagingMutation {
         if values::MessageKind::parse(&kind).is_some_and(|k| k.is_one_time_code()) {
             return refuse("a one-time code expires within minutes: the person asks for a new one");
         }
+        if values::MessageKind::parse(&kind).is_some_and(portal_commands::outbox::carries_secret) {
+            return refuse(
+                "its link or code was forgotten once it was sent: the person asks for a new one (or staff \
+                 register or invite them again)",
+            );
+        }
         match status.as_str() {
             "pending" => return refuse("this message is still waiting to be sent"),
             "withdrawn" => return refuse("this message was withdrawn"),

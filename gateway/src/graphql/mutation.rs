@@ -16,6 +16,7 @@ use super::query::{principal, signed_in};
 use super::types::LogPosition;
 use crate::app::AppState;
 use crate::request::RequestContext;
+use crate::throttle::Action;
 
 /// Mutations of accounts and sessions.
 #[derive(Default)]
@@ -265,15 +266,29 @@ pub async fn organization(
 /// Counts an attempt of the caller's address against the per-address limit shared by signing in, signing up and
 /// asking for codes (aliases in one request count one each); RATE_LIMITED past it.
 pub fn limit_attempts(state: &AppState, request: &RequestContext) -> Result<(), ApiError> {
-    let address = request
-        .client_ip
-        .as_deref()
-        .and_then(|ip| ip.parse::<std::net::IpAddr>().ok())
-        .unwrap_or(std::net::IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED));
+    let address = crate::throttle::client_key(
+        request
+            .client_address()
+            .unwrap_or(std::net::IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED)),
+    );
     if state.sign_in_limiter().check_key(&address).is_err() {
         return Err(ApiError::rate_limited());
     }
     Ok(())
+}
+
+/// Counts a costly or guessable request against its budgets (per client network, and per target when it names
+/// one); RATE_LIMITED once either is spent.
+pub fn throttle(
+    state: &AppState,
+    request: &RequestContext,
+    action: crate::throttle::Action,
+    target: Option<&str>,
+) -> Result<(), ApiError> {
+    state
+        .throttle()
+        .check(action, request.client_address(), target)
+        .map_err(|spent| ApiError::new("RATE_LIMITED", spent.message()))
 }
 
 /// The application state and the request behind a resolver.
@@ -308,6 +323,7 @@ impl AccountMutation {
         else {
             return Err(ApiError::internal(&"parsed input missing").into());
         };
+        throttle(state, request, Action::Register, Some(&email.canonical()))?;
         let organization = organization(state, code).await?;
         let command = request.command(Actor::Anonymous, input.command_id);
         let registered = accounts::register(
@@ -361,6 +377,12 @@ impl AccountMutation {
         let (Some(code), Some(email)) = (code, email) else {
             return Err(ApiError::internal(&"parsed input missing").into());
         };
+        throttle(
+            state,
+            request,
+            Action::ResendActivation,
+            Some(&email.canonical()),
+        )?;
         let organization = organization(state, code).await?;
         let command = request.command(Actor::Anonymous, input.command_id);
         accounts::resend_activation(&state.store, &organization, &email, &command)
@@ -438,6 +460,12 @@ impl AccountMutation {
         let (Some(code), Some(email)) = (code, email) else {
             return Err(ApiError::internal(&"parsed input missing").into());
         };
+        throttle(
+            state,
+            request,
+            Action::RequestPasswordReset,
+            Some(&email.canonical()),
+        )?;
         let organization = organization(state, code).await?;
         let command = request.command(Actor::Anonymous, input.command_id);
         accounts::request_password_reset(&state.store, &organization, &email, &command)
@@ -457,6 +485,9 @@ impl AccountMutation {
         input: ResetPasswordInput,
     ) -> Result<ResetPasswordPayload> {
         let (state, request) = context(ctx);
+        let account =
+            portal_commands::credentials::parse_token(&input.token).map(|(id, _)| id.to_string());
+        throttle(state, request, Action::ResetPassword, account.as_deref())?;
         let mut checked = Checked::default();
         let password = checked.new_password("newPassword", &input.new_password);
         checked.finish()?;
@@ -482,6 +513,12 @@ impl AccountMutation {
     ) -> Result<ChangePasswordPayload> {
         let principal = signed_in(ctx).await?;
         let (state, request) = context(ctx);
+        throttle(
+            state,
+            request,
+            Action::CurrentPassword,
+            Some(&principal.account.0.to_string()),
+        )?;
         let mut checked = Checked::default();
         let current = checked.presented_password("currentPassword", &input.current_password);
         let new = checked.new_password("newPassword", &input.new_password);
@@ -507,6 +544,12 @@ impl AccountMutation {
     ) -> Result<RequestEmailChangePayload> {
         let principal = principal(ctx).await?;
         let (state, request) = context(ctx);
+        throttle(
+            state,
+            request,
+            Action::CurrentPassword,
+            Some(&principal.account.0.to_string()),
+        )?;
         let mut checked = Checked::default();
         let current = checked.presented_password("currentPassword", &input.current_password);
         let email = checked.email("newEmail", &input.new_email);

@@ -203,6 +203,12 @@ impl TwoStepMutation {
     ) -> Result<DisableTwoStepPayload> {
         let principal = signed_in(ctx).await?;
         let (state, request) = context(ctx);
+        super::mutation::throttle(
+            state,
+            request,
+            crate::throttle::Action::CurrentPassword,
+            Some(&principal.account.0.to_string()),
+        )?;
         let mut checked = Checked::default();
         let current = checked.presented_password("currentPassword", &current_password);
         checked.finish()?;

@@ -245,9 +245,26 @@ async fn a_message_to_a_busy_server_is_retried_with_backoff_then_dead_lettered_a
     assert_eq!(listed[0]["attempts"], 3);
     assert!(listed[0]["lastError"].as_str().unwrap().contains("451"));
 
+    const RESEND: &str =
+        "mutation($id: ID!) { resendMessage(id: $id) { id status resentFrom kind } }";
+    // The activation link was forgotten when the message died: it is not sent again (the person asks anew).
+    let refused = app
+        .graphql(
+            RESEND,
+            json!({ "id": dead.id.to_string() }),
+            Some(&staff.token),
+        )
+        .await;
+    assert_eq!(refused.error_code(), "MESSAGE_NOT_RESENDABLE");
+    // A message without a secret is.
+    app.register("umncpd", "ada@example.org").await.assert_ok();
+    let dead = wait_row(&app, "repeated_registration", |r| {
+        r.recipient == "ada@example.org" && r.status == "dead"
+    })
+    .await;
     let resent = app
         .graphql(
-            "mutation($id: ID!) { resendMessage(id: $id) { id status resentFrom kind } }",
+            RESEND,
             json!({ "id": dead.id.to_string() }),
             Some(&staff.token),
         )
@@ -257,8 +274,11 @@ async fn a_message_to_a_busy_server_is_retried_with_backoff_then_dead_lettered_a
     assert_eq!(copy["status"], "PENDING");
     assert_ne!(copy["id"], dead.id.to_string(), "a copy has its own id");
     let copy_id = Uuid::parse_str(copy["id"].as_str().unwrap()).unwrap();
-    let retried = wait_row(&app, "activation", |r| r.id == copy_id && r.attempts > 0).await;
-    assert_eq!(retried.kind, "activation");
+    let retried = wait_row(&app, "repeated_registration", |r| {
+        r.id == copy_id && r.attempts > 0
+    })
+    .await;
+    assert_eq!(retried.kind, "repeated_registration");
 
     // Only staff read deliveries, and only their organization's.
     let auditor = app.auditor("umncpd", "audit@example.org").await;

@@ -44,6 +44,8 @@ pub struct PasswordHasher {
     queue: usize,
     /// Checks waiting now.
     waiting: std::sync::atomic::AtomicUsize,
+    /// argon2id runs so far (hashes and verifications), so that the work a request causes can be seen.
+    runs: std::sync::atomic::AtomicU64,
     /// A hash to check against when there is no account, so that an unknown address takes as long as a known one.
     dummy: String,
 }
@@ -71,6 +73,7 @@ impl PasswordHasher {
             running: std::sync::Arc::new(tokio::sync::Semaphore::new(cores)),
             queue: cores * WAITING_PER_CORE,
             waiting: std::sync::atomic::AtomicUsize::new(0),
+            runs: std::sync::atomic::AtomicU64::new(0),
         })
     }
 
@@ -91,8 +94,14 @@ impl PasswordHasher {
         permit.map_err(|_| Busy)
     }
 
+    /// How many times argon2id ran (hashes and verifications) in this hasher.
+    pub fn runs(&self) -> u64 {
+        self.runs.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
     /// Hashes a new password with a fresh random salt, as a PHC string.
     pub fn hash(&self, password: &Password) -> Result<PasswordHash, HashingError> {
+        self.runs.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let salt = SaltString::generate(&mut OsRng);
         let phc = self
             .argon2
@@ -103,6 +112,7 @@ impl PasswordHasher {
 
     /// True when `candidate` matches `hash` (argon2's comparison is constant-time).
     pub fn verify(&self, hash: &PasswordHash, candidate: &str) -> bool {
+        self.runs.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         match PhcHash::new(hash.as_phc()) {
             Ok(parsed) => self
                 .argon2

@@ -8,7 +8,7 @@ mod messaging;
 mod organization;
 mod password;
 mod patient;
-mod person_name;
+pub mod person_name;
 mod phone;
 mod profile;
 mod token;

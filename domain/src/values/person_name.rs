@@ -25,6 +25,33 @@ pub enum NameError {
     /// Contains control characters.
     #[error("this name contains characters that are not allowed")]
     InvalidCharacters,
+    /// Looks like a web address, which mail programs would turn into a link in every e-mail that greets the person.
+    #[error("a name may not look like a web address (such as www.example.com)")]
+    LooksLikeLink,
+}
+
+/// Whether text looks like something a mail program turns into a link: a scheme (`https://`), `www.`, or a word
+/// shaped like a domain name (`evil.example`, letters on both sides of a dot, two or more after it). Initials
+/// such as "J.R." and "St. John" do not.
+pub fn looks_like_link(text: &str) -> bool {
+    let lower = text.to_lowercase();
+    if lower.contains("://") || lower.contains("www.") {
+        return true;
+    }
+    lower.split_whitespace().any(|word| {
+        let word = word.trim_matches(|c: char| !c.is_alphanumeric());
+        let labels: Vec<&str> = word.split('.').collect();
+        labels.len() >= 2
+            && labels.iter().all(|label| {
+                !label.is_empty() && label.chars().all(|c| c.is_alphanumeric() || c == '-')
+            })
+            && labels
+                .last()
+                .is_some_and(|tld| tld.chars().count() >= 2 && tld.chars().all(char::is_alphabetic))
+            && labels[..labels.len() - 1]
+                .iter()
+                .any(|label| label.chars().count() >= 2)
+    })
 }
 
 fn parse_text(raw: &str, max: usize) -> Result<String, NameError> {
@@ -37,6 +64,9 @@ fn parse_text(raw: &str, max: usize) -> Result<String, NameError> {
     }
     if trimmed.chars().any(char::is_control) {
         return Err(NameError::InvalidCharacters);
+    }
+    if looks_like_link(trimmed) {
+        return Err(NameError::LooksLikeLink);
     }
     Ok(trimmed.to_owned())
 }
@@ -87,6 +117,34 @@ impl PersonName {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_name_shaped_like_a_web_address_is_refused_and_initials_are_not() {
+        for link in [
+            "www.evil.example",
+            "evil.example",
+            "https://x",
+            "Ada evil.co",
+            "sub.domain.org.",
+        ] {
+            assert_eq!(
+                NamePart::parse(link),
+                Err(NameError::LooksLikeLink),
+                "{link}"
+            );
+        }
+        for name in [
+            "J.R.",
+            "St. John",
+            "Ada",
+            "O'Brien",
+            "Mary-Ann",
+            "Dr.",
+            "A.B. Smith",
+        ] {
+            assert!(NamePart::parse(name).is_ok(), "{name}");
+        }
+    }
+
     use super::*;
 
     #[test]

@@ -43,6 +43,7 @@ impl Checked {
             NameError::Empty => "NAME_REQUIRED",
             NameError::TooLong(_) => "NAME_TOO_LONG",
             NameError::InvalidCharacters => "NAME_INVALID_CHARACTERS",
+            NameError::LooksLikeLink => "NAME_LOOKS_LIKE_LINK",
         };
         self.refuse(field, code, error.to_string());
     }

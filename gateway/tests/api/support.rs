@@ -170,6 +170,26 @@ impl TestApp {
     }
 
     /// A GraphQL request with `X-Acting-For`: a proxy acting for the patient `acting_for`.
+    /// A GraphQL call that says, through a proxy, it comes from `client` (`X-Forwarded-For`).
+    pub async fn graphql_from(
+        &self,
+        client: &str,
+        query: &str,
+        variables: Value,
+        token: Option<&str>,
+    ) -> Answer {
+        let mut request = self
+            .client
+            .post(format!("{}/graphql", self.base))
+            .header("accept", "application/graphql-response+json")
+            .header("x-forwarded-for", client)
+            .json(&json!({ "query": query, "variables": variables }));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        answer(request.send().await.unwrap()).await
+    }
+
     pub async fn graphql_for(
         &self,
         query: &str,

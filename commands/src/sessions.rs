@@ -20,6 +20,32 @@ pub async fn authenticate<L: EventLog>(
     token: &str,
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<Principal, CommandError<SessionError>> {
+    let (principal, last_seen) = check_at(store, token, now).await?;
+    // The use is recorded at most every TOUCH_EVERY_SECONDS; the time just read says whether this one is due, which
+    // spares most requests a round trip.
+    if crate::session_activity::touch_due(last_seen, now) {
+        store.activity.touch(principal.session, now).await?;
+    }
+    Ok(principal)
+}
+
+/// Whether the session still stands at `now`, without counting this as a use of it: for what watches a session
+/// rather than uses it (an open WebSocket re-checks its session on a timer, and must not keep it from idling out).
+pub async fn check<L: EventLog>(
+    store: &Store<L>,
+    token: &str,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<Principal, CommandError<SessionError>> {
+    check_at(store, token, now)
+        .await
+        .map(|(principal, _)| principal)
+}
+
+async fn check_at<L: EventLog>(
+    store: &Store<L>,
+    token: &str,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<(Principal, Option<chrono::DateTime<chrono::Utc>>), CommandError<SessionError>> {
     let (id, hash) =
         credentials::parse_token(token).ok_or(CommandError::Rejected(SessionError::Invalid))?;
     let session = SessionId(id);
@@ -33,12 +59,7 @@ pub async fn authenticate<L: EventLog>(
     let principal = state
         .authenticate(&hash, now, last_seen)
         .map_err(CommandError::Rejected)?;
-    // The use is recorded at most every TOUCH_EVERY_SECONDS; the time just read says whether this one is due, which
-    // spares most requests a round trip.
-    if crate::session_activity::touch_due(last_seen, now) {
-        store.activity.touch(session, now).await?;
-    }
-    Ok(principal)
+    Ok((principal, last_seen))
 }
 
 /// Ends the session. Signing out twice is not an error; the position is None when nothing changed.

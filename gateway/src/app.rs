@@ -75,6 +75,7 @@ struct StateInner {
     sign_in_limiter: SignInLimiter,
     sms_limiter: SmsLimiter,
     throttle: crate::throttle::Throttle,
+    socket_slots: Arc<crate::ws::SocketSlots>,
     trusted_proxies: Vec<ipnet::IpNet>,
     clock_offset_seconds: std::sync::atomic::AtomicI64,
 }
@@ -119,6 +120,11 @@ impl AppState {
     /// The budgets of the costly or guessable requests.
     pub fn throttle(&self) -> &crate::throttle::Throttle {
         &self.inner.throttle
+    }
+
+    /// The open WebSockets of each session.
+    pub fn socket_slots(&self) -> &Arc<crate::ws::SocketSlots> {
+        &self.inner.socket_slots
     }
 
     /// The reverse proxies whose `X-Forwarded-For` is believed.
@@ -335,6 +341,7 @@ pub async fn start(
                     .unwrap_or(std::num::NonZeroU32::MIN),
             )),
             throttle: crate::throttle::Throttle::new(args.throttle_factor),
+            socket_slots: Arc::default(),
             trusted_proxies: args.trusted_proxies.clone(),
         }),
         store: store.clone(),

@@ -26,6 +26,8 @@ pub struct RequestContext {
     pub now: DateTime<Utc>,
     /// `X-Acting-For`: the patient a proxy acts for (not yet checked).
     pub acting_for: Option<String>,
+    /// A WebSocket: its operations are decided at the time they arrive, not at the time it opened.
+    pub long_lived: bool,
 }
 
 impl RequestContext {
@@ -57,6 +59,7 @@ impl RequestContext {
             acting_for: header("x-acting-for")
                 .map(|v| v.trim().to_owned())
                 .filter(|v| !v.is_empty()),
+            long_lived: false,
         }
     }
 

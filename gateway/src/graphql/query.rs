@@ -93,7 +93,13 @@ pub async fn signed_in(ctx: &Context<'_>) -> Result<Principal, ApiError> {
         .bearer
         .as_deref()
         .ok_or_else(ApiError::unauthenticated)?;
-    sessions::authenticate(&state.store, token, request.now)
+    // A socket's subscriptions come long after it opened: they are judged at the time they arrive.
+    let now = if request.long_lived {
+        state.now()
+    } else {
+        request.now
+    };
+    sessions::authenticate(&state.store, token, now)
         .await
         .map_err(|error| match error {
             portal_commands::CommandError::Rejected(_) => ApiError::unauthenticated(),

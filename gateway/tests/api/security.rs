@@ -725,3 +725,167 @@ async fn a_patient_sign_up_says_nothing_about_the_address_or_username_before_the
         .await;
     assert_eq!(taken.error_code(), "USERNAME_TAKEN");
 }
+
+type Socket =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+/// A patient of a new clinic "acme", signed in; the session token.
+async fn patient(app: &TestApp) -> String {
+    let staff = app.staff("acme", "desk@example.org").await;
+    app.graphql(
+        "mutation($input: RegisterPatientInput!) { registerPatient(input: $input) { patientId } }",
+        json!({ "input": { "clinicNumber": "MC-1", "firstName": "Grace", "lastName": "Hopper",
+                           "dateOfBirth": "1956-12-09", "email": "grace@example.org" } }),
+        Some(&staff.token),
+    )
+    .await
+    .assert_ok();
+    app.graphql(
+        "mutation($input: SignUpPatientInput!) { signUpPatient(input: $input) { message } }",
+        json!({ "input": { "organizationCode": "acme", "clinicNumber": "MC-1", "dateOfBirth": "1956-12-09",
+                           "username": "grace", "email": "grace@example.org", "password": PASSWORD } }),
+        None,
+    )
+    .await
+    .assert_ok();
+    let activation = app.activation_token("acme", "grace@example.org").await;
+    app.activate(&activation).await.assert_ok();
+    let signed_in = app
+        .graphql(
+            "mutation($input: SignInInput!) { signIn(input: $input) { token } }",
+            json!({ "input": { "organizationCode": "acme", "username": "grace", "password": PASSWORD } }),
+            None,
+        )
+        .await;
+    app.caught_up("accounts").await;
+    signed_in.assert_ok()["signIn"]["token"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+/// A socket speaking graphql-transport-ws that sent `connection_init` with `token`.
+async fn socket(app: &TestApp, token: &str) -> Socket {
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    let mut request = format!("{}/graphql/ws", app.base.replace("http://", "ws://"))
+        .into_client_request()
+        .unwrap();
+    request.headers_mut().insert(
+        "sec-websocket-protocol",
+        "graphql-transport-ws".parse().unwrap(),
+    );
+    let (mut socket, _) = tokio_tungstenite::connect_async(request).await.unwrap();
+    send(&mut socket, json!({ "type": "connection_init", "payload": { "Authorization": format!("Bearer {token}") } })).await;
+    socket
+}
+
+async fn send(socket: &mut Socket, message: Value) {
+    use futures_util::SinkExt;
+    socket
+        .send(tokio_tungstenite::tungstenite::Message::Text(
+            message.to_string().into(),
+        ))
+        .await
+        .unwrap();
+}
+
+/// The next text message, or the close code, within `seconds`.
+async fn next(socket: &mut Socket, seconds: u64) -> Result<Value, u16> {
+    use futures_util::StreamExt;
+    use tokio_tungstenite::tungstenite::Message;
+    loop {
+        let message = tokio::time::timeout(std::time::Duration::from_secs(seconds), socket.next())
+            .await
+            .expect("a message in time");
+        match message {
+            Some(Ok(Message::Text(text))) => return Ok(serde_json::from_str(&text).unwrap()),
+            Some(Ok(Message::Close(frame))) => {
+                return Err(frame.map_or(1005, |f| u16::from(f.code)))
+            }
+            Some(Ok(_)) => continue,
+            Some(Err(_)) | None => return Err(1006),
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_socket_follows_its_session_and_holds_bounded_subscriptions_connections_and_messages() {
+    let app = TestApp::spawn().await;
+    app.create_organization("acme").await;
+    let token = patient(&app).await;
+
+    let mut first = socket(&app, &token).await;
+    assert_eq!(
+        next(&mut first, 10).await.unwrap()["type"],
+        "connection_ack"
+    );
+    for id in 1..=portal_gateway::ws::MAX_SUBSCRIPTIONS {
+        send(
+            &mut first,
+            json!({ "id": id.to_string(), "type": "subscribe",
+                                  "payload": { "query": "subscription { unreadMessages }" } }),
+        )
+        .await;
+    }
+    send(
+        &mut first,
+        json!({ "id": "one too many", "type": "subscribe",
+                              "payload": { "query": "subscription { unreadMessages }" } }),
+    )
+    .await;
+    let mut refused = None;
+    for _ in 0..=portal_gateway::ws::MAX_SUBSCRIPTIONS {
+        let message = next(&mut first, 10).await.unwrap();
+        if message["type"] == "error" {
+            refused = Some(message);
+            break;
+        }
+    }
+    let refused = refused.expect("the extra subscription is refused");
+    assert_eq!(refused["id"], "one too many");
+    assert_eq!(
+        refused["payload"][0]["extensions"]["code"],
+        "TOO_MANY_SUBSCRIPTIONS"
+    );
+
+    // Four sockets per session; the fifth is closed with 4429.
+    let mut others = vec![];
+    for _ in 1..portal_gateway::ws::MAX_CONNECTIONS_PER_SESSION {
+        let mut other = socket(&app, &token).await;
+        assert_eq!(
+            next(&mut other, 10).await.unwrap()["type"],
+            "connection_ack"
+        );
+        others.push(other);
+    }
+    let mut fifth = socket(&app, &token).await;
+    assert_eq!(next(&mut fifth, 10).await, Err(4429));
+
+    // A message larger than the HTTP body limit closes the socket (1009, message too big).
+    let mut big = others.pop().unwrap();
+    send(&mut big, json!({ "id": "x", "type": "subscribe",
+                            "payload": { "query": "x".repeat(portal_gateway::app::MAX_BODY_BYTES + 1) } }))
+    .await;
+    let closed = loop {
+        match next(&mut big, 10).await {
+            Ok(_) => continue,
+            Err(code) => break code,
+        }
+    };
+    assert!(closed == 1009 || closed == 1006, "{closed}");
+
+    // Signing out closes every socket of the session with 4401, and the token opens no new one (4403).
+    app.graphql("mutation { signOut { position } }", json!({}), Some(&token))
+        .await
+        .assert_ok();
+    let recheck = portal_gateway::ws::RECHECK.as_secs() + 10;
+    let closed = loop {
+        match next(&mut first, recheck).await {
+            Ok(_) => continue,
+            Err(code) => break code,
+        }
+    };
+    assert_eq!(closed, 4401);
+    let mut late = socket(&app, &token).await;
+    assert_eq!(next(&mut late, 10).await, Err(4403));
+}

@@ -66,6 +66,10 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         "0015_care.sql",
         include_str!("../../migrations/0015_care.sql"),
     ),
+    (
+        "0016_app_role.sql",
+        include_str!("../../migrations/0016_app_role.sql"),
+    ),
 ];
 
 /// Advisory lock key held while migrating, so that instances starting together take turns.
@@ -232,5 +236,25 @@ async fn apply_pending(client: &mut deadpool_postgres::Object) -> Result<Vec<Str
             }
         }
     }
+    // Tables a later migration adds are the application's to use too (the audit trail's stay append-only).
+    let granted = client
+        .query_opt(
+            "SELECT 1 FROM pg_proc WHERE proname = 'portal_grant_app'",
+            &[],
+        )
+        .await?;
+    if granted.is_some() {
+        client.batch_execute("SELECT portal_grant_app()").await?;
+    }
     Ok(applied_now)
+}
+
+/// The database role the server's connections act as (see migrations/0016_app_role.sql).
+pub const APP_ROLE: &str = "portal_app";
+
+/// The owner's connection settings made to act as the application's role from the first statement on.
+pub fn as_app(config: &Config) -> Config {
+    let mut config = config.clone();
+    config.options(format!("-c role={APP_ROLE}"));
+    config
 }

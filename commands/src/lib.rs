@@ -1,6 +1,7 @@
 //! portal's write side: the event log and its backends, the command handlers that decide and append, idempotency,
 //! encryption of personal data, and the outbox of messages to send.
 
+pub mod access_log;
 pub mod accounts;
 pub mod activities;
 pub mod aggregates;

@@ -68,6 +68,7 @@ pub struct Secrets {
     seal: [u8; 32],
     check: [u8; 32],
     checkpoint: [u8; 32],
+    access: [u8; 32],
 }
 
 fn derive(master: &[u8; 32], label: &str) -> [u8; 32] {
@@ -94,6 +95,7 @@ impl Secrets {
             seal: derive(&master.0, "portal/seal-outcomes/v1"),
             check: derive(&master.0, "portal/check/v1"),
             checkpoint: derive(&master.0, "portal/log-checkpoints/v1"),
+            access: derive(&master.0, "portal/access-log-chain/v1"),
         }
     }
 
@@ -136,6 +138,13 @@ impl Secrets {
             mac.update(part);
         }
         mac.verify_slice(signature).is_ok()
+    }
+
+    /// An access-log row's link: the previous row's link and the row's fields, under the access-log key.
+    pub fn chain_access(&self, previous: &[u8], fields: &[&[u8]]) -> [u8; 32] {
+        let mut parts: Vec<&[u8]> = vec![b"access-log", previous];
+        parts.extend_from_slice(fields);
+        hmac_sha256(&self.access, &parts)
     }
 
     /// A value that shows which master key this is, without revealing it.
@@ -219,6 +228,15 @@ pub async fn verify_master_key(
     } else {
         Err(KeyError::Mismatch.into())
     }
+}
+
+/// Whether two byte strings are equal, compared in constant time.
+pub fn same_bytes(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len()
+        && a.iter()
+            .zip(b)
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            .eq(&std::hint::black_box(0))
 }
 
 #[cfg(test)]

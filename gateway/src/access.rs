@@ -3,6 +3,8 @@
 //! HIPAA's audit-control standard (45 CFR 164.312(b)) is the reference.
 
 use deadpool_postgres::Pool;
+use portal_commands::access_log::AccessEntry;
+use portal_commands::secrets::Secrets;
 use portal_domain::account::Role;
 use portal_domain::session::Principal;
 use uuid::Uuid;
@@ -43,12 +45,16 @@ pub enum AccessLogError {
     /// No connection could be had.
     #[error("connection pool error: {0}")]
     Pool(#[from] deadpool_postgres::PoolError),
+    /// The chained append failed.
+    #[error(transparent)]
+    Log(#[from] portal_commands::log::LogError),
 }
 
 /// Records that `principal` read the data of `whose` (one row each) through `field`. Patients reading their own
 /// data are not recorded; everyone else is.
 pub async fn record(
     pool: &Pool,
+    secrets: &Secrets,
     principal: &Principal,
     request: &RequestContext,
     resource: &str,
@@ -62,11 +68,11 @@ pub async fn record(
         .collect();
     insert(
         pool,
+        secrets,
         principal,
         principal.role.as_str(),
         request,
-        resource,
-        field,
+        (resource, field),
         &whose,
     )
     .await
@@ -75,6 +81,7 @@ pub async fn record(
 /// Records that a proxy (`principal`, the proxy signed in) read the data of the patient they act for.
 pub async fn record_proxy(
     pool: &Pool,
+    secrets: &Secrets,
     principal: &Principal,
     request: &RequestContext,
     resource: &str,
@@ -84,11 +91,11 @@ pub async fn record_proxy(
     let whose = Whose::account(patient);
     insert(
         pool,
+        secrets,
         principal,
         "proxy",
         request,
-        resource,
-        field,
+        (resource, field),
         &[&whose],
     )
     .await
@@ -96,43 +103,31 @@ pub async fn record_proxy(
 
 async fn insert(
     pool: &Pool,
+    secrets: &Secrets,
     principal: &Principal,
     role: &str,
     request: &RequestContext,
-    resource: &str,
-    field: &str,
+    (resource, field): (&str, &str),
     whose: &[&Whose],
 ) -> Result<(), AccessLogError> {
-    if whose.is_empty() {
-        return Ok(());
-    }
-    let accounts: Vec<Option<Uuid>> = whose.iter().map(|w| w.account).collect();
-    let records: Vec<Option<Uuid>> = whose.iter().map(|w| w.record).collect();
-    let requests: Vec<Option<Uuid>> = whose.iter().map(|w| w.request).collect();
-    let client = pool.get().await?;
-    client
-        .execute(
-            "INSERT INTO access_log (organization_id, at, actor_id, actor_role, patient_account_id,
-                                     patient_record_id, signup_request_id, resource, field, client_ip, user_agent,
-                                     correlation_id)
-             SELECT $1, $2, $3, $4, a, r, q, $8, $9, $10, $11, $12
-             FROM unnest($5::uuid[], $6::uuid[], $7::uuid[]) AS w(a, r, q)",
-            &[
-                &principal.organization.0,
-                &request.now,
-                &principal.account.0,
-                &role,
-                &accounts,
-                &records,
-                &requests,
-                &resource,
-                &field,
-                &request.client_ip,
-                &request.user_agent,
-                &request.correlation_id,
-            ],
-        )
-        .await?;
+    let entries: Vec<AccessEntry> = whose
+        .iter()
+        .map(|w| AccessEntry {
+            organization: principal.organization.0,
+            at: request.now,
+            actor: principal.account.0,
+            actor_role: role.to_owned(),
+            patient_account: w.account,
+            patient_record: w.record,
+            signup_request: w.request,
+            resource: resource.to_owned(),
+            field: field.to_owned(),
+            client_ip: request.client_ip.clone(),
+            user_agent: request.user_agent.clone(),
+            correlation_id: Some(request.correlation_id),
+        })
+        .collect();
+    portal_commands::access_log::append(pool, secrets, &entries).await?;
     Ok(())
 }
 

@@ -215,6 +215,28 @@ pub async fn prepare(
     db::migrate(&pool).await?;
     let secrets = Secrets::derive(master_key);
     secrets::verify_master_key(&pool, &secrets).await?;
+    Ok((pool.clone(), store_on(pool, secrets, public_url)?))
+}
+
+/// Like [`prepare`], for the server: the owner migrates and checks the key on one connection, and the pool the
+/// server then uses acts as the application's role (`portal_app`), which may not change or remove a row of the
+/// audit trail. Returns the connection settings the server's other connections (projection locks, LISTEN, the
+/// delivery worker) use.
+pub async fn prepare_app(
+    database: &Config,
+    pool_size: usize,
+    master_key: &MasterKey,
+    public_url: &str,
+) -> Result<(Pool, Store<PgEventLog>, Config), AppError> {
+    let (owner, _) = prepare(database, 1, master_key, public_url).await?;
+    drop(owner);
+    let app = db::as_app(database);
+    let pool = db::pool(app.clone(), pool_size)?;
+    let store = store_on(pool.clone(), Secrets::derive(master_key), public_url)?;
+    Ok((pool, store, app))
+}
+
+fn store_on(pool: Pool, secrets: Secrets, public_url: &str) -> Result<Store<PgEventLog>, AppError> {
     let passwords = PasswordHasher::new().map_err(|e| AppError::Config(e.to_string()))?;
     let store = Store {
         log: PgEventLog::new(pool.clone()),
@@ -225,7 +247,7 @@ pub async fn prepare(
         public_url: public_url.trim_end_matches('/').to_owned(),
         aggregates: portal_commands::aggregates::AggregateCache::default(),
     };
-    Ok((pool, store))
+    Ok(store)
 }
 
 /// A running server.
@@ -318,8 +340,8 @@ pub async fn start(
         .public_url
         .clone()
         .unwrap_or_else(|| format!("http://{addr}"));
-    let prepared = prepare(&database, pool_size, &master_key, &public_url).await;
-    let (pool, store) = match prepared {
+    let prepared = prepare_app(&database, pool_size, &master_key, &public_url).await;
+    let (pool, store, database) = match prepared {
         Ok(prepared) => prepared,
         Err(error) => {
             let _ = stop.send(true);

@@ -139,6 +139,17 @@ async fn log_command(global: &GlobalArgs, command: LogCommand) -> anyhow::Result
                 eprintln!("verify FAILED: {finding}");
                 std::process::exit(1);
             }
+            let access = portal_commands::access_log::verify(&pool, &store.secrets).await?;
+            eprintln!(
+                "checked {} access-log row(s) ({} written before the chain, not checked)",
+                access.chained, access.unchained
+            );
+            if let Some(id) = access.broken_at {
+                eprintln!(
+                    "verify FAILED: access-log row {id} does not match its chain: it, or the row before it, was altered or removed"
+                );
+                std::process::exit(1);
+            }
             eprintln!("verify OK");
         }
         LogCommand::Checkpoint => {

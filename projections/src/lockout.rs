@@ -176,6 +176,9 @@ pub struct LockedAccount {
     pub last_failure_at: Option<DateTime<Utc>>,
     /// When it was locked.
     pub locked_since: DateTime<Utc>,
+    /// The account's role (`patient`, `learner`, ...; NULL before the accounts read model has it), so that reads
+    /// of patients go to the access log.
+    pub role: Option<String>,
     /// `until_staff_unlock` or `cool_down`.
     pub lock_kind: String,
     /// When a cool-down lock lifts.
@@ -198,7 +201,7 @@ pub async fn locked_accounts(
     let rows = client
         .query(
             "SELECT l.account_id, a.email, a.first_name, a.last_name, l.failure_count, l.last_failure_at,
-                    l.locked_since, l.lock_kind, l.unlock_at
+                    l.locked_since, l.lock_kind, l.unlock_at, a.role
              FROM account_lockouts l LEFT JOIN accounts a ON a.id = l.account_id
              WHERE l.organization_id = $1 AND l.locked_since IS NOT NULL
                AND (l.unlock_at IS NULL OR l.unlock_at > $2)
@@ -220,6 +223,7 @@ pub async fn locked_accounts(
             locked_since: r.get(6),
             lock_kind: r.get(7),
             unlock_at: r.get(8),
+            role: r.get(9),
         })
         .collect())
 }

@@ -431,6 +431,7 @@ pub async fn rebuild<P: Projection>(
             tx.batch_execute(&format!(
                 "SELECT portal_analytics_views();
                  SELECT portal_grant_analyst();
+                 SELECT portal_grant_app();
                  DROP SCHEMA {retired} CASCADE;
                  DROP SCHEMA {quoted};"
             ))

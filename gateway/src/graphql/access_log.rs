@@ -19,12 +19,20 @@ pub async fn audited(
     whose: &[Whose],
 ) -> Result<(), ApiError> {
     let (state, request) = context(ctx);
-    access::record(&state.pool, principal, request, resource, field, whose)
-        .await
-        .map_err(|error| {
-            tracing::error!(%error, "could not record a read in the access log");
-            ApiError::unavailable()
-        })
+    access::record(
+        &state.pool,
+        &state.store.secrets,
+        principal,
+        request,
+        resource,
+        field,
+        whose,
+    )
+    .await
+    .map_err(|error| {
+        tracing::error!(%error, "could not record a read in the access log");
+        ApiError::unavailable()
+    })
 }
 
 /// One read of a patient's data.

@@ -18,6 +18,7 @@ use uuid::Uuid;
 use super::errors::ApiError;
 use super::query::{account_id, principal, projection_error, staff};
 use super::types::{LogPosition, PageInfo};
+use crate::access::Whose;
 use crate::app::AppState;
 use crate::request::RequestContext;
 
@@ -151,6 +152,13 @@ impl LockoutQuery {
         .map_err(projection_error)?;
         let has_next_page = rows.len() as i64 > limit;
         rows.truncate(limit as usize);
+        // Locked patients are patients' data read by staff: in the access log before the page leaves.
+        let patients: Vec<Whose> = rows
+            .iter()
+            .filter(|row| row.role.as_deref() == Some("patient"))
+            .map(|row| Whose::account(row.account_id))
+            .collect();
+        super::access_log::audited(ctx, &staff, "lockout", "lockedAccounts", &patients).await?;
         let edges: Vec<LockedAccountEdge> = rows
             .into_iter()
             .map(|row| LockedAccountEdge {
@@ -206,6 +214,22 @@ impl LockoutQuery {
         let attempts = lockout::recent_attempts(&state.pool, principal.organization.0, id, limit)
             .await
             .map_err(projection_error)?;
+        if id != principal.account.0 {
+            let account =
+                portal_projections::accounts::find(&state.pool, principal.organization.0, id)
+                    .await
+                    .map_err(projection_error)?;
+            if account.is_some_and(|a| a.role == "patient") {
+                super::access_log::audited(
+                    ctx,
+                    &principal,
+                    "sign_in_attempts",
+                    "signInAttempts",
+                    &[Whose::account(id)],
+                )
+                .await?;
+            }
+        }
         Ok(attempts
             .into_iter()
             .map(|a| SignInAttempt {

@@ -616,12 +616,24 @@ async fn after_an_erasure_no_read_model_export_or_replay_holds_the_persons_data_
         log: state.store.log.clone(),
         keys: state.store.keys.clone(),
     };
-    rebuild_into(&Accounts, &source, &state.pool, "erased_accounts", 50)
-        .await
-        .unwrap();
-    rebuild_into(&Patients, &source, &state.pool, "erased_patients", 50)
-        .await
-        .unwrap();
+    rebuild_into(
+        &Accounts,
+        &source,
+        &app.database.pool,
+        "erased_accounts",
+        50,
+    )
+    .await
+    .unwrap();
+    rebuild_into(
+        &Patients,
+        &source,
+        &app.database.pool,
+        "erased_patients",
+        50,
+    )
+    .await
+    .unwrap();
     for table in [
         "erased_accounts.accounts",
         "erased_accounts.account_phones",

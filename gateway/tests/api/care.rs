@@ -1009,7 +1009,7 @@ async fn the_care_read_model_rebuilds_the_same_and_erasing_the_patient_blanks_th
         log: state.store.log.clone(),
         keys: state.store.keys.clone(),
     };
-    let rebuilt = portal_projections::rebuild_named("care", &source, &state.pool, 3)
+    let rebuilt = portal_projections::rebuild_named("care", &source, &app.database.pool, 3)
         .await
         .unwrap()
         .unwrap();
@@ -1055,7 +1055,7 @@ async fn the_care_read_model_rebuilds_the_same_and_erasing_the_patient_blanks_th
         .await
         .unwrap();
     assert_eq!(left.get::<_, i64>(0), 0, "every personal column blanked");
-    let rebuilt = portal_projections::rebuild_named("care", &source, &state.pool, 100)
+    let rebuilt = portal_projections::rebuild_named("care", &source, &app.database.pool, 100)
         .await
         .unwrap()
         .unwrap();

@@ -57,15 +57,15 @@ async fn a_rebuild_under_steady_queries_never_answers_empty_or_partial() {
         answers
     });
     // Small batches make the rebuild take a while, so that many queries run during it.
-    let first = portal_projections::rebuild_named("calendar", &source, &state.pool, 1)
+    let first = portal_projections::rebuild_named("calendar", &source, &app.database.pool, 1)
         .await
         .unwrap()
         .unwrap();
-    let second = portal_projections::rebuild_named("calendar", &source, &state.pool, 2)
+    let second = portal_projections::rebuild_named("calendar", &source, &app.database.pool, 2)
         .await
         .unwrap()
         .unwrap();
-    let third = portal_projections::rebuild_named("calendar", &source, &state.pool, 1)
+    let third = portal_projections::rebuild_named("calendar", &source, &app.database.pool, 1)
         .await
         .unwrap()
         .unwrap();
@@ -124,11 +124,11 @@ async fn the_analysts_views_follow_a_rebuilt_projection() {
     let query = "SELECT title, attendees, pending FROM analytics.attendance_per_activity";
     let before = app.as_analyst(query).await.unwrap();
 
-    portal_projections::rebuild_named("transcript", &source, &state.pool, 100)
+    portal_projections::rebuild_named("transcript", &source, &app.database.pool, 100)
         .await
         .unwrap()
         .unwrap();
-    portal_projections::rebuild_named("calendar", &source, &state.pool, 100)
+    portal_projections::rebuild_named("calendar", &source, &app.database.pool, 100)
         .await
         .unwrap()
         .unwrap();

@@ -729,14 +729,13 @@ async fn a_patient_sign_up_says_nothing_about_the_address_or_username_before_the
 type Socket =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
-/// A patient of a new clinic "acme", signed in; the session token.
-async fn patient(app: &TestApp) -> String {
-    let staff = app.staff("acme", "desk@example.org").await;
+/// A patient of the clinic "acme" registered by `staff`, signed up and signed in; the session token.
+async fn patient(app: &TestApp, staff: &str) -> String {
     app.graphql(
         "mutation($input: RegisterPatientInput!) { registerPatient(input: $input) { patientId } }",
         json!({ "input": { "clinicNumber": "MC-1", "firstName": "Grace", "lastName": "Hopper",
                            "dateOfBirth": "1956-12-09", "email": "grace@example.org" } }),
-        Some(&staff.token),
+        Some(staff),
     )
     .await
     .assert_ok();
@@ -812,7 +811,8 @@ async fn next(socket: &mut Socket, seconds: u64) -> Result<Value, u16> {
 async fn a_socket_follows_its_session_and_holds_bounded_subscriptions_connections_and_messages() {
     let app = TestApp::spawn().await;
     app.create_organization("acme").await;
-    let token = patient(&app).await;
+    let staff = app.staff("acme", "desk@example.org").await;
+    let token = patient(&app, &staff.token).await;
 
     let mut first = socket(&app, &token).await;
     assert_eq!(
@@ -888,4 +888,112 @@ async fn a_socket_follows_its_session_and_holds_bounded_subscriptions_connection
     assert_eq!(closed, 4401);
     let mut late = socket(&app, &token).await;
     assert_eq!(next(&mut late, 10).await, Err(4403));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_application_may_only_read_and_append_the_audit_trail_and_staff_reads_of_patients_are_logged(
+) {
+    let key = portal_commands::secrets::MasterKey::generate();
+    let key_text = key.to_base64();
+    let app = TestApp::spawn_on(
+        portal_commands::testing::TestDatabase::empty().await,
+        key,
+        |_| {},
+    )
+    .await;
+    app.create_organization("acme").await;
+    let staff = app.staff("acme", "desk@example.org").await;
+    patient(&app, &staff.token).await;
+    for _ in 0..5 {
+        app.graphql(
+            SIGN_IN,
+            json!({ "input": { "organizationCode": "acme", "username": "grace", "password": "not her password" } }),
+            None,
+        )
+        .await;
+    }
+    app.caught_up("lockout").await;
+
+    // Staff read the locked patient and her sign-in attempts: both reads are in the access log.
+    let locked = app
+        .graphql(
+            "{ lockedAccounts { edges { node { accountId } } } }",
+            json!({}),
+            Some(&staff.token),
+        )
+        .await;
+    let grace = locked.assert_ok()["lockedAccounts"]["edges"][0]["node"]["accountId"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    app.graphql(
+        "query($id: ID!) { signInAttempts(accountId: $id) { outcome } }",
+        json!({ "id": grace }),
+        Some(&staff.token),
+    )
+    .await
+    .assert_ok();
+    let client = app.state().pool.get().await.unwrap();
+    let logged: Vec<String> = client
+        .query(
+            "SELECT field FROM access_log WHERE patient_account_id = $1 ORDER BY id",
+            &[&uuid::Uuid::parse_str(&grace).unwrap()],
+        )
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    assert_eq!(logged, ["lockedAccounts", "signInAttempts"]);
+
+    // The server's connections act as portal_app, which may not change the audit trail or create anything.
+    let role: String = client
+        .query_one("SELECT current_user::text", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(role, "portal_app");
+    for statement in [
+        "UPDATE events SET data = data",
+        "DELETE FROM events",
+        "TRUNCATE events",
+        "UPDATE access_log SET field = field",
+        "DELETE FROM access_log",
+        "UPDATE log_checkpoints SET signature = signature",
+        "DELETE FROM log_checkpoints",
+        "UPDATE server_settings SET value = value",
+        "CREATE TABLE smuggled (x int)",
+    ] {
+        let refused = client.batch_execute(statement).await.unwrap_err();
+        assert_eq!(
+            refused.code(),
+            Some(&tokio_postgres::error::SqlState::INSUFFICIENT_PRIVILEGE),
+            "{statement}: {refused}"
+        );
+    }
+
+    // `portal log verify` checks the access log's chain, and names a row someone with the owner's rights changed.
+    let verify = || {
+        std::process::Command::new(env!("CARGO_BIN_EXE_portal"))
+            .args(["log", "verify"])
+            .env("DATABASE_URL", &app.database.url)
+            .env("PORTAL_MASTER_KEY", &key_text)
+            .output()
+            .expect("portal runs")
+    };
+    let clean = verify();
+    assert!(clean.status.success(), "{clean:?}");
+    assert!(String::from_utf8_lossy(&clean.stderr).contains("checked 2 access-log row(s)"));
+    let owner = app.database.pool.get().await.unwrap();
+    owner
+        .batch_execute(
+            "ALTER TABLE access_log DISABLE TRIGGER access_log_no_update_or_delete;
+             UPDATE access_log SET field = 'nothing to see' WHERE id = (SELECT min(id) FROM access_log);
+             ALTER TABLE access_log ENABLE TRIGGER access_log_no_update_or_delete;",
+        )
+        .await
+        .unwrap();
+    let tampered = verify();
+    assert_eq!(tampered.status.code(), Some(1), "{tampered:?}");
+    assert!(String::from_utf8_lossy(&tampered.stderr).contains("access-log row"));
 }

@@ -85,6 +85,7 @@ impl Acting {
         let (state, request) = context(ctx);
         access::record_proxy(
             &state.pool,
+            &state.store.secrets,
             &self.principal,
             request,
             resource,

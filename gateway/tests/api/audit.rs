@@ -31,7 +31,8 @@ const READ_MODELS: &[(&str, &[&str])] = &[
 ];
 
 async fn rows(app: &TestApp, table: &str) -> Vec<String> {
-    let client = app.state().pool.get().await.unwrap();
+    // The owner's connection: it also reads the tables of a rebuild, which the application's role does not.
+    let client = app.database.pool.get().await.unwrap();
     client
         .query(&format!("SELECT t::text FROM {table} t ORDER BY 1"), &[])
         .await

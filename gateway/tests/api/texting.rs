@@ -139,10 +139,17 @@ async fn texting_pairs_a_phone_and_records_attendance_in_the_faqs_words() {
         log: state.store.log.clone(),
         keys: state.store.keys.clone(),
     };
-    rebuild_into(&Transcript, &source, &state.pool, "transcript_rebuilt", 7)
-        .await
-        .unwrap();
-    let client = state.pool.get().await.unwrap();
+    // A rebuild is the operator's work: it runs, and what it built is read, with the owner's connections.
+    rebuild_into(
+        &Transcript,
+        &source,
+        &app.database.pool,
+        "transcript_rebuilt",
+        7,
+    )
+    .await
+    .unwrap();
+    let client = app.database.pool.get().await.unwrap();
     for table in ["transcript_entries", "transcript_activities"] {
         let differences: i64 = client
             .query_one(

@@ -291,6 +291,20 @@ pub fn throttle(
         .map_err(|spent| ApiError::new("RATE_LIMITED", spent.message()))
 }
 
+/// Counts a check of the signed-in person's current password against its budgets (their account, their network).
+pub fn current_password_budget(
+    state: &AppState,
+    request: &RequestContext,
+    principal: &portal_domain::session::Principal,
+) -> Result<(), ApiError> {
+    throttle(
+        state,
+        request,
+        Action::CurrentPassword,
+        Some(&principal.account.0.to_string()),
+    )
+}
+
 /// The application state and the request behind a resolver.
 pub fn context<'a>(ctx: &'a Context<'_>) -> (&'a AppState, &'a RequestContext) {
     (
@@ -513,12 +527,7 @@ impl AccountMutation {
     ) -> Result<ChangePasswordPayload> {
         let principal = signed_in(ctx).await?;
         let (state, request) = context(ctx);
-        throttle(
-            state,
-            request,
-            Action::CurrentPassword,
-            Some(&principal.account.0.to_string()),
-        )?;
+        current_password_budget(state, request, &principal)?;
         let mut checked = Checked::default();
         let current = checked.presented_password("currentPassword", &input.current_password);
         let new = checked.new_password("newPassword", &input.new_password);
@@ -544,12 +553,7 @@ impl AccountMutation {
     ) -> Result<RequestEmailChangePayload> {
         let principal = principal(ctx).await?;
         let (state, request) = context(ctx);
-        throttle(
-            state,
-            request,
-            Action::CurrentPassword,
-            Some(&principal.account.0.to_string()),
-        )?;
+        current_password_budget(state, request, &principal)?;
         let mut checked = Checked::default();
         let current = checked.presented_password("currentPassword", &input.current_password);
         let email = checked.email("newEmail", &input.new_email);

@@ -203,12 +203,7 @@ impl TwoStepMutation {
     ) -> Result<DisableTwoStepPayload> {
         let principal = signed_in(ctx).await?;
         let (state, request) = context(ctx);
-        super::mutation::throttle(
-            state,
-            request,
-            crate::throttle::Action::CurrentPassword,
-            Some(&principal.account.0.to_string()),
-        )?;
+        super::mutation::current_password_budget(state, request, &principal)?;
         let mut checked = Checked::default();
         let current = checked.presented_password("currentPassword", &current_password);
         checked.finish()?;

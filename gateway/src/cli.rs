@@ -81,6 +81,8 @@ pub enum Command {
     /// The event log: verify, seal, export, import.
     #[command(subcommand)]
     Log(LogCommand),
+    /// Prints the GraphQL schema (SDL), the API's contract: `schema.graphql` at the repository's root is this output.
+    Schema,
     /// Asks a running server whether it is ready (exit 0) or not (exit 1): a container health check without curl.
     Probe {
         /// The readiness endpoint.

@@ -414,6 +414,10 @@ async fn run() -> anyhow::Result<()> {
             Ok(())
         }
         Command::Log(command) => log_command(&global, command).await,
+        Command::Schema => {
+            print!("{}", portal_gateway::graphql::sdl());
+            Ok(())
+        }
         Command::Probe { url } => {
             let client = reqwest::Client::builder()
                 .timeout(std::time::Duration::from_secs(3))

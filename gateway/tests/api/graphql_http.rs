@@ -237,3 +237,23 @@ async fn graphiql_is_served_to_browsers() {
         .to_lowercase()
         .contains("graphiql"));
 }
+
+/// The committed `schema.graphql` is the contract clients generate code from: it is what the server serves, and what
+/// `portal schema` prints. After a change of the API, regenerate it with `portal schema > schema.graphql`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_committed_schema_is_the_one_the_server_serves_and_portal_schema_prints() {
+    let committed =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../schema.graphql"))
+            .expect("schema.graphql at the repository's root");
+    let app = TestApp::spawn().await;
+    assert!(
+        app.state().schema().sdl() == committed,
+        "schema.graphql differs from the server's schema: run `portal schema > schema.graphql`"
+    );
+    let printed = std::process::Command::new(env!("CARGO_BIN_EXE_portal"))
+        .arg("schema")
+        .output()
+        .expect("portal runs");
+    assert!(printed.status.success(), "{printed:?}");
+    assert!(String::from_utf8(printed.stdout).unwrap() == committed);
+}

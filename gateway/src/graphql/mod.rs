@@ -11,6 +11,7 @@ pub mod errors;
 pub mod history;
 pub mod http;
 pub mod inputs;
+pub mod limits;
 pub mod lockout;
 pub mod messaging;
 pub mod mutation;
@@ -80,9 +81,9 @@ pub struct Mutation(
 /// The schema type.
 pub type PortalSchema = Schema<Query, Mutation, subscription::Subscription>;
 
-/// Deepest query accepted.
+/// Deepest query accepted (introspection has its own limits, see `limits`).
 pub const MAX_DEPTH: usize = 10;
-/// Most complex query accepted (each field counts 1).
+/// Most complex query accepted (each field counts 1; introspection and `__typename` count nothing).
 pub const MAX_COMPLEXITY: usize = 200;
 
 /// Builds the schema; resolvers find the application state in the schema data.
@@ -93,8 +94,7 @@ pub fn schema(state: AppState, introspection: bool) -> PortalSchema {
         subscription::Subscription,
     )
     .data(state)
-    .limit_depth(MAX_DEPTH)
-    .limit_complexity(MAX_COMPLEXITY)
+    .extension(limits::QueryLimits)
     .extension(text_guard::TextGuard)
     .extension(ExecutionMarker)
     .extension(crate::metrics::CommandObserver);

@@ -257,3 +257,63 @@ async fn the_committed_schema_is_the_one_the_server_serves_and_portal_schema_pri
     assert!(printed.status.success(), "{printed:?}");
     assert!(String::from_utf8(printed.stdout).unwrap() == committed);
 }
+
+/// graphql-js 16.15.0's `getIntrospectionQuery({ descriptions: true, specifiedByUrl: true, directiveIsRepeatable:
+/// true, schemaDescription: true, inputValueDeprecation: true })`, as GraphiQL, GraphQL Codegen and Apollo's codegen
+/// send it, to the letter.
+const INTROSPECTION: &str = include_str!("fixtures/introspection.graphql");
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_standard_introspection_query_is_answered_in_full_when_introspection_is_on() {
+    let app = TestApp::spawn_with(|args| args.introspection = true).await;
+    let answer = app.graphql(INTROSPECTION, json!({}), None).await;
+    let schema = &answer.assert_ok()["__schema"];
+    assert_eq!(schema["queryType"]["name"], "Query");
+    assert_eq!(schema["mutationType"]["name"], "Mutation");
+    assert_eq!(schema["subscriptionType"]["name"], "Subscription");
+    let types = schema["types"].as_array().unwrap();
+    let named = |name: &str| types.iter().find(|t| t["name"] == name).cloned();
+    let mutation = named("Mutation").expect("the Mutation type");
+    assert!(mutation["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|f| f["name"] == "signIn"));
+    assert!(
+        named("RegisterAccountInput").unwrap()["inputFields"]
+            .as_array()
+            .unwrap()
+            .len()
+            > 3
+    );
+    // Every type the schema prints is in the answer.
+    let sdl = app.state().schema().sdl();
+    for line in sdl.lines() {
+        if let Some(rest) = [
+            "type ",
+            "input ",
+            "enum ",
+            "scalar ",
+            "interface ",
+            "union ",
+        ]
+        .iter()
+        .find_map(|kind| line.strip_prefix(kind))
+        {
+            let name = rest.split([' ', '{', '@']).next().unwrap();
+            assert!(
+                named(name).is_some(),
+                "{name} missing from the introspection answer"
+            );
+        }
+    }
+    // Off, nothing of the schema is answered.
+    let off = TestApp::spawn().await;
+    let hidden = off.graphql(INTROSPECTION, json!({}), None).await;
+    assert_eq!(
+        hidden.body["data"]["__schema"],
+        serde_json::Value::Null,
+        "{}",
+        hidden.body
+    );
+}

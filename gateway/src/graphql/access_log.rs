@@ -96,11 +96,14 @@ impl AccessLogQuery {
     async fn access_log(
         &self,
         ctx: &Context<'_>,
-        patient_id: Option<ID>,
-        actor_id: Option<ID>,
-        from: Option<DateTime<Utc>>,
-        to: Option<DateTime<Utc>>,
-        #[graphql(default = 100)] first: i32,
+        #[graphql(desc = "Only reads of this patient's data (their account).")] patient_id: Option<
+            ID,
+        >,
+        #[graphql(desc = "Only reads by this account.")] actor_id: Option<ID>,
+        #[graphql(desc = "Reads at or after this time.")] from: Option<DateTime<Utc>>,
+        #[graphql(desc = "Reads before this time.")] to: Option<DateTime<Utc>>,
+        #[graphql(default = 100, desc = "Page size.")] first: i32,
+        #[graphql(desc = "Cursor of the last item of the previous page (`pageInfo.endCursor`).")]
         after: Option<String>,
     ) -> Result<AccessLogConnection> {
         let principal = auditor(ctx).await?;

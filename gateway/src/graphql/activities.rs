@@ -638,7 +638,7 @@ impl ActivityMutation {
     async fn schedule_activity(
         &self,
         ctx: &Context<'_>,
-        input: ActivityInput,
+        #[graphql(desc = "The operation's input.")] input: ActivityInput,
     ) -> Result<ActivityPayload> {
         let (principal, org) = staff_and_org(ctx).await?;
         let details = details(&input, &org)?;
@@ -664,8 +664,8 @@ impl ActivityMutation {
     async fn change_activity(
         &self,
         ctx: &Context<'_>,
-        id: ID,
-        input: ActivityInput,
+        #[graphql(desc = "The activity.")] id: ID,
+        #[graphql(desc = "The operation's input.")] input: ActivityInput,
     ) -> Result<ActivityPayload> {
         let (principal, org) = staff_and_org(ctx).await?;
         let activity = activity_id(&id, "id")?;
@@ -693,8 +693,12 @@ impl ActivityMutation {
     async fn cancel_activity(
         &self,
         ctx: &Context<'_>,
-        id: ID,
+        #[graphql(desc = "The activity.")] id: ID,
+        #[graphql(desc = "Why it is cancelled, told to the learners who recorded it.")]
         reason: Option<String>,
+        #[graphql(
+            desc = "Idempotency key: a retry with the same id returns the first answer instead of acting twice."
+        )]
         command_id: Option<Uuid>,
     ) -> Result<ActivityPayload> {
         let (principal, org) = staff_and_org(ctx).await?;
@@ -732,7 +736,7 @@ impl ActivityMutation {
     async fn schedule_series(
         &self,
         ctx: &Context<'_>,
-        input: SeriesInput,
+        #[graphql(desc = "The operation's input.")] input: SeriesInput,
     ) -> Result<SeriesPayload> {
         let (principal, org) = staff_and_org(ctx).await?;
         let plan = series_plan(&input, &org)?;
@@ -776,14 +780,23 @@ impl ActivityQuery {
     async fn calendar(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "Activities from this day on (the organization's time zone).")]
         from: Option<NaiveDate>,
-        to: Option<NaiveDate>,
-        #[graphql(name = "includeRss")] include_series: Option<bool>,
-        specialty: Option<String>,
-        text: Option<String>,
-        include_cancelled: Option<bool>,
-        first: Option<i32>,
+        #[graphql(desc = "Activities up to this day, included.")] to: Option<NaiveDate>,
+        #[graphql(
+            name = "includeRss",
+            desc = "Also the activities of regularly scheduled series (the FAQ's \"Include RSS\")."
+        )]
+        include_series: Option<bool>,
+        #[graphql(desc = "Only activities of this specialty.")] specialty: Option<String>,
+        #[graphql(desc = "Words to find in the title or description.")] text: Option<String>,
+        #[graphql(desc = "Also cancelled activities.")] include_cancelled: Option<bool>,
+        #[graphql(desc = "Page size.")] first: Option<i32>,
+        #[graphql(desc = "Cursor of the last item of the previous page (`pageInfo.endCursor`).")]
         after: Option<String>,
+        #[graphql(
+            desc = "Read your writes: wait until the read model has applied this log position (a mutation's `position`)."
+        )]
         at_least: Option<LogPosition>,
     ) -> Result<ActivityConnection> {
         let principal = principal(ctx).await?;
@@ -847,7 +860,10 @@ impl ActivityQuery {
     async fn activity(
         &self,
         ctx: &Context<'_>,
-        id: ID,
+        #[graphql(desc = "The activity.")] id: ID,
+        #[graphql(
+            desc = "Read your writes: wait until the read model has applied this log position (a mutation's `position`)."
+        )]
         at_least: Option<LogPosition>,
     ) -> Result<Option<Activity>> {
         let principal = principal(ctx).await?;

@@ -162,7 +162,7 @@ impl AttendanceMutation {
     async fn record_attendance(
         &self,
         ctx: &Context<'_>,
-        input: RecordAttendanceInput,
+        #[graphql(desc = "The operation's input.")] input: RecordAttendanceInput,
     ) -> Result<AttendancePayload> {
         let principal = principal(ctx).await?;
         let state = ctx.data_unchecked::<AppState>();
@@ -203,7 +203,7 @@ impl AttendanceMutation {
     async fn record_attendance_for(
         &self,
         ctx: &Context<'_>,
-        input: RecordAttendanceForInput,
+        #[graphql(desc = "The operation's input.")] input: RecordAttendanceForInput,
     ) -> Result<AttendancePayload> {
         let principal = staff(ctx).await?;
         let state = ctx.data_unchecked::<AppState>();
@@ -230,7 +230,7 @@ impl AttendanceMutation {
     async fn submit_evaluation(
         &self,
         ctx: &Context<'_>,
-        input: SubmitEvaluationInput,
+        #[graphql(desc = "The operation's input.")] input: SubmitEvaluationInput,
     ) -> Result<AttendancePayload> {
         let principal = principal(ctx).await?;
         let state = ctx.data_unchecked::<AppState>();
@@ -260,7 +260,10 @@ impl AttendanceMutation {
     async fn claim_credit(
         &self,
         ctx: &Context<'_>,
-        activity_id: ID,
+        #[graphql(desc = "The activity attended.")] activity_id: ID,
+        #[graphql(
+            desc = "Idempotency key: a retry with the same id returns the first answer instead of acting twice."
+        )]
         command_id: Option<Uuid>,
     ) -> Result<AttendancePayload> {
         let principal = principal(ctx).await?;
@@ -389,9 +392,12 @@ impl TranscriptQuery {
     async fn transcript(
         &self,
         ctx: &Context<'_>,
-        learner_id: Option<ID>,
-        from: Option<NaiveDate>,
-        to: Option<NaiveDate>,
+        #[graphql(desc = "The learner (staff); yourself when absent.")] learner_id: Option<ID>,
+        #[graphql(desc = "Entries from this date.")] from: Option<NaiveDate>,
+        #[graphql(desc = "Entries up to this date.")] to: Option<NaiveDate>,
+        #[graphql(
+            desc = "Read your writes: wait until the read model has applied this log position (a mutation's `position`)."
+        )]
         at_least: Option<LogPosition>,
     ) -> Result<Transcript> {
         let principal = principal(ctx).await?;

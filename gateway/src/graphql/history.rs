@@ -306,8 +306,10 @@ impl HistoryQuery {
     async fn stream_history(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "The stream, `<category>-<uuid>` (for example `account-…`).")]
         stream: String,
-        #[graphql(default = 50)] first: i32,
+        #[graphql(default = 50, desc = "Page size.")] first: i32,
+        #[graphql(desc = "Cursor of the last item of the previous page (`pageInfo.endCursor`).")]
         after: Option<String>,
     ) -> Result<HistoryConnection> {
         let principal = auditor(ctx).await?;
@@ -376,7 +378,11 @@ impl HistoryQuery {
 
     /// The streams about an account of your organization: its own, its attendances, appointments and wait-list
     /// entries, in the order they began (auditors only).
-    async fn streams_of(&self, ctx: &Context<'_>, account_id: ID) -> Result<Vec<String>> {
+    async fn streams_of(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The account.")] account_id: ID,
+    ) -> Result<Vec<String>> {
         let principal = auditor(ctx).await?;
         let account = super::query::account_id(&account_id, "accountId")?;
         let state = ctx.data_unchecked::<AppState>();
@@ -394,8 +400,8 @@ impl HistoryQuery {
     async fn account_as_of(
         &self,
         ctx: &Context<'_>,
-        account_id: ID,
-        as_of: AsOfInput,
+        #[graphql(desc = "The account.")] account_id: ID,
+        #[graphql(desc = "Where the replay stops: a time or a log position.")] as_of: AsOfInput,
     ) -> Result<Option<AccountAsOf>> {
         let principal = auditor(ctx).await?;
         let cutoff = cutoff(as_of)?;
@@ -427,8 +433,8 @@ impl HistoryQuery {
     async fn transcript_as_of(
         &self,
         ctx: &Context<'_>,
-        learner_id: ID,
-        as_of: AsOfInput,
+        #[graphql(desc = "The learner.")] learner_id: ID,
+        #[graphql(desc = "Where the replay stops: a time or a log position.")] as_of: AsOfInput,
     ) -> Result<Vec<TranscriptEntry>> {
         let principal = auditor(ctx).await?;
         let cutoff = cutoff(as_of)?;

@@ -123,8 +123,12 @@ impl LockoutQuery {
     async fn locked_accounts(
         &self,
         ctx: &Context<'_>,
-        #[graphql(default = 20)] first: i32,
+        #[graphql(default = 20, desc = "Page size.")] first: i32,
+        #[graphql(desc = "Cursor of the last item of the previous page (`pageInfo.endCursor`).")]
         after: Option<String>,
+        #[graphql(
+            desc = "Read your writes: wait until the read model has applied this log position (a mutation's `position`)."
+        )]
         at_least: Option<LogPosition>,
     ) -> Result<LockedAccountConnection> {
         let staff = staff(ctx).await?;
@@ -190,8 +194,11 @@ impl LockoutQuery {
     async fn sign_in_attempts(
         &self,
         ctx: &Context<'_>,
-        account_id: ID,
-        #[graphql(default = 20)] first: i32,
+        #[graphql(desc = "The account (yours, or for staff one of your organization).")] account_id: ID,
+        #[graphql(default = 20, desc = "Page size.")] first: i32,
+        #[graphql(
+            desc = "Read your writes: wait until the read model has applied this log position (a mutation's `position`)."
+        )]
         at_least: Option<LogPosition>,
     ) -> Result<Vec<SignInAttempt>> {
         let principal = principal(ctx).await?;
@@ -422,7 +429,7 @@ impl LockoutMutation {
     async fn unlock_account(
         &self,
         ctx: &Context<'_>,
-        input: UnlockAccountInput,
+        #[graphql(desc = "The operation's input.")] input: UnlockAccountInput,
     ) -> Result<UnlockAccountPayload> {
         let a = staff_on_account(ctx, &input.account_id, input.command_id).await?;
         let position = accounts::unlock(&a.state.store, &a.staff, a.account, &a.command)
@@ -438,7 +445,7 @@ impl LockoutMutation {
     async fn set_account_disabled(
         &self,
         ctx: &Context<'_>,
-        input: SetAccountDisabledInput,
+        #[graphql(desc = "The operation's input.")] input: SetAccountDisabledInput,
     ) -> Result<SetAccountDisabledPayload> {
         let a = staff_on_account(ctx, &input.account_id, input.command_id).await?;
         let position = accounts::set_disabled(
@@ -462,7 +469,7 @@ impl LockoutMutation {
     async fn erase_personal_data(
         &self,
         ctx: &Context<'_>,
-        input: ErasePersonalDataInput,
+        #[graphql(desc = "The operation's input.")] input: ErasePersonalDataInput,
     ) -> Result<ErasePersonalDataPayload> {
         let a = staff_on_account(ctx, &input.account_id, input.command_id).await?;
         if a.account == a.staff.account {
@@ -497,7 +504,7 @@ impl LockoutMutation {
     async fn end_sessions(
         &self,
         ctx: &Context<'_>,
-        input: EndSessionsInput,
+        #[graphql(desc = "The operation's input.")] input: EndSessionsInput,
     ) -> Result<EndSessionsPayload> {
         let a = staff_on_account(ctx, &input.account_id, input.command_id).await?;
         let position = accounts::end_sessions(&a.state.store, &a.staff, a.account, &a.command)
@@ -513,7 +520,7 @@ impl LockoutMutation {
     async fn invite_staff(
         &self,
         ctx: &Context<'_>,
-        input: InviteStaffInput,
+        #[graphql(desc = "The operation's input.")] input: InviteStaffInput,
     ) -> Result<InviteStaffPayload> {
         let staff = staff(ctx).await?;
         let mut checked = super::inputs::Checked::default();
@@ -560,7 +567,7 @@ impl LockoutMutation {
     async fn set_security_policy(
         &self,
         ctx: &Context<'_>,
-        input: SetSecurityPolicyInput,
+        #[graphql(desc = "The operation's input.")] input: SetSecurityPolicyInput,
     ) -> Result<SetSecurityPolicyPayload> {
         let staff = staff(ctx).await?;
         let defaults = SecurityPolicy::default();

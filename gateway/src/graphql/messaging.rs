@@ -243,10 +243,12 @@ impl MessagingQuery {
     async fn deliveries(
         &self,
         ctx: &Context<'_>,
-        status: Option<DeliveryStatus>,
-        recipient: Option<String>,
-        before: Option<DateTime<Utc>>,
-        #[graphql(default = 50)] first: i32,
+        #[graphql(desc = "Only messages in this state.")] status: Option<DeliveryStatus>,
+        #[graphql(desc = "Only messages to this address or number.")] recipient: Option<String>,
+        #[graphql(desc = "Messages written before this time (the next page).")] before: Option<
+            DateTime<Utc>,
+        >,
+        #[graphql(default = 50, desc = "Page size.")] first: i32,
     ) -> Result<Vec<Delivery>> {
         let principal = staff(ctx).await?;
         let state = ctx.data_unchecked::<AppState>();
@@ -377,7 +379,10 @@ impl MessagingMutation {
     async fn set_mail_sender(
         &self,
         ctx: &Context<'_>,
-        input: Option<MailSenderInput>,
+        #[graphql(desc = "The operation's input.")] input: Option<MailSenderInput>,
+        #[graphql(
+            desc = "Idempotency key: a retry with the same id returns the first answer instead of acting twice."
+        )]
         command_id: Option<Uuid>,
     ) -> Result<SettingsPayload> {
         let principal = staff(ctx).await?;
@@ -412,8 +417,11 @@ impl MessagingMutation {
     async fn set_texting_hours(
         &self,
         ctx: &Context<'_>,
-        opens: String,
-        closes: String,
+        #[graphql(desc = "Local opening time, `HH:MM`.")] opens: String,
+        #[graphql(desc = "Local closing time, `HH:MM` (texts go out before it).")] closes: String,
+        #[graphql(
+            desc = "Idempotency key: a retry with the same id returns the first answer instead of acting twice."
+        )]
         command_id: Option<Uuid>,
     ) -> Result<SettingsPayload> {
         let principal = staff(ctx).await?;
@@ -440,7 +448,10 @@ impl MessagingMutation {
     async fn set_message_template(
         &self,
         ctx: &Context<'_>,
-        input: MessageTemplateInput,
+        #[graphql(desc = "The operation's input.")] input: MessageTemplateInput,
+        #[graphql(
+            desc = "Idempotency key: a retry with the same id returns the first answer instead of acting twice."
+        )]
         command_id: Option<Uuid>,
     ) -> Result<SettingsPayload> {
         let principal = staff(ctx).await?;
@@ -484,7 +495,11 @@ impl MessagingMutation {
     async fn reset_message_template(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "The kind of message whose wording goes back to the default.")]
         kind: MessageKind,
+        #[graphql(
+            desc = "Idempotency key: a retry with the same id returns the first answer instead of acting twice."
+        )]
         command_id: Option<Uuid>,
     ) -> Result<SettingsPayload> {
         let principal = staff(ctx).await?;
@@ -507,7 +522,11 @@ impl MessagingMutation {
     /// Sends a message of your organization again, as a new message with a new id (staff): one that was sent (the
     /// person says it never came) or dead-lettered (after the cause was fixed). One-time codes, messages still
     /// pending, and withdrawn or erased ones are not sent again.
-    async fn resend_message(&self, ctx: &Context<'_>, id: ID) -> Result<Delivery> {
+    async fn resend_message(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The message (a delivery's `id`).")] id: ID,
+    ) -> Result<Delivery> {
         let principal = staff(ctx).await?;
         let state = ctx.data_unchecked::<AppState>();
         let request = ctx.data_unchecked::<RequestContext>();

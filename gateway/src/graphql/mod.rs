@@ -149,3 +149,61 @@ impl Extension for ExecutionMarker {
         next.run(ctx, operation_name).await
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use async_graphql::parser::types::{TypeKind, TypeSystemDefinition};
+
+    /// Client developers read the schema, not our code: every part of it says what it is.
+    #[test]
+    fn every_type_field_argument_and_enum_value_has_a_description() {
+        let document = async_graphql::parser::parse_schema(super::sdl()).unwrap();
+        let mut missing = Vec::new();
+        for definition in document.definitions {
+            let TypeSystemDefinition::Type(ty) = definition else {
+                continue;
+            };
+            let ty = ty.node;
+            let name = ty.name.node.to_string();
+            if ty.description.is_none()
+                && !matches!(name.as_str(), "String" | "Int" | "Float" | "Boolean" | "ID")
+            {
+                missing.push(name.clone());
+            }
+            match ty.kind {
+                TypeKind::Object(object) => {
+                    for field in object.fields {
+                        let field = field.node;
+                        if field.description.is_none() {
+                            missing.push(format!("{name}.{}", field.name.node));
+                        }
+                        for argument in field.arguments {
+                            if argument.node.description.is_none() {
+                                missing.push(format!(
+                                    "{name}.{}({})",
+                                    field.name.node, argument.node.name.node
+                                ));
+                            }
+                        }
+                    }
+                }
+                TypeKind::InputObject(input) => {
+                    for field in input.fields {
+                        if field.node.description.is_none() {
+                            missing.push(format!("{name}.{}", field.node.name.node));
+                        }
+                    }
+                }
+                TypeKind::Enum(values) => {
+                    for value in values.values {
+                        if value.node.description.is_none() {
+                            missing.push(format!("{name}.{}", value.node.value.node));
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+        assert!(missing.is_empty(), "without a description: {missing:?}");
+    }
+}

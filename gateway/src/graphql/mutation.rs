@@ -319,7 +319,7 @@ impl AccountMutation {
     async fn register_account(
         &self,
         ctx: &Context<'_>,
-        input: RegisterAccountInput,
+        #[graphql(desc = "The operation's input.")] input: RegisterAccountInput,
     ) -> Result<RegisterAccountPayload> {
         let (state, request) = context(ctx);
         let mut checked = Checked::default();
@@ -364,7 +364,7 @@ impl AccountMutation {
     async fn activate_account(
         &self,
         ctx: &Context<'_>,
-        input: ActivateAccountInput,
+        #[graphql(desc = "The operation's input.")] input: ActivateAccountInput,
     ) -> Result<ActivateAccountPayload> {
         let (state, request) = context(ctx);
         let command = request.command(Actor::Anonymous, input.command_id);
@@ -381,7 +381,7 @@ impl AccountMutation {
     async fn resend_activation(
         &self,
         ctx: &Context<'_>,
-        input: ResendActivationInput,
+        #[graphql(desc = "The operation's input.")] input: ResendActivationInput,
     ) -> Result<ResendActivationPayload> {
         let (state, request) = context(ctx);
         let mut checked = Checked::default();
@@ -411,7 +411,11 @@ impl AccountMutation {
 
     /// Signs in. A wrong password and an unknown address are both INVALID_CREDENTIALS; an account not yet
     /// activated is ACCOUNT_NOT_ACTIVATED (only with the right password).
-    async fn sign_in(&self, ctx: &Context<'_>, input: SignInInput) -> Result<SignInPayload> {
+    async fn sign_in(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The operation's input.")] input: SignInInput,
+    ) -> Result<SignInPayload> {
         let (state, request) = context(ctx);
         // Per client address, before any work: each signIn in a request (aliases included) counts.
         limit_attempts(state, request)?;
@@ -464,7 +468,7 @@ impl AccountMutation {
     async fn request_password_reset(
         &self,
         ctx: &Context<'_>,
-        input: RequestPasswordResetInput,
+        #[graphql(desc = "The operation's input.")] input: RequestPasswordResetInput,
     ) -> Result<RequestPasswordResetPayload> {
         let (state, request) = context(ctx);
         let mut checked = Checked::default();
@@ -496,7 +500,7 @@ impl AccountMutation {
     async fn reset_password(
         &self,
         ctx: &Context<'_>,
-        input: ResetPasswordInput,
+        #[graphql(desc = "The operation's input.")] input: ResetPasswordInput,
     ) -> Result<ResetPasswordPayload> {
         let (state, request) = context(ctx);
         let account =
@@ -523,7 +527,7 @@ impl AccountMutation {
     async fn change_password(
         &self,
         ctx: &Context<'_>,
-        input: ChangePasswordInput,
+        #[graphql(desc = "The operation's input.")] input: ChangePasswordInput,
     ) -> Result<ChangePasswordPayload> {
         let principal = signed_in(ctx).await?;
         let (state, request) = context(ctx);
@@ -549,7 +553,7 @@ impl AccountMutation {
     async fn request_email_change(
         &self,
         ctx: &Context<'_>,
-        input: RequestEmailChangeInput,
+        #[graphql(desc = "The operation's input.")] input: RequestEmailChangeInput,
     ) -> Result<RequestEmailChangePayload> {
         let principal = principal(ctx).await?;
         let (state, request) = context(ctx);
@@ -589,7 +593,7 @@ impl AccountMutation {
     async fn confirm_email_change(
         &self,
         ctx: &Context<'_>,
-        input: ConfirmEmailChangeInput,
+        #[graphql(desc = "The operation's input.")] input: ConfirmEmailChangeInput,
     ) -> Result<ConfirmEmailChangePayload> {
         let (state, request) = context(ctx);
         let command = request.command(Actor::Anonymous, input.command_id);
@@ -607,7 +611,7 @@ impl AccountMutation {
     async fn sign_out(
         &self,
         ctx: &Context<'_>,
-        input: Option<SignOutInput>,
+        #[graphql(desc = "The operation's input.")] input: Option<SignOutInput>,
     ) -> Result<SignOutPayload> {
         let principal = signed_in(ctx).await?;
         let (state, request) = context(ctx);

@@ -268,7 +268,7 @@ impl PatientMutation {
     async fn register_patient(
         &self,
         ctx: &Context<'_>,
-        input: RegisterPatientInput,
+        #[graphql(desc = "The operation's input.")] input: RegisterPatientInput,
     ) -> Result<RegisterPatientPayload> {
         let principal = staff(ctx).await?;
         let (state, request) = context(ctx);
@@ -347,7 +347,10 @@ impl PatientMutation {
     async fn issue_patient_code(
         &self,
         ctx: &Context<'_>,
-        patient_id: ID,
+        #[graphql(desc = "The patient record.")] patient_id: ID,
+        #[graphql(
+            desc = "Idempotency key: a retry with the same id returns the first answer instead of acting twice."
+        )]
         command_id: Option<Uuid>,
     ) -> Result<IssuePatientCodePayload> {
         let principal = staff(ctx).await?;
@@ -378,7 +381,7 @@ impl PatientMutation {
     async fn sign_up_patient(
         &self,
         ctx: &Context<'_>,
-        input: SignUpPatientInput,
+        #[graphql(desc = "The operation's input.")] input: SignUpPatientInput,
     ) -> Result<SignUpPatientPayload> {
         let (state, request) = context(ctx);
         super::mutation::limit_attempts(state, request)?;
@@ -458,7 +461,7 @@ impl PatientMutation {
     async fn request_activation_code(
         &self,
         ctx: &Context<'_>,
-        input: RequestActivationCodeInput,
+        #[graphql(desc = "The operation's input.")] input: RequestActivationCodeInput,
     ) -> Result<RequestActivationCodePayload> {
         let (state, request) = context(ctx);
         super::mutation::limit_attempts(state, request)?;
@@ -529,7 +532,7 @@ impl PatientMutation {
     async fn approve_sign_up_request(
         &self,
         ctx: &Context<'_>,
-        input: ApproveSignUpRequestInput,
+        #[graphql(desc = "The operation's input.")] input: ApproveSignUpRequestInput,
     ) -> Result<ApproveSignUpRequestPayload> {
         let principal = staff(ctx).await?;
         let (state, request) = context(ctx);
@@ -581,8 +584,11 @@ impl PatientMutation {
     async fn reject_sign_up_request(
         &self,
         ctx: &Context<'_>,
-        request_id: ID,
-        reason: String,
+        #[graphql(desc = "The sign-up request.")] request_id: ID,
+        #[graphql(desc = "Why, told to the person by e-mail.")] reason: String,
+        #[graphql(
+            desc = "Idempotency key: a retry with the same id returns the first answer instead of acting twice."
+        )]
         command_id: Option<Uuid>,
     ) -> Result<AcceptTermsPayload> {
         let principal = staff(ctx).await?;
@@ -603,7 +609,7 @@ impl PatientMutation {
     async fn publish_terms(
         &self,
         ctx: &Context<'_>,
-        input: PublishTermsInput,
+        #[graphql(desc = "The operation's input.")] input: PublishTermsInput,
     ) -> Result<PublishTermsPayload> {
         let principal = staff(ctx).await?;
         let (state, request) = context(ctx);
@@ -628,7 +634,11 @@ impl PatientMutation {
     async fn accept_terms(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "The version of the terms shown to the person (the one in force).")]
         version: i32,
+        #[graphql(
+            desc = "Idempotency key: a retry with the same id returns the first answer instead of acting twice."
+        )]
         command_id: Option<Uuid>,
     ) -> Result<AcceptTermsPayload> {
         let principal = signed_in(ctx).await?;
@@ -660,10 +670,20 @@ impl PatientMutation {
     async fn set_patient_policy(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "Days an activation code stays valid (1 to 365).")]
         activation_code_days: i32,
+        #[graphql(
+            desc = "Hours before a visit after which patients can no longer move or cancel it."
+        )]
         cancellation_cutoff_hours: Option<i32>,
-        reminder_hours: Option<Vec<i32>>,
+        #[graphql(desc = "Hours before a visit at which reminders go out.")] reminder_hours: Option<
+            Vec<i32>,
+        >,
+        #[graphql(desc = "Minutes a wait-list offer is held before it goes to the next in line.")]
         offer_minutes: Option<i32>,
+        #[graphql(
+            desc = "Idempotency key: a retry with the same id returns the first answer instead of acting twice."
+        )]
         command_id: Option<Uuid>,
     ) -> Result<super::phones::SettingsPayload> {
         let principal = staff(ctx).await?;
@@ -719,7 +739,10 @@ impl PatientQuery {
     async fn terms(
         &self,
         ctx: &Context<'_>,
-        organization_code: String,
+        #[graphql(desc = "The organization's code.")] organization_code: String,
+        #[graphql(
+            desc = "Read your writes: wait until the read model has applied this log position (a mutation's `position`)."
+        )]
         at_least: Option<LogPosition>,
     ) -> Result<Option<Terms>> {
         let state = ctx.data_unchecked::<AppState>();
@@ -758,7 +781,10 @@ impl PatientQuery {
     async fn sign_up_requests(
         &self,
         ctx: &Context<'_>,
-        status: Option<String>,
+        #[graphql(desc = "Only requests in this state.")] status: Option<String>,
+        #[graphql(
+            desc = "Read your writes: wait until the read model has applied this log position (a mutation's `position`)."
+        )]
         at_least: Option<LogPosition>,
     ) -> Result<Vec<SignUpRequestItem>> {
         let principal = staff(ctx).await?;
@@ -816,8 +842,13 @@ impl PatientQuery {
     async fn patients(
         &self,
         ctx: &Context<'_>,
-        search: Option<String>,
-        first: Option<i32>,
+        #[graphql(desc = "Name, clinic number or e-mail address to look for.")] search: Option<
+            String,
+        >,
+        #[graphql(desc = "Page size.")] first: Option<i32>,
+        #[graphql(
+            desc = "Read your writes: wait until the read model has applied this log position (a mutation's `position`)."
+        )]
         at_least: Option<LogPosition>,
     ) -> Result<Vec<PatientRecord>> {
         let principal = staff(ctx).await?;

@@ -96,7 +96,11 @@ pub struct PhoneMutation;
 #[Object]
 impl PhoneMutation {
     /// Adds a mobile number to your account and texts it a six-digit code (valid 10 minutes, one a minute).
-    async fn add_phone(&self, ctx: &Context<'_>, input: PhoneInput) -> Result<PhonePayload> {
+    async fn add_phone(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The operation's input.")] input: PhoneInput,
+    ) -> Result<PhonePayload> {
         let principal = principal(ctx).await?;
         let state = ctx.data_unchecked::<AppState>();
         let request = ctx.data_unchecked::<RequestContext>();
@@ -116,7 +120,7 @@ impl PhoneMutation {
     async fn verify_phone(
         &self,
         ctx: &Context<'_>,
-        input: VerifyPhoneInput,
+        #[graphql(desc = "The operation's input.")] input: VerifyPhoneInput,
     ) -> Result<PhonePayload> {
         let principal = principal(ctx).await?;
         let state = ctx.data_unchecked::<AppState>();
@@ -149,7 +153,11 @@ impl PhoneMutation {
     }
 
     /// Removes a number from your account; texts from it no longer record your attendance.
-    async fn remove_phone(&self, ctx: &Context<'_>, input: PhoneInput) -> Result<PhonePayload> {
+    async fn remove_phone(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The operation's input.")] input: PhoneInput,
+    ) -> Result<PhonePayload> {
         let principal = principal(ctx).await?;
         let state = ctx.data_unchecked::<AppState>();
         let request = ctx.data_unchecked::<RequestContext>();
@@ -170,7 +178,7 @@ impl PhoneMutation {
     async fn configure_sms(
         &self,
         ctx: &Context<'_>,
-        input: ConfigureSmsInput,
+        #[graphql(desc = "The operation's input.")] input: ConfigureSmsInput,
     ) -> Result<SettingsPayload> {
         let principal = staff(ctx).await?;
         let state = ctx.data_unchecked::<AppState>();
@@ -212,7 +220,10 @@ impl PhoneMutation {
     async fn set_time_zone(
         &self,
         ctx: &Context<'_>,
-        time_zone: String,
+        #[graphql(desc = "An IANA time zone name, such as `America/Chicago`.")] time_zone: String,
+        #[graphql(
+            desc = "Idempotency key: a retry with the same id returns the first answer instead of acting twice."
+        )]
         command_id: Option<Uuid>,
     ) -> Result<SettingsPayload> {
         let principal = staff(ctx).await?;
@@ -246,6 +257,9 @@ impl PhoneQuery {
     async fn my_phones(
         &self,
         ctx: &Context<'_>,
+        #[graphql(
+            desc = "Read your writes: wait until the read model has applied this log position (a mutation's `position`)."
+        )]
         at_least: Option<LogPosition>,
     ) -> Result<Vec<Phone>> {
         let principal = principal(ctx).await?;

@@ -311,7 +311,7 @@ impl ProfileMutation {
     async fn update_profile(
         &self,
         ctx: &Context<'_>,
-        input: UpdateProfileInput,
+        #[graphql(desc = "The operation's input.")] input: UpdateProfileInput,
     ) -> Result<UpdateProfilePayload> {
         let principal = principal(ctx).await?;
         let state = ctx.data_unchecked::<AppState>();

@@ -143,7 +143,12 @@ pub(crate) fn projection_error(error: ProjectionError) -> ApiError {
 #[Object]
 impl AccountQuery {
     /// The organization with this code (as typed in the mobile app), or null.
-    async fn organization(&self, ctx: &Context<'_>, code: String) -> Result<Option<Organization>> {
+    async fn organization(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The organization's code, as its portal and app ask for it.")]
+        code: String,
+    ) -> Result<Option<Organization>> {
         let state = ctx.data_unchecked::<AppState>();
         let code = code.trim().to_ascii_lowercase();
         let row = organizations::find_by_code(&state.pool, &code)
@@ -157,6 +162,9 @@ impl AccountQuery {
     async fn me(
         &self,
         ctx: &Context<'_>,
+        #[graphql(
+            desc = "Read your writes: wait until the read model has applied this log position (a mutation's `position`)."
+        )]
         at_least: Option<LogPosition>,
     ) -> Result<Option<Account>> {
         let principal = signed_in(ctx).await?;
@@ -181,7 +189,10 @@ impl AccountQuery {
     async fn account(
         &self,
         ctx: &Context<'_>,
-        id: ID,
+        #[graphql(desc = "The account (yours, or for staff one of your organization).")] id: ID,
+        #[graphql(
+            desc = "Read your writes: wait until the read model has applied this log position (a mutation's `position`)."
+        )]
         at_least: Option<LogPosition>,
     ) -> Result<Option<Account>> {
         let principal = principal(ctx).await?;

@@ -115,7 +115,7 @@ impl ReportingMutation {
     async fn consent_to_board_reporting(
         &self,
         ctx: &Context<'_>,
-        input: BoardReportingInput,
+        #[graphql(desc = "The operation's input.")] input: BoardReportingInput,
     ) -> Result<BoardReportingPayload> {
         let principal = principal(ctx).await?;
         let reporting = BoardReporting::new(input.board.into(), &input.board_id)
@@ -136,6 +136,9 @@ impl ReportingMutation {
     async fn withdraw_board_reporting(
         &self,
         ctx: &Context<'_>,
+        #[graphql(
+            desc = "Idempotency key: a retry with the same id returns the first answer instead of acting twice."
+        )]
         command_id: Option<Uuid>,
     ) -> Result<BoardReportingPayload> {
         let principal = principal(ctx).await?;
@@ -163,9 +166,12 @@ impl ReportingQuery {
     async fn board_completions(
         &self,
         ctx: &Context<'_>,
-        from: Option<NaiveDate>,
-        to: Option<NaiveDate>,
-        activity_id: Option<ID>,
+        #[graphql(desc = "Completions from this date.")] from: Option<NaiveDate>,
+        #[graphql(desc = "Completions up to this date.")] to: Option<NaiveDate>,
+        #[graphql(desc = "Only this activity.")] activity_id: Option<ID>,
+        #[graphql(
+            desc = "Read your writes: wait until the read model has applied this log position (a mutation's `position`)."
+        )]
         at_least: Option<LogPosition>,
     ) -> Result<Vec<BoardCompletion>> {
         let principal = staff(ctx).await?;

@@ -371,9 +371,9 @@ impl SchedulingMutation {
     async fn put_location(
         &self,
         ctx: &Context<'_>,
-        id: Option<ID>,
-        name: String,
-        address: Option<String>,
+        #[graphql(desc = "The location to change; none to add one.")] id: Option<ID>,
+        #[graphql(desc = "Its name, as patients see it.")] name: String,
+        #[graphql(desc = "Its street address.")] address: Option<String>,
     ) -> Result<SchedulingPayload> {
         let address = address
             .map(|a| a.trim().to_owned())
@@ -393,8 +393,8 @@ impl SchedulingMutation {
     async fn put_department(
         &self,
         ctx: &Context<'_>,
-        id: Option<ID>,
-        name: String,
+        #[graphql(desc = "The department to change; none to add one.")] id: Option<ID>,
+        #[graphql(desc = "Its name, as patients see it.")] name: String,
     ) -> Result<SchedulingPayload> {
         put(
             ctx,
@@ -410,10 +410,10 @@ impl SchedulingMutation {
     async fn put_provider(
         &self,
         ctx: &Context<'_>,
-        id: Option<ID>,
-        name: String,
-        department_ids: Vec<ID>,
-        location_ids: Vec<ID>,
+        #[graphql(desc = "The provider to change; none to add one.")] id: Option<ID>,
+        #[graphql(desc = "Their name, as patients see it.")] name: String,
+        #[graphql(desc = "The departments they belong to.")] department_ids: Vec<ID>,
+        #[graphql(desc = "The locations they see patients at.")] location_ids: Vec<ID>,
     ) -> Result<SchedulingPayload> {
         let entry = Entry::Provider {
             name: self::name(&name)?,
@@ -427,10 +427,10 @@ impl SchedulingMutation {
     async fn put_visit_reason(
         &self,
         ctx: &Context<'_>,
-        id: Option<ID>,
-        name: String,
-        minutes: i32,
-        department_ids: Option<Vec<ID>>,
+        #[graphql(desc = "The reason to change; none to add one.")] id: Option<ID>,
+        #[graphql(desc = "Its name, as patients see it.")] name: String,
+        #[graphql(desc = "How long such a visit takes.")] minutes: i32,
+        #[graphql(desc = "The departments that offer it.")] department_ids: Option<Vec<ID>>,
     ) -> Result<SchedulingPayload> {
         let entry = Entry::VisitReason {
             name: self::name(&name)?,
@@ -444,7 +444,7 @@ impl SchedulingMutation {
     async fn publish_slots(
         &self,
         ctx: &Context<'_>,
-        input: PublishSlotsInput,
+        #[graphql(desc = "The operation's input.")] input: PublishSlotsInput,
     ) -> Result<SchedulingPayload> {
         let principal = staff(ctx).await?;
         let (state, request) = context(ctx);
@@ -494,7 +494,7 @@ impl SchedulingMutation {
     async fn book_appointment(
         &self,
         ctx: &Context<'_>,
-        input: BookAppointmentInput,
+        #[graphql(desc = "The operation's input.")] input: BookAppointmentInput,
     ) -> Result<SchedulingPayload> {
         let Booker {
             principal,
@@ -573,8 +573,8 @@ impl SchedulingMutation {
     async fn reschedule_appointment(
         &self,
         ctx: &Context<'_>,
-        appointment_id: ID,
-        slot_id: ID,
+        #[graphql(desc = "The appointment to move.")] appointment_id: ID,
+        #[graphql(desc = "The open slot to move it to.")] slot_id: ID,
     ) -> Result<SchedulingPayload> {
         let Booker {
             principal,
@@ -610,7 +610,7 @@ impl SchedulingMutation {
     async fn join_wait_list(
         &self,
         ctx: &Context<'_>,
-        input: JoinWaitListInput,
+        #[graphql(desc = "The operation's input.")] input: JoinWaitListInput,
     ) -> Result<SchedulingPayload> {
         let acting = care::acting(ctx, Area::Scheduling).await?;
         let principal = &acting.principal;
@@ -656,7 +656,11 @@ impl SchedulingMutation {
     }
 
     /// Leaves the wait list (patients, or their proxy).
-    async fn leave_wait_list(&self, ctx: &Context<'_>, entry_id: ID) -> Result<SchedulingPayload> {
+    async fn leave_wait_list(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The wait-list entry.")] entry_id: ID,
+    ) -> Result<SchedulingPayload> {
         let acting = care::acting(ctx, Area::Scheduling).await?;
         let principal = &acting.principal;
         let (state, request) = context(ctx);
@@ -683,7 +687,7 @@ impl SchedulingMutation {
     async fn accept_slot_offer(
         &self,
         ctx: &Context<'_>,
-        entry_id: ID,
+        #[graphql(desc = "The wait-list entry the offer was made to.")] entry_id: ID,
     ) -> Result<SchedulingPayload> {
         let acting = care::acting(ctx, Area::Scheduling).await?;
         let principal = &acting.principal;
@@ -710,8 +714,8 @@ impl SchedulingMutation {
     async fn cancel_appointment(
         &self,
         ctx: &Context<'_>,
-        appointment_id: ID,
-        reason: Option<String>,
+        #[graphql(desc = "The appointment.")] appointment_id: ID,
+        #[graphql(desc = "Why, in the patient's or staff's words.")] reason: Option<String>,
     ) -> Result<SchedulingPayload> {
         let Booker {
             principal,
@@ -747,7 +751,7 @@ impl SchedulingMutation {
     async fn record_no_show(
         &self,
         ctx: &Context<'_>,
-        appointment_id: ID,
+        #[graphql(desc = "The appointment the patient missed.")] appointment_id: ID,
     ) -> Result<SchedulingPayload> {
         let principal = staff(ctx).await?;
         let (state, request) = context(ctx);
@@ -794,6 +798,9 @@ impl SchedulingQuery {
     async fn catalogue(
         &self,
         ctx: &Context<'_>,
+        #[graphql(
+            desc = "Read your writes: wait until the read model has applied this log position (a mutation's `position`)."
+        )]
         at_least: Option<LogPosition>,
     ) -> Result<CatalogueView> {
         let principal = principal(ctx).await?;
@@ -833,13 +840,18 @@ impl SchedulingQuery {
     async fn open_slots(
         &self,
         ctx: &Context<'_>,
-        location_id: Option<ID>,
-        department_id: Option<ID>,
-        provider_id: Option<ID>,
-        reason_id: Option<ID>,
-        from: Option<NaiveDate>,
-        to: Option<NaiveDate>,
-        first: Option<i32>,
+        #[graphql(desc = "Only at this location.")] location_id: Option<ID>,
+        #[graphql(desc = "Only in this department.")] department_id: Option<ID>,
+        #[graphql(desc = "Only with this provider.")] provider_id: Option<ID>,
+        #[graphql(desc = "The reason for the visit (it sets the length).")] reason_id: Option<ID>,
+        #[graphql(desc = "Slots from this day on (the organization's time zone).")] from: Option<
+            NaiveDate,
+        >,
+        #[graphql(desc = "Slots up to this day, included.")] to: Option<NaiveDate>,
+        #[graphql(desc = "Page size.")] first: Option<i32>,
+        #[graphql(
+            desc = "Read your writes: wait until the read model has applied this log position (a mutation's `position`)."
+        )]
         at_least: Option<LogPosition>,
     ) -> Result<Vec<OpenSlot>> {
         let principal = principal(ctx).await?;
@@ -883,7 +895,11 @@ impl SchedulingQuery {
     async fn my_appointments(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "True: only those still to come; false: only past ones.")]
         upcoming: Option<bool>,
+        #[graphql(
+            desc = "Read your writes: wait until the read model has applied this log position (a mutation's `position`)."
+        )]
         at_least: Option<LogPosition>,
     ) -> Result<Vec<AppointmentView>> {
         let acting = care::acting(ctx, Area::Scheduling).await?;
@@ -906,8 +922,8 @@ impl SchedulingQuery {
     async fn booking_summary(
         &self,
         ctx: &Context<'_>,
-        slot_id: ID,
-        reason_id: ID,
+        #[graphql(desc = "The slot chosen.")] slot_id: ID,
+        #[graphql(desc = "The reason chosen.")] reason_id: ID,
     ) -> Result<BookingSummary> {
         let principal = principal(ctx).await?;
         let state = ctx.data_unchecked::<AppState>();
@@ -994,6 +1010,9 @@ impl SchedulingQuery {
     async fn my_wait_list(
         &self,
         ctx: &Context<'_>,
+        #[graphql(
+            desc = "Read your writes: wait until the read model has applied this log position (a mutation's `position`)."
+        )]
         at_least: Option<LogPosition>,
     ) -> Result<Vec<WaitListEntryView>> {
         let acting = care::acting(ctx, Area::Scheduling).await?;
@@ -1024,8 +1043,11 @@ impl SchedulingQuery {
     async fn provider_day(
         &self,
         ctx: &Context<'_>,
-        provider_id: ID,
-        date: NaiveDate,
+        #[graphql(desc = "The provider.")] provider_id: ID,
+        #[graphql(desc = "The day, in the organization's time zone.")] date: NaiveDate,
+        #[graphql(
+            desc = "Read your writes: wait until the read model has applied this log position (a mutation's `position`)."
+        )]
         at_least: Option<LogPosition>,
     ) -> Result<Vec<AppointmentView>> {
         let principal = staff(ctx).await?;

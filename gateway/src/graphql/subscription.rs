@@ -20,6 +20,7 @@ const POLL: Duration = Duration::from_millis(500);
 #[derive(Default)]
 pub struct Subscription;
 
+/// Live updates over a WebSocket (`/graphql/ws`).
 #[SubscriptionMacro]
 impl Subscription {
     /// How many messages from your care team you have not read (patients): sent at once, then each time it changes

@@ -74,7 +74,7 @@ impl TwoStepMutation {
     async fn complete_sign_in(
         &self,
         ctx: &Context<'_>,
-        input: CompleteSignInInput,
+        #[graphql(desc = "The operation's input.")] input: CompleteSignInInput,
     ) -> Result<SignInPayload> {
         let (state, request) = context(ctx);
         super::mutation::limit_attempts(state, request)?;
@@ -111,6 +111,9 @@ impl TwoStepMutation {
     async fn start_totp_enrollment(
         &self,
         ctx: &Context<'_>,
+        #[graphql(
+            desc = "Idempotency key: a retry with the same id returns the first answer instead of acting twice."
+        )]
         command_id: Option<Uuid>,
     ) -> Result<TotpEnrollmentPayload> {
         let principal = signed_in(ctx).await?;
@@ -132,7 +135,10 @@ impl TwoStepMutation {
     async fn confirm_totp_enrollment(
         &self,
         ctx: &Context<'_>,
-        code: String,
+        #[graphql(desc = "The six-digit code the authenticator app shows now.")] code: String,
+        #[graphql(
+            desc = "Idempotency key: a retry with the same id returns the first answer instead of acting twice."
+        )]
         command_id: Option<Uuid>,
     ) -> Result<ConfirmTotpPayload> {
         let principal = signed_in(ctx).await?;
@@ -153,8 +159,11 @@ impl TwoStepMutation {
     async fn enable_two_step_codes(
         &self,
         ctx: &Context<'_>,
-        channel: CodeChannel,
-        phone: Option<String>,
+        #[graphql(desc = "Where the codes go: e-mail or text.")] channel: CodeChannel,
+        #[graphql(desc = "For texts: a number verified on the account.")] phone: Option<String>,
+        #[graphql(
+            desc = "Idempotency key: a retry with the same id returns the first answer instead of acting twice."
+        )]
         command_id: Option<Uuid>,
     ) -> Result<ConfirmTotpPayload> {
         let principal = signed_in(ctx).await?;
@@ -198,7 +207,10 @@ impl TwoStepMutation {
     async fn disable_two_step(
         &self,
         ctx: &Context<'_>,
-        current_password: String,
+        #[graphql(desc = "The account's current password.")] current_password: String,
+        #[graphql(
+            desc = "Idempotency key: a retry with the same id returns the first answer instead of acting twice."
+        )]
         command_id: Option<Uuid>,
     ) -> Result<DisableTwoStepPayload> {
         let principal = signed_in(ctx).await?;

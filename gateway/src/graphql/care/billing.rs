@@ -176,7 +176,7 @@ impl BillingMutation {
     async fn issue_statement(
         &self,
         ctx: &Context<'_>,
-        input: IssueStatementInput,
+        #[graphql(desc = "The operation's input.")] input: IssueStatementInput,
     ) -> Result<CarePayload> {
         let staff = staff(ctx).await?;
         let (state, request) = context(ctx);
@@ -223,7 +223,7 @@ impl BillingMutation {
     async fn record_payment(
         &self,
         ctx: &Context<'_>,
-        input: RecordPaymentInput,
+        #[graphql(desc = "The operation's input.")] input: RecordPaymentInput,
     ) -> Result<CarePayload> {
         let staff = staff(ctx).await?;
         let (state, request) = context(ctx);
@@ -266,7 +266,7 @@ impl BillingMutation {
     async fn set_paperless_billing(
         &self,
         ctx: &Context<'_>,
-        paperless: bool,
+        #[graphql(desc = "True: statements by e-mail only.")] paperless: bool,
     ) -> Result<CarePayload> {
         let acting = acting(ctx, Area::Billing).await?;
         let (state, request) = context(ctx);
@@ -296,6 +296,9 @@ impl BillingQuery {
     async fn billing(
         &self,
         ctx: &Context<'_>,
+        #[graphql(
+            desc = "Read your writes: wait until the read model has applied this log position (a mutation's `position`)."
+        )]
         at_least: Option<LogPosition>,
     ) -> Result<BillingAccountView> {
         let acting = acting(ctx, Area::Billing).await?;
@@ -310,7 +313,10 @@ impl BillingQuery {
     async fn patient_billing(
         &self,
         ctx: &Context<'_>,
-        patient_id: ID,
+        #[graphql(desc = "The patient (their account).")] patient_id: ID,
+        #[graphql(
+            desc = "Read your writes: wait until the read model has applied this log position (a mutation's `position`)."
+        )]
         at_least: Option<LogPosition>,
     ) -> Result<BillingAccountView> {
         let staff = staff(ctx).await?;

@@ -200,7 +200,7 @@ impl ConversationMutation {
     async fn start_conversation(
         &self,
         ctx: &Context<'_>,
-        input: StartConversationInput,
+        #[graphql(desc = "The operation's input.")] input: StartConversationInput,
     ) -> Result<CarePayload> {
         let acting = acting(ctx, Area::Messages).await?;
         let (state, request) = context(ctx);
@@ -247,7 +247,7 @@ impl ConversationMutation {
     async fn reply_to_conversation(
         &self,
         ctx: &Context<'_>,
-        input: ReplyInput,
+        #[graphql(desc = "The operation's input.")] input: ReplyInput,
     ) -> Result<CarePayload> {
         let side = Side::of(ctx).await?;
         let (state, request) = context(ctx);
@@ -279,7 +279,7 @@ impl ConversationMutation {
     async fn mark_conversation_read(
         &self,
         ctx: &Context<'_>,
-        conversation_id: ID,
+        #[graphql(desc = "The conversation.")] conversation_id: ID,
     ) -> Result<CarePayload> {
         let side = Side::of(ctx).await?;
         let (state, request) = context(ctx);
@@ -298,7 +298,7 @@ impl ConversationMutation {
     async fn pick_up_conversation(
         &self,
         ctx: &Context<'_>,
-        conversation_id: ID,
+        #[graphql(desc = "The conversation.")] conversation_id: ID,
     ) -> Result<CarePayload> {
         let member = care_team(ctx).await?;
         let (state, request) = context(ctx);
@@ -315,7 +315,7 @@ impl ConversationMutation {
     async fn close_conversation(
         &self,
         ctx: &Context<'_>,
-        conversation_id: ID,
+        #[graphql(desc = "The conversation.")] conversation_id: ID,
     ) -> Result<CarePayload> {
         let member = care_team(ctx).await?;
         let (state, request) = context(ctx);
@@ -340,6 +340,9 @@ impl ConversationQuery {
     async fn conversations(
         &self,
         ctx: &Context<'_>,
+        #[graphql(
+            desc = "Read your writes: wait until the read model has applied this log position (a mutation's `position`)."
+        )]
         at_least: Option<LogPosition>,
     ) -> Result<Vec<ConversationView>> {
         let acting = acting(ctx, Area::Messages).await?;
@@ -361,7 +364,10 @@ impl ConversationQuery {
     async fn care_team_inbox(
         &self,
         ctx: &Context<'_>,
-        pool_only: Option<bool>,
+        #[graphql(desc = "True: only conversations nobody has picked up.")] pool_only: Option<bool>,
+        #[graphql(
+            desc = "Read your writes: wait until the read model has applied this log position (a mutation's `position`)."
+        )]
         at_least: Option<LogPosition>,
     ) -> Result<Vec<ConversationView>> {
         let member = care_team(ctx).await?;
@@ -390,7 +396,10 @@ impl ConversationQuery {
     async fn conversation(
         &self,
         ctx: &Context<'_>,
-        id: ID,
+        #[graphql(desc = "The conversation.")] id: ID,
+        #[graphql(
+            desc = "Read your writes: wait until the read model has applied this log position (a mutation's `position`)."
+        )]
         at_least: Option<LogPosition>,
     ) -> Result<ConversationView> {
         let side = Side::of(ctx).await?;

@@ -141,7 +141,7 @@ impl MedicationMutation {
     async fn prescribe_medication(
         &self,
         ctx: &Context<'_>,
-        input: PrescribeMedicationInput,
+        #[graphql(desc = "The operation's input.")] input: PrescribeMedicationInput,
     ) -> Result<CarePayload> {
         let member = care_team(ctx).await?;
         let (state, request) = context(ctx);
@@ -187,7 +187,7 @@ impl MedicationMutation {
     async fn discontinue_medication(
         &self,
         ctx: &Context<'_>,
-        medication_id: ID,
+        #[graphql(desc = "The medication.")] medication_id: ID,
     ) -> Result<CarePayload> {
         let member = care_team(ctx).await?;
         let (state, request) = context(ctx);
@@ -205,8 +205,11 @@ impl MedicationMutation {
     async fn request_renewal(
         &self,
         ctx: &Context<'_>,
-        medication_id: ID,
-        note: Option<String>,
+        #[graphql(desc = "The medication to renew.")] medication_id: ID,
+        #[graphql(desc = "A note for the care team.")] note: Option<String>,
+        #[graphql(
+            desc = "Idempotency key: a retry with the same id returns the first answer instead of acting twice."
+        )]
         command_id: Option<Uuid>,
     ) -> Result<CarePayload> {
         let acting = acting(ctx, Area::Prescriptions).await?;
@@ -238,8 +241,8 @@ impl MedicationMutation {
     async fn approve_renewal(
         &self,
         ctx: &Context<'_>,
-        medication_id: ID,
-        request_id: ID,
+        #[graphql(desc = "The medication.")] medication_id: ID,
+        #[graphql(desc = "The renewal request.")] request_id: ID,
     ) -> Result<CarePayload> {
         decide(ctx, medication_id, request_id, None).await
     }
@@ -248,9 +251,9 @@ impl MedicationMutation {
     async fn decline_renewal(
         &self,
         ctx: &Context<'_>,
-        medication_id: ID,
-        request_id: ID,
-        reason: String,
+        #[graphql(desc = "The medication.")] medication_id: ID,
+        #[graphql(desc = "The renewal request.")] request_id: ID,
+        #[graphql(desc = "Why, shown to the patient.")] reason: String,
     ) -> Result<CarePayload> {
         let reason = Reason::parse(&reason).map_err(|e| {
             ApiError::new("REASON_INVALID", format!("reason {}", e.rule)).on("reason")
@@ -270,6 +273,9 @@ impl MedicationQuery {
     async fn medications(
         &self,
         ctx: &Context<'_>,
+        #[graphql(
+            desc = "Read your writes: wait until the read model has applied this log position (a mutation's `position`)."
+        )]
         at_least: Option<LogPosition>,
     ) -> Result<Vec<MedicationView>> {
         let acting = acting(ctx, Area::Prescriptions).await?;
@@ -290,7 +296,10 @@ impl MedicationQuery {
     async fn patient_medications(
         &self,
         ctx: &Context<'_>,
-        patient_id: ID,
+        #[graphql(desc = "The patient (their account).")] patient_id: ID,
+        #[graphql(
+            desc = "Read your writes: wait until the read model has applied this log position (a mutation's `position`)."
+        )]
         at_least: Option<LogPosition>,
     ) -> Result<Vec<MedicationView>> {
         let member = care_team(ctx).await?;
@@ -308,6 +317,9 @@ impl MedicationQuery {
     async fn pending_renewals(
         &self,
         ctx: &Context<'_>,
+        #[graphql(
+            desc = "Read your writes: wait until the read model has applied this log position (a mutation's `position`)."
+        )]
         at_least: Option<LogPosition>,
     ) -> Result<Vec<RenewalView>> {
         let member = care_team(ctx).await?;

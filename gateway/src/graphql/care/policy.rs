@@ -84,9 +84,17 @@ impl CarePolicyMutation {
     async fn set_care_policy(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "Days without a message after which a conversation closes.")]
         conversation_idle_days: i32,
+        #[graphql(
+            desc = "Tests whose results are released to the patient by themselves after a delay."
+        )]
         release_delays: Option<Vec<ReleaseDelay>>,
+        #[graphql(desc = "What a parent's access becomes as the child grows up.")]
         age_bands: Option<Vec<AgeBandView>>,
+        #[graphql(
+            desc = "Idempotency key: a retry with the same id returns the first answer instead of acting twice."
+        )]
         command_id: Option<Uuid>,
     ) -> Result<CarePayload> {
         let principal = staff(ctx).await?;
@@ -140,8 +148,10 @@ impl CarePolicyMutation {
     async fn set_care_team_members(
         &self,
         ctx: &Context<'_>,
-        team_id: ID,
-        member_ids: Vec<ID>,
+        #[graphql(desc = "The care team (a provider or department of the catalogue).")] team_id: ID,
+        #[graphql(desc = "The staff and provider accounts on it, all of them.")] member_ids: Vec<
+            ID,
+        >,
     ) -> Result<CarePayload> {
         let principal = staff(ctx).await?;
         let (state, request) = context(ctx);

@@ -119,7 +119,7 @@ impl ProxyMutation {
     async fn grant_proxy_access(
         &self,
         ctx: &Context<'_>,
-        input: GrantProxyAccessInput,
+        #[graphql(desc = "The operation's input.")] input: GrantProxyAccessInput,
     ) -> Result<CarePayload> {
         let principal = principal(ctx).await?;
         let (state, request) = context(ctx);
@@ -166,8 +166,8 @@ impl ProxyMutation {
     async fn revoke_proxy_access(
         &self,
         ctx: &Context<'_>,
-        patient_id: Option<ID>,
-        proxy_id: Option<ID>,
+        #[graphql(desc = "The patient whose record the proxy may open.")] patient_id: Option<ID>,
+        #[graphql(desc = "The proxy's account.")] proxy_id: Option<ID>,
     ) -> Result<CarePayload> {
         let principal = principal(ctx).await?;
         let (state, request) = context(ctx);
@@ -216,6 +216,9 @@ impl ProxyQuery {
     async fn proxy_patients(
         &self,
         ctx: &Context<'_>,
+        #[graphql(
+            desc = "Read your writes: wait until the read model has applied this log position (a mutation's `position`)."
+        )]
         at_least: Option<LogPosition>,
     ) -> Result<Vec<ProxyGrantView>> {
         let principal = principal(ctx).await?;
@@ -252,7 +255,12 @@ impl ProxyQuery {
     async fn proxies(
         &self,
         ctx: &Context<'_>,
-        patient_id: Option<ID>,
+        #[graphql(desc = "The patient (their account); yourself when absent.")] patient_id: Option<
+            ID,
+        >,
+        #[graphql(
+            desc = "Read your writes: wait until the read model has applied this log position (a mutation's `position`)."
+        )]
         at_least: Option<LogPosition>,
     ) -> Result<Vec<ProxyGrantView>> {
         let principal = principal(ctx).await?;

@@ -212,7 +212,7 @@ impl ResultMutation {
     async fn record_test_result(
         &self,
         ctx: &Context<'_>,
-        input: RecordTestResultInput,
+        #[graphql(desc = "The operation's input.")] input: RecordTestResultInput,
     ) -> Result<CarePayload> {
         let member = care_team(ctx).await?;
         let (state, request) = context(ctx);
@@ -226,7 +226,11 @@ impl ResultMutation {
     }
 
     /// Releases a result to its patient (providers), who is told by e-mail and text that a new result is available.
-    async fn release_test_result(&self, ctx: &Context<'_>, result_id: ID) -> Result<CarePayload> {
+    async fn release_test_result(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The test result.")] result_id: ID,
+    ) -> Result<CarePayload> {
         let provider = provider(ctx).await?;
         let (state, request) = context(ctx);
         let id = uuid(&result_id, "resultId")?;
@@ -258,7 +262,10 @@ impl ResultQuery {
     async fn test_results(
         &self,
         ctx: &Context<'_>,
-        test_code: Option<String>,
+        #[graphql(desc = "Only this test's results (its history).")] test_code: Option<String>,
+        #[graphql(
+            desc = "Read your writes: wait until the read model has applied this log position (a mutation's `position`)."
+        )]
         at_least: Option<LogPosition>,
     ) -> Result<Vec<TestResultView>> {
         let acting = acting(ctx, Area::Results).await?;
@@ -288,8 +295,11 @@ impl ResultQuery {
     async fn patient_test_results(
         &self,
         ctx: &Context<'_>,
-        patient_id: ID,
-        test_code: Option<String>,
+        #[graphql(desc = "The patient (their account).")] patient_id: ID,
+        #[graphql(desc = "Only this test's results.")] test_code: Option<String>,
+        #[graphql(
+            desc = "Read your writes: wait until the read model has applied this log position (a mutation's `position`)."
+        )]
         at_least: Option<LogPosition>,
     ) -> Result<Vec<TestResultView>> {
         let member = care_team(ctx).await?;
@@ -314,6 +324,9 @@ impl ResultQuery {
     async fn held_test_results(
         &self,
         ctx: &Context<'_>,
+        #[graphql(
+            desc = "Read your writes: wait until the read model has applied this log position (a mutation's `position`)."
+        )]
         at_least: Option<LogPosition>,
     ) -> Result<Vec<TestResultView>> {
         let member = care_team(ctx).await?;

@@ -77,6 +77,7 @@ struct StateInner {
     throttle: crate::throttle::Throttle,
     socket_slots: Arc<crate::ws::SocketSlots>,
     trusted_proxies: Vec<ipnet::IpNet>,
+    trusted_documents: Option<crate::graphql::trusted::TrustedDocuments>,
     clock_offset_seconds: std::sync::atomic::AtomicI64,
 }
 
@@ -120,6 +121,11 @@ impl AppState {
     /// The budgets of the costly or guessable requests.
     pub fn throttle(&self) -> &crate::throttle::Throttle {
         &self.inner.throttle
+    }
+
+    /// The registered operations, when only they may run (`--trusted-documents`).
+    pub fn trusted_documents(&self) -> Option<&crate::graphql::trusted::TrustedDocuments> {
+        self.inner.trusted_documents.as_ref()
     }
 
     /// The open WebSockets of each session.
@@ -340,6 +346,17 @@ pub async fn start(
         .public_url
         .clone()
         .unwrap_or_else(|| format!("http://{addr}"));
+    let trusted_documents = match &args.trusted_documents {
+        Some(path) => match crate::graphql::trusted::TrustedDocuments::load(path) {
+            Ok(documents) => Some(documents),
+            Err(error) => {
+                let _ = stop.send(true);
+                let _ = server.await;
+                return Err(AppError::Config(error.to_string()));
+            }
+        },
+        None => None,
+    };
     let prepared = prepare_app(&database, pool_size, &master_key, &public_url).await;
     let (pool, store, database) = match prepared {
         Ok(prepared) => prepared,
@@ -365,6 +382,7 @@ pub async fn start(
             throttle: crate::throttle::Throttle::new(args.throttle_factor),
             socket_slots: Arc::default(),
             trusted_proxies: args.trusted_proxies.clone(),
+            trusted_documents,
         }),
         store: store.clone(),
         pool: pool.clone(),

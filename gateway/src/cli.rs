@@ -213,6 +213,12 @@ pub struct ServeArgs {
     #[arg(long, env = "PORTAL_THROTTLE_FACTOR", default_value_t = 1)]
     pub throttle_factor: u32,
 
+    /// Run only the operations registered in this manifest (JSON: GraphQL Codegen's persisted documents or Apollo's
+    /// persisted-query manifest), named by their SHA-256; introspection is then off. For production with
+    /// first-party clients.
+    #[arg(long, env = "PORTAL_TRUSTED_DOCUMENTS")]
+    pub trusted_documents: Option<PathBuf>,
+
     /// Also create a demo organization with a staff account, and print how to sign in.
     #[arg(long)]
     pub demo: bool,
@@ -251,6 +257,7 @@ impl Default for ServeArgs {
             sign_in_per_minute: 30,
             trusted_proxies: vec![],
             throttle_factor: 1,
+            trusted_documents: None,
             demo: false,
             checkpoint_seconds: 10,
             erase_unactivated_after_days: 30,

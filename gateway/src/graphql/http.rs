@@ -103,7 +103,10 @@ fn not_acceptable() -> Response {
 
 /// The parameters of a GraphQL-over-HTTP request.
 struct Params {
+    /// Empty when the request names a registered document instead (`documentId`, or Apollo's persisted query).
     query: String,
+    /// GraphQL-over-HTTP's `documentId`: the id of a registered document (trusted documents).
+    document_id: Option<String>,
     operation_name: Option<String>,
     variables: Option<Map<String, Value>>,
     extensions: Option<Map<String, Value>>,
@@ -113,9 +116,19 @@ fn params_from_json(body: Value) -> Result<Params, &'static str> {
     let Value::Object(mut object) = body else {
         return Err("the request body must be a JSON object");
     };
+    let document_id = match object.remove("documentId") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(id)) => Some(id),
+        Some(_) => return Err("`documentId` must be a string"),
+    };
+    let persisted = object
+        .get("extensions")
+        .and_then(|e| e.get("persistedQuery"))
+        .is_some();
     let query = match object.remove("query") {
         Some(Value::String(query)) => query,
         Some(_) => return Err("`query` must be a string"),
+        None if document_id.is_some() || persisted => String::new(),
         None => return Err("`query` is required"),
     };
     let operation_name = match object.remove("operationName") {
@@ -135,6 +148,7 @@ fn params_from_json(body: Value) -> Result<Params, &'static str> {
     };
     Ok(Params {
         query,
+        document_id,
         operation_name,
         variables,
         extensions,
@@ -143,12 +157,14 @@ fn params_from_json(body: Value) -> Result<Params, &'static str> {
 
 fn params_from_query_string(raw: &str) -> Result<Params, &'static str> {
     let mut query = None;
+    let mut document_id = None;
     let mut operation_name = None;
     let mut variables = None;
     let mut extensions = None;
     for (key, value) in form_urlencoded_pairs(raw) {
         match key.as_str() {
             "query" => query = Some(value),
+            "documentId" if !value.is_empty() => document_id = Some(value),
             "operationName" if !value.is_empty() => operation_name = Some(value),
             "variables" if !value.is_empty() => match serde_json::from_str(&value) {
                 Ok(Value::Object(map)) => variables = Some(map),
@@ -161,8 +177,17 @@ fn params_from_query_string(raw: &str) -> Result<Params, &'static str> {
             _ => {}
         }
     }
+    let persisted = extensions
+        .as_ref()
+        .is_some_and(|e: &Map<String, Value>| e.contains_key("persistedQuery"));
+    let query = match query {
+        Some(query) => query,
+        None if document_id.is_some() || persisted => String::new(),
+        None => return Err("`query` is required"),
+    };
     Ok(Params {
-        query: query.ok_or("`query` is required")?,
+        query,
+        document_id,
         operation_name,
         variables,
         extensions,
@@ -237,6 +262,12 @@ async fn execute(
                 request.extensions.insert(key, value);
             }
         }
+    }
+    if let Some(id) = params.document_id {
+        request.extensions.insert(
+            super::trusted::DOCUMENT_ID.to_owned(),
+            async_graphql::Value::from(id),
+        );
     }
     let started = ExecutionStarted::default();
     let request = request.data(context).data(started.clone());
@@ -422,9 +453,12 @@ pub async fn get(
             return request_error(StatusCode::BAD_REQUEST, media, "INVALID_REQUEST", message)
         }
     };
-    if operation_type(&params.query, params.operation_name.as_deref())
-        == Some(OperationType::Mutation)
-    {
+    // A registered document named by its id is judged by its text.
+    let registered = state.trusted_documents().and_then(|documents| {
+        documents.named(params.document_id.as_deref(), params.extensions.as_ref())
+    });
+    let document = registered.as_deref().unwrap_or(&params.query);
+    if operation_type(document, params.operation_name.as_deref()) == Some(OperationType::Mutation) {
         let mut response = request_error(
             StatusCode::METHOD_NOT_ALLOWED,
             media,

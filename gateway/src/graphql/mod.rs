@@ -23,6 +23,7 @@ pub mod reporting;
 pub mod scheduling;
 pub mod subscription;
 pub mod text_guard;
+pub mod trusted;
 pub mod two_step;
 pub mod types;
 
@@ -86,8 +87,10 @@ pub const MAX_DEPTH: usize = 10;
 /// Most complex query accepted (each field counts 1; introspection and `__typename` count nothing).
 pub const MAX_COMPLEXITY: usize = 200;
 
-/// Builds the schema; resolvers find the application state in the schema data.
+/// Builds the schema; resolvers find the application state in the schema data. With trusted documents, only
+/// registered operations run and introspection is off whatever `introspection` says.
 pub fn schema(state: AppState, introspection: bool) -> PortalSchema {
+    let trusted = state.trusted_documents().cloned();
     let builder = Schema::build(
         Query::default(),
         Mutation::default(),
@@ -98,6 +101,12 @@ pub fn schema(state: AppState, introspection: bool) -> PortalSchema {
     .extension(text_guard::TextGuard)
     .extension(ExecutionMarker)
     .extension(crate::metrics::CommandObserver);
+    if let Some(documents) = trusted {
+        return builder
+            .extension(trusted::TrustedOnly(documents))
+            .disable_introspection()
+            .finish();
+    }
     if introspection {
         builder.finish()
     } else {

@@ -317,3 +317,89 @@ async fn the_standard_introspection_query_is_answered_in_full_when_introspection
         hidden.body
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_trusted_documents_only_registered_operations_run() {
+    use portal_gateway::graphql::trusted::document_hash;
+    const ORGANIZATION: &str =
+        "query Organization($c: String!) { organization(code: $c) { name } }";
+    const SIGN_OUT: &str = "mutation SignOut { signOut { position } }";
+    let dir =
+        std::env::temp_dir().join(format!("portal-trusted-{}", uuid::Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let manifest = dir.join("persisted-documents.json");
+    std::fs::write(
+        &manifest,
+        json!({ document_hash(ORGANIZATION): ORGANIZATION, document_hash(SIGN_OUT): SIGN_OUT })
+            .to_string(),
+    )
+    .unwrap();
+    let path = manifest.clone();
+    let app = TestApp::spawn_with(move |args| {
+        args.trusted_documents = Some(path);
+        args.introspection = true;
+    })
+    .await;
+    app.create_organization("acme").await;
+    app.caught_up("organizations").await;
+    let post = |body: serde_json::Value| {
+        let app = &app;
+        async move {
+            app.post_raw(
+                Some("application/json"),
+                Some("application/graphql-response+json"),
+                &body.to_string(),
+            )
+            .await
+        }
+    };
+    let variables = json!({ "c": "acme" });
+    let by_document_id = post(json!({ "documentId": format!("sha256:{}", document_hash(ORGANIZATION)), "variables": variables })).await;
+    assert_eq!(by_document_id.assert_ok()["organization"]["name"], "acme CE");
+    let by_apollo_hash = post(json!({ "variables": variables,
+        "extensions": { "persistedQuery": { "version": 1, "sha256Hash": document_hash(ORGANIZATION) } } }))
+    .await;
+    assert_eq!(by_apollo_hash.assert_ok()["organization"]["name"], "acme CE");
+    let by_text = post(json!({ "query": ORGANIZATION, "variables": variables })).await;
+    by_text.assert_ok();
+
+    let other = post(json!({ "query": "{ organization(code: \"acme\") { name } }" })).await;
+    assert_eq!(other.status, 400);
+    assert_eq!(other.error_code(), "TRUSTED_DOCUMENT_REQUIRED");
+    let unknown = post(json!({ "documentId": "ab".repeat(32) })).await;
+    assert_eq!(unknown.error_code(), "PERSISTED_QUERY_NOT_FOUND");
+    let introspection = post(json!({ "query": "{ __schema { queryType { name } } }" })).await;
+    assert_eq!(introspection.error_code(), "TRUSTED_DOCUMENT_REQUIRED");
+    // A registered mutation is still a mutation: not over GET.
+    let get = app
+        .client
+        .get(format!("{}/graphql", app.base))
+        .query(&[("documentId", document_hash(SIGN_OUT))])
+        .header("accept", "application/graphql-response+json")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(get.status(), 405);
+
+    // A manifest whose ids are not the hashes of their documents stops the server from starting.
+    std::fs::write(
+        &manifest,
+        json!({ "0".repeat(64): ORGANIZATION }).to_string(),
+    )
+    .unwrap();
+    let database = portal_commands::testing::TestDatabase::empty().await;
+    let args = portal_gateway::cli::ServeArgs {
+        listen: std::net::SocketAddr::from(([127, 0, 0, 1], 0)),
+        trusted_documents: Some(manifest),
+        ..Default::default()
+    };
+    let refused = portal_gateway::app::start(
+        database.config.clone(),
+        2,
+        portal_commands::secrets::MasterKey::generate(),
+        &args,
+    )
+    .await;
+    assert!(refused.is_err());
+    let _ = std::fs::remove_dir_all(dir);
+}

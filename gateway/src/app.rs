@@ -78,6 +78,8 @@ struct StateInner {
     socket_slots: Arc<crate::ws::SocketSlots>,
     trusted_proxies: Vec<ipnet::IpNet>,
     trusted_documents: Option<crate::graphql::trusted::TrustedDocuments>,
+    session_cookie: crate::cookies::SessionCookie,
+    allowed_origins: Vec<String>,
     clock_offset_seconds: std::sync::atomic::AtomicI64,
 }
 
@@ -128,6 +130,16 @@ impl AppState {
         self.inner.trusted_documents.as_ref()
     }
 
+    /// The browser session cookie of this deployment.
+    pub fn session_cookie(&self) -> &crate::cookies::SessionCookie {
+        &self.inner.session_cookie
+    }
+
+    /// The origins whose pages may use the session cookie (the portals' own, and `--allowed-origins`).
+    pub fn allowed_origins(&self) -> &[String] {
+        &self.inner.allowed_origins
+    }
+
     /// The open WebSockets of each session.
     pub fn socket_slots(&self) -> &Arc<crate::ws::SocketSlots> {
         &self.inner.socket_slots
@@ -144,12 +156,18 @@ impl AppState {
         headers: &axum::http::HeaderMap,
         peer: Option<SocketAddr>,
     ) -> crate::request::RequestContext {
-        crate::request::RequestContext::from_parts(
+        let mut context = crate::request::RequestContext::from_parts(
             headers,
             peer,
             self.trusted_proxies(),
             self.now(),
-        )
+        );
+        // A browser holds its session in the HttpOnly cookie; a bearer header, when given, wins.
+        if context.bearer.is_none() {
+            context.bearer = self.session_cookie().read(headers);
+            context.cookie_session = context.bearer.is_some();
+        }
+        context
     }
 
     /// The per-number limiter of inbound texts.
@@ -309,6 +327,18 @@ fn spawn_runner<P: Projection>(
     })
 }
 
+/// The origins whose pages may use the session cookie: the public web address's, the API's, and any given.
+fn allowed_origins(public_url: &str, args: &ServeArgs) -> Vec<String> {
+    let mut origins: Vec<String> = std::iter::once(public_url)
+        .chain(args.api_url.as_deref())
+        .chain(args.allowed_origins.iter().map(String::as_str))
+        .filter_map(crate::cookies::origin_of)
+        .collect();
+    origins.sort();
+    origins.dedup();
+    origins
+}
+
 /// Prepares the database and starts everything; the server listens on `args.listen` (port 0 picks one).
 pub async fn start(
     database: Config,
@@ -383,6 +413,8 @@ pub async fn start(
             socket_slots: Arc::default(),
             trusted_proxies: args.trusted_proxies.clone(),
             trusted_documents,
+            session_cookie: crate::cookies::SessionCookie::for_url(&public_url),
+            allowed_origins: allowed_origins(&public_url, args),
         }),
         store: store.clone(),
         pool: pool.clone(),

@@ -213,6 +213,11 @@ pub struct ServeArgs {
     #[arg(long, env = "PORTAL_THROTTLE_FACTOR", default_value_t = 1)]
     pub throttle_factor: u32,
 
+    /// Other origins (`https://portal.example.org`, comma-separated) whose pages may use the session cookie, besides
+    /// the origins of --public-url and --api-url.
+    #[arg(long, env = "PORTAL_ALLOWED_ORIGINS", value_delimiter = ',')]
+    pub allowed_origins: Vec<String>,
+
     /// Run only the operations registered in this manifest (JSON: GraphQL Codegen's persisted documents or Apollo's
     /// persisted-query manifest), named by their SHA-256; introspection is then off. For production with
     /// first-party clients.
@@ -258,6 +263,7 @@ impl Default for ServeArgs {
             trusted_proxies: vec![],
             throttle_factor: 1,
             trusted_documents: None,
+            allowed_origins: vec![],
             demo: false,
             checkpoint_seconds: 10,
             erase_unactivated_after_days: 30,

@@ -5,6 +5,7 @@ pub mod access;
 pub mod app;
 pub mod care_timers;
 pub mod cli;
+pub mod cookies;
 pub mod delivery;
 pub mod demo;
 pub mod exports;

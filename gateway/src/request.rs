@@ -28,6 +28,8 @@ pub struct RequestContext {
     pub acting_for: Option<String>,
     /// A WebSocket: its operations are decided at the time they arrive, not at the time it opened.
     pub long_lived: bool,
+    /// The token came from the browser's session cookie, not an `Authorization` header.
+    pub cookie_session: bool,
 }
 
 impl RequestContext {
@@ -60,6 +62,7 @@ impl RequestContext {
                 .map(|v| v.trim().to_owned())
                 .filter(|v| !v.is_empty()),
             long_lived: false,
+            cookie_session: false,
         }
     }
 

@@ -101,6 +101,17 @@ pub async fn graphql_ws(
     headers: HeaderMap,
     upgrade: WebSocketUpgrade,
 ) -> Response {
+    // Browsers send cookies with a WebSocket handshake from any site: one that would be signed in by the session
+    // cookie must come from the portals' own pages (cross-site WebSocket hijacking).
+    if state.session_cookie().read(&headers).is_some()
+        && !crate::cookies::from_allowed_origin(&headers, state.allowed_origins())
+    {
+        return (
+            axum::http::StatusCode::FORBIDDEN,
+            "a connection signed in by the session cookie must come from the portal's own pages",
+        )
+            .into_response();
+    }
     let protocol = headers
         .get("sec-websocket-protocol")
         .and_then(|v| v.to_str().ok())
@@ -218,7 +229,9 @@ async fn serve(
                         .or_else(|| v.strip_prefix("bearer "))
                 })
                 .or_else(|| payload.get("token").and_then(|v| v.as_str()))
-                .map(|token| token.trim().to_owned());
+                .map(|token| token.trim().to_owned())
+                // A browser's socket is signed in by its session cookie (read with the handshake).
+                .or_else(|| context.bearer.clone());
             if let Some(token) = token {
                 let refuse = |code, reason: &'static str| {
                     lock(&init_connection).refused = Some((code, reason));

@@ -272,6 +272,7 @@ async fn execute(
     let started = ExecutionStarted::default();
     let request = request.data(context).data(started.clone());
     let response = state.schema().execute(request).await;
+    let response_headers = response.http_headers.clone();
     let mut errors = serde_json::to_value(&response.errors).unwrap_or(Value::Array(vec![]));
     if !started.get() {
         // Parsing or validation failed: a request error, answered without `data`, each error with a code.
@@ -303,6 +304,10 @@ async fn execute(
         }
     }
     let mut response = respond(status, media, Value::Object(body));
+    // What resolvers set for the HTTP answer (the session cookie).
+    for (name, value) in response_headers.iter() {
+        response.headers_mut().append(name, value.clone());
+    }
     if status == StatusCode::SERVICE_UNAVAILABLE {
         response
             .headers_mut()
@@ -420,13 +425,20 @@ pub async fn post(
             return request_error(StatusCode::BAD_REQUEST, media, "INVALID_REQUEST", message)
         }
     };
-    execute(
-        &state,
-        media,
-        params,
-        state.request_context(&headers, Some(peer)),
-    )
-    .await
+    let context = state.request_context(&headers, Some(peer));
+    // A request the browser's cookie authenticates must come from the portals' own pages (cross-site request
+    // forgery): its Origin, else its Referer, is one of the allowed origins.
+    if context.cookie_session
+        && !crate::cookies::from_allowed_origin(&headers, state.allowed_origins())
+    {
+        return request_error(
+            StatusCode::FORBIDDEN,
+            media,
+            "CROSS_SITE_REQUEST_REFUSED",
+            "a request signed in by the session cookie must come from the portal's own pages",
+        );
+    }
+    execute(&state, media, params, context).await
 }
 
 /// `GET /graphql`: GraphiQL for a browser that sends no query, else a query (never a mutation).

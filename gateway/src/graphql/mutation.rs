@@ -101,6 +101,9 @@ pub struct SignInInput {
     pub username: Option<String>,
     /// The password.
     pub password: String,
+    /// Browsers: keep the session in an HttpOnly cookie (`token` is then null, so no script can read it).
+    #[graphql(default)]
+    pub set_cookie: bool,
     /// Idempotency key: a retry returns the same session.
     pub command_id: Option<Uuid>,
 }
@@ -109,7 +112,7 @@ pub struct SignInInput {
 #[derive(SimpleObject)]
 pub struct SignInPayload {
     /// Bearer token for `Authorization: Bearer <token>`. Shown once; portal keeps only its hash. Null while the
-    /// second step is required.
+    /// second step is required, and when the session went into the cookie (`setCookie`).
     pub token: Option<String>,
     /// When the session ends at the latest.
     pub expires_at: Option<DateTime<Utc>>,
@@ -123,6 +126,26 @@ pub struct SignInPayload {
     pub challenge_expires_at: Option<DateTime<Utc>>,
     /// The log position produced.
     pub position: LogPosition,
+}
+
+/// The payload of a new session: the token in the answer, or (`set_cookie`) only in the HttpOnly session cookie.
+pub fn session_payload(
+    ctx: &Context<'_>,
+    signed_in: accounts::SignedIn,
+    set_cookie: bool,
+) -> SignInPayload {
+    if !set_cookie {
+        return signed_in.into();
+    }
+    let (state, request) = context(ctx);
+    let lifetime = (signed_in.expires_at - request.now).num_seconds();
+    if let Some(cookie) = state.session_cookie().set(&signed_in.token, lifetime) {
+        ctx.append_http_header(axum::http::header::SET_COOKIE, cookie);
+    }
+    SignInPayload {
+        token: None,
+        ..signed_in.into()
+    }
 }
 
 impl From<accounts::SignedIn> for SignInPayload {
@@ -450,7 +473,9 @@ impl AccountMutation {
             .await
             .map_err(ApiError::from_command)?;
         Ok(match step {
-            accounts::SignInStep::Session(signed_in) => signed_in.into(),
+            accounts::SignInStep::Session(signed_in) => {
+                session_payload(ctx, signed_in, input.set_cookie)
+            }
             accounts::SignInStep::SecondStep(challenge) => SignInPayload {
                 token: None,
                 expires_at: None,
@@ -620,6 +645,12 @@ impl AccountMutation {
         let position = sessions::sign_out(&state.store, &principal, &command)
             .await
             .map_err(ApiError::from_command)?;
+        if request.cookie_session {
+            ctx.append_http_header(
+                axum::http::header::SET_COOKIE,
+                state.session_cookie().clear(),
+            );
+        }
         Ok(SignOutPayload {
             position: position.map(LogPosition),
         })

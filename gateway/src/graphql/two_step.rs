@@ -23,6 +23,9 @@ pub struct CompleteSignInInput {
     pub challenge_token: String,
     /// The app's current six-digit code, or a recovery code.
     pub code: String,
+    /// Browsers: keep the session in an HttpOnly cookie (`token` is then null).
+    #[graphql(default)]
+    pub set_cookie: bool,
     /// Idempotency key.
     pub command_id: Option<Uuid>,
 }
@@ -103,7 +106,11 @@ impl TwoStepMutation {
         )
         .await
         .map_err(ApiError::from_command)?;
-        Ok(signed_in.into())
+        Ok(super::mutation::session_payload(
+            ctx,
+            signed_in,
+            input.set_cookie,
+        ))
     }
 
     /// Starts setting up an authenticator app: answers the secret and its `otpauth://` URI. Confirm with the app's

@@ -355,11 +355,17 @@ async fn with_trusted_documents_only_registered_operations_run() {
     };
     let variables = json!({ "c": "acme" });
     let by_document_id = post(json!({ "documentId": format!("sha256:{}", document_hash(ORGANIZATION)), "variables": variables })).await;
-    assert_eq!(by_document_id.assert_ok()["organization"]["name"], "acme CE");
+    assert_eq!(
+        by_document_id.assert_ok()["organization"]["name"],
+        "acme CE"
+    );
     let by_apollo_hash = post(json!({ "variables": variables,
         "extensions": { "persistedQuery": { "version": 1, "sha256Hash": document_hash(ORGANIZATION) } } }))
     .await;
-    assert_eq!(by_apollo_hash.assert_ok()["organization"]["name"], "acme CE");
+    assert_eq!(
+        by_apollo_hash.assert_ok()["organization"]["name"],
+        "acme CE"
+    );
     let by_text = post(json!({ "query": ORGANIZATION, "variables": variables })).await;
     by_text.assert_ok();
 

@@ -3,7 +3,7 @@
 use chrono::Duration;
 use serde_json::json;
 
-use super::support::TestApp;
+use super::support::{TestApp, PASSWORD};
 
 const ME: &str = "{ me { id } }";
 
@@ -55,4 +55,176 @@ async fn a_session_ends_at_the_organizations_lifetime_however_busy() {
             .error_code(),
         "UNAUTHENTICATED"
     );
+}
+
+/// A browser's request: the session cookie, an Origin, a GraphQL body.
+async fn in_browser(
+    app: &TestApp,
+    cookie: Option<&str>,
+    origin: Option<&str>,
+    query: &str,
+    variables: serde_json::Value,
+) -> reqwest::Response {
+    let mut request = app
+        .client
+        .post(format!("{}/graphql", app.base))
+        .json(&json!({ "query": query, "variables": variables }));
+    if let Some(cookie) = cookie {
+        request = request.header("cookie", cookie);
+    }
+    if let Some(origin) = origin {
+        request = request.header("origin", origin);
+    }
+    request.send().await.unwrap()
+}
+
+const COOKIE_SIGN_IN: &str =
+    "mutation($input: SignInInput!) { signIn(input: $input) { token accountId expiresAt } }";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_browser_session_lives_in_an_httponly_cookie_that_other_sites_cannot_use() {
+    let app = TestApp::spawn().await;
+    app.create_organization("umncpd").await;
+    let learner = app.learner("umncpd", "ada@example.org").await;
+    let sign_in = |password: &'static str| {
+        let app = &app;
+        async move {
+            in_browser(
+                app,
+                None,
+                Some(&app.base),
+                COOKIE_SIGN_IN,
+                json!({ "input": { "organizationCode": "umncpd", "email": "ada@example.org",
+                                   "password": password, "setCookie": true } }),
+            )
+            .await
+        }
+    };
+    let signed_in = sign_in(PASSWORD).await;
+    let set_cookie = signed_in.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    for attribute in [
+        "portal_session=",
+        "HttpOnly",
+        "SameSite=Lax",
+        "Path=/",
+        "Max-Age=",
+    ] {
+        assert!(set_cookie.contains(attribute), "{set_cookie}");
+    }
+    assert!(
+        !set_cookie.contains("Secure"),
+        "plain HTTP on loopback: {set_cookie}"
+    );
+    let body: serde_json::Value = signed_in.json().await.unwrap();
+    assert_eq!(
+        body["data"]["signIn"]["token"],
+        serde_json::Value::Null,
+        "no token for scripts"
+    );
+    let cookie = set_cookie.split(';').next().unwrap().to_owned();
+
+    let me = in_browser(
+        &app,
+        Some(&cookie),
+        Some(&app.base),
+        "{ me { id } }",
+        json!({}),
+    )
+    .await;
+    let me: serde_json::Value = me.json().await.unwrap();
+    assert_eq!(me["data"]["me"]["id"], learner.account_id.as_str());
+
+    // Another site's page, or a request that says no origin at all, cannot ride on the cookie.
+    for origin in [Some("https://evil.example"), None] {
+        let forged = in_browser(
+            &app,
+            Some(&cookie),
+            origin,
+            "mutation { signOut { position } }",
+            json!({}),
+        )
+        .await;
+        assert_eq!(forged.status(), 403, "{origin:?}");
+        let body: serde_json::Value = forged.json().await.unwrap();
+        assert_eq!(
+            body["errors"][0]["extensions"]["code"],
+            "CROSS_SITE_REQUEST_REFUSED"
+        );
+    }
+    // Nor open a WebSocket with it.
+    {
+        use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+        let mut request = format!("{}/graphql/ws", app.base.replace("http://", "ws://"))
+            .into_client_request()
+            .unwrap();
+        request
+            .headers_mut()
+            .insert("cookie", cookie.parse().unwrap());
+        request
+            .headers_mut()
+            .insert("origin", "https://evil.example".parse().unwrap());
+        request.headers_mut().insert(
+            "sec-websocket-protocol",
+            "graphql-transport-ws".parse().unwrap(),
+        );
+        assert!(tokio_tungstenite::connect_async(request).await.is_err());
+    }
+    // Apps and scripts keep using bearer tokens, with no Origin.
+    app.graphql("{ me { id } }", json!({}), Some(&learner.token))
+        .await
+        .assert_ok();
+
+    // Signing out from the browser ends the session and removes the cookie.
+    let out = in_browser(
+        &app,
+        Some(&cookie),
+        Some(&app.base),
+        "mutation { signOut { position } }",
+        json!({}),
+    )
+    .await;
+    assert!(out.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .contains("Max-Age=0"));
+    let after: serde_json::Value = in_browser(
+        &app,
+        Some(&cookie),
+        Some(&app.base),
+        "{ me { id } }",
+        json!({}),
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    assert_eq!(after["errors"][0]["extensions"]["code"], "UNAUTHENTICATED");
+
+    // A lock ends a cookie session as it ends a bearer one.
+    let again = sign_in(PASSWORD).await;
+    let cookie = again.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned();
+    for _ in 0..5 {
+        sign_in("not the password at all").await;
+    }
+    let locked: serde_json::Value = in_browser(
+        &app,
+        Some(&cookie),
+        Some(&app.base),
+        "{ me { id } }",
+        json!({}),
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    assert_eq!(locked["errors"][0]["extensions"]["code"], "UNAUTHENTICATED");
 }

@@ -172,6 +172,56 @@ async fn a_browser_session_lives_in_an_httponly_cookie_that_other_sites_cannot_u
         );
         assert!(tokio_tungstenite::connect_async(request).await.is_err());
     }
+    // From the portal's own page, the cookie signs the socket in (an empty connection_init payload).
+    {
+        use futures_util::{SinkExt, StreamExt};
+        use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+        use tokio_tungstenite::tungstenite::Message;
+        let mut request = format!("{}/graphql/ws", app.base.replace("http://", "ws://"))
+            .into_client_request()
+            .unwrap();
+        request
+            .headers_mut()
+            .insert("cookie", cookie.parse().unwrap());
+        request
+            .headers_mut()
+            .insert("origin", app.base.parse().unwrap());
+        request.headers_mut().insert(
+            "sec-websocket-protocol",
+            "graphql-transport-ws".parse().unwrap(),
+        );
+        let (mut socket, _) = tokio_tungstenite::connect_async(request).await.unwrap();
+        socket
+            .send(Message::Text(
+                json!({ "type": "connection_init" }).to_string().into(),
+            ))
+            .await
+            .unwrap();
+        let ack = tokio::time::timeout(std::time::Duration::from_secs(10), socket.next())
+            .await
+            .unwrap()
+            .unwrap()
+            .unwrap();
+        assert!(ack.to_text().unwrap().contains("connection_ack"), "{ack:?}");
+        socket
+            .send(Message::Text(
+                json!({ "id": "1", "type": "subscribe", "payload": { "query": "subscription { unreadMessages }" } })
+                    .to_string()
+                    .into(),
+            ))
+            .await
+            .unwrap();
+        let answer = tokio::time::timeout(std::time::Duration::from_secs(10), socket.next())
+            .await
+            .unwrap()
+            .unwrap()
+            .unwrap();
+        // A learner is signed in (not refused as UNAUTHENTICATED): patients only, so FORBIDDEN.
+        assert!(
+            answer.to_text().unwrap().contains("FORBIDDEN"),
+            "{answer:?}"
+        );
+    }
     // Apps and scripts keep using bearer tokens, with no Origin.
     app.graphql("{ me { id } }", json!({}), Some(&learner.token))
         .await

@@ -113,7 +113,7 @@ pub fn from_allowed_origin(headers: &HeaderMap, allowed: &[String]) -> bool {
                 .and_then(origin_of)
         });
     said.and_then(|origin| origin_of(&origin).or(Some(origin)))
-        .is_some_and(|origin| allowed.iter().any(|a| *a == origin))
+        .is_some_and(|origin| allowed.contains(&origin))
 }
 
 #[cfg(test)]

@@ -677,6 +677,7 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/healthz", get(health::healthz))
         .route("/graphql/ws", get(ws::graphql_ws))
+        .route("/graphiql/{file}", get(crate::graphiql::asset))
         .route("/sms/inbound", axum::routing::post(sms::inbound))
         .route("/transcript.csv", get(exports::transcript_csv))
         .route(

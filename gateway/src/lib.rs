@@ -9,6 +9,7 @@ pub mod cookies;
 pub mod delivery;
 pub mod demo;
 pub mod exports;
+pub mod graphiql;
 pub mod graphql;
 pub mod health;
 pub mod metrics;

@@ -1,4 +1,4 @@
-//! Pages for people: GraphiQL, and the page an activation link opens. Opening a link must not change anything
+//! Pages for people: the page an activation link opens. Opening a link must not change anything
 //! (mail scanners open links), so the activation page asks the person to press a button, which sends the
 //! `activateAccount` mutation.
 
@@ -112,28 +112,6 @@ document.getElementById('confirm').addEventListener('click', async () => {
   document.getElementById('result').textContent =
     body.errors ? body.errors[0].message : 'Done: sign in with your new address from now on.';
 });
-</script>
-</body>
-</html>
-"#;
-
-/// GraphiQL, loaded from a CDN by the browser, pointed at `/graphql`.
-pub const GRAPHIQL_PAGE: &str = r#"<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8"><title>portal GraphiQL</title>
-<style>body{margin:0;height:100vh}#graphiql{height:100vh}</style>
-<link rel="stylesheet" href="https://unpkg.com/graphiql@3/graphiql.min.css">
-</head>
-<body>
-<div id="graphiql">Loading GraphiQL…</div>
-<script crossorigin src="https://unpkg.com/react@18/umd/react.production.min.js"></script>
-<script crossorigin src="https://unpkg.com/react-dom@18/umd/react-dom.production.min.js"></script>
-<script crossorigin src="https://unpkg.com/graphiql@3/graphiql.min.js"></script>
-<script>
-const fetcher = GraphiQL.createFetcher({ url: '/graphql', headers: { Accept: 'application/graphql-response+json' } });
-ReactDOM.createRoot(document.getElementById('graphiql')).render(
-  React.createElement(GraphiQL, { fetcher, defaultEditorToolsVisibility: true }));
 </script>
 </body>
 </html>

@@ -16,7 +16,7 @@ use async_graphql::{Request, Variables};
 use axum::body::Bytes;
 use axum::extract::{ConnectInfo, RawQuery, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{IntoResponse, Response};
 use serde_json::{json, Map, Value};
 
 use super::ExecutionStarted;
@@ -454,7 +454,7 @@ pub async fn get(
         .and_then(|v| v.to_str().ok())
         .is_some_and(|accept| accept.contains("text/html"));
     if wants_html && !raw.contains("query=") {
-        return Html(crate::pages::GRAPHIQL_PAGE).into_response();
+        return crate::graphiql::page();
     }
     let Some(media) = negotiate(&headers) else {
         return not_acceptable();

@@ -7,7 +7,7 @@ use portal_domain::account::{
     Account, AccountCommand, AccountError, AccountEvent, AccountState, PasswordCheck,
     PasswordConfirmation, Registration, ResetPurpose, Role, SignInFailure,
 };
-use portal_domain::session::{Principal, Session, SessionCommand};
+use portal_domain::session::{Principal, Session};
 use portal_domain::values::{EmailAddress, Password, PasswordHash, PersonName, ProfileDetails};
 use portal_domain::{AccountId, Decider, Personal, SessionId};
 use serde_json::{json, Value};
@@ -466,20 +466,23 @@ pub struct SignedIn {
     pub account: AccountId,
     /// When the session ends at the latest.
     pub expires_at: DateTime<Utc>,
+    /// The device session opened with it, when the sign-in came from an app.
+    pub device: Option<crate::devices::IssuedDevice>,
     /// Position of the last event appended.
     pub last_position: i64,
 }
 
-fn sealed_outcome<L: EventLog>(store: &Store<L>, signed_in: &SignedIn) -> Value {
+pub(crate) fn sealed_outcome<L: EventLog>(store: &Store<L>, signed_in: &SignedIn) -> Value {
     json!({
         "token": store.secrets.seal(signed_in.token.as_bytes()),
         "session": signed_in.session,
         "account": signed_in.account,
         "expires_at": signed_in.expires_at,
+        "device": signed_in.device.as_ref().map(|device| device.sealed(store)),
     })
 }
 
-fn open_outcome<L: EventLog>(
+pub(crate) fn open_outcome<L: EventLog>(
     store: &Store<L>,
     outcome: &Value,
     last_position: i64,
@@ -490,6 +493,12 @@ fn open_outcome<L: EventLog>(
         session: serde_json::from_value(outcome.get("session")?.clone()).ok()?,
         account: serde_json::from_value(outcome.get("account")?.clone()).ok()?,
         expires_at: serde_json::from_value(outcome.get("expires_at")?.clone()).ok()?,
+        device: match outcome.get("device") {
+            Some(device) if !device.is_null() => {
+                Some(crate::devices::IssuedDevice::open(store, device)?)
+            }
+            _ => None,
+        },
         last_position,
     })
 }
@@ -540,7 +549,7 @@ pub async fn sign_in_as<L: EventLog>(
     password: &str,
     ctx: &CommandContext,
 ) -> Result<SignedIn, CommandError<AccountError>> {
-    match sign_in_steps(store, organization, login, password, ctx).await? {
+    match sign_in_steps(store, organization, login, password, None, ctx).await? {
         SignInStep::Session(signed_in) => Ok(signed_in),
         SignInStep::SecondStep(_) => Err(CommandError::Rejected(AccountError::SecondStepRequired)),
     }
@@ -573,10 +582,11 @@ pub async fn sign_in_steps<L: EventLog>(
     organization: &OrganizationSummary,
     login: &Login,
     password: &str,
+    device: Option<&crate::devices::DeviceSignIn>,
     ctx: &CommandContext,
 ) -> Result<SignInStep, CommandError<AccountError>> {
     let started = tokio::time::Instant::now();
-    let result = attempt_sign_in(store, organization, login, password, ctx).await;
+    let result = attempt_sign_in(store, organization, login, password, device, ctx).await;
     if matches!(
         result,
         Err(CommandError::Rejected(AccountError::InvalidCredentials))
@@ -588,36 +598,41 @@ pub async fn sign_in_steps<L: EventLog>(
     result
 }
 
-/// The session stream a successful sign-in starts, and what the caller is told.
+/// The session stream a successful sign-in starts, and what the caller is told: `events` are the sign-in's, whose
+/// `SignInSucceeded` says until when, and whose `DeviceSessionStarted`, if any, says the session is an app's
+/// (short, and idle no longer than it lasts).
 pub(crate) fn start_session(
     organization: &OrganizationSummary,
     principal: Principal,
-    expires_at: chrono::DateTime<Utc>,
+    events: &[AccountEvent],
+    device: Option<&crate::devices::PendingDevice>,
     ctx: &CommandContext,
-) -> Result<(Vec<portal_domain::session::SessionEvent>, SignedIn), CommandError<AccountError>> {
-    let (token, token_hash) = credentials::new_token(principal.session.0);
+) -> Result<Option<(Vec<portal_domain::session::SessionEvent>, SignedIn)>, CommandError<AccountError>>
+{
+    let Some(expires_at) = events.iter().find_map(|event| match event {
+        AccountEvent::SignInSucceeded(succeeded) => Some(succeeded.session_expires_at),
+        _ => None,
+    }) else {
+        return Ok(None);
+    };
+    let device = device.and_then(|pending| pending.issued(events));
+    let idle_minutes = match device {
+        Some(_) => portal_domain::device::ACCESS_MINUTES as u32,
+        None => organization.policy.session_idle_minutes,
+    };
     let (session, account) = (principal.session, principal.account);
-    let events = Session::decide(
-        &Default::default(),
-        SessionCommand::Start {
-            principal,
-            token_hash,
-            expires_at,
-            idle_minutes: organization.policy.session_idle_minutes,
-        },
-        ctx.now,
-    )
-    .map_err(|e| CommandError::Internal(e.to_string()))?;
-    Ok((
+    let (events, token) = sessions::opening(principal, expires_at, idle_minutes, ctx.now)?;
+    Ok(Some((
         events,
         SignedIn {
             token,
             session,
             account,
             expires_at,
+            device,
             last_position: 0,
         },
-    ))
+    )))
 }
 
 /// The least time an INVALID_CREDENTIALS answer takes.
@@ -628,6 +643,7 @@ async fn attempt_sign_in<L: EventLog>(
     organization: &OrganizationSummary,
     login: &Login,
     password: &str,
+    device: Option<&crate::devices::DeviceSignIn>,
     ctx: &CommandContext,
 ) -> Result<SignInStep, CommandError<AccountError>> {
     // The password is no part of the fingerprint: a retry with another password is a wrong password (checked
@@ -672,6 +688,7 @@ async fn attempt_sign_in<L: EventLog>(
             organization,
             login,
             password,
+            device,
             &fresh,
         ))
         .await;
@@ -685,6 +702,7 @@ async fn attempt_sign_in<L: EventLog>(
     let (challenge_token, challenge_hash) = credentials::new_token(id.0);
     let sent_code = crate::two_step::new_sent_code();
     let sent_code_hash = crate::two_step::sent_code_hash(store, id.0, &challenge_hash, &sent_code);
+    let pending_device = device.map(|device| crate::devices::PendingDevice::new(device, id));
     let mut checked: Option<PasswordCheck> = None;
     for attempt in 0..MAX_ATTEMPTS {
         if attempt > 0 {
@@ -716,6 +734,9 @@ async fn attempt_sign_in<L: EventLog>(
                 code: sent_code_hash,
                 session,
                 policy: organization.policy,
+                device: pending_device
+                    .as_ref()
+                    .map(|pending| pending.request(organization)),
             },
             ctx.now,
         )
@@ -737,15 +758,19 @@ async fn attempt_sign_in<L: EventLog>(
         });
         let mut outcome = None;
         let mut command = None;
-        if let Some(AccountEvent::SignInSucceeded(succeeded)) = events.first() {
-            let principal = Principal {
-                session,
-                account: id,
-                organization: profile.organization,
-                role: profile.role,
-            };
-            let (session_events, signed_in) =
-                start_session(organization, principal, succeeded.session_expires_at, ctx)?;
+        let principal = Principal {
+            session,
+            account: id,
+            organization: profile.organization,
+            role: profile.role,
+        };
+        if let Some((session_events, signed_in)) = start_session(
+            organization,
+            principal,
+            &events,
+            pending_device.as_ref(),
+            ctx,
+        )? {
             writes.push(StreamWrite {
                 stream: StreamId::new(Session::CATEGORY, session.0),
                 expected: ExpectedVersion::NoStream,

@@ -257,15 +257,23 @@ impl EndsSessions for portal_domain::care::medication::Medication {}
 impl EndsSessions for portal_domain::care::proxy::ProxyAccess {}
 impl EndsSessions for portal_domain::account::Account {
     fn sessions_to_end(events: &[Self::Event]) -> Vec<SessionId> {
-        events
-            .iter()
-            .flat_map(|event| match event {
-                portal_domain::account::AccountEvent::SessionsRevoked(revoked) => {
-                    revoked.session_ids.clone()
-                }
-                _ => Vec::new(),
-            })
-            .collect()
+        use portal_domain::account::AccountEvent;
+        let mut sessions: Vec<SessionId> = Vec::new();
+        for event in events {
+            let ended = match event {
+                AccountEvent::SessionsRevoked(revoked) => &revoked.session_ids,
+                AccountEvent::DeviceSessionsEnded(ended) => &ended.session_ids,
+                _ => continue,
+            };
+            // One write per stream: a session named twice in one commit would conflict with itself.
+            sessions.extend(
+                ended
+                    .iter()
+                    .filter(|id| !sessions.contains(id))
+                    .collect::<Vec<_>>(),
+            );
+        }
+        sessions
     }
 }
 

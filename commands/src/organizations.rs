@@ -44,6 +44,8 @@ pub struct OrganizationSummary {
     pub messaging: portal_domain::organization::Messaging,
     /// Its rules for conversations, results and proxies.
     pub care_policy: portal_domain::care::CarePolicy,
+    /// Its rules for apps' device sessions.
+    pub device_policy: portal_domain::device::DevicePolicy,
 }
 
 /// The stream of an organization.
@@ -143,6 +145,7 @@ async fn summary<L: EventLog>(
             patient_policy,
             messaging,
             care_policy,
+            device_policy,
         } => Some(OrganizationSummary {
             id,
             code,
@@ -154,6 +157,7 @@ async fn summary<L: EventLog>(
             patient_policy,
             messaging,
             care_policy,
+            device_policy,
         }),
         OrganizationState::Absent => None,
     })
@@ -212,6 +216,26 @@ pub async fn set_security_policy<L: EventLog>(
         "SetSecurityPolicy",
         &input,
         || OrganizationCommand::SetSecurityPolicy { policy, by },
+        ctx,
+    )
+    .await
+}
+
+/// Replaces an organization's rules for apps' device sessions (longest life, second step at renewal).
+pub async fn set_device_policy<L: EventLog>(
+    store: &Store<L>,
+    organization: OrganizationId,
+    policy: portal_domain::device::DevicePolicy,
+    by: Option<portal_domain::AccountId>,
+    ctx: &CommandContext,
+) -> Result<i64, CommandError<OrganizationError>> {
+    let input = serde_json::to_vec(&policy).unwrap_or_default();
+    change_setting(
+        store,
+        organization,
+        "SetDevicePolicy",
+        &input,
+        || OrganizationCommand::SetDevicePolicy { policy, by },
         ctx,
     )
     .await

@@ -62,12 +62,45 @@ async fn check_at<L: EventLog>(
     Ok((principal, last_seen))
 }
 
-/// Ends the session. Signing out twice is not an error; the position is None when nothing changed.
+/// The events that open a session for `principal`, and its bearer token (only the token's hash is recorded).
+pub fn opening<E>(
+    principal: Principal,
+    expires_at: chrono::DateTime<chrono::Utc>,
+    idle_minutes: u32,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<(Vec<portal_domain::session::SessionEvent>, String), CommandError<E>> {
+    let (token, token_hash) = credentials::new_token(principal.session.0);
+    let events = Session::decide(
+        &Default::default(),
+        SessionCommand::Start {
+            principal,
+            token_hash,
+            expires_at,
+            idle_minutes,
+        },
+        now,
+    )
+    .map_err(|e| CommandError::Internal(e.to_string()))?;
+    Ok((events, token))
+}
+
+/// Ends the session; signing out of an app's session signs its device out (so its refresh token stops working too).
+/// Signing out twice is not an error; the position is None when nothing changed.
 pub async fn sign_out<L: EventLog>(
     store: &Store<L>,
     principal: &Principal,
     ctx: &CommandContext,
 ) -> Result<Option<i64>, CommandError<SessionError>> {
+    let as_session = |_| SessionError::Invalid;
+    if let Some(device) = crate::devices::of_session(store, principal, ctx.now)
+        .await
+        .map_err(|e| e.map_rejected(as_session))?
+    {
+        return crate::devices::sign_out(store, principal, device, ctx)
+            .await
+            .map(Some)
+            .map_err(|e| e.map_rejected(as_session));
+    }
     let fingerprint = store
         .secrets
         .fingerprint("SignOut", &[principal.session.0.as_bytes()]);

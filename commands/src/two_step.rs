@@ -344,12 +344,16 @@ pub async fn complete_sign_in<L: EventLog>(
     organization: &OrganizationSummary,
     challenge_token: &str,
     code: &str,
+    device: Option<&crate::devices::DeviceSignIn>,
     ctx: &CommandContext,
 ) -> Result<SignedIn, CommandError<AccountError>> {
     let invalid = || CommandError::Rejected(AccountError::ChallengeInvalid);
     let (account_id, challenge) = credentials::parse_token(challenge_token).ok_or_else(invalid)?;
     let account_stream = accounts::stream(portal_domain::AccountId(account_id));
     let session = SessionId(Uuid::new_v4());
+    let pending_device = device.map(|device| {
+        crate::devices::PendingDevice::new(device, portal_domain::AccountId(account_id))
+    });
     for attempt in 0..MAX_ATTEMPTS {
         if attempt > 0 {
             back_off(attempt).await;
@@ -392,6 +396,9 @@ pub async fn complete_sign_in<L: EventLog>(
                 check,
                 session,
                 policy: organization.policy,
+                device: pending_device
+                    .as_ref()
+                    .map(|pending| pending.request(organization)),
             }),
             ctx.now,
         )
@@ -411,18 +418,19 @@ pub async fn complete_sign_in<L: EventLog>(
         );
         let mut signed_in = None;
         let mut command = None;
-        if let Some(succeeded) = events.iter().find_map(|e| match e {
-            AccountEvent::SignInSucceeded(s) => Some(s),
-            _ => None,
-        }) {
-            let principal = Principal {
-                session,
-                account: portal_domain::AccountId(account_id),
-                organization: profile.organization,
-                role: profile.role,
-            };
-            let (session_events, opened) =
-                start_session(organization, principal, succeeded.session_expires_at, ctx)?;
+        let principal = Principal {
+            session,
+            account: portal_domain::AccountId(account_id),
+            organization: profile.organization,
+            role: profile.role,
+        };
+        if let Some((session_events, opened)) = start_session(
+            organization,
+            principal,
+            &events,
+            pending_device.as_ref(),
+            ctx,
+        )? {
             writes.push(StreamWrite {
                 stream: StreamId::new(Session::CATEGORY, session.0),
                 expected: ExpectedVersion::NoStream,

@@ -93,6 +93,8 @@ pub struct Profile {
     pub guard: SignInGuard,
     /// Sessions opened and not revoked through this account (some may have ended or expired since).
     pub sessions: Vec<OpenSession>,
+    /// Device sessions of apps, open or at their end of life but still renewable.
+    pub devices: Vec<crate::device::DeviceSession>,
     /// Password-reset links outstanding, oldest first.
     pub resets: Vec<Activation>,
     /// Hashes of reset links already used (the last few), to tell a used link from an unknown one.
@@ -243,6 +245,8 @@ pub enum AccountCommand {
         session: SessionId,
         /// The organization's lockout and session rules.
         policy: SecurityPolicy,
+        /// The device session to open with it, when the sign-in comes from an app.
+        device: Option<crate::device::DeviceRequest>,
     },
     /// Records a wrong current password given to confirm a change (of the password, the address, two-step
     /// verification): it counts towards the lockout like a wrong password at sign-in.
@@ -327,6 +331,8 @@ pub enum AccountCommand {
     Phone(crate::phones::PhoneCommand),
     /// Sets up, confirms or turns off two-step verification, or completes a sign-in with it.
     TwoStep(crate::two_step::TwoStepCommand),
+    /// Refreshes or signs out a device session.
+    Device(crate::device::DeviceCommand),
     /// Sets the sign-in name (patients choose one when they sign up).
     ChooseUsername {
         /// The name.
@@ -416,6 +422,14 @@ pub enum AccountEvent {
     SecondFactorFailed(crate::two_step::SecondFactorFailed),
     /// The person's personal data was erased.
     PersonalDataErased(PersonalDataErased),
+    /// An app signed in and began a device session.
+    DeviceSessionStarted(crate::device::DeviceSessionStarted),
+    /// A device session's refresh token was traded for a new one.
+    DeviceSessionRefreshed(crate::device::DeviceSessionRefreshed),
+    /// A used refresh token was presented again.
+    RefreshTokenReused(crate::device::RefreshTokenReused),
+    /// Device sessions ended.
+    DeviceSessionsEnded(crate::device::DeviceSessionsEnded),
 }
 
 /// A sign-in name was chosen (v1).
@@ -760,6 +774,10 @@ impl DomainEvent for AccountEvent {
             AccountEvent::SecondFactorPassed(_) => "SecondFactorPassed",
             AccountEvent::SecondFactorFailed(_) => "SecondFactorFailed",
             AccountEvent::PersonalDataErased(_) => "PersonalDataErased",
+            AccountEvent::DeviceSessionStarted(_) => "DeviceSessionStarted",
+            AccountEvent::DeviceSessionRefreshed(_) => "DeviceSessionRefreshed",
+            AccountEvent::RefreshTokenReused(_) => "RefreshTokenReused",
+            AccountEvent::DeviceSessionsEnded(_) => "DeviceSessionsEnded",
         }
     }
 }
@@ -865,6 +883,20 @@ pub enum AccountError {
     /// The person's data was erased: the account takes no more commands.
     #[error("this person's data was erased; the account is closed for good")]
     Erased,
+    /// The refresh token is unknown, or its device session ended.
+    #[error("this refresh token is not valid; sign in again")]
+    RefreshTokenInvalid,
+    /// A refresh token was used twice: the device session it belonged to is ended.
+    #[error("this refresh token was used already, so the device is signed out for safety; sign in again")]
+    RefreshTokenReused,
+    /// The device session reached the end of its life.
+    #[error(
+        "this device has been signed in for as long as your organization allows; sign in again"
+    )]
+    DeviceSessionExpired,
+    /// No open device session of the account has this id.
+    #[error("no device of yours is signed in with this id")]
+    DeviceSessionNotFound,
 }
 
 impl ErrorCode for AccountError {
@@ -902,6 +934,10 @@ impl ErrorCode for AccountError {
             AccountError::ChallengeInvalid => "CHALLENGE_INVALID",
             AccountError::SecondStepRequired => "TWO_STEP_REQUIRED",
             AccountError::TwoStepCodeRecentlySent => "TWO_STEP_CODE_RATE_LIMITED",
+            AccountError::RefreshTokenInvalid => "REFRESH_TOKEN_INVALID",
+            AccountError::RefreshTokenReused => "REFRESH_TOKEN_REUSED",
+            AccountError::DeviceSessionExpired => "DEVICE_SESSION_EXPIRED",
+            AccountError::DeviceSessionNotFound => "DEVICE_SESSION_NOT_FOUND",
         }
     }
 
@@ -925,6 +961,10 @@ impl ErrorCode for AccountError {
             | AccountError::PhoneCodeExpired
             | AccountError::SecondFactorInvalid => Some("code"),
             AccountError::ChallengeInvalid => Some("challengeToken"),
+            AccountError::RefreshTokenInvalid
+            | AccountError::RefreshTokenReused
+            | AccountError::DeviceSessionExpired => Some("refreshToken"),
+            AccountError::DeviceSessionNotFound => Some("deviceId"),
             _ => None,
         }
     }
@@ -977,14 +1017,12 @@ impl Decider for Account {
                     by,
                     at: now,
                 })];
-                let open = profile.open_sessions(now);
-                if !open.is_empty() {
-                    events.push(AccountEvent::SessionsRevoked(SessionsRevoked {
-                        at: now,
-                        session_ids: open,
-                        reason: RevocationReason::PersonalDataErased,
-                    }));
-                }
+                events.extend(revoke(
+                    profile,
+                    RevocationReason::PersonalDataErased,
+                    None,
+                    now,
+                ));
                 Ok(events)
             }
             (S::Unregistered, C::Register(r)) => Ok(vec![
@@ -1058,13 +1096,14 @@ impl Decider for Account {
                     code,
                     session,
                     policy,
+                    device,
                 },
             ) => sign_in(
                 state,
                 profile,
                 password,
                 (challenge, code),
-                session,
+                (session, device),
                 &policy,
                 now,
             ),
@@ -1072,6 +1111,10 @@ impl Decider for Account {
                 crate::two_step::decide(profile, command, now)
             }
             (S::Pending(_), C::TwoStep(_)) => Err(AccountError::NotActivated),
+            (S::Active(profile), C::Device(command)) => {
+                crate::device::decide(profile, command, now)
+            }
+            (S::Pending(_), C::Device(_)) => Err(AccountError::RefreshTokenInvalid),
 
             (
                 S::Pending(_) | S::Active(_),
@@ -1110,14 +1153,7 @@ impl Decider for Account {
                         activated_at: now,
                     }));
                 }
-                let open = profile.open_sessions(now);
-                if !open.is_empty() {
-                    events.push(AccountEvent::SessionsRevoked(SessionsRevoked {
-                        at: now,
-                        session_ids: open,
-                        reason: RevocationReason::PasswordReset,
-                    }));
-                }
+                events.extend(revoke(profile, RevocationReason::PasswordReset, None, now));
                 Ok(events)
             }
             (
@@ -1135,18 +1171,12 @@ impl Decider for Account {
                     password_hash: Personal::Known(password_hash),
                     at: now,
                 })];
-                let others: Vec<SessionId> = profile
-                    .open_sessions(now)
-                    .into_iter()
-                    .filter(|s| *s != keep)
-                    .collect();
-                if !others.is_empty() {
-                    events.push(AccountEvent::SessionsRevoked(SessionsRevoked {
-                        at: now,
-                        session_ids: others,
-                        reason: RevocationReason::PasswordChanged,
-                    }));
-                }
+                events.extend(revoke(
+                    profile,
+                    RevocationReason::PasswordChanged,
+                    Some(keep),
+                    now,
+                ));
                 Ok(events)
             }
             (S::Active(profile), C::UpdateProfile { details }) => {
@@ -1215,14 +1245,12 @@ impl Decider for Account {
                     at: now,
                     by,
                 })];
-                let open = profile.open_sessions(now);
-                if !open.is_empty() {
-                    events.push(AccountEvent::SessionsRevoked(SessionsRevoked {
-                        at: now,
-                        session_ids: open,
-                        reason: RevocationReason::AccountDisabled,
-                    }));
-                }
+                events.extend(revoke(
+                    profile,
+                    RevocationReason::AccountDisabled,
+                    None,
+                    now,
+                ));
                 Ok(events)
             }
             (S::Pending(profile) | S::Active(profile), C::Enable { by }) => {
@@ -1235,15 +1263,7 @@ impl Decider for Account {
                 })])
             }
             (S::Pending(profile) | S::Active(profile), C::EndSessions { .. }) => {
-                let open = profile.open_sessions(now);
-                if open.is_empty() {
-                    return Ok(vec![]);
-                }
-                Ok(vec![AccountEvent::SessionsRevoked(SessionsRevoked {
-                    at: now,
-                    session_ids: open,
-                    reason: RevocationReason::EndedByStaff,
-                })])
+                Ok(revoke(profile, RevocationReason::EndedByStaff, None, now))
             }
             (S::Active(profile), C::SetBoardReporting { reporting }) => {
                 let current = profile.board_reporting.as_ref().and_then(|r| r.known());
@@ -1317,6 +1337,7 @@ impl Decider for Account {
                 activations: Vec::new(),
                 guard: SignInGuard::default(),
                 sessions: Vec::new(),
+                devices: Vec::new(),
                 resets: Vec::new(),
                 used_resets: Vec::new(),
                 pending_email: None,
@@ -1366,7 +1387,7 @@ fn sign_in(
     profile: &Profile,
     password: PasswordCheck,
     (challenge, code): (TokenHash, TokenHash),
-    session: SessionId,
+    (session, device): (SessionId, Option<crate::device::DeviceRequest>),
     policy: &SecurityPolicy,
     now: DateTime<Utc>,
 ) -> Result<Vec<AccountEvent>, AccountError> {
@@ -1388,18 +1409,35 @@ fn sign_in(
             policy,
             now,
         ),
-        (AccountState::Active(_), PasswordCheck::Matched) if profile.two_step.is_some() => {
+        (AccountState::Active(_), PasswordCheck::Matched)
+            if profile.two_step.is_some()
+                && !crate::device::skips_second_step(profile, device.as_ref(), now) =>
+        {
             vec![crate::two_step::challenge(profile, challenge, code, now)?]
         }
         (AccountState::Active(_), PasswordCheck::Matched) => {
-            vec![AccountEvent::SignInSucceeded(SignInSucceeded {
-                session_id: session,
-                at: now,
-                session_expires_at: now + policy.session_lifetime(),
-            })]
+            succeeded(profile, session, device, policy, now)
         }
         (_, PasswordCheck::Matched) => vec![failure(now, SignInFailure::NotActivated)],
     })
+}
+
+/// A sign-in that succeeded: the session, and the device session when it came from an app.
+pub(crate) fn succeeded(
+    profile: &Profile,
+    session: SessionId,
+    device: Option<crate::device::DeviceRequest>,
+    policy: &SecurityPolicy,
+    now: DateTime<Utc>,
+) -> Vec<AccountEvent> {
+    let lifetime = crate::device::access_lifetime(device.as_ref(), policy.session_lifetime());
+    let mut events = vec![AccountEvent::SignInSucceeded(SignInSucceeded {
+        session_id: session,
+        at: now,
+        session_expires_at: now + lifetime,
+    })];
+    events.extend(crate::device::started(profile, device, session, now));
+    events
 }
 
 /// A wrong password (`failure` records it) and, at the organization's threshold, the lock with the end of every
@@ -1418,15 +1456,33 @@ fn wrong_password(
             until: lock.until,
             failures: profile.guard.consecutive_failures + 1,
         }));
-        let open = profile.open_sessions(now);
-        if !open.is_empty() {
-            events.push(AccountEvent::SessionsRevoked(SessionsRevoked {
-                at: now,
-                session_ids: open,
-                reason: RevocationReason::AccountLocked,
-            }));
-        }
+        events.extend(revoke(profile, RevocationReason::AccountLocked, None, now));
     }
+    events
+}
+
+/// The end of the account's open sessions and of its device sessions, but the session `keep` (and its device): a
+/// `SessionsRevoked` and a `DeviceSessionsEnded`, each only when there is something to end.
+pub(crate) fn revoke(
+    profile: &Profile,
+    reason: RevocationReason,
+    keep: Option<SessionId>,
+    now: DateTime<Utc>,
+) -> Vec<AccountEvent> {
+    let open: Vec<SessionId> = profile
+        .open_sessions(now)
+        .into_iter()
+        .filter(|s| Some(*s) != keep)
+        .collect();
+    let mut events = Vec::new();
+    if !open.is_empty() {
+        events.push(AccountEvent::SessionsRevoked(SessionsRevoked {
+            at: now,
+            session_ids: open,
+            reason,
+        }));
+    }
+    events.extend(crate::device::end_all(profile, reason, keep, now));
     events
 }
 
@@ -1434,6 +1490,7 @@ fn wrong_password(
 fn apply_security(profile: &mut Profile, event: &AccountEvent) {
     crate::phones::apply(profile, event);
     crate::two_step::apply(profile, event);
+    crate::device::apply(profile, event);
     match event {
         AccountEvent::BoardReportingConsented(e) => {
             profile.board_reporting = Some(e.reporting.clone());
@@ -1838,6 +1895,7 @@ pub(crate) mod tests {
             code: TokenHash([0; 32]),
             session: SessionId(Uuid::from_u128(session)),
             policy: policy(),
+            device: None,
         }
     }
 

@@ -44,6 +44,10 @@ id_type!(
     SessionId
 );
 id_type!(
+    /// An app's stay signed in on one device: a refresh token that rotates, and the access sessions it opens.
+    DeviceSessionId
+);
+id_type!(
     /// A continuing-education activity (a course, or one meeting of a series).
     ActivityId
 );

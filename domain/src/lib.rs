@@ -9,6 +9,7 @@ pub mod attendance;
 pub mod care;
 pub mod catalogue;
 pub mod decider;
+pub mod device;
 pub mod ids;
 pub mod lockout;
 pub mod organization;
@@ -25,5 +26,7 @@ pub mod values;
 pub mod waitlist;
 
 pub use decider::{Decider, DomainEvent, ErrorCode, UpcastError};
-pub use ids::{AccountId, ActivityId, OrganizationId, PatientId, SeriesId, SessionId};
+pub use ids::{
+    AccountId, ActivityId, DeviceSessionId, OrganizationId, PatientId, SeriesId, SessionId,
+};
 pub use personal::Personal;

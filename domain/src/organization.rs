@@ -77,6 +77,8 @@ pub enum OrganizationState {
         messaging: Messaging,
         /// Rules for conversations, results and proxies.
         care_policy: CarePolicy,
+        /// Rules for apps' device sessions.
+        device_policy: crate::device::DevicePolicy,
     },
 }
 
@@ -159,6 +161,13 @@ pub enum OrganizationCommand {
         /// The new rules.
         policy: SecurityPolicy,
         /// The staff member (or None for an operator at the command line).
+        by: Option<crate::AccountId>,
+    },
+    /// Replaces the rules for apps' device sessions.
+    SetDevicePolicy {
+        /// The new rules.
+        policy: crate::device::DevicePolicy,
+        /// The staff member (or None for an operator).
         by: Option<crate::AccountId>,
     },
     /// Shows the calendar in another zone.
@@ -267,6 +276,19 @@ pub enum OrganizationEvent {
     MessageTemplateSet(MessageTemplateSet),
     /// Its rules for conversations, results and proxies changed.
     CarePolicyChanged(CarePolicyChanged),
+    /// Its rules for apps' device sessions changed.
+    DevicePolicyChanged(DevicePolicyChanged),
+}
+
+/// The rules for apps' device sessions changed (v1).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct DevicePolicyChanged {
+    /// The new rules.
+    pub policy: crate::device::DevicePolicy,
+    /// The staff member who changed them (None: an operator).
+    pub by: Option<crate::AccountId>,
+    /// When.
+    pub at: DateTime<Utc>,
 }
 
 /// The rules for conversations, results and proxies changed (v1).
@@ -408,6 +430,7 @@ impl DomainEvent for OrganizationEvent {
             OrganizationEvent::TextingHoursSet(_) => "TextingHoursSet",
             OrganizationEvent::MessageTemplateSet(_) => "MessageTemplateSet",
             OrganizationEvent::CarePolicyChanged(_) => "CarePolicyChanged",
+            OrganizationEvent::DevicePolicyChanged(_) => "DevicePolicyChanged",
         }
     }
 }
@@ -496,6 +519,25 @@ impl Decider for Organization {
                         at: now,
                     },
                 )])
+            }
+            (
+                OrganizationState::Active { device_policy, .. },
+                OrganizationCommand::SetDevicePolicy { policy, by },
+            ) => {
+                if let Some(rule) = policy.broken_rule() {
+                    return Err(OrganizationError::InvalidPolicy(rule));
+                }
+                Ok(if *device_policy == policy {
+                    vec![]
+                } else {
+                    vec![OrganizationEvent::DevicePolicyChanged(
+                        DevicePolicyChanged {
+                            policy,
+                            by,
+                            at: now,
+                        },
+                    )]
+                })
             }
             (
                 OrganizationState::Active { time_zone, .. },
@@ -675,6 +717,7 @@ impl Decider for Organization {
                 patient_policy: PatientPolicy::default(),
                 messaging: Messaging::default(),
                 care_policy: CarePolicy::default(),
+                device_policy: crate::device::DevicePolicy::default(),
             };
         }
         if let OrganizationState::Active {
@@ -685,6 +728,7 @@ impl Decider for Organization {
             patient_policy,
             messaging,
             care_policy,
+            device_policy,
             ..
         } = &mut state
         {
@@ -696,6 +740,7 @@ impl Decider for Organization {
                 OrganizationEvent::TermsPublished(e) => *terms = Some(e.terms.clone()),
                 OrganizationEvent::PatientPolicyChanged(e) => *patient_policy = e.policy,
                 OrganizationEvent::CarePolicyChanged(e) => *care_policy = e.policy.clone(),
+                OrganizationEvent::DevicePolicyChanged(e) => *device_policy = e.policy,
                 OrganizationEvent::MailSenderSet(e) => messaging.sender = e.sender.clone(),
                 OrganizationEvent::SmsAccountSet(e) => {
                     messaging.sms_account = Some(e.account.clone());

@@ -5,7 +5,7 @@
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::account::{AccountError, AccountEvent, Profile, SessionsRevoked, SignInSucceeded};
+use crate::account::{AccountError, AccountEvent, Profile};
 use crate::organization::SecurityPolicy;
 use crate::values::TokenHash;
 use crate::{Personal, SessionId};
@@ -149,6 +149,8 @@ pub enum TwoStepCommand {
         session: SessionId,
         /// The organization's rules.
         policy: SecurityPolicy,
+        /// The device session to open with it, when the sign-in comes from an app.
+        device: Option<crate::device::DeviceRequest>,
     },
 }
 
@@ -307,7 +309,8 @@ pub(crate) fn decide(
             check,
             session,
             policy,
-        } => complete_sign_in(profile, challenge, check, session, &policy, now),
+            device,
+        } => complete_sign_in(profile, challenge, check, (session, device), &policy, now),
     }
 }
 
@@ -315,7 +318,7 @@ fn complete_sign_in(
     profile: &Profile,
     challenge: TokenHash,
     check: SecondFactorCheck,
-    session: SessionId,
+    (session, device): (SessionId, Option<crate::device::DeviceRequest>),
     policy: &SecurityPolicy,
     now: DateTime<Utc>,
 ) -> Result<Vec<AccountEvent>, AccountError> {
@@ -357,29 +360,24 @@ fn complete_sign_in(
                 until: lock.until,
                 failures: profile.guard.consecutive_failures + 1,
             }));
-            let sessions = profile.open_sessions(now);
-            if !sessions.is_empty() {
-                events.push(AccountEvent::SessionsRevoked(SessionsRevoked {
-                    at: now,
-                    session_ids: sessions,
-                    reason: crate::account::RevocationReason::AccountLocked,
-                }));
-            }
+            events.extend(crate::account::revoke(
+                profile,
+                crate::account::RevocationReason::AccountLocked,
+                None,
+                now,
+            ));
         }
         return Ok(events);
     };
-    Ok(vec![
-        AccountEvent::SecondFactorPassed(SecondFactorPassed {
-            challenge: open.hash,
-            used,
-            at: now,
-        }),
-        AccountEvent::SignInSucceeded(SignInSucceeded {
-            session_id: session,
-            at: now,
-            session_expires_at: now + policy.session_lifetime(),
-        }),
-    ])
+    let mut events = vec![AccountEvent::SecondFactorPassed(SecondFactorPassed {
+        challenge: open.hash,
+        used,
+        at: now,
+    })];
+    events.extend(crate::account::succeeded(
+        profile, session, device, policy, now,
+    ));
+    Ok(events)
 }
 
 /// The challenge a right password gets when two-step verification is on; for codes by e-mail or text, `code` is the

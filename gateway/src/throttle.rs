@@ -29,17 +29,20 @@ pub enum Action {
     /// A check of the current password (`changePassword`, `requestEmailChange`, `disableTwoStep`): argon2id, and a
     /// guess at the password of a session someone left open.
     CurrentPassword,
+    /// `refreshSession`: a refresh token (256 random bits, but each refusal costs a load of the account).
+    RefreshSession,
 }
 
 impl Action {
     /// Every action.
-    pub const ALL: [Action; 6] = [
+    pub const ALL: [Action; 7] = [
         Action::Register,
         Action::RequestPasswordReset,
         Action::ResendActivation,
         Action::ResetPassword,
         Action::RecordAttendance,
         Action::CurrentPassword,
+        Action::RefreshSession,
     ];
 
     /// The budgets: per client network per minute, and per target per hour (the burst is the same number).
@@ -51,6 +54,8 @@ impl Action {
             Action::ResetPassword => (20, 10),
             Action::RecordAttendance => (60, 60),
             Action::CurrentPassword => (20, 10),
+            // An app refreshes every half hour at most; a burst comes from a client that lost its answers.
+            Action::RefreshSession => (60, 60),
         }
     }
 

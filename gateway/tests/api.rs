@@ -8,6 +8,7 @@ mod api {
     pub mod care;
     pub mod cli;
     pub mod delivery;
+    pub mod devices;
     pub mod fuzzing;
     pub mod graphql_http;
     pub mod health;

@@ -139,6 +139,10 @@ impl Projection for Accounts {
                 | AccountEvent::PasswordReset(_)
                 | AccountEvent::PasswordChanged(_)
                 | AccountEvent::EmailChangeRequested(_)
+                | AccountEvent::DeviceSessionStarted(_)
+                | AccountEvent::DeviceSessionRefreshed(_)
+                | AccountEvent::RefreshTokenReused(_)
+                | AccountEvent::DeviceSessionsEnded(_)
                 | AccountEvent::PhoneVerificationFailed(_) => {}
                 AccountEvent::BoardReportingConsented(e) => {
                     let reporting = e.reporting.known();

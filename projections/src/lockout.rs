@@ -152,6 +152,10 @@ impl Projection for Lockout {
                 | AccountEvent::TwoStepEnabled(_)
                 | AccountEvent::TwoStepDisabled(_)
                 | AccountEvent::SecondFactorRequired(_)
+                | AccountEvent::DeviceSessionStarted(_)
+                | AccountEvent::DeviceSessionRefreshed(_)
+                | AccountEvent::RefreshTokenReused(_)
+                | AccountEvent::DeviceSessionsEnded(_)
                 | AccountEvent::SecondFactorPassed(_) => {}
             }
         }

@@ -74,7 +74,8 @@ impl Projection for Organizations {
                 | OrganizationEvent::MailSenderSet(_)
                 | OrganizationEvent::SmsAccountSet(_)
                 | OrganizationEvent::TextingHoursSet(_)
-                | OrganizationEvent::MessageTemplateSet(_) => {}
+                | OrganizationEvent::MessageTemplateSet(_)
+                | OrganizationEvent::DevicePolicyChanged(_) => {}
                 OrganizationEvent::SmsChannelConfigured(e) => {
                     writes.execute(
                         "UPDATE organizations SET sms_number = $2 WHERE id = $1",

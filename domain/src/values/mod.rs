@@ -3,6 +3,7 @@
 mod activity;
 mod board;
 mod care;
+mod device;
 mod email;
 mod messaging;
 mod organization;
@@ -27,6 +28,7 @@ pub use care::{
     Money, ProcessorReference, Reason, ReferenceRange, ResultFlag, ResultReport, TestCode,
     TestName,
 };
+pub use device::{DeviceName, DeviceNameError};
 pub use email::{EmailAddress, EmailError};
 pub use messaging::{
     Channel, MailSender, MessageKind, MessageTemplate, SmsAccountId, TextingHours,

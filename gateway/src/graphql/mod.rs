@@ -7,6 +7,7 @@ pub mod access_log;
 pub mod activities;
 pub mod attendance;
 pub mod care;
+pub mod devices;
 pub mod errors;
 pub mod history;
 pub mod http;
@@ -55,6 +56,7 @@ pub struct Query(
     care::medications::MedicationQuery,
     care::proxies::ProxyQuery,
     care::policy::CarePolicyQuery,
+    devices::DeviceQuery,
 );
 
 /// The root of mutations.
@@ -77,6 +79,7 @@ pub struct Mutation(
     care::medications::MedicationMutation,
     care::proxies::ProxyMutation,
     care::policy::CarePolicyMutation,
+    devices::DeviceMutation,
 );
 
 /// The schema type.

@@ -104,6 +104,8 @@ pub struct SignInInput {
     /// Browsers: keep the session in an HttpOnly cookie (`token` is then null, so no script can read it).
     #[graphql(default)]
     pub set_cookie: bool,
+    /// Apps: open a device session, which stays signed in with `refreshSession` (not with `setCookie`).
+    pub device: Option<super::devices::DeviceInput>,
     /// Idempotency key: a retry returns the same session.
     pub command_id: Option<Uuid>,
 }
@@ -124,6 +126,13 @@ pub struct SignInPayload {
     pub challenge_token: Option<String>,
     /// When the challenge expires.
     pub challenge_expires_at: Option<DateTime<Utc>>,
+    /// Apps (`device`): the refresh token that gets the next access token from `refreshSession`. It works once;
+    /// keep it in the platform's secure storage. Shown once; portal keeps only its hash.
+    pub refresh_token: Option<String>,
+    /// Apps: the device session, as listed by `devices`.
+    pub device_id: Option<ID>,
+    /// Apps: when the device session ends and the person signs in again.
+    pub device_expires_at: Option<DateTime<Utc>>,
     /// The log position produced.
     pub position: LogPosition,
 }
@@ -157,6 +166,9 @@ impl From<accounts::SignedIn> for SignInPayload {
             second_step_required: false,
             challenge_token: None,
             challenge_expires_at: None,
+            refresh_token: signed_in.device.as_ref().map(|d| d.refresh_token.clone()),
+            device_id: signed_in.device.as_ref().map(|d| ID(d.id.to_string())),
+            device_expires_at: signed_in.device.as_ref().map(|d| d.expires_at),
             position: LogPosition(signed_in.last_position),
         }
     }
@@ -463,15 +475,24 @@ impl AccountMutation {
             }
         };
         let password = checked.presented_password("password", &input.password);
+        let device =
+            super::devices::device_sign_in(&mut checked, input.device.as_ref(), input.set_cookie);
         checked.finish()?;
         let (Some(code), Some(login), Some(password)) = (code, login, password) else {
             return Err(ApiError::internal(&"parsed input missing").into());
         };
         let organization = organization(state, code).await?;
         let command = request.command(Actor::Anonymous, input.command_id);
-        let step = accounts::sign_in_steps(&state.store, &organization, &login, password, &command)
-            .await
-            .map_err(ApiError::from_command)?;
+        let step = accounts::sign_in_steps(
+            &state.store,
+            &organization,
+            &login,
+            password,
+            device.as_ref(),
+            &command,
+        )
+        .await
+        .map_err(ApiError::from_command)?;
         Ok(match step {
             accounts::SignInStep::Session(signed_in) => {
                 session_payload(ctx, signed_in, input.set_cookie)
@@ -483,6 +504,9 @@ impl AccountMutation {
                 second_step_required: true,
                 challenge_token: Some(challenge.token),
                 challenge_expires_at: Some(challenge.expires_at),
+                refresh_token: None,
+                device_id: None,
+                device_expires_at: None,
                 position: LogPosition(challenge.last_position),
             },
         })

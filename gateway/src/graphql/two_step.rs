@@ -26,6 +26,8 @@ pub struct CompleteSignInInput {
     /// Browsers: keep the session in an HttpOnly cookie (`token` is then null).
     #[graphql(default)]
     pub set_cookie: bool,
+    /// Apps: open a device session (give it again here when `signIn` gave one).
+    pub device: Option<super::devices::DeviceInput>,
     /// Idempotency key.
     pub command_id: Option<Uuid>,
 }
@@ -91,6 +93,8 @@ impl TwoStepMutation {
                 "is a six-digit code or a recovery code".to_owned(),
             );
         }
+        let device =
+            super::devices::device_sign_in(&mut checked, input.device.as_ref(), input.set_cookie);
         checked.finish()?;
         let Some(code) = code else {
             return Err(ApiError::internal(&"parsed input missing").into());
@@ -102,6 +106,7 @@ impl TwoStepMutation {
             &org,
             &input.challenge_token,
             answer,
+            device.as_ref(),
             &command,
         )
         .await

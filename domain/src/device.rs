@@ -639,6 +639,36 @@ mod tests {
     }
 
     #[test]
+    fn the_lock_after_too_many_wrong_passwords_ends_the_device_sessions() {
+        let mut events = with_device();
+        events.extend((0..4).map(|_| {
+            AccountEvent::SignInFailed(crate::account::SignInFailed {
+                at: t0(),
+                reason: crate::account::SignInFailure::WrongPassword,
+            })
+        }));
+        let Ok(decided) = Account::decide(
+            &Account::fold(events.iter()),
+            AccountCommand::SignIn {
+                password: PasswordCheck::Mismatched,
+                challenge: hash(90),
+                code: hash(91),
+                session: session(2),
+                policy: SecurityPolicy::default(),
+                device: None,
+            },
+            t0() + Duration::minutes(1),
+        ) else {
+            panic!("refused");
+        };
+        assert!(decided.iter().any(|e| matches!(
+            e,
+            AccountEvent::DeviceSessionsEnded(ended)
+                if ended.device_ids == vec![DEVICE] && ended.reason == DeviceEndReason::AccountLocked
+        )));
+    }
+
+    #[test]
     fn a_password_change_from_the_app_keeps_its_device_session() {
         let events = Account::decide(
             &Account::fold(with_device().iter()),

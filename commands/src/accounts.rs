@@ -7,7 +7,7 @@ use portal_domain::account::{
     Account, AccountCommand, AccountError, AccountEvent, AccountState, PasswordCheck,
     PasswordConfirmation, Registration, ResetPurpose, Role, SignInFailure,
 };
-use portal_domain::session::{Principal, Session};
+use portal_domain::session::Principal;
 use portal_domain::values::{EmailAddress, Password, PasswordHash, PersonName, ProfileDetails};
 use portal_domain::{AccountId, Decider, Personal, SessionId};
 use serde_json::{json, Value};
@@ -598,17 +598,17 @@ pub async fn sign_in_steps<L: EventLog>(
     result
 }
 
-/// The session stream a successful sign-in starts, and what the caller is told: `events` are the sign-in's, whose
-/// `SignInSucceeded` says until when, and whose `DeviceSessionStarted`, if any, says the session is an app's
-/// (short, and idle no longer than it lasts).
-pub(crate) fn start_session(
+/// The write that starts the session of a successful sign-in, and what the caller is told: `events` are the
+/// sign-in's, whose `SignInSucceeded` says until when, and whose `DeviceSessionStarted`, if any, says the session is
+/// an app's (short, and idle no longer than it lasts).
+pub(crate) async fn start_session<L: EventLog>(
+    store: &Store<L>,
     organization: &OrganizationSummary,
     principal: Principal,
     events: &[AccountEvent],
     device: Option<&crate::devices::PendingDevice>,
     ctx: &CommandContext,
-) -> Result<Option<(Vec<portal_domain::session::SessionEvent>, SignedIn)>, CommandError<AccountError>>
-{
+) -> Result<Option<(StreamWrite, SignedIn)>, CommandError<AccountError>> {
     let Some(expires_at) = events.iter().find_map(|event| match event {
         AccountEvent::SignInSucceeded(succeeded) => Some(succeeded.session_expires_at),
         _ => None,
@@ -621,9 +621,10 @@ pub(crate) fn start_session(
         None => organization.policy.session_idle_minutes,
     };
     let (session, account) = (principal.session, principal.account);
-    let (events, token) = sessions::opening(principal, expires_at, idle_minutes, ctx.now)?;
+    let (write, token) =
+        sessions::opening(store, principal, expires_at, idle_minutes, ctx.now).await?;
     Ok(Some((
-        events,
+        write,
         SignedIn {
             token,
             session,
@@ -764,18 +765,17 @@ async fn attempt_sign_in<L: EventLog>(
             organization: profile.organization,
             role: profile.role,
         };
-        if let Some((session_events, signed_in)) = start_session(
+        if let Some((session_write, signed_in)) = start_session(
+            store,
             organization,
             principal,
             &events,
             pending_device.as_ref(),
             ctx,
-        )? {
-            writes.push(StreamWrite {
-                stream: StreamId::new(Session::CATEGORY, session.0),
-                expected: ExpectedVersion::NoStream,
-                events: store.encode(None, &session_events).await?,
-            });
+        )
+        .await?
+        {
+            writes.push(session_write);
             command = Some(CommandRecord {
                 command_id: ctx.command_id,
                 fingerprint: fingerprint.clone(),

@@ -4,7 +4,7 @@
 use chrono::{DateTime, Utc};
 use portal_domain::account::{Account, AccountCommand, AccountError, AccountEvent};
 use portal_domain::device::{DeviceCommand, DeviceRequest, ACCESS_MINUTES};
-use portal_domain::session::{Principal, Session};
+use portal_domain::session::Principal;
 use portal_domain::values::{DeviceName, TokenHash};
 use portal_domain::{AccountId, Decider, DeviceSessionId, SessionId};
 use serde_json::{json, Value};
@@ -15,9 +15,7 @@ use crate::credentials;
 use crate::handler::{
     append_error, back_off, execute, CommandContext, CommandError, Plan, MAX_ATTEMPTS,
 };
-use crate::log::{
-    AppendError, CommandRecord, Commit, EventLog, ExpectedVersion, StreamId, StreamWrite,
-};
+use crate::log::{AppendError, CommandRecord, Commit, EventLog, ExpectedVersion, StreamWrite};
 use crate::organizations::OrganizationSummary;
 use crate::sessions;
 use crate::store::Store;
@@ -182,17 +180,15 @@ pub async fn refresh<L: EventLog>(
                 organization: profile.organization,
                 role: profile.role,
             };
-            let (session_events, token) = sessions::opening(
+            let (session_write, token) = sessions::opening(
+                store,
                 principal,
                 refreshed.session_expires_at,
                 ACCESS_MINUTES as u32,
                 ctx.now,
-            )?;
-            writes.push(StreamWrite {
-                stream: StreamId::new(Session::CATEGORY, session.0),
-                expected: ExpectedVersion::NoStream,
-                events: store.encode(None, &session_events).await?,
-            });
+            )
+            .await?;
+            writes.push(session_write);
             let expires_at = profile
                 .devices
                 .iter()

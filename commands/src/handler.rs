@@ -265,13 +265,12 @@ impl EndsSessions for portal_domain::account::Account {
                 AccountEvent::DeviceSessionsEnded(ended) => &ended.session_ids,
                 _ => continue,
             };
-            // One write per stream: a session named twice in one commit would conflict with itself.
-            sessions.extend(
-                ended
-                    .iter()
-                    .filter(|id| !sessions.contains(id))
-                    .collect::<Vec<_>>(),
-            );
+            for id in ended {
+                // One write per stream: a session named twice in one commit would conflict with itself.
+                if !sessions.contains(id) {
+                    sessions.push(*id);
+                }
+            }
         }
         sessions
     }

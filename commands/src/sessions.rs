@@ -62,14 +62,17 @@ async fn check_at<L: EventLog>(
     Ok((principal, last_seen))
 }
 
-/// The events that open a session for `principal`, and its bearer token (only the token's hash is recorded).
-pub fn opening<E>(
+/// The write that opens a new session stream for `principal`, and its bearer token (only the token's hash is
+/// recorded).
+pub async fn opening<L: EventLog, E>(
+    store: &Store<L>,
     principal: Principal,
     expires_at: chrono::DateTime<chrono::Utc>,
     idle_minutes: u32,
     now: chrono::DateTime<chrono::Utc>,
-) -> Result<(Vec<portal_domain::session::SessionEvent>, String), CommandError<E>> {
-    let (token, token_hash) = credentials::new_token(principal.session.0);
+) -> Result<(StreamWrite, String), CommandError<E>> {
+    let session = principal.session;
+    let (token, token_hash) = credentials::new_token(session.0);
     let events = Session::decide(
         &Default::default(),
         SessionCommand::Start {
@@ -81,7 +84,12 @@ pub fn opening<E>(
         now,
     )
     .map_err(|e| CommandError::Internal(e.to_string()))?;
-    Ok((events, token))
+    let write = StreamWrite {
+        stream: stream(session),
+        expected: ExpectedVersion::NoStream,
+        events: store.encode(None, &events).await?,
+    };
+    Ok((write, token))
 }
 
 /// Ends the session; signing out of an app's session signs its device out (so its refresh token stops working too).

@@ -4,7 +4,7 @@
 use portal_domain::account::{
     Account, AccountCommand, AccountError, AccountEvent, PasswordCheck, PasswordConfirmation,
 };
-use portal_domain::session::{Principal, Session};
+use portal_domain::session::Principal;
 use portal_domain::two_step::{
     SecondFactorCheck, TotpSecret, TwoStepCommand, TwoStepMethod, RECOVERY_CODES,
 };
@@ -18,9 +18,7 @@ use crate::credentials;
 use crate::handler::{
     append_error, back_off, execute, CommandContext, CommandError, Plan, MAX_ATTEMPTS,
 };
-use crate::log::{
-    AppendError, CommandRecord, Commit, EventLog, ExpectedVersion, StreamId, StreamWrite,
-};
+use crate::log::{AppendError, CommandRecord, Commit, EventLog, ExpectedVersion, StreamWrite};
 use crate::organizations::OrganizationSummary;
 use crate::store::Store;
 
@@ -424,18 +422,17 @@ pub async fn complete_sign_in<L: EventLog>(
             organization: profile.organization,
             role: profile.role,
         };
-        if let Some((session_events, opened)) = start_session(
+        if let Some((session_write, opened)) = start_session(
+            store,
             organization,
             principal,
             &events,
             pending_device.as_ref(),
             ctx,
-        )? {
-            writes.push(StreamWrite {
-                stream: StreamId::new(Session::CATEGORY, session.0),
-                expected: ExpectedVersion::NoStream,
-                events: store.encode(None, &session_events).await?,
-            });
+        )
+        .await?
+        {
+            writes.push(session_write);
             command = Some(CommandRecord {
                 command_id: ctx.command_id,
                 fingerprint: store.secrets.fingerprint(

@@ -104,7 +104,7 @@ pub async fn pair_by_sms<L: EventLog>(
     )
     .await
     {
-        Ok(state) => Ok(match state.profile().map(|p| &p.name) {
+        Ok((state, _)) => Ok(match state.profile().map(|p| &p.name) {
             Some(Personal::Known(name)) => Paired::Paired {
                 name: name.salutation().to_owned(),
             },
@@ -166,12 +166,12 @@ pub async fn verify_phone<L: EventLog>(
     number: &PhoneNumber,
     code: &str,
     ctx: &CommandContext,
-) -> Result<(), CommandError<AccountError>> {
+) -> Result<Option<i64>, CommandError<AccountError>> {
     let command = PhoneCommand::Verify {
         number: number.clone(),
         code_hash: code_hash(store, account, number, code),
     };
-    let state = take(
+    let (state, position) = take(
         store,
         organization,
         account,
@@ -182,7 +182,7 @@ pub async fn verify_phone<L: EventLog>(
     )
     .await?;
     match state.profile() {
-        Some(profile) if profile.holds_phone(number) => Ok(()),
+        Some(profile) if profile.holds_phone(number) => Ok(position),
         _ => Err(CommandError::Rejected(AccountError::PhoneCodeInvalid)),
     }
 }
@@ -238,7 +238,7 @@ async fn take<L: EventLog>(
     command: PhoneCommand,
     name: &str,
     ctx: &CommandContext,
-) -> Result<AccountState, CommandError<AccountError>> {
+) -> Result<(AccountState, Option<i64>), CommandError<AccountError>> {
     let org = organization.id;
     let account_stream = stream(account);
     let fingerprint = store.secrets.fingerprint(
@@ -253,7 +253,7 @@ async fn take<L: EventLog>(
         if found.record.fingerprint != fingerprint {
             return Err(CommandError::IdempotencyKeyReused);
         }
-        return Ok(store.load::<Account>(&account_stream).await?.0);
+        return Ok((store.load::<Account>(&account_stream).await?.0, None));
     }
     for attempt in 0..MAX_ATTEMPTS {
         if attempt > 0 {
@@ -267,7 +267,7 @@ async fn take<L: EventLog>(
         let events = Account::decide(&state, AccountCommand::Phone(command.clone()), ctx.now)
             .map_err(CommandError::Rejected)?;
         if events.is_empty() {
-            return Ok(state);
+            return Ok((state, None));
         }
         let verifies = events.iter().any(|e| {
             matches!(
@@ -340,8 +340,11 @@ async fn take<L: EventLog>(
             ..Default::default()
         };
         match store.append(commit).await {
-            Ok(_) => {
-                return Ok(events.iter().fold(state, Account::evolve));
+            Ok(committed) => {
+                return Ok((
+                    events.iter().fold(state, Account::evolve),
+                    Some(committed.last_position),
+                ));
             }
             // Lost a race for either account, or for the claim: decide again on fresh state.
             Err(AppendError::WrongExpectedVersion { .. } | AppendError::ClaimTaken { .. }) => {

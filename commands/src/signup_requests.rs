@@ -77,7 +77,7 @@ pub enum ApprovalError {
 
 /// Staff approve a request: the matched (or newly registered) record gets an activation code, sent to the address
 /// the person gave; then the request is marked approved. A crash between the two leaves the request pending, and
-/// approving it again sends another code.
+/// approving it again sends another code. Answers the record and the position of the approval.
 pub async fn approve<L: EventLog>(
     store: &Store<L>,
     organization: &OrganizationSummary,
@@ -85,7 +85,7 @@ pub async fn approve<L: EventLog>(
     matched: Match,
     by: AccountId,
     ctx: &CommandContext,
-) -> Result<PatientId, ApprovalError> {
+) -> Result<(PatientId, Option<i64>), ApprovalError> {
     let (state, _) = store
         .load::<SignUpRequest>(&stream(request))
         .await
@@ -151,7 +151,7 @@ pub async fn approve<L: EventLog>(
         command_id: crate::activities::derived_id("approve", ctx.command_id),
         ..ctx.clone()
     };
-    execute::<L, SignUpRequest>(
+    let approved = execute::<L, SignUpRequest>(
         store,
         &stream(request),
         Some(request),
@@ -167,7 +167,7 @@ pub async fn approve<L: EventLog>(
     )
     .await
     .map_err(ApprovalError::Request)?;
-    Ok(patient)
+    Ok((patient, approved.last_position))
 }
 
 /// Staff reject a request; the person is asked by e-mail to call the clinic.

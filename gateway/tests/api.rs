@@ -4,6 +4,7 @@ mod api {
     pub mod accounts;
     pub mod attendance;
     pub mod audit;
+    pub mod caches;
     pub mod calendar;
     pub mod care;
     pub mod cli;

@@ -196,28 +196,50 @@ pub async fn requests(
     let client = pool.get().await?;
     let rows = client
         .query(
-            "SELECT id, first_name, last_name, date_of_birth, email, phone, clinic_number, status, submitted_at,
-                    patient_id
-             FROM signup_requests WHERE organization_id = $1 AND status = $2
-             ORDER BY submitted_at, id LIMIT $3",
+            &format!(
+                "SELECT {REQUEST_COLUMNS} FROM signup_requests WHERE organization_id = $1 AND status = $2
+                 ORDER BY submitted_at, id LIMIT $3"
+            ),
             &[&organization, &status, &limit],
         )
         .await?;
-    Ok(rows
-        .iter()
-        .map(|r| SignUpRequestRow {
-            id: r.get(0),
-            first_name: r.get(1),
-            last_name: r.get(2),
-            date_of_birth: r.get(3),
-            email: r.get(4),
-            phone: r.get(5),
-            clinic_number: r.get(6),
-            status: r.get(7),
-            submitted_at: r.get(8),
-            patient_id: r.get(9),
-        })
-        .collect())
+    Ok(rows.iter().map(request_row).collect())
+}
+
+/// One request for a code of an organization.
+pub async fn find_request(
+    pool: &Pool,
+    organization: Uuid,
+    id: Uuid,
+) -> Result<Option<SignUpRequestRow>, ProjectionError> {
+    let client = pool.get().await?;
+    let row = client
+        .query_opt(
+            &format!(
+                "SELECT {REQUEST_COLUMNS} FROM signup_requests WHERE organization_id = $1 AND id = $2"
+            ),
+            &[&organization, &id],
+        )
+        .await?;
+    Ok(row.as_ref().map(request_row))
+}
+
+const REQUEST_COLUMNS: &str =
+    "id, first_name, last_name, date_of_birth, email, phone, clinic_number, status, submitted_at, patient_id";
+
+fn request_row(r: &tokio_postgres::Row) -> SignUpRequestRow {
+    SignUpRequestRow {
+        id: r.get(0),
+        first_name: r.get(1),
+        last_name: r.get(2),
+        date_of_birth: r.get(3),
+        email: r.get(4),
+        phone: r.get(5),
+        clinic_number: r.get(6),
+        status: r.get(7),
+        submitted_at: r.get(8),
+        patient_id: r.get(9),
+    }
 }
 
 /// A patient record as staff see it.
@@ -270,34 +292,57 @@ pub async fn list(
     let number = search.map(|s| s.replace([' ', '-'], "").to_ascii_uppercase());
     let rows = client
         .query(
-            "SELECT id, clinic_number, first_name, last_name, date_of_birth, email, phone, account_id, registered_at,
-                    signed_up_at, failed_sign_ups, sign_up_locked, sign_up_locked_until
-             FROM patients
-             WHERE organization_id = $1
-               AND ($2::text IS NULL OR clinic_number = $3 OR first_name ILIKE $2 OR last_name ILIKE $2)
-             ORDER BY last_name, first_name, id
-             LIMIT $4",
+            &format!(
+                "SELECT {PATIENT_COLUMNS} FROM patients
+                 WHERE organization_id = $1
+                   AND ($2::text IS NULL OR clinic_number = $3 OR first_name ILIKE $2 OR last_name ILIKE $2)
+                 ORDER BY last_name, first_name, id
+                 LIMIT $4"
+            ),
             &[&organization, &pattern, &number, &limit],
         )
         .await?;
-    Ok(rows
-        .iter()
-        .map(|r| PatientRow {
-            id: r.get(0),
-            clinic_number: r.get(1),
-            first_name: r.get(2),
-            last_name: r.get(3),
-            date_of_birth: r.get(4),
-            email: r.get(5),
-            phone: r.get(6),
-            account_id: r.get(7),
-            registered_at: r.get(8),
-            signed_up_at: r.get(9),
-            failed_sign_ups: r.get(10),
-            sign_up_locked: r.get(11),
-            sign_up_locked_until: r.get(12),
-        })
-        .collect())
+    Ok(rows.iter().map(patient).collect())
+}
+
+/// One patient record of an organization.
+pub async fn find(
+    pool: &Pool,
+    organization: Uuid,
+    id: Uuid,
+) -> Result<Option<PatientRow>, ProjectionError> {
+    let client = pool.get().await?;
+    let row = client
+        .query_opt(
+            &format!(
+                "SELECT {PATIENT_COLUMNS} FROM patients WHERE organization_id = $1 AND id = $2"
+            ),
+            &[&organization, &id],
+        )
+        .await?;
+    Ok(row.as_ref().map(patient))
+}
+
+const PATIENT_COLUMNS: &str =
+    "id, clinic_number, first_name, last_name, date_of_birth, email, phone, account_id, \
+    registered_at, signed_up_at, failed_sign_ups, sign_up_locked, sign_up_locked_until";
+
+fn patient(r: &tokio_postgres::Row) -> PatientRow {
+    PatientRow {
+        id: r.get(0),
+        clinic_number: r.get(1),
+        first_name: r.get(2),
+        last_name: r.get(3),
+        date_of_birth: r.get(4),
+        email: r.get(5),
+        phone: r.get(6),
+        account_id: r.get(7),
+        registered_at: r.get(8),
+        signed_up_at: r.get(9),
+        failed_sign_ups: r.get(10),
+        sign_up_locked: r.get(11),
+        sign_up_locked_until: r.get(12),
+    }
 }
 
 /// The terms in force of an organization: version and texts.

@@ -475,6 +475,22 @@ fn appointment_row(r: &tokio_postgres::Row) -> AppointmentRow {
     }
 }
 
+/// One appointment of an organization.
+pub async fn appointment(
+    pool: &Pool,
+    organization: Uuid,
+    id: Uuid,
+) -> Result<Option<AppointmentRow>, ProjectionError> {
+    let client = pool.get().await?;
+    let row = client
+        .query_opt(
+            &format!("{APPOINTMENT} WHERE a.organization_id = $1 AND a.id = $2"),
+            &[&organization, &id],
+        )
+        .await?;
+    Ok(row.as_ref().map(appointment_row))
+}
+
 /// A patient's appointments: upcoming ones soonest first, or past ones latest first.
 pub async fn patient_appointments(
     pool: &Pool,

@@ -38,6 +38,8 @@ pub async fn audited(
 /// One read of a patient's data.
 #[derive(SimpleObject)]
 pub struct AccessLogEntry {
+    /// The entry.
+    pub id: ID,
     /// When.
     pub at: DateTime<Utc>,
     /// Who read: their account.
@@ -149,6 +151,7 @@ impl AccessLogQuery {
             .map(|r| AccessLogEdge {
                 cursor: r.id.to_string(),
                 node: AccessLogEntry {
+                    id: super::ids::derived("AccessLogEntry", &[&principal.organization.0, &r.id]),
                     at: r.at,
                     actor_id: ID(r.actor_id.to_string()),
                     actor_role: r.actor_role,

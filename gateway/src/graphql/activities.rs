@@ -1,7 +1,7 @@
 //! Activities and the calendar: staff schedule, change and cancel courses and series; everyone signed in browses the
 //! calendar of their organization.
 
-use async_graphql::{Context, Enum, InputObject, Object, Result, SimpleObject, ID};
+use async_graphql::{ComplexObject, Context, Enum, InputObject, Object, Result, SimpleObject, ID};
 use base64::Engine as _;
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use portal_commands::activities::{self, SeriesPlan};
@@ -604,15 +604,27 @@ pub fn activity_id(raw: &ID, field: &str) -> Result<ActivityId, ApiError> {
 
 /// What scheduling or changing an activity did.
 #[derive(SimpleObject)]
+#[graphql(complex)]
 pub struct ActivityPayload {
     /// The activity.
     pub activity_id: ID,
     /// The log position produced (null when nothing changed).
     pub position: Option<LogPosition>,
+    #[graphql(skip)]
+    changed: ChangedActivities,
+}
+
+#[ComplexObject]
+impl ActivityPayload {
+    /// The activity as it now is (what `activity(id)` answers).
+    async fn activity(&self, ctx: &Context<'_>) -> Result<Option<Activity>> {
+        Ok(self.changed.read(ctx).await?.pop())
+    }
 }
 
 /// What scheduling a series did.
 #[derive(SimpleObject)]
+#[graphql(complex)]
 pub struct SeriesPayload {
     /// The series.
     pub series_id: ID,
@@ -620,6 +632,69 @@ pub struct SeriesPayload {
     pub activity_ids: Vec<ID>,
     /// The log position produced.
     pub position: LogPosition,
+    #[graphql(skip)]
+    changed: ChangedActivities,
+}
+
+#[ComplexObject]
+impl SeriesPayload {
+    /// Its meetings as they now are, in order.
+    async fn activities(&self, ctx: &Context<'_>) -> Result<Vec<Activity>> {
+        Ok(self.changed.read(ctx).await?)
+    }
+}
+
+/// Activities a mutation changed, read back for its answer.
+struct ChangedActivities {
+    reader: Principal,
+    activities: Vec<ActivityId>,
+    position: Option<LogPosition>,
+}
+
+impl ChangedActivities {
+    fn new(reader: &Principal, activities: Vec<ActivityId>, position: Option<i64>) -> Self {
+        Self {
+            reader: reader.clone(),
+            activities,
+            position: position.filter(|p| *p > 0).map(LogPosition),
+        }
+    }
+
+    async fn read(&self, ctx: &Context<'_>) -> Result<Vec<Activity>, ApiError> {
+        read_activities(ctx, &self.reader, &self.activities, self.position).await
+    }
+}
+
+/// The activities `ids` of `reader`'s organization that exist, in the order given, once the calendar has applied
+/// `at_least`.
+async fn read_activities(
+    ctx: &Context<'_>,
+    reader: &Principal,
+    ids: &[ActivityId],
+    at_least: Option<LogPosition>,
+) -> Result<Vec<Activity>, ApiError> {
+    let state = ctx.data_unchecked::<AppState>();
+    let org = organization(state, reader.organization).await?;
+    if let Some(position) = at_least {
+        wait_for(
+            &state.pool,
+            calendar::NAME,
+            position.0,
+            READ_YOUR_WRITES_TIMEOUT,
+        )
+        .await
+        .map_err(projection_error)?;
+    }
+    let mut activities = Vec::with_capacity(ids.len());
+    for id in ids {
+        if let Some(row) = calendar::find(&state.pool, org.id.0, id.0)
+            .await
+            .map_err(projection_error)?
+        {
+            activities.push(Activity::from_row(row, org.time_zone, reader));
+        }
+    }
+    Ok(activities)
 }
 
 /// Activity mutations (staff only).
@@ -657,6 +732,7 @@ impl ActivityMutation {
         Ok(ActivityPayload {
             activity_id: ID(id.0.to_string()),
             position: Some(LogPosition(position)),
+            changed: ChangedActivities::new(&principal, vec![id], Some(position)),
         })
     }
 
@@ -686,6 +762,7 @@ impl ActivityMutation {
         Ok(ActivityPayload {
             activity_id: id,
             position: position.map(LogPosition),
+            changed: ChangedActivities::new(&principal, vec![activity], position),
         })
     }
 
@@ -729,6 +806,7 @@ impl ActivityMutation {
         Ok(ActivityPayload {
             activity_id: id,
             position: position.map(LogPosition),
+            changed: ChangedActivities::new(&principal, vec![activity], position),
         })
     }
 
@@ -760,6 +838,11 @@ impl ActivityMutation {
                 .map(|a| ID(a.0.to_string()))
                 .collect(),
             position: LogPosition(scheduled.last_position),
+            changed: ChangedActivities::new(
+                &principal,
+                scheduled.occurrences.clone(),
+                Some(scheduled.last_position),
+            ),
         })
     }
 }
@@ -867,22 +950,9 @@ impl ActivityQuery {
         at_least: Option<LogPosition>,
     ) -> Result<Option<Activity>> {
         let principal = principal(ctx).await?;
-        let state = ctx.data_unchecked::<AppState>();
-        let org = organization(state, principal.organization).await?;
         let id = activity_id(&id, "id")?;
-        if let Some(position) = at_least {
-            wait_for(
-                &state.pool,
-                calendar::NAME,
-                position.0,
-                READ_YOUR_WRITES_TIMEOUT,
-            )
-            .await
-            .map_err(projection_error)?;
-        }
-        let row = calendar::find(&state.pool, org.id.0, id.0)
-            .await
-            .map_err(projection_error)?;
-        Ok(row.map(|r| Activity::from_row(r, org.time_zone, &principal)))
+        Ok(read_activities(ctx, &principal, &[id], at_least)
+            .await?
+            .pop())
     }
 }

@@ -1,6 +1,6 @@
 //! Attendance on the web and by staff, evaluations, credit claims, and the transcript.
 
-use async_graphql::{Context, Enum, InputObject, Object, Result, SimpleObject, ID};
+use async_graphql::{ComplexObject, Context, Enum, InputObject, Object, Result, SimpleObject, ID};
 use chrono::{DateTime, NaiveDate, Utc};
 use portal_commands::activities;
 use portal_commands::attendance::{self as attend, AttendanceOutcome, Refused};
@@ -8,7 +8,7 @@ use portal_commands::handler::{Actor, CommandError};
 use portal_domain::account::Role;
 use portal_domain::attendance::{AttendanceChannel, AttendanceError, Evaluation};
 use portal_domain::values::{ActivityCode, CreditType as DomainCreditType};
-use portal_domain::AccountId;
+use portal_domain::{AccountId, OrganizationId};
 use portal_projections::runner::wait_for;
 use portal_projections::transcript::{self, TranscriptFilter, TranscriptLine};
 use uuid::Uuid;
@@ -32,6 +32,7 @@ pub enum CreditStatus {
 
 /// An attendance as it stands after a mutation.
 #[derive(SimpleObject)]
+#[graphql(complex)]
 pub struct AttendancePayload {
     /// The activity.
     pub activity_id: ID,
@@ -49,12 +50,44 @@ pub struct AttendancePayload {
     pub missing_profile_fields: Vec<String>,
     /// The log position produced; null for a repeat that recorded nothing.
     pub position: Option<LogPosition>,
+    #[graphql(skip)]
+    organization: Uuid,
 }
 
-impl From<AttendanceOutcome> for AttendancePayload {
-    fn from(outcome: AttendanceOutcome) -> Self {
+#[ComplexObject]
+impl AttendancePayload {
+    /// The learner's transcript entries of this activity as they now are, one per credit type (what `transcript`
+    /// lists).
+    async fn transcript_entries(&self, ctx: &Context<'_>) -> Result<Vec<TranscriptEntry>> {
+        let state = ctx.data_unchecked::<AppState>();
+        if let Some(position) = self.position {
+            wait_for(
+                &state.pool,
+                transcript::NAME,
+                position.0,
+                READ_YOUR_WRITES_TIMEOUT,
+            )
+            .await
+            .map_err(projection_error)?;
+        }
+        let filter = TranscriptFilter {
+            learner: Some(account_id(&self.learner_id, "learnerId")?),
+            activity: Some(Uuid::parse_str(self.activity_id.as_str())?),
+            ..TranscriptFilter::default()
+        };
+        let lines = transcript::lines(&state.pool, self.organization, &filter)
+            .await
+            .map_err(projection_error)?;
+        Ok(lines.into_iter().filter_map(entry).collect())
+    }
+}
+
+impl AttendancePayload {
+    /// The answer to an attendance command in `organization`.
+    fn of(outcome: AttendanceOutcome, organization: OrganizationId) -> Self {
         let record = &outcome.record;
         Self {
+            organization: organization.0,
             activity_id: ID(record.activity.0.to_string()),
             activity_title: outcome.activity.details.title.as_str().to_owned(),
             learner_id: ID(record.learner.0.to_string()),
@@ -195,7 +228,7 @@ impl AttendanceMutation {
         )
         .await
         .map_err(refused)?;
-        Ok(outcome.into())
+        Ok(AttendancePayload::of(outcome, principal.organization))
     }
 
     /// Staff record a learner's attendance from a sign-in sheet: from the window's opening on, also after it
@@ -223,7 +256,7 @@ impl AttendanceMutation {
         )
         .await
         .map_err(refused)?;
-        Ok(outcome.into())
+        Ok(AttendancePayload::of(outcome, principal.organization))
     }
 
     /// Submits your evaluation of an activity you attended; credit that waited only for it is awarded.
@@ -252,7 +285,7 @@ impl AttendanceMutation {
         )
         .await
         .map_err(refused)?;
-        Ok(outcome.into())
+        Ok(AttendancePayload::of(outcome, principal.organization))
     }
 
     /// Checks your held credit for an activity again (after completing your profile, say) and awards it when
@@ -280,13 +313,15 @@ impl AttendanceMutation {
         )
         .await
         .map_err(refused)?;
-        Ok(outcome.into())
+        Ok(AttendancePayload::of(outcome, principal.organization))
     }
 }
 
 /// One line of a transcript.
 #[derive(SimpleObject)]
 pub struct TranscriptEntry {
+    /// The entry (of one learner, activity and credit type; an entry of `transcriptAsOf` also of its moment).
+    pub id: ID,
     /// The activity.
     pub activity_id: ID,
     /// Its title.
@@ -318,6 +353,8 @@ pub struct TranscriptEntry {
 /// A credit type's totals in one year.
 #[derive(SimpleObject)]
 pub struct CreditTotal {
+    /// The total (of one learner, year and credit type).
+    pub id: ID,
     /// The year of the activities' dates.
     pub year: i32,
     /// Credit type.
@@ -331,6 +368,8 @@ pub struct CreditTotal {
 /// A learner's transcript.
 #[derive(SimpleObject)]
 pub struct Transcript {
+    /// The transcript (of one learner and date range).
+    pub id: ID,
     /// The learner.
     pub learner_id: ID,
     /// Each activity and credit type, newest first.
@@ -343,6 +382,10 @@ pub struct Transcript {
 pub fn entry(line: TranscriptLine) -> Option<TranscriptEntry> {
     let kind = DomainCreditType::from_stored(&line.credit_type)?;
     Some(TranscriptEntry {
+        id: super::ids::derived(
+            "TranscriptEntry",
+            &[&line.learner_id, &line.activity_id, &line.credit_type],
+        ),
         activity_id: ID(line.activity_id.to_string()),
         title: line.title,
         date: line.date,
@@ -427,13 +470,19 @@ impl TranscriptQuery {
         let totals = transcript::totals(&state.pool, org.id.0, learner)
             .await
             .map_err(projection_error)?;
+        let range = |d: Option<NaiveDate>| d.map(|d| d.to_string()).unwrap_or_default();
         Ok(Transcript {
+            id: super::ids::derived("Transcript", &[&learner, &range(from), &range(to)]),
             learner_id: ID(learner.to_string()),
             entries: lines.into_iter().filter_map(entry).collect(),
             totals: totals
                 .into_iter()
                 .filter_map(|t| {
                     Some(CreditTotal {
+                        id: super::ids::derived(
+                            "CreditTotal",
+                            &[&learner, &t.year, &t.credit_type],
+                        ),
                         year: t.year,
                         credit_type: DomainCreditType::from_stored(&t.credit_type)?.into(),
                         awarded: t.awarded,

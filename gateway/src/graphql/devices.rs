@@ -1,13 +1,14 @@
 //! Apps that stay signed in: device sessions, their refresh, the person's device list, and the organization's rules.
 
-use async_graphql::{Context, InputObject, Object, Result, SimpleObject, ID};
+use async_graphql::{ComplexObject, Context, InputObject, Object, Result, SimpleObject, ID};
 use chrono::{DateTime, Utc};
 use portal_commands::devices::{self, DeviceSignIn};
 use portal_commands::handler::Actor;
 use portal_commands::organizations;
 use portal_domain::device::DevicePolicy;
+use portal_domain::session::Principal;
 use portal_domain::values::DeviceName;
-use portal_domain::DeviceSessionId;
+use portal_domain::{DeviceSessionId, OrganizationId};
 use uuid::Uuid;
 
 use super::activities::organization as organization_by_id;
@@ -78,9 +79,42 @@ pub struct SignOutDeviceInput {
 
 /// A device signed out.
 #[derive(SimpleObject)]
+#[graphql(complex)]
 pub struct SignOutDevicePayload {
     /// The log position produced.
     pub position: LogPosition,
+    #[graphql(skip)]
+    principal: Principal,
+}
+
+#[ComplexObject]
+impl SignOutDevicePayload {
+    /// The devices still signed in, as `devices` lists them (the one signed out is gone).
+    async fn devices(&self, ctx: &Context<'_>) -> Result<Vec<DeviceSession>> {
+        Ok(device_list(ctx, &self.principal).await?)
+    }
+}
+
+/// The devices `principal` is signed in on, newest first.
+async fn device_list(
+    ctx: &Context<'_>,
+    principal: &Principal,
+) -> Result<Vec<DeviceSession>, ApiError> {
+    let (state, request) = context(ctx);
+    let list = devices::list(&state.store, principal, request.now)
+        .await
+        .map_err(ApiError::from_command)?;
+    Ok(list
+        .into_iter()
+        .map(|device| DeviceSession {
+            id: ID(device.id.to_string()),
+            name: device.name,
+            started_at: device.started_at,
+            last_refreshed_at: device.refreshed_at,
+            expires_at: device.expires_at,
+            current: device.current,
+        })
+        .collect())
 }
 
 /// Sets the organization's rules for device sessions.
@@ -97,6 +131,8 @@ pub struct SetDevicePolicyInput {
 /// The organization's rules for device sessions.
 #[derive(SimpleObject)]
 pub struct DevicePolicyView {
+    /// The rules (one set per organization).
+    pub id: ID,
     /// The longest a device session lasts from its sign-in, in days.
     pub max_days: i32,
     /// Whether renewing a device session at its end of life asks for the second step again.
@@ -106,8 +142,9 @@ pub struct DevicePolicyView {
 }
 
 impl DevicePolicyView {
-    fn of(policy: DevicePolicy, position: Option<i64>) -> Self {
+    fn of(organization: OrganizationId, policy: DevicePolicy, position: Option<i64>) -> Self {
         Self {
+            id: super::ids::derived("DevicePolicy", &[&organization.0]),
             max_days: i32::try_from(policy.max_days).unwrap_or(i32::MAX),
             two_step_again: policy.two_step_again,
             position: position.filter(|p| *p > 0).map(LogPosition),
@@ -141,21 +178,7 @@ impl DeviceQuery {
     /// The devices you are signed in on with an app, newest first.
     async fn devices(&self, ctx: &Context<'_>) -> Result<Vec<DeviceSession>> {
         let principal = signed_in(ctx).await?;
-        let (state, request) = context(ctx);
-        let list = devices::list(&state.store, &principal, request.now)
-            .await
-            .map_err(ApiError::from_command)?;
-        Ok(list
-            .into_iter()
-            .map(|device| DeviceSession {
-                id: ID(device.id.to_string()),
-                name: device.name,
-                started_at: device.started_at,
-                last_refreshed_at: device.refreshed_at,
-                expires_at: device.expires_at,
-                current: device.current,
-            })
-            .collect())
+        Ok(device_list(ctx, &principal).await?)
     }
 
     /// Your organization's rules for device sessions (staff only).
@@ -163,7 +186,11 @@ impl DeviceQuery {
         let staff = staff(ctx).await?;
         let (state, _) = context(ctx);
         let organization = organization_by_id(state, staff.organization).await?;
-        Ok(DevicePolicyView::of(organization.device_policy, None))
+        Ok(DevicePolicyView::of(
+            staff.organization,
+            organization.device_policy,
+            None,
+        ))
     }
 }
 
@@ -198,7 +225,7 @@ impl DeviceMutation {
             devices::refresh(&state.store, &organization, &input.refresh_token, &command)
                 .await
                 .map_err(ApiError::from_command)?;
-        Ok(session_payload(ctx, refreshed, false))
+        Ok(session_payload(ctx, organization.id, refreshed, false))
     }
 
     /// Signs one of your devices out: its access and refresh tokens stop working.
@@ -226,6 +253,7 @@ impl DeviceMutation {
                 .map_err(ApiError::from_command)?;
         Ok(SignOutDevicePayload {
             position: LogPosition(position),
+            principal,
         })
     }
 
@@ -252,6 +280,10 @@ impl DeviceMutation {
         )
         .await
         .map_err(ApiError::from_command)?;
-        Ok(DevicePolicyView::of(policy, Some(position)))
+        Ok(DevicePolicyView::of(
+            staff.organization,
+            policy,
+            Some(position),
+        ))
     }
 }

@@ -55,6 +55,8 @@ fn cutoff(input: AsOfInput) -> Result<Cutoff, ApiError> {
 /// One event of a stream, as it was written.
 #[derive(SimpleObject)]
 pub struct HistoryEvent {
+    /// The event.
+    pub id: ID,
     /// Its position in the whole log.
     pub position: LogPosition,
     /// Its stream.
@@ -110,8 +112,10 @@ pub struct HistoryConnection {
 /// An account as it stood at a past moment.
 #[derive(SimpleObject)]
 pub struct AccountAsOf {
-    /// The account.
+    /// The account at that moment (of one account and stream version; the account's own id is `accountId`).
     pub id: ID,
+    /// The account.
+    pub account_id: ID,
     /// What it may do.
     pub role: ApiRole,
     /// Where it was in its lifecycle.
@@ -149,6 +153,8 @@ pub struct AccountAsOf {
 /// A mobile number on an account at a past moment.
 #[derive(SimpleObject)]
 pub struct PhoneAsOf {
+    /// The number at that moment (of one account, stream version and place in the list).
+    pub id: ID,
     /// E.164, or null once erased.
     pub number: Option<String>,
     /// Verified (texts from it count).
@@ -169,8 +175,11 @@ fn account_as_of(id: &ID, replayed: history::AccountAsOf) -> Option<AccountAsOf>
         AccountState::Active(p) => (p, AccountStatus::Active),
     };
     let name = known(&profile.name);
+    let at =
+        |kind: &str, n: usize| super::ids::derived(kind, &[&id.as_str(), &replayed.version, &n]);
     Some(AccountAsOf {
-        id: id.clone(),
+        id: at("AccountAsOf", 0),
+        account_id: id.clone(),
         role: match profile.role {
             Role::Learner => ApiRole::Learner,
             Role::Staff => ApiRole::Staff,
@@ -197,7 +206,9 @@ fn account_as_of(id: &ID, replayed: history::AccountAsOf) -> Option<AccountAsOf>
         phones: profile
             .phones
             .iter()
-            .map(|p| PhoneAsOf {
+            .enumerate()
+            .map(|(n, p)| PhoneAsOf {
+                id: at("PhoneAsOf", n),
                 number: known(&p.number).map(|n| n.as_str().to_owned()),
                 verified: p.verified,
             })
@@ -350,6 +361,7 @@ impl HistoryQuery {
                 HistoryEdge {
                     cursor: e.stream_version.to_string(),
                     node: HistoryEvent {
+                        id: super::ids::derived("HistoryEvent", &[&e.position]),
                         position: LogPosition(e.position),
                         stream: e.stream.as_str().to_owned(),
                         version: e.stream_version as i64,
@@ -443,6 +455,18 @@ impl HistoryQuery {
         let lines = transcript::as_of(&state.store, principal.organization.0, learner, cutoff)
             .await
             .map_err(|e| ApiError::internal(&e))?;
-        Ok(lines.into_iter().filter_map(entry).collect())
+        // A past entry is another object than today's: its own id keeps a client's cache from mixing them.
+        let moment = match cutoff {
+            Cutoff::At(at) => at.to_rfc3339(),
+            Cutoff::Position(position) => position.to_string(),
+        };
+        Ok(lines
+            .into_iter()
+            .filter_map(entry)
+            .map(|mut e| {
+                e.id = super::ids::derived("TranscriptEntryAsOf", &[&e.id.as_str(), &moment]);
+                e
+            })
+            .collect())
     }
 }

@@ -1,6 +1,6 @@
 //! Staff's view of lockout: locked accounts, one account's sign-in attempts, unlocking, and the lockout rules.
 
-use async_graphql::{Context, Enum, InputObject, Object, Result, SimpleObject, ID};
+use async_graphql::{ComplexObject, Context, Enum, InputObject, Object, Result, SimpleObject, ID};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use chrono::{DateTime, Utc};
@@ -15,6 +15,7 @@ use portal_domain::AccountId;
 use portal_projections::lockout;
 use uuid::Uuid;
 
+use super::changed::ChangedAccount;
 use super::errors::ApiError;
 use super::query::{account_id, principal, projection_error, staff};
 use super::types::{LogPosition, PageInfo};
@@ -33,6 +34,8 @@ pub struct LockoutMutation;
 /// A locked account.
 #[derive(SimpleObject)]
 pub struct LockedAccount {
+    /// The lock (of one account, from `lockedSince`).
+    pub id: ID,
     /// The account.
     pub account_id: ID,
     /// Its sign-in address.
@@ -83,6 +86,8 @@ pub struct LockedAccountConnection {
 /// One sign-in attempt.
 #[derive(SimpleObject)]
 pub struct SignInAttempt {
+    /// The attempt.
+    pub id: ID,
     /// When.
     pub at: DateTime<Utc>,
     /// `SUCCEEDED`, `WRONG_PASSWORD`, `ACCOUNT_LOCKED` or `NOT_ACTIVATED`.
@@ -168,6 +173,10 @@ impl LockoutQuery {
             .map(|row| LockedAccountEdge {
                 cursor: cursor(row.locked_since, row.account_id),
                 node: LockedAccount {
+                    id: super::ids::derived(
+                        "LockedAccount",
+                        &[&row.account_id, &row.locked_since.to_rfc3339()],
+                    ),
                     account_id: ID(row.account_id.to_string()),
                     email: row.email,
                     first_name: row.first_name,
@@ -240,6 +249,7 @@ impl LockoutQuery {
         Ok(attempts
             .into_iter()
             .map(|a| SignInAttempt {
+                id: super::ids::derived("SignInAttempt", &[&id, &a.at.to_rfc3339(), &a.outcome]),
                 at: a.at,
                 outcome: a.outcome.to_uppercase(),
                 client_ip: a.client_ip,
@@ -260,10 +270,15 @@ pub struct UnlockAccountInput {
 
 /// The lock is lifted; the person was told by e-mail.
 #[derive(SimpleObject)]
+#[graphql(complex)]
 pub struct UnlockAccountPayload {
     /// The log position produced.
     pub position: LogPosition,
+    #[graphql(skip)]
+    changed: ChangedAccount,
 }
+
+answers_account!(UnlockAccountPayload, "The account as it now is (unlocked).");
 
 /// Ends every session of an account of your organization.
 #[derive(InputObject)]
@@ -276,10 +291,15 @@ pub struct EndSessionsInput {
 
 /// The sessions ended.
 #[derive(SimpleObject)]
+#[graphql(complex)]
 pub struct EndSessionsPayload {
     /// The log position produced; null when no session was open.
     pub position: Option<LogPosition>,
+    #[graphql(skip)]
+    changed: ChangedAccount,
 }
+
+answers_account!(EndSessionsPayload, "The account as it now is.");
 
 /// Invites a new staff member of your organization.
 #[derive(InputObject)]
@@ -309,10 +329,18 @@ pub struct ErasePersonalDataInput {
 
 /// The erasure's outcome.
 #[derive(SimpleObject)]
+#[graphql(complex)]
 pub struct ErasePersonalDataPayload {
     /// The log position produced; null when the person was erased before.
     pub position: Option<LogPosition>,
+    #[graphql(skip)]
+    changed: ChangedAccount,
 }
+
+answers_account!(
+    ErasePersonalDataPayload,
+    "The account as it now is (its personal data reads as null)."
+);
 
 /// The roles staff may invite.
 #[derive(async_graphql::Enum, Copy, Clone, Eq, PartialEq, Debug)]
@@ -345,10 +373,18 @@ pub struct SetAccountDisabledInput {
 
 /// Done.
 #[derive(SimpleObject)]
+#[graphql(complex)]
 pub struct SetAccountDisabledPayload {
     /// The log position produced; null when the account already was so.
     pub position: Option<LogPosition>,
+    #[graphql(skip)]
+    changed: ChangedAccount,
 }
+
+answers_account!(
+    SetAccountDisabledPayload,
+    "The account as it now is (`disabled`)."
+);
 
 /// How failed sign-ins lock accounts.
 #[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
@@ -380,9 +416,23 @@ pub struct SetSecurityPolicyInput {
 
 /// The rules changed.
 #[derive(SimpleObject)]
+#[graphql(complex)]
 pub struct SetSecurityPolicyPayload {
     /// The log position produced.
     pub position: LogPosition,
+    #[graphql(skip)]
+    organization: portal_domain::OrganizationId,
+}
+
+#[ComplexObject]
+impl SetSecurityPolicyPayload {
+    /// The rules as they now are (what `securityPolicy` answers).
+    async fn security_policy(
+        &self,
+        ctx: &Context<'_>,
+    ) -> Result<super::settings::SecurityPolicyView> {
+        Ok(super::settings::security_policy_of(ctx, self.organization).await?)
+    }
 }
 
 fn non_negative(value: i32, field: &str) -> Result<u32, ApiError> {
@@ -437,6 +487,7 @@ impl LockoutMutation {
             .map_err(on_account)?;
         Ok(UnlockAccountPayload {
             position: LogPosition(position),
+            changed: ChangedAccount::new(&a.staff, a.account.0, Some(position)),
         })
     }
 
@@ -459,6 +510,7 @@ impl LockoutMutation {
         .map_err(on_account)?;
         Ok(SetAccountDisabledPayload {
             position: position.map(LogPosition),
+            changed: ChangedAccount::new(&a.staff, a.account.0, position),
         })
     }
 
@@ -497,6 +549,7 @@ impl LockoutMutation {
         .map_err(on_account)?;
         Ok(ErasePersonalDataPayload {
             position: position.map(LogPosition),
+            changed: ChangedAccount::new(&a.staff, a.account.0, position),
         })
     }
 
@@ -512,6 +565,7 @@ impl LockoutMutation {
             .map_err(on_account)?;
         Ok(EndSessionsPayload {
             position: position.map(LogPosition),
+            changed: ChangedAccount::new(&a.staff, a.account.0, position),
         })
     }
 
@@ -612,6 +666,7 @@ impl LockoutMutation {
         .map_err(ApiError::from_command)?;
         Ok(SetSecurityPolicyPayload {
             position: LogPosition(position),
+            organization: staff.organization,
         })
     }
 }

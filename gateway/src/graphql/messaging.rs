@@ -4,7 +4,7 @@
 use async_graphql::{Context, Enum, InputObject, Object, Result, SimpleObject, ID};
 use chrono::{DateTime, NaiveTime, Utc};
 use portal_commands::handler::Actor;
-use portal_commands::organizations as orgs;
+use portal_commands::organizations::{self as orgs, OrganizationSummary};
 use portal_commands::templates;
 use portal_domain::organization::OrganizationError;
 use portal_domain::values::{self, EmailAddress, MailSender, MessageTemplate, TextingHours};
@@ -14,9 +14,8 @@ use uuid::Uuid;
 use super::access_log::audited;
 use super::activities::organization;
 use super::errors::ApiError;
-use super::phones::SettingsPayload;
 use super::query::staff;
-use super::types::LogPosition;
+use super::settings::SettingsPayload;
 use crate::access::Whose;
 use crate::app::AppState;
 use crate::request::RequestContext;
@@ -176,6 +175,8 @@ fn delivery(row: &Row) -> Delivery {
 /// An organization's wording of one kind, or the default.
 #[derive(SimpleObject)]
 pub struct MessageTemplateInfo {
+    /// The wording (of one organization and kind).
+    pub id: ID,
     /// The kind.
     pub kind: MessageKind,
     /// `email` or `sms`.
@@ -195,6 +196,8 @@ pub struct MessageTemplateInfo {
 /// How the organization's messages go out.
 #[derive(SimpleObject)]
 pub struct MessagingSettings {
+    /// The settings (one set per organization).
+    pub id: ID,
     /// The sender's name (null: the server's default sender).
     pub sender_name: Option<String>,
     /// The sender's address.
@@ -311,22 +314,7 @@ impl MessagingQuery {
         let org = organization(state, principal.organization).await?;
         Ok(values::MessageKind::ALL
             .iter()
-            .map(|kind| {
-                let own = org.messaging.templates.get(kind);
-                let (subject, text) = templates::default_template(*kind);
-                MessageTemplateInfo {
-                    kind: (*kind).into(),
-                    channel: kind.channel().as_str().to_owned(),
-                    custom: own.is_some(),
-                    subject: own.map_or(subject, |t| t.subject.as_str()).to_owned(),
-                    text: own.map_or(text, |t| t.text.as_str()).to_owned(),
-                    html: own.and_then(|t| t.html.clone()),
-                    variables: std::iter::once("organization")
-                        .chain(kind.variables().iter().copied())
-                        .map(str::to_owned)
-                        .collect(),
-                }
-            })
+            .map(|kind| template_info(&org, *kind))
             .collect())
     }
 
@@ -335,33 +323,52 @@ impl MessagingQuery {
         let principal = staff(ctx).await?;
         let state = ctx.data_unchecked::<AppState>();
         let org = organization(state, principal.organization).await?;
-        let messaging = &org.messaging;
-        Ok(MessagingSettings {
-            sender_name: messaging.sender.as_ref().map(|s| s.name.clone()),
-            sender_address: messaging
-                .sender
-                .as_ref()
-                .map(|s| s.address.as_str().to_owned()),
-            texting_opens: messaging.texting_hours.opens.format("%H:%M").to_string(),
-            texting_closes: messaging.texting_hours.closes.format("%H:%M").to_string(),
-            time_zone: org.time_zone.name().to_owned(),
-            sms_account_sid: messaging
-                .sms_account
-                .as_ref()
-                .map(|a| a.as_str().to_owned()),
-        })
+        Ok(messaging_settings(&org))
+    }
+}
+
+/// The wording of `kind` in `org`: its own, or the default.
+pub fn template_info(org: &OrganizationSummary, kind: values::MessageKind) -> MessageTemplateInfo {
+    let own = org.messaging.templates.get(&kind);
+    let (subject, text) = templates::default_template(kind);
+    MessageTemplateInfo {
+        id: super::ids::derived("MessageTemplate", &[&org.id.0, &kind.as_str()]),
+        kind: kind.into(),
+        channel: kind.channel().as_str().to_owned(),
+        custom: own.is_some(),
+        subject: own.map_or(subject, |t| t.subject.as_str()).to_owned(),
+        text: own.map_or(text, |t| t.text.as_str()).to_owned(),
+        html: own.and_then(|t| t.html.clone()),
+        variables: std::iter::once("organization")
+            .chain(kind.variables().iter().copied())
+            .map(str::to_owned)
+            .collect(),
+    }
+}
+
+/// How `org`'s messages go out.
+pub fn messaging_settings(org: &OrganizationSummary) -> MessagingSettings {
+    let messaging = &org.messaging;
+    MessagingSettings {
+        id: super::ids::derived("MessagingSettings", &[&org.id.0]),
+        sender_name: messaging.sender.as_ref().map(|s| s.name.clone()),
+        sender_address: messaging
+            .sender
+            .as_ref()
+            .map(|s| s.address.as_str().to_owned()),
+        texting_opens: messaging.texting_hours.opens.format("%H:%M").to_string(),
+        texting_closes: messaging.texting_hours.closes.format("%H:%M").to_string(),
+        time_zone: org.time_zone.name().to_owned(),
+        sms_account_sid: messaging
+            .sms_account
+            .as_ref()
+            .map(|a| a.as_str().to_owned()),
     }
 }
 
 /// Messaging mutations (staff).
 #[derive(Default)]
 pub struct MessagingMutation;
-
-fn settings_payload(position: i64) -> SettingsPayload {
-    SettingsPayload {
-        position: (position > 0).then_some(LogPosition(position)),
-    }
-}
 
 fn local_time(raw: &str, field: &str) -> Result<NaiveTime, ApiError> {
     NaiveTime::parse_from_str(raw.trim(), "%H:%M").map_err(|_| {
@@ -409,7 +416,7 @@ impl MessagingMutation {
         )
         .await
         .map_err(ApiError::from_command::<OrganizationError>)?;
-        Ok(settings_payload(position))
+        Ok(SettingsPayload::new(principal.organization, position))
     }
 
     /// Sets the local hours in which texts other than one-time codes go out (staff); outside them texts wait for
@@ -439,7 +446,7 @@ impl MessagingMutation {
         )
         .await
         .map_err(ApiError::from_command::<OrganizationError>)?;
-        Ok(settings_payload(position))
+        Ok(SettingsPayload::new(principal.organization, position))
     }
 
     /// Replaces your organization's wording of one kind of message (staff). It must parse and use only the
@@ -488,7 +495,11 @@ impl MessagingMutation {
                 None => api,
             }
         })?;
-        Ok(settings_payload(position))
+        Ok(SettingsPayload::of_template(
+            principal.organization,
+            kind,
+            position,
+        ))
     }
 
     /// Goes back to the default wording of one kind of message (staff).
@@ -516,7 +527,11 @@ impl MessagingMutation {
         )
         .await
         .map_err(ApiError::from_command::<OrganizationError>)?;
-        Ok(settings_payload(position))
+        Ok(SettingsPayload::of_template(
+            principal.organization,
+            kind.into(),
+            position,
+        ))
     }
 
     /// Sends a message of your organization again, as a new message with a new id (staff): one that was sent (the

@@ -7,10 +7,13 @@ pub mod access_log;
 pub mod activities;
 pub mod attendance;
 pub mod care;
+#[macro_use]
+pub mod changed;
 pub mod devices;
 pub mod errors;
 pub mod history;
 pub mod http;
+pub mod ids;
 pub mod inputs;
 pub mod limits;
 pub mod lockout;
@@ -22,6 +25,7 @@ pub mod profile;
 pub mod query;
 pub mod reporting;
 pub mod scheduling;
+pub mod settings;
 pub mod subscription;
 pub mod text_guard;
 pub mod trusted;
@@ -57,6 +61,7 @@ pub struct Query(
     care::proxies::ProxyQuery,
     care::policy::CarePolicyQuery,
     devices::DeviceQuery,
+    settings::SettingsQuery,
 );
 
 /// The root of mutations.

@@ -1,6 +1,6 @@
 //! Mutations: each parses its input into domain types, runs one command, and returns the log position it produced.
 
-use async_graphql::{Context, InputObject, Object, Result, SimpleObject, ID};
+use async_graphql::{ComplexObject, Context, InputObject, Object, Result, SimpleObject, ID};
 use chrono::{DateTime, Utc};
 use portal_commands::accounts::{self, NewAccount};
 use portal_commands::handler::Actor;
@@ -8,12 +8,14 @@ use portal_commands::organizations::{self as org_commands, OrganizationSummary};
 use portal_commands::sessions;
 use portal_domain::account::Role;
 use portal_domain::values::OrganizationCode;
+use portal_domain::OrganizationId;
 use uuid::Uuid;
 
+use super::changed::ChangedAccount;
 use super::errors::ApiError;
 use super::inputs::Checked;
 use super::query::{principal, signed_in};
-use super::types::LogPosition;
+use super::types::{Account, LogPosition};
 use crate::app::AppState;
 use crate::request::RequestContext;
 use crate::throttle::Action;
@@ -112,6 +114,7 @@ pub struct SignInInput {
 
 /// A new session.
 #[derive(SimpleObject)]
+#[graphql(complex)]
 pub struct SignInPayload {
     /// Bearer token for `Authorization: Bearer <token>`. Shown once; portal keeps only its hash. Null while the
     /// second step is required, and when the session went into the cookie (`setCookie`).
@@ -135,16 +138,35 @@ pub struct SignInPayload {
     pub device_expires_at: Option<DateTime<Utc>>,
     /// The log position produced.
     pub position: LogPosition,
+    #[graphql(skip)]
+    organization: Option<OrganizationId>,
+}
+
+#[ComplexObject]
+impl SignInPayload {
+    /// The account signed in, as `me` answers it (null while the second step is required).
+    async fn account(&self, ctx: &Context<'_>) -> Result<Option<Account>> {
+        let (Some(organization), Some(id)) = (self.organization, self.account_id.as_ref()) else {
+            return Ok(None);
+        };
+        let id = Uuid::parse_str(id.as_str()).map_err(|e| ApiError::internal(&e))?;
+        Ok(super::changed::signed_in_account(ctx, organization.0, id, Some(self.position)).await?)
+    }
 }
 
 /// The payload of a new session: the token in the answer, or (`set_cookie`) only in the HttpOnly session cookie.
 pub fn session_payload(
     ctx: &Context<'_>,
+    organization: OrganizationId,
     signed_in: accounts::SignedIn,
     set_cookie: bool,
 ) -> SignInPayload {
+    let organization = Some(organization);
     if !set_cookie {
-        return signed_in.into();
+        return SignInPayload {
+            organization,
+            ..signed_in.into()
+        };
     }
     let (state, request) = context(ctx);
     let lifetime = (signed_in.expires_at - request.now).num_seconds();
@@ -153,6 +175,7 @@ pub fn session_payload(
     }
     SignInPayload {
         token: None,
+        organization,
         ..signed_in.into()
     }
 }
@@ -170,6 +193,7 @@ impl From<accounts::SignedIn> for SignInPayload {
             device_id: signed_in.device.as_ref().map(|d| ID(d.id.to_string())),
             device_expires_at: signed_in.device.as_ref().map(|d| d.expires_at),
             position: LogPosition(signed_in.last_position),
+            organization: None,
         }
     }
 }
@@ -225,10 +249,15 @@ pub struct ChangePasswordInput {
 
 /// The password changed; every other session ended and the person was told by e-mail.
 #[derive(SimpleObject)]
+#[graphql(complex)]
 pub struct ChangePasswordPayload {
     /// The log position produced.
     pub position: LogPosition,
+    #[graphql(skip)]
+    changed: ChangedAccount,
 }
+
+answers_account!(ChangePasswordPayload, "Your account as it now is.");
 
 /// Asks to sign in with another address.
 #[derive(InputObject)]
@@ -495,7 +524,7 @@ impl AccountMutation {
         .map_err(ApiError::from_command)?;
         Ok(match step {
             accounts::SignInStep::Session(signed_in) => {
-                session_payload(ctx, signed_in, input.set_cookie)
+                session_payload(ctx, organization.id, signed_in, input.set_cookie)
             }
             accounts::SignInStep::SecondStep(challenge) => SignInPayload {
                 token: None,
@@ -508,6 +537,7 @@ impl AccountMutation {
                 device_id: None,
                 device_expires_at: None,
                 position: LogPosition(challenge.last_position),
+                organization: None,
             },
         })
     }
@@ -594,6 +624,7 @@ impl AccountMutation {
             .map_err(ApiError::from_command)?;
         Ok(ChangePasswordPayload {
             position: LogPosition(position),
+            changed: ChangedAccount::own(&principal, Some(position)),
         })
     }
 

@@ -1,13 +1,14 @@
 //! The patient portal's front door: staff register patients and hand out activation codes; patients sign up with
 //! their clinic number or code and date of birth; organizations publish terms that every account accepts.
 
-use async_graphql::{Context, InputObject, Object, Result, SimpleObject, ID};
+use async_graphql::{ComplexObject, Context, InputObject, Object, Result, SimpleObject, ID};
 use chrono::{DateTime, NaiveDate, Utc};
 use portal_commands::handler::Actor;
 use portal_commands::patients::{self, NewPatientInput, Proof, SignUp};
 use portal_commands::signup_requests::{self, ApprovalError, Match};
 use portal_commands::{accounts, organizations as orgs};
 use portal_domain::organization::{OrganizationError, PatientPolicy};
+use portal_domain::session::Principal;
 use portal_domain::signup_request::IdentityDetails;
 use portal_domain::values::{self as v, DateOfBirth};
 use portal_domain::PatientId;
@@ -17,11 +18,12 @@ use uuid::Uuid;
 
 use super::access_log::audited;
 use super::activities::organization as organization_by_id;
+use super::changed::ChangedAccount;
 use super::errors::ApiError;
 use super::inputs::Checked;
 use super::mutation::{context, organization, CHECK_YOUR_EMAIL};
 use super::query::{projection_error, signed_in, staff, READ_YOUR_WRITES_TIMEOUT};
-use super::types::LogPosition;
+use super::types::{Account, LogPosition};
 use crate::access::Whose;
 use crate::app::AppState;
 
@@ -50,6 +52,7 @@ pub struct RegisterPatientInput {
 
 /// A new patient record and its activation code.
 #[derive(SimpleObject)]
+#[graphql(complex)]
 pub struct RegisterPatientPayload {
     /// The record.
     pub patient_id: ID,
@@ -57,15 +60,20 @@ pub struct RegisterPatientPayload {
     pub activation_code: String,
     /// The log position produced.
     pub position: LogPosition,
+    #[graphql(skip)]
+    changed: ChangedPatient,
 }
 
 /// A new activation code.
 #[derive(SimpleObject)]
+#[graphql(complex)]
 pub struct IssuePatientCodePayload {
     /// The code to hand out (shown once).
     pub activation_code: String,
     /// The log position produced.
     pub position: LogPosition,
+    #[graphql(skip)]
+    changed: ChangedPatient,
 }
 
 /// Signing up for the patient portal (seed 001, steps 2 and 3).
@@ -111,16 +119,21 @@ pub struct PublishTermsInput {
 
 /// The terms published.
 #[derive(SimpleObject)]
+#[graphql(complex)]
 pub struct PublishTermsPayload {
     /// The new version.
     pub version: i32,
     /// The log position produced.
     pub position: LogPosition,
+    #[graphql(skip)]
+    organization: Uuid,
 }
 
 /// The terms in force.
 #[derive(SimpleObject)]
 pub struct Terms {
+    /// These terms (of one organization and version).
+    pub id: ID,
     /// The version.
     pub version: i32,
     /// The terms of use.
@@ -133,9 +146,58 @@ pub struct Terms {
 
 /// What accepting did.
 #[derive(SimpleObject)]
+#[graphql(complex)]
 pub struct AcceptTermsPayload {
     /// The log position produced (null when accepted before).
     pub position: Option<LogPosition>,
+    #[graphql(skip)]
+    changed: Option<ChangedAccount>,
+    #[graphql(skip)]
+    rejected: Option<(Principal, Uuid)>,
+}
+
+#[ComplexObject]
+impl AcceptTermsPayload {
+    /// The request as it now is, rejected (`rejectSignUpRequest`, which answers this payload too; null for
+    /// `acceptTerms`). The read goes to the access log.
+    async fn sign_up_request(&self, ctx: &Context<'_>) -> Result<Option<SignUpRequestItem>> {
+        let Some((reader, id)) = &self.rejected else {
+            return Ok(None);
+        };
+        let state = ctx.data_unchecked::<AppState>();
+        if let Some(position) = self.position {
+            wait_for(
+                &state.pool,
+                patient_rows::NAME,
+                position.0,
+                READ_YOUR_WRITES_TIMEOUT,
+            )
+            .await
+            .map_err(projection_error)?;
+        }
+        let Some(row) = patient_rows::find_request(&state.pool, reader.organization.0, *id)
+            .await
+            .map_err(projection_error)?
+        else {
+            return Ok(None);
+        };
+        let whose = Whose {
+            request: Some(row.id),
+            record: row.patient_id,
+            account: None,
+        };
+        audited(ctx, reader, "sign_up_request", "signUpRequest", &[whose]).await?;
+        Ok(Some(sign_up_request(row)))
+    }
+
+    /// Your account as it now is, with the version accepted (`acceptTerms`; null for `rejectSignUpRequest`, which
+    /// answers this payload too).
+    async fn account(&self, ctx: &Context<'_>) -> Result<Option<Account>> {
+        match &self.changed {
+            Some(changed) => Ok(changed.read(ctx).await?),
+            None => Ok(None),
+        }
+    }
 }
 
 /// A patient record, as staff see it.
@@ -245,9 +307,14 @@ pub struct ApproveSignUpRequestInput {
 
 /// The record the request was matched to; a code was sent to the address in the request.
 #[derive(SimpleObject)]
+#[graphql(complex)]
 pub struct ApproveSignUpRequestPayload {
     /// The record.
     pub patient_id: ID,
+    /// The log position produced (null for a retry that wrote nothing new).
+    pub position: Option<LogPosition>,
+    #[graphql(skip)]
+    changed: ChangedPatient,
 }
 
 const REQUEST_RECEIVED: &str = "Thanks. The clinic will check your details and e-mail you an activation code, or     ask you to call. This can take one business day.";
@@ -339,6 +406,11 @@ impl PatientMutation {
             patient_id: ID(registered.id.0.to_string()),
             activation_code: registered.code.display(),
             position: LogPosition(registered.last_position),
+            changed: ChangedPatient {
+                reader: principal,
+                patient: registered.id.0,
+                position: Some(registered.last_position),
+            },
         })
     }
 
@@ -372,6 +444,11 @@ impl PatientMutation {
         Ok(IssuePatientCodePayload {
             activation_code: code.display(),
             position: LogPosition(position),
+            changed: ChangedPatient {
+                reader: principal,
+                patient: patient.0,
+                position: Some(position),
+            },
         })
     }
 
@@ -561,7 +638,7 @@ impl PatientMutation {
         };
         let org = organization_by_id(state, principal.organization).await?;
         let command = request.command(Actor::Account(principal.account.0), input.command_id);
-        let patient =
+        let (patient, position) =
             signup_requests::approve(&state.store, &org, id, matched, principal.account, &command)
                 .await
                 .map_err(|e| match e {
@@ -577,6 +654,12 @@ impl PatientMutation {
                 })?;
         Ok(ApproveSignUpRequestPayload {
             patient_id: ID(patient.0.to_string()),
+            position: position.map(LogPosition),
+            changed: ChangedPatient {
+                reader: principal,
+                patient: patient.0,
+                position,
+            },
         })
     }
 
@@ -602,6 +685,8 @@ impl PatientMutation {
                 .map_err(ApiError::from_command)?;
         Ok(AcceptTermsPayload {
             position: Some(LogPosition(position)),
+            changed: None,
+            rejected: Some((principal, id)),
         })
     }
 
@@ -627,6 +712,7 @@ impl PatientMutation {
         Ok(PublishTermsPayload {
             version: i32::try_from(version).unwrap_or(i32::MAX),
             position: LogPosition(position),
+            organization: principal.organization.0,
         })
     }
 
@@ -661,6 +747,8 @@ impl PatientMutation {
             .map_err(ApiError::from_command)?;
         Ok(AcceptTermsPayload {
             position: position.map(LogPosition),
+            changed: Some(ChangedAccount::own(&principal, position)),
+            rejected: None,
         })
     }
 
@@ -685,7 +773,7 @@ impl PatientMutation {
             desc = "Idempotency key: a retry with the same id returns the first answer instead of acting twice."
         )]
         command_id: Option<Uuid>,
-    ) -> Result<super::phones::SettingsPayload> {
+    ) -> Result<super::settings::SettingsPayload> {
         let principal = staff(ctx).await?;
         let (state, request) = context(ctx);
         let defaults = PatientPolicy::default();
@@ -723,11 +811,136 @@ impl PatientMutation {
         )
         .await
         .map_err(|e| ApiError::from_command::<OrganizationError>(e).on("activationCodeDays"))?;
-        Ok(super::phones::SettingsPayload {
-            position: Some(LogPosition(position)),
-        })
+        Ok(super::settings::SettingsPayload::new(
+            principal.organization,
+            position,
+        ))
     }
 }
+
+/// The terms in force in `organization` once the read model has applied `at_least`.
+async fn read_terms(
+    state: &AppState,
+    organization: Uuid,
+    at_least: Option<LogPosition>,
+) -> Result<Option<Terms>, ApiError> {
+    if let Some(position) = at_least {
+        wait_for(
+            &state.pool,
+            portal_projections::organizations::NAME,
+            position.0,
+            READ_YOUR_WRITES_TIMEOUT,
+        )
+        .await
+        .map_err(projection_error)?;
+    }
+    let terms = patient_rows::current_terms(&state.pool, organization)
+        .await
+        .map_err(projection_error)?;
+    Ok(terms.map(
+        |(version, terms_of_use, privacy_practices, published_at)| Terms {
+            id: super::ids::derived("Terms", &[&organization, &version]),
+            version,
+            terms_of_use,
+            privacy_practices,
+            published_at,
+        },
+    ))
+}
+
+#[ComplexObject]
+impl PublishTermsPayload {
+    /// The terms now in force, the ones just published (what `terms` answers).
+    async fn terms(&self, ctx: &Context<'_>) -> Result<Option<Terms>> {
+        let state = ctx.data_unchecked::<AppState>();
+        Ok(read_terms(state, self.organization, Some(self.position)).await?)
+    }
+}
+
+/// A request for a code for the API.
+fn sign_up_request(r: patient_rows::SignUpRequestRow) -> SignUpRequestItem {
+    SignUpRequestItem {
+        id: ID(r.id.to_string()),
+        first_name: r.first_name,
+        last_name: r.last_name,
+        date_of_birth: r.date_of_birth,
+        email: r.email,
+        phone: r.phone,
+        clinic_number: r.clinic_number,
+        status: r.status,
+        submitted_at: r.submitted_at,
+        patient_id: r.patient_id.map(|p| ID(p.to_string())),
+    }
+}
+
+/// A patient record for the API.
+fn record(r: patient_rows::PatientRow) -> PatientRecord {
+    PatientRecord {
+        id: ID(r.id.to_string()),
+        clinic_number: r.clinic_number,
+        first_name: r.first_name,
+        last_name: r.last_name,
+        date_of_birth: r.date_of_birth,
+        email: r.email,
+        phone: r.phone,
+        account_id: r.account_id.map(|a| ID(a.to_string())),
+        registered_at: r.registered_at,
+        signed_up_at: r.signed_up_at,
+        failed_sign_ups: r.failed_sign_ups,
+        sign_up_locked: r.sign_up_locked,
+        sign_up_locked_until: r.sign_up_locked_until,
+    }
+}
+
+/// A patient record a staff mutation changed, read back for its answer (the read goes to the access log).
+struct ChangedPatient {
+    reader: Principal,
+    patient: Uuid,
+    position: Option<i64>,
+}
+
+impl ChangedPatient {
+    async fn read(&self, ctx: &Context<'_>) -> Result<Option<PatientRecord>, ApiError> {
+        let state = ctx.data_unchecked::<AppState>();
+        if let Some(position) = self.position.filter(|p| *p > 0) {
+            wait_for(
+                &state.pool,
+                patient_rows::NAME,
+                position,
+                READ_YOUR_WRITES_TIMEOUT,
+            )
+            .await
+            .map_err(projection_error)?;
+        }
+        let row = patient_rows::find(&state.pool, self.reader.organization.0, self.patient)
+            .await
+            .map_err(projection_error)?;
+        if let Some(row) = &row {
+            let whose = Whose {
+                account: row.account_id,
+                record: Some(row.id),
+                request: None,
+            };
+            audited(ctx, &self.reader, "patient_record", "patient", &[whose]).await?;
+        }
+        Ok(row.map(record))
+    }
+}
+
+macro_rules! answers_patient {
+    ($payload:ty) => {
+        #[ComplexObject]
+        impl $payload {
+            /// The patient record as it now is (what `patients` lists).
+            async fn patient(&self, ctx: &Context<'_>) -> Result<Option<PatientRecord>> {
+                Ok(self.changed.read(ctx).await?)
+            }
+        }
+    };
+}
+answers_patient!(RegisterPatientPayload);
+answers_patient!(IssuePatientCodePayload);
+answers_patient!(ApproveSignUpRequestPayload);
 
 /// Patient-portal queries.
 #[derive(Default)]
@@ -763,17 +976,7 @@ impl PatientQuery {
         else {
             return Ok(None);
         };
-        let terms = patient_rows::current_terms(&state.pool, org.id)
-            .await
-            .map_err(projection_error)?;
-        Ok(terms.map(
-            |(version, terms_of_use, privacy_practices, published_at)| Terms {
-                version,
-                terms_of_use,
-                privacy_practices,
-                published_at,
-            },
-        ))
+        Ok(read_terms(state, org.id, None).await?)
     }
 
     /// The verification queue (staff): requests for an activation code with `status` (default `pending`), oldest
@@ -821,21 +1024,7 @@ impl PatientQuery {
             })
             .collect();
         audited(ctx, &principal, "sign_up_request", "signUpRequests", &whose).await?;
-        Ok(rows
-            .into_iter()
-            .map(|r| SignUpRequestItem {
-                id: ID(r.id.to_string()),
-                first_name: r.first_name,
-                last_name: r.last_name,
-                date_of_birth: r.date_of_birth,
-                email: r.email,
-                phone: r.phone,
-                clinic_number: r.clinic_number,
-                status: r.status,
-                submitted_at: r.submitted_at,
-                patient_id: r.patient_id.map(|p| ID(p.to_string())),
-            })
-            .collect())
+        Ok(rows.into_iter().map(sign_up_request).collect())
     }
 
     /// Patient records of your organization (staff), by name; `search` is a clinic number or part of a name.
@@ -889,23 +1078,6 @@ impl PatientQuery {
             })
             .collect();
         audited(ctx, &principal, "patient_record", "patients", &whose).await?;
-        Ok(rows
-            .into_iter()
-            .map(|r| PatientRecord {
-                id: ID(r.id.to_string()),
-                clinic_number: r.clinic_number,
-                first_name: r.first_name,
-                last_name: r.last_name,
-                date_of_birth: r.date_of_birth,
-                email: r.email,
-                phone: r.phone,
-                account_id: r.account_id.map(|a| ID(a.to_string())),
-                registered_at: r.registered_at,
-                signed_up_at: r.signed_up_at,
-                failed_sign_ups: r.failed_sign_ups,
-                sign_up_locked: r.sign_up_locked,
-                sign_up_locked_until: r.sign_up_locked_until,
-            })
-            .collect())
+        Ok(rows.into_iter().map(record).collect())
     }
 }

@@ -1,11 +1,12 @@
 //! Mobile numbers of the signed-in learner, and the organization's SMS and time-zone settings (staff).
 
-use async_graphql::{Context, InputObject, Object, Result, SimpleObject};
+use async_graphql::{ComplexObject, Context, InputObject, Object, Result, SimpleObject, ID};
 use chrono::{DateTime, Utc};
 use portal_commands::handler::Actor;
 use portal_commands::{organizations as orgs, phones};
 use portal_domain::account::AccountError;
 use portal_domain::organization::OrganizationError;
+use portal_domain::session::Principal;
 use portal_domain::values::{PhoneNumber, SmsAccountId, TimeZone};
 use portal_projections::accounts;
 use portal_projections::runner::wait_for;
@@ -15,6 +16,7 @@ use super::activities::organization;
 use super::errors::ApiError;
 use super::inputs::Checked;
 use super::query::{principal, projection_error, staff, READ_YOUR_WRITES_TIMEOUT};
+use super::settings::SettingsPayload;
 use super::types::LogPosition;
 use crate::app::AppState;
 use crate::request::RequestContext;
@@ -22,6 +24,8 @@ use crate::request::RequestContext;
 /// A mobile number on your account.
 #[derive(SimpleObject)]
 pub struct Phone {
+    /// The number on this account (of one account and number).
+    pub id: ID,
     /// E.164 (`+16125551234`).
     pub number: String,
     /// Paired by a text from it, or verified with the code sent to it: texts from it record your attendance.
@@ -66,18 +70,54 @@ pub struct ConfigureSmsInput {
 
 /// What a phone mutation did.
 #[derive(SimpleObject)]
+#[graphql(complex)]
 pub struct PhonePayload {
     /// The number, normalised to E.164.
     pub number: String,
     /// The log position produced, if any.
     pub position: Option<LogPosition>,
+    #[graphql(skip)]
+    reader: Principal,
 }
 
-/// What a settings mutation did.
-#[derive(SimpleObject)]
-pub struct SettingsPayload {
-    /// The log position produced, if any.
-    pub position: Option<LogPosition>,
+#[ComplexObject]
+impl PhonePayload {
+    /// Your numbers as they now are (what `myPhones` answers): the one added or verified is among them, the one
+    /// removed is not.
+    async fn phones(&self, ctx: &Context<'_>) -> Result<Vec<Phone>> {
+        Ok(read_phones(ctx, &self.reader, self.position).await?)
+    }
+}
+
+/// `reader`'s numbers once the accounts read model has applied `at_least`.
+async fn read_phones(
+    ctx: &Context<'_>,
+    reader: &Principal,
+    at_least: Option<LogPosition>,
+) -> Result<Vec<Phone>, ApiError> {
+    let state = ctx.data_unchecked::<AppState>();
+    if let Some(position) = at_least {
+        wait_for(
+            &state.pool,
+            accounts::NAME,
+            position.0,
+            READ_YOUR_WRITES_TIMEOUT,
+        )
+        .await
+        .map_err(projection_error)?;
+    }
+    let rows = accounts::phones(&state.pool, reader.organization.0, reader.account.0)
+        .await
+        .map_err(projection_error)?;
+    Ok(rows
+        .into_iter()
+        .map(|r| Phone {
+            id: super::ids::derived("Phone", &[&reader.account.0, &r.number]),
+            number: r.number,
+            verified: r.verified,
+            added_at: r.added_at,
+        })
+        .collect())
 }
 
 fn number(raw: &str) -> Result<PhoneNumber, ApiError> {
@@ -113,6 +153,7 @@ impl PhoneMutation {
         Ok(PhonePayload {
             number: number.as_str().to_owned(),
             position: position.map(LogPosition),
+            reader: principal,
         })
     }
 
@@ -136,7 +177,7 @@ impl PhoneMutation {
         }
         let org = organization(state, principal.organization).await?;
         let command = request.command(Actor::Account(principal.account.0), input.command_id);
-        phones::verify_phone(
+        let position = phones::verify_phone(
             &state.store,
             &org,
             principal.account,
@@ -148,7 +189,8 @@ impl PhoneMutation {
         .map_err(ApiError::from_command::<AccountError>)?;
         Ok(PhonePayload {
             number: number.as_str().to_owned(),
-            position: None,
+            position: position.map(LogPosition),
+            reader: principal,
         })
     }
 
@@ -171,6 +213,7 @@ impl PhoneMutation {
         Ok(PhonePayload {
             number: number.as_str().to_owned(),
             position: position.map(LogPosition),
+            reader: principal,
         })
     }
 
@@ -211,9 +254,7 @@ impl PhoneMutation {
         )
         .await
         .map_err(ApiError::from_command::<OrganizationError>)?;
-        Ok(SettingsPayload {
-            position: Some(LogPosition(position)),
-        })
+        Ok(SettingsPayload::new(principal.organization, position))
     }
 
     /// Shows the organization's calendar in another IANA time zone (staff).
@@ -241,9 +282,7 @@ impl PhoneMutation {
         )
         .await
         .map_err(ApiError::from_command::<OrganizationError>)?;
-        Ok(SettingsPayload {
-            position: (position > 0).then_some(LogPosition(position)),
-        })
+        Ok(SettingsPayload::new(principal.organization, position))
     }
 }
 
@@ -263,27 +302,6 @@ impl PhoneQuery {
         at_least: Option<LogPosition>,
     ) -> Result<Vec<Phone>> {
         let principal = principal(ctx).await?;
-        let state = ctx.data_unchecked::<AppState>();
-        if let Some(position) = at_least {
-            wait_for(
-                &state.pool,
-                accounts::NAME,
-                position.0,
-                READ_YOUR_WRITES_TIMEOUT,
-            )
-            .await
-            .map_err(projection_error)?;
-        }
-        let rows = accounts::phones(&state.pool, principal.organization.0, principal.account.0)
-            .await
-            .map_err(projection_error)?;
-        Ok(rows
-            .into_iter()
-            .map(|r| Phone {
-                number: r.number,
-                verified: r.verified,
-                added_at: r.added_at,
-            })
-            .collect())
+        Ok(read_phones(ctx, &principal, at_least).await?)
     }
 }

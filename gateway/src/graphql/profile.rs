@@ -1,10 +1,11 @@
 //! The professional profile (seed 000, step 6): what the person fills in, and what is still missing.
 
-use async_graphql::{Context, Enum, InputObject, Object, Result, SimpleObject};
+use async_graphql::{Context, Enum, InputObject, Object, Result, SimpleObject, ID};
 use portal_commands::accounts;
 use portal_commands::handler::Actor;
 use portal_domain::values::{self as v, ProfileDetails};
 
+use super::changed::ChangedAccount;
 use super::errors::{ApiError, FieldError};
 use super::query::principal;
 use super::types::LogPosition;
@@ -114,6 +115,7 @@ pub struct UpdateProfileInput {
 
 /// The profile after the update.
 #[derive(SimpleObject)]
+#[graphql(complex)]
 pub struct UpdateProfilePayload {
     /// The log position produced; null when nothing changed.
     pub position: Option<LogPosition>,
@@ -121,11 +123,20 @@ pub struct UpdateProfilePayload {
     pub missing_fields: Vec<String>,
     /// Activities whose held credit was awarded because the profile is now complete.
     pub credit_awarded_for: Vec<async_graphql::ID>,
+    #[graphql(skip)]
+    changed: ChangedAccount,
 }
+
+answers_account!(
+    UpdateProfilePayload,
+    "Your account as it now is, with its `profile` and `missingProfileFields`."
+);
 
 /// The professional profile as the read model holds it.
 #[derive(SimpleObject)]
 pub struct Profile {
+    /// The profile (one per account).
+    pub id: ID,
     /// Courtesy prefix.
     pub prefix: Option<Prefix>,
     /// Employed by an organization of the clinic's care network.
@@ -144,9 +155,11 @@ pub struct Profile {
     pub credit_eligibility: Option<CreditEligibility>,
 }
 
-impl From<ProfileDetails> for Profile {
-    fn from(d: ProfileDetails) -> Self {
+impl Profile {
+    /// The profile of `account`.
+    pub fn of(account: uuid::Uuid, d: ProfileDetails) -> Self {
         Self {
+            id: super::ids::derived("Profile", &[&account]),
             prefix: d.prefix.map(Into::into),
             employed_by_care_network: d.employed_by_care_network,
             address: d.address.map(|a| Address {
@@ -333,6 +346,7 @@ impl ProfileMutation {
             position: position.map(LogPosition),
             missing_fields: missing.into_iter().map(str::to_owned).collect(),
             credit_awarded_for,
+            changed: ChangedAccount::own(&principal, position),
         })
     }
 }

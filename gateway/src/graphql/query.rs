@@ -6,8 +6,7 @@ use async_graphql::{Context, Object, Result, ID};
 use portal_commands::sessions;
 use portal_domain::account::Role;
 use portal_domain::session::Principal;
-use portal_projections::runner::wait_for;
-use portal_projections::{accounts, organizations, ProjectionError};
+use portal_projections::{organizations, ProjectionError};
 use uuid::Uuid;
 
 use super::errors::ApiError;
@@ -168,21 +167,7 @@ impl AccountQuery {
         at_least: Option<LogPosition>,
     ) -> Result<Option<Account>> {
         let principal = signed_in(ctx).await?;
-        let state = ctx.data_unchecked::<AppState>();
-        if let Some(position) = at_least {
-            wait_for(
-                &state.pool,
-                accounts::NAME,
-                position.0,
-                READ_YOUR_WRITES_TIMEOUT,
-            )
-            .await
-            .map_err(projection_error)?;
-        }
-        let row = accounts::find(&state.pool, principal.organization.0, principal.account.0)
-            .await
-            .map_err(projection_error)?;
-        Ok(row.map(Account::from))
+        Ok(super::changed::read_account(ctx, &principal, principal.account.0, at_least).await?)
     }
 
     /// One account: your own, or, for staff, any account of your organization (null when there is none).
@@ -200,31 +185,6 @@ impl AccountQuery {
         if id != principal.account.0 && principal.role != Role::Staff {
             return Err(ApiError::forbidden().into());
         }
-        let state = ctx.data_unchecked::<AppState>();
-        if let Some(position) = at_least {
-            wait_for(
-                &state.pool,
-                accounts::NAME,
-                position.0,
-                READ_YOUR_WRITES_TIMEOUT,
-            )
-            .await
-            .map_err(projection_error)?;
-        }
-        // The organization is part of the key: staff never see another organization's accounts.
-        let row = accounts::find(&state.pool, principal.organization.0, id)
-            .await
-            .map_err(projection_error)?;
-        if row.as_ref().is_some_and(|r| r.role == "patient") {
-            super::access_log::audited(
-                ctx,
-                &principal,
-                "account",
-                "account",
-                &[crate::access::Whose::account(id)],
-            )
-            .await?;
-        }
-        Ok(row.map(Account::from))
+        Ok(super::changed::read_account(ctx, &principal, id, at_least).await?)
     }
 }

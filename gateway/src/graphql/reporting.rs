@@ -11,6 +11,7 @@ use portal_projections::runner::wait_for;
 use uuid::Uuid;
 
 use super::activities::CreditType;
+use super::changed::ChangedAccount;
 use super::errors::ApiError;
 use super::query::{principal, projection_error, staff, READ_YOUR_WRITES_TIMEOUT};
 use super::types::LogPosition;
@@ -42,6 +43,8 @@ pub struct BoardReportingInput {
 /// A learner's consent, as the account shows it.
 #[derive(SimpleObject)]
 pub struct BoardReportingConsent {
+    /// The consent (one per learner).
+    pub id: ID,
     /// The board's abbreviation (ABIM, STATE, ...).
     pub board: String,
     /// The learner's id there.
@@ -52,14 +55,24 @@ pub struct BoardReportingConsent {
 
 /// What a consent mutation did.
 #[derive(SimpleObject)]
+#[graphql(complex)]
 pub struct BoardReportingPayload {
     /// The log position produced; null when nothing changed.
     pub position: Option<LogPosition>,
+    #[graphql(skip)]
+    changed: ChangedAccount,
 }
+
+answers_account!(
+    BoardReportingPayload,
+    "Your account as it now is, with its `boardReporting`."
+);
 
 /// One completion to report, in the fields PARS asks for.
 #[derive(SimpleObject)]
 pub struct BoardCompletion {
+    /// The completion (of one learner, activity, board and credit type).
+    pub id: ID,
     /// The board's abbreviation.
     pub board: String,
     /// The learner's id at the board.
@@ -89,6 +102,10 @@ pub struct BoardCompletion {
 impl From<Completion> for BoardCompletion {
     fn from(c: Completion) -> Self {
         Self {
+            id: super::ids::derived(
+                "BoardCompletion",
+                &[&c.learner_id, &c.activity_id, &c.board, &c.credit_type],
+            ),
             board: c.board,
             board_id: c.board_id,
             learner_id: ID(c.learner_id.to_string()),
@@ -129,6 +146,7 @@ impl ReportingMutation {
                 .map_err(ApiError::from_command)?;
         Ok(BoardReportingPayload {
             position: position.map(LogPosition),
+            changed: ChangedAccount::own(&principal, position),
         })
     }
 
@@ -150,6 +168,7 @@ impl ReportingMutation {
             .map_err(ApiError::from_command)?;
         Ok(BoardReportingPayload {
             position: position.map(LogPosition),
+            changed: ChangedAccount::own(&principal, position),
         })
     }
 }

@@ -1,7 +1,7 @@
 //! Scheduling (seed 003): the catalogue, slots from weekly templates, and booking, moving and cancelling
 //! appointments, for patients and for staff on their behalf.
 
-use async_graphql::{Context, Enum, InputObject, Object, Result, SimpleObject, ID};
+use async_graphql::{ComplexObject, Context, Enum, InputObject, Object, Result, SimpleObject, ID};
 use chrono::{DateTime, NaiveDate, NaiveTime, Utc, Weekday as ChronoWeekday};
 use portal_commands::handler::Actor;
 use portal_commands::scheduling::{self, Booking, SlotTemplate};
@@ -141,6 +141,8 @@ pub struct CatalogueEntry {
 /// The catalogue.
 #[derive(SimpleObject)]
 pub struct CatalogueView {
+    /// The catalogue (one per organization).
+    pub id: ID,
     /// Locations.
     pub locations: Vec<CatalogueEntry>,
     /// Departments.
@@ -196,6 +198,8 @@ pub struct AppointmentView {
 /// What a patient reviews before confirming a booking.
 #[derive(SimpleObject)]
 pub struct BookingSummary {
+    /// The summary (of one slot and visit reason).
+    pub id: ID,
     /// The slot.
     pub slot_id: ID,
     /// The provider or care team.
@@ -222,6 +226,7 @@ pub struct BookingSummary {
 
 /// What a scheduling mutation did.
 #[derive(SimpleObject)]
+#[graphql(complex)]
 pub struct SchedulingPayload {
     /// The entry, slot count or appointment concerned.
     pub id: Option<ID>,
@@ -229,6 +234,162 @@ pub struct SchedulingPayload {
     pub created: Option<i32>,
     /// The log position produced.
     pub position: Option<LogPosition>,
+    #[graphql(skip)]
+    changed: Option<ScheduleChange>,
+}
+
+/// What a scheduling mutation changed, to read back for its answer.
+struct ScheduleChange {
+    /// Who reads it.
+    reader: Principal,
+    /// The patient side, when a patient or their proxy acted (their reads go to the access log as proxies').
+    acting: Option<care::Acting>,
+    /// What changed.
+    what: Changed,
+    /// Its id.
+    id: Uuid,
+}
+
+/// The kind of object a scheduling mutation changed.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Changed {
+    Appointment,
+    WaitListEntry,
+    CatalogueEntry,
+}
+
+impl SchedulingPayload {
+    /// A change of `what` (`id`) at `position` (zero: nothing new was written).
+    fn of(
+        reader: &Principal,
+        acting: Option<&care::Acting>,
+        what: Changed,
+        id: Uuid,
+        position: Option<i64>,
+    ) -> Self {
+        Self {
+            id: Some(ID(id.to_string())),
+            created: None,
+            position: position.filter(|p| *p > 0).map(LogPosition),
+            changed: Some(ScheduleChange {
+                reader: reader.clone(),
+                acting: acting.cloned(),
+                what,
+                id,
+            }),
+        }
+    }
+
+    /// The change, when it is of `what`, once the schedule read model has applied the position.
+    async fn changed(
+        &self,
+        ctx: &Context<'_>,
+        what: Changed,
+    ) -> Result<Option<&ScheduleChange>, ApiError> {
+        match &self.changed {
+            Some(change) if change.what == what => {
+                caught_up(context(ctx).0, self.position).await?;
+                Ok(Some(change))
+            }
+            _ => Ok(None),
+        }
+    }
+}
+
+#[ComplexObject]
+impl SchedulingPayload {
+    /// The appointment as it now is (book, reschedule, cancel, no-show, accepted offer; null for the others).
+    async fn appointment(&self, ctx: &Context<'_>) -> Result<Option<AppointmentView>> {
+        let Some(change) = self.changed(ctx, Changed::Appointment).await? else {
+            return Ok(None);
+        };
+        let state = context(ctx).0;
+        let Some(row) = schedule::appointment(&state.pool, change.reader.organization.0, change.id)
+            .await
+            .map_err(projection_error)?
+        else {
+            return Ok(None);
+        };
+        match &change.acting {
+            Some(acting) => acting.audited(ctx, "appointment", "appointment").await?,
+            None if row.patient_id != change.reader.account.0 => {
+                audited(
+                    ctx,
+                    &change.reader,
+                    "appointment",
+                    "appointment",
+                    &[Whose::account(row.patient_id)],
+                )
+                .await?
+            }
+            None => {}
+        }
+        Ok(Some(appointment(row)))
+    }
+
+    /// The wait-list entry as it now is (join and leave; null for the others).
+    async fn wait_list_entry(&self, ctx: &Context<'_>) -> Result<Option<WaitListEntryView>> {
+        let Some(change) = self.changed(ctx, Changed::WaitListEntry).await? else {
+            return Ok(None);
+        };
+        let Some(acting) = &change.acting else {
+            return Ok(None);
+        };
+        let rows = schedule::patient_waitlist(
+            &context(ctx).0.pool,
+            change.reader.organization.0,
+            acting.patient.0,
+        )
+        .await
+        .map_err(projection_error)?;
+        acting.audited(ctx, "wait_list", "waitListEntry").await?;
+        Ok(rows
+            .into_iter()
+            .find(|r| r.id == change.id)
+            .map(wait_list_entry))
+    }
+
+    /// The catalogue entry as it now is (putLocation, putDepartment, putProvider, putVisitReason; null for the
+    /// others).
+    async fn catalogue_entry(&self, ctx: &Context<'_>) -> Result<Option<CatalogueEntry>> {
+        let Some(change) = self.changed(ctx, Changed::CatalogueEntry).await? else {
+            return Ok(None);
+        };
+        let rows = schedule::entries(&context(ctx).0.pool, change.reader.organization.0)
+            .await
+            .map_err(projection_error)?;
+        Ok(rows
+            .into_iter()
+            .find(|r| r.id == change.id)
+            .map(|r| catalogue_entry(r).1))
+    }
+}
+
+/// A wait-list entry for the API.
+fn wait_list_entry(r: schedule::WaitRow) -> WaitListEntryView {
+    WaitListEntryView {
+        id: ID(r.id.to_string()),
+        target_kind: r.target_kind,
+        target_id: ID(r.target_id.to_string()),
+        status: r.status,
+        offered_slot_id: r.offered_slot_id.map(|s| ID(s.to_string())),
+        offer_expires_at: r.offer_expires_at,
+    }
+}
+
+/// A catalogue entry for the API, with its kind (`location`, `department`, `provider`, `reason`).
+fn catalogue_entry(row: schedule::EntryRow) -> (String, CatalogueEntry) {
+    (
+        row.kind,
+        CatalogueEntry {
+            id: ID(row.id.to_string()),
+            name: row.name,
+            address: row.address,
+            minutes: row.minutes,
+            department_ids: row.departments.iter().map(|d| ID(d.to_string())).collect(),
+            location_ids: row.locations.iter().map(|l| ID(l.to_string())).collect(),
+        },
+    )
 }
 
 fn uuid(raw: &ID, field: &str) -> Result<Uuid, ApiError> {
@@ -281,6 +442,8 @@ struct Booker {
     patient: AccountId,
     /// The actor of the commands.
     actor: Actor,
+    /// The patient side (None for staff).
+    acting: Option<care::Acting>,
 }
 
 async fn booker(ctx: &Context<'_>) -> Result<Booker, ApiError> {
@@ -292,7 +455,8 @@ async fn booker(ctx: &Context<'_>) -> Result<Booker, ApiError> {
                 by: acting.booked_by(),
                 patient: acting.patient,
                 actor: acting.actor(),
-                principal: acting.principal,
+                principal: acting.principal.clone(),
+                acting: Some(acting),
             })
         }
         Role::Staff => Ok(Booker {
@@ -302,6 +466,7 @@ async fn booker(ctx: &Context<'_>) -> Result<Booker, ApiError> {
             patient: signed_in.account,
             actor: Actor::Account(signed_in.account.0),
             principal: signed_in,
+            acting: None,
         }),
         Role::Learner | Role::Auditor | Role::Provider => Err(ApiError::forbidden()),
     }
@@ -322,11 +487,13 @@ async fn put(ctx: &Context<'_>, entry: Entry, id: Option<ID>) -> Result<Scheduli
     )
     .await
     .map_err(ApiError::from_command)?;
-    Ok(SchedulingPayload {
-        id: Some(ID(id.to_string())),
-        created: None,
-        position: position.map(LogPosition),
-    })
+    Ok(SchedulingPayload::of(
+        &principal,
+        None,
+        Changed::CatalogueEntry,
+        id,
+        position,
+    ))
 }
 
 /// Joining the wait list.
@@ -486,6 +653,7 @@ impl SchedulingMutation {
             id: None,
             created: Some(i32::try_from(created).unwrap_or(i32::MAX)),
             position: (position > 0).then_some(LogPosition(position)),
+            changed: None,
         })
     }
 
@@ -501,6 +669,7 @@ impl SchedulingMutation {
             by,
             patient,
             actor,
+            acting,
         } = booker(ctx).await?;
         let (state, request) = context(ctx);
         let patient = match (by, input.patient_id.as_ref()) {
@@ -562,11 +731,13 @@ impl SchedulingMutation {
         )
         .await
         .map_err(ApiError::from_command)?;
-        Ok(SchedulingPayload {
-            id: Some(ID(id.to_string())),
-            created: None,
-            position: Some(LogPosition(position)),
-        })
+        Ok(SchedulingPayload::of(
+            &principal,
+            acting.as_ref(),
+            Changed::Appointment,
+            id,
+            Some(position),
+        ))
     }
 
     /// Moves an appointment to another open slot in one step: the old slot is freed only if the new one is taken.
@@ -581,6 +752,7 @@ impl SchedulingMutation {
             by,
             patient,
             actor,
+            acting,
         } = booker(ctx).await?;
         let (state, request) = context(ctx);
         let org = organization(state, principal.organization).await?;
@@ -597,11 +769,13 @@ impl SchedulingMutation {
         )
         .await
         .map_err(ApiError::from_command)?;
-        Ok(SchedulingPayload {
-            id: Some(appointment_id),
-            created: None,
-            position: Some(LogPosition(position)),
-        })
+        Ok(SchedulingPayload::of(
+            &principal,
+            acting.as_ref(),
+            Changed::Appointment,
+            appointment,
+            Some(position),
+        ))
     }
 
     /// Joins the wait list for a provider or department (patients, or their proxy): when a slot frees up it is offered to the first
@@ -648,11 +822,13 @@ impl SchedulingMutation {
         )
         .await
         .map_err(ApiError::from_command)?;
-        Ok(SchedulingPayload {
-            id: Some(ID(entry.to_string())),
-            created: None,
-            position: position.map(LogPosition),
-        })
+        Ok(SchedulingPayload::of(
+            principal,
+            Some(&acting),
+            Changed::WaitListEntry,
+            entry,
+            position,
+        ))
     }
 
     /// Leaves the wait list (patients, or their proxy).
@@ -666,20 +842,18 @@ impl SchedulingMutation {
         let (state, request) = context(ctx);
         let org = organization(state, principal.organization).await?;
         let command = request.command(acting.actor(), None);
-        let position = portal_commands::waitlist::leave(
-            &state.store,
-            &org,
-            acting.patient,
-            uuid(&entry_id, "entryId")?,
-            &command,
-        )
-        .await
-        .map_err(ApiError::from_command)?;
-        Ok(SchedulingPayload {
-            id: Some(entry_id),
-            created: None,
-            position: position.map(LogPosition),
-        })
+        let entry = uuid(&entry_id, "entryId")?;
+        let position =
+            portal_commands::waitlist::leave(&state.store, &org, acting.patient, entry, &command)
+                .await
+                .map_err(ApiError::from_command)?;
+        Ok(SchedulingPayload::of(
+            principal,
+            Some(&acting),
+            Changed::WaitListEntry,
+            entry,
+            position,
+        ))
     }
 
     /// Accepts the slot offered to a wait-list entry (patients, or their proxy): it is booked, or your appointment moved to it, in
@@ -703,11 +877,13 @@ impl SchedulingMutation {
         )
         .await
         .map_err(ApiError::from_command)?;
-        Ok(SchedulingPayload {
-            id: Some(ID(appointment.to_string())),
-            created: None,
-            position: Some(LogPosition(position)),
-        })
+        Ok(SchedulingPayload::of(
+            principal,
+            Some(&acting),
+            Changed::Appointment,
+            appointment,
+            Some(position),
+        ))
     }
 
     /// Cancels an appointment; patients may do so until the organization's cut-off before it, staff at any time.
@@ -722,14 +898,16 @@ impl SchedulingMutation {
             by,
             patient,
             actor,
+            acting,
         } = booker(ctx).await?;
         let (state, request) = context(ctx);
         let org = organization(state, principal.organization).await?;
         let command = request.command(actor, None);
+        let appointment = uuid(&appointment_id, "appointmentId")?;
         let position = scheduling::cancel(
             &state.store,
             &org,
-            uuid(&appointment_id, "appointmentId")?,
+            appointment,
             reason
                 .map(|r| r.trim().to_owned())
                 .filter(|r| !r.is_empty()),
@@ -739,11 +917,13 @@ impl SchedulingMutation {
         )
         .await
         .map_err(ApiError::from_command)?;
-        Ok(SchedulingPayload {
-            id: Some(appointment_id),
-            created: None,
-            position: position.map(LogPosition),
-        })
+        Ok(SchedulingPayload::of(
+            &principal,
+            acting.as_ref(),
+            Changed::Appointment,
+            appointment,
+            position,
+        ))
     }
 
     /// Records that the patient did not come to an appointment that has begun (staff). Recording it again changes
@@ -757,20 +937,23 @@ impl SchedulingMutation {
         let (state, request) = context(ctx);
         let org = organization(state, principal.organization).await?;
         let command = request.command(Actor::Account(principal.account.0), None);
+        let appointment = uuid(&appointment_id, "appointmentId")?;
         let position = scheduling::record_no_show(
             &state.store,
             &org,
-            uuid(&appointment_id, "appointmentId")?,
+            appointment,
             principal.account,
             &command,
         )
         .await
         .map_err(ApiError::from_command)?;
-        Ok(SchedulingPayload {
-            id: Some(appointment_id),
-            created: None,
-            position: position.map(LogPosition),
-        })
+        Ok(SchedulingPayload::of(
+            &principal,
+            None,
+            Changed::Appointment,
+            appointment,
+            position,
+        ))
     }
 }
 
@@ -810,21 +993,15 @@ impl SchedulingQuery {
             .await
             .map_err(projection_error)?;
         let mut view = CatalogueView {
+            id: crate::graphql::ids::derived("Catalogue", &[&principal.organization.0]),
             locations: vec![],
             departments: vec![],
             providers: vec![],
             visit_reasons: vec![],
         };
         for row in rows {
-            let entry = CatalogueEntry {
-                id: ID(row.id.to_string()),
-                name: row.name,
-                address: row.address,
-                minutes: row.minutes,
-                department_ids: row.departments.iter().map(|d| ID(d.to_string())).collect(),
-                location_ids: row.locations.iter().map(|l| ID(l.to_string())).collect(),
-            };
-            match row.kind.as_str() {
+            let (kind, entry) = catalogue_entry(row);
+            match kind.as_str() {
                 "location" => view.locations.push(entry),
                 "department" => view.departments.push(entry),
                 "provider" => view.providers.push(entry),
@@ -991,6 +1168,7 @@ impl SchedulingQuery {
         let local =
             |at: DateTime<Utc>| org.time_zone.local(at).format("%Y-%m-%dT%H:%M").to_string();
         Ok(BookingSummary {
+            id: crate::graphql::ids::derived("BookingSummary", &[&slot, &reason]),
             slot_id,
             provider,
             location: location.0,
@@ -1026,17 +1204,7 @@ impl SchedulingQuery {
         .await
         .map_err(projection_error)?;
         acting.audited(ctx, "wait_list", "myWaitList").await?;
-        Ok(rows
-            .into_iter()
-            .map(|r| WaitListEntryView {
-                id: ID(r.id.to_string()),
-                target_kind: r.target_kind,
-                target_id: ID(r.target_id.to_string()),
-                status: r.status,
-                offered_slot_id: r.offered_slot_id.map(|s| ID(s.to_string())),
-                offer_expires_at: r.offer_expires_at,
-            })
-            .collect())
+        Ok(rows.into_iter().map(wait_list_entry).collect())
     }
 
     /// A provider's booked appointments on one day of the organization's zone (staff).

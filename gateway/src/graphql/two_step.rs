@@ -8,6 +8,7 @@ use portal_domain::two_step::TwoStepMethod;
 use uuid::Uuid;
 
 use super::activities::organization as organization_by_id;
+use super::changed::ChangedAccount;
 use super::errors::ApiError;
 use super::inputs::Checked;
 use super::mutation::{context, organization, SignInPayload};
@@ -34,6 +35,7 @@ pub struct CompleteSignInInput {
 
 /// An authenticator app to set up.
 #[derive(SimpleObject)]
+#[graphql(complex)]
 pub struct TotpEnrollmentPayload {
     /// The secret in base32, to type into the app (shown once).
     pub secret: String,
@@ -41,16 +43,31 @@ pub struct TotpEnrollmentPayload {
     pub otpauth_uri: String,
     /// The log position produced.
     pub position: Option<LogPosition>,
+    #[graphql(skip)]
+    changed: ChangedAccount,
 }
+
+answers_account!(
+    TotpEnrollmentPayload,
+    "Your account as it now is (two-step verification is on only once confirmed)."
+);
 
 /// Two-step verification turned on.
 #[derive(SimpleObject)]
+#[graphql(complex)]
 pub struct ConfirmTotpPayload {
     /// Ten one-time recovery codes, shown once: each signs in once when the phone is lost.
     pub recovery_codes: Vec<String>,
     /// The log position produced.
     pub position: Option<LogPosition>,
+    #[graphql(skip)]
+    changed: ChangedAccount,
 }
+
+answers_account!(
+    ConfirmTotpPayload,
+    "Your account as it now is (`twoStepEnabled`)."
+);
 
 /// Where sign-in codes go.
 #[derive(async_graphql::Enum, Copy, Clone, Eq, PartialEq, Debug)]
@@ -63,10 +80,18 @@ pub enum CodeChannel {
 
 /// Two-step verification turned off.
 #[derive(SimpleObject)]
+#[graphql(complex)]
 pub struct DisableTwoStepPayload {
     /// The log position produced (null when it was off).
     pub position: Option<LogPosition>,
+    #[graphql(skip)]
+    changed: ChangedAccount,
 }
+
+answers_account!(
+    DisableTwoStepPayload,
+    "Your account as it now is (`twoStepEnabled`)."
+);
 
 /// Two-step mutations.
 #[derive(Default)]
@@ -113,6 +138,7 @@ impl TwoStepMutation {
         .map_err(ApiError::from_command)?;
         Ok(super::mutation::session_payload(
             ctx,
+            org.id,
             signed_in,
             input.set_cookie,
         ))
@@ -139,6 +165,7 @@ impl TwoStepMutation {
             secret: enrollment.secret,
             otpauth_uri: enrollment.uri,
             position: enrollment.last_position.map(LogPosition),
+            changed: ChangedAccount::own(&principal, enrollment.last_position),
         })
     }
 
@@ -163,6 +190,7 @@ impl TwoStepMutation {
         Ok(ConfirmTotpPayload {
             recovery_codes,
             position: position.map(LogPosition),
+            changed: ChangedAccount::own(&principal, position),
         })
     }
 
@@ -212,6 +240,7 @@ impl TwoStepMutation {
         Ok(ConfirmTotpPayload {
             recovery_codes,
             position: position.map(LogPosition),
+            changed: ChangedAccount::own(&principal, position),
         })
     }
 
@@ -240,6 +269,7 @@ impl TwoStepMutation {
             .map_err(ApiError::from_command)?;
         Ok(DisableTwoStepPayload {
             position: position.map(LogPosition),
+            changed: ChangedAccount::own(&principal, position),
         })
     }
 }

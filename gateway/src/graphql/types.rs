@@ -130,13 +130,14 @@ impl From<AccountRow> for Account {
             registered_at: row.registered_at,
             activated_at: row.activated_at,
             last_signed_in_at: row.last_signed_in_at,
-            profile: row
-                .profile
-                .and_then(|json| {
-                    serde_json::from_value::<portal_domain::values::ProfileDetails>(json).ok()
-                })
-                .unwrap_or_default()
-                .into(),
+            profile: super::profile::Profile::of(
+                row.id,
+                row.profile
+                    .and_then(|json| {
+                        serde_json::from_value::<portal_domain::values::ProfileDetails>(json).ok()
+                    })
+                    .unwrap_or_default(),
+            ),
             profile_complete: row.missing_profile_fields.is_empty(),
             disabled: row.disabled,
             two_step_enabled: row.two_step.is_some(),
@@ -144,6 +145,7 @@ impl From<AccountRow> for Account {
             board_reporting: match (row.board, row.board_id, row.board_consented_at) {
                 (Some(board), Some(board_id), Some(consented_at)) => {
                     Some(super::reporting::BoardReportingConsent {
+                        id: super::ids::derived("BoardReportingConsent", &[&row.id]),
                         board,
                         board_id,
                         consented_at,

@@ -253,12 +253,16 @@ async fn the_credit_and_attendance_views_count_what_the_transcript_holds() {
 }
 
 const ME: &str = "{ me { id role status title firstName middleName lastName email registeredAt activatedAt disabled twoStepEnabled username } }";
-const AS_OF: &str = "query($id: ID!, $asOf: AsOfInput!) { accountAsOf(accountId: $id, asOf: $asOf) { id role status title firstName middleName lastName email registeredAt activatedAt disabled twoStepEnabled username version position } }";
+const AS_OF: &str = "query($id: ID!, $asOf: AsOfInput!) { accountAsOf(accountId: $id, asOf: $asOf) { accountId role status title firstName middleName lastName email registeredAt activatedAt disabled twoStepEnabled username version position } }";
 
 /// The fields `me` and `accountAsOf` share.
 fn shared(account: &serde_json::Value) -> serde_json::Value {
     let mut fields = account.as_object().unwrap().clone();
     fields.retain(|k, _| k != "version" && k != "position");
+    // A past state is its own object; the account it is of is `accountId`.
+    if let Some(id) = fields.remove("accountId") {
+        fields.insert("id".to_owned(), id);
+    }
     serde_json::Value::Object(fields)
 }
 

@@ -613,12 +613,18 @@ async fn without_number_or_code_a_patient_asks_online_and_staff_approve_or_rejec
 
     let rejected = app
         .graphql(
-            "mutation($id: ID!) { rejectSignUpRequest(requestId: $id, reason: \"No record, no answer at the number\") { position } }",
+            "mutation($id: ID!) { rejectSignUpRequest(requestId: $id, reason: \"No record, no answer at the number\") {
+               position signUpRequest { id status } account { id } } }",
             json!({ "id": queue[1]["id"] }),
             Some(&staff),
         )
         .await;
-    rejected.assert_ok();
+    assert_eq!(
+        rejected.assert_ok()["rejectSignUpRequest"],
+        json!({ "position": rejected.body["data"]["rejectSignUpRequest"]["position"],
+                "signUpRequest": { "id": queue[1]["id"], "status": "rejected" }, "account": null }),
+        "the answer is the request, rejected"
+    );
     app.mail_to("mallory@example.org", "Your mayo CE patient portal request")
         .await;
     let twice = app

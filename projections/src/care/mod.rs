@@ -130,3 +130,47 @@ fn erase(writes: &mut Writes, subjects: &[Uuid]) {
 pub(crate) fn rows<T>(rows: &[tokio_postgres::Row], f: fn(&tokio_postgres::Row) -> T) -> Vec<T> {
     rows.iter().map(f).collect()
 }
+
+/// A kind of care record that belongs to one patient.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Record {
+    /// A test result.
+    TestResult,
+    /// A statement.
+    Statement,
+    /// A medication.
+    Medication,
+    /// A renewal request.
+    Renewal,
+}
+
+impl Record {
+    fn table(self) -> &'static str {
+        match self {
+            Record::TestResult => "test_results",
+            Record::Statement => "statements",
+            Record::Medication => "medications",
+            Record::Renewal => "renewal_requests",
+        }
+    }
+}
+
+/// The patient a care record of the organization belongs to, if the read model holds it.
+pub async fn patient_of(
+    pool: &deadpool_postgres::Pool,
+    organization: Uuid,
+    record: Record,
+    id: Uuid,
+) -> Result<Option<Uuid>, ProjectionError> {
+    let client = pool.get().await?;
+    let row = client
+        .query_opt(
+            &format!(
+                "SELECT patient_id FROM {} WHERE organization_id = $1 AND id = $2",
+                record.table()
+            ),
+            &[&organization, &id],
+        )
+        .await?;
+    Ok(row.map(|r| r.get(0)))
+}

@@ -10,9 +10,10 @@ use portal_domain::care::Area;
 use portal_domain::values::{LineDescription, Money, ProcessorReference};
 use portal_domain::AccountId;
 use portal_projections::care::billing::{self as read, StatementRow};
+use portal_projections::care::{patient_of, Record};
 use uuid::Uuid;
 
-use super::{acting, amount, audited_read, caught_up, uuid, CarePayload};
+use super::{acting, amount, audited_read, caught_up, uuid, CareObject, CarePayload, CareReader};
 use crate::graphql::activities::organization;
 use crate::graphql::errors::ApiError;
 use crate::graphql::inputs::Checked;
@@ -60,6 +61,8 @@ pub struct RecordPaymentInput {
 /// A line of a statement.
 #[derive(SimpleObject)]
 pub struct LineItemView {
+    /// The line (its statement's and its place on it).
+    pub id: ID,
     /// What for.
     pub description: String,
     /// The amount (`125.50`).
@@ -105,6 +108,8 @@ pub struct StatementView {
 /// A patient's billing account.
 #[derive(SimpleObject)]
 pub struct BillingAccountView {
+    /// The billing account (one per patient).
+    pub id: ID,
     /// What the patient owes in all.
     pub balance: String,
     /// Statements by e-mail only.
@@ -120,7 +125,9 @@ fn view(row: StatementRow) -> StatementView {
         items: row
             .items
             .into_iter()
-            .map(|i| LineItemView {
+            .enumerate()
+            .map(|(n, i)| LineItemView {
+                id: crate::graphql::ids::derived("LineItem", &[&row.id, &n]),
                 description: i.description,
                 amount: amount(i.amount_cents),
             })
@@ -148,6 +155,60 @@ fn view(row: StatementRow) -> StatementView {
     }
 }
 
+/// Statement `id` as `reader` sees it, with its payments; the read goes to the access log.
+pub async fn read_statement(
+    ctx: &Context<'_>,
+    reader: &CareReader,
+    id: Uuid,
+) -> Result<Option<StatementView>, ApiError> {
+    let state = context(ctx).0;
+    let organization = reader.organization();
+    let Some(patient) = patient_of(&state.pool, organization, Record::Statement, id)
+        .await
+        .map_err(projection_error)?
+        .filter(|p| reader.may_read(*p))
+    else {
+        return Ok(None);
+    };
+    let rows = read::of_patient(&state.pool, organization, patient)
+        .await
+        .map_err(projection_error)?;
+    let Some(row) = rows.into_iter().find(|r| r.id == id) else {
+        return Ok(None);
+    };
+    reader
+        .audited(ctx, "statement", "statement", patient)
+        .await?;
+    Ok(Some(view(row)))
+}
+
+/// The billing account of `patient`, or of the patient of `statement`, as `reader` sees it; the read goes to the
+/// access log.
+pub async fn read_account(
+    ctx: &Context<'_>,
+    reader: &CareReader,
+    statement: Option<Uuid>,
+    patient: Option<AccountId>,
+) -> Result<Option<BillingAccountView>, ApiError> {
+    let state = context(ctx).0;
+    let organization = reader.organization();
+    let patient = match (patient, statement) {
+        (Some(patient), _) => Some(patient.0),
+        (None, Some(statement)) => {
+            patient_of(&state.pool, organization, Record::Statement, statement)
+                .await
+                .map_err(projection_error)?
+        }
+        (None, None) => None,
+    };
+    let Some(patient) = patient.filter(|p| reader.may_read(*p)) else {
+        return Ok(None);
+    };
+    let view = account(state, organization, patient).await?;
+    reader.audited(ctx, "statement", "billing", patient).await?;
+    Ok(Some(view))
+}
+
 async fn account(
     state: &crate::app::AppState,
     organization: Uuid,
@@ -160,6 +221,7 @@ async fn account(
         .await
         .map_err(projection_error)?;
     Ok(BillingAccountView {
+        id: crate::graphql::ids::derived("BillingAccount", &[&patient]),
         balance: amount(summary.balance_cents),
         paperless: summary.paperless,
         statements: statements.into_iter().map(view).collect(),
@@ -215,7 +277,12 @@ impl BillingMutation {
         )
         .await
         .map_err(ApiError::from_command)?;
-        Ok(CarePayload::new(Some(id), position))
+        Ok(CarePayload::changed(
+            Some(id),
+            position,
+            staff,
+            CareObject::Statement(id),
+        ))
     }
 
     /// Records a payment an outside processor took against a statement (staff, or the billing system's staff
@@ -259,7 +326,12 @@ impl BillingMutation {
         )
         .await
         .map_err(ApiError::from_command)?;
-        Ok(CarePayload::new(Some(id), position))
+        Ok(CarePayload::changed(
+            Some(id),
+            position,
+            staff,
+            CareObject::Statement(statement),
+        ))
     }
 
     /// Chooses paperless billing (statements by e-mail only) or paper (patients, or a proxy with full access).
@@ -282,7 +354,13 @@ impl BillingMutation {
         )
         .await
         .map_err(ApiError::from_command)?;
-        Ok(CarePayload::new(None, position))
+        let patient = acting.patient;
+        Ok(CarePayload::changed(
+            None,
+            position,
+            acting,
+            CareObject::Billing(patient),
+        ))
     }
 }
 

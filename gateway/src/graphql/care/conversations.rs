@@ -12,7 +12,10 @@ use portal_domain::values::{AttachmentRef, ConversationSubject, MessageBody};
 use portal_projections::care::conversations::{self as read, ConversationRow, MessageRow};
 use uuid::Uuid;
 
-use super::{acting, acting_as, audited_read, care_team, caught_up, uuid, Acting, CarePayload};
+use super::{
+    acting, acting_as, audited_read, care_team, caught_up, uuid, Acting, CareObject, CarePayload,
+    CareReader,
+};
 use crate::graphql::activities::organization;
 use crate::graphql::errors::ApiError;
 use crate::graphql::inputs::Checked;
@@ -189,6 +192,46 @@ impl Side {
     }
 }
 
+impl From<Side> for CareReader {
+    fn from(side: Side) -> Self {
+        match side {
+            Side::Patient(acting) => CareReader::Patient(acting),
+            Side::Member(member) => CareReader::Member(member),
+        }
+    }
+}
+
+/// Conversation `id` with its messages, as `reader` sees it (the read goes to the access log), once the read model
+/// holds it.
+pub async fn read_one(
+    ctx: &Context<'_>,
+    reader: &CareReader,
+    id: Uuid,
+) -> Result<Option<ConversationView>, ApiError> {
+    let state = context(ctx).0;
+    let Some(row) = read::one(
+        &state.pool,
+        reader.organization(),
+        id,
+        reader.patient_side(),
+    )
+    .await
+    .map_err(projection_error)?
+    else {
+        return Ok(None);
+    };
+    if !reader.may_read(row.patient_id) {
+        return Ok(None);
+    }
+    let messages = read::messages(&state.pool, id)
+        .await
+        .map_err(projection_error)?;
+    reader
+        .audited(ctx, "conversation", "conversation", row.patient_id)
+        .await?;
+    Ok(Some(view(row, Some(messages))))
+}
+
 /// Conversation mutations.
 #[derive(Default)]
 pub struct ConversationMutation;
@@ -238,7 +281,12 @@ impl ConversationMutation {
         )
         .await
         .map_err(ApiError::from_command)?;
-        Ok(CarePayload::new(Some(id), position))
+        Ok(CarePayload::changed(
+            Some(id),
+            position,
+            acting,
+            CareObject::Conversation(id),
+        ))
     }
 
     /// Writes in a conversation: its patient (or proxy) or a member of its care team. A reply from the care team
@@ -272,7 +320,12 @@ impl ConversationMutation {
         )
         .await
         .map_err(ApiError::from_command)?;
-        Ok(CarePayload::new(Some(message), position))
+        Ok(CarePayload::changed(
+            Some(message),
+            position,
+            side,
+            CareObject::Conversation(id),
+        ))
     }
 
     /// Marks every message of the other side in a conversation as read (their read receipts).
@@ -290,7 +343,12 @@ impl ConversationMutation {
             conversations::mark_read(&state.store, &org, id, side.participant(), &command)
                 .await
                 .map_err(ApiError::from_command)?;
-        Ok(CarePayload::new(Some(id), position))
+        Ok(CarePayload::changed(
+            Some(id),
+            position,
+            side,
+            CareObject::Conversation(id),
+        ))
     }
 
     /// Takes a conversation from your care team's pool (staff and providers on the team); one picked up by
@@ -308,7 +366,12 @@ impl ConversationMutation {
         let position = conversations::pick_up(&state.store, &org, id, member.account, &command)
             .await
             .map_err(ApiError::from_command)?;
-        Ok(CarePayload::new(Some(id), position))
+        Ok(CarePayload::changed(
+            Some(id),
+            position,
+            member,
+            CareObject::Conversation(id),
+        ))
     }
 
     /// Closes a conversation (a member of its care team); the patient may start a new one.
@@ -325,7 +388,12 @@ impl ConversationMutation {
         let position = conversations::close(&state.store, &org, id, Some(member.account), &command)
             .await
             .map_err(ApiError::from_command)?;
-        Ok(CarePayload::new(Some(id), position))
+        Ok(CarePayload::changed(
+            Some(id),
+            position,
+            member,
+            CareObject::Conversation(id),
+        ))
     }
 }
 
@@ -411,29 +479,10 @@ impl ConversationQuery {
             .await
             .map_err(ApiError::from_command)?;
         caught_up(state, at_least).await?;
-        let patient_side = matches!(side, Side::Patient(_));
-        let row = read::one(&state.pool, org.id.0, id, patient_side)
-            .await
-            .map_err(projection_error)?
-            .ok_or_else(|| {
-                ApiError::new("CONVERSATION_NOT_FOUND", "no such conversation").on("id")
-            })?;
-        let messages = read::messages(&state.pool, id)
-            .await
-            .map_err(projection_error)?;
-        match &side {
-            Side::Patient(acting) => acting.audited(ctx, "conversation", "conversation").await?,
-            Side::Member(member) => {
-                audited_read(
-                    ctx,
-                    member,
-                    "conversation",
-                    "conversation",
-                    [row.patient_id],
-                )
-                .await?
-            }
-        }
-        Ok(view(row, Some(messages)))
+        read_one(ctx, &side.into(), id).await?.ok_or_else(|| {
+            ApiError::new("CONVERSATION_NOT_FOUND", "no such conversation")
+                .on("id")
+                .into()
+        })
     }
 }

@@ -9,9 +9,12 @@ use portal_domain::care::Area;
 use portal_domain::values::{Instructions, MedicationName, Reason};
 use portal_domain::AccountId;
 use portal_projections::care::medications::{self as read, MedicationRow, RenewalRow};
+use portal_projections::care::{patient_of, Record};
 use uuid::Uuid;
 
-use super::{acting, audited_read, care_team, caught_up, provider, uuid, CarePayload};
+use super::{
+    acting, audited_read, care_team, caught_up, provider, uuid, CareObject, CarePayload, CareReader,
+};
 use crate::graphql::activities::organization;
 use crate::graphql::errors::ApiError;
 use crate::graphql::inputs::Checked;
@@ -128,7 +131,49 @@ async fn decide(
     )
     .await
     .map_err(ApiError::from_command)?;
-    Ok(CarePayload::new(Some(request_id), position))
+    Ok(CarePayload::changed(
+        Some(request_id),
+        position,
+        provider,
+        CareObject::Renewal(request_id),
+    ))
+}
+
+/// Medication `medication`, or the medication of renewal request `renewal`, as `reader` sees it, with its renewal
+/// requests; the read goes to the access log.
+pub async fn read_one(
+    ctx: &Context<'_>,
+    reader: &CareReader,
+    medication: Option<Uuid>,
+    renewal: Option<Uuid>,
+) -> Result<Option<MedicationView>, ApiError> {
+    let state = context(ctx).0;
+    let organization = reader.organization();
+    let (record, id) = match (medication, renewal) {
+        (Some(id), _) => (Record::Medication, id),
+        (None, Some(id)) => (Record::Renewal, id),
+        (None, None) => return Ok(None),
+    };
+    let Some(patient) = patient_of(&state.pool, organization, record, id)
+        .await
+        .map_err(projection_error)?
+        .filter(|p| reader.may_read(*p))
+    else {
+        return Ok(None);
+    };
+    let rows = read::of_patient(&state.pool, organization, patient)
+        .await
+        .map_err(projection_error)?;
+    let Some(row) = rows.into_iter().find(|m| match record {
+        Record::Renewal => m.renewals.iter().any(|r| r.id == id),
+        _ => m.id == id,
+    }) else {
+        return Ok(None);
+    };
+    reader
+        .audited(ctx, "medication", "medication", patient)
+        .await?;
+    Ok(Some(view(row)))
 }
 
 /// Prescription mutations.
@@ -180,7 +225,12 @@ impl MedicationMutation {
         )
         .await
         .map_err(ApiError::from_command)?;
-        Ok(CarePayload::new(Some(id), position))
+        Ok(CarePayload::changed(
+            Some(id),
+            position,
+            member,
+            CareObject::Medication(id),
+        ))
     }
 
     /// Records that the patient no longer takes a medication (staff and providers).
@@ -197,7 +247,12 @@ impl MedicationMutation {
         let position = medications::discontinue(&state.store, &org, id, member.account, &command)
             .await
             .map_err(ApiError::from_command)?;
-        Ok(CarePayload::new(Some(id), position))
+        Ok(CarePayload::changed(
+            Some(id),
+            position,
+            member,
+            CareObject::Medication(id),
+        ))
     }
 
     /// Asks the care team to renew one of the patient's medications (patients, or a proxy with full access); one
@@ -234,7 +289,12 @@ impl MedicationMutation {
         )
         .await
         .map_err(ApiError::from_command)?;
-        Ok(CarePayload::new(Some(request_id), position))
+        Ok(CarePayload::changed(
+            Some(request_id),
+            position,
+            acting,
+            CareObject::Renewal(request_id),
+        ))
     }
 
     /// Approves a pending renewal request (providers); the patient is told their request was answered.

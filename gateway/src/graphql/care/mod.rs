@@ -13,14 +13,14 @@ pub mod policy;
 pub mod proxies;
 pub mod results;
 
-use async_graphql::{Context, SimpleObject, ID};
+use async_graphql::{ComplexObject, Context, Result, SimpleObject, ID};
 use portal_commands::handler::Actor;
 use portal_commands::organizations::OrganizationSummary;
 use portal_domain::account::Role;
 use portal_domain::appointment::BookedBy;
 use portal_domain::care::{Area, Party, ProxyScope};
 use portal_domain::session::Principal;
-use portal_domain::AccountId;
+use portal_domain::{AccountId, OrganizationId};
 use portal_projections::care::NAME;
 use portal_projections::runner::wait_for;
 use uuid::Uuid;
@@ -238,11 +238,14 @@ pub fn uuid(raw: &ID, field: &str) -> Result<Uuid, ApiError> {
 
 /// What a care mutation did.
 #[derive(SimpleObject)]
+#[graphql(complex)]
 pub struct CarePayload {
     /// The conversation, message, result, statement, payment, medication or request concerned.
     pub id: Option<ID>,
     /// The log position produced (pass it as `atLeast` to read your write).
     pub position: Option<LogPosition>,
+    #[graphql(skip)]
+    changed: Option<(CareReader, CareObject)>,
 }
 
 impl CarePayload {
@@ -251,6 +254,255 @@ impl CarePayload {
         Self {
             id: id.map(|i| ID(i.to_string())),
             position: (position > 0).then_some(LogPosition(position)),
+            changed: None,
+        }
+    }
+
+    /// A payload that `reader` can read `object` back from.
+    pub fn changed(
+        id: Option<Uuid>,
+        position: i64,
+        reader: impl Into<CareReader>,
+        object: CareObject,
+    ) -> Self {
+        Self {
+            changed: Some((reader.into(), object)),
+            ..Self::new(id, position)
+        }
+    }
+
+    /// The reader and the object, when the object is what `wanted` picks, once the care read model has applied the
+    /// mutation's position.
+    async fn read_back<T>(
+        &self,
+        ctx: &Context<'_>,
+        wanted: impl Fn(&CareObject) -> Option<T>,
+    ) -> Result<Option<(&CareReader, T)>, ApiError> {
+        let Some((reader, object)) = &self.changed else {
+            return Ok(None);
+        };
+        let Some(key) = wanted(object) else {
+            return Ok(None);
+        };
+        caught_up(context(ctx).0, self.position).await?;
+        Ok(Some((reader, key)))
+    }
+}
+
+/// What a care mutation changed.
+#[derive(Clone, Copy, Debug)]
+pub enum CareObject {
+    /// A conversation (a message was written in it, or it was read, picked up or closed).
+    Conversation(Uuid),
+    /// A test result.
+    TestResult(Uuid),
+    /// A statement (and with it the patient's billing account).
+    Statement(Uuid),
+    /// A patient's billing account.
+    Billing(AccountId),
+    /// A medication.
+    Medication(Uuid),
+    /// A renewal request.
+    Renewal(Uuid),
+    /// A proxy's access to a patient.
+    ProxyGrant {
+        /// The patient.
+        patient: AccountId,
+        /// The proxy.
+        proxy: AccountId,
+    },
+    /// The organization's care policy.
+    CarePolicy,
+}
+
+/// Who reads a care object back: the patient's side, or a member of the care team (staff or provider).
+#[derive(Clone, Debug)]
+pub enum CareReader {
+    /// The patient, or their proxy.
+    Patient(Acting),
+    /// Staff or a provider.
+    Member(Principal),
+}
+
+impl From<Acting> for CareReader {
+    fn from(acting: Acting) -> Self {
+        CareReader::Patient(acting)
+    }
+}
+
+impl From<Principal> for CareReader {
+    fn from(principal: Principal) -> Self {
+        CareReader::Member(principal)
+    }
+}
+
+impl CareReader {
+    /// The reader's organization.
+    pub fn organization(&self) -> Uuid {
+        match self {
+            CareReader::Patient(a) => a.principal.organization.0,
+            CareReader::Member(p) => p.organization.0,
+        }
+    }
+
+    /// Whether the patient's side reads (who sees only released results, and their own unread counts).
+    pub fn patient_side(&self) -> bool {
+        matches!(self, CareReader::Patient(_))
+    }
+
+    /// Whether the reader may see `patient`'s data: the patient's side only their own patient's, the care team any.
+    pub fn may_read(&self, patient: Uuid) -> bool {
+        match self {
+            CareReader::Patient(a) => a.patient.0 == patient,
+            CareReader::Member(_) => true,
+        }
+    }
+
+    /// Records the read of `patient`'s data in the access log (a patient's own reads are not recorded).
+    pub async fn audited(
+        &self,
+        ctx: &Context<'_>,
+        resource: &str,
+        field: &str,
+        patient: Uuid,
+    ) -> Result<(), ApiError> {
+        match self {
+            CareReader::Patient(acting) => acting.audited(ctx, resource, field).await,
+            CareReader::Member(member) => {
+                audited_read(ctx, member, resource, field, [patient]).await
+            }
+        }
+    }
+}
+
+#[ComplexObject]
+impl CarePayload {
+    /// The conversation as it now is, with its messages (conversation mutations; null for the others).
+    async fn conversation(
+        &self,
+        ctx: &Context<'_>,
+    ) -> Result<Option<conversations::ConversationView>> {
+        let found = self
+            .read_back(ctx, |o| match o {
+                CareObject::Conversation(id) => Some(*id),
+                _ => None,
+            })
+            .await?;
+        match found {
+            Some((reader, id)) => Ok(conversations::read_one(ctx, reader, id).await?),
+            None => Ok(None),
+        }
+    }
+
+    /// The test result as it now is (recordTestResult, releaseTestResult; null for the others).
+    async fn test_result(&self, ctx: &Context<'_>) -> Result<Option<results::TestResultView>> {
+        let found = self
+            .read_back(ctx, |o| match o {
+                CareObject::TestResult(id) => Some(*id),
+                _ => None,
+            })
+            .await?;
+        match found {
+            Some((reader, id)) => Ok(results::read_one(ctx, reader, id).await?),
+            None => Ok(None),
+        }
+    }
+
+    /// The statement as it now is, with its payments (issueStatement, recordPayment; null for the others).
+    async fn statement(&self, ctx: &Context<'_>) -> Result<Option<billing::StatementView>> {
+        let found = self
+            .read_back(ctx, |o| match o {
+                CareObject::Statement(id) => Some(*id),
+                _ => None,
+            })
+            .await?;
+        match found {
+            Some((reader, id)) => Ok(billing::read_statement(ctx, reader, id).await?),
+            None => Ok(None),
+        }
+    }
+
+    /// The patient's billing account as it now is: balance, paperless choice, statements (issueStatement,
+    /// recordPayment, setPaperlessBilling; null for the others).
+    async fn billing(&self, ctx: &Context<'_>) -> Result<Option<billing::BillingAccountView>> {
+        let found = self
+            .read_back(ctx, |o| match o {
+                CareObject::Statement(id) => Some((Some(*id), None)),
+                CareObject::Billing(patient) => Some((None, Some(*patient))),
+                _ => None,
+            })
+            .await?;
+        match found {
+            Some((reader, (statement, patient))) => {
+                Ok(billing::read_account(ctx, reader, statement, patient).await?)
+            }
+            None => Ok(None),
+        }
+    }
+
+    /// The medication as it now is, with its renewal requests (prescribe, discontinue and renewal mutations; null
+    /// for the others).
+    async fn medication(&self, ctx: &Context<'_>) -> Result<Option<medications::MedicationView>> {
+        let found = self
+            .read_back(ctx, |o| match o {
+                CareObject::Medication(id) => Some((Some(*id), None)),
+                CareObject::Renewal(id) => Some((None, Some(*id))),
+                _ => None,
+            })
+            .await?;
+        match found {
+            Some((reader, (medication, renewal))) => {
+                Ok(medications::read_one(ctx, reader, medication, renewal).await?)
+            }
+            None => Ok(None),
+        }
+    }
+
+    /// The renewal request as it now is (requestRenewal, approveRenewal, declineRenewal; null for the others).
+    async fn renewal(&self, ctx: &Context<'_>) -> Result<Option<medications::RenewalView>> {
+        let found = self
+            .read_back(ctx, |o| match o {
+                CareObject::Renewal(id) => Some(*id),
+                _ => None,
+            })
+            .await?;
+        let Some((reader, id)) = found else {
+            return Ok(None);
+        };
+        Ok(medications::read_one(ctx, reader, None, Some(id))
+            .await?
+            .and_then(|m| {
+                m.renewals
+                    .into_iter()
+                    .find(|r| r.id.as_str() == id.to_string())
+            }))
+    }
+
+    /// The proxy's access as it now is (grantProxyAccess; null once revoked, and for the others).
+    async fn proxy_grant(&self, ctx: &Context<'_>) -> Result<Option<proxies::ProxyGrantView>> {
+        let found = self
+            .read_back(ctx, |o| match o {
+                CareObject::ProxyGrant { patient, proxy } => Some((*patient, *proxy)),
+                _ => None,
+            })
+            .await?;
+        match found {
+            Some((reader, (patient, proxy))) => {
+                Ok(proxies::read_one(ctx, reader, patient, proxy).await?)
+            }
+            None => Ok(None),
+        }
+    }
+
+    /// The organization's care policy as it now is (setCarePolicy; null for the others).
+    async fn care_policy(&self, ctx: &Context<'_>) -> Result<Option<policy::CarePolicyView>> {
+        match &self.changed {
+            Some((reader, CareObject::CarePolicy)) => {
+                let org =
+                    organization(context(ctx).0, OrganizationId(reader.organization())).await?;
+                Ok(Some(policy::view(org.id, &org.care_policy)))
+            }
+            _ => Ok(None),
         }
     }
 }

@@ -9,11 +9,11 @@ use portal_commands::organizations as orgs;
 use portal_domain::care::{AgeBand, CarePolicy};
 use portal_domain::organization::OrganizationError;
 use portal_domain::values::TestCode;
-use portal_domain::AccountId;
+use portal_domain::{AccountId, OrganizationId};
 use uuid::Uuid;
 
 use super::proxies::Scope;
-use super::{care_team, uuid, CarePayload};
+use super::{care_team, uuid, CareObject, CarePayload};
 use crate::graphql::activities::organization;
 use crate::graphql::errors::ApiError;
 use crate::graphql::mutation::context;
@@ -42,6 +42,8 @@ pub struct AgeBandView {
 /// The rules for conversations, results and proxies.
 #[derive(SimpleObject)]
 pub struct CarePolicyView {
+    /// The rules (one set per organization).
+    pub id: ID,
     /// Days without a message after which a conversation is closed.
     pub conversation_idle_days: i32,
     /// Tests released by themselves, with their delays (results of other tests wait for a provider).
@@ -50,8 +52,9 @@ pub struct CarePolicyView {
     pub age_bands: Vec<AgeBandView>,
 }
 
-fn view(policy: &CarePolicy) -> CarePolicyView {
+pub(super) fn view(organization: OrganizationId, policy: &CarePolicy) -> CarePolicyView {
     CarePolicyView {
+        id: crate::graphql::ids::derived("CarePolicy", &[&organization.0]),
         conversation_idle_days: i32::try_from(policy.conversation_idle_days).unwrap_or(i32::MAX),
         release_delays: policy
             .release_hours
@@ -140,7 +143,12 @@ impl CarePolicyMutation {
                 None => error,
             }
         })?;
-        Ok(CarePayload::new(None, position))
+        Ok(CarePayload::changed(
+            None,
+            position,
+            principal,
+            CareObject::CarePolicy,
+        ))
     }
 
     /// Sets who is on a provider's or care team's team (staff): each member is staff or a provider of the
@@ -187,6 +195,6 @@ impl CarePolicyQuery {
         let member = care_team(ctx).await?;
         let state = context(ctx).0;
         let org = organization(state, member.organization).await?;
-        Ok(view(&org.care_policy))
+        Ok(view(org.id, &org.care_policy))
     }
 }

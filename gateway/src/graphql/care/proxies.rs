@@ -8,11 +8,11 @@ use portal_commands::handler::Actor;
 use portal_domain::account::Role;
 use portal_domain::care::proxy::Grantor;
 use portal_domain::care::ProxyScope;
-use portal_domain::AccountId;
+use portal_domain::{AccountId, OrganizationId};
 use portal_projections::care::proxies::{self as read, GrantRow};
 use uuid::Uuid;
 
-use super::{birth_date, caught_up, uuid, CarePayload};
+use super::{birth_date, caught_up, uuid, CareObject, CarePayload, CareReader};
 use crate::graphql::activities::organization;
 use crate::graphql::errors::ApiError;
 use crate::graphql::mutation::context;
@@ -76,6 +76,8 @@ pub struct GrantProxyAccessInput {
 /// A grant as either side sees it.
 #[derive(SimpleObject)]
 pub struct ProxyGrantView {
+    /// The grant (of one patient to one proxy).
+    pub id: ID,
     /// The patient's account (pass it as `X-Acting-For` to act for them).
     pub patient_id: ID,
     /// The patient's name.
@@ -96,6 +98,7 @@ pub struct ProxyGrantView {
 
 fn view(row: GrantRow, scope: Option<ProxyScope>) -> ProxyGrantView {
     ProxyGrantView {
+        id: crate::graphql::ids::derived("ProxyGrant", &[&row.patient_id, &row.proxy_id]),
         patient_id: ID(row.patient_id.to_string()),
         patient_name: row.patient_name,
         proxy_id: ID(row.proxy_id.to_string()),
@@ -105,6 +108,34 @@ fn view(row: GrantRow, scope: Option<ProxyScope>) -> ProxyGrantView {
         ends_on: row.ends_on,
         granted_at: row.granted_at,
     }
+}
+
+/// The grant of `patient` to `proxy` as it now is, with the scope in force (null once revoked). The caller granted
+/// it; a staff member's read goes to the access log.
+pub async fn read_one(
+    ctx: &Context<'_>,
+    reader: &CareReader,
+    patient: AccountId,
+    proxy: AccountId,
+) -> Result<Option<ProxyGrantView>, ApiError> {
+    let (state, request) = context(ctx);
+    let org = organization(state, OrganizationId(reader.organization())).await?;
+    let rows = read::of_patient(&state.pool, org.id.0, patient.0)
+        .await
+        .map_err(projection_error)?;
+    let Some(row) = rows.into_iter().find(|r| r.proxy_id == proxy.0) else {
+        return Ok(None);
+    };
+    if let CareReader::Member(member) = reader {
+        if member.role == Role::Staff {
+            super::audited_read(ctx, member, "proxy_grant", "proxyGrant", [patient.0]).await?;
+        }
+    }
+    let born = birth_date(state, &org, patient).await?;
+    let scope = proxies::access(&state.store, &org, patient, proxy, born, request.now)
+        .await
+        .map_err(ApiError::from_command)?;
+    Ok(Some(view(row, scope)))
 }
 
 /// Proxy mutations.
@@ -158,7 +189,12 @@ impl ProxyMutation {
         )
         .await
         .map_err(ApiError::from_command)?;
-        Ok(CarePayload::new(Some(proxy.0), position))
+        Ok(CarePayload::changed(
+            Some(proxy.0),
+            position,
+            principal,
+            CareObject::ProxyGrant { patient, proxy },
+        ))
     }
 
     /// Ends a proxy's access: the patient (`proxyId`), staff (`patientId` and `proxyId`), or the proxy giving up
@@ -201,7 +237,12 @@ impl ProxyMutation {
         let position = proxies::revoke(&state.store, &org, patient, proxy, by, &command)
             .await
             .map_err(ApiError::from_command)?;
-        Ok(CarePayload::new(Some(proxy.0), position))
+        Ok(CarePayload::changed(
+            Some(proxy.0),
+            position,
+            principal,
+            CareObject::ProxyGrant { patient, proxy },
+        ))
     }
 }
 

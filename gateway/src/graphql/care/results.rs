@@ -10,9 +10,12 @@ use portal_domain::care::Area;
 use portal_domain::values::{ReferenceRange, ResultFlag, ResultReport, TestCode, TestName};
 use portal_domain::{AccountId, OrganizationId};
 use portal_projections::care::results::{self as read, ResultRow};
+use portal_projections::care::{patient_of, Record};
 use uuid::Uuid;
 
-use super::{acting, audited_read, care_team, caught_up, provider, uuid, CarePayload};
+use super::{
+    acting, audited_read, care_team, caught_up, provider, uuid, CareObject, CarePayload, CareReader,
+};
 use crate::graphql::activities::organization;
 use crate::graphql::errors::ApiError;
 use crate::graphql::inputs::Checked;
@@ -201,6 +204,42 @@ fn parse(
     }
 }
 
+/// Test result `id` as `reader` sees it (the patient's side only once released); the read goes to the access log.
+pub async fn read_one(
+    ctx: &Context<'_>,
+    reader: &CareReader,
+    id: Uuid,
+) -> Result<Option<TestResultView>, ApiError> {
+    let state = context(ctx).0;
+    let organization = reader.organization();
+    let Some(patient) = patient_of(&state.pool, organization, Record::TestResult, id)
+        .await
+        .map_err(projection_error)?
+        .filter(|p| reader.may_read(*p))
+    else {
+        return Ok(None);
+    };
+    let patient_side = reader.patient_side();
+    let rows = read::of_patient(&state.pool, organization, patient, None, patient_side)
+        .await
+        .map_err(projection_error)?;
+    let Some(row) = rows.into_iter().find(|r| r.id == id) else {
+        return Ok(None);
+    };
+    reader
+        .audited(ctx, "test_result", "testResult", patient)
+        .await?;
+    let result = view(row);
+    Ok(Some(if patient_side {
+        TestResultView {
+            release_due_at: None,
+            ..result
+        }
+    } else {
+        result
+    }))
+}
+
 /// Test-result mutations.
 #[derive(Default)]
 pub struct ResultMutation;
@@ -222,7 +261,12 @@ impl ResultMutation {
         let (id, position) = results::record(&state.store, &org, result, member.account, &command)
             .await
             .map_err(ApiError::from_command)?;
-        Ok(CarePayload::new(Some(id), position))
+        Ok(CarePayload::changed(
+            Some(id),
+            position,
+            member,
+            CareObject::TestResult(id),
+        ))
     }
 
     /// Releases a result to its patient (providers), who is told by e-mail and text that a new result is available.
@@ -247,7 +291,12 @@ impl ResultMutation {
         )
         .await
         .map_err(ApiError::from_command)?;
-        Ok(CarePayload::new(Some(id), position))
+        Ok(CarePayload::changed(
+            Some(id),
+            position,
+            provider,
+            CareObject::TestResult(id),
+        ))
     }
 }
 

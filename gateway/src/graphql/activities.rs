@@ -13,12 +13,11 @@ use portal_domain::session::Principal;
 use portal_domain::values::{self as v, TimeZone};
 use portal_domain::{ActivityId, OrganizationId};
 use portal_projections::calendar::{self, ActivityRow, CalendarFilter};
-use portal_projections::runner::wait_for;
 use uuid::Uuid;
 
 use super::errors::ApiError;
 use super::inputs::Checked;
-use super::query::{principal, projection_error, staff, READ_YOUR_WRITES_TIMEOUT};
+use super::query::{applied, principal, projection_error, staff};
 use super::types::{LogPosition, PageInfo};
 use crate::app::AppState;
 use crate::request::RequestContext;
@@ -675,16 +674,7 @@ async fn read_activities(
 ) -> Result<Vec<Activity>, ApiError> {
     let state = ctx.data_unchecked::<AppState>();
     let org = organization(state, reader.organization).await?;
-    if let Some(position) = at_least {
-        wait_for(
-            &state.pool,
-            calendar::NAME,
-            position.0,
-            READ_YOUR_WRITES_TIMEOUT,
-        )
-        .await
-        .map_err(projection_error)?;
-    }
+    applied(state, calendar::NAME, at_least).await?;
     let mut activities = Vec::with_capacity(ids.len());
     for id in ids {
         if let Some(row) = calendar::find(&state.pool, org.id.0, id.0)
@@ -899,16 +889,7 @@ impl ActivityQuery {
             }
         }
         let after = after.as_deref().map(parse_cursor).transpose()?;
-        if let Some(position) = at_least {
-            wait_for(
-                &state.pool,
-                calendar::NAME,
-                position.0,
-                READ_YOUR_WRITES_TIMEOUT,
-            )
-            .await
-            .map_err(projection_error)?;
-        }
+        applied(state, calendar::NAME, at_least).await?;
         let zone = org.time_zone;
         let midnight = |d: NaiveDate| zone.instant(d.and_hms_opt(0, 0, 0).unwrap_or_default());
         let filter = CalendarFilter {

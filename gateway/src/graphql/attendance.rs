@@ -9,13 +9,12 @@ use portal_domain::account::Role;
 use portal_domain::attendance::{AttendanceChannel, AttendanceError, Evaluation};
 use portal_domain::values::{ActivityCode, CreditType as DomainCreditType};
 use portal_domain::{AccountId, OrganizationId};
-use portal_projections::runner::wait_for;
 use portal_projections::transcript::{self, TranscriptFilter, TranscriptLine};
 use uuid::Uuid;
 
 use super::activities::{activity_id, organization, CreditOffer, CreditType};
 use super::errors::ApiError;
-use super::query::{account_id, principal, projection_error, staff, READ_YOUR_WRITES_TIMEOUT};
+use super::query::{account_id, applied, principal, projection_error, staff};
 use super::types::LogPosition;
 use crate::app::AppState;
 use crate::request::RequestContext;
@@ -60,16 +59,7 @@ impl AttendancePayload {
     /// lists).
     async fn transcript_entries(&self, ctx: &Context<'_>) -> Result<Vec<TranscriptEntry>> {
         let state = ctx.data_unchecked::<AppState>();
-        if let Some(position) = self.position {
-            wait_for(
-                &state.pool,
-                transcript::NAME,
-                position.0,
-                READ_YOUR_WRITES_TIMEOUT,
-            )
-            .await
-            .map_err(projection_error)?;
-        }
+        applied(state, transcript::NAME, self.position).await?;
         let filter = TranscriptFilter {
             learner: Some(account_id(&self.learner_id, "learnerId")?),
             activity: Some(Uuid::parse_str(self.activity_id.as_str())?),
@@ -448,16 +438,7 @@ impl TranscriptQuery {
         let state = ctx.data_unchecked::<AppState>();
         // The organization must still exist; its id scopes every row read.
         let org = organization(state, principal.organization).await?;
-        if let Some(position) = at_least {
-            wait_for(
-                &state.pool,
-                transcript::NAME,
-                position.0,
-                READ_YOUR_WRITES_TIMEOUT,
-            )
-            .await
-            .map_err(projection_error)?;
-        }
+        applied(state, transcript::NAME, at_least).await?;
         let filter = TranscriptFilter {
             learner: Some(learner),
             from,

@@ -5,12 +5,11 @@
 use async_graphql::Context;
 use portal_domain::session::Principal;
 use portal_projections::accounts;
-use portal_projections::runner::wait_for;
 use uuid::Uuid;
 
 use super::errors::ApiError;
 use super::mutation::context;
-use super::query::{projection_error, READ_YOUR_WRITES_TIMEOUT};
+use super::query::{applied, projection_error};
 use super::types::{Account, LogPosition};
 use crate::access::Whose;
 
@@ -71,16 +70,7 @@ async fn account_row(
     at_least: Option<LogPosition>,
 ) -> Result<Option<accounts::AccountRow>, ApiError> {
     let (state, _) = context(ctx);
-    if let Some(position) = at_least {
-        wait_for(
-            &state.pool,
-            accounts::NAME,
-            position.0,
-            READ_YOUR_WRITES_TIMEOUT,
-        )
-        .await
-        .map_err(projection_error)?;
-    }
+    applied(state, accounts::NAME, at_least).await?;
     // The organization is part of the key: staff never see another organization's accounts.
     accounts::find(&state.pool, organization, id)
         .await

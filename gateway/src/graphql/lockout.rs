@@ -17,7 +17,7 @@ use uuid::Uuid;
 
 use super::changed::ChangedAccount;
 use super::errors::ApiError;
-use super::query::{account_id, principal, projection_error, staff};
+use super::query::{account_id, applied, principal, projection_error, staff};
 use super::types::{LogPosition, PageInfo};
 use crate::access::Whose;
 use crate::app::AppState;
@@ -140,16 +140,7 @@ impl LockoutQuery {
         let limit = page_size(first)?;
         let after = after.as_deref().map(parse_cursor).transpose()?;
         let state = ctx.data_unchecked::<AppState>();
-        if let Some(position) = at_least {
-            portal_projections::runner::wait_for(
-                &state.pool,
-                lockout::NAME,
-                position.0,
-                super::query::READ_YOUR_WRITES_TIMEOUT,
-            )
-            .await
-            .map_err(projection_error)?;
-        }
+        applied(state, lockout::NAME, at_least).await?;
         let mut rows = lockout::locked_accounts(
             &state.pool,
             staff.organization.0,
@@ -217,16 +208,7 @@ impl LockoutQuery {
         }
         let limit = page_size(first)?;
         let state = ctx.data_unchecked::<AppState>();
-        if let Some(position) = at_least {
-            portal_projections::runner::wait_for(
-                &state.pool,
-                lockout::NAME,
-                position.0,
-                super::query::READ_YOUR_WRITES_TIMEOUT,
-            )
-            .await
-            .map_err(projection_error)?;
-        }
+        applied(state, lockout::NAME, at_least).await?;
         let attempts = lockout::recent_attempts(&state.pool, principal.organization.0, id, limit)
             .await
             .map_err(projection_error)?;

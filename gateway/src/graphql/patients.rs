@@ -13,7 +13,6 @@ use portal_domain::signup_request::IdentityDetails;
 use portal_domain::values::{self as v, DateOfBirth};
 use portal_domain::PatientId;
 use portal_projections::patients as patient_rows;
-use portal_projections::runner::wait_for;
 use uuid::Uuid;
 
 use super::access_log::audited;
@@ -22,7 +21,7 @@ use super::changed::ChangedAccount;
 use super::errors::ApiError;
 use super::inputs::Checked;
 use super::mutation::{context, organization, CHECK_YOUR_EMAIL};
-use super::query::{projection_error, signed_in, staff, READ_YOUR_WRITES_TIMEOUT};
+use super::query::{applied, projection_error, signed_in, staff};
 use super::types::{Account, LogPosition};
 use crate::access::Whose;
 use crate::app::AppState;
@@ -165,16 +164,7 @@ impl AcceptTermsPayload {
             return Ok(None);
         };
         let state = ctx.data_unchecked::<AppState>();
-        if let Some(position) = self.position {
-            wait_for(
-                &state.pool,
-                patient_rows::NAME,
-                position.0,
-                READ_YOUR_WRITES_TIMEOUT,
-            )
-            .await
-            .map_err(projection_error)?;
-        }
+        applied(state, patient_rows::NAME, self.position).await?;
         let Some(row) = patient_rows::find_request(&state.pool, reader.organization.0, *id)
             .await
             .map_err(projection_error)?
@@ -824,16 +814,7 @@ async fn read_terms(
     organization: Uuid,
     at_least: Option<LogPosition>,
 ) -> Result<Option<Terms>, ApiError> {
-    if let Some(position) = at_least {
-        wait_for(
-            &state.pool,
-            portal_projections::organizations::NAME,
-            position.0,
-            READ_YOUR_WRITES_TIMEOUT,
-        )
-        .await
-        .map_err(projection_error)?;
-    }
+    applied(state, portal_projections::organizations::NAME, at_least).await?;
     let terms = patient_rows::current_terms(&state.pool, organization)
         .await
         .map_err(projection_error)?;
@@ -902,16 +883,8 @@ struct ChangedPatient {
 impl ChangedPatient {
     async fn read(&self, ctx: &Context<'_>) -> Result<Option<PatientRecord>, ApiError> {
         let state = ctx.data_unchecked::<AppState>();
-        if let Some(position) = self.position.filter(|p| *p > 0) {
-            wait_for(
-                &state.pool,
-                patient_rows::NAME,
-                position,
-                READ_YOUR_WRITES_TIMEOUT,
-            )
-            .await
-            .map_err(projection_error)?;
-        }
+        let position = self.position.filter(|p| *p > 0).map(LogPosition);
+        applied(state, patient_rows::NAME, position).await?;
         let row = patient_rows::find(&state.pool, self.reader.organization.0, self.patient)
             .await
             .map_err(projection_error)?;
@@ -959,16 +932,7 @@ impl PatientQuery {
         at_least: Option<LogPosition>,
     ) -> Result<Option<Terms>> {
         let state = ctx.data_unchecked::<AppState>();
-        if let Some(position) = at_least {
-            wait_for(
-                &state.pool,
-                portal_projections::organizations::NAME,
-                position.0,
-                READ_YOUR_WRITES_TIMEOUT,
-            )
-            .await
-            .map_err(projection_error)?;
-        }
+        applied(state, portal_projections::organizations::NAME, at_least).await?;
         let code = organization_code.trim().to_ascii_lowercase();
         let Some(org) = portal_projections::organizations::find_by_code(&state.pool, &code)
             .await
@@ -1002,16 +966,7 @@ impl PatientQuery {
                     .into(),
             );
         }
-        if let Some(position) = at_least {
-            wait_for(
-                &state.pool,
-                patient_rows::NAME,
-                position.0,
-                READ_YOUR_WRITES_TIMEOUT,
-            )
-            .await
-            .map_err(projection_error)?;
-        }
+        applied(state, patient_rows::NAME, at_least).await?;
         let rows = patient_rows::requests(&state.pool, principal.organization.0, &status, 200)
             .await
             .map_err(projection_error)?;
@@ -1048,16 +1003,7 @@ impl PatientQuery {
                 .on("first")
                 .into());
         }
-        if let Some(position) = at_least {
-            wait_for(
-                &state.pool,
-                patient_rows::NAME,
-                position.0,
-                READ_YOUR_WRITES_TIMEOUT,
-            )
-            .await
-            .map_err(projection_error)?;
-        }
+        applied(state, patient_rows::NAME, at_least).await?;
         let search = search
             .map(|s| s.trim().to_owned())
             .filter(|s| !s.is_empty());

@@ -9,13 +9,12 @@ use portal_domain::organization::OrganizationError;
 use portal_domain::session::Principal;
 use portal_domain::values::{PhoneNumber, SmsAccountId, TimeZone};
 use portal_projections::accounts;
-use portal_projections::runner::wait_for;
 use uuid::Uuid;
 
 use super::activities::organization;
 use super::errors::ApiError;
 use super::inputs::Checked;
-use super::query::{principal, projection_error, staff, READ_YOUR_WRITES_TIMEOUT};
+use super::query::{applied, principal, projection_error, staff};
 use super::settings::SettingsPayload;
 use super::types::LogPosition;
 use crate::app::AppState;
@@ -96,16 +95,7 @@ async fn read_phones(
     at_least: Option<LogPosition>,
 ) -> Result<Vec<Phone>, ApiError> {
     let state = ctx.data_unchecked::<AppState>();
-    if let Some(position) = at_least {
-        wait_for(
-            &state.pool,
-            accounts::NAME,
-            position.0,
-            READ_YOUR_WRITES_TIMEOUT,
-        )
-        .await
-        .map_err(projection_error)?;
-    }
+    applied(state, accounts::NAME, at_least).await?;
     let rows = accounts::phones(&state.pool, reader.organization.0, reader.account.0)
         .await
         .map_err(projection_error)?;

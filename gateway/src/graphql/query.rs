@@ -122,6 +122,25 @@ pub fn account_id(raw: &ID, field: &str) -> Result<Uuid, ApiError> {
         .map_err(|_| ApiError::new("ID_INVALID", "this is not an account id").on(field))
 }
 
+/// Waits until read model `name` has applied `at_least` (a mutation's position), so that an answer shows that write.
+pub async fn applied(
+    state: &AppState,
+    name: &'static str,
+    at_least: Option<LogPosition>,
+) -> Result<(), ApiError> {
+    if let Some(position) = at_least {
+        portal_projections::runner::wait_for(
+            &state.pool,
+            name,
+            position.0,
+            READ_YOUR_WRITES_TIMEOUT,
+        )
+        .await
+        .map_err(projection_error)?;
+    }
+    Ok(())
+}
+
 pub(crate) fn projection_error(error: ProjectionError) -> ApiError {
     match error {
         ProjectionError::NotCaughtUp(name) => ApiError::new(

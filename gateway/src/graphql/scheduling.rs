@@ -10,7 +10,6 @@ use portal_domain::appointment::{BookedBy, Contact, Insurance};
 use portal_domain::catalogue::{entry_name, Entry};
 use portal_domain::session::Principal;
 use portal_domain::AccountId;
-use portal_projections::runner::wait_for;
 use portal_projections::schedule::{self, AppointmentRow, SlotRow, SlotSearch};
 use uuid::Uuid;
 
@@ -24,7 +23,7 @@ use super::care;
 use super::errors::ApiError;
 use super::inputs::Checked;
 use super::mutation::context;
-use super::query::{principal, projection_error, staff, READ_YOUR_WRITES_TIMEOUT};
+use super::query::{applied, principal, projection_error, staff};
 use super::types::LogPosition;
 use crate::app::AppState;
 
@@ -962,16 +961,7 @@ impl SchedulingMutation {
 pub struct SchedulingQuery;
 
 async fn caught_up(state: &AppState, at_least: Option<LogPosition>) -> Result<(), ApiError> {
-    if let Some(position) = at_least {
-        wait_for(
-            &state.pool,
-            schedule::NAME,
-            position.0,
-            READ_YOUR_WRITES_TIMEOUT,
-        )
-        .await
-        .map_err(projection_error)?;
-    }
+    applied(state, schedule::NAME, at_least).await?;
     Ok(())
 }
 

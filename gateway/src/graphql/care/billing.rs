@@ -10,7 +10,7 @@ use portal_domain::care::Area;
 use portal_domain::values::{LineDescription, Money, ProcessorReference};
 use portal_domain::AccountId;
 use portal_projections::care::billing::{self as read, StatementRow};
-use portal_projections::care::{patient_of, Record};
+use portal_projections::care::Record;
 use uuid::Uuid;
 
 use super::{acting, amount, audited_read, caught_up, uuid, CareObject, CarePayload, CareReader};
@@ -163,11 +163,7 @@ pub async fn read_statement(
 ) -> Result<Option<StatementView>, ApiError> {
     let state = context(ctx).0;
     let organization = reader.organization();
-    let Some(patient) = patient_of(&state.pool, organization, Record::Statement, id)
-        .await
-        .map_err(projection_error)?
-        .filter(|p| reader.may_read(*p))
-    else {
+    let Some(patient) = reader.patient_of(ctx, Record::Statement, id).await? else {
         return Ok(None);
     };
     let rows = read::of_patient(&state.pool, organization, patient)
@@ -194,11 +190,7 @@ pub async fn read_account(
     let organization = reader.organization();
     let patient = match (patient, statement) {
         (Some(patient), _) => Some(patient.0),
-        (None, Some(statement)) => {
-            patient_of(&state.pool, organization, Record::Statement, statement)
-                .await
-                .map_err(projection_error)?
-        }
+        (None, Some(statement)) => reader.patient_of(ctx, Record::Statement, statement).await?,
         (None, None) => None,
     };
     let Some(patient) = patient.filter(|p| reader.may_read(*p)) else {

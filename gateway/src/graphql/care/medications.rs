@@ -9,7 +9,7 @@ use portal_domain::care::Area;
 use portal_domain::values::{Instructions, MedicationName, Reason};
 use portal_domain::AccountId;
 use portal_projections::care::medications::{self as read, MedicationRow, RenewalRow};
-use portal_projections::care::{patient_of, Record};
+use portal_projections::care::Record;
 use uuid::Uuid;
 
 use super::{
@@ -154,11 +154,7 @@ pub async fn read_one(
         (None, Some(id)) => (Record::Renewal, id),
         (None, None) => return Ok(None),
     };
-    let Some(patient) = patient_of(&state.pool, organization, record, id)
-        .await
-        .map_err(projection_error)?
-        .filter(|p| reader.may_read(*p))
-    else {
+    let Some(patient) = reader.patient_of(ctx, record, id).await? else {
         return Ok(None);
     };
     let rows = read::of_patient(&state.pool, organization, patient)

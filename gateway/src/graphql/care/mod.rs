@@ -22,14 +22,13 @@ use portal_domain::care::{Area, Party, ProxyScope};
 use portal_domain::session::Principal;
 use portal_domain::{AccountId, OrganizationId};
 use portal_projections::care::NAME;
-use portal_projections::runner::wait_for;
 use uuid::Uuid;
 
 use super::access_log::audited;
 use super::activities::organization;
 use super::errors::ApiError;
 use super::mutation::context;
-use super::query::{principal, projection_error, READ_YOUR_WRITES_TIMEOUT};
+use super::query::{applied, principal, projection_error};
 use super::types::LogPosition;
 use crate::access::{self, Whose};
 use crate::app::AppState;
@@ -222,11 +221,7 @@ pub async fn audited_read(
 
 /// Waits until the care read model has applied `at_least`.
 pub async fn caught_up(state: &AppState, at_least: Option<LogPosition>) -> Result<(), ApiError> {
-    if let Some(position) = at_least {
-        wait_for(&state.pool, NAME, position.0, READ_YOUR_WRITES_TIMEOUT)
-            .await
-            .map_err(projection_error)?;
-    }
+    applied(state, NAME, at_least).await?;
     Ok(())
 }
 
@@ -356,6 +351,22 @@ impl CareReader {
             CareReader::Patient(a) => a.patient.0 == patient,
             CareReader::Member(_) => true,
         }
+    }
+
+    /// The patient whose `record` `id` is, if the read model holds it and the reader may see their data.
+    pub async fn patient_of(
+        &self,
+        ctx: &Context<'_>,
+        record: portal_projections::care::Record,
+        id: Uuid,
+    ) -> Result<Option<Uuid>, ApiError> {
+        let state = context(ctx).0;
+        Ok(
+            portal_projections::care::patient_of(&state.pool, self.organization(), record, id)
+                .await
+                .map_err(projection_error)?
+                .filter(|p| self.may_read(*p)),
+        )
     }
 
     /// Records the read of `patient`'s data in the access log (a patient's own reads are not recorded).

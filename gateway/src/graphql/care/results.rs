@@ -10,7 +10,7 @@ use portal_domain::care::Area;
 use portal_domain::values::{ReferenceRange, ResultFlag, ResultReport, TestCode, TestName};
 use portal_domain::{AccountId, OrganizationId};
 use portal_projections::care::results::{self as read, ResultRow};
-use portal_projections::care::{patient_of, Record};
+use portal_projections::care::Record;
 use uuid::Uuid;
 
 use super::{
@@ -212,11 +212,7 @@ pub async fn read_one(
 ) -> Result<Option<TestResultView>, ApiError> {
     let state = context(ctx).0;
     let organization = reader.organization();
-    let Some(patient) = patient_of(&state.pool, organization, Record::TestResult, id)
-        .await
-        .map_err(projection_error)?
-        .filter(|p| reader.may_read(*p))
-    else {
+    let Some(patient) = reader.patient_of(ctx, Record::TestResult, id).await? else {
         return Ok(None);
     };
     let patient_side = reader.patient_side();

@@ -1,8 +1,17 @@
 # The portal server as a container image: `docker build -t portal .`
+# Web stage: the portals in the browser (web/), built with Node; the binary embeds them (gateway/build.rs).
+FROM node:20-bookworm AS web
+WORKDIR /src
+COPY schema.graphql ./
+COPY web/ web/
+RUN cd web && npm ci --no-audit --no-fund && npm run build
+
 # Build stage: the release binary (about 7 minutes on 2 cores; the cache mounts keep later builds incremental).
 FROM rust:1.95-bookworm AS build
 WORKDIR /src
 COPY . .
+COPY --from=web /src/web/dist /src/web/dist
+ENV PORTAL_WEB_DIST=/src/web/dist
 RUN --mount=type=cache,target=/usr/local/cargo/registry \
     --mount=type=cache,target=/src/target \
     cargo build --release --locked -p portal-gateway \

@@ -689,6 +689,8 @@ pub fn router(state: AppState) -> Router {
         .route("/activate", get(pages::activate))
         .route("/reset-password", get(pages::reset_password))
         .route("/confirm-email", get(pages::confirm_email))
+        // Everything else is the web portals: their files, and their pages for the app's routes.
+        .fallback(crate::web::serve)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),

@@ -4,7 +4,7 @@
 //! autocompletion read the schema by introspection, so they work where `--introspection true` is set.
 
 use axum::extract::Path;
-use axum::http::{header, HeaderValue, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 
 /// What the explorer's page may load: its own files and `/graphql`, nothing else; no inline script, no framing.
@@ -78,20 +78,6 @@ pub async fn asset(Path(file): Path<String>) -> Response {
     with_headers(body, content_type, "public, max-age=86400")
 }
 
-fn with_headers(body: &'static [u8], content_type: &str, cache: &'static str) -> Response {
-    let mut response = body.into_response();
-    let headers = response.headers_mut();
-    if let Ok(value) = HeaderValue::from_str(content_type) {
-        headers.insert(header::CONTENT_TYPE, value);
-    }
-    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
-    headers.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(CONTENT_SECURITY_POLICY),
-    );
-    headers.insert(
-        header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
-    );
-    response
+fn with_headers(body: &'static [u8], content_type: &'static str, cache: &'static str) -> Response {
+    crate::web::embedded(body, content_type, cache, CONTENT_SECURITY_POLICY)
 }

@@ -19,4 +19,5 @@ pub mod retention;
 pub mod sms;
 pub mod staff;
 pub mod throttle;
+pub mod web;
 pub mod ws;

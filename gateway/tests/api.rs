@@ -29,4 +29,5 @@ mod api {
     pub mod smtp_server;
     pub mod support;
     pub mod texting;
+    pub mod web;
 }

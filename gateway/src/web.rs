@@ -1,0 +1,101 @@
+//! The web portals (`web/`), embedded at build time (gateway/build.rs) and served at `/`: hashed assets are cached for
+//! a year, every other path of the app falls back to `index.html` (the app's router decides), and every page carries
+//! a Content-Security-Policy that allows only this origin's files and API, with no inline script.
+
+use axum::http::{header, HeaderValue, Method, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+
+include!(concat!(env!("OUT_DIR"), "/web_files.rs"));
+
+/// What the app's pages may load: this origin's scripts, styles, images, manifest, worker and API (the WebSocket
+/// included); nothing inline, nothing from elsewhere, no framing.
+pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; style-src 'self'; \
+     img-src 'self' data:; font-src 'self'; connect-src 'self'; manifest-src 'self'; worker-src 'self'; \
+     object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+
+/// Hashed build output, whose name changes with its content.
+const IMMUTABLE: &str = "public, max-age=31536000, immutable";
+
+/// The embedded file at `path`.
+fn file(path: &str) -> Option<&'static [u8]> {
+    FILES
+        .binary_search_by(|(name, _)| (*name).cmp(path))
+        .ok()
+        .and_then(|i| FILES.get(i))
+        .map(|(_, body)| *body)
+}
+
+fn content_type(path: &str) -> &'static str {
+    match path.rsplit('.').next().unwrap_or_default() {
+        "html" => "text/html; charset=utf-8",
+        "js" | "mjs" => "text/javascript; charset=utf-8",
+        "css" => "text/css; charset=utf-8",
+        "svg" => "image/svg+xml",
+        "png" => "image/png",
+        "webmanifest" => "application/manifest+json",
+        "json" => "application/json",
+        "txt" => "text/plain; charset=utf-8",
+        "woff2" => "font/woff2",
+        _ => "application/octet-stream",
+    }
+}
+
+/// Answers a GET that no API route took: an embedded file, or the app's page for the app's routes.
+pub async fn serve(method: Method, uri: Uri) -> Response {
+    if method != Method::GET && method != Method::HEAD {
+        return StatusCode::METHOD_NOT_ALLOWED.into_response();
+    }
+    let path = uri.path();
+    if let Some(body) = file(path).filter(|_| path != "/index.html") {
+        let cache = if path.starts_with("/assets/") {
+            IMMUTABLE
+        } else {
+            "no-cache"
+        };
+        return respond(body, content_type(path), cache);
+    }
+    // A missing file (anything with an extension, or under /assets/) is a 404; any other path is a page of the app.
+    let last = path.rsplit('/').next().unwrap_or_default();
+    if path.starts_with("/assets/") || last.contains('.') {
+        return StatusCode::NOT_FOUND.into_response();
+    }
+    match file("/index.html") {
+        Some(page) => respond(page, "text/html; charset=utf-8", "no-cache"),
+        None => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "The web portals were not built into this binary: run `npm ci && npm run build` in web/, then build \
+             portal again.\n",
+        )
+            .into_response(),
+    }
+}
+
+fn respond(body: &'static [u8], content_type: &'static str, cache: &'static str) -> Response {
+    embedded(body, content_type, cache, CONTENT_SECURITY_POLICY)
+}
+
+/// A file built into the binary, with its type, caching and Content-Security-Policy, never sniffed by browsers.
+pub fn embedded(
+    body: &'static [u8],
+    content_type: &'static str,
+    cache: &'static str,
+    policy: &'static str,
+) -> Response {
+    let mut response = body.into_response();
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
+    headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(policy),
+    );
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("same-origin"),
+    );
+    response
+}

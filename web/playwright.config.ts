@@ -1,0 +1,33 @@
+// Browser tests: Playwright's runner drives Debian's chromium (no browser download) against a real `portal serve`
+// with the demo data, on a fresh database and a free port.
+import { defineConfig } from '@playwright/test';
+
+const port = (process.env.PORTAL_E2E_PORT ??= String(20000 + Math.floor(Math.random() * 20000)));
+// A database of its own on the tests' server (scripts/test's TEST_DATABASE_URL); `portal serve` creates it.
+const server = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+const database = (process.env.PORTAL_E2E_DATABASE_URL ??= server.replace(
+  /\/[^/]*$/,
+  `/portal_e2e_${Date.now().toString(36)}`,
+));
+const portal = process.env.PORTAL_BIN ?? '../target/debug/portal';
+
+export default defineConfig({
+  testDir: 'e2e',
+  workers: 1,
+  timeout: 60_000,
+  outputDir: '../target/e2e/results',
+  reporter: [['list']],
+  use: {
+    baseURL: `http://127.0.0.1:${port}`,
+    launchOptions: { executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium' },
+    screenshot: 'only-on-failure',
+  },
+  webServer: {
+    command: `${portal} serve --demo --listen 127.0.0.1:${port} --database-url ${database} --mail-dir ../target/e2e/mail`,
+    url: `http://127.0.0.1:${port}/healthz`,
+    reuseExistingServer: false,
+    timeout: 120_000,
+    stdout: 'ignore',
+    stderr: 'pipe',
+  },
+});

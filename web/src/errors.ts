@@ -1,0 +1,47 @@
+// The API's errors for people: the message at the field the API names (`extensions.field`, `extensions.fields`),
+// or for the whole form.
+import type { CombinedError } from 'urql';
+import { messages } from './messages';
+
+/** What went wrong, by input field (its name without `input.`) and for the form. */
+export interface FormErrors {
+  form?: string;
+  fields: Record<string, string>;
+  code?: string;
+}
+
+interface FieldRefusal {
+  field?: string;
+  message?: string;
+}
+
+/** The field's name in the form: `input.email` is `email`. */
+export function fieldName(path: string): string {
+  return path.replace(/^input\./, '');
+}
+
+/** Turns an urql error into messages for the form. */
+export function formErrors(error: CombinedError | undefined): FormErrors {
+  if (!error) return { fields: {} };
+  if (error.networkError) return { form: messages.errors.network, fields: {} };
+  const fields: Record<string, string> = {};
+  let form: string | undefined;
+  let code: string | undefined;
+  for (const e of error.graphQLErrors) {
+    const extensions = e.extensions as { code?: string; field?: string; fields?: FieldRefusal[] };
+    code ??= extensions.code;
+    const refusals = extensions.fields ?? [];
+    if (refusals.length > 0) {
+      for (const refusal of refusals) {
+        if (refusal.field) fields[fieldName(refusal.field)] = refusal.message ?? e.message;
+      }
+    } else if (extensions.field) {
+      fields[fieldName(extensions.field)] = e.message;
+    } else {
+      form ??= e.message;
+    }
+  }
+  const count = Object.keys(fields).length;
+  if (!form && count > 0) form = count === 1 ? messages.errors.problem : messages.errors.problems(count);
+  return { form: form ?? (count === 0 ? messages.errors.unexpected : undefined), fields, code };
+}

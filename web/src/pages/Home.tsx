@@ -1,0 +1,57 @@
+import { useEffect } from 'react';
+import { useNavigate } from 'react-router';
+import { useMutation, useQuery } from 'urql';
+import { graphql } from '../gql';
+import { command } from '../commands';
+import { messages } from '../messages';
+import { useOrganization } from './OrganizationLayout';
+
+const MeQuery = graphql(`
+  query Me {
+    me {
+      id
+      firstName
+      lastName
+      email
+      role
+    }
+  }
+`);
+
+const SignOutMutation = graphql(`
+  mutation SignOut($input: SignOutInput) {
+    signOut(input: $input) {
+      position
+    }
+  }
+`);
+
+/** The signed-in person's home in their organization's portal; without a session, the sign-in page. */
+export function Home() {
+  const organization = useOrganization();
+  const navigate = useNavigate();
+  const [{ data, fetching }] = useQuery({ query: MeQuery, requestPolicy: 'network-only' });
+  const [, signOut] = useMutation(SignOutMutation);
+  const me = data?.me;
+  const signIn = `/o/${organization.code}/sign-in`;
+
+  useEffect(() => {
+    if (!fetching && !me) void navigate(signIn, { replace: true });
+  }, [fetching, me, navigate, signIn]);
+
+  if (!me) return <p className="page">{messages.loading}</p>;
+  const leave = async () => {
+    await command((commandId) => signOut({ input: { commandId } }));
+    await navigate(signIn, { replace: true });
+  };
+  return (
+    <main id="content" className="page">
+      <h1>{messages.home.title}</h1>
+      <p>{messages.home.welcome(me.firstName ?? '')}</p>
+      {me.email && <p>{messages.home.signedInAs(me.email)}</p>}
+      <button type="button" onClick={() => void leave()}>
+        {messages.home.signOut}
+      </button>
+    </main>
+  );
+}

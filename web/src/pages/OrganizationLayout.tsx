@@ -1,0 +1,60 @@
+import { createContext, useContext } from 'react';
+import { Link, Outlet, useParams } from 'react-router';
+import { useQuery } from 'urql';
+import { graphql } from '../gql';
+import { messages } from '../messages';
+
+const OrganizationQuery = graphql(`
+  query Organization($code: String!) {
+    organization(code: $code) {
+      id
+      code
+      name
+    }
+  }
+`);
+
+/** The organization whose portal is open. */
+export interface CurrentOrganization {
+  id: string;
+  code: string;
+  name: string;
+}
+
+const OrganizationContext = createContext<CurrentOrganization | null>(null);
+
+/** The organization of the page (inside an organization's portal). */
+export function useOrganization(): CurrentOrganization {
+  const organization = useContext(OrganizationContext);
+  if (!organization) throw new Error('useOrganization outside an organization');
+  return organization;
+}
+
+/** An organization's portal: its name on every page, its pages below. */
+export function OrganizationLayout() {
+  const { code = '' } = useParams();
+  const [{ data, fetching, error }] = useQuery({ query: OrganizationQuery, variables: { code } });
+  if (fetching) return <p className="page">{messages.loading}</p>;
+  const organization = data?.organization;
+  if (!organization) {
+    return (
+      <main id="content" className="page narrow">
+        <p role="alert">{error ? messages.errors.network : messages.organization.notFound(code)}</p>
+        <Link to="/">{messages.organization.choose}</Link>
+      </main>
+    );
+  }
+  return (
+    <OrganizationContext.Provider value={organization}>
+      <a className="skip" href="#content">
+        {messages.skipToContent}
+      </a>
+      <header className="banner">
+        <Link to={`/o/${organization.code}/`} className="brand">
+          {organization.name}
+        </Link>
+      </header>
+      <Outlet />
+    </OrganizationContext.Provider>
+  );
+}

@@ -1,0 +1,117 @@
+import { useState, type FormEvent } from 'react';
+import { useNavigate } from 'react-router';
+import { useMutation } from 'urql';
+import { graphql } from '../gql';
+import { command } from '../commands';
+import { Field, FormAlert } from '../components';
+import { formErrors, type FormErrors } from '../errors';
+import { messages } from '../messages';
+import { useOrganization } from './OrganizationLayout';
+
+const SignInMutation = graphql(`
+  mutation SignIn($input: SignInInput!) {
+    signIn(input: $input) {
+      secondStepRequired
+      challengeToken
+      account {
+        id
+        firstName
+        email
+      }
+    }
+  }
+`);
+
+const CompleteSignInMutation = graphql(`
+  mutation CompleteSignIn($input: CompleteSignInInput!) {
+    completeSignIn(input: $input) {
+      account {
+        id
+        firstName
+        email
+      }
+    }
+  }
+`);
+
+/** Sign in with an e-mail address (learners, staff) or a username (patients); the session goes into the cookie. */
+export function SignIn() {
+  const organization = useOrganization();
+  const navigate = useNavigate();
+  const [login, setLogin] = useState('');
+  const [password, setPassword] = useState('');
+  const [code, setCode] = useState('');
+  const [challenge, setChallenge] = useState<string | null>(null);
+  const [errors, setErrors] = useState<FormErrors>({ fields: {} });
+  const [{ fetching: signingIn }, signIn] = useMutation(SignInMutation);
+  const [{ fetching: completing }, completeSignIn] = useMutation(CompleteSignInMutation);
+  const home = () => navigate(`/o/${organization.code}/`);
+
+  const submit = async (event: FormEvent) => {
+    event.preventDefault();
+    const who = login.trim();
+    const result = await command((commandId) =>
+      signIn({
+        input: {
+          organizationCode: organization.code,
+          ...(who.includes('@') ? { email: who } : { username: who }),
+          password,
+          setCookie: true,
+          commandId,
+        },
+      }),
+    );
+    setErrors(formErrors(result.error));
+    const answer = result.data?.signIn;
+    if (answer?.secondStepRequired && answer.challengeToken) {
+      setChallenge(answer.challengeToken);
+    } else if (answer) {
+      await home();
+    }
+  };
+
+  const verify = async (event: FormEvent) => {
+    event.preventDefault();
+    if (!challenge) return;
+    const result = await command((commandId) =>
+      completeSignIn({
+        input: { organizationCode: organization.code, challengeToken: challenge, code: code.trim(), setCookie: true, commandId },
+      }),
+    );
+    setErrors(formErrors(result.error));
+    if (result.data?.completeSignIn) await home();
+  };
+
+  if (challenge) {
+    return (
+      <main id="content" className="page narrow">
+        <h1>{messages.signIn.secondStepTitle}</h1>
+        <p>{messages.signIn.secondStepIntro}</p>
+        <form onSubmit={(e) => void verify(e)} noValidate>
+          <FormAlert message={errors.form} />
+          <Field label={messages.signIn.code} name="code" value={code} required autoComplete="one-time-code"
+            inputMode="numeric" error={errors.fields.code} onChange={(e) => setCode(e.target.value)} />
+          <button type="submit" disabled={completing}>
+            {messages.signIn.verify}
+          </button>
+        </form>
+      </main>
+    );
+  }
+
+  return (
+    <main id="content" className="page narrow">
+      <h1>{messages.signIn.title}</h1>
+      <form onSubmit={(e) => void submit(e)} noValidate>
+        <FormAlert message={errors.form} />
+        <Field label={messages.signIn.login} name="login" value={login} required autoComplete="username"
+          error={errors.fields.email ?? errors.fields.username} onChange={(e) => setLogin(e.target.value)} />
+        <Field label={messages.signIn.password} name="password" type="password" value={password} required
+          autoComplete="current-password" error={errors.fields.password} onChange={(e) => setPassword(e.target.value)} />
+        <button type="submit" disabled={signingIn}>
+          {signingIn ? messages.signIn.busy : messages.signIn.submit}
+        </button>
+      </form>
+    </main>
+  );
+}

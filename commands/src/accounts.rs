@@ -141,8 +141,36 @@ pub(crate) async fn refuse_current_password<L: EventLog>(
     }
 }
 
-pub(crate) fn activation_link<L: EventLog>(store: &Store<L>, token: &str) -> String {
-    format!("{}/activate?token={token}", store.public_url)
+/// The link of a password-reset (or staff invitation) e-mail: the organization's portal's page for a new password.
+pub(crate) fn reset_link<L: EventLog>(
+    store: &Store<L>,
+    organization: &OrganizationSummary,
+    token: &str,
+) -> String {
+    portal_link(store, organization, "reset-password", token)
+}
+
+/// A link with a token to one of the organization's portal's pages.
+fn portal_link<L: EventLog>(
+    store: &Store<L>,
+    organization: &OrganizationSummary,
+    page: &str,
+    token: &str,
+) -> String {
+    format!(
+        "{}/o/{}/{page}?token={token}",
+        store.public_url,
+        organization.code.as_str()
+    )
+}
+
+/// The link of an activation e-mail: the organization's portal's activation page.
+pub(crate) fn activation_link<L: EventLog>(
+    store: &Store<L>,
+    organization: &OrganizationSummary,
+    token: &str,
+) -> String {
+    portal_link(store, organization, "activate", token)
 }
 
 pub(crate) fn email_key<L: EventLog>(store: &Store<L>, email: &EmailAddress) -> Vec<u8> {
@@ -256,7 +284,7 @@ async fn register_account<L: EventLog>(
     let outbox = messages::activation(
         &input.email,
         input.name.salutation(),
-        &activation_link(store, &token),
+        &activation_link(store, organization, &token),
         ctx.now,
     );
     let registration = Registration {
@@ -423,7 +451,7 @@ async fn resend_activation_now<L: EventLog>(
         "ResendActivation",
         &[organization.id.0.as_bytes(), email.canonical().as_bytes()],
     );
-    let link = activation_link(store, &token);
+    let link = activation_link(store, organization, &token);
     let result = execute::<L, Account>(
         store,
         &stream(id),
@@ -908,7 +936,7 @@ async fn request_password_reset_now<L: EventLog>(
     );
     let Some(id) = find_by_email(store, organization, email).await? else {
         let register = format!(
-            "{}/register?organization={}",
+            "{}/o/{}/register",
             store.public_url,
             organization.code.as_str()
         );
@@ -923,7 +951,7 @@ async fn request_password_reset_now<L: EventLog>(
         return Ok(());
     };
     let (token, token_hash) = credentials::new_token(id.0);
-    let link = format!("{}/reset-password?token={token}", store.public_url);
+    let link = reset_link(store, organization, &token);
     execute::<L, Account>(
         store,
         &stream(id),
@@ -1138,7 +1166,7 @@ pub async fn invite_staff<L: EventLog>(
         return Ok(None);
     };
     let (token, token_hash) = credentials::new_token(id.0);
-    let link = format!("{}/reset-password?token={token}", store.public_url);
+    let link = reset_link(store, organization, &token);
     let follow_up = CommandContext {
         command_id: Uuid::new_v4(),
         causation_id: Some(ctx.command_id),

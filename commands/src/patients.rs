@@ -516,7 +516,7 @@ pub async fn sign_up<L: EventLog>(
             outbox.push(messages::activation(
                 &input.email,
                 name.salutation(),
-                &activation_link(store, &token),
+                &activation_link(store, organization, &token),
                 ctx.now,
             ));
             command = Some(CommandRecord {

@@ -686,8 +686,6 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/readyz", get(health::readyz))
         .route("/metrics", get(metrics::scrape))
-        .route("/activate", get(pages::activate))
-        .route("/reset-password", get(pages::reset_password))
         .route("/confirm-email", get(pages::confirm_email))
         // Everything else is the web portals: their files, and their pages for the app's routes.
         .fallback(crate::web::serve)

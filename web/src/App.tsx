@@ -1,17 +1,37 @@
-import { Route, Routes } from 'react-router';
+import { Navigate, Route, Routes, useSearchParams } from 'react-router';
 import { Chooser } from './pages/Chooser';
 import { OrganizationLayout } from './pages/OrganizationLayout';
 import { SignIn } from './pages/SignIn';
 import { Home } from './pages/Home';
+import { Register } from './pages/Register';
+import { Registered } from './pages/Registered';
+import { Activate } from './pages/Activate';
+import { OrganizationActivate, OrganizationResetPassword } from './pages/OrganizationLinks';
+import { ForgotPassword } from './pages/ForgotPassword';
+import { ResetPassword } from './pages/ResetPassword';
+
+/** `/register?organization=<code>`, as older e-mails link it: the organization's Create account page. */
+function RegisterLink() {
+  const code = useSearchParams()[0].get('organization');
+  return <Navigate to={code ? `/o/${encodeURIComponent(code)}/register` : '/'} replace />;
+}
 
 /** The portals' routes: each organization's portal lives under its code. */
 export function App() {
   return (
     <Routes>
       <Route path="/" element={<Chooser />} />
+      <Route path="/register" element={<RegisterLink />} />
+      <Route path="/activate" element={<Activate />} />
+      <Route path="/reset-password" element={<ResetPassword />} />
       <Route path="/o/:code" element={<OrganizationLayout />}>
         <Route index element={<Home />} />
         <Route path="sign-in" element={<SignIn />} />
+        <Route path="register" element={<Register />} />
+        <Route path="registered" element={<Registered />} />
+        <Route path="activate" element={<OrganizationActivate />} />
+        <Route path="forgot-password" element={<ForgotPassword />} />
+        <Route path="reset-password" element={<OrganizationResetPassword />} />
       </Route>
       <Route path="*" element={<Chooser />} />
     </Routes>

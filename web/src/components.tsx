@@ -8,13 +8,14 @@ interface FieldProps extends InputHTMLAttributes<HTMLInputElement> {
 }
 
 /** A labelled input; its error is shown under it, tied by aria-describedby. */
-export function Field({ label, error, ...input }: FieldProps) {
+export function Field({ label, error, 'aria-describedby': describedBy, ...input }: FieldProps) {
   const id = useId();
   const errorId = `${id}-error`;
+  const described = [error ? errorId : undefined, describedBy].filter(Boolean).join(' ');
   return (
     <div className="field">
       <label htmlFor={id}>{label}</label>
-      <input id={id} aria-invalid={error ? true : undefined} aria-describedby={error ? errorId : undefined} {...input} />
+      <input {...input} id={id} aria-invalid={error ? true : undefined} aria-describedby={described || undefined} />
       {error && (
         <p id={errorId} className="field-error">
           {error}

@@ -109,9 +109,9 @@ async fn registering_writes_the_activation_link_to_the_outbox_and_activating_it_
     let mail = outbox(&database, &store).await;
     assert_eq!(mail.len(), 1);
     assert_eq!(mail[0].0, "ada@example.org");
-    assert!(mail[0]
-        .2
-        .contains(&format!("http://portal.test/activate?token={token}")));
+    assert!(mail[0].2.contains(&format!(
+        "http://portal.test/o/umncpd/activate?token={token}"
+    )));
 
     let email = EmailAddress::parse("ADA@example.org").unwrap();
     let refused =

@@ -19,15 +19,16 @@ async fn healthz_and_readyz_answer_when_the_database_is_up() {
 #[tokio::test]
 async fn the_activation_page_changes_nothing_by_itself() {
     let app = TestApp::spawn().await;
+    // The web portals' page: it activates only when the person presses its button (web/e2e/register.spec.ts).
     let response = app
         .client
-        .get(format!("{}/activate?token=abc", app.base))
+        .get(format!("{}/o/umncpd/activate?token=abc", app.base))
         .send()
         .await
         .unwrap();
     assert_eq!(response.status(), 200);
     let page = response.text().await.unwrap();
-    assert!(page.contains("activateAccount"));
+    assert!(page.contains("<div id=\"root\"></div>"), "{page}");
     let client = app.database.pool.get().await.unwrap();
     let events: i64 = client
         .query_one("SELECT count(*) FROM events", &[])

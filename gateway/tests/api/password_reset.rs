@@ -33,7 +33,7 @@ async fn reset_and_registration_answer_the_same_for_known_and_unknown_addresses(
             "No umncpd CE account uses this address",
         )
         .await;
-    assert!(notice.contains("/register?organization=umncpd"));
+    assert!(notice.contains("/o/umncpd/register"));
     app.mail_to("ada@example.org", "Reset your umncpd CE password")
         .await;
 

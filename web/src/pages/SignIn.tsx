@@ -1,5 +1,5 @@
 import { useState, type FormEvent } from 'react';
-import { useNavigate } from 'react-router';
+import { Link, useNavigate } from 'react-router';
 import { useMutation } from 'urql';
 import { graphql } from '../gql';
 import { command } from '../commands';
@@ -112,6 +112,12 @@ export function SignIn() {
           {signingIn ? messages.signIn.busy : messages.signIn.submit}
         </button>
       </form>
+      <p>
+        <Link to={`/o/${organization.code}/forgot-password`}>{messages.signIn.forgot}</Link>
+      </p>
+      <p>
+        <Link to={`/o/${organization.code}/register`}>{messages.signIn.createAccount}</Link>
+      </p>
     </main>
   );
 }

@@ -1,0 +1,33 @@
+// Accounts a journey starts from, made through the API as any client would (register, then activate with the
+// token of the e-mailed link).
+import { expect, type APIRequestContext, type Page } from '@playwright/test';
+import { linkIn } from './mail';
+
+export const PASSWORD = 'violet tractor sings at noon';
+
+async function graphql(request: APIRequestContext, query: string, variables: object): Promise<unknown> {
+  const response = await request.post('/graphql', { data: { query, variables } });
+  const body = (await response.json()) as { data?: unknown; errors?: unknown };
+  expect(body.errors, JSON.stringify(body.errors)).toBeUndefined();
+  return body.data;
+}
+
+/** An active learner of the demo organization with `email`, signed in nowhere. */
+export async function activeLearner(request: APIRequestContext, email: string, firstName = 'Ada'): Promise<void> {
+  await graphql(
+    request,
+    'mutation($input: RegisterAccountInput!) { registerAccount(input: $input) { position } }',
+    { input: { organizationCode: 'demo', firstName, lastName: 'Lovelace', email, password: PASSWORD } },
+  );
+  const link = await linkIn(email, '/activate?token=');
+  const token = new URL(link).searchParams.get('token');
+  await graphql(request, 'mutation($t: String!) { activateAccount(input: { token: $t }) { position } }', { t: token });
+}
+
+/** Signs in on the sign-in page that is open, and waits for the home page's welcome. */
+export async function signInHere(page: Page, email: string, password: string, firstName: string): Promise<void> {
+  await page.getByLabel('E-mail address or username').fill(email);
+  await page.getByLabel('Password').fill(password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await expect(page.getByText(`Welcome, ${firstName}.`)).toBeVisible();
+}

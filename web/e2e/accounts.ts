@@ -31,3 +31,37 @@ export async function signInHere(page: Page, email: string, password: string, fi
   await page.getByRole('button', { name: 'Sign in' }).click();
   await expect(page.getByText(`Welcome, ${firstName}.`)).toBeVisible();
 }
+
+/** The demo staff member's bearer token, for setting a journey up through the API. */
+export async function staffToken(request: APIRequestContext): Promise<string> {
+  const data = (await graphql(
+    request,
+    'mutation($input: SignInInput!) { signIn(input: $input) { token } }',
+    { input: { organizationCode: 'demo', email: 'staff@demo.example', password: 'portal demo staff password' } },
+  )) as { signIn: { token: string } };
+  return data.signIn.token;
+}
+
+/** Schedules a course happening now with `code` (staff), whose credit waits for an evaluation when asked. */
+export async function courseNow(request: APIRequestContext, code: string, evaluationRequired: boolean): Promise<void> {
+  const token = await staffToken(request);
+  const minutes = (m: number) => new Date(Date.now() + m * 60_000).toISOString();
+  const response = await request.post('/graphql', {
+    headers: { authorization: `Bearer ${token}` },
+    data: {
+      query: 'mutation($input: ActivityInput!) { scheduleActivity(input: $input) { activityId } }',
+      variables: {
+        input: {
+          title: 'Grand Rounds: Sepsis',
+          code,
+          startsAt: minutes(-10),
+          endsAt: minutes(50),
+          credits: [{ type: 'AMA_PRA_CATEGORY_1', amount: '1.00' }],
+          evaluationRequired,
+        },
+      },
+    },
+  });
+  const body = (await response.json()) as { errors?: unknown };
+  expect(body.errors, JSON.stringify(body.errors)).toBeUndefined();
+}

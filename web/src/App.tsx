@@ -9,6 +9,7 @@ import { Activate } from './pages/Activate';
 import { OrganizationActivate, OrganizationResetPassword } from './pages/OrganizationLinks';
 import { ForgotPassword } from './pages/ForgotPassword';
 import { ResetPassword } from './pages/ResetPassword';
+import { RecordAttendance } from './pages/RecordAttendance';
 
 /** `/register?organization=<code>`, as older e-mails link it: the organization's Create account page. */
 function RegisterLink() {
@@ -32,6 +33,7 @@ export function App() {
         <Route path="activate" element={<OrganizationActivate />} />
         <Route path="forgot-password" element={<ForgotPassword />} />
         <Route path="reset-password" element={<OrganizationResetPassword />} />
+        <Route path="attendance" element={<RecordAttendance />} />
       </Route>
       <Route path="*" element={<Chooser />} />
     </Routes>

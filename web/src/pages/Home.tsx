@@ -1,5 +1,5 @@
 import { useEffect } from 'react';
-import { useNavigate } from 'react-router';
+import { Link, useNavigate } from 'react-router';
 import { useMutation, useQuery } from 'urql';
 import { graphql } from '../gql';
 import { command } from '../commands';
@@ -49,6 +49,13 @@ export function Home() {
       <h1>{messages.home.title}</h1>
       <p>{messages.home.welcome(me.firstName ?? '')}</p>
       {me.email && <p>{messages.home.signedInAs(me.email)}</p>}
+      <nav aria-label={messages.home.navigation}>
+        <ul className="links">
+          <li>
+            <Link to={`/o/${organization.code}/attendance`}>{messages.home.recordAttendance}</Link>
+          </li>
+        </ul>
+      </nav>
       <button type="button" onClick={() => void leave()}>
         {messages.home.signOut}
       </button>

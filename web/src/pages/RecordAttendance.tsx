@@ -1,31 +1,37 @@
 import { useState, type FormEvent } from 'react';
 import { useMutation } from 'urql';
-import { graphql } from '../gql';
-import type { RecordAttendanceMutation } from '../gql/graphql';
+import { graphql, type DocumentType } from '../gql';
 import { command } from '../commands';
 import { Field, FormAlert } from '../components';
 import { formErrors, type FormErrors } from '../errors';
 import { messages } from '../messages';
 
+/** What an attendance mutation answers, selected the same way by recording and by evaluating. */
+export const AttendanceAnswer = graphql(`
+  fragment AttendanceAnswer on AttendancePayload {
+    activityId
+    activityTitle
+    status
+    pendingReasons
+    missingProfileFields
+    credits {
+      type
+      label
+      amount
+    }
+    transcriptEntries {
+      id
+      activityId
+      status
+      pendingReasons
+    }
+  }
+`);
+
 const RecordMutation = graphql(`
   mutation RecordAttendance($input: RecordAttendanceInput!) {
     recordAttendance(input: $input) {
-      activityId
-      activityTitle
-      status
-      pendingReasons
-      missingProfileFields
-      credits {
-        type
-        label
-        amount
-      }
-      transcriptEntries {
-        id
-        activityId
-        status
-        pendingReasons
-      }
+      ...AttendanceAnswer
     }
   }
 `);
@@ -33,28 +39,13 @@ const RecordMutation = graphql(`
 const EvaluateMutation = graphql(`
   mutation SubmitEvaluation($input: SubmitEvaluationInput!) {
     submitEvaluation(input: $input) {
-      activityId
-      activityTitle
-      status
-      pendingReasons
-      missingProfileFields
-      credits {
-        type
-        label
-        amount
-      }
-      transcriptEntries {
-        id
-        activityId
-        status
-        pendingReasons
-      }
+      ...AttendanceAnswer
     }
   }
 `);
 
-/** What an attendance mutation answers (recording and evaluating select the same fields). */
-type Attendance = RecordAttendanceMutation['recordAttendance'];
+/** What an attendance mutation answers (recording and evaluating select the same fragment). */
+type Attendance = DocumentType<typeof AttendanceAnswer>;
 
 /** The answer to an attendance, in words: recorded, and credit awarded or what it waits for. */
 function Answer({ attendance }: { attendance: Attendance }) {

@@ -30,6 +30,13 @@ describe('formErrors', () => {
     expect(formErrors(error)).toEqual({ form: 'e-mail address or password is wrong', fields: {}, code: 'INVALID_CREDENTIALS' });
   });
 
+  it('makes the refusal of an input the form does not show its message', () => {
+    const error = new CombinedError({
+      graphQLErrors: [new GraphQLError('this link was used already', { extensions: { code: 'RESET_TOKEN_USED', field: 'input.token' } })],
+    });
+    expect(formErrors(error, ['token'])).toEqual({ form: 'this link was used already', fields: {}, code: 'RESET_TOKEN_USED' });
+  });
+
   it('says the portal cannot be reached on a network failure', () => {
     const error = new CombinedError({ networkError: new Error('offline') });
     expect(formErrors(error).form).toBe(messages.errors.network);

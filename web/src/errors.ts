@@ -20,8 +20,11 @@ export function fieldName(path: string): string {
   return path.replace(/^input\./, '');
 }
 
-/** Turns an urql error into messages for the form. */
-export function formErrors(error: CombinedError | undefined): FormErrors {
+/**
+ * Turns an urql error into messages for the form. A refusal of an input the form does not show (`notShown`, such as
+ * the token of an e-mailed link) is the form's message.
+ */
+export function formErrors(error: CombinedError | undefined, notShown: readonly string[] = []): FormErrors {
   if (!error) return { fields: {} };
   if (error.networkError) return { form: messages.errors.network, fields: {} };
   const fields: Record<string, string> = {};
@@ -30,15 +33,11 @@ export function formErrors(error: CombinedError | undefined): FormErrors {
   for (const e of error.graphQLErrors) {
     const extensions = e.extensions as { code?: string; field?: string; fields?: FieldRefusal[] };
     code ??= extensions.code;
-    const refusals = extensions.fields ?? [];
-    if (refusals.length > 0) {
-      for (const refusal of refusals) {
-        if (refusal.field) fields[fieldName(refusal.field)] = refusal.message ?? e.message;
-      }
-    } else if (extensions.field) {
-      fields[fieldName(extensions.field)] = e.message;
-    } else {
-      form ??= e.message;
+    const refusals = extensions.fields?.length ? extensions.fields : [{ field: extensions.field, message: e.message }];
+    for (const refusal of refusals) {
+      const name = refusal.field && fieldName(refusal.field);
+      if (name && !notShown.includes(name)) fields[name] = refusal.message ?? e.message;
+      else form ??= refusal.message ?? e.message;
     }
   }
   const count = Object.keys(fields).length;

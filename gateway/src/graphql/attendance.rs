@@ -49,8 +49,9 @@ pub struct AttendancePayload {
     pub missing_profile_fields: Vec<String>,
     /// The log position produced; null for a repeat that recorded nothing.
     pub position: Option<LogPosition>,
+    /// The organization, learner and activity, to read the transcript entries back.
     #[graphql(skip)]
-    organization: Uuid,
+    keys: (Uuid, Uuid, Uuid),
 }
 
 #[ComplexObject]
@@ -60,12 +61,13 @@ impl AttendancePayload {
     async fn transcript_entries(&self, ctx: &Context<'_>) -> Result<Vec<TranscriptEntry>> {
         let state = ctx.data_unchecked::<AppState>();
         applied(state, transcript::NAME, self.position).await?;
+        let (organization, learner, activity) = self.keys;
         let filter = TranscriptFilter {
-            learner: Some(account_id(&self.learner_id, "learnerId")?),
-            activity: Some(Uuid::parse_str(self.activity_id.as_str())?),
+            learner: Some(learner),
+            activity: Some(activity),
             ..TranscriptFilter::default()
         };
-        let lines = transcript::lines(&state.pool, self.organization, &filter)
+        let lines = transcript::lines(&state.pool, organization, &filter)
             .await
             .map_err(projection_error)?;
         Ok(lines.into_iter().filter_map(entry).collect())
@@ -77,7 +79,7 @@ impl AttendancePayload {
     fn of(outcome: AttendanceOutcome, organization: OrganizationId) -> Self {
         let record = &outcome.record;
         Self {
-            organization: organization.0,
+            keys: (organization.0, record.learner.0, record.activity.0),
             activity_id: ID(record.activity.0.to_string()),
             activity_title: outcome.activity.details.title.as_str().to_owned(),
             learner_id: ID(record.learner.0.to_string()),

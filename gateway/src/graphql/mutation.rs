@@ -138,18 +138,18 @@ pub struct SignInPayload {
     pub device_expires_at: Option<DateTime<Utc>>,
     /// The log position produced.
     pub position: LogPosition,
+    /// The organization and account signed in, to read the account back.
     #[graphql(skip)]
-    organization: Option<OrganizationId>,
+    signed_in: Option<(OrganizationId, Uuid)>,
 }
 
 #[ComplexObject]
 impl SignInPayload {
     /// The account signed in, as `me` answers it (null while the second step is required).
     async fn account(&self, ctx: &Context<'_>) -> Result<Option<Account>> {
-        let (Some(organization), Some(id)) = (self.organization, self.account_id.as_ref()) else {
+        let Some((organization, id)) = self.signed_in else {
             return Ok(None);
         };
-        let id = Uuid::parse_str(id.as_str()).map_err(|e| ApiError::internal(&e))?;
         Ok(super::changed::signed_in_account(ctx, organization.0, id, Some(self.position)).await?)
     }
 }
@@ -161,10 +161,10 @@ pub fn session_payload(
     signed_in: accounts::SignedIn,
     set_cookie: bool,
 ) -> SignInPayload {
-    let organization = Some(organization);
+    let who = Some((organization, signed_in.account.0));
     if !set_cookie {
         return SignInPayload {
-            organization,
+            signed_in: who,
             ..signed_in.into()
         };
     }
@@ -175,7 +175,7 @@ pub fn session_payload(
     }
     SignInPayload {
         token: None,
-        organization,
+        signed_in: who,
         ..signed_in.into()
     }
 }
@@ -193,7 +193,7 @@ impl From<accounts::SignedIn> for SignInPayload {
             device_id: signed_in.device.as_ref().map(|d| ID(d.id.to_string())),
             device_expires_at: signed_in.device.as_ref().map(|d| d.expires_at),
             position: LogPosition(signed_in.last_position),
-            organization: None,
+            signed_in: None,
         }
     }
 }
@@ -537,7 +537,7 @@ impl AccountMutation {
                 device_id: None,
                 device_expires_at: None,
                 position: LogPosition(challenge.last_position),
-                organization: None,
+                signed_in: None,
             },
         })
     }

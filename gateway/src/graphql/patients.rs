@@ -150,9 +150,15 @@ pub struct AcceptTermsPayload {
     /// The log position produced (null when accepted before).
     pub position: Option<LogPosition>,
     #[graphql(skip)]
-    changed: Option<ChangedAccount>,
-    #[graphql(skip)]
-    rejected: Option<(Principal, Uuid)>,
+    changed: TermsOrRequest,
+}
+
+/// What the two mutations that answer `AcceptTermsPayload` changed.
+enum TermsOrRequest {
+    /// `acceptTerms`: the account.
+    Accepted(ChangedAccount),
+    /// `rejectSignUpRequest`: the request, read by the staff member who rejected it.
+    Rejected(Principal, Uuid),
 }
 
 #[ComplexObject]
@@ -160,7 +166,7 @@ impl AcceptTermsPayload {
     /// The request as it now is, rejected (`rejectSignUpRequest`, which answers this payload too; null for
     /// `acceptTerms`). The read goes to the access log.
     async fn sign_up_request(&self, ctx: &Context<'_>) -> Result<Option<SignUpRequestItem>> {
-        let Some((reader, id)) = &self.rejected else {
+        let TermsOrRequest::Rejected(reader, id) = &self.changed else {
             return Ok(None);
         };
         let state = ctx.data_unchecked::<AppState>();
@@ -184,8 +190,8 @@ impl AcceptTermsPayload {
     /// answers this payload too).
     async fn account(&self, ctx: &Context<'_>) -> Result<Option<Account>> {
         match &self.changed {
-            Some(changed) => Ok(changed.read(ctx).await?),
-            None => Ok(None),
+            TermsOrRequest::Accepted(changed) => Ok(changed.read(ctx).await?),
+            TermsOrRequest::Rejected(..) => Ok(None),
         }
     }
 }
@@ -675,8 +681,7 @@ impl PatientMutation {
                 .map_err(ApiError::from_command)?;
         Ok(AcceptTermsPayload {
             position: Some(LogPosition(position)),
-            changed: None,
-            rejected: Some((principal, id)),
+            changed: TermsOrRequest::Rejected(principal, id),
         })
     }
 
@@ -737,8 +742,7 @@ impl PatientMutation {
             .map_err(ApiError::from_command)?;
         Ok(AcceptTermsPayload {
             position: position.map(LogPosition),
-            changed: Some(ChangedAccount::own(&principal, position)),
-            rejected: None,
+            changed: TermsOrRequest::Accepted(ChangedAccount::own(&principal, position)),
         })
     }
 

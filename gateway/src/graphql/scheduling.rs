@@ -961,8 +961,7 @@ impl SchedulingMutation {
 pub struct SchedulingQuery;
 
 async fn caught_up(state: &AppState, at_least: Option<LogPosition>) -> Result<(), ApiError> {
-    applied(state, schedule::NAME, at_least).await?;
-    Ok(())
+    applied(state, schedule::NAME, at_least).await
 }
 
 #[Object]

@@ -29,8 +29,7 @@ export function Activate({ signIn }: { signIn?: string }) {
   const submit = async () => {
     const result = await command((commandId) => activate({ input: { token, commandId } }));
     // The link's token is the only input: its refusal (unknown, expired, used) is the page's message.
-    const errors = formErrors(result.error);
-    setError(errors.fields.token ?? errors.form);
+    setError(formErrors(result.error, ['token']).form);
     setActive(Boolean(result.data?.activateAccount));
   };
 

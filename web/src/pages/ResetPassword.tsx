@@ -31,9 +31,8 @@ export function ResetPassword({ signIn }: { signIn?: string }) {
   const submit = async (event: FormEvent) => {
     event.preventDefault();
     const result = await command((commandId) => reset({ input: { token, newPassword: password, commandId } }));
-    const found = formErrors(result.error);
     // The link's token is not a field of the form: its refusal (unknown, expired, used) is the form's message.
-    setErrors({ ...found, form: found.fields.token ?? found.form });
+    setErrors(formErrors(result.error, ['token']));
     setDone(Boolean(result.data?.resetPassword));
   };
 

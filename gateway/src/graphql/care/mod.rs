@@ -221,8 +221,7 @@ pub async fn audited_read(
 
 /// Waits until the care read model has applied `at_least`.
 pub async fn caught_up(state: &AppState, at_least: Option<LogPosition>) -> Result<(), ApiError> {
-    applied(state, NAME, at_least).await?;
-    Ok(())
+    applied(state, NAME, at_least).await
 }
 
 /// Parses an id argument.
@@ -266,21 +265,10 @@ impl CarePayload {
         }
     }
 
-    /// The reader and the object, when the object is what `wanted` picks, once the care read model has applied the
-    /// mutation's position.
-    async fn read_back<T>(
-        &self,
-        ctx: &Context<'_>,
-        wanted: impl Fn(&CareObject) -> Option<T>,
-    ) -> Result<Option<(&CareReader, T)>, ApiError> {
-        let Some((reader, object)) = &self.changed else {
-            return Ok(None);
-        };
-        let Some(key) = wanted(object) else {
-            return Ok(None);
-        };
-        caught_up(context(ctx).0, self.position).await?;
-        Ok(Some((reader, key)))
+    /// Waits until the care read model has applied the mutation's position (each field first checks that the object
+    /// is its kind, so a field about another kind waits for nothing).
+    async fn read_back(&self, ctx: &Context<'_>) -> Result<(), ApiError> {
+        caught_up(context(ctx).0, self.position).await
     }
 }
 
@@ -393,116 +381,74 @@ impl CarePayload {
         &self,
         ctx: &Context<'_>,
     ) -> Result<Option<conversations::ConversationView>> {
-        let found = self
-            .read_back(ctx, |o| match o {
-                CareObject::Conversation(id) => Some(*id),
-                _ => None,
-            })
-            .await?;
-        match found {
-            Some((reader, id)) => Ok(conversations::read_one(ctx, reader, id).await?),
-            None => Ok(None),
-        }
+        let Some((reader, CareObject::Conversation(id))) = &self.changed else {
+            return Ok(None);
+        };
+        self.read_back(ctx).await?;
+        Ok(conversations::read_one(ctx, reader, *id).await?)
     }
 
     /// The test result as it now is (recordTestResult, releaseTestResult; null for the others).
     async fn test_result(&self, ctx: &Context<'_>) -> Result<Option<results::TestResultView>> {
-        let found = self
-            .read_back(ctx, |o| match o {
-                CareObject::TestResult(id) => Some(*id),
-                _ => None,
-            })
-            .await?;
-        match found {
-            Some((reader, id)) => Ok(results::read_one(ctx, reader, id).await?),
-            None => Ok(None),
-        }
+        let Some((reader, CareObject::TestResult(id))) = &self.changed else {
+            return Ok(None);
+        };
+        self.read_back(ctx).await?;
+        Ok(results::read_one(ctx, reader, *id).await?)
     }
 
     /// The statement as it now is, with its payments (issueStatement, recordPayment; null for the others).
     async fn statement(&self, ctx: &Context<'_>) -> Result<Option<billing::StatementView>> {
-        let found = self
-            .read_back(ctx, |o| match o {
-                CareObject::Statement(id) => Some(*id),
-                _ => None,
-            })
-            .await?;
-        match found {
-            Some((reader, id)) => Ok(billing::read_statement(ctx, reader, id).await?),
-            None => Ok(None),
-        }
+        let Some((reader, CareObject::Statement(id))) = &self.changed else {
+            return Ok(None);
+        };
+        self.read_back(ctx).await?;
+        Ok(billing::read_statement(ctx, reader, *id).await?)
     }
 
     /// The patient's billing account as it now is: balance, paperless choice, statements (issueStatement,
     /// recordPayment, setPaperlessBilling; null for the others).
     async fn billing(&self, ctx: &Context<'_>) -> Result<Option<billing::BillingAccountView>> {
-        let found = self
-            .read_back(ctx, |o| match o {
-                CareObject::Statement(id) => Some((Some(*id), None)),
-                CareObject::Billing(patient) => Some((None, Some(*patient))),
-                _ => None,
-            })
-            .await?;
-        match found {
-            Some((reader, (statement, patient))) => {
-                Ok(billing::read_account(ctx, reader, statement, patient).await?)
-            }
-            None => Ok(None),
-        }
+        let (reader, statement, patient) = match &self.changed {
+            Some((reader, CareObject::Statement(id))) => (reader, Some(*id), None),
+            Some((reader, CareObject::Billing(patient))) => (reader, None, Some(*patient)),
+            _ => return Ok(None),
+        };
+        self.read_back(ctx).await?;
+        Ok(billing::read_account(ctx, reader, statement, patient).await?)
     }
 
     /// The medication as it now is, with its renewal requests (prescribe, discontinue and renewal mutations; null
     /// for the others).
     async fn medication(&self, ctx: &Context<'_>) -> Result<Option<medications::MedicationView>> {
-        let found = self
-            .read_back(ctx, |o| match o {
-                CareObject::Medication(id) => Some((Some(*id), None)),
-                CareObject::Renewal(id) => Some((None, Some(*id))),
-                _ => None,
-            })
-            .await?;
-        match found {
-            Some((reader, (medication, renewal))) => {
-                Ok(medications::read_one(ctx, reader, medication, renewal).await?)
-            }
-            None => Ok(None),
-        }
+        let (reader, medication, renewal) = match &self.changed {
+            Some((reader, CareObject::Medication(id))) => (reader, Some(*id), None),
+            Some((reader, CareObject::Renewal(id))) => (reader, None, Some(*id)),
+            _ => return Ok(None),
+        };
+        self.read_back(ctx).await?;
+        Ok(medications::read_one(ctx, reader, medication, renewal).await?)
     }
 
     /// The renewal request as it now is (requestRenewal, approveRenewal, declineRenewal; null for the others).
     async fn renewal(&self, ctx: &Context<'_>) -> Result<Option<medications::RenewalView>> {
-        let found = self
-            .read_back(ctx, |o| match o {
-                CareObject::Renewal(id) => Some(*id),
-                _ => None,
-            })
-            .await?;
-        let Some((reader, id)) = found else {
+        let Some((reader, CareObject::Renewal(id))) = &self.changed else {
             return Ok(None);
         };
-        Ok(medications::read_one(ctx, reader, None, Some(id))
+        self.read_back(ctx).await?;
+        let wanted = ID(id.to_string());
+        Ok(medications::read_one(ctx, reader, None, Some(*id))
             .await?
-            .and_then(|m| {
-                m.renewals
-                    .into_iter()
-                    .find(|r| r.id.as_str() == id.to_string())
-            }))
+            .and_then(|m| m.renewals.into_iter().find(|r| r.id == wanted)))
     }
 
     /// The proxy's access as it now is (grantProxyAccess; null once revoked, and for the others).
     async fn proxy_grant(&self, ctx: &Context<'_>) -> Result<Option<proxies::ProxyGrantView>> {
-        let found = self
-            .read_back(ctx, |o| match o {
-                CareObject::ProxyGrant { patient, proxy } => Some((*patient, *proxy)),
-                _ => None,
-            })
-            .await?;
-        match found {
-            Some((reader, (patient, proxy))) => {
-                Ok(proxies::read_one(ctx, reader, patient, proxy).await?)
-            }
-            None => Ok(None),
-        }
+        let Some((reader, CareObject::ProxyGrant { patient, proxy })) = &self.changed else {
+            return Ok(None);
+        };
+        self.read_back(ctx).await?;
+        Ok(proxies::read_one(ctx, reader, *patient, *proxy).await?)
     }
 
     /// The organization's care policy as it now is (setCarePolicy; null for the others).

@@ -1,5 +1,6 @@
 //! CSV downloads: a transcript (`GET /transcript.csv`) and the board-reporting completions
-//! (`GET /reports/board-completions.csv`), authenticated with the same bearer token as the GraphQL API.
+//! (`GET /reports/board-completions.csv`), authenticated as the GraphQL API is: a bearer token, or the browser's
+//! session cookie on a link of the portal's own pages.
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -64,9 +65,20 @@ async fn caller(
         return Err(refuse(
             StatusCode::UNAUTHORIZED,
             "UNAUTHENTICATED",
-            "send the session token as a bearer token",
+            "sign in, or send the session token as a bearer token",
         ));
     };
+    // A download the browser's cookie authenticates must be asked for by the portals' own pages, as every other
+    // request the cookie signs in (a staff download is a read the access log records).
+    if request.cookie_session
+        && !crate::cookies::from_allowed_origin(headers, state.allowed_origins())
+    {
+        return Err(refuse(
+            StatusCode::FORBIDDEN,
+            "CROSS_SITE_REQUEST_REFUSED",
+            "a download signed in by the session cookie must come from the portal's own pages",
+        ));
+    }
     sessions::authenticate(&state.store, token, request.now)
         .await
         .map_err(|_| {

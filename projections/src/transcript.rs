@@ -267,6 +267,28 @@ pub async fn totals(
         .collect())
 }
 
+/// A digest of a learner's entries that changes whenever one is added or changes (status, reasons, evaluation,
+/// amount), so that a live view re-reads the transcript only then.
+pub async fn fingerprint(
+    pool: &Pool,
+    organization: Uuid,
+    learner: Uuid,
+) -> Result<String, ProjectionError> {
+    let client = pool.get().await?;
+    let row = client
+        .query_one(
+            "SELECT coalesce(md5(string_agg(
+                        concat_ws('|', activity_id, credit_type, amount, status, pending_reasons::text,
+                                  awarded_at, evaluated_at, recorded_at),
+                        ',' ORDER BY activity_id, credit_type)), '')
+             FROM transcript_entries
+             WHERE organization_id = $1 AND learner_id = $2",
+            &[&organization, &learner],
+        )
+        .await?;
+    Ok(row.get(0))
+}
+
 /// A learner's transcript as it stood at the cutoff, replayed from the log (the activities' and the attendance
 /// streams' events up to then) with the same rules as this projection, in the same order as [`lines`].
 pub async fn as_of(

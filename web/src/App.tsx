@@ -10,6 +10,8 @@ import { OrganizationActivate, OrganizationResetPassword } from './pages/Organiz
 import { ForgotPassword } from './pages/ForgotPassword';
 import { ResetPassword } from './pages/ResetPassword';
 import { RecordAttendance } from './pages/RecordAttendance';
+import { Evaluate } from './pages/Evaluation';
+import { Transcript } from './pages/Transcript';
 
 /** `/register?organization=<code>`, as older e-mails link it: the organization's Create account page. */
 function RegisterLink() {
@@ -34,6 +36,8 @@ export function App() {
         <Route path="forgot-password" element={<ForgotPassword />} />
         <Route path="reset-password" element={<OrganizationResetPassword />} />
         <Route path="attendance" element={<RecordAttendance />} />
+        <Route path="evaluate/:activityId" element={<Evaluate />} />
+        <Route path="transcript" element={<Transcript />} />
       </Route>
       <Route path="*" element={<Chooser />} />
     </Routes>

@@ -351,6 +351,8 @@ pub struct CreditTotal {
     pub year: i32,
     /// Credit type.
     pub credit_type: CreditType,
+    /// A readable name of the type.
+    pub credit_label: String,
     /// Awarded (`12.50`).
     pub awarded: String,
     /// Pending.
@@ -416,6 +418,44 @@ pub fn transcript_subject(
     }
 }
 
+/// A learner's transcript as the read model holds it, for activities dated from `from` to `to`.
+pub async fn read_transcript(
+    state: &AppState,
+    organization: Uuid,
+    learner: Uuid,
+    from: Option<NaiveDate>,
+    to: Option<NaiveDate>,
+) -> Result<Transcript, portal_projections::ProjectionError> {
+    let filter = TranscriptFilter {
+        learner: Some(learner),
+        from,
+        to,
+        ..TranscriptFilter::default()
+    };
+    let lines = transcript::lines(&state.pool, organization, &filter).await?;
+    let totals = transcript::totals(&state.pool, organization, learner).await?;
+    let range = |d: Option<NaiveDate>| d.map(|d| d.to_string()).unwrap_or_default();
+    Ok(Transcript {
+        id: super::ids::derived("Transcript", &[&learner, &range(from), &range(to)]),
+        learner_id: ID(learner.to_string()),
+        entries: lines.into_iter().filter_map(entry).collect(),
+        totals: totals
+            .into_iter()
+            .filter_map(|t| {
+                let kind = DomainCreditType::from_stored(&t.credit_type)?;
+                Some(CreditTotal {
+                    id: super::ids::derived("CreditTotal", &[&learner, &t.year, &t.credit_type]),
+                    year: t.year,
+                    credit_type: kind.into(),
+                    credit_label: kind.label().to_owned(),
+                    awarded: t.awarded,
+                    pending: t.pending,
+                })
+            })
+            .collect(),
+    })
+}
+
 /// Transcript queries.
 #[derive(Default)]
 pub struct TranscriptQuery;
@@ -441,38 +481,8 @@ impl TranscriptQuery {
         // The organization must still exist; its id scopes every row read.
         let org = organization(state, principal.organization).await?;
         applied(state, transcript::NAME, at_least).await?;
-        let filter = TranscriptFilter {
-            learner: Some(learner),
-            from,
-            to,
-            ..TranscriptFilter::default()
-        };
-        let lines = transcript::lines(&state.pool, org.id.0, &filter)
+        Ok(read_transcript(state, org.id.0, learner, from, to)
             .await
-            .map_err(projection_error)?;
-        let totals = transcript::totals(&state.pool, org.id.0, learner)
-            .await
-            .map_err(projection_error)?;
-        let range = |d: Option<NaiveDate>| d.map(|d| d.to_string()).unwrap_or_default();
-        Ok(Transcript {
-            id: super::ids::derived("Transcript", &[&learner, &range(from), &range(to)]),
-            learner_id: ID(learner.to_string()),
-            entries: lines.into_iter().filter_map(entry).collect(),
-            totals: totals
-                .into_iter()
-                .filter_map(|t| {
-                    Some(CreditTotal {
-                        id: super::ids::derived(
-                            "CreditTotal",
-                            &[&learner, &t.year, &t.credit_type],
-                        ),
-                        year: t.year,
-                        credit_type: DomainCreditType::from_stored(&t.credit_type)?.into(),
-                        awarded: t.awarded,
-                        pending: t.pending,
-                    })
-                })
-                .collect(),
-        })
+            .map_err(projection_error)?)
     }
 }

@@ -8,6 +8,7 @@ use futures_util::Stream;
 use portal_domain::account::Role;
 use uuid::Uuid;
 
+use super::attendance::{read_transcript, Transcript};
 use super::errors::ApiError;
 use super::query::principal;
 use super::scheduling::AppointmentView;
@@ -106,6 +107,45 @@ impl Subscription {
                             tracing::warn!(%error, "a subscription could not read the schedule")
                         }
                     }
+                }
+            },
+        ))
+    }
+
+    /// Your transcript as it changes (learners): sent at once, then each time an entry is added or changes
+    /// (attendance recorded by text, on the web or by staff; an evaluation; credit awarded); checked twice a second.
+    async fn transcript_updates(
+        &self,
+        ctx: &Context<'_>,
+    ) -> Result<impl Stream<Item = Transcript>> {
+        let principal = principal(ctx).await?;
+        if principal.role != Role::Learner {
+            return Err(ApiError::forbidden().into());
+        }
+        let state = ctx.data_unchecked::<AppState>().clone();
+        let (organization, learner) = (principal.organization.0, principal.account.0);
+        Ok(futures_util::stream::unfold(
+            (state, None::<String>),
+            move |(state, last)| async move {
+                loop {
+                    let pool = &state.pool;
+                    match portal_projections::transcript::fingerprint(pool, organization, learner)
+                        .await
+                    {
+                        Ok(print) if Some(&print) != last.as_ref() => {
+                            match read_transcript(&state, organization, learner, None, None).await {
+                                Ok(transcript) => return Some((transcript, (state, Some(print)))),
+                                Err(error) => {
+                                    tracing::warn!(%error, "a subscription could not read the transcript")
+                                }
+                            }
+                        }
+                        Ok(_) => {}
+                        Err(error) => {
+                            tracing::warn!(%error, "a subscription could not read the transcript")
+                        }
+                    }
+                    tokio::time::sleep(POLL).await;
                 }
             },
         ))

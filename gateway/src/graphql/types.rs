@@ -26,6 +26,10 @@ pub struct Organization {
     pub code: String,
     /// The display name.
     pub name: String,
+    /// The IANA zone its calendar and transcripts are shown in (`America/Chicago`).
+    pub time_zone: String,
+    /// The number learners text attendance codes to (E.164), when it receives texts.
+    pub sms_number: Option<String>,
 }
 
 impl From<OrganizationRow> for Organization {
@@ -34,6 +38,8 @@ impl From<OrganizationRow> for Organization {
             id: ID(row.id.to_string()),
             code: row.code,
             name: row.name,
+            time_zone: row.time_zone,
+            sms_number: row.sms_number,
         }
     }
 }

@@ -597,3 +597,32 @@ pub fn spawn_printing(
     });
     (child, lines_rx)
 }
+
+impl TestApp {
+    /// A graphql-transport-ws socket signed in with `token`, acknowledged, with `query` subscribed as id `1`.
+    pub async fn subscribe(&self, token: &str, query: &str) -> super::scheduling::Socket {
+        use futures_util::SinkExt;
+        use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+        use tokio_tungstenite::tungstenite::Message;
+        let mut request = format!("{}/graphql/ws", self.base.replace("http://", "ws://"))
+            .into_client_request()
+            .unwrap();
+        request.headers_mut().insert(
+            "sec-websocket-protocol",
+            "graphql-transport-ws".parse().unwrap(),
+        );
+        let (mut socket, _) = tokio_tungstenite::connect_async(request).await.unwrap();
+        let init = json!({ "type": "connection_init", "payload": { "Authorization": format!("Bearer {token}") } });
+        socket
+            .send(Message::Text(init.to_string().into()))
+            .await
+            .unwrap();
+        super::scheduling::receive(&mut socket, "connection_ack").await;
+        let subscribe = json!({ "id": "1", "type": "subscribe", "payload": { "query": query } });
+        socket
+            .send(Message::Text(subscribe.to_string().into()))
+            .await
+            .unwrap();
+        socket
+    }
+}

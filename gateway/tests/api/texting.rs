@@ -254,3 +254,59 @@ async fn a_number_that_texts_too_often_gets_no_reply() {
         "other numbers are not held back"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_learners_transcript_updates_live_when_attendance_is_recorded_by_text() {
+    use super::scheduling::receive;
+    let (app, staff) = texting_app().await;
+    let ada = app.learner("umncpd", "ada@example.org").await;
+    app.schedule(
+        &staff.token,
+        course("Grand Rounds: Sepsis", "SEPSIS", -10, 50),
+    )
+    .await;
+    // The portal shows the number to text, and times in the organization's zone, to anyone.
+    app.caught_up("organizations").await;
+    let organization = app
+        .graphql(
+            "{ organization(code: \"umncpd\") { smsNumber timeZone } }",
+            json!({}),
+            None,
+        )
+        .await;
+    assert_eq!(
+        organization.assert_ok()["organization"],
+        json!({ "smsNumber": super::support::SMS_NUMBER, "timeZone": "UTC" })
+    );
+    app.text(ADA_PHONE, "ada@example.org", "SM1").await;
+    let query = "subscription { transcriptUpdates { id entries { title channel status } totals { year pending } } }";
+    let mut socket = app.subscribe(&ada.token, query).await;
+    let first = receive(&mut socket, "next").await;
+    let transcript = &first["payload"]["data"]["transcriptUpdates"];
+    assert_eq!(transcript["entries"], json!([]), "sent at once: {first}");
+
+    let recorded = app.text(ADA_PHONE, "SEPSIS", "SM2").await;
+    assert!(recorded.message().starts_with("Thank you Ada"));
+    let next = receive(&mut socket, "next").await;
+    let updated = &next["payload"]["data"]["transcriptUpdates"];
+    assert_eq!(
+        updated["entries"],
+        json!([{ "title": "Grand Rounds: Sepsis", "channel": "sms", "status": "PENDING" }])
+    );
+    assert_eq!(updated["totals"][0]["pending"], "1.00");
+    // The same object as the query's, so that a client's cache updates the page that shows it.
+    let read = app
+        .graphql("{ transcript { id } }", json!({}), Some(&ada.token))
+        .await;
+    assert_eq!(read.assert_ok()["transcript"]["id"], updated["id"]);
+
+    // Staff follow no transcript this way.
+    let mut staffs = app
+        .subscribe(&staff.token, "subscription { transcriptUpdates { id } }")
+        .await;
+    let refused = receive(&mut staffs, "next").await;
+    assert_eq!(
+        refused["payload"]["errors"][0]["extensions"]["code"], "FORBIDDEN",
+        "{refused}"
+    );
+}

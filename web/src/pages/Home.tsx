@@ -54,6 +54,9 @@ export function Home() {
           <li>
             <Link to={`/o/${organization.code}/attendance`}>{messages.home.recordAttendance}</Link>
           </li>
+          <li>
+            <Link to={`/o/${organization.code}/transcript`}>{messages.home.transcript}</Link>
+          </li>
         </ul>
       </nav>
       <button type="button" onClick={() => void leave()}>

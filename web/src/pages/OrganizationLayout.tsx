@@ -10,6 +10,8 @@ const OrganizationQuery = graphql(`
       id
       code
       name
+      timeZone
+      smsNumber
     }
   }
 `);
@@ -19,6 +21,10 @@ export interface CurrentOrganization {
   id: string;
   code: string;
   name: string;
+  /** The IANA zone its times are shown in. */
+  timeZone: string;
+  /** The number learners text (E.164), when it receives texts. */
+  smsNumber?: string | null | undefined;
 }
 
 const OrganizationContext = createContext<CurrentOrganization | null>(null);

@@ -1,0 +1,195 @@
+import { useState } from 'react';
+import { Link } from 'react-router';
+import { useMutation, useQuery, useSubscription } from 'urql';
+import { graphql, type DocumentType } from '../gql';
+import { command } from '../commands';
+import { FormAlert } from '../components';
+import { formErrors } from '../errors';
+import { formatDate } from '../format';
+import { messages } from '../messages';
+import { Answer, type Attendance } from './AttendanceAnswer';
+import { useOrganization } from './OrganizationLayout';
+
+/** The transcript as the page shows it; the query and the live updates select the same, so one cache entry serves both. */
+export const TranscriptView = graphql(`
+  fragment TranscriptView on Transcript {
+    id
+    entries {
+      id
+      activityId
+      title
+      date
+      creditLabel
+      amount
+      status
+      pendingReasons
+      channel
+    }
+    totals {
+      id
+      year
+      creditLabel
+      awarded
+      pending
+    }
+  }
+`);
+
+const TranscriptQuery = graphql(`
+  query Transcript {
+    transcript {
+      ...TranscriptView
+    }
+  }
+`);
+
+const TranscriptUpdates = graphql(`
+  subscription TranscriptUpdates {
+    transcriptUpdates {
+      ...TranscriptView
+    }
+  }
+`);
+
+const ClaimCreditMutation = graphql(`
+  mutation ClaimCredit($activityId: ID!, $commandId: UUID) {
+    claimCredit(activityId: $activityId, commandId: $commandId) {
+      ...AttendanceAnswer
+    }
+  }
+`);
+
+type View = DocumentType<typeof TranscriptView>;
+type Entry = View['entries'][number];
+
+/** Credits by year and type: awarded, and pending while something holds them. */
+function Totals({ totals }: { totals: View['totals'] }) {
+  return (
+    <table className="stack">
+      <caption>{messages.transcript.totals}</caption>
+      <thead>
+        <tr>
+          <th scope="col">{messages.transcript.year}</th>
+          <th scope="col">{messages.transcript.creditType}</th>
+          <th scope="col">{messages.transcript.awarded}</th>
+          <th scope="col">{messages.transcript.pending}</th>
+        </tr>
+      </thead>
+      <tbody>
+        {totals.map((t) => (
+          <tr key={t.id}>
+            <td data-label={messages.transcript.year}>{t.year}</td>
+            <td data-label={messages.transcript.creditType}>{t.creditLabel}</td>
+            <td data-label={messages.transcript.awarded}>{t.awarded}</td>
+            <td data-label={messages.transcript.pending}>{t.pending}</td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}
+
+/** What a pending credit waits for, and what the learner can do about it. */
+function Pending({ entry, onClaim, claiming }: { entry: Entry; onClaim: () => void; claiming: boolean }) {
+  const organization = useOrganization();
+  const evaluation = entry.pendingReasons.includes('EVALUATION_REQUIRED');
+  return (
+    <div>
+      <span>{messages.transcript.pendingUntil}</span>
+      <ul>
+        {entry.pendingReasons.map((reason) => (
+          <li key={reason}>{messages.transcript.reasons[reason] ?? reason}</li>
+        ))}
+      </ul>
+      {evaluation ? (
+        <Link to={`/o/${organization.code}/evaluate/${encodeURIComponent(entry.activityId)}`}>
+          {messages.transcript.evaluate(entry.title)}
+        </Link>
+      ) : (
+        <button type="button" className="small" disabled={claiming} onClick={onClaim}>
+          {messages.transcript.claim(entry.title)}
+        </button>
+      )}
+    </div>
+  );
+}
+
+/** The learner's transcript (seed 002): totals, each credit, pending ones with their reason, a CSV download; it
+ * follows new attendance (recorded by text, say) without a reload. */
+export function Transcript() {
+  const organization = useOrganization();
+  const [{ data, fetching, error }] = useQuery({ query: TranscriptQuery });
+  useSubscription({ query: TranscriptUpdates });
+  const [{ fetching: claiming }, claim] = useMutation(ClaimCreditMutation);
+  const [claimed, setClaimed] = useState<Attendance | null>(null);
+  const [claimError, setClaimError] = useState<string | undefined>();
+
+  const claimCredit = async (activityId: string) => {
+    const result = await command((commandId) => claim({ activityId, commandId }));
+    setClaimError(formErrors(result.error, ['activityId']).form);
+    setClaimed(result.data?.claimCredit ?? null);
+  };
+
+  if (fetching && !data) return <p className="page">{messages.loading}</p>;
+  const transcript = data?.transcript;
+  if (!transcript) {
+    return (
+      <main id="content" className="page">
+        <h1>{messages.transcript.title}</h1>
+        <FormAlert message={error ? formErrors(error).form : undefined} />
+        <Link to={`/o/${organization.code}/sign-in`}>{messages.signIn.title}</Link>
+      </main>
+    );
+  }
+  return (
+    <main id="content" className="page">
+      <h1>{messages.transcript.title}</h1>
+      <p>
+        <a href="/transcript.csv" download="transcript.csv">
+          {messages.transcript.download}
+        </a>
+      </p>
+      <FormAlert message={claimError} />
+      {claimed && <Answer attendance={claimed} />}
+      {transcript.entries.length === 0 ? (
+        <p>
+          {messages.transcript.empty}{' '}
+          <Link to={`/o/${organization.code}/attendance`}>{messages.home.recordAttendance}</Link>
+        </p>
+      ) : (
+        <>
+          <Totals totals={transcript.totals} />
+          <table className="stack">
+            <caption>{messages.transcript.credits}</caption>
+            <thead>
+              <tr>
+                <th scope="col">{messages.transcript.date}</th>
+                <th scope="col">{messages.transcript.activity}</th>
+                <th scope="col">{messages.transcript.creditType}</th>
+                <th scope="col">{messages.transcript.amount}</th>
+                <th scope="col">{messages.transcript.status}</th>
+              </tr>
+            </thead>
+            <tbody>
+              {transcript.entries.map((entry) => (
+                <tr key={entry.id}>
+                  <td data-label={messages.transcript.date}>{formatDate(entry.date)}</td>
+                  <td data-label={messages.transcript.activity}>{entry.title}</td>
+                  <td data-label={messages.transcript.creditType}>{entry.creditLabel}</td>
+                  <td data-label={messages.transcript.amount}>{entry.amount}</td>
+                  <td data-label={messages.transcript.status}>
+                    {entry.status === 'AWARDED' ? (
+                      messages.transcript.awardedStatus
+                    ) : (
+                      <Pending entry={entry} claiming={claiming} onClaim={() => void claimCredit(entry.activityId)} />
+                    )}
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </>
+      )}
+    </main>
+  );
+}

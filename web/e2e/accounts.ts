@@ -42,26 +42,35 @@ export async function staffToken(request: APIRequestContext): Promise<string> {
   return data.signIn.token;
 }
 
-/** Schedules a course happening now with `code` (staff), whose credit waits for an evaluation when asked. */
-export async function courseNow(request: APIRequestContext, code: string, evaluationRequired: boolean): Promise<void> {
+/** Runs `query` as the demo staff member (setting a journey up through the API), and answers its data. */
+export async function asStaff(request: APIRequestContext, query: string, variables: object): Promise<unknown> {
   const token = await staffToken(request);
-  const minutes = (m: number) => new Date(Date.now() + m * 60_000).toISOString();
   const response = await request.post('/graphql', {
     headers: { authorization: `Bearer ${token}` },
-    data: {
-      query: 'mutation($input: ActivityInput!) { scheduleActivity(input: $input) { activityId } }',
-      variables: {
-        input: {
-          title: 'Grand Rounds: Sepsis',
-          code,
-          startsAt: minutes(-10),
-          endsAt: minutes(50),
-          credits: [{ type: 'AMA_PRA_CATEGORY_1', amount: '1.00' }],
-          evaluationRequired,
-        },
-      },
-    },
+    data: { query, variables },
   });
-  const body = (await response.json()) as { errors?: unknown };
+  const body = (await response.json()) as { data?: unknown; errors?: unknown };
   expect(body.errors, JSON.stringify(body.errors)).toBeUndefined();
+  return body.data;
+}
+
+/** Minutes from now, as an instant. */
+export const inMinutes = (m: number) => new Date(Date.now() + m * 60_000).toISOString();
+
+/** Schedules a course (staff) with these details over the defaults: one AMA PRA Category 1 credit. */
+export async function scheduleCourse(request: APIRequestContext, input: object): Promise<void> {
+  await asStaff(request, 'mutation($input: ActivityInput!) { scheduleActivity(input: $input) { activityId } }', {
+    input: { credits: [{ type: 'AMA_PRA_CATEGORY_1', amount: '1.00' }], ...input },
+  });
+}
+
+/** Schedules a course happening now with `code` (staff), whose credit waits for an evaluation when asked. */
+export async function courseNow(request: APIRequestContext, code: string, evaluationRequired: boolean): Promise<void> {
+  await scheduleCourse(request, {
+    title: 'Grand Rounds: Sepsis',
+    code,
+    startsAt: inMinutes(-10),
+    endsAt: inMinutes(50),
+    evaluationRequired,
+  });
 }

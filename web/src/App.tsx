@@ -12,6 +12,8 @@ import { ResetPassword } from './pages/ResetPassword';
 import { RecordAttendance } from './pages/RecordAttendance';
 import { Evaluate } from './pages/Evaluation';
 import { Transcript } from './pages/Transcript';
+import { Calendar } from './pages/Calendar';
+import { ActivityDetail } from './pages/ActivityDetail';
 
 /** `/register?organization=<code>`, as older e-mails link it: the organization's Create account page. */
 function RegisterLink() {
@@ -38,6 +40,8 @@ export function App() {
         <Route path="attendance" element={<RecordAttendance />} />
         <Route path="evaluate/:activityId" element={<Evaluate />} />
         <Route path="transcript" element={<Transcript />} />
+        <Route path="calendar" element={<Calendar />} />
+        <Route path="calendar/:activityId" element={<ActivityDetail />} />
       </Route>
       <Route path="*" element={<Chooser />} />
     </Routes>

@@ -57,6 +57,9 @@ export function Home() {
           <li>
             <Link to={`/o/${organization.code}/transcript`}>{messages.home.transcript}</Link>
           </li>
+          <li>
+            <Link to={`/o/${organization.code}/calendar`}>{messages.home.calendar}</Link>
+          </li>
         </ul>
       </nav>
       <button type="button" onClick={() => void leave()}>

@@ -9,6 +9,7 @@ import { formatDate } from '../format';
 import { messages } from '../messages';
 import { Answer, type Attendance } from './AttendanceAnswer';
 import { useOrganization } from './OrganizationLayout';
+import { SignInFirst } from './SignInFirst';
 
 /** The transcript as the page shows it; the query and the live updates select the same, so one cache entry serves both. */
 export const TranscriptView = graphql(`
@@ -133,11 +134,11 @@ export function Transcript() {
   if (fetching && !data) return <p className="page">{messages.loading}</p>;
   const transcript = data?.transcript;
   if (!transcript) {
+    if (error?.graphQLErrors.some((e) => e.extensions.code === 'UNAUTHENTICATED')) return <SignInFirst />;
     return (
       <main id="content" className="page">
         <h1>{messages.transcript.title}</h1>
-        <FormAlert message={error ? formErrors(error).form : undefined} />
-        <Link to={`/o/${organization.code}/sign-in`}>{messages.signIn.title}</Link>
+        <FormAlert message={formErrors(error).form} />
       </main>
     );
   }

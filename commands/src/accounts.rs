@@ -1248,7 +1248,7 @@ pub async fn request_email_change<L: EventLog>(
         }
     }
     let (token, token_hash) = credentials::new_token(id.0);
-    let link = format!("{}/confirm-email?token={token}", store.public_url);
+    let link = portal_link(store, organization, "confirm-email", &token);
     execute::<L, Account>(
         store,
         &stream(id),

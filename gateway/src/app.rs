@@ -31,7 +31,7 @@ use tokio_postgres::Config;
 use crate::cli::{DeliveryArgs, ServeArgs};
 use crate::delivery::{Delivery, DeliverySettings, EmailTransport, TextTransport};
 use crate::graphql::{self, PortalSchema};
-use crate::{exports, health, metrics, pages, sms, ws};
+use crate::{exports, health, metrics, sms, ws};
 
 /// Largest GraphQL request body accepted.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
@@ -686,7 +686,6 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/readyz", get(health::readyz))
         .route("/metrics", get(metrics::scrape))
-        .route("/confirm-email", get(pages::confirm_email))
         // Everything else is the web portals: their files, and their pages for the app's routes.
         .fallback(crate::web::serve)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))

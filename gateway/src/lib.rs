@@ -13,7 +13,6 @@ pub mod graphiql;
 pub mod graphql;
 pub mod health;
 pub mod metrics;
-pub mod pages;
 pub mod request;
 pub mod retention;
 pub mod sms;

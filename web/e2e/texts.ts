@@ -27,3 +27,20 @@ export async function text(request: APIRequestContext, baseURL: string, from: st
   const reply = await response.text();
   return /<Message>(.*)<\/Message>/s.exec(reply)?.[1] ?? '';
 }
+
+/** Waits for the text portal sent to `to` (written to the mail folder), and answers its six-digit code. */
+export async function codeTextedTo(to: string): Promise<string> {
+  const { readdir, readFile } = await import('node:fs/promises');
+  const { join } = await import('node:path');
+  const { MAIL_DIR } = await import('./mail');
+  for (let attempt = 0; attempt < 100; attempt++) {
+    for (const name of await readdir(MAIL_DIR).catch(() => [] as string[])) {
+      if (!name.endsWith('.sms')) continue;
+      const text = await readFile(join(MAIL_DIR, name), 'utf8');
+      const code = text.startsWith(`To: ${to}\n`) ? /\b(\d{6})\b/.exec(text)?.[1] : undefined;
+      if (code) return code;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`no text to ${to}`);
+}

@@ -6,7 +6,8 @@ import { Home } from './pages/Home';
 import { Register } from './pages/Register';
 import { Registered } from './pages/Registered';
 import { Activate } from './pages/Activate';
-import { OrganizationActivate, OrganizationResetPassword } from './pages/OrganizationLinks';
+import { OrganizationActivate, OrganizationConfirmEmail, OrganizationResetPassword } from './pages/OrganizationLinks';
+import { ConfirmEmail } from './pages/ConfirmEmail';
 import { ForgotPassword } from './pages/ForgotPassword';
 import { ResetPassword } from './pages/ResetPassword';
 import { RecordAttendance } from './pages/RecordAttendance';
@@ -14,6 +15,12 @@ import { Evaluate } from './pages/Evaluation';
 import { Transcript } from './pages/Transcript';
 import { Calendar } from './pages/Calendar';
 import { ActivityDetail } from './pages/ActivityDetail';
+import { ProfileArea } from './pages/profile/ProfileArea';
+import { ProfessionalProfile } from './pages/profile/ProfessionalProfile';
+import { ChangePassword } from './pages/profile/ChangePassword';
+import { ChangeEmail } from './pages/profile/ChangeEmail';
+import { Phones } from './pages/profile/Phones';
+import { Devices } from './pages/profile/Devices';
 
 /** `/register?organization=<code>`, as older e-mails link it: the organization's Create account page. */
 function RegisterLink() {
@@ -29,6 +36,7 @@ export function App() {
       <Route path="/register" element={<RegisterLink />} />
       <Route path="/activate" element={<Activate />} />
       <Route path="/reset-password" element={<ResetPassword />} />
+      <Route path="/confirm-email" element={<ConfirmEmail />} />
       <Route path="/o/:code" element={<OrganizationLayout />}>
         <Route index element={<Home />} />
         <Route path="sign-in" element={<SignIn />} />
@@ -37,11 +45,19 @@ export function App() {
         <Route path="activate" element={<OrganizationActivate />} />
         <Route path="forgot-password" element={<ForgotPassword />} />
         <Route path="reset-password" element={<OrganizationResetPassword />} />
+        <Route path="confirm-email" element={<OrganizationConfirmEmail />} />
         <Route path="attendance" element={<RecordAttendance />} />
         <Route path="evaluate/:activityId" element={<Evaluate />} />
         <Route path="transcript" element={<Transcript />} />
         <Route path="calendar" element={<Calendar />} />
         <Route path="calendar/:activityId" element={<ActivityDetail />} />
+        <Route path="profile" element={<ProfileArea />}>
+          <Route index element={<ProfessionalProfile />} />
+          <Route path="password" element={<ChangePassword />} />
+          <Route path="email" element={<ChangeEmail />} />
+          <Route path="phones" element={<Phones />} />
+          <Route path="devices" element={<Devices />} />
+        </Route>
       </Route>
       <Route path="*" element={<Chooser />} />
     </Routes>

@@ -1,11 +1,23 @@
 // The GraphQL client: the session is the HttpOnly cookie the server sets (no token in JavaScript), answers are
 // normalized by their global ids (graphcache), and subscriptions go over graphql-ws to /graphql/ws.
 import { Client, fetchExchange, subscriptionExchange } from 'urql';
-import { cacheExchange } from '@urql/exchange-graphcache';
+import { cacheExchange, type Data, type UpdateResolver } from '@urql/exchange-graphcache';
 import { createClient as createWsClient } from 'graphql-ws';
 
 /** Types without an id (value objects): the cache keeps them inside the object that holds them (docs/api.md). */
 const valueObjects = ['Address', 'SpecialNeeds', 'StateLicense', 'CreditOffer', 'AgeBandView', 'ReleaseDelay', 'PageInfo'];
+
+/**
+ * A mutation that answers a whole list as its query reads it (`phones` is what `myPhones` answers): the cache takes
+ * the answer as the query's new list, so that an added number appears and a removed one goes without a refetch.
+ */
+function listAnswer(mutation: string, field: string, query: string): UpdateResolver {
+  return (result, _args, cache) => {
+    const answer = result[mutation] as Data | null | undefined;
+    const list = answer?.[field] as Data[] | undefined;
+    if (list) cache.link('Query', query, list);
+  };
+}
 
 function socketUrl(): string {
   const url = new URL('/graphql/ws', window.location.href);
@@ -26,6 +38,14 @@ export function makeClient(): Client {
     exchanges: [
       cacheExchange({
         keys: Object.fromEntries(valueObjects.map((name) => [name, () => null])),
+        updates: {
+          Mutation: {
+            addPhone: listAnswer('addPhone', 'phones', 'myPhones'),
+            verifyPhone: listAnswer('verifyPhone', 'phones', 'myPhones'),
+            removePhone: listAnswer('removePhone', 'phones', 'myPhones'),
+            signOutDevice: listAnswer('signOutDevice', 'devices', 'devices'),
+          },
+        },
       }),
       fetchExchange,
       subscriptionExchange({

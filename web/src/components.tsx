@@ -1,6 +1,6 @@
 // The parts every form shares: labelled fields whose errors are tied to them, and an alert that screen readers
 // announce.
-import { useId, type InputHTMLAttributes } from 'react';
+import { useId, type InputHTMLAttributes, type SelectHTMLAttributes } from 'react';
 
 interface FieldProps extends InputHTMLAttributes<HTMLInputElement> {
   label: string;
@@ -31,5 +31,74 @@ export function FormAlert({ message }: { message?: string | undefined }) {
     <div role="alert" className={message ? 'alert' : undefined}>
       {message}
     </div>
+  );
+}
+
+interface SelectProps extends SelectHTMLAttributes<HTMLSelectElement> {
+  label: string;
+  options: readonly { value: string; label: string }[];
+  /** The first, empty choice ("Choose…"): the answer is still missing. */
+  placeholder: string;
+  error?: string | undefined;
+}
+
+/** A labelled choice from a list, its error tied to it like a Field's. */
+export function SelectField({ label, options, placeholder, error, ...select }: SelectProps) {
+  const id = useId();
+  const errorId = `${id}-error`;
+  return (
+    <div className="field">
+      <label htmlFor={id}>{label}</label>
+      <select {...select} id={id} aria-invalid={error ? true : undefined} aria-describedby={error ? errorId : undefined}>
+        <option value="">{placeholder}</option>
+        {options.map((option) => (
+          <option key={option.value} value={option.value}>
+            {option.label}
+          </option>
+        ))}
+      </select>
+      {error && (
+        <p id={errorId} className="field-error">
+          {error}
+        </p>
+      )}
+    </div>
+  );
+}
+
+/** A question answered by one of a few choices (radio buttons in a fieldset whose legend is the question). */
+export function Choice({
+  legend,
+  name,
+  options,
+  value,
+  onChange,
+  error,
+}: {
+  legend: string;
+  name: string;
+  options: readonly { value: string; label: string }[];
+  value: string;
+  onChange: (value: string) => void;
+  error?: string | undefined;
+}) {
+  const id = useId();
+  const errorId = `${id}-error`;
+  return (
+    <fieldset className="choice" aria-describedby={error ? errorId : undefined}>
+      <legend>{legend}</legend>
+      {options.map((option) => (
+        <div className="check" key={option.value}>
+          <input id={`${id}-${option.value}`} type="radio" name={name} value={option.value}
+            checked={value === option.value} onChange={() => onChange(option.value)} />
+          <label htmlFor={`${id}-${option.value}`}>{option.label}</label>
+        </div>
+      ))}
+      {error && (
+        <p id={errorId} className="field-error">
+          {error}
+        </p>
+      )}
+    </fieldset>
   );
 }

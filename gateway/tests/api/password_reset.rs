@@ -321,7 +321,7 @@ async fn a_new_email_address_takes_effect_once_confirmed_and_the_old_address_is_
         .link_token(
             "ada@new.example",
             "Confirm your new e-mail address",
-            "/confirm-email",
+            "/o/umncpd/confirm-email",
             &[],
         )
         .await;

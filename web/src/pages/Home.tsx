@@ -60,6 +60,9 @@ export function Home() {
           <li>
             <Link to={`/o/${organization.code}/calendar`}>{messages.home.calendar}</Link>
           </li>
+          <li>
+            <Link to={`/o/${organization.code}/profile`}>{messages.home.profile}</Link>
+          </li>
         </ul>
       </nav>
       <button type="button" onClick={() => void leave()}>

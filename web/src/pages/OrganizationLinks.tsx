@@ -1,4 +1,5 @@
 import { Activate } from './Activate';
+import { ConfirmEmail } from './ConfirmEmail';
 import { ResetPassword } from './ResetPassword';
 import { useOrganization } from './OrganizationLayout';
 
@@ -14,4 +15,10 @@ export function OrganizationActivate() {
 export function OrganizationResetPassword() {
   const organization = useOrganization();
   return <ResetPassword signIn={`/o/${organization.code}/sign-in`} />;
+}
+
+/** The e-mail change confirmation of an organization's portal, which then leads to its sign-in. */
+export function OrganizationConfirmEmail() {
+  const organization = useOrganization();
+  return <ConfirmEmail signIn={`/o/${organization.code}/sign-in`} />;
 }

@@ -332,6 +332,8 @@ async fn a_patients_and_the_clinics_mutations_answer_the_appointment_bill_and_co
     let c = clinic().await;
     let app = &c.app;
     let token = patient(app, &c.staff, 1).await;
+    // The account's row may trail its sign-in by a moment.
+    app.caught_up("accounts").await;
     let me = app.graphql("{ me { id } }", json!({}), Some(&token)).await;
     let patient_id = me.assert_ok()["me"]["id"].as_str().unwrap().to_owned();
 

@@ -779,7 +779,12 @@ async fn attempt_sign_in<L: EventLog>(
         let refusal = events.iter().find_map(|event| match event {
             AccountEvent::SignInFailed(failed) => Some(match failed.reason {
                 SignInFailure::WrongPassword => AccountError::InvalidCredentials,
-                SignInFailure::AccountLocked => AccountError::Locked,
+                SignInFailure::AccountLocked => AccountError::Locked {
+                    until: profile
+                        .guard
+                        .active_lock(ctx.now)
+                        .and_then(|lock| lock.until),
+                },
                 SignInFailure::NotActivated => AccountError::NotActivated,
                 SignInFailure::AccountDisabled => AccountError::Disabled,
             }),

@@ -457,13 +457,13 @@ pub async fn complete_sign_in<L: EventLog>(
                         last_position: committed.last_position,
                         ..opened
                     }),
-                    None if events
-                        .iter()
-                        .any(|e| matches!(e, AccountEvent::AccountLocked(_))) =>
-                    {
-                        Err(CommandError::Rejected(AccountError::Locked))
-                    }
-                    None => Err(CommandError::Rejected(AccountError::SecondFactorInvalid)),
+                    None => match events.iter().find_map(|e| match e {
+                        AccountEvent::AccountLocked(locked) => Some(locked.until),
+                        _ => None,
+                    }) {
+                        Some(until) => Err(CommandError::Rejected(AccountError::Locked { until })),
+                        None => Err(CommandError::Rejected(AccountError::SecondFactorInvalid)),
+                    },
                 }
             }
             Err(AppendError::WrongExpectedVersion { .. }) => continue,

@@ -809,9 +809,12 @@ pub enum AccountError {
     /// The right password, but the account is not activated yet.
     #[error("this account is not activated yet; follow the link in the activation e-mail")]
     NotActivated,
-    /// The right password, but the account is locked.
-    #[error("this account is locked after too many failed sign-ins; try again later or ask your coordinator to unlock it")]
-    Locked,
+    /// The right password, but the account is locked: for a cool-down (`until`), or until staff unlock it.
+    #[error("this account is locked after too many failed sign-ins; {}", locked_help(*until))]
+    Locked {
+        /// When a cool-down lock lifts by itself; none when only staff can lift it.
+        until: Option<DateTime<Utc>>,
+    },
     /// Unlock on an account that is not locked.
     #[error("this account is not locked")]
     NotLocked,
@@ -899,6 +902,17 @@ pub enum AccountError {
     DeviceSessionNotFound,
 }
 
+/// What a locked-out person can do: wait out a cool-down (a password reset lifts it too), or ask staff.
+fn locked_help(until: Option<DateTime<Utc>>) -> String {
+    match until {
+        Some(until) => format!(
+            "try again after {} UTC, or reset your password",
+            until.format("%Y-%m-%d %H:%M")
+        ),
+        None => "ask your organization to unlock it".to_owned(),
+    }
+}
+
 impl ErrorCode for AccountError {
     fn code(&self) -> &'static str {
         match self {
@@ -911,7 +925,7 @@ impl ErrorCode for AccountError {
             AccountError::AlreadyActive => "ACCOUNT_ALREADY_ACTIVE",
             AccountError::InvalidCredentials => "INVALID_CREDENTIALS",
             AccountError::NotActivated => "ACCOUNT_NOT_ACTIVATED",
-            AccountError::Locked => "ACCOUNT_LOCKED",
+            AccountError::Locked { .. } => "ACCOUNT_LOCKED",
             AccountError::NotLocked => "ACCOUNT_NOT_LOCKED",
             AccountError::ResetTokenInvalid => "RESET_TOKEN_INVALID",
             AccountError::ResetTokenExpired => "RESET_TOKEN_EXPIRED",
@@ -938,6 +952,19 @@ impl ErrorCode for AccountError {
             AccountError::RefreshTokenReused => "REFRESH_TOKEN_REUSED",
             AccountError::DeviceSessionExpired => "DEVICE_SESSION_EXPIRED",
             AccountError::DeviceSessionNotFound => "DEVICE_SESSION_NOT_FOUND",
+        }
+    }
+
+    fn details(&self) -> Vec<(&'static str, String)> {
+        match self {
+            AccountError::Locked { until: Some(until) } => vec![
+                ("lock", "COOL_DOWN".to_owned()),
+                ("lockedUntil", until.to_rfc3339()),
+            ],
+            AccountError::Locked { until: None } => {
+                vec![("lock", "UNTIL_STAFF_UNLOCK".to_owned())]
+            }
+            _ => vec![],
         }
     }
 

@@ -87,6 +87,10 @@ pub trait ErrorCode {
     fn field(&self) -> Option<&'static str> {
         None
     }
+    /// Facts a client needs to say what to do next (an extension each, such as `lockedUntil`), if any.
+    fn details(&self) -> Vec<(&'static str, String)> {
+        Vec::new()
+    }
 }
 
 #[cfg(test)]

@@ -329,7 +329,9 @@ fn complete_sign_in(
         .filter(|c| now < c.expires_at)
         .ok_or(AccountError::ChallengeInvalid)?;
     if profile.disabled || profile.guard.active_lock(now).is_some() {
-        return Err(AccountError::Locked);
+        return Err(AccountError::Locked {
+            until: profile.guard.active_lock(now).and_then(|lock| lock.until),
+        });
     }
     let two_step = profile
         .two_step

@@ -1,5 +1,6 @@
 // Signing in and out of an organization's portal, by keyboard alone, with the session in an HttpOnly cookie.
 import { expect, test } from '@playwright/test';
+import { activeLearner, PASSWORD } from './accounts';
 import { checkPage } from './pages';
 
 const STAFF_EMAIL = 'staff@demo.example';
@@ -87,4 +88,22 @@ test('the portal is installable: a manifest, and a worker that keeps the app she
   });
   expect(kept.some((path) => path.startsWith('/assets/'))).toBe(true);
   expect(kept.filter((path) => path.startsWith('/graphql'))).toEqual([]);
+});
+
+test('a locked account is told when to try again under the organization’s cool-down', async ({ page }) => {
+  const email = `lock.${Date.now().toString(36)}@example.org`;
+  await activeLearner(page.request, email, 'Lena');
+  await page.goto('/o/demo/sign-in');
+  await page.getByLabel('E-mail address or username').fill(email);
+  for (let attempt = 0; attempt < 5; attempt++) {
+    await page.getByLabel('Password').fill(`wrong password number ${attempt}`);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await expect(page.getByRole('alert')).toContainText(/password/i);
+  }
+  // The right password, now: the demo organization locks for a cool-down, so the page says until when.
+  await page.getByLabel('Password').fill(PASSWORD);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await expect(page.getByRole('alert')).toContainText('Your account is locked after too many failed sign-ins. Try again after');
+  await expect(page.getByRole('alert')).toContainText('reset your password');
+  await checkPage(page, 'sign-in-locked');
 });

@@ -8,6 +8,8 @@ export interface FormErrors {
   form?: string;
   fields: Record<string, string>;
   code?: string;
+  /** The first error's extensions beyond its code and fields (such as `lockedUntil`). */
+  details?: Record<string, unknown>;
 }
 
 interface FieldRefusal {
@@ -30,9 +32,11 @@ export function formErrors(error: CombinedError | undefined, notShown: readonly 
   const fields: Record<string, string> = {};
   let form: string | undefined;
   let code: string | undefined;
+  let details: Record<string, unknown> | undefined;
   for (const e of error.graphQLErrors) {
     const extensions = e.extensions as { code?: string; field?: string; fields?: FieldRefusal[] };
     code ??= extensions.code;
+    details ??= e.extensions;
     const refusals = extensions.fields?.length ? extensions.fields : [{ field: extensions.field, message: e.message }];
     for (const refusal of refusals) {
       const name = refusal.field && fieldName(refusal.field);
@@ -42,5 +46,5 @@ export function formErrors(error: CombinedError | undefined, notShown: readonly 
   }
   const count = Object.keys(fields).length;
   if (!form && count > 0) form = count === 1 ? messages.errors.problem : messages.errors.problems(count);
-  return { form: form ?? (count === 0 ? messages.errors.unexpected : undefined), fields, code };
+  return { form: form ?? (count === 0 ? messages.errors.unexpected : undefined), fields, code, details };
 }

@@ -27,6 +27,10 @@ export const messages = {
     createAccount: 'No account yet? Create account',
     forgot: 'Forgot your password?',
     needed: 'Sign in to see this page.',
+    lockedCoolDown: (until: string) =>
+      `Your account is locked after too many failed sign-ins. Try again after ${until}, or reset your password with “Forgot your password?” below.`,
+    lockedUntilUnlocked: (organization: string) =>
+      `Your account is locked after too many failed sign-ins. Contact ${organization} to unlock it.`,
   },
   register: {
     title: 'Create account',

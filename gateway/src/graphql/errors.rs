@@ -27,6 +27,8 @@ pub struct ApiError {
     pub field: Option<String>,
     /// Every field refused, when the input broke several rules.
     pub fields: Vec<FieldError>,
+    /// Further extensions that tell the client what to do next (`lockedUntil`).
+    pub details: Vec<(&'static str, String)>,
 }
 
 impl ApiError {
@@ -37,7 +39,18 @@ impl ApiError {
             message: message.into(),
             field: None,
             fields: vec![],
+            details: vec![],
         }
+    }
+
+    /// The refusal of several fields: the first one's code and message, every one in `fields`; none when empty.
+    pub fn of_fields(errors: Vec<FieldError>) -> Option<Self> {
+        let first = errors.first().cloned()?;
+        Some(Self {
+            field: Some(first.field),
+            fields: errors,
+            ..Self::new(first.code, first.message)
+        })
     }
 
     /// Names the offending field.
@@ -88,7 +101,10 @@ impl ApiError {
     pub fn from_command<E: ErrorCode + std::fmt::Display>(error: CommandError<E>) -> Self {
         match error {
             CommandError::Rejected(e) => {
-                let api = Self::new(e.code(), e.to_string());
+                let api = Self {
+                    details: e.details(),
+                    ..Self::new(e.code(), e.to_string())
+                };
                 match e.field() {
                     Some(field) => api.on(format!("input.{field}")),
                     None => api,
@@ -120,6 +136,9 @@ impl From<ApiError> for async_graphql::Error {
     fn from(error: ApiError) -> Self {
         async_graphql::Error::new(error.message).extend_with(|_, extensions| {
             extensions.set("code", error.code);
+            for (name, value) in &error.details {
+                extensions.set(*name, value.as_str());
+            }
             if let Some(field) = &error.field {
                 extensions.set("field", field.as_str());
             }

@@ -157,14 +157,6 @@ impl Checked {
 
     /// Ok when no rule was broken; otherwise the first broken rule, listing all of them.
     pub fn finish(self) -> Result<(), ApiError> {
-        let Some(first) = self.errors.first().cloned() else {
-            return Ok(());
-        };
-        Err(ApiError {
-            code: first.code,
-            message: first.message,
-            field: Some(first.field),
-            fields: self.errors,
-        })
+        ApiError::of_fields(self.errors).map_or(Ok(()), Err)
     }
 }

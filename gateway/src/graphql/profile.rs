@@ -277,13 +277,8 @@ fn parse(
             })
             .ok()
     });
-    if let Some(first) = errors.first().cloned() {
-        return Err(ApiError {
-            code: first.code,
-            message: first.message,
-            field: Some(first.field),
-            fields: errors,
-        });
+    if let Some(refusal) = ApiError::of_fields(errors) {
+        return Err(refusal);
     }
     let prefix = input.prefix.map(Into::into);
     let employed = input.employed_by_care_network;

@@ -33,6 +33,17 @@ async fn five_wrong_passwords_lock_the_account_until_staff_unlock_it_and_the_per
     }
     let locked = app.sign_in("umncpd", "ada@example.org", PASSWORD).await;
     assert_eq!(locked.error_code(), "ACCOUNT_LOCKED");
+    // The right password learns what to do under this organization's policy: ask staff.
+    let error = &locked.body["errors"][0];
+    assert_eq!(error["extensions"]["lock"], "UNTIL_STAFF_UNLOCK");
+    assert!(error["extensions"].get("lockedUntil").is_none());
+    assert!(
+        error["message"]
+            .as_str()
+            .unwrap()
+            .ends_with("ask your organization to unlock it"),
+        "{error}"
+    );
     // The lock also ended the session the learner had.
     assert_eq!(
         app.graphql("{ me { id } }", json!({}), Some(&learner.token))
@@ -109,11 +120,20 @@ async fn by_default_a_lock_is_a_cool_down_and_a_locked_wrong_password_looks_like
         .await;
     assert_eq!(locked_wrong.body, last);
     assert_eq!(locked_wrong.body, unknown.body);
-    assert_eq!(
-        app.sign_in("umncpd", "ada@example.org", PASSWORD)
-            .await
-            .error_code(),
-        "ACCOUNT_LOCKED"
+    let locked = app.sign_in("umncpd", "ada@example.org", PASSWORD).await;
+    assert_eq!(locked.error_code(), "ACCOUNT_LOCKED");
+    // The right password learns when the cool-down ends.
+    let error = &locked.body["errors"][0];
+    assert_eq!(error["extensions"]["lock"], "COOL_DOWN");
+    let until = error["extensions"]["lockedUntil"].as_str().unwrap();
+    let until = chrono::DateTime::parse_from_rfc3339(until).unwrap();
+    assert!(until > chrono::Utc::now(), "{error}");
+    assert!(
+        error["message"]
+            .as_str()
+            .unwrap()
+            .contains("try again after"),
+        "{error}"
     );
 
     let mut node = json!(null);

@@ -5,8 +5,9 @@ import { graphql } from '../gql';
 import { command } from '../commands';
 import { Field, FormAlert } from '../components';
 import { formErrors, type FormErrors } from '../errors';
+import { formatDateTime } from '../format';
 import { messages } from '../messages';
-import { useOrganization } from './OrganizationLayout';
+import { useOrganization, type CurrentOrganization } from './OrganizationLayout';
 
 const SignInMutation = graphql(`
   mutation SignIn($input: SignInInput!) {
@@ -33,6 +34,18 @@ const CompleteSignInMutation = graphql(`
     }
   }
 `);
+
+/**
+ * A locked account's message, by the organization's policy (the API says which, only to the right password): wait
+ * until the cool-down ends (or reset the password), or contact the organization.
+ */
+export function lockedMessage(errors: FormErrors, organization: CurrentOrganization): string | undefined {
+  if (errors.code !== 'ACCOUNT_LOCKED') return undefined;
+  const until = errors.details?.lockedUntil;
+  return typeof until === 'string'
+    ? messages.signIn.lockedCoolDown(formatDateTime(until, organization.timeZone))
+    : messages.signIn.lockedUntilUnlocked(organization.name);
+}
 
 /** Sign in with an e-mail address (learners, staff) or a username (patients); the session goes into the cookie. */
 export function SignIn() {
@@ -88,7 +101,7 @@ export function SignIn() {
         <h1>{messages.signIn.secondStepTitle}</h1>
         <p>{messages.signIn.secondStepIntro}</p>
         <form onSubmit={(e) => void verify(e)} noValidate>
-          <FormAlert message={errors.form} />
+          <FormAlert message={lockedMessage(errors, organization) ?? errors.form} />
           <Field label={messages.signIn.code} name="code" value={code} required autoComplete="one-time-code"
             inputMode="numeric" error={errors.fields.code} onChange={(e) => setCode(e.target.value)} />
           <button type="submit" disabled={completing}>
@@ -103,7 +116,7 @@ export function SignIn() {
     <main id="content" className="page narrow">
       <h1>{messages.signIn.title}</h1>
       <form onSubmit={(e) => void submit(e)} noValidate>
-        <FormAlert message={errors.form} />
+        <FormAlert message={lockedMessage(errors, organization) ?? errors.form} />
         <Field label={messages.signIn.login} name="login" value={login} required autoComplete="username"
           error={errors.fields.email ?? errors.fields.username} onChange={(e) => setLogin(e.target.value)} />
         <Field label={messages.signIn.password} name="password" type="password" value={password} required

@@ -1,0 +1,31 @@
+import { CombinedError } from 'urql';
+import { GraphQLError } from 'graphql';
+import { describe, expect, it } from 'vitest';
+import { formErrors } from '../errors';
+import { lockedMessage } from './SignIn';
+
+const organization = { id: 'o', code: 'demo', name: 'Demo CE Portal', timeZone: 'America/Chicago' };
+
+const locked = (extensions: Record<string, string>) =>
+  formErrors(
+    new CombinedError({
+      graphQLErrors: [new GraphQLError('this account is locked', { extensions: { code: 'ACCOUNT_LOCKED', ...extensions } })],
+    }),
+  );
+
+describe('lockedMessage', () => {
+  it('tells a person under a cool-down when to try again, on the organization’s clocks', () => {
+    const message = lockedMessage(locked({ lock: 'COOL_DOWN', lockedUntil: '2026-12-05T21:30:00+00:00' }), organization);
+    expect(message).toContain('Try again after');
+    expect(message).toContain('3:30');
+    expect(message).toContain('reset your password');
+  });
+
+  it('tells a person whose lock only staff lift to contact the organization', () => {
+    expect(lockedMessage(locked({ lock: 'UNTIL_STAFF_UNLOCK' }), organization)).toContain('Contact Demo CE Portal to unlock it.');
+  });
+
+  it('says nothing of other refusals', () => {
+    expect(lockedMessage({ fields: {}, code: 'INVALID_CREDENTIALS' }, organization)).toBeUndefined();
+  });
+});

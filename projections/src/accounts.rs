@@ -318,23 +318,12 @@ pub struct AccountRow {
     pub username: Option<String>,
 }
 
-/// One account of one organization (the organization is part of the key: tenants never see each other).
-pub async fn find(
-    pool: &Pool,
-    organization: Uuid,
-    id: Uuid,
-) -> Result<Option<AccountRow>, ProjectionError> {
-    let client = pool.get().await?;
-    let row = client
-        .query_opt(
-            "SELECT id, organization_id, role, title, first_name, middle_name, last_name, email, status,
-                    registered_at, activated_at, last_signed_in_at, profile, missing_profile_fields, disabled,
-                    board, board_id, board_consented_at, two_step, username
-             FROM accounts WHERE organization_id = $1 AND id = $2",
-            &[&organization, &id],
-        )
-        .await?;
-    Ok(row.map(|r| AccountRow {
+const ACCOUNT_COLUMNS: &str = "id, organization_id, role, title, first_name, middle_name, last_name, email, status,
+    registered_at, activated_at, last_signed_in_at, profile, missing_profile_fields, disabled, board, board_id,
+    board_consented_at, two_step, username";
+
+fn account_row(r: &tokio_postgres::Row) -> AccountRow {
+    AccountRow {
         id: r.get(0),
         organization_id: r.get(1),
         role: r.get(2),
@@ -355,5 +344,48 @@ pub async fn find(
         board_consented_at: r.get(17),
         two_step: r.get(18),
         username: r.get(19),
-    }))
+    }
+}
+
+/// Learners of an organization whose name or e-mail address contains `search` (case-insensitive), by last and
+/// first name; at most `limit`.
+pub async fn search_learners(
+    pool: &Pool,
+    organization: Uuid,
+    search: &str,
+    limit: i64,
+) -> Result<Vec<AccountRow>, ProjectionError> {
+    let client = pool.get().await?;
+    let pattern = crate::contains_pattern(search);
+    let rows = client
+        .query(
+            &format!(
+                "SELECT {ACCOUNT_COLUMNS} FROM accounts
+                 WHERE organization_id = $1 AND role = 'learner'
+                   AND (email ILIKE $2 OR concat_ws(' ', first_name, middle_name, last_name) ILIKE $2)
+                 ORDER BY lower(last_name), lower(first_name), id
+                 LIMIT $3"
+            ),
+            &[&organization, &pattern, &limit],
+        )
+        .await?;
+    Ok(rows.iter().map(account_row).collect())
+}
+
+/// One account of one organization (the organization is part of the key: tenants never see each other).
+pub async fn find(
+    pool: &Pool,
+    organization: Uuid,
+    id: Uuid,
+) -> Result<Option<AccountRow>, ProjectionError> {
+    let client = pool.get().await?;
+    let row = client
+        .query_opt(
+            &format!(
+                "SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE organization_id = $1 AND id = $2"
+            ),
+            &[&organization, &id],
+        )
+        .await?;
+    Ok(row.as_ref().map(account_row))
 }

@@ -214,10 +214,7 @@ pub async fn page(
     limit: i64,
 ) -> Result<Vec<ActivityRow>, ProjectionError> {
     let client = pool.get().await?;
-    let text = filter
-        .text
-        .as_ref()
-        .map(|t| format!("%{}%", escape_like(t)));
+    let text = filter.text.as_ref().map(|t| crate::contains_pattern(t));
     let rows = client
         .query(
             &format!(
@@ -266,11 +263,4 @@ pub async fn find(
         )
         .await?;
     Ok(found.as_ref().map(row))
-}
-
-/// Escapes LIKE's wildcards, so that a search for `100%` finds the text `100%`.
-fn escape_like(text: &str) -> String {
-    text.replace('\\', "\\\\")
-        .replace('%', "\\%")
-        .replace('_', "\\_")
 }

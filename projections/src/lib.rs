@@ -70,3 +70,14 @@ pub async fn rebuild_named(
         _ => return Ok(None),
     }))
 }
+
+/// A LIKE pattern that finds `text` anywhere, its own wildcards matched as themselves (a search for `100%` finds
+/// the text `100%`).
+pub(crate) fn contains_pattern(text: &str) -> String {
+    format!(
+        "%{}%",
+        text.replace('\\', "\\\\")
+            .replace('%', "\\%")
+            .replace('_', "\\_")
+    )
+}

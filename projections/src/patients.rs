@@ -281,14 +281,7 @@ pub async fn list(
     limit: i64,
 ) -> Result<Vec<PatientRow>, ProjectionError> {
     let client = pool.get().await?;
-    let pattern = search.map(|s| {
-        format!(
-            "%{}%",
-            s.replace('\\', "\\\\")
-                .replace('%', "\\%")
-                .replace('_', "\\_")
-        )
-    });
+    let pattern = search.map(crate::contains_pattern);
     let number = search.map(|s| s.replace([' ', '-'], "").to_ascii_uppercase());
     let rows = client
         .query(

@@ -206,4 +206,40 @@ impl AccountQuery {
         }
         Ok(super::changed::read_account(ctx, &principal, id, at_least).await?)
     }
+
+    /// Learners of your organization whose name or e-mail address contains `search` (staff only): to find the
+    /// people of a sign-in sheet. In last-name order, at most `first` (1 to 50).
+    async fn learners(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Part of a name or an e-mail address (at least 2 characters).")]
+        search: String,
+        #[graphql(desc = "Page size.", default = 20)] first: i32,
+    ) -> Result<Vec<Account>> {
+        let principal = staff(ctx).await?;
+        let search = search.trim();
+        if search.chars().count() < 2 {
+            return Err(ApiError::new(
+                "SEARCH_TOO_SHORT",
+                "type at least 2 characters of a name or an e-mail address",
+            )
+            .on("search")
+            .into());
+        }
+        if !(1..=50).contains(&first) {
+            return Err(ApiError::new("PAGE_SIZE_INVALID", "first is 1 to 50")
+                .on("first")
+                .into());
+        }
+        let state = ctx.data_unchecked::<AppState>();
+        let rows = portal_projections::accounts::search_learners(
+            &state.pool,
+            principal.organization.0,
+            search,
+            i64::from(first),
+        )
+        .await
+        .map_err(projection_error)?;
+        Ok(rows.into_iter().map(Account::from).collect())
+    }
 }

@@ -239,3 +239,38 @@ async fn an_activity_for_affiliates_refuses_other_learners() {
         "AWARDED"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn staff_find_the_learners_of_a_sign_in_sheet_by_name_or_address_in_their_organization_only()
+{
+    const LEARNERS: &str = "query($s: String!) { learners(search: $s) { id email lastName } }";
+    let app = TestApp::spawn().await;
+    app.create_organization("umncpd").await;
+    app.create_organization("mayo").await;
+    let staff = app.staff("umncpd", "coordinator@example.org").await;
+    let ada = app.learner("umncpd", "ada@example.org").await;
+    app.learner("umncpd", "grace@example.org").await;
+    app.learner("mayo", "ada.elsewhere@example.org").await;
+    app.caught_up("accounts").await;
+
+    let found = app
+        .graphql(LEARNERS, json!({ "s": "ADA@" }), Some(&staff.token))
+        .await;
+    let learners = found.assert_ok()["learners"].as_array().unwrap().clone();
+    assert_eq!(learners.len(), 1, "{learners:?}");
+    assert_eq!(learners[0]["id"], ada.account_id.as_str());
+    // A wildcard is searched as itself.
+    let none = app
+        .graphql(LEARNERS, json!({ "s": "%_" }), Some(&staff.token))
+        .await;
+    assert_eq!(none.assert_ok()["learners"], json!([]));
+
+    let short = app
+        .graphql(LEARNERS, json!({ "s": " a " }), Some(&staff.token))
+        .await;
+    assert_eq!(short.error_code(), "SEARCH_TOO_SHORT");
+    let learner = app
+        .graphql(LEARNERS, json!({ "s": "grace" }), Some(&ada.token))
+        .await;
+    assert_eq!(learner.error_code(), "FORBIDDEN");
+}

@@ -8,13 +8,20 @@ import { formatDateTime, formatPhone } from '../../format';
 import { messages } from '../../messages';
 import { useOrganization } from '../OrganizationLayout';
 
+/** A number as the page lists it; every phone mutation answers the list in this shape. */
+export const PhoneItem = graphql(`
+  fragment PhoneItem on Phone {
+    id
+    number
+    verified
+    addedAt
+  }
+`);
+
 const PhonesQuery = graphql(`
   query MyPhones {
     myPhones {
-      id
-      number
-      verified
-      addedAt
+      ...PhoneItem
     }
   }
 `);
@@ -25,10 +32,7 @@ const AddPhoneMutation = graphql(`
     addPhone(input: $input) {
       number
       phones {
-        id
-        number
-        verified
-        addedAt
+        ...PhoneItem
       }
     }
   }
@@ -39,10 +43,7 @@ const VerifyPhoneMutation = graphql(`
     verifyPhone(input: $input) {
       number
       phones {
-        id
-        number
-        verified
-        addedAt
+        ...PhoneItem
       }
     }
   }
@@ -53,10 +54,7 @@ const RemovePhoneMutation = graphql(`
     removePhone(input: $input) {
       number
       phones {
-        id
-        number
-        verified
-        addedAt
+        ...PhoneItem
       }
     }
   }

@@ -19,3 +19,18 @@ export async function linkIn(to: string, path: string): Promise<string> {
   }
   throw new Error(`no e-mail to ${to} with a link to ${path}`);
 }
+
+/** Waits until at least `count` e-mails to `to` contain `text`, and answers them. */
+export async function mailsWith(to: string, text: string, count = 1): Promise<string[]> {
+  for (let attempt = 0; attempt < 100; attempt++) {
+    const found: string[] = [];
+    for (const name of await readdir(MAIL_DIR).catch(() => [] as string[])) {
+      if (!name.endsWith('.eml')) continue;
+      const mail = await readFile(join(MAIL_DIR, name), 'utf8');
+      if (mail.includes(`To: ${to}`) && mail.includes(text)) found.push(mail);
+    }
+    if (found.length >= count) return found;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`fewer than ${count} e-mails to ${to} with “${text}”`);
+}

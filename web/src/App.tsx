@@ -21,6 +21,15 @@ import { ChangePassword } from './pages/profile/ChangePassword';
 import { ChangeEmail } from './pages/profile/ChangeEmail';
 import { Phones } from './pages/profile/Phones';
 import { Devices } from './pages/profile/Devices';
+import { StaffArea } from './pages/staff/StaffArea';
+import { Schedule } from './pages/staff/Schedule';
+import { SignInSheet } from './pages/staff/SignInSheet';
+import { LockedAccounts, SignInAttempts } from './pages/staff/LockedAccounts';
+import { Invite } from './pages/staff/Invite';
+import { Settings } from './pages/staff/Settings';
+import { Messages } from './pages/staff/Messages';
+import { Deliveries } from './pages/staff/Deliveries';
+import { Reports } from './pages/staff/Reports';
 
 /** `/register?organization=<code>`, as older e-mails link it: the organization's Create account page. */
 function RegisterLink() {
@@ -57,6 +66,17 @@ export function App() {
           <Route path="email" element={<ChangeEmail />} />
           <Route path="phones" element={<Phones />} />
           <Route path="devices" element={<Devices />} />
+        </Route>
+        <Route path="staff" element={<StaffArea />}>
+          <Route index element={<Schedule />} />
+          <Route path="sign-in-sheet" element={<SignInSheet />} />
+          <Route path="locked" element={<LockedAccounts />} />
+          <Route path="attempts/:accountId" element={<SignInAttempts />} />
+          <Route path="invite" element={<Invite />} />
+          <Route path="settings" element={<Settings />} />
+          <Route path="messages" element={<Messages />} />
+          <Route path="deliveries" element={<Deliveries />} />
+          <Route path="reports" element={<Reports />} />
         </Route>
       </Route>
       <Route path="*" element={<Chooser />} />

@@ -1,7 +1,8 @@
 // @vitest-environment jsdom
 import { cleanup, render, screen } from '@testing-library/react';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Field, FormAlert } from './components';
+import { MemoryRouter } from 'react-router';
+import { Done, Field, FormAlert, SubNav, TextArea } from './components';
 import { PasswordRulesList } from './pages/PasswordRulesList';
 
 afterEach(cleanup);
@@ -39,5 +40,41 @@ describe('PasswordRulesList', () => {
     render(<PasswordRulesList id="rules" password="violet tractor" />);
     expect(screen.getByText('has at least 12 characters').parentElement?.textContent).toContain('(done)');
     expect(document.getElementById('rules')?.getAttribute('aria-live')).toBe('polite');
+  });
+});
+
+describe('TextArea', () => {
+  it('is labelled, and its error is tied to it and marks it invalid', () => {
+    render(<TextArea label="Text" name="text" error="uses an unknown variable" readOnly value="{{ x }}" />);
+    const area = screen.getByLabelText('Text');
+    expect(area.getAttribute('aria-invalid')).toBe('true');
+    expect(area.getAttribute('aria-describedby')).toBe(screen.getByText('uses an unknown variable').id);
+  });
+});
+
+describe('Done', () => {
+  it('is a polite status region even while empty, so that what was done is announced when it appears', () => {
+    const { rerender } = render(<Done />);
+    const region = screen.getByRole('status');
+    expect(region.textContent).toBe('');
+    rerender(<Done message="Saved." />);
+    expect(screen.getByRole('status').textContent).toBe('Saved.');
+  });
+});
+
+describe('SubNav', () => {
+  it('names its menu and marks the current page, the area’s own page only at its exact address', () => {
+    const pages = [
+      { to: '/o/demo/staff', label: 'Schedule', end: true },
+      { to: '/o/demo/staff/locked', label: 'Locked accounts' },
+    ];
+    render(
+      <MemoryRouter initialEntries={['/o/demo/staff/locked']}>
+        <SubNav label="Staff pages" pages={pages} />
+      </MemoryRouter>,
+    );
+    expect(screen.getByRole('navigation', { name: 'Staff pages' })).toBeTruthy();
+    expect(screen.getByRole('link', { name: 'Locked accounts' }).getAttribute('aria-current')).toBe('page');
+    expect(screen.getByRole('link', { name: 'Schedule' }).hasAttribute('aria-current')).toBe(false);
   });
 });

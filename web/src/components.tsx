@@ -1,6 +1,7 @@
 // The parts every form shares: labelled fields whose errors are tied to them, and an alert that screen readers
 // announce.
-import { useId, type InputHTMLAttributes, type SelectHTMLAttributes } from 'react';
+import { useId, type InputHTMLAttributes, type SelectHTMLAttributes, type TextareaHTMLAttributes } from 'react';
+import { NavLink } from 'react-router';
 
 interface FieldProps extends InputHTMLAttributes<HTMLInputElement> {
   label: string;
@@ -25,6 +26,28 @@ export function Field({ label, error, 'aria-describedby': describedBy, ...input 
   );
 }
 
+interface TextAreaProps extends TextareaHTMLAttributes<HTMLTextAreaElement> {
+  label: string;
+  error?: string | undefined;
+}
+
+/** A labelled text of several lines, its error tied to it like a Field's. */
+export function TextArea({ label, error, ...area }: TextAreaProps) {
+  const id = useId();
+  const errorId = `${id}-error`;
+  return (
+    <div className="field">
+      <label htmlFor={id}>{label}</label>
+      <textarea {...area} id={id} aria-invalid={error ? true : undefined} aria-describedby={error ? errorId : undefined} />
+      {error && (
+        <p id={errorId} className="field-error">
+          {error}
+        </p>
+      )}
+    </div>
+  );
+}
+
 /** The form's message, announced when it appears. */
 export function FormAlert({ message }: { message?: string | undefined }) {
   return (
@@ -33,6 +56,10 @@ export function FormAlert({ message }: { message?: string | undefined }) {
     </div>
   );
 }
+
+/** The choices of a SelectField or Choice from a catalogue's labels by value. */
+export const optionsOf = (labels: Record<string, string>) =>
+  Object.entries(labels).map(([value, label]) => ({ value, label }));
 
 interface SelectProps extends SelectHTMLAttributes<HTMLSelectElement> {
   label: string;
@@ -100,5 +127,38 @@ export function Choice({
         </p>
       )}
     </fieldset>
+  );
+}
+
+/** What a form did, announced politely when it appears. */
+export function Done({ message }: { message?: string | undefined }) {
+  return (
+    <div role="status" className={message ? 'success' : undefined}>
+      {message}
+    </div>
+  );
+}
+
+/** One page of an area's menu; `end` marks the area's own page, current only at its exact address. */
+export interface SubPage {
+  to: string;
+  label: string;
+  end?: boolean;
+}
+
+/** The menu of an area's pages (the profile, the staff pages), the current one marked. */
+export function SubNav({ label, pages }: { label: string; pages: readonly SubPage[] }) {
+  return (
+    <nav aria-label={label} className="subnav">
+      <ul>
+        {pages.map((page) => (
+          <li key={page.to}>
+            <NavLink to={page.to} end={page.end ?? false}>
+              {page.label}
+            </NavLink>
+          </li>
+        ))}
+      </ul>
+    </nav>
   );
 }

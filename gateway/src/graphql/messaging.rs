@@ -136,6 +136,29 @@ pub struct Delivery {
     pub provider_id: Option<String>,
     /// The message this one sends again, if it is a copy.
     pub resent_from: Option<ID>,
+    /// Whether `resendMessage` may send it again (see there what may not).
+    pub resendable: bool,
+}
+
+/// Why a message may not be sent again, if it may not: one-time codes and links, messages still waiting, withdrawn
+/// ones and those whose recipient was erased.
+fn why_not_resendable(kind: &str, status: &str, recipient: &str) -> Option<&'static str> {
+    let kind = values::MessageKind::parse(kind);
+    if kind.is_some_and(|k| k.is_one_time_code()) {
+        return Some("a one-time code expires within minutes: the person asks for a new one");
+    }
+    if kind.is_some_and(portal_commands::outbox::carries_secret) {
+        return Some(
+            "its link or code was forgotten once it was sent: the person asks for a new one (or staff \
+             register or invite them again)",
+        );
+    }
+    match status {
+        "pending" => Some("this message is still waiting to be sent"),
+        "withdrawn" => Some("this message was withdrawn"),
+        _ if recipient.is_empty() => Some("the recipient's data was erased"),
+        _ => None,
+    }
 }
 
 const DELIVERY_COLUMNS: &str =
@@ -147,11 +170,13 @@ fn delivery(row: &Row) -> Delivery {
     let held: bool = row.get(6);
     let attempts: i32 = row.get(7);
     let kind: String = row.get(1);
+    let recipient: String = row.get(3);
     Delivery {
+        resendable: why_not_resendable(&kind, &status, &recipient).is_none(),
         id: ID(row.get::<_, Uuid>(0).to_string()),
         kind: values::MessageKind::parse(&kind).map(MessageKind::from),
         channel: row.get(2),
-        recipient: row.get(3),
+        recipient,
         subject: row.get(4),
         status: match status.as_str() {
             "sent" => DeliveryStatus::Sent,
@@ -567,20 +592,8 @@ impl MessagingMutation {
                 .on("id")
                 .into())
         };
-        if values::MessageKind::parse(&kind).is_some_and(|k| k.is_one_time_code()) {
-            return refuse("a one-time code expires within minutes: the person asks for a new one");
-        }
-        if values::MessageKind::parse(&kind).is_some_and(portal_commands::outbox::carries_secret) {
-            return refuse(
-                "its link or code was forgotten once it was sent: the person asks for a new one (or staff \
-                 register or invite them again)",
-            );
-        }
-        match status.as_str() {
-            "pending" => return refuse("this message is still waiting to be sent"),
-            "withdrawn" => return refuse("this message was withdrawn"),
-            _ if recipient.is_empty() => return refuse("the recipient's data was erased"),
-            _ => {}
+        if let Some(why) = why_not_resendable(&kind, &status, &recipient) {
+            return refuse(why);
         }
         let copy = Uuid::new_v4();
         let row = tx

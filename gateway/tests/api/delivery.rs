@@ -18,7 +18,7 @@ use super::sms_provider::SmsProvider;
 use super::smtp_server::{ca_file, Behaviour, SmtpServer};
 use super::support::{TestApp, PASSWORD};
 
-const DELIVERIES: &str = "query($status: DeliveryStatus) { deliveries(status: $status) { id kind channel recipient subject status attempts lastError providerId resentFrom } }";
+const DELIVERIES: &str = "query($status: DeliveryStatus) { deliveries(status: $status) { id kind channel recipient subject status attempts lastError providerId resentFrom resendable } }";
 
 /// An outbox row as the tests look at it.
 #[derive(Debug, Clone)]
@@ -244,9 +244,10 @@ async fn a_message_to_a_busy_server_is_retried_with_backoff_then_dead_lettered_a
     assert_eq!(listed[0]["recipient"], "ada@example.org");
     assert_eq!(listed[0]["attempts"], 3);
     assert!(listed[0]["lastError"].as_str().unwrap().contains("451"));
+    assert_eq!(listed[0]["resendable"], false, "its link is forgotten");
 
     const RESEND: &str =
-        "mutation($id: ID!) { resendMessage(id: $id) { id status resentFrom kind } }";
+        "mutation($id: ID!) { resendMessage(id: $id) { id status resentFrom kind resendable } }";
     // The activation link was forgotten when the message died: it is not sent again (the person asks anew).
     let refused = app
         .graphql(
@@ -262,6 +263,17 @@ async fn a_message_to_a_busy_server_is_retried_with_backoff_then_dead_lettered_a
         r.recipient == "ada@example.org" && r.status == "dead"
     })
     .await;
+    let listed = app
+        .graphql(DELIVERIES, json!({ "status": "DEAD" }), Some(&staff.token))
+        .await;
+    let listed = listed.assert_ok()["deliveries"].clone();
+    let row = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["id"] == dead.id.to_string())
+        .unwrap();
+    assert_eq!(row["resendable"], true, "{row}");
     let resent = app
         .graphql(
             RESEND,
@@ -272,6 +284,10 @@ async fn a_message_to_a_busy_server_is_retried_with_backoff_then_dead_lettered_a
     let copy = resent.assert_ok()["resendMessage"].clone();
     assert_eq!(copy["resentFrom"], dead.id.to_string());
     assert_eq!(copy["status"], "PENDING");
+    assert_eq!(
+        copy["resendable"], false,
+        "a copy still waiting is not sent again"
+    );
     assert_ne!(copy["id"], dead.id.to_string(), "a copy has its own id");
     let copy_id = Uuid::parse_str(copy["id"].as_str().unwrap()).unwrap();
     let retried = wait_row(&app, "repeated_registration", |r| {

@@ -63,6 +63,11 @@ export function Home() {
           <li>
             <Link to={`/o/${organization.code}/profile`}>{messages.home.profile}</Link>
           </li>
+          {me.role === 'STAFF' && (
+            <li>
+              <Link to={`/o/${organization.code}/staff`}>{messages.home.staff}</Link>
+            </li>
+          )}
         </ul>
       </nav>
       <button type="button" onClick={() => void leave()}>

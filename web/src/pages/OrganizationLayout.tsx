@@ -4,7 +4,8 @@ import { useQuery } from 'urql';
 import { graphql } from '../gql';
 import { messages } from '../messages';
 
-const OrganizationQuery = graphql(`
+/** The organization of a portal, as every page of it shows it. */
+export const OrganizationQuery = graphql(`
   query Organization($code: String!) {
     organization(code: $code) {
       id
@@ -40,7 +41,7 @@ export function useOrganization(): CurrentOrganization {
 export function OrganizationLayout() {
   const { code = '' } = useParams();
   const [{ data, fetching, error }] = useQuery({ query: OrganizationQuery, variables: { code } });
-  if (fetching) return <p className="page">{messages.loading}</p>;
+  if (fetching && !data) return <p className="page">{messages.loading}</p>;
   const organization = data?.organization;
   if (!organization) {
     return (

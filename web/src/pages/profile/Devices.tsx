@@ -6,6 +6,7 @@ import { FormAlert } from '../../components';
 import { formErrors } from '../../errors';
 import { formatDateTime } from '../../format';
 import { messages } from '../../messages';
+import { AttemptsTable } from '../AttemptsTable';
 import { useOrganization } from '../OrganizationLayout';
 import { useAreaAccount } from './ProfileArea';
 
@@ -78,29 +79,7 @@ export function Devices() {
           </li>
         ))}
       </ul>
-      <table className="stack">
-        <caption>{messages.profile.devices.attempts}</caption>
-        <thead>
-          <tr>
-            <th scope="col">{messages.profile.devices.when}</th>
-            <th scope="col">{messages.profile.devices.outcome}</th>
-            <th scope="col">{messages.profile.devices.from}</th>
-          </tr>
-        </thead>
-        <tbody>
-          {data?.signInAttempts.map((attempt) => (
-            <tr key={attempt.id}>
-              <td data-label={messages.profile.devices.when}>{when(attempt.at)}</td>
-              <td data-label={messages.profile.devices.outcome}>
-                {messages.profile.devices.outcomes[attempt.outcome] ?? attempt.outcome}
-              </td>
-              <td data-label={messages.profile.devices.from}>
-                {[attempt.clientIp, attempt.userAgent].filter(Boolean).join(' · ')}
-              </td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
+      <AttemptsTable caption={messages.profile.devices.attempts} attempts={data?.signInAttempts ?? []} />
     </main>
   );
 }

@@ -10,7 +10,7 @@ import type {
   UpdateProfileInput,
 } from '../../gql/graphql';
 import { command } from '../../commands';
-import { Choice, Field, FormAlert, SelectField } from '../../components';
+import { Choice, Field, FormAlert, SelectField, optionsOf as options } from '../../components';
 import { formErrors, type FormErrors } from '../../errors';
 import { messages } from '../../messages';
 
@@ -92,7 +92,6 @@ interface Answers {
   creditEligibility: string;
 }
 
-const options = (labels: Record<string, string>) => Object.entries(labels).map(([value, label]) => ({ value, label }));
 
 function answersOf({ profile }: Account): Answers {
   const a = profile.address;

@@ -1,6 +1,7 @@
-import { NavLink, Outlet, useOutletContext } from 'react-router';
+import { Outlet, useOutletContext } from 'react-router';
 import { useQuery } from 'urql';
 import { graphql } from '../../gql';
+import { SubNav } from '../../components';
 import { messages } from '../../messages';
 import { useOrganization } from '../OrganizationLayout';
 import { SignInFirst } from '../SignInFirst';
@@ -34,24 +35,14 @@ export function ProfileArea() {
   const base = `/o/${organization.code}/profile`;
   const pages = [
     { to: base, label: messages.profile.nav.profile, end: true },
-    { to: `${base}/password`, label: messages.profile.nav.password, end: false },
-    { to: `${base}/email`, label: messages.profile.nav.email, end: false },
-    { to: `${base}/phones`, label: messages.profile.nav.phones, end: false },
-    { to: `${base}/devices`, label: messages.profile.nav.devices, end: false },
+    { to: `${base}/password`, label: messages.profile.nav.password },
+    { to: `${base}/email`, label: messages.profile.nav.email },
+    { to: `${base}/phones`, label: messages.profile.nav.phones },
+    { to: `${base}/devices`, label: messages.profile.nav.devices },
   ];
   return (
     <div className="page">
-      <nav aria-label={messages.profile.nav.label} className="subnav">
-        <ul>
-          {pages.map((page) => (
-            <li key={page.to}>
-              <NavLink to={page.to} end={page.end}>
-                {page.label}
-              </NavLink>
-            </li>
-          ))}
-        </ul>
-      </nav>
+      <SubNav label={messages.profile.nav.label} pages={pages} />
       <Outlet context={data.me} />
     </div>
   );

@@ -1,0 +1,252 @@
+import { useState, type FormEvent } from 'react';
+import { useClient, useMutation, useQuery } from 'urql';
+import { graphql } from '../../gql';
+import type { LockoutModeInput } from '../../gql/graphql';
+import { Choice, Done, Field, FormAlert, optionsOf } from '../../components';
+import { formErrors } from '../../errors';
+import { formatPhone } from '../../format';
+import { useCommand } from '../../forms';
+import { messages } from '../../messages';
+import { OrganizationQuery, useOrganization } from '../OrganizationLayout';
+
+/** The security policy as the form shows it, and as saving answers it. */
+export const PolicyFields = graphql(`
+  fragment PolicyFields on SecurityPolicyView {
+    id
+    lockoutThreshold
+    lockoutMode
+    coolDownMinutes
+    maxCoolDownMinutes
+    sessionHours
+    sessionIdleMinutes
+  }
+`);
+
+const SettingsQuery = graphql(`
+  query StaffSettings {
+    securityPolicy {
+      ...PolicyFields
+    }
+    messagingSettings {
+      id
+      timeZone
+      smsAccountSid
+    }
+  }
+`);
+
+const SetSecurityPolicyMutation = graphql(`
+  mutation SetSecurityPolicy($input: SetSecurityPolicyInput!) {
+    setSecurityPolicy(input: $input) {
+      securityPolicy {
+        ...PolicyFields
+      }
+    }
+  }
+`);
+
+const SetTimeZoneMutation = graphql(`
+  mutation SetTimeZone($timeZone: String!, $commandId: UUID) {
+    setTimeZone(timeZone: $timeZone, commandId: $commandId) {
+      messagingSettings {
+        id
+        timeZone
+      }
+    }
+  }
+`);
+
+const ConfigureSmsMutation = graphql(`
+  mutation ConfigureSms($input: ConfigureSmsInput!) {
+    configureSms(input: $input) {
+      messagingSettings {
+        id
+        smsAccountSid
+      }
+    }
+  }
+`);
+
+interface Policy {
+  lockoutThreshold: number;
+  lockoutMode: string;
+  coolDownMinutes?: number | null;
+  maxCoolDownMinutes?: number | null;
+  sessionHours: number;
+  sessionIdleMinutes: number;
+}
+
+const text = (n: number | null | undefined) => (n == null ? '' : String(n));
+const number = (value: string) => (value.trim() === '' ? null : Number(value));
+
+/** Lockout and session rules. */
+function PolicyForm({ policy }: { policy: Policy }) {
+  const t = messages.staff.settings;
+  const [values, setValues] = useState({
+    lockoutThreshold: text(policy.lockoutThreshold),
+    lockoutMode: policy.lockoutMode,
+    coolDownMinutes: text(policy.coolDownMinutes),
+    maxCoolDownMinutes: text(policy.maxCoolDownMinutes),
+    sessionHours: text(policy.sessionHours),
+    sessionIdleMinutes: text(policy.sessionIdleMinutes),
+  });
+  const [{ fetching }, save] = useMutation(SetSecurityPolicyMutation);
+  const form = useCommand();
+  const set = (key: keyof typeof values) => (e: { target: { value: string } }) =>
+    setValues({ ...values, [key]: e.target.value });
+  const coolDown = values.lockoutMode === 'COOL_DOWN';
+
+  const submit = async (event: FormEvent) => {
+    event.preventDefault();
+    await form.run(
+      (commandId) =>
+        save({
+          input: {
+            lockoutThreshold: Number(values.lockoutThreshold),
+            lockoutMode: values.lockoutMode as LockoutModeInput,
+            coolDownMinutes: coolDown ? number(values.coolDownMinutes) : null,
+            maxCoolDownMinutes: coolDown ? number(values.maxCoolDownMinutes) : null,
+            sessionHours: number(values.sessionHours),
+            sessionIdleMinutes: number(values.sessionIdleMinutes),
+            commandId,
+          },
+        }),
+      () => t.policySaved,
+    );
+  };
+
+  return (
+    <section aria-labelledby="security-policy">
+      <h2 id="security-policy">{t.policyTitle}</h2>
+      <Done message={form.said} />
+      <form onSubmit={(e) => void submit(e)} noValidate aria-label={t.policyTitle}>
+        <FormAlert message={form.errors.form} />
+        <Field label={t.threshold} name="lockoutThreshold" type="number" inputMode="numeric" min={1} max={100}
+          required value={values.lockoutThreshold} error={form.errors.fields.lockoutThreshold}
+          onChange={set('lockoutThreshold')} />
+        <Choice legend={t.mode} name="lockoutMode" value={values.lockoutMode} options={optionsOf(t.modes)}
+          error={form.errors.fields.lockoutMode} onChange={(lockoutMode) => setValues({ ...values, lockoutMode })} />
+        {coolDown && (
+          <>
+            <Field label={t.coolDown} name="coolDownMinutes" type="number" inputMode="numeric" min={1}
+              placeholder="15" value={values.coolDownMinutes} error={form.errors.fields.coolDownMinutes}
+              onChange={set('coolDownMinutes')} />
+            <Field label={t.maxCoolDown} name="maxCoolDownMinutes" type="number" inputMode="numeric" min={1}
+              placeholder="1440" value={values.maxCoolDownMinutes} error={form.errors.fields.maxCoolDownMinutes}
+              onChange={set('maxCoolDownMinutes')} />
+          </>
+        )}
+        <Field label={t.sessionHours} name="sessionHours" type="number" inputMode="numeric" min={1} max={24}
+          value={values.sessionHours} error={form.errors.fields.sessionHours} onChange={set('sessionHours')} />
+        <Field label={t.sessionIdle} name="sessionIdleMinutes" type="number" inputMode="numeric" min={5} max={480}
+          value={values.sessionIdleMinutes} error={form.errors.fields.sessionIdleMinutes}
+          onChange={set('sessionIdleMinutes')} />
+        <button type="submit" disabled={fetching}>
+          {fetching ? messages.staff.saving : t.save}
+        </button>
+      </form>
+    </section>
+  );
+}
+
+/** The zone the organization's calendar, texting hours and pages use. */
+function TimeZoneForm({ current }: { current: string }) {
+  const t = messages.staff.settings;
+  const organization = useOrganization();
+  const client = useClient();
+  const [zone, setZone] = useState(current);
+  const [{ fetching }, save] = useMutation(SetTimeZoneMutation);
+  const form = useCommand();
+  const zones = Intl.supportedValuesOf('timeZone');
+
+  const submit = async (event: FormEvent) => {
+    event.preventDefault();
+    const saved = await form.run((commandId) => save({ timeZone: zone, commandId }), () => t.zoneSaved(zone));
+    // Every page shows times in the organization's zone: read it again.
+    if (saved) {
+      await client.query(OrganizationQuery, { code: organization.code }, { requestPolicy: 'network-only' }).toPromise();
+    }
+  };
+
+  return (
+    <section aria-labelledby="time-zone">
+      <h2 id="time-zone">{t.zoneTitle}</h2>
+      <Done message={form.said} />
+      <form onSubmit={(e) => void submit(e)} noValidate aria-label={t.zoneTitle}>
+        <FormAlert message={form.errors.form} />
+        <Field label={t.zone} name="timeZone" list="time-zones" value={zone} required
+          error={form.errors.fields.timeZone} onChange={(e) => setZone(e.target.value)} />
+        <datalist id="time-zones">
+          {zones.map((name) => (
+            <option key={name} value={name} />
+          ))}
+        </datalist>
+        <button type="submit" disabled={fetching}>
+          {fetching ? messages.staff.saving : t.save}
+        </button>
+      </form>
+    </section>
+  );
+}
+
+/** The number learners text and the SMS provider's account and token (the token is never shown again). */
+function SmsForm({ accountSid }: { accountSid?: string | null | undefined }) {
+  const t = messages.staff.settings;
+  const organization = useOrganization();
+  const client = useClient();
+  const [values, setValues] = useState({ number: organization.smsNumber ?? '', authToken: '', accountSid: accountSid ?? '' });
+  const [{ fetching }, save] = useMutation(ConfigureSmsMutation);
+  const form = useCommand();
+  const set = (key: keyof typeof values) => (e: { target: { value: string } }) =>
+    setValues({ ...values, [key]: e.target.value });
+
+  const submit = async (event: FormEvent) => {
+    event.preventDefault();
+    const saved = await form.run(
+      (commandId) => save({ input: { ...values, accountSid: values.accountSid || null, commandId } }),
+      () => t.smsSaved(formatPhone(values.number)),
+    );
+    if (saved) {
+      setValues({ ...values, authToken: '' });
+      await client.query(OrganizationQuery, { code: organization.code }, { requestPolicy: 'network-only' }).toPromise();
+    }
+  };
+
+  return (
+    <section aria-labelledby="sms-settings">
+      <h2 id="sms-settings">{t.smsTitle}</h2>
+      <p>{organization.smsNumber ? t.smsNow(formatPhone(organization.smsNumber)) : t.smsNone}</p>
+      <Done message={form.said} />
+      <form onSubmit={(e) => void submit(e)} noValidate aria-label={t.smsTitle}>
+        <FormAlert message={form.errors.form} />
+        <Field label={t.smsNumber} name="number" type="tel" value={values.number} required
+          error={form.errors.fields.number} onChange={set('number')} />
+        <Field label={t.accountSid} name="accountSid" value={values.accountSid} autoComplete="off"
+          error={form.errors.fields.accountSid} onChange={set('accountSid')} />
+        <Field label={t.authToken} name="authToken" type="password" value={values.authToken} required
+          autoComplete="off" error={form.errors.fields.authToken} onChange={set('authToken')} />
+        <button type="submit" disabled={fetching}>
+          {fetching ? messages.staff.saving : t.save}
+        </button>
+      </form>
+    </section>
+  );
+}
+
+/** Settings: the security policy, the time zone and texting (SMS). */
+export function Settings() {
+  const [{ data, error }] = useQuery({ query: SettingsQuery });
+  return (
+    <main id="content" className="narrow-forms">
+      <h1>{messages.staff.settings.title}</h1>
+      <FormAlert message={error ? formErrors(error).form : undefined} />
+      {data && (
+        <>
+          <PolicyForm policy={data.securityPolicy} />
+          <TimeZoneForm current={data.messagingSettings.timeZone} />
+          <SmsForm accountSid={data.messagingSettings.smsAccountSid} />
+        </>
+      )}
+    </main>
+  );
+}

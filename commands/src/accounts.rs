@@ -17,6 +17,7 @@ use crate::credentials::{self, PasswordHasher};
 use crate::handler::{
     append_error, back_off, execute, CommandContext, CommandError, EndsSessions, Plan, MAX_ATTEMPTS,
 };
+use crate::links::{self, PortalPage};
 use crate::log::{
     AppendError, Claim, CommandRecord, Commit, EventLog, ExpectedVersion, StreamId, StreamWrite,
 };
@@ -147,21 +148,17 @@ pub(crate) fn reset_link<L: EventLog>(
     organization: &OrganizationSummary,
     token: &str,
 ) -> String {
-    portal_link(store, organization, "reset-password", token)
+    portal_link(store, organization, PortalPage::ResetPassword, token)
 }
 
 /// A link with a token to one of the organization's portal's pages.
 fn portal_link<L: EventLog>(
     store: &Store<L>,
     organization: &OrganizationSummary,
-    page: &str,
+    page: PortalPage,
     token: &str,
 ) -> String {
-    format!(
-        "{}/o/{}/{page}?token={token}",
-        store.public_url,
-        organization.code.as_str()
-    )
+    links::portal_link(&store.public_url, &organization.code, page, Some(token))
 }
 
 /// The link of an activation e-mail: the organization's portal's activation page.
@@ -170,7 +167,7 @@ pub(crate) fn activation_link<L: EventLog>(
     organization: &OrganizationSummary,
     token: &str,
 ) -> String {
-    portal_link(store, organization, "activate", token)
+    portal_link(store, organization, PortalPage::Activate, token)
 }
 
 pub(crate) fn email_key<L: EventLog>(store: &Store<L>, email: &EmailAddress) -> Vec<u8> {
@@ -940,10 +937,11 @@ async fn request_password_reset_now<L: EventLog>(
         &[organization.id.0.as_bytes(), email.canonical().as_bytes()],
     );
     let Some(id) = find_by_email(store, organization, email).await? else {
-        let register = format!(
-            "{}/o/{}/register",
-            store.public_url,
-            organization.code.as_str()
+        let register = links::portal_link(
+            &store.public_url,
+            &organization.code,
+            PortalPage::Register,
+            None,
         );
         send_only(
             store,
@@ -1253,7 +1251,7 @@ pub async fn request_email_change<L: EventLog>(
         }
     }
     let (token, token_hash) = credentials::new_token(id.0);
-    let link = portal_link(store, organization, "confirm-email", &token);
+    let link = portal_link(store, organization, PortalPage::ConfirmEmail, &token);
     execute::<L, Account>(
         store,
         &stream(id),

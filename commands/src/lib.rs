@@ -13,6 +13,7 @@ pub mod devices;
 pub mod erasure;
 pub mod handler;
 pub mod history;
+pub mod links;
 pub mod log;
 pub mod messages;
 pub mod metrics;

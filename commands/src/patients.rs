@@ -17,6 +17,7 @@ use crate::credentials;
 use crate::handler::{
     append_error, back_off, execute, CommandContext, CommandError, Plan, MAX_ATTEMPTS,
 };
+use crate::links::{self, PortalPage};
 use crate::log::{
     AppendError, Claim, CommandRecord, Commit, EventLog, ExpectedVersion, StreamId, StreamWrite,
 };
@@ -126,7 +127,12 @@ pub async fn register_to<L: EventLog>(
                 to,
                 salutation,
                 &code.display(),
-                &format!("{}/sign-up", store.public_url),
+                &links::portal_link(
+                    &store.public_url,
+                    &organization.code,
+                    PortalPage::SignUp,
+                    None,
+                ),
                 ctx.now + ttl,
                 ctx.now,
             )
@@ -274,7 +280,12 @@ pub async fn issue_code_to<L: EventLog>(
                     &to,
                     &salutation,
                     &code.display(),
-                    &format!("{}/sign-up", store.public_url),
+                    &links::portal_link(
+                        &store.public_url,
+                        &organization.code,
+                        PortalPage::SignUp,
+                        None,
+                    ),
                     ctx.now + ttl,
                     ctx.now,
                 )],

@@ -5,6 +5,7 @@ import { SignIn } from './pages/SignIn';
 import { Home } from './pages/Home';
 import { Register } from './pages/Register';
 import { Registered } from './pages/Registered';
+import { SignUp } from './pages/SignUp';
 import { Activate } from './pages/Activate';
 import { OrganizationActivate, OrganizationConfirmEmail, OrganizationResetPassword } from './pages/OrganizationLinks';
 import { ConfirmEmail } from './pages/ConfirmEmail';
@@ -51,6 +52,7 @@ export function App() {
         <Route path="sign-in" element={<SignIn />} />
         <Route path="register" element={<Register />} />
         <Route path="registered" element={<Registered />} />
+        <Route path="sign-up" element={<SignUp />} />
         <Route path="activate" element={<OrganizationActivate />} />
         <Route path="forgot-password" element={<ForgotPassword />} />
         <Route path="reset-password" element={<OrganizationResetPassword />} />

@@ -52,6 +52,17 @@ export const messages = {
     busy: 'Creating your account…',
     haveAccount: 'Already have an account? Sign in',
   },
+  signUp: {
+    title: 'Create your patient portal account',
+    intro: 'Enter the activation code from your e-mail or from the clinic, or your clinic number (on appointment letters and billing statements), with your date of birth. Then choose how you will sign in.',
+    method: 'How do you want to show who you are?',
+    methods: { code: 'With my activation code', number: 'With my clinic number' } as Record<string, string>,
+    activationCode: 'Activation code',
+    clinicNumber: 'Clinic number',
+    dateOfBirth: 'Date of birth',
+    username: 'Username',
+    submit: 'Continue',
+  },
   registered: {
     title: 'Check your e-mail',
     sentTo: (email: string) => `If ${email} can be used for a new account, we have sent a link to it.`,
@@ -534,6 +545,9 @@ export const messages = {
       reset: (kind: string) => `Go back to the standard wording of ${kind}`,
       templateSaved: (kind: string) => `${kind}: your wording is saved.`,
       templateReset: (kind: string) => `${kind}: back to the standard wording.`,
+      preview: (kind: string) => `Preview ${kind}`,
+      previewOf: (kind: string) => `Preview of ${kind}, with sample values`,
+      openLink: (link: string) => `Open ${link}`,
     },
     deliveries: {
       title: 'Deliveries',

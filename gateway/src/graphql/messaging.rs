@@ -260,6 +260,44 @@ pub struct MessageTemplateInput {
     pub html: Option<String>,
 }
 
+/// A wording not saved yet, to preview (`messagePreview`).
+#[derive(InputObject)]
+pub struct MessageDraftInput {
+    /// The subject (e-mail only; empty for texts).
+    #[graphql(default)]
+    pub subject: String,
+    /// The text body.
+    pub text: String,
+    /// An HTML body (e-mail only).
+    pub html: Option<String>,
+}
+
+/// A message as it would read: sample values for the person's data, and the real links of the organization's portal
+/// (with a token that is no one's, so a link opens its page, which says the link is not valid).
+#[derive(SimpleObject)]
+pub struct MessagePreview {
+    /// The kind.
+    pub kind: MessageKind,
+    /// `email` or `sms`.
+    pub channel: String,
+    /// The subject (empty for texts).
+    pub subject: String,
+    /// The text body.
+    pub text: String,
+    /// The HTML body (e-mail only).
+    pub html: Option<String>,
+    /// Every web address in the text, in order: the pages the message links to.
+    pub links: Vec<String>,
+}
+
+/// The web addresses in a message's text.
+fn links_in(text: &str) -> Vec<String> {
+    text.split_whitespace()
+        .filter(|word| word.starts_with("https://") || word.starts_with("http://"))
+        .map(|word| word.trim_end_matches(['.', ',', ')', ';']).to_owned())
+        .collect()
+}
+
 /// Messaging queries (staff).
 #[derive(Default)]
 pub struct MessagingQuery;
@@ -341,6 +379,49 @@ impl MessagingQuery {
             .iter()
             .map(|kind| template_info(&org, *kind))
             .collect())
+    }
+
+    /// A message of one kind as your organization's wording (or `draft`, not saved yet) makes it read, with sample
+    /// values and the real links of your portal (staff).
+    async fn message_preview(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The kind.")] kind: MessageKind,
+        #[graphql(desc = "A wording to try instead of the saved one.")] draft: Option<
+            MessageDraftInput,
+        >,
+    ) -> Result<MessagePreview> {
+        let principal = staff(ctx).await?;
+        let state = ctx.data_unchecked::<AppState>();
+        let org = organization(state, principal.organization).await?;
+        let kind = values::MessageKind::from(kind);
+        let invalid = |field: &str, rule: String| {
+            ApiError::new("MESSAGE_TEMPLATE_INVALID", rule).on(format!("draft.{field}"))
+        };
+        let draft = draft
+            .map(|d| MessageTemplate::new(kind, &d.subject, &d.text, d.html.as_deref()))
+            .transpose()
+            .map_err(|e| invalid(e.field, e.rule.to_string()))?;
+        let template = draft
+            .as_ref()
+            .or_else(|| org.messaging.templates.get(&kind));
+        let data = portal_commands::links::preview_data(
+            kind,
+            &state.store.public_url,
+            &org.code,
+            org.name.as_str(),
+        );
+        let rendered = templates::render_bounded(kind, template, &data)
+            .await
+            .map_err(|e| invalid(e.field, e.detail))?;
+        Ok(MessagePreview {
+            kind: kind.into(),
+            channel: kind.channel().as_str().to_owned(),
+            links: links_in(&rendered.text),
+            subject: rendered.subject,
+            text: rendered.text,
+            html: rendered.html,
+        })
     }
 
     /// How your organization's messages go out (staff).

@@ -646,6 +646,60 @@ async fn an_organizations_own_template_words_its_messages_and_bad_templates_are_
     let mail = app.mail_to("ada@example.org", "Welcome to umncpd CE").await;
     assert!(mail.contains("Hi Ada, start here:"), "{mail}");
     let link = activation_link(&mail);
+    // The preview reads as the message will, with the same link but a token that is no one's.
+    const PREVIEW: &str = "query($kind: MessageKind!, $draft: MessageDraftInput) { messagePreview(kind: $kind, draft: $draft) { channel subject text links } }";
+    let preview = app
+        .graphql(PREVIEW, json!({ "kind": "ACTIVATION" }), Some(&staff.token))
+        .await;
+    let preview = preview.assert_ok()["messagePreview"].clone();
+    assert_eq!(preview["subject"], "Welcome to umncpd CE");
+    assert!(
+        preview["text"]
+            .as_str()
+            .unwrap()
+            .starts_with("Hi [salutation], start here:"),
+        "{preview}"
+    );
+    let page = link.split("?token=").next().unwrap();
+    assert_eq!(preview["links"], json!([format!("{page}?token=preview")]));
+    let draft = app
+        .graphql(
+            PREVIEW,
+            json!({ "kind": "ACTIVATION", "draft": { "subject": "Hi", "text": "{{ nope }}" } }),
+            Some(&staff.token),
+        )
+        .await;
+    assert_eq!(draft.error_code(), "MESSAGE_TEMPLATE_INVALID");
+    assert_eq!(draft.body["errors"][0]["extensions"]["field"], "draft.text");
+    // Every kind renders; every link opens a page of the organization's portal.
+    for template in &templates {
+        let preview = app
+            .graphql(
+                PREVIEW,
+                json!({ "kind": template["kind"] }),
+                Some(&staff.token),
+            )
+            .await;
+        let preview = preview.assert_ok()["messagePreview"].clone();
+        for link in preview["links"].as_array().unwrap() {
+            let base = page.split("/o/").next().unwrap();
+            assert!(
+                link.as_str()
+                    .unwrap()
+                    .starts_with(&format!("{base}/o/umncpd/")),
+                "{link}"
+            );
+        }
+    }
+    let auditor = app.auditor("umncpd", "audit@example.org").await;
+    let refused = app
+        .graphql(
+            PREVIEW,
+            json!({ "kind": "ACTIVATION" }),
+            Some(&auditor.token),
+        )
+        .await;
+    assert_eq!(refused.error_code(), "FORBIDDEN");
     let token = link.split("token=").nth(1).unwrap();
     // The HTML part escapes what it inserts (slashes too, which browsers read back as slashes).
     assert!(

@@ -1,9 +1,9 @@
 import { useState, type FormEvent } from 'react';
-import { useMutation, useQuery } from 'urql';
+import { useClient, useMutation, useQuery } from 'urql';
 import { graphql } from '../../gql';
 import type { MessageKind } from '../../gql/graphql';
 import { Done, Field, FormAlert, TextArea } from '../../components';
-import { formErrors } from '../../errors';
+import { formErrors, type FormErrors } from '../../errors';
 import { useCommand } from '../../forms';
 import { messages } from '../../messages';
 
@@ -33,6 +33,16 @@ const MessagingQuery = graphql(`
     }
     messageTemplates {
       ...TemplateView
+    }
+  }
+`);
+
+const PreviewQuery = graphql(`
+  query MessagePreview($kind: MessageKind!, $draft: MessageDraftInput) {
+    messagePreview(kind: $kind, draft: $draft) {
+      subject
+      text
+      links
     }
   }
 `);
@@ -171,6 +181,15 @@ function TemplateEditor({ template }: { template: Template }) {
   const form = useCommand(['kind']);
 
   const [custom, setCustom] = useState(template.custom);
+  const client = useClient();
+  const [preview, setPreview] = useState<{ subject: string; text: string; links: string[] } | undefined>();
+  const [previewError, setPreviewError] = useState<FormErrors>({ fields: {} });
+  // What the form holds, as the API takes a wording: texts have no subject and no HTML.
+  const draft = () => ({
+    subject: email ? values.subject : '',
+    text: values.text,
+    html: email && values.html ? values.html : null,
+  });
   const show = (answer: Template | null | undefined) => {
     if (!answer) return;
     setValues({ subject: answer.subject, text: answer.text, html: answer.html ?? '' });
@@ -178,19 +197,21 @@ function TemplateEditor({ template }: { template: Template }) {
   };
   const submit = async (event: FormEvent) => {
     event.preventDefault();
-    const input = {
-      kind: template.kind,
-      subject: email ? values.subject : '',
-      text: values.text,
-      html: email && values.html ? values.html : null,
-    };
     await form.run(
-      (commandId) => save({ input, commandId }),
+      (commandId) => save({ input: { kind: template.kind, ...draft() }, commandId }),
       (data) => {
         show(data.setMessageTemplate.messageTemplate);
         return t.templateSaved(label);
       },
     );
+  };
+  // The draft as it would read, with sample values and the portal's real links (not saved).
+  const showPreview = async () => {
+    const result = await client
+      .query(PreviewQuery, { kind: template.kind, draft: draft() }, { requestPolicy: 'network-only' })
+      .toPromise();
+    setPreviewError(formErrors(result.error, ['kind']));
+    setPreview(result.data?.messagePreview);
   };
   const backToDefault = async () => {
     await form.run(
@@ -209,21 +230,27 @@ function TemplateEditor({ template }: { template: Template }) {
       </summary>
       <Done message={form.said} />
       <form onSubmit={(e) => void submit(e)} noValidate aria-label={label}>
-        <FormAlert message={form.errors.form} />
+        <FormAlert message={form.errors.form ?? previewError.form} />
         <p>{t.variables(template.variables.map((v) => `{{ ${v} }}`).join(', '))}</p>
         {email && (
-          <Field label={t.subject} name="subject" value={values.subject} error={form.errors.fields.subject}
+          <Field label={t.subject} name="subject" value={values.subject}
+            error={form.errors.fields.subject ?? previewError.fields['draft.subject']}
             onChange={(e) => setValues({ ...values, subject: e.target.value })} />
         )}
-        <TextArea label={t.body} name="text" value={values.text} required error={form.errors.fields.text}
+        <TextArea label={t.body} name="text" value={values.text} required
+          error={form.errors.fields.text ?? previewError.fields['draft.text']}
           onChange={(e) => setValues({ ...values, text: e.target.value })} />
         {email && (
-          <TextArea label={t.html} name="html" value={values.html} error={form.errors.fields.html}
+          <TextArea label={t.html} name="html" value={values.html}
+            error={form.errors.fields.html ?? previewError.fields['draft.html']}
             onChange={(e) => setValues({ ...values, html: e.target.value })} />
         )}
         <div className="actions">
           <button type="submit" disabled={saving}>
             {saving ? messages.staff.saving : t.saveTemplate(label)}
+          </button>
+          <button type="button" className="secondary" onClick={() => void showPreview()}>
+            {t.preview(label)}
           </button>
           {custom && (
             <button type="button" className="secondary" disabled={resetting} onClick={() => void backToDefault()}>
@@ -232,6 +259,23 @@ function TemplateEditor({ template }: { template: Template }) {
           )}
         </div>
       </form>
+      {preview && (
+        <section className="preview" aria-label={t.previewOf(label)}>
+          {preview.subject && <p className="preview-subject">{preview.subject}</p>}
+          <p className="preview-text">{preview.text}</p>
+          {preview.links.length > 0 && (
+            <ul>
+              {preview.links.map((link) => (
+                <li key={link}>
+                  <a href={link} target="_blank" rel="noreferrer">
+                    {t.openLink(link)}
+                  </a>
+                </li>
+              ))}
+            </ul>
+          )}
+        </section>
+      )}
     </details>
   );
 }

@@ -31,6 +31,7 @@ fn main() {
         "vite.config.ts",
         "codegen.ts",
         "tsconfig.json",
+        "scripts/compress.mjs",
     ] {
         println!("cargo:rerun-if-changed={}", web.join(input).display());
     }

@@ -24,7 +24,8 @@ export default defineConfig({
   },
   webServer: {
     command: `${portal} serve --demo --listen 127.0.0.1:${port} --database-url ${database} --mail-dir ../target/e2e/mail`,
-    url: `http://127.0.0.1:${port}/healthz`,
+    // Ready, not only alive: until its migrations are applied the server answers the API with STARTING.
+    url: `http://127.0.0.1:${port}/readyz`,
     reuseExistingServer: false,
     timeout: 120_000,
     stdout: 'ignore',

@@ -9,6 +9,7 @@ pub mod attendance;
 pub mod care;
 pub mod credentials;
 pub mod db;
+pub mod deliveries;
 pub mod devices;
 pub mod erasure;
 pub mod handler;

@@ -1,8 +1,9 @@
 //! The web portals (`web/`), embedded at build time (gateway/build.rs) and served at `/`: hashed assets are cached for
 //! a year, every other path of the app falls back to `index.html` (the app's router decides), and every page carries
-//! a Content-Security-Policy that allows only this origin's files and API, with no inline script.
+//! a Content-Security-Policy that allows only this origin's files and API, with no inline script. A browser that
+//! accepts gzip gets the copy the web build gzipped (`web/scripts/compress.mjs`), where there is one.
 
-use axum::http::{header, HeaderValue, Method, StatusCode, Uri};
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 
 include!(concat!(env!("OUT_DIR"), "/web_files.rs"));
@@ -40,19 +41,38 @@ fn content_type(path: &str) -> &'static str {
     }
 }
 
+/// Whether the request's `Accept-Encoding` takes gzip (named, or `*`, and not with `q=0`).
+fn accepts_gzip(headers: &HeaderMap) -> bool {
+    headers
+        .get_all(header::ACCEPT_ENCODING)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(','))
+        .any(|coding| {
+            let mut parts = coding.split(';').map(str::trim);
+            let name = parts.next().unwrap_or_default();
+            let refused = parts.any(|p| {
+                p.strip_prefix("q=")
+                    .is_some_and(|q| q.parse::<f32>().is_ok_and(|q| q == 0.0))
+            });
+            (name.eq_ignore_ascii_case("gzip") || name == "*") && !refused
+        })
+}
+
 /// Answers a GET that no API route took: an embedded file, or the app's page for the app's routes.
-pub async fn serve(method: Method, uri: Uri) -> Response {
+pub async fn serve(method: Method, uri: Uri, headers: HeaderMap) -> Response {
     if method != Method::GET && method != Method::HEAD {
         return StatusCode::METHOD_NOT_ALLOWED.into_response();
     }
     let path = uri.path();
-    if let Some(body) = file(path).filter(|_| path != "/index.html") {
+    let gzip = accepts_gzip(&headers);
+    if file(path).is_some() && path != "/index.html" {
         let cache = if path.starts_with("/assets/") {
             IMMUTABLE
         } else {
             "no-cache"
         };
-        return respond(body, content_type(path), cache);
+        return respond(path, content_type(path), cache, gzip);
     }
     // A missing file (anything with an extension, or under /assets/) is a 404; any other path is a page of the app.
     let last = path.rsplit('/').next().unwrap_or_default();
@@ -60,7 +80,7 @@ pub async fn serve(method: Method, uri: Uri) -> Response {
         return StatusCode::NOT_FOUND.into_response();
     }
     match file("/index.html") {
-        Some(page) => respond(page, "text/html; charset=utf-8", "no-cache"),
+        Some(_) => respond("/index.html", "text/html; charset=utf-8", "no-cache", gzip),
         None => (
             StatusCode::SERVICE_UNAVAILABLE,
             "The web portals were not built into this binary: run `npm ci && npm run build` in web/, then build \
@@ -70,8 +90,18 @@ pub async fn serve(method: Method, uri: Uri) -> Response {
     }
 }
 
-fn respond(body: &'static [u8], content_type: &'static str, cache: &'static str) -> Response {
-    embedded(body, content_type, cache, CONTENT_SECURITY_POLICY)
+/// The embedded file at `path` (which exists), gzipped when the browser takes it and the build made a copy.
+fn respond(path: &str, content_type: &'static str, cache: &'static str, gzip: bool) -> Response {
+    let gzipped = gzip.then(|| file(&format!("{path}.gz"))).flatten();
+    let body = gzipped.or_else(|| file(path)).unwrap_or_default();
+    let mut response = embedded(body, content_type, cache, CONTENT_SECURITY_POLICY);
+    let headers = response.headers_mut();
+    // Caches keep the two copies apart.
+    headers.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
+    if gzipped.is_some() {
+        headers.insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+    }
+    response
 }
 
 /// A file built into the binary, with its type, caching and Content-Security-Policy, never sniffed by browsers.
@@ -98,4 +128,28 @@ pub fn embedded(
         HeaderValue::from_static("same-origin"),
     );
     response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn accepts(value: &str) -> bool {
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            header::ACCEPT_ENCODING,
+            HeaderValue::from_str(value).unwrap(),
+        );
+        accepts_gzip(&headers)
+    }
+
+    #[test]
+    fn gzip_is_taken_when_named_or_wildcarded_and_not_refused() {
+        assert!(accepts("gzip, deflate, br, zstd"));
+        assert!(accepts("br;q=1.0, GZIP;q=0.5"));
+        assert!(accepts("*"));
+        assert!(!accepts("gzip;q=0"));
+        assert!(!accepts("br, identity"));
+        assert!(!accepts_gzip(&HeaderMap::new()));
+    }
 }

@@ -32,8 +32,18 @@ export async function signInHere(page: Page, email: string, password: string, fi
   await expect(page.getByText(`Welcome, ${firstName}.`)).toBeVisible();
 }
 
-/** The demo staff member's bearer token, for setting a journey up through the API. */
-export async function staffToken(request: APIRequestContext): Promise<string> {
+let signedInStaff: Promise<string> | undefined;
+
+/**
+ * The demo staff member's bearer token, for setting a journey up through the API: one sign-in for the whole run, as
+ * sign-ins from one network are throttled.
+ */
+export function staffToken(request: APIRequestContext): Promise<string> {
+  signedInStaff ??= signInStaff(request);
+  return signedInStaff;
+}
+
+async function signInStaff(request: APIRequestContext): Promise<string> {
   const data = (await graphql(
     request,
     'mutation($input: SignInInput!) { signIn(input: $input) { token } }',

@@ -1,3 +1,4 @@
+import { lazy, Suspense } from 'react';
 import { Navigate, Route, Routes, useSearchParams } from 'react-router';
 import { Chooser } from './pages/Chooser';
 import { OrganizationLayout } from './pages/OrganizationLayout';
@@ -22,15 +23,24 @@ import { ChangePassword } from './pages/profile/ChangePassword';
 import { ChangeEmail } from './pages/profile/ChangeEmail';
 import { Phones } from './pages/profile/Phones';
 import { Devices } from './pages/profile/Devices';
-import { StaffArea } from './pages/staff/StaffArea';
-import { Schedule } from './pages/staff/Schedule';
-import { SignInSheet } from './pages/staff/SignInSheet';
-import { LockedAccounts, SignInAttempts } from './pages/staff/LockedAccounts';
-import { Invite } from './pages/staff/Invite';
-import { Settings } from './pages/staff/Settings';
-import { Messages } from './pages/staff/Messages';
-import { Deliveries } from './pages/staff/Deliveries';
-import { Reports } from './pages/staff/Reports';
+import { messages } from './messages';
+
+type StaffPages = typeof import('./pages/staff/pages');
+
+/** A staff page, loaded with the others the first time one is opened. */
+const staffPage = (name: keyof StaffPages) =>
+  lazy(() => import('./pages/staff/pages').then((pages) => ({ default: pages[name] })));
+
+const StaffArea = staffPage('StaffArea');
+const Schedule = staffPage('Schedule');
+const SignInSheet = staffPage('SignInSheet');
+const LockedAccounts = staffPage('LockedAccounts');
+const SignInAttempts = staffPage('SignInAttempts');
+const Invite = staffPage('Invite');
+const Settings = staffPage('Settings');
+const Messages = staffPage('Messages');
+const Deliveries = staffPage('Deliveries');
+const Reports = staffPage('Reports');
 
 /** `/register?organization=<code>`, as older e-mails link it: the organization's Create account page. */
 function RegisterLink() {
@@ -69,7 +79,14 @@ export function App() {
           <Route path="phones" element={<Phones />} />
           <Route path="devices" element={<Devices />} />
         </Route>
-        <Route path="staff" element={<StaffArea />}>
+        <Route
+          path="staff"
+          element={
+            <Suspense fallback={<p className="page">{messages.loading}</p>}>
+              <StaffArea />
+            </Suspense>
+          }
+        >
           <Route index element={<Schedule />} />
           <Route path="sign-in-sheet" element={<SignInSheet />} />
           <Route path="locked" element={<LockedAccounts />} />

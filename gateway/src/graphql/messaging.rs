@@ -3,12 +3,12 @@
 
 use async_graphql::{Context, Enum, InputObject, Object, Result, SimpleObject, ID};
 use chrono::{DateTime, NaiveTime, Utc};
+use portal_commands::deliveries::{self, DeliveryFilter, DeliveryRow, ResendError};
 use portal_commands::handler::Actor;
 use portal_commands::organizations::{self as orgs, OrganizationSummary};
 use portal_commands::templates;
 use portal_domain::organization::OrganizationError;
 use portal_domain::values::{self, EmailAddress, MailSender, MessageTemplate, TextingHours};
-use tokio_postgres::Row;
 use uuid::Uuid;
 
 use super::access_log::audited;
@@ -140,60 +140,32 @@ pub struct Delivery {
     pub resendable: bool,
 }
 
-/// Why a message may not be sent again, if it may not: one-time codes and links, messages still waiting, withdrawn
-/// ones and those whose recipient was erased.
-fn why_not_resendable(kind: &str, status: &str, recipient: &str) -> Option<&'static str> {
-    let kind = values::MessageKind::parse(kind);
-    if kind.is_some_and(|k| k.is_one_time_code()) {
-        return Some("a one-time code expires within minutes: the person asks for a new one");
-    }
-    if kind.is_some_and(portal_commands::outbox::carries_secret) {
-        return Some(
-            "its link or code was forgotten once it was sent: the person asks for a new one (or staff \
-             register or invite them again)",
-        );
-    }
-    match status {
-        "pending" => Some("this message is still waiting to be sent"),
-        "withdrawn" => Some("this message was withdrawn"),
-        _ if recipient.is_empty() => Some("the recipient's data was erased"),
-        _ => None,
-    }
-}
-
-const DELIVERY_COLUMNS: &str =
-    "id, kind, channel, recipient, subject, status, held, attempts, created_at, due_at,
-     sent_at, last_attempt_at, last_error, provider_id, resent_from, subject_id";
-
-fn delivery(row: &Row) -> Delivery {
-    let status: String = row.get(5);
-    let held: bool = row.get(6);
-    let attempts: i32 = row.get(7);
-    let kind: String = row.get(1);
-    let recipient: String = row.get(3);
-    Delivery {
-        resendable: why_not_resendable(&kind, &status, &recipient).is_none(),
-        id: ID(row.get::<_, Uuid>(0).to_string()),
-        kind: values::MessageKind::parse(&kind).map(MessageKind::from),
-        channel: row.get(2),
-        recipient,
-        subject: row.get(4),
-        status: match status.as_str() {
-            "sent" => DeliveryStatus::Sent,
-            "dead" => DeliveryStatus::Dead,
-            "withdrawn" => DeliveryStatus::Withdrawn,
-            _ if held => DeliveryStatus::Held,
-            _ if attempts > 0 => DeliveryStatus::Retrying,
-            _ => DeliveryStatus::Pending,
-        },
-        attempts,
-        created_at: row.get(8),
-        due_at: row.get(9),
-        sent_at: row.get(10),
-        last_attempt_at: row.get(11),
-        last_error: row.get(12),
-        provider_id: row.get(13),
-        resent_from: row.get::<_, Option<Uuid>>(14).map(|id| ID(id.to_string())),
+impl From<&DeliveryRow> for Delivery {
+    fn from(row: &DeliveryRow) -> Self {
+        Delivery {
+            id: ID(row.id.to_string()),
+            kind: values::MessageKind::parse(&row.kind).map(MessageKind::from),
+            channel: row.channel.clone(),
+            recipient: row.recipient.clone(),
+            subject: row.subject.clone(),
+            status: match row.status.as_str() {
+                "sent" => DeliveryStatus::Sent,
+                "dead" => DeliveryStatus::Dead,
+                "withdrawn" => DeliveryStatus::Withdrawn,
+                _ if row.held => DeliveryStatus::Held,
+                _ if row.attempts > 0 => DeliveryStatus::Retrying,
+                _ => DeliveryStatus::Pending,
+            },
+            attempts: row.attempts,
+            created_at: row.created_at,
+            due_at: row.due_at,
+            sent_at: row.sent_at,
+            last_attempt_at: row.last_attempt_at,
+            last_error: row.last_error.clone(),
+            provider_id: row.provider_id.clone(),
+            resent_from: row.resent_from.map(|id| ID(id.to_string())),
+            resendable: row.why_not_resendable().is_none(),
+        }
     }
 }
 
@@ -332,42 +304,28 @@ impl MessagingQuery {
             Some(DeliveryStatus::Dead) => (Some("dead"), None, None),
             Some(DeliveryStatus::Withdrawn) => (Some("withdrawn"), None, None),
         };
-        let recipient = recipient.map(|r| r.trim().to_owned());
-        let client = state.pool.get().await.map_err(|e| ApiError::internal(&e))?;
-        let rows = client
-            .query(
-                &format!(
-                    "SELECT {DELIVERY_COLUMNS} FROM outbox
-                     WHERE tenant_id = $1
-                       AND ($2::text IS NULL OR status = $2)
-                       AND ($3::bool IS NULL OR held = $3)
-                       AND ($4::bool IS NULL OR (attempts > 0) = $4)
-                       AND ($5::text IS NULL OR lower(recipient) = lower($5))
-                       AND ($6::timestamptz IS NULL OR created_at < $6)
-                     ORDER BY created_at DESC, id LIMIT $7"
-                ),
-                &[
-                    &principal.organization.0,
-                    &stored,
-                    &held,
-                    &retrying,
-                    &recipient,
-                    &before,
-                    &i64::from(first),
-                ],
-            )
-            .await
-            .map_err(|e| ApiError::internal(&e))?;
+        let filter = DeliveryFilter {
+            status: stored,
+            held,
+            retrying,
+            recipient: recipient.map(|r| r.trim().to_owned()),
+            before,
+        };
+        let rows = deliveries::list(
+            &state.pool,
+            principal.organization.0,
+            &filter,
+            i64::from(first),
+        )
+        .await
+        .map_err(|e| ApiError::internal(&e))?;
         // Messages about a patient (their appointments) show where and when they were told: a read of their data.
-        let mut patients: Vec<Uuid> = rows
-            .iter()
-            .filter_map(|r| r.get::<_, Option<Uuid>>(15))
-            .collect();
+        let mut patients: Vec<Uuid> = rows.iter().filter_map(|r| r.subject_id).collect();
         patients.sort_unstable();
         patients.dedup();
         let whose: Vec<Whose> = patients.into_iter().map(Whose::account).collect();
         audited(ctx, &principal, "deliveries", "recipient", &whose).await?;
-        Ok(rows.iter().map(delivery).collect())
+        Ok(rows.iter().map(Delivery::from).collect())
     }
 
     /// The wording of every kind of message: your organization's own, or the default (staff).
@@ -653,45 +611,16 @@ impl MessagingMutation {
         let request = ctx.data_unchecked::<RequestContext>();
         let not_found = || ApiError::new("MESSAGE_NOT_FOUND", "no such message").on("id");
         let original = Uuid::parse_str(id.as_str()).map_err(|_| not_found())?;
-        let mut client = state.pool.get().await.map_err(|e| ApiError::internal(&e))?;
-        let tx = client
-            .transaction()
+        let copy = deliveries::resend(&state.pool, principal.organization.0, original, request.now)
             .await
-            .map_err(|e| ApiError::internal(&e))?;
-        let row = tx
-            .query_opt(
-                "SELECT kind, status, recipient FROM outbox WHERE id = $1 AND tenant_id = $2 FOR UPDATE",
-                &[&original, &principal.organization.0],
-            )
-            .await
-            .map_err(|e| ApiError::internal(&e))?
-            .ok_or_else(not_found)?;
-        let (kind, status, recipient): (String, String, String) =
-            (row.get(0), row.get(1), row.get(2));
-        let refuse = |message: &str| {
-            Err(ApiError::new("MESSAGE_NOT_RESENDABLE", message)
-                .on("id")
-                .into())
-        };
-        if let Some(why) = why_not_resendable(&kind, &status, &recipient) {
-            return refuse(why);
-        }
-        let copy = Uuid::new_v4();
-        let row = tx
-            .query_one(
-                &format!(
-                    "INSERT INTO outbox (id, tenant_id, channel, recipient, subject, body, due_at, kind, data,
-                                         resent_from)
-                     SELECT $1, tenant_id, channel, recipient, subject, body, $3, kind, data, id
-                     FROM outbox WHERE id = $2
-                     RETURNING {DELIVERY_COLUMNS}"
-                ),
-                &[&copy, &original, &request.now],
-            )
-            .await
-            .map_err(|e| ApiError::internal(&e))?;
-        tx.commit().await.map_err(|e| ApiError::internal(&e))?;
-        tracing::info!(message_id = %copy, resent_from = %original, by = %principal.account.0, "message queued again");
-        Ok(delivery(&row))
+            .map_err(|error| match error {
+                ResendError::NotFound => not_found(),
+                ResendError::NotResendable(why) => {
+                    ApiError::new("MESSAGE_NOT_RESENDABLE", why).on("id")
+                }
+                ResendError::Store(e) => ApiError::internal(&e),
+            })?;
+        tracing::info!(message_id = %copy.id, resent_from = %original, by = %principal.account.0, "message queued again");
+        Ok(Delivery::from(&copy))
     }
 }

@@ -1077,9 +1077,6 @@ async fn the_care_read_model_rebuilds_the_same_and_erasing_the_patient_blanks_th
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_signed_in_patient_sees_their_unread_count_change_as_the_care_team_answers() {
     use super::scheduling::receive;
-    use futures_util::SinkExt;
-    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
-    use tokio_tungstenite::tungstenite::Message;
 
     let c = clinic().await;
     let app = &c.app;
@@ -1096,24 +1093,9 @@ async fn a_signed_in_patient_sees_their_unread_count_change_as_the_care_team_ans
         .await;
     let conversation = id(started.assert_ok(), "startConversation");
 
-    let mut request = format!("{}/graphql/ws", app.base.replace("http://", "ws://"))
-        .into_client_request()
-        .unwrap();
-    request.headers_mut().insert(
-        "sec-websocket-protocol",
-        "graphql-transport-ws".parse().unwrap(),
-    );
-    let (mut socket, _) = tokio_tungstenite::connect_async(request).await.unwrap();
-    let send = |value: Value| Message::Text(value.to_string().into());
-    socket
-        .send(send(json!({ "type": "connection_init", "payload": { "Authorization": format!("Bearer {patient}") } })))
-        .await
-        .unwrap();
-    receive(&mut socket, "connection_ack").await;
-    socket
-        .send(send(json!({ "id": "1", "type": "subscribe", "payload": { "query": "subscription { unreadMessages }" } })))
-        .await
-        .unwrap();
+    let mut socket = app
+        .subscribe(&patient, "subscription { unreadMessages }")
+        .await;
     let count = |message: Value| {
         message["payload"]["data"]["unreadMessages"]
             .as_i64()

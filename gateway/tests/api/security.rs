@@ -765,15 +765,7 @@ async fn patient(app: &TestApp, staff: &str) -> String {
 
 /// A socket speaking graphql-transport-ws that sent `connection_init` with `token`.
 async fn socket(app: &TestApp, token: &str) -> Socket {
-    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
-    let mut request = format!("{}/graphql/ws", app.base.replace("http://", "ws://"))
-        .into_client_request()
-        .unwrap();
-    request.headers_mut().insert(
-        "sec-websocket-protocol",
-        "graphql-transport-ws".parse().unwrap(),
-    );
-    let (mut socket, _) = tokio_tungstenite::connect_async(request).await.unwrap();
+    let mut socket = app.ws_connect().await;
     send(&mut socket, json!({ "type": "connection_init", "payload": { "Authorization": format!("Bearer {token}") } })).await;
     socket
 }

@@ -5,7 +5,6 @@ use std::time::Duration;
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{json, Value};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::Message;
 
 use super::support::TestApp;
@@ -19,14 +18,7 @@ async fn shutdown_answers_requests_in_flight_closes_subscriptions_and_then_refus
     app.caught_up("organizations").await;
 
     // A subscriber, connected and acknowledged.
-    let mut request = format!("{}/graphql/ws", app.base.replace("http://", "ws://"))
-        .into_client_request()
-        .unwrap();
-    request.headers_mut().insert(
-        "sec-websocket-protocol",
-        "graphql-transport-ws".parse().unwrap(),
-    );
-    let (mut socket, _) = tokio_tungstenite::connect_async(request).await.unwrap();
+    let mut socket = app.ws_connect().await;
     socket
         .send(Message::Text(
             json!({ "type": "connection_init", "payload": { "Authorization": format!("Bearer {staff}") } })

@@ -602,16 +602,8 @@ impl TestApp {
     /// A graphql-transport-ws socket signed in with `token`, acknowledged, with `query` subscribed as id `1`.
     pub async fn subscribe(&self, token: &str, query: &str) -> super::scheduling::Socket {
         use futures_util::SinkExt;
-        use tokio_tungstenite::tungstenite::client::IntoClientRequest;
         use tokio_tungstenite::tungstenite::Message;
-        let mut request = format!("{}/graphql/ws", self.base.replace("http://", "ws://"))
-            .into_client_request()
-            .unwrap();
-        request.headers_mut().insert(
-            "sec-websocket-protocol",
-            "graphql-transport-ws".parse().unwrap(),
-        );
-        let (mut socket, _) = tokio_tungstenite::connect_async(request).await.unwrap();
+        let mut socket = self.ws_connect().await;
         let init = json!({ "type": "connection_init", "payload": { "Authorization": format!("Bearer {token}") } });
         socket
             .send(Message::Text(init.to_string().into()))
@@ -624,5 +616,18 @@ impl TestApp {
             .await
             .unwrap();
         socket
+    }
+
+    /// A WebSocket to `/graphql/ws` speaking graphql-transport-ws, before `connection_init`.
+    pub async fn ws_connect(&self) -> super::scheduling::Socket {
+        use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+        let mut request = format!("{}/graphql/ws", self.base.replace("http://", "ws://"))
+            .into_client_request()
+            .unwrap();
+        request.headers_mut().insert(
+            "sec-websocket-protocol",
+            "graphql-transport-ws".parse().unwrap(),
+        );
+        tokio_tungstenite::connect_async(request).await.unwrap().0
     }
 }

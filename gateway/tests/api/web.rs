@@ -47,6 +47,32 @@ async fn the_portals_are_served_from_the_binary_under_a_strict_content_security_
         .to_str()
         .unwrap()
         .starts_with("text/javascript"));
+    let plain = script.bytes().await.unwrap();
+    // A browser that takes gzip gets the build's gzipped copy, a fraction of the bytes; one that refuses it, the file.
+    let gzipped = http
+        .get(format!("{}{asset}", app.base))
+        .header("accept-encoding", "br, gzip")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(gzipped.headers()["content-encoding"], "gzip");
+    assert_eq!(gzipped.headers()["vary"], "accept-encoding");
+    let body = gzipped.bytes().await.unwrap();
+    assert_eq!(&body[..2], &[0x1f, 0x8b], "a gzip stream");
+    assert!(
+        body.len() * 2 < plain.len(),
+        "{} of {}",
+        body.len(),
+        plain.len()
+    );
+    let refused = http
+        .get(format!("{}{asset}", app.base))
+        .header("accept-encoding", "gzip;q=0")
+        .send()
+        .await
+        .unwrap();
+    assert!(refused.headers().get("content-encoding").is_none());
+    assert_eq!(refused.bytes().await.unwrap(), plain);
     let manifest = get("/manifest.webmanifest").await.unwrap();
     assert_eq!(
         manifest.headers()["content-type"],

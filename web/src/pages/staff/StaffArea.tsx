@@ -1,3 +1,4 @@
+import { Suspense } from 'react';
 import { Outlet } from 'react-router';
 import { useQuery } from 'urql';
 import { graphql } from '../../gql';
@@ -42,7 +43,9 @@ export function StaffArea() {
   return (
     <div className="page">
       <SubNav label={messages.staff.nav.label} pages={pages} />
-      <Outlet />
+      <Suspense fallback={<p>{messages.loading}</p>}>
+        <Outlet />
+      </Suspense>
     </div>
   );
 }

@@ -13,6 +13,7 @@ const portal = process.env.PORTAL_BIN ?? '../target/debug/portal';
 
 export default defineConfig({
   testDir: 'e2e',
+  globalTeardown: './e2e/teardown.ts',
   workers: 1,
   timeout: 60_000,
   outputDir: '../target/e2e/results',

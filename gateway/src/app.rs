@@ -80,6 +80,7 @@ struct StateInner {
     trusted_documents: Option<crate::graphql::trusted::TrustedDocuments>,
     session_cookie: crate::cookies::SessionCookie,
     allowed_origins: Vec<String>,
+    pinned_page: Option<axum::body::Bytes>,
     clock_offset_seconds: std::sync::atomic::AtomicI64,
 }
 
@@ -133,6 +134,11 @@ impl AppState {
     /// The browser session cookie of this deployment.
     pub fn session_cookie(&self) -> &crate::cookies::SessionCookie {
         &self.inner.session_cookie
+    }
+
+    /// The app's page naming the one organization this deployment is pinned to (`--organization`), if it is.
+    pub fn pinned_page(&self) -> Option<&axum::body::Bytes> {
+        self.inner.pinned_page.as_ref()
     }
 
     /// The origins whose pages may use the session cookie (the portals' own, and `--allowed-origins`).
@@ -414,6 +420,7 @@ pub async fn start(
             trusted_proxies: args.trusted_proxies.clone(),
             trusted_documents,
             session_cookie: crate::cookies::SessionCookie::for_url(&public_url),
+            pinned_page: args.organization.as_ref().and_then(crate::web::pinned_page),
             allowed_origins: allowed_origins(&public_url, args),
         }),
         store: store.clone(),

@@ -64,7 +64,7 @@ pub enum LogFormat {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Runs the server (the default).
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Creates the database if needed and applies pending migrations.
     Migrate,
     /// Delivers the outbox (e-mail and texts) without serving HTTP, until stopped; several may run.
@@ -208,6 +208,10 @@ pub struct ServeArgs {
     #[arg(long, env = "PORTAL_TRUSTED_PROXIES", value_delimiter = ',', value_parser = parse_network)]
     pub trusted_proxies: Vec<ipnet::IpNet>,
 
+    /// Pins the web portals to one organization (its code): `/` opens its portal, and no other is offered.
+    #[arg(long, env = "PORTAL_ORGANIZATION", value_parser = parse_organization)]
+    pub organization: Option<portal_domain::values::OrganizationCode>,
+
     /// Multiplies every per-client and per-target budget of the costly requests (registering, reset and
     /// activation e-mails, resets, attendance, current-password checks); benchmarks raise it. 1 in production.
     #[arg(long, env = "PORTAL_THROTTLE_FACTOR", default_value_t = 1)]
@@ -242,6 +246,11 @@ pub struct ServeArgs {
 }
 
 /// A network in CIDR notation, or one address.
+fn parse_organization(text: &str) -> Result<portal_domain::values::OrganizationCode, String> {
+    portal_domain::values::OrganizationCode::parse(text.trim())
+        .map_err(|error| format!("`{text}` is not an organization code: {error}"))
+}
+
 fn parse_network(text: &str) -> Result<ipnet::IpNet, String> {
     let text = text.trim();
     text.parse::<ipnet::IpNet>()
@@ -261,6 +270,7 @@ impl Default for ServeArgs {
             metrics_token: None,
             sign_in_per_minute: 30,
             trusted_proxies: vec![],
+            organization: None,
             throttle_factor: 1,
             trusted_documents: None,
             allowed_origins: vec![],

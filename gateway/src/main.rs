@@ -249,8 +249,8 @@ async fn run() -> anyhow::Result<()> {
     let cli = Cli::parse();
     init_logging(cli.global.log_format);
     let global = cli.global;
-    match cli.command.unwrap_or(Command::Serve(ServeArgs::default())) {
-        Command::Serve(args) => serve(&global, args).await,
+    match cli.command.unwrap_or(Command::Serve(Box::default())) {
+        Command::Serve(args) => serve(&global, *args).await,
         Command::Deliver(args) => deliver(&global, args).await,
         Command::Migrate => {
             let database = portal_commands::db::parse_url(&global.database_url)?;

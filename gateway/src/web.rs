@@ -3,8 +3,12 @@
 //! a Content-Security-Policy that allows only this origin's files and API, with no inline script. A browser that
 //! accepts gzip gets the copy the web build gzipped (`web/scripts/compress.mjs`), where there is one.
 
+use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
+use portal_domain::values::OrganizationCode;
+
+use crate::app::AppState;
 
 include!(concat!(env!("OUT_DIR"), "/web_files.rs"));
 
@@ -59,8 +63,26 @@ fn accepts_gzip(headers: &HeaderMap) -> bool {
         })
 }
 
+/// The app's page of a deployment pinned to `organization`: the page with a `portal-organization` meta tag naming it,
+/// which the app reads (a tag, not a script, under the Content-Security-Policy). None when the app was not built in.
+pub fn pinned_page(organization: &OrganizationCode) -> Option<axum::body::Bytes> {
+    let page = std::str::from_utf8(file("/index.html")?).ok()?;
+    let head = page.find("</head>")?;
+    // The code is lower-case letters, digits and hyphens: nothing to escape.
+    let tag = format!(
+        "<meta name=\"portal-organization\" content=\"{}\">",
+        organization.as_str()
+    );
+    Some(format!("{}{tag}{}", &page[..head], &page[head..]).into())
+}
+
 /// Answers a GET that no API route took: an embedded file, or the app's page for the app's routes.
-pub async fn serve(method: Method, uri: Uri, headers: HeaderMap) -> Response {
+pub async fn serve(
+    State(state): State<AppState>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Response {
     if method != Method::GET && method != Method::HEAD {
         return StatusCode::METHOD_NOT_ALLOWED.into_response();
     }
@@ -78,6 +100,10 @@ pub async fn serve(method: Method, uri: Uri, headers: HeaderMap) -> Response {
     let last = path.rsplit('/').next().unwrap_or_default();
     if path.starts_with("/assets/") || last.contains('.') {
         return StatusCode::NOT_FOUND.into_response();
+    }
+    if let Some(page) = state.pinned_page() {
+        let html = "text/html; charset=utf-8";
+        return embedded(page.clone(), html, "no-cache", CONTENT_SECURITY_POLICY);
     }
     match file("/index.html") {
         Some(_) => respond("/index.html", "text/html; charset=utf-8", "no-cache", gzip),
@@ -106,7 +132,7 @@ fn respond(path: &str, content_type: &'static str, cache: &'static str, gzip: bo
 
 /// A file built into the binary, with its type, caching and Content-Security-Policy, never sniffed by browsers.
 pub fn embedded(
-    body: &'static [u8],
+    body: impl IntoResponse,
     content_type: &'static str,
     cache: &'static str,
     policy: &'static str,

@@ -1,5 +1,6 @@
-import { lazy, Suspense } from 'react';
-import { Navigate, Route, Routes, useSearchParams } from 'react-router';
+import { lazy, Suspense, type ReactNode } from 'react';
+import { Navigate, Route, Routes, useLocation, useSearchParams } from 'react-router';
+import { pinnedOrganization } from './deployment';
 import { Chooser } from './pages/Chooser';
 import { OrganizationLayout } from './pages/OrganizationLayout';
 import { SignIn } from './pages/SignIn';
@@ -48,15 +49,22 @@ function RegisterLink() {
   return <Navigate to={code ? `/o/${encodeURIComponent(code)}/register` : '/'} replace />;
 }
 
+/** On a deployment pinned to one organization, a page outside its portal opens the same page inside it. */
+function InPinned({ page = '', children }: { page?: string; children: ReactNode }) {
+  const { search } = useLocation();
+  if (!pinnedOrganization) return children;
+  return <Navigate to={`/o/${pinnedOrganization}/${page}${search}`} replace />;
+}
+
 /** The portals' routes: each organization's portal lives under its code. */
 export function App() {
   return (
     <Routes>
-      <Route path="/" element={<Chooser />} />
+      <Route path="/" element={<InPinned><Chooser /></InPinned>} />
       <Route path="/register" element={<RegisterLink />} />
-      <Route path="/activate" element={<Activate />} />
-      <Route path="/reset-password" element={<ResetPassword />} />
-      <Route path="/confirm-email" element={<ConfirmEmail />} />
+      <Route path="/activate" element={<InPinned page="activate"><Activate /></InPinned>} />
+      <Route path="/reset-password" element={<InPinned page="reset-password"><ResetPassword /></InPinned>} />
+      <Route path="/confirm-email" element={<InPinned page="confirm-email"><ConfirmEmail /></InPinned>} />
       <Route path="/o/:code" element={<OrganizationLayout />}>
         <Route index element={<Home />} />
         <Route path="sign-in" element={<SignIn />} />
@@ -98,7 +106,7 @@ export function App() {
           <Route path="reports" element={<Reports />} />
         </Route>
       </Route>
-      <Route path="*" element={<Chooser />} />
+      <Route path="*" element={<InPinned><Chooser /></InPinned>} />
     </Routes>
   );
 }

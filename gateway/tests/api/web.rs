@@ -90,3 +90,33 @@ async fn the_portals_are_served_from_the_binary_under_a_strict_content_security_
     // The API and the plain HTTP endpoints keep their routes.
     assert_eq!(get("/healthz").await.unwrap().status(), 200);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_deployment_pinned_to_one_organization_names_it_in_the_apps_page() {
+    let app = TestApp::spawn_with(|args| {
+        args.organization = Some(portal_domain::values::OrganizationCode::parse("umncpd").unwrap());
+    })
+    .await;
+    for route in ["/", "/o/umncpd/sign-in", "/o/other/"] {
+        let page = reqwest::get(format!("{}{route}", app.base)).await.unwrap();
+        assert_eq!(page.status(), 200, "{route}");
+        assert!(page.headers()["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .contains("script-src 'self';"));
+        let html = page.text().await.unwrap();
+        assert!(
+            html.contains("<meta name=\"portal-organization\" content=\"umncpd\"></head>"),
+            "{html}"
+        );
+    }
+    // Not pinned: no tag, so the app offers the chooser.
+    let plain = TestApp::spawn().await;
+    let html = reqwest::get(format!("{}/", plain.base))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(!html.contains("portal-organization"), "{html}");
+}

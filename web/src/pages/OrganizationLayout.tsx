@@ -1,5 +1,6 @@
 import { createContext, useContext } from 'react';
-import { Link, Outlet, useParams } from 'react-router';
+import { Link, Navigate, Outlet, useParams } from 'react-router';
+import { pinnedOrganization } from '../deployment';
 import { useQuery } from 'urql';
 import { graphql } from '../gql';
 import { messages } from '../messages';
@@ -40,14 +41,17 @@ export function useOrganization(): CurrentOrganization {
 /** An organization's portal: its name on every page, its pages below. */
 export function OrganizationLayout() {
   const { code = '' } = useParams();
-  const [{ data, fetching, error }] = useQuery({ query: OrganizationQuery, variables: { code } });
+  const elsewhere = pinnedOrganization !== undefined && code !== pinnedOrganization;
+  const [{ data, fetching, error }] = useQuery({ query: OrganizationQuery, variables: { code }, pause: elsewhere });
+  // A deployment pinned to one organization offers no other.
+  if (elsewhere) return <Navigate to={`/o/${pinnedOrganization}/`} replace />;
   if (fetching && !data) return <p className="page">{messages.loading}</p>;
   const organization = data?.organization;
   if (!organization) {
     return (
       <main id="content" className="page narrow">
         <p role="alert">{error ? messages.errors.network : messages.organization.notFound(code)}</p>
-        <Link to="/">{messages.organization.choose}</Link>
+        {!pinnedOrganization && <Link to="/">{messages.organization.choose}</Link>}
       </main>
     );
   }

@@ -87,6 +87,7 @@ test('staff schedule a course and a series, record attendance from a sign-in she
 
 test('staff unlock an account in their own words, re-send the e-mail, invite an auditor and change the settings', async ({
   page,
+  browser,
 }) => {
   const stamp = Date.now().toString(36);
   const email = `luke.${stamp}@example.org`;
@@ -119,6 +120,11 @@ test('staff unlock an account in their own words, re-send the e-mail, invite an 
   await expect(page.getByText('Luke Lovelace is unlocked and has been told by e-mail.')).toBeVisible();
   await expect(page.getByRole('button', { name: 'Unlock Luke Lovelace' })).toHaveCount(0);
   await mailsWith(email, 'Call the CE office at 555-0100');
+  // The learner, told by e-mail, signs in again on their own device.
+  const learner = await browser.newPage();
+  await learner.goto(new URL('/o/demo/sign-in', page.url()).href);
+  await signInHere(learner, email, PASSWORD, 'Luke');
+  await learner.close();
 
   // Back to the standard wording; then the e-mail once more, from the deliveries.
   await page.getByRole('link', { name: 'Messages' }).click();
@@ -129,6 +135,7 @@ test('staff unlock an account in their own words, re-send the e-mail, invite an 
   await page.getByRole('link', { name: 'Deliveries' }).click();
   await page.getByLabel('Recipient').fill(email);
   await page.getByRole('button', { name: 'Apply Filters' }).click();
+  await expect(page.locator('td[data-label="Recipient"]').filter({ hasNotText: email })).toHaveCount(0);
   const row = page.getByRole('row').filter({ hasText: 'Account unlocked' });
   await expect(row).toContainText('Sent');
   // The activation e-mail carried a one-time link: it cannot be sent again, so it has no button.

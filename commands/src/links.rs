@@ -67,6 +67,17 @@ pub fn portal_link(
     }
 }
 
+/// The link of a patient's activation code e-mail: the sign-up page with the code in the fragment, which the page
+/// fills in and the browser never sends to a server (so no access log holds it).
+pub fn sign_up_link(public_url: &str, organization: &OrganizationCode, code: &str) -> String {
+    let page = portal_link(public_url, organization, PortalPage::SignUp, None);
+    let code: String = code
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || *c == '-')
+        .collect();
+    format!("{page}#code={code}")
+}
+
 /// The token previews put in their links: it opens the page, which says the link is not valid.
 pub const PREVIEW_TOKEN: &str = "preview";
 
@@ -123,6 +134,15 @@ mod tests {
         assert_eq!(link, "https://portal.example/o/umncpd/activate?token=abc");
         let link = portal_link("https://portal.example", &code(), PortalPage::SignUp, None);
         assert_eq!(link, "https://portal.example/o/umncpd/sign-up");
+    }
+
+    #[test]
+    fn a_code_e_mail_links_to_sign_up_with_the_code_in_the_fragment() {
+        let link = sign_up_link("https://portal.example", &code(), "K7QF-29XM");
+        assert_eq!(
+            link,
+            "https://portal.example/o/umncpd/sign-up#code=K7QF-29XM"
+        );
     }
 
     #[test]

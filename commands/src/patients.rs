@@ -17,7 +17,7 @@ use crate::credentials;
 use crate::handler::{
     append_error, back_off, execute, CommandContext, CommandError, Plan, MAX_ATTEMPTS,
 };
-use crate::links::{self, PortalPage};
+use crate::links;
 use crate::log::{
     AppendError, Claim, CommandRecord, Commit, EventLog, ExpectedVersion, StreamId, StreamWrite,
 };
@@ -127,12 +127,7 @@ pub async fn register_to<L: EventLog>(
                 to,
                 salutation,
                 &code.display(),
-                &links::portal_link(
-                    &store.public_url,
-                    &organization.code,
-                    PortalPage::SignUp,
-                    None,
-                ),
+                &links::sign_up_link(&store.public_url, &organization.code, &code.display()),
                 ctx.now + ttl,
                 ctx.now,
             )
@@ -280,12 +275,7 @@ pub async fn issue_code_to<L: EventLog>(
                     &to,
                     &salutation,
                     &code.display(),
-                    &links::portal_link(
-                        &store.public_url,
-                        &organization.code,
-                        PortalPage::SignUp,
-                        None,
-                    ),
+                    &links::sign_up_link(&store.public_url, &organization.code, &code.display()),
                     ctx.now + ttl,
                     ctx.now,
                 )],

@@ -316,11 +316,13 @@ pub struct AccountRow {
     pub two_step: Option<String>,
     /// The sign-in name (patients).
     pub username: Option<String>,
+    /// The version of the organization's terms accepted (patients).
+    pub terms_accepted_version: Option<i32>,
 }
 
 const ACCOUNT_COLUMNS: &str = "id, organization_id, role, title, first_name, middle_name, last_name, email, status,
     registered_at, activated_at, last_signed_in_at, profile, missing_profile_fields, disabled, board, board_id,
-    board_consented_at, two_step, username";
+    board_consented_at, two_step, username, terms_accepted_version";
 
 fn account_row(r: &tokio_postgres::Row) -> AccountRow {
     AccountRow {
@@ -344,6 +346,7 @@ fn account_row(r: &tokio_postgres::Row) -> AccountRow {
         board_consented_at: r.get(17),
         two_step: r.get(18),
         username: r.get(19),
+        terms_accepted_version: r.get(20),
     }
 }
 

@@ -68,15 +68,22 @@ test('a patient follows the activation code e-mail, signs up, activates the acco
       email,
     },
   });
+  await asStaff(page.request, 'mutation($input: PublishTermsInput!) { publishTerms(input: $input) { position } }', {
+    input: {
+      termsOfUse: `Terms of use ${stamp}: use the portal for your own care and that of people who granted you access.`,
+      privacyPractices: 'We keep your health information private and log every read of it.',
+    },
+  });
   const [mail] = await mailsWith(email, '/o/demo/sign-up');
-  const link = /(http\S+\/o\/demo\/sign-up)/.exec(mail ?? '')?.[1] ?? '';
+  // The link carries the code in its fragment, which the browser never sends: the form fills it in.
+  const link = /(http\S+\/o\/demo\/sign-up#code=\S+)/.exec(mail ?? '')?.[1] ?? '';
   const code = /^ {4}(\S+)\s*$/m.exec(mail ?? '')?.[1] ?? '';
   expect(code).not.toBe('');
 
   await page.goto(link);
   await expect(page.getByRole('heading', { name: 'Create your patient portal account' })).toBeVisible();
+  await expect(page.getByLabel('Activation code', { exact: true })).toHaveValue(code);
   await checkPage(page, 'sign-up');
-  await page.getByLabel('Activation code', { exact: true }).fill(code);
   await page.getByLabel('Date of birth').fill('1975-03-14');
   await page.getByLabel('Username').fill(`pat${stamp}`);
   await page.getByLabel('E-mail address').fill(email);
@@ -87,5 +94,31 @@ test('a patient follows the activation code e-mail, signs up, activates the acco
   await page.goto(await linkIn(email, '/o/demo/activate?token='));
   await page.getByRole('button', { name: /Activate/ }).click();
   await page.getByRole('link', { name: /Sign in/ }).first().click();
-  await signInHere(page, `pat${stamp}`, PASSWORD, 'Pat');
+  // Seed 001, step 4: the terms in force, read and accepted before anything else.
+  await page.getByLabel('E-mail address or username').fill(`pat${stamp}`);
+  await page.getByLabel('Password').fill(PASSWORD);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await expect(page.getByRole('heading', { name: 'Terms of use and privacy practices' })).toBeVisible();
+  await expect(page.getByText(`Terms of use ${stamp}`)).toBeVisible();
+  await checkPage(page, 'terms');
+  await page.getByRole('button', { name: 'I agree to the terms of use and privacy practices' }).click();
+  await expect(page.getByRole('heading', { name: 'Your patient portal' })).toBeVisible();
+  await expect(page.getByText('Welcome, Pat.')).toBeVisible();
+  await expect(page.getByRole('link', { name: 'Record attendance' })).toHaveCount(0);
+});
+
+test('a person without a code or clinic number asks for a code online and is told the clinic may call', async ({ page }) => {
+  await page.goto('/o/demo/sign-up');
+  await page.getByLabel('I have neither: request an activation code online').check();
+  const form = page.getByRole('form', { name: 'Request an activation code' });
+  await form.getByLabel('First name').fill('Robin');
+  await form.getByLabel('Last name').fill('Hood');
+  await form.getByLabel('Date of birth').fill('1990-07-01');
+  await form.getByRole('button', { name: 'Request a code' }).click();
+  // No address: refused at its field.
+  await expect(form.getByLabel('E-mail address')).toHaveAttribute('aria-invalid', 'true');
+  await form.getByLabel('E-mail address').fill(`robin.${Date.now().toString(36)}@example.org`);
+  await form.getByRole('button', { name: 'Request a code' }).click();
+  await expect(page.getByRole('status')).toContainText('may contact you to confirm who you are');
+  await checkPage(page, 'sign-up-request');
 });

@@ -5,7 +5,16 @@ import { cacheExchange, type Data, type UpdateResolver } from '@urql/exchange-gr
 import { createClient as createWsClient } from 'graphql-ws';
 
 /** Types without an id (value objects): the cache keeps them inside the object that holds them (docs/api.md). */
-const valueObjects = ['Address', 'SpecialNeeds', 'StateLicense', 'CreditOffer', 'AgeBandView', 'ReleaseDelay', 'PageInfo'];
+const valueObjects = [
+  'Address',
+  'SpecialNeeds',
+  'StateLicense',
+  'CreditOffer',
+  'AgeBandView',
+  'ReleaseDelay',
+  'MessagePreview',
+  'PageInfo',
+];
 
 /**
  * A mutation that answers a whole list as its query reads it (`phones` is what `myPhones` answers): the cache takes

@@ -109,6 +109,9 @@ pub struct Account {
     pub two_step_enabled: bool,
     /// The sign-in name (patients).
     pub username: Option<String>,
+    /// The version of the organization's terms of use and privacy practices it accepted (patients; null before any):
+    /// below `terms.version`, the patient accepts the terms in force before anything else.
+    pub terms_accepted_version: Option<i32>,
 }
 
 impl From<AccountRow> for Account {
@@ -148,6 +151,7 @@ impl From<AccountRow> for Account {
             disabled: row.disabled,
             two_step_enabled: row.two_step.is_some(),
             username: row.username,
+            terms_accepted_version: row.terms_accepted_version,
             board_reporting: match (row.board, row.board_id, row.board_consented_at) {
                 (Some(board), Some(board_id), Some(consented_at)) => {
                     Some(super::reporting::BoardReportingConsent {

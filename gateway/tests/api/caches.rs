@@ -15,6 +15,7 @@ const VALUE_OBJECTS: &[&str] = &[
     "AgeBandView",
     "CreditOffer",
     "ReleaseDelay",
+    "MessagePreview",
     "SpecialNeeds",
     "StateLicense",
     "PageInfo",

@@ -318,9 +318,17 @@ async fn an_account_accepts_the_terms_in_force_before_using_the_portal() {
     let refused = app.graphql(USE, json!({}), Some(&token)).await;
     assert_eq!(refused.error_code(), "TERMS_NOT_ACCEPTED");
     let me = app
-        .graphql("{ me { role } }", json!({}), Some(&token))
+        .graphql(
+            "{ me { role termsAcceptedVersion } }",
+            json!({}),
+            Some(&token),
+        )
         .await;
-    me.assert_ok();
+    assert_eq!(
+        me.assert_ok()["me"]["termsAcceptedVersion"],
+        Value::Null,
+        "the page knows to show the terms"
+    );
     let stale = app
         .graphql(
             "mutation { acceptTerms(version: 2) { position } }",
@@ -329,13 +337,17 @@ async fn an_account_accepts_the_terms_in_force_before_using_the_portal() {
         )
         .await;
     assert_eq!(stale.error_code(), "TERMS_VERSION_OUTDATED");
-    app.graphql(
-        "mutation { acceptTerms(version: 1) { position } }",
-        json!({}),
-        Some(&token),
-    )
-    .await
-    .assert_ok();
+    let accepted = app
+        .graphql(
+            "mutation { acceptTerms(version: 1) { account { termsAcceptedVersion } } }",
+            json!({}),
+            Some(&token),
+        )
+        .await;
+    assert_eq!(
+        accepted.assert_ok()["acceptTerms"]["account"]["termsAcceptedVersion"],
+        1
+    );
     app.graphql(USE, json!({}), Some(&token)).await.assert_ok();
 
     let second = app

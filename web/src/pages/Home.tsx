@@ -5,6 +5,7 @@ import { graphql } from '../gql';
 import { command } from '../commands';
 import { messages } from '../messages';
 import { useOrganization } from './OrganizationLayout';
+import { TermsGate } from './patient/AcceptTerms';
 
 const MeQuery = graphql(`
   query Me {
@@ -14,6 +15,7 @@ const MeQuery = graphql(`
       lastName
       email
       role
+      termsAcceptedVersion
     }
   }
 `);
@@ -44,22 +46,28 @@ export function Home() {
     await command((commandId) => signOut({ input: { commandId } }));
     await navigate(signIn, { replace: true });
   };
-  return (
+  const base = `/o/${organization.code}`;
+  const patient = me.role === 'PATIENT';
+  const home = (
     <main id="content" className="page">
-      <h1>{messages.home.title}</h1>
+      <h1>{patient ? messages.patientHome.title : messages.home.title}</h1>
       <p>{messages.home.welcome(me.firstName ?? '')}</p>
       {me.email && <p>{messages.home.signedInAs(me.email)}</p>}
       <nav aria-label={messages.home.navigation}>
         <ul className="links">
-          <li>
-            <Link to={`/o/${organization.code}/attendance`}>{messages.home.recordAttendance}</Link>
-          </li>
-          <li>
-            <Link to={`/o/${organization.code}/transcript`}>{messages.home.transcript}</Link>
-          </li>
-          <li>
-            <Link to={`/o/${organization.code}/calendar`}>{messages.home.calendar}</Link>
-          </li>
+          {!patient && (
+            <>
+              <li>
+                <Link to={`${base}/attendance`}>{messages.home.recordAttendance}</Link>
+              </li>
+              <li>
+                <Link to={`${base}/transcript`}>{messages.home.transcript}</Link>
+              </li>
+              <li>
+                <Link to={`${base}/calendar`}>{messages.home.calendar}</Link>
+              </li>
+            </>
+          )}
           <li>
             <Link to={`/o/${organization.code}/profile`}>{messages.home.profile}</Link>
           </li>
@@ -75,4 +83,6 @@ export function Home() {
       </button>
     </main>
   );
+  // Patients accept the terms in force before anything else (seed 001, step 4).
+  return patient ? <TermsGate accepted={me.termsAcceptedVersion}>{home}</TermsGate> : home;
 }

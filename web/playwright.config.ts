@@ -13,6 +13,12 @@ const portal = process.env.PORTAL_BIN ?? '../target/debug/portal';
 
 export default defineConfig({
   testDir: 'e2e',
+  // terms.spec.ts publishes the demo organization's terms, which every later sign-in of a learner or patient then
+  // meets: it runs after the other journeys.
+  projects: [
+    { name: 'journeys', testIgnore: /terms\.spec\.ts/ },
+    { name: 'terms', testMatch: /terms\.spec\.ts/, dependencies: ['journeys'] },
+  ],
   globalTeardown: './e2e/teardown.ts',
   workers: 1,
   timeout: 60_000,

@@ -18,12 +18,13 @@ import { Evaluate } from './pages/Evaluation';
 import { Transcript } from './pages/Transcript';
 import { Calendar } from './pages/Calendar';
 import { ActivityDetail } from './pages/ActivityDetail';
-import { ProfileArea } from './pages/profile/ProfileArea';
+import { ProfileArea, useAreaAccount } from './pages/profile/ProfileArea';
 import { ProfessionalProfile } from './pages/profile/ProfessionalProfile';
 import { ChangePassword } from './pages/profile/ChangePassword';
 import { ChangeEmail } from './pages/profile/ChangeEmail';
 import { Phones } from './pages/profile/Phones';
 import { Devices } from './pages/profile/Devices';
+import { TwoStep } from './pages/profile/TwoStep';
 import { messages } from './messages';
 
 type StaffPages = typeof import('./pages/staff/pages');
@@ -47,6 +48,11 @@ const Reports = staffPage('Reports');
 function RegisterLink() {
   const code = useSearchParams()[0].get('organization');
   return <Navigate to={code ? `/o/${encodeURIComponent(code)}/register` : '/'} replace />;
+}
+
+/** The profile area's own page: the professional profile, or for a patient (who has none) the password. */
+function ProfileHome() {
+  return useAreaAccount().role === 'PATIENT' ? <Navigate to="password" replace /> : <ProfessionalProfile />;
 }
 
 /** On a deployment pinned to one organization, a page outside its portal opens the same page inside it. */
@@ -81,10 +87,11 @@ export function App() {
         <Route path="calendar" element={<Calendar />} />
         <Route path="calendar/:activityId" element={<ActivityDetail />} />
         <Route path="profile" element={<ProfileArea />}>
-          <Route index element={<ProfessionalProfile />} />
+          <Route index element={<ProfileHome />} />
           <Route path="password" element={<ChangePassword />} />
           <Route path="email" element={<ChangeEmail />} />
           <Route path="phones" element={<Phones />} />
+          <Route path="two-step" element={<TwoStep />} />
           <Route path="devices" element={<Devices />} />
         </Route>
         <Route

@@ -83,6 +83,7 @@ export function Home() {
       </button>
     </main>
   );
-  // Patients accept the terms in force before anything else (seed 001, step 4).
-  return patient ? <TermsGate accepted={me.termsAcceptedVersion}>{home}</TermsGate> : home;
+  // Learners and patients accept the terms in force before anything else (seed 001, step 4), as the API asks.
+  const gated = patient || me.role === 'LEARNER';
+  return gated ? <TermsGate accepted={me.termsAcceptedVersion}>{home}</TermsGate> : home;
 }

@@ -11,6 +11,7 @@ const AreaQuery = graphql(`
     me {
       id
       email
+      role
     }
   }
 `);
@@ -19,6 +20,7 @@ const AreaQuery = graphql(`
 export interface AreaAccount {
   id: string;
   email?: string | null | undefined;
+  role: string;
 }
 
 /** The signed-in account, inside the profile area. */
@@ -26,23 +28,26 @@ export function useAreaAccount(): AreaAccount {
   return useOutletContext<AreaAccount>();
 }
 
-/** "My profile": the professional profile, password, e-mail, phones and devices, one page each under one menu. */
+/** "My profile": the professional profile, password, e-mail, phones, two-step verification and devices, one page each. */
 export function ProfileArea() {
   const organization = useOrganization();
   const [{ data, fetching }] = useQuery({ query: AreaQuery });
   if (fetching && !data) return <p className="page">{messages.loading}</p>;
   if (!data?.me) return <SignInFirst />;
   const base = `/o/${organization.code}/profile`;
+  // A patient has no professional profile: their area opens on the password.
+  const patient = data.me.role === 'PATIENT';
   const pages = [
-    { to: base, label: messages.profile.nav.profile, end: true },
+    patient ? undefined : { to: base, label: messages.profile.nav.profile, end: true },
     { to: `${base}/password`, label: messages.profile.nav.password },
     { to: `${base}/email`, label: messages.profile.nav.email },
     { to: `${base}/phones`, label: messages.profile.nav.phones },
+    { to: `${base}/two-step`, label: messages.profile.nav.twoStep },
     { to: `${base}/devices`, label: messages.profile.nav.devices },
   ];
   return (
     <div className="page">
-      <SubNav label={messages.profile.nav.label} pages={pages} />
+      <SubNav label={messages.profile.nav.label} pages={pages.filter((page) => page !== undefined)} />
       <Outlet context={data.me} />
     </div>
   );

@@ -84,3 +84,19 @@ export async function courseNow(request: APIRequestContext, code: string, evalua
     evaluationRequired,
   });
 }
+
+/**
+ * Signs a patient up on the sign-up page that is open (its code already filled in from the e-mail's link), then
+ * activates the account from the e-mailed link and opens the sign-in page.
+ */
+export async function signUpHere(page: Page, details: { email: string; username: string; dateOfBirth: string }) {
+  await page.getByLabel('Date of birth').fill(details.dateOfBirth);
+  await page.getByLabel('Username').fill(details.username);
+  await page.getByLabel('E-mail address').fill(details.email);
+  await page.getByLabel('Password', { exact: true }).fill(PASSWORD);
+  await page.getByRole('button', { name: 'Continue' }).click();
+  await expect(page.getByRole('heading', { name: 'Check your e-mail' })).toBeVisible();
+  await page.goto(await linkIn(details.email, '/o/demo/activate?token='));
+  await page.getByRole('button', { name: /Activate/ }).click();
+  await page.getByRole('link', { name: /Sign in/ }).first().click();
+}

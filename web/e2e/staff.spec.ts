@@ -121,10 +121,10 @@ test('staff unlock an account in their own words, re-send the e-mail, invite an 
   await expect(page.getByRole('button', { name: 'Unlock Luke Lovelace' })).toHaveCount(0);
   await mailsWith(email, 'Call the CE office at 555-0100');
   // The learner, told by e-mail, signs in again on their own device.
-  const learner = await browser.newPage();
+  const learner = await (await browser.newContext()).newPage();
   await learner.goto(new URL('/o/demo/sign-in', page.url()).href);
   await signInHere(learner, email, PASSWORD, 'Luke');
-  await learner.close();
+  await learner.context().close();
 
   // Back to the standard wording; then the e-mail once more, from the deliveries.
   await page.getByRole('link', { name: 'Messages' }).click();

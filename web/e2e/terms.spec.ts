@@ -2,8 +2,8 @@
 // changes what every later sign-in of a learner or patient meets. A patient follows the activation code e-mail,
 // signs up, activates the account and accepts the terms at the first sign-in; a learner, too, is asked to accept them.
 import { expect, test } from '@playwright/test';
-import { activeLearner, asStaff, PASSWORD } from './accounts';
-import { linkIn, mailsWith } from './mail';
+import { activeLearner, asStaff, PASSWORD, signUpHere } from './accounts';
+import { mailsWith } from './mail';
 import { checkPage } from './pages';
 
 test('a patient follows the activation code e-mail, signs up, activates the account and signs in', async ({ page }) => {
@@ -34,16 +34,7 @@ test('a patient follows the activation code e-mail, signs up, activates the acco
   await expect(page.getByRole('heading', { name: 'Create your patient portal account' })).toBeVisible();
   await expect(page.getByLabel('Activation code', { exact: true })).toHaveValue(code);
   await checkPage(page, 'sign-up');
-  await page.getByLabel('Date of birth').fill('1975-03-14');
-  await page.getByLabel('Username').fill(`pat${stamp}`);
-  await page.getByLabel('E-mail address').fill(email);
-  await page.getByLabel('Password', { exact: true }).fill(PASSWORD);
-  await page.getByRole('button', { name: 'Continue' }).click();
-  await expect(page.getByRole('heading', { name: 'Check your e-mail' })).toBeVisible();
-
-  await page.goto(await linkIn(email, '/o/demo/activate?token='));
-  await page.getByRole('button', { name: /Activate/ }).click();
-  await page.getByRole('link', { name: /Sign in/ }).first().click();
+  await signUpHere(page, { email, username: `pat${stamp}`, dateOfBirth: '1975-03-14' });
   // Seed 001, step 4: the terms in force, read and accepted before anything else.
   await page.getByLabel('E-mail address or username').fill(`pat${stamp}`);
   await page.getByLabel('Password').fill(PASSWORD);

@@ -43,6 +43,8 @@ const Settings = staffPage('Settings');
 const Messages = staffPage('Messages');
 const Deliveries = staffPage('Deliveries');
 const Reports = staffPage('Reports');
+const Patients = staffPage('Patients');
+const SignUpRequests = staffPage('SignUpRequests');
 
 /** `/register?organization=<code>`, as older e-mails link it: the organization's Create account page. */
 function RegisterLink() {
@@ -111,6 +113,8 @@ export function App() {
           <Route path="messages" element={<Messages />} />
           <Route path="deliveries" element={<Deliveries />} />
           <Route path="reports" element={<Reports />} />
+          <Route path="patients" element={<Patients />} />
+          <Route path="sign-up-requests" element={<SignUpRequests />} />
         </Route>
       </Route>
       <Route path="*" element={<InPinned><Chooser /></InPinned>} />

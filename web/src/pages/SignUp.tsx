@@ -96,10 +96,15 @@ function RequestCode() {
  * choose a username and password, and activate the account from the e-mailed link.
  */
 export function SignUp() {
+  // A code link opened while the page is open changes only the fragment (no reload): a new form takes its code.
+  const { hash } = useLocation();
+  return <SignUpForm key={hash} hash={hash} />;
+}
+
+function SignUpForm({ hash }: { hash: string }) {
   const t = messages.signUp;
   const organization = useOrganization();
   const navigate = useNavigate();
-  const { hash } = useLocation();
   const [values, setValues] = useState(() => ({
     method: 'code',
     number: codeInFragment(hash),

@@ -39,6 +39,8 @@ export function StaffArea() {
     { to: `${base}/messages`, label: messages.staff.nav.messages },
     { to: `${base}/deliveries`, label: messages.staff.nav.deliveries },
     { to: `${base}/reports`, label: messages.staff.nav.reports },
+    { to: `${base}/patients`, label: messages.staff.nav.patients },
+    { to: `${base}/sign-up-requests`, label: messages.staff.nav.requests },
   ];
   return (
     <div className="page">

@@ -8,3 +8,5 @@ export { Settings } from './Settings';
 export { Messages } from './Messages';
 export { Deliveries } from './Deliveries';
 export { Reports } from './Reports';
+export { Patients } from './Patients';
+export { SignUpRequests } from './SignUpRequests';

@@ -100,3 +100,40 @@ export async function signUpHere(page: Page, details: { email: string; username:
   await page.getByRole('button', { name: /Activate/ }).click();
   await page.getByRole('link', { name: /Sign in/ }).first().click();
 }
+
+/**
+ * A patient of the demo organization with a portal account (registered by staff, signed up and activated through the
+ * API as the browser would), signed in nowhere; answers the account's id once staff can see it.
+ */
+export async function activePatient(
+  request: APIRequestContext,
+  details: { username: string; email: string; firstName: string },
+): Promise<string> {
+  const clinicNumber = `P${details.username.slice(-9)}`.toUpperCase();
+  const registered = (await asStaff(
+    request,
+    'mutation($input: RegisterPatientInput!) { registerPatient(input: $input) { activationCode } }',
+    { input: { clinicNumber, firstName: details.firstName, lastName: 'Doe', dateOfBirth: '1970-01-01' } },
+  )) as { registerPatient: { activationCode: string } };
+  await graphql(request, 'mutation($input: SignUpPatientInput!) { signUpPatient(input: $input) { position } }', {
+    input: {
+      organizationCode: 'demo',
+      activationCode: registered.registerPatient.activationCode,
+      dateOfBirth: '1970-01-01',
+      username: details.username,
+      email: details.email,
+      password: PASSWORD,
+    },
+  });
+  const token = new URL(await linkIn(details.email, '/activate?token=')).searchParams.get('token');
+  await graphql(request, 'mutation($t: String!) { activateAccount(input: { token: $t }) { position } }', { t: token });
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const found = (await asStaff(request, 'query($s: String) { patients(search: $s) { accountId } }', {
+      s: clinicNumber,
+    })) as { patients: { accountId: string | null }[] };
+    const id = found.patients[0]?.accountId;
+    if (id) return id;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`the patient ${details.username} has no account id`);
+}

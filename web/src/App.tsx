@@ -25,6 +25,7 @@ import { ChangeEmail } from './pages/profile/ChangeEmail';
 import { Phones } from './pages/profile/Phones';
 import { Devices } from './pages/profile/Devices';
 import { TwoStep } from './pages/profile/TwoStep';
+import { Billing } from './pages/patient/Billing';
 import { messages } from './messages';
 
 type StaffPages = typeof import('./pages/staff/pages');
@@ -87,6 +88,7 @@ export function App() {
         <Route path="evaluate/:activityId" element={<Evaluate />} />
         <Route path="transcript" element={<Transcript />} />
         <Route path="calendar" element={<Calendar />} />
+        <Route path="billing" element={<Billing />} />
         <Route path="calendar/:activityId" element={<ActivityDetail />} />
         <Route path="profile" element={<ProfileArea />}>
           <Route index element={<ProfileHome />} />

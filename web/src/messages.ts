@@ -85,6 +85,23 @@ export const messages = {
   },
   patientHome: {
     title: 'Your patient portal',
+    billing: 'Bills and payments',
+  },
+  billing: {
+    title: 'Bills and payments',
+    balance: (amount: string) => `Your balance: $${amount}`,
+    how: 'How do you want your statements?',
+    paperless: 'Paperless: by e-mail only',
+    paper: 'On paper, by mail',
+    paperlessOn: 'You now get your statements by e-mail only.',
+    paperOn: 'You now get your statements on paper.',
+    statements: 'Statements',
+    none: 'No statements yet.',
+    statement: (date: string) => `Statement of ${date}`,
+    due: (date: string, total: string, balance: string) => `Due ${date}: $${total}, of which $${balance} is still to pay.`,
+    statuses: { open: 'Open', paid: 'Paid' } as Record<string, string>,
+    lines: 'Charges and payments',
+    payment: (date: string) => `Payment of ${date}`,
   },
   registered: {
     title: 'Check your e-mail',

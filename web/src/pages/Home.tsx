@@ -55,6 +55,11 @@ export function Home() {
       {me.email && <p>{messages.home.signedInAs(me.email)}</p>}
       <nav aria-label={messages.home.navigation}>
         <ul className="links">
+          {patient && (
+            <li>
+              <Link to={`${base}/billing`}>{messages.patientHome.billing}</Link>
+            </li>
+          )}
           {!patient && (
             <>
               <li>

@@ -1,0 +1,112 @@
+import { useMutation, useQuery } from 'urql';
+import { graphql } from '../../gql';
+import { Choice, Done, FormAlert } from '../../components';
+import { formErrors } from '../../errors';
+import { formatDate } from '../../format';
+import { useCommand } from '../../forms';
+import { messages } from '../../messages';
+import { SignInFirst } from '../SignInFirst';
+
+const BillingQuery = graphql(`
+  query Billing {
+    billing {
+      id
+      balance
+      paperless
+      statements {
+        id
+        total
+        balance
+        status
+        dueOn
+        issuedAt
+        items {
+          id
+          description
+          amount
+        }
+        payments {
+          id
+          amount
+          paidAt
+        }
+      }
+    }
+  }
+`);
+
+const PaperlessMutation = graphql(`
+  mutation SetPaperlessBilling($paperless: Boolean!) {
+    setPaperlessBilling(paperless: $paperless) {
+      billing {
+        id
+        paperless
+      }
+    }
+  }
+`);
+
+/** Seed 003's "manage bills": the balance, each statement with its lines and payments, and paperless billing. */
+export function Billing() {
+  const t = messages.billing;
+  const [{ data, error, fetching }] = useQuery({ query: BillingQuery });
+  const [{ fetching: saving }, setPaperless] = useMutation(PaperlessMutation);
+  const form = useCommand();
+  if (fetching && !data) return <p className="page">{messages.loading}</p>;
+  if (error?.graphQLErrors.some((e) => e.extensions.code === 'UNAUTHENTICATED')) return <SignInFirst />;
+  const billing = data?.billing;
+
+  // Choosing is idempotent (the same choice twice changes nothing), so a retry without a commandId is safe.
+  const choose = (value: string) =>
+    void form.run(
+      () => setPaperless({ paperless: value === 'paperless' }),
+      (answer) => (answer.setPaperlessBilling.billing?.paperless ? t.paperlessOn : t.paperOn),
+    );
+
+  return (
+    <main id="content" className="page">
+      <h1>{t.title}</h1>
+      <FormAlert message={form.errors.form ?? (error ? formErrors(error).form : undefined)} />
+      {billing && (
+        <>
+          <p className="balance">{t.balance(billing.balance)}</p>
+          <Done message={form.said} />
+          <Choice legend={t.how} name="paperless" value={billing.paperless ? 'paperless' : 'paper'}
+            options={[
+              { value: 'paperless', label: t.paperless },
+              { value: 'paper', label: t.paper },
+            ]}
+            onChange={(value) => !saving && choose(value)} />
+          <h2>{t.statements}</h2>
+          {billing.statements.length === 0 && <p>{t.none}</p>}
+          <ul className="cards">
+            {billing.statements.map((statement) => (
+              <li key={statement.id} className="card">
+                <h3 className="card-title">{t.statement(formatDate(statement.issuedAt.slice(0, 10)))}</h3>
+                <p>{t.due(formatDate(statement.dueOn), statement.total, statement.balance)}</p>
+                <p>{t.statuses[statement.status] ?? statement.status}</p>
+                <table>
+                  <caption className="visually-hidden">{t.lines}</caption>
+                  <tbody>
+                    {statement.items.map((item) => (
+                      <tr key={item.id}>
+                        <td>{item.description}</td>
+                        <td className="amount">{item.amount}</td>
+                      </tr>
+                    ))}
+                    {statement.payments.map((payment) => (
+                      <tr key={payment.id}>
+                        <td>{t.payment(formatDate(payment.paidAt.slice(0, 10)))}</td>
+                        <td className="amount">−{payment.amount}</td>
+                      </tr>
+                    ))}
+                  </tbody>
+                </table>
+              </li>
+            ))}
+          </ul>
+        </>
+      )}
+    </main>
+  );
+}

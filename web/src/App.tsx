@@ -26,6 +26,8 @@ import { Phones } from './pages/profile/Phones';
 import { Devices } from './pages/profile/Devices';
 import { TwoStep } from './pages/profile/TwoStep';
 import { Billing } from './pages/patient/Billing';
+import { Medications } from './pages/patient/Medications';
+import { Results } from './pages/patient/Results';
 import { messages } from './messages';
 
 type StaffPages = typeof import('./pages/staff/pages');
@@ -89,6 +91,8 @@ export function App() {
         <Route path="transcript" element={<Transcript />} />
         <Route path="calendar" element={<Calendar />} />
         <Route path="billing" element={<Billing />} />
+        <Route path="medications" element={<Medications />} />
+        <Route path="results" element={<Results />} />
         <Route path="calendar/:activityId" element={<ActivityDetail />} />
         <Route path="profile" element={<ProfileArea />}>
           <Route index element={<ProfileHome />} />

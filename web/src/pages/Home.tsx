@@ -56,9 +56,17 @@ export function Home() {
       <nav aria-label={messages.home.navigation}>
         <ul className="links">
           {patient && (
-            <li>
-              <Link to={`${base}/billing`}>{messages.patientHome.billing}</Link>
-            </li>
+            <>
+              <li>
+                <Link to={`${base}/results`}>{messages.patientHome.results}</Link>
+              </li>
+              <li>
+                <Link to={`${base}/medications`}>{messages.patientHome.medications}</Link>
+              </li>
+              <li>
+                <Link to={`${base}/billing`}>{messages.patientHome.billing}</Link>
+              </li>
+            </>
           )}
           {!patient && (
             <>

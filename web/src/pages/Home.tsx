@@ -48,6 +48,22 @@ export function Home() {
   };
   const base = `/o/${organization.code}`;
   const patient = me.role === 'PATIENT';
+  // The portal's pages for this person: a patient's, or a clinician's CE pages; then the profile (and staff pages).
+  const pages: [string, string][] = [
+    ...(patient
+      ? [
+          ['results', messages.patientHome.results],
+          ['medications', messages.patientHome.medications],
+          ['billing', messages.patientHome.billing],
+        ]
+      : [
+          ['attendance', messages.home.recordAttendance],
+          ['transcript', messages.home.transcript],
+          ['calendar', messages.home.calendar],
+        ]),
+    ['profile', messages.home.profile],
+    ...(me.role === 'STAFF' ? [['staff', messages.home.staff]] : []),
+  ] as [string, string][];
   const home = (
     <main id="content" className="page">
       <h1>{patient ? messages.patientHome.title : messages.home.title}</h1>
@@ -55,40 +71,11 @@ export function Home() {
       {me.email && <p>{messages.home.signedInAs(me.email)}</p>}
       <nav aria-label={messages.home.navigation}>
         <ul className="links">
-          {patient && (
-            <>
-              <li>
-                <Link to={`${base}/results`}>{messages.patientHome.results}</Link>
-              </li>
-              <li>
-                <Link to={`${base}/medications`}>{messages.patientHome.medications}</Link>
-              </li>
-              <li>
-                <Link to={`${base}/billing`}>{messages.patientHome.billing}</Link>
-              </li>
-            </>
-          )}
-          {!patient && (
-            <>
-              <li>
-                <Link to={`${base}/attendance`}>{messages.home.recordAttendance}</Link>
-              </li>
-              <li>
-                <Link to={`${base}/transcript`}>{messages.home.transcript}</Link>
-              </li>
-              <li>
-                <Link to={`${base}/calendar`}>{messages.home.calendar}</Link>
-              </li>
-            </>
-          )}
-          <li>
-            <Link to={`/o/${organization.code}/profile`}>{messages.home.profile}</Link>
-          </li>
-          {me.role === 'STAFF' && (
-            <li>
-              <Link to={`/o/${organization.code}/staff`}>{messages.home.staff}</Link>
+          {pages.map(([path, label]) => (
+            <li key={path}>
+              <Link to={`${base}/${path}`}>{label}</Link>
             </li>
-          )}
+          ))}
         </ul>
       </nav>
       <button type="button" onClick={() => void leave()}>

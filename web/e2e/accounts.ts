@@ -137,3 +137,25 @@ export async function activePatient(
   }
   throw new Error(`the patient ${details.username} has no account id`);
 }
+
+/** A location, a department and a provider seeing patients at both, named with `stamp` (staff set them up). */
+export async function catalogue(
+  request: APIRequestContext,
+  stamp: string,
+): Promise<{ location: string; department: string; provider: string }> {
+  const id = (data: unknown, field: string) => (data as Record<string, { id: string }>)[field]?.id ?? '';
+  const location = id(await asStaff(request, `mutation { putLocation(name: "Clinic ${stamp}") { id } }`, {}), 'putLocation');
+  const department = id(
+    await asStaff(request, `mutation { putDepartment(name: "Medicine ${stamp}") { id } }`, {}),
+    'putDepartment',
+  );
+  const provider = id(
+    await asStaff(
+      request,
+      'mutation($n: String!, $d: [ID!]!, $l: [ID!]!) { putProvider(name: $n, departmentIds: $d, locationIds: $l) { id } }',
+      { n: `Dr. Grey ${stamp}`, d: [department], l: [location] },
+    ),
+    'putProvider',
+  );
+  return { location, department, provider };
+}

@@ -1,31 +1,16 @@
 // Seed 003's health pages: a patient reads their test results with their history once released (here by the
 // organization's release delay of 0 hours for the test, which its 30-second sweep applies), and asks to renew a
 // medication.
-import { expect, test, type APIRequestContext } from '@playwright/test';
-import { activePatient, asStaff, PASSWORD, signInHere } from './accounts';
+import { expect, test } from '@playwright/test';
+import { activePatient, asStaff, catalogue, PASSWORD, signInHere } from './accounts';
 import { checkPage } from './pages';
-
-/** A provider in the demo organization's catalogue (staff set it up), for prescriptions and orders. */
-async function provider(request: APIRequestContext, stamp: string): Promise<string> {
-  const id = (data: unknown, field: string) => (data as Record<string, { id: string }>)[field]?.id ?? '';
-  const location = id(await asStaff(request, `mutation { putLocation(name: "Clinic ${stamp}") { id } }`, {}), 'putLocation');
-  const department = id(await asStaff(request, `mutation { putDepartment(name: "Medicine ${stamp}") { id } }`, {}), 'putDepartment');
-  return id(
-    await asStaff(
-      request,
-      'mutation($n: String!, $d: [ID!]!, $l: [ID!]!) { putProvider(name: $n, departmentIds: $d, locationIds: $l) { id } }',
-      { n: `Dr. Grey ${stamp}`, d: [department], l: [location] },
-    ),
-    'putProvider',
-  );
-}
 
 test('a patient reads released results with their history and asks to renew a medication', async ({ page }) => {
   test.setTimeout(90_000);
   const stamp = Date.now().toString(36);
   const username = `hal${stamp}`;
   const patientId = await activePatient(page.request, { username, email: `${username}@example.org`, firstName: 'Hal' });
-  const doctor = await provider(page.request, stamp);
+  const { provider: doctor } = await catalogue(page.request, stamp);
   const policy = (await asStaff(page.request, '{ carePolicy { conversationIdleDays } }', {})) as {
     carePolicy: { conversationIdleDays: number };
   };

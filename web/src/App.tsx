@@ -28,6 +28,8 @@ import { TwoStep } from './pages/profile/TwoStep';
 import { Billing } from './pages/patient/Billing';
 import { Medications } from './pages/patient/Medications';
 import { Results } from './pages/patient/Results';
+import { Appointments } from './pages/patient/Appointments';
+import { Book } from './pages/patient/Book';
 import { messages } from './messages';
 
 type StaffPages = typeof import('./pages/staff/pages');
@@ -93,6 +95,8 @@ export function App() {
         <Route path="billing" element={<Billing />} />
         <Route path="medications" element={<Medications />} />
         <Route path="results" element={<Results />} />
+        <Route path="appointments" element={<Appointments />} />
+        <Route path="appointments/book" element={<Book />} />
         <Route path="calendar/:activityId" element={<ActivityDetail />} />
         <Route path="profile" element={<ProfileArea />}>
           <Route index element={<ProfileHome />} />

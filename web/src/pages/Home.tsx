@@ -52,6 +52,7 @@ export function Home() {
   const pages: [string, string][] = [
     ...(patient
       ? [
+          ['appointments', messages.patientHome.appointments],
           ['results', messages.patientHome.results],
           ['medications', messages.patientHome.medications],
           ['billing', messages.patientHome.billing],

@@ -1,0 +1,62 @@
+// Seed 003's appointments: a patient chooses where, with whom and why, a day and an open time, reviews and confirms
+// with insurance; the booking e-mail arrives; the list shows the appointment and the organization's cut-off, and the
+// patient cancels it.
+import { expect, test } from '@playwright/test';
+import { activePatient, asStaff, catalogue, PASSWORD, signInHere } from './accounts';
+import { mailsWith } from './mail';
+import { checkPage } from './pages';
+
+test('a patient books an appointment from the open times, then cancels it', async ({ page }) => {
+  const stamp = Date.now().toString(36);
+  const username = `ava${stamp}`;
+  const email = `${username}@example.org`;
+  await activePatient(page.request, { username, email, firstName: 'Ava' });
+  const { location, department, provider } = await catalogue(page.request, stamp);
+  await asStaff(page.request, 'mutation($d: [ID!]) { putVisitReason(name: "Check-up", minutes: 30, departmentIds: $d) { id } }', {
+    d: [department],
+  });
+  const day = (n: number) => new Date(Date.now() + n * 86_400_000).toISOString().slice(0, 10);
+  const weekdays = ['MONDAY', 'TUESDAY', 'WEDNESDAY', 'THURSDAY', 'FRIDAY', 'SATURDAY', 'SUNDAY'];
+  await asStaff(page.request, 'mutation($input: PublishSlotsInput!) { publishSlots(input: $input) { created } }', {
+    input: {
+      providerId: provider,
+      locationId: location,
+      from: day(1),
+      to: day(7),
+      slotMinutes: 30,
+      hours: weekdays.map((weekday) => ({ weekday, opens: '09:00', closes: '10:00' })),
+    },
+  });
+
+  await page.goto('/o/demo/sign-in');
+  await signInHere(page, username, PASSWORD, 'Ava');
+  await page.getByRole('link', { name: 'Appointments' }).click();
+  await expect(page.getByText('No upcoming appointments.')).toBeVisible();
+  await page.getByRole('link', { name: 'Book an appointment' }).click();
+  await page.getByLabel('Location').selectOption({ label: `Clinic ${stamp}` });
+  await page.getByLabel('Department').selectOption({ label: `Medicine ${stamp}` });
+  await page.getByLabel('Provider or care team').selectOption({ label: `Dr. Grey ${stamp}` });
+  await page.getByLabel('Reason for the visit').selectOption({ label: 'Check-up (30 minutes)' });
+  const times = page.getByRole('button', { name: new RegExp(`with Dr\\. Grey ${stamp} at Clinic ${stamp}`) });
+  // Seven days from today: the slots of days 1 to 6, two a day.
+  await expect(times).toHaveCount(12);
+  await checkPage(page, 'book-times');
+  await times.first().click();
+
+  await expect(page.getByRole('heading', { name: 'Review and confirm' })).toBeVisible();
+  await expect(page.getByText(`Dr. Grey ${stamp}`)).toBeVisible();
+  await page.getByLabel('Insurance company').fill('Blue Cross');
+  await page.getByLabel('Member ID').fill('XYZ123456');
+  await checkPage(page, 'book-review');
+  await page.getByRole('button', { name: 'Confirm the appointment' }).click();
+  await expect(page.getByRole('heading', { name: 'Your appointment is booked' })).toBeVisible();
+  await mailsWith(email, 'Your appointment is booked at');
+
+  await page.getByRole('link', { name: 'Your appointments' }).click();
+  await expect(page.getByText(`With Dr. Grey ${stamp} at Clinic ${stamp}`)).toBeVisible();
+  await expect(page.getByText(/cancel or move an appointment/)).toBeVisible();
+  await checkPage(page, 'appointments');
+  await page.getByRole('button', { name: /Cancel the appointment of/ }).click();
+  await expect(page.getByText(`Your appointment with Dr. Grey ${stamp} is cancelled.`)).toBeVisible();
+  await mailsWith(email, 'Your appointment was cancelled at');
+});

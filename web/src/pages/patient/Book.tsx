@@ -1,0 +1,270 @@
+import { useState, type FormEvent } from 'react';
+import { Link } from 'react-router';
+import { useMutation, useQuery } from 'urql';
+import { graphql } from '../../gql';
+import { Field, FormAlert, SelectField } from '../../components';
+import { formErrors } from '../../errors';
+import { formatDateTime } from '../../format';
+import { useCommand } from '../../forms';
+import { messages } from '../../messages';
+import { useOrganization } from '../OrganizationLayout';
+
+const CatalogueQuery = graphql(`
+  query Catalogue {
+    catalogue {
+      id
+      locations {
+        id
+        name
+      }
+      departments {
+        id
+        name
+      }
+      providers {
+        id
+        name
+        departmentIds
+        locationIds
+      }
+      visitReasons {
+        id
+        name
+        minutes
+        departmentIds
+      }
+    }
+  }
+`);
+
+const OpenSlotsQuery = graphql(`
+  query OpenSlots($locationId: ID, $departmentId: ID, $providerId: ID, $reasonId: ID, $from: NaiveDate, $to: NaiveDate) {
+    openSlots(locationId: $locationId, departmentId: $departmentId, providerId: $providerId, reasonId: $reasonId,
+      from: $from, to: $to, first: 40) {
+      id
+      provider
+      location
+      startsAt
+    }
+  }
+`);
+
+const SummaryQuery = graphql(`
+  query BookingSummary($slotId: ID!, $reasonId: ID!) {
+    bookingSummary(slotId: $slotId, reasonId: $reasonId) {
+      id
+      provider
+      location
+      address
+      reason
+      minutes
+      startsAt
+      cancellationCutoffHours
+    }
+  }
+`);
+
+const BookMutation = graphql(`
+  mutation BookAppointment($input: BookAppointmentInput!) {
+    bookAppointment(input: $input) {
+      appointment {
+        ...AppointmentItem
+      }
+    }
+  }
+`);
+
+/** Today as a date in the organization's zone (`2026-12-06`). */
+function today(timeZone: string): string {
+  return new Intl.DateTimeFormat('en-CA', { timeZone }).format(new Date());
+}
+
+/** The date `days` after `date`. */
+function plusDays(date: string, days: number): string {
+  return new Date(Date.parse(`${date}T00:00:00Z`) + days * 86_400_000).toISOString().slice(0, 10);
+}
+
+interface Choice {
+  locationId: string;
+  departmentId: string;
+  providerId: string;
+  reasonId: string;
+}
+
+/** Step 3: contact details and insurance, the summary to review, and Confirm. */
+function Review({ slotId, reasonId, onBack }: { slotId: string; reasonId: string; onBack: () => void }) {
+  const t = messages.book;
+  const organization = useOrganization();
+  const [{ data, error }] = useQuery({
+    query: SummaryQuery,
+    variables: { slotId, reasonId },
+    requestPolicy: 'network-only',
+  });
+  const [details, setDetails] = useState({ email: '', phone: '', payer: '', memberId: '', group: '' });
+  const [booked, setBooked] = useState<{ id: string; startsAt: string; provider: string } | undefined>();
+  const [{ fetching }, book] = useMutation(BookMutation);
+  const form = useCommand(['slotId', 'reasonId']);
+  const set = (key: keyof typeof details) => (e: { target: { value: string } }) =>
+    setDetails({ ...details, [key]: e.target.value });
+  const optional = (value: string) => value.trim() || null;
+
+  const submit = async (event: FormEvent) => {
+    event.preventDefault();
+    await form.run(
+      (commandId) =>
+        book({
+          input: {
+            slotId,
+            reasonId,
+            contactEmail: optional(details.email),
+            contactPhone: optional(details.phone),
+            insurance: details.payer.trim()
+              ? { payer: details.payer.trim(), memberId: details.memberId.trim(), group: optional(details.group) }
+              : null,
+            commandId,
+          },
+        }),
+      (answer) => {
+        const appointment = answer.bookAppointment.appointment;
+        if (appointment) setBooked(appointment);
+        return undefined;
+      },
+    );
+  };
+
+  if (booked) {
+    return (
+      <section aria-labelledby="booked" className="answer">
+        <h2 id="booked">{t.booked}</h2>
+        <p role="status">{t.bookedWith(booked.provider, formatDateTime(booked.startsAt, organization.timeZone))}</p>
+        <Link to={`/o/${organization.code}/appointments`}>{t.yourAppointments}</Link>
+      </section>
+    );
+  }
+  const summary = data?.bookingSummary;
+  return (
+    <section aria-labelledby="review">
+      <h2 id="review">{t.reviewTitle}</h2>
+      <FormAlert message={form.errors.form ?? (error ? formErrors(error, ['slotId', 'reasonId']).form : undefined)} />
+      {summary && (
+        <dl className="facts">
+          <dt>{t.when}</dt>
+          <dd>{t.whenValue(formatDateTime(summary.startsAt, organization.timeZone), summary.minutes)}</dd>
+          <dt>{t.with}</dt>
+          <dd>{summary.provider}</dd>
+          <dt>{t.where}</dt>
+          <dd>{[summary.location, summary.address].filter(Boolean).join(', ')}</dd>
+          <dt>{t.reason}</dt>
+          <dd>{summary.reason}</dd>
+          <dt>{t.cutoff}</dt>
+          <dd>{summary.cancellationCutoffHours ? t.cutoffHours(summary.cancellationCutoffHours) : t.anyTime}</dd>
+        </dl>
+      )}
+      <form onSubmit={(e) => void submit(e)} noValidate aria-label={t.reviewTitle}>
+        <Field label={t.email} name="contactEmail" type="email" autoComplete="email" value={details.email}
+          error={form.errors.fields.contactEmail} onChange={set('email')} />
+        <Field label={t.phone} name="contactPhone" type="tel" autoComplete="tel" value={details.phone}
+          error={form.errors.fields.contactPhone} onChange={set('phone')} />
+        <fieldset>
+          <legend>{t.insurance}</legend>
+          <Field label={t.payer} name="payer" value={details.payer} error={form.errors.fields['insurance.payer']}
+            onChange={set('payer')} />
+          <Field label={t.memberId} name="memberId" value={details.memberId}
+            error={form.errors.fields['insurance.memberId']} onChange={set('memberId')} />
+          <Field label={t.group} name="group" value={details.group} error={form.errors.fields['insurance.group']}
+            onChange={set('group')} />
+        </fieldset>
+        <div className="actions">
+          <button type="submit" disabled={fetching || !summary}>
+            {t.confirm}
+          </button>
+          <button type="button" className="secondary" onClick={onBack}>
+            {t.back}
+          </button>
+        </div>
+      </form>
+    </section>
+  );
+}
+
+/** Book an appointment (seed 003): where, with whom and why; a day and an open time; then review and confirm. */
+export function Book() {
+  const t = messages.book;
+  const organization = useOrganization();
+  const [{ data, error }] = useQuery({ query: CatalogueQuery });
+  const [choice, setChoice] = useState<Choice>({ locationId: '', departmentId: '', providerId: '', reasonId: '' });
+  const [day, setDay] = useState(() => today(organization.timeZone));
+  const [slotId, setSlotId] = useState<string | undefined>();
+  const catalogue = data?.catalogue;
+  const chosen = Boolean(choice.reasonId);
+  const [{ data: slots }] = useQuery({
+    query: OpenSlotsQuery,
+    variables: {
+      locationId: choice.locationId || null,
+      departmentId: choice.departmentId || null,
+      providerId: choice.providerId || null,
+      reasonId: choice.reasonId || null,
+      from: day,
+      to: plusDays(day, 6),
+    },
+    pause: !chosen,
+    requestPolicy: 'network-only',
+  });
+  const set = (key: keyof Choice) => (e: { target: { value: string } }) => {
+    setChoice({ ...choice, [key]: e.target.value });
+    setSlotId(undefined);
+  };
+  const fits = (entry: { departmentIds: string[]; locationIds?: string[] }) =>
+    (!choice.departmentId || entry.departmentIds.length === 0 || entry.departmentIds.includes(choice.departmentId)) &&
+    (!choice.locationId || !entry.locationIds || entry.locationIds.includes(choice.locationId));
+  const options = (entries: readonly { id: string; name: string }[]) =>
+    entries.map((e) => ({ value: e.id, label: e.name }));
+
+  if (slotId) {
+    return (
+      <main id="content" className="page narrow-forms">
+        <h1>{t.title}</h1>
+        <Review slotId={slotId} reasonId={choice.reasonId} onBack={() => setSlotId(undefined)} />
+      </main>
+    );
+  }
+  return (
+    <main id="content" className="page narrow-forms">
+      <h1>{t.title}</h1>
+      <FormAlert message={error ? formErrors(error).form : undefined} />
+      {catalogue && (
+        <form className="filters" aria-label={t.what} onSubmit={(e) => e.preventDefault()}>
+          <SelectField label={t.location} name="locationId" value={choice.locationId} placeholder={t.any}
+            options={options(catalogue.locations)} onChange={set('locationId')} />
+          <SelectField label={t.department} name="departmentId" value={choice.departmentId} placeholder={t.any}
+            options={options(catalogue.departments)} onChange={set('departmentId')} />
+          <SelectField label={t.provider} name="providerId" value={choice.providerId} placeholder={t.any}
+            options={options(catalogue.providers.filter(fits))} onChange={set('providerId')} />
+          <SelectField label={t.reason} name="reasonId" value={choice.reasonId} placeholder={t.choose}
+            options={catalogue.visitReasons
+              .filter(fits)
+              .map((r) => ({ value: r.id, label: t.reasonMinutes(r.name, r.minutes ?? 0) }))}
+            onChange={set('reasonId')} />
+          <Field label={t.from} name="from" type="date" value={day} min={today(organization.timeZone)}
+            onChange={(e) => setDay(e.target.value || today(organization.timeZone))} />
+        </form>
+      )}
+      {!chosen && <p>{t.chooseReason}</p>}
+      {chosen && slots && (
+        <section aria-labelledby="times">
+          <h2 id="times">{t.times}</h2>
+          {slots.openSlots.length === 0 && <p>{t.noTimes}</p>}
+          <ul className="slots">
+            {slots.openSlots.map((slot) => (
+              <li key={slot.id}>
+                <button type="button" className="secondary small" onClick={() => setSlotId(slot.id)}>
+                  {t.slot(formatDateTime(slot.startsAt, organization.timeZone), slot.provider, slot.location)}
+                </button>
+              </li>
+            ))}
+          </ul>
+        </section>
+      )}
+    </main>
+  );
+}

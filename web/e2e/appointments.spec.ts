@@ -1,6 +1,7 @@
 // Seed 003's appointments: a patient chooses where, with whom and why, a day and an open time, reviews and confirms
 // with insurance; the booking e-mail arrives; the list shows the appointment and the organization's cut-off, and the
 // patient cancels it.
+import { readFile } from 'node:fs/promises';
 import { expect, test } from '@playwright/test';
 import { activePatient, asStaff, catalogue, PASSWORD, signInHere } from './accounts';
 import { mailsWith } from './mail';
@@ -51,6 +52,15 @@ test('a patient books an appointment from the open times, then cancels it', asyn
   await page.getByRole('button', { name: 'Confirm the appointment' }).click();
   await expect(page.getByRole('heading', { name: 'Your appointment is booked' })).toBeVisible();
   await mailsWith(email, 'Your appointment is booked at');
+  // Add to calendar: an iCalendar file of the appointment.
+  const [download] = await Promise.all([
+    page.waitForEvent('download'),
+    page.getByRole('link', { name: 'Add to calendar (.ics)' }).click(),
+  ]);
+  const ics = await readFile((await download.path()) ?? '', 'utf8');
+  expect(ics).toContain('BEGIN:VEVENT');
+  expect(ics).toContain(`Check-up: Dr. Grey ${stamp}`);
+  expect(ics).toMatch(/DTSTART:\d{8}T\d{6}Z/);
 
   await page.getByRole('link', { name: 'Your appointments' }).click();
   await expect(page.getByText(`With Dr. Grey ${stamp} at Clinic ${stamp}`)).toBeVisible();

@@ -124,6 +124,7 @@ export const messages = {
     booked: 'Your appointment is booked',
     bookedWith: (provider: string, when: string) => `You see ${provider} on ${when}.`,
     yourAppointments: 'Your appointments',
+    addToCalendar: 'Add to calendar (.ics)',
   },
   appointments: {
     title: 'Appointments',

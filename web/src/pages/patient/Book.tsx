@@ -1,4 +1,4 @@
-import { useState, type FormEvent } from 'react';
+import { useEffect, useState, type FormEvent } from 'react';
 import { Link } from 'react-router';
 import { useMutation, useQuery } from 'urql';
 import { graphql } from '../../gql';
@@ -91,6 +91,53 @@ interface Choice {
   reasonId: string;
 }
 
+/** An instant as the `ics` package takes it in UTC: [year, month, day, hour, minute]. */
+function utcParts(instant: string): [number, number, number, number, number] {
+  const d = new Date(instant);
+  return [d.getUTCFullYear(), d.getUTCMonth() + 1, d.getUTCDate(), d.getUTCHours(), d.getUTCMinutes()];
+}
+
+interface Booked {
+  id: string;
+  provider: string;
+  location: string;
+  reason: string;
+  startsAt: string;
+  endsAt: string;
+}
+
+/** "Add to calendar": the appointment as an iCalendar file (RFC 5545, made by the `ics` package, loaded here only). */
+function AddToCalendar({ appointment }: { appointment: Booked }) {
+  const [file, setFile] = useState<string | undefined>();
+  useEffect(() => {
+    let url: string | undefined;
+    void import('ics').then(({ createEvent }) => {
+      const { value } = createEvent({
+        uid: `${appointment.id}@portal`,
+        title: `${appointment.reason}: ${appointment.provider}`,
+        location: appointment.location,
+        start: utcParts(appointment.startsAt),
+        startInputType: 'utc',
+        startOutputType: 'utc',
+        end: utcParts(appointment.endsAt),
+        endInputType: 'utc',
+        endOutputType: 'utc',
+      });
+      if (!value) return;
+      url = URL.createObjectURL(new Blob([value], { type: 'text/calendar' }));
+      setFile(url);
+    });
+    return () => {
+      if (url) URL.revokeObjectURL(url);
+    };
+  }, [appointment]);
+  return file ? (
+    <a href={file} download="appointment.ics">
+      {messages.book.addToCalendar}
+    </a>
+  ) : null;
+}
+
 /** Step 3: contact details and insurance, the summary to review, and Confirm. */
 function Review({ slotId, reasonId, onBack }: { slotId: string; reasonId: string; onBack: () => void }) {
   const t = messages.book;
@@ -101,7 +148,7 @@ function Review({ slotId, reasonId, onBack }: { slotId: string; reasonId: string
     requestPolicy: 'network-only',
   });
   const [details, setDetails] = useState({ email: '', phone: '', payer: '', memberId: '', group: '' });
-  const [booked, setBooked] = useState<{ id: string; startsAt: string; provider: string } | undefined>();
+  const [booked, setBooked] = useState<Booked | undefined>();
   const [{ fetching }, book] = useMutation(BookMutation);
   const form = useCommand(['slotId', 'reasonId']);
   const set = (key: keyof typeof details) => (e: { target: { value: string } }) =>
@@ -137,6 +184,9 @@ function Review({ slotId, reasonId, onBack }: { slotId: string; reasonId: string
       <section aria-labelledby="booked" className="answer">
         <h2 id="booked">{t.booked}</h2>
         <p role="status">{t.bookedWith(booked.provider, formatDateTime(booked.startsAt, organization.timeZone))}</p>
+        <p className="actions">
+          <AddToCalendar appointment={booked} />
+        </p>
         <Link to={`/o/${organization.code}/appointments`}>{t.yourAppointments}</Link>
       </section>
     );

@@ -66,6 +66,20 @@ test('a patient books an appointment from the open times, then cancels it', asyn
   await expect(page.getByText(`With Dr. Grey ${stamp} at Clinic ${stamp}`)).toBeVisible();
   await expect(page.getByText(/cancel or move an appointment/)).toBeVisible();
   await checkPage(page, 'appointments');
+
+  // Moved in one step to the last open time.
+  await page.getByRole('link', { name: /Move the appointment of/ }).click();
+  await expect(page.getByRole('heading', { name: 'Move your appointment' })).toBeVisible();
+  await page.getByLabel('Provider or care team').selectOption({ label: `Dr. Grey ${stamp}` });
+  await page.getByLabel('Reason for the visit').selectOption({ label: 'Check-up (30 minutes)' });
+  await expect(times).toHaveCount(11);
+  await times.last().click();
+  await expect(page.getByLabel('Insurance company')).toHaveCount(0);
+  await page.getByRole('button', { name: 'Move the appointment to this time' }).click();
+  await expect(page.getByRole('heading', { name: 'Your appointment is moved' })).toBeVisible();
+  await mailsWith(email, 'Your appointment was moved');
+  await page.getByRole('link', { name: 'Your appointments' }).click();
+  await expect(page.getByRole('button', { name: /Cancel the appointment of/ })).toHaveCount(1);
   await page.getByRole('button', { name: /Cancel the appointment of/ }).click();
   await expect(page.getByText(`Your appointment with Dr. Grey ${stamp} is cancelled.`)).toBeVisible();
   await mailsWith(email, 'Your appointment was cancelled at');

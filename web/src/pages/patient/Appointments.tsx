@@ -97,10 +97,15 @@ export function Appointments() {
             {appointment.status === 'cancelled' ? (
               <p className="tag">{t.isCancelled}</p>
             ) : (
-              <button type="button" className="small secondary" disabled={fetching}
-                onClick={() => cancelOne(appointment.id, appointment.provider)}>
-                {t.cancel(formatDateTime(appointment.startsAt, organization.timeZone))}
-              </button>
+              <div className="actions">
+                <Link to={`/o/${organization.code}/appointments/book?move=${appointment.id}`}>
+                  {t.move(formatDateTime(appointment.startsAt, organization.timeZone))}
+                </Link>
+                <button type="button" className="small secondary" disabled={fetching}
+                  onClick={() => cancelOne(appointment.id, appointment.provider)}>
+                  {t.cancel(formatDateTime(appointment.startsAt, organization.timeZone))}
+                </button>
+              </div>
             )}
           </li>
         ))}

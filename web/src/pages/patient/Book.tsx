@@ -1,5 +1,5 @@
 import { useEffect, useState, type FormEvent } from 'react';
-import { Link } from 'react-router';
+import { Link, useSearchParams } from 'react-router';
 import { useMutation, useQuery } from 'urql';
 import { graphql } from '../../gql';
 import { Field, FormAlert, SelectField } from '../../components';
@@ -60,6 +60,16 @@ const SummaryQuery = graphql(`
       minutes
       startsAt
       cancellationCutoffHours
+    }
+  }
+`);
+
+const MoveMutation = graphql(`
+  mutation RescheduleAppointment($appointmentId: ID!, $slotId: ID!) {
+    rescheduleAppointment(appointmentId: $appointmentId, slotId: $slotId) {
+      appointment {
+        ...AppointmentItem
+      }
     }
   }
 `);
@@ -139,7 +149,13 @@ function AddToCalendar({ appointment }: { appointment: Booked }) {
 }
 
 /** Step 3: contact details and insurance, the summary to review, and Confirm. */
-function Review({ slotId, reasonId, onBack }: { slotId: string; reasonId: string; onBack: () => void }) {
+function Review({ slotId, reasonId, moving, onBack }: {
+  slotId: string;
+  reasonId: string;
+  /** The appointment to move to this slot, in one step, instead of booking a new one. */
+  moving?: string | undefined;
+  onBack: () => void;
+}) {
   const t = messages.book;
   const organization = useOrganization();
   const [{ data, error }] = useQuery({
@@ -150,6 +166,7 @@ function Review({ slotId, reasonId, onBack }: { slotId: string; reasonId: string
   const [details, setDetails] = useState({ email: '', phone: '', payer: '', memberId: '', group: '' });
   const [booked, setBooked] = useState<Booked | undefined>();
   const [{ fetching }, book] = useMutation(BookMutation);
+  const [{ fetching: moveFetching }, move] = useMutation(MoveMutation);
   const form = useCommand(['slotId', 'reasonId']);
   const set = (key: keyof typeof details) => (e: { target: { value: string } }) =>
     setDetails({ ...details, [key]: e.target.value });
@@ -157,6 +174,19 @@ function Review({ slotId, reasonId, onBack }: { slotId: string; reasonId: string
 
   const submit = async (event: FormEvent) => {
     event.preventDefault();
+    if (moving) {
+      // Moving is one step on the server: the old slot is freed only if the new one is taken. It takes no
+      // commandId; a retry after a lost answer finds the appointment already moved and says so.
+      await form.run(
+        () => move({ appointmentId: moving, slotId }),
+        (answer) => {
+          const appointment = answer.rescheduleAppointment.appointment;
+          if (appointment) setBooked(appointment);
+          return undefined;
+        },
+      );
+      return;
+    }
     await form.run(
       (commandId) =>
         book({
@@ -182,7 +212,7 @@ function Review({ slotId, reasonId, onBack }: { slotId: string; reasonId: string
   if (booked) {
     return (
       <section aria-labelledby="booked" className="answer">
-        <h2 id="booked">{t.booked}</h2>
+        <h2 id="booked">{moving ? t.moved : t.booked}</h2>
         <p role="status">{t.bookedWith(booked.provider, formatDateTime(booked.startsAt, organization.timeZone))}</p>
         <p className="actions">
           <AddToCalendar appointment={booked} />
@@ -211,22 +241,26 @@ function Review({ slotId, reasonId, onBack }: { slotId: string; reasonId: string
         </dl>
       )}
       <form onSubmit={(e) => void submit(e)} noValidate aria-label={t.reviewTitle}>
-        <Field label={t.email} name="contactEmail" type="email" autoComplete="email" value={details.email}
-          error={form.errors.fields.contactEmail} onChange={set('email')} />
-        <Field label={t.phone} name="contactPhone" type="tel" autoComplete="tel" value={details.phone}
-          error={form.errors.fields.contactPhone} onChange={set('phone')} />
-        <fieldset>
-          <legend>{t.insurance}</legend>
-          <Field label={t.payer} name="payer" value={details.payer} error={form.errors.fields['insurance.payer']}
-            onChange={set('payer')} />
-          <Field label={t.memberId} name="memberId" value={details.memberId}
-            error={form.errors.fields['insurance.memberId']} onChange={set('memberId')} />
-          <Field label={t.group} name="group" value={details.group} error={form.errors.fields['insurance.group']}
-            onChange={set('group')} />
-        </fieldset>
+        {!moving && (
+          <>
+            <Field label={t.email} name="contactEmail" type="email" autoComplete="email" value={details.email}
+              error={form.errors.fields.contactEmail} onChange={set('email')} />
+            <Field label={t.phone} name="contactPhone" type="tel" autoComplete="tel" value={details.phone}
+              error={form.errors.fields.contactPhone} onChange={set('phone')} />
+            <fieldset>
+              <legend>{t.insurance}</legend>
+              <Field label={t.payer} name="payer" value={details.payer} error={form.errors.fields['insurance.payer']}
+                onChange={set('payer')} />
+              <Field label={t.memberId} name="memberId" value={details.memberId}
+                error={form.errors.fields['insurance.memberId']} onChange={set('memberId')} />
+              <Field label={t.group} name="group" value={details.group} error={form.errors.fields['insurance.group']}
+                onChange={set('group')} />
+            </fieldset>
+          </>
+        )}
         <div className="actions">
-          <button type="submit" disabled={fetching || !summary}>
-            {t.confirm}
+          <button type="submit" disabled={fetching || moveFetching || !summary}>
+            {moving ? t.confirmMove : t.confirm}
           </button>
           <button type="button" className="secondary" onClick={onBack}>
             {t.back}
@@ -241,6 +275,8 @@ function Review({ slotId, reasonId, onBack }: { slotId: string; reasonId: string
 export function Book() {
   const t = messages.book;
   const organization = useOrganization();
+  // `?move=<appointmentId>`: choosing a new time for an appointment (seed 003: reschedule in one step).
+  const moving = useSearchParams()[0].get('move') ?? undefined;
   const [{ data, error }] = useQuery({ query: CatalogueQuery });
   const [choice, setChoice] = useState<Choice>({ locationId: '', departmentId: '', providerId: '', reasonId: '' });
   const [day, setDay] = useState(() => today(organization.timeZone));
@@ -273,14 +309,14 @@ export function Book() {
   if (slotId) {
     return (
       <main id="content" className="page narrow-forms">
-        <h1>{t.title}</h1>
-        <Review slotId={slotId} reasonId={choice.reasonId} onBack={() => setSlotId(undefined)} />
+        <h1>{moving ? t.moveTitle : t.title}</h1>
+        <Review slotId={slotId} reasonId={choice.reasonId} moving={moving} onBack={() => setSlotId(undefined)} />
       </main>
     );
   }
   return (
     <main id="content" className="page narrow-forms">
-      <h1>{t.title}</h1>
+      <h1>{moving ? t.moveTitle : t.title}</h1>
       <FormAlert message={error ? formErrors(error).form : undefined} />
       {catalogue && (
         <form className="filters" aria-label={t.what} onSubmit={(e) => e.preventDefault()}>

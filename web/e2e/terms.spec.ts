@@ -64,4 +64,15 @@ test('a learner accepts the terms once they are published, then reaches the port
   await page.getByRole('button', { name: 'I agree to the terms of use and privacy practices' }).click();
   await expect(page.getByText('Welcome, Lena.')).toBeVisible();
   await expect(page.getByRole('link', { name: 'Record attendance' })).toBeVisible();
+
+  // A new version, published while she is signed in: the next page she opens sends her to it first.
+  await asStaff(page.request, 'mutation($input: PublishTermsInput!) { publishTerms(input: $input) { position } }', {
+    input: { termsOfUse: 'Terms of use, second version.', privacyPractices: 'Privacy practices, second version.' },
+  });
+  await page.goto('/o/demo/transcript');
+  await expect(page.getByText('Our terms of use and privacy practices have changed.')).toBeVisible();
+  await expect(page).toHaveURL(/\/o\/demo\/$/);
+  await page.getByRole('button', { name: 'I agree to the terms of use and privacy practices' }).click();
+  await page.getByRole('link', { name: 'Transcript' }).click();
+  await expect(page.getByRole('heading', { name: 'Transcript' })).toBeVisible();
 });

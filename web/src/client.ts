@@ -1,6 +1,6 @@
 // The GraphQL client: the session is the HttpOnly cookie the server sets (no token in JavaScript), answers are
 // normalized by their global ids (graphcache), and subscriptions go over graphql-ws to /graphql/ws.
-import { Client, fetchExchange, subscriptionExchange } from 'urql';
+import { Client, fetchExchange, mapExchange, subscriptionExchange, type CombinedError } from 'urql';
 import { cacheExchange, type Data, type UpdateResolver } from '@urql/exchange-graphcache';
 import { createClient as createWsClient } from 'graphql-ws';
 
@@ -28,6 +28,17 @@ function listAnswer(mutation: string, field: string, query: string): UpdateResol
   };
 }
 
+/**
+ * Where a refusal for terms not accepted sends the person: their organization's home page, which shows the terms in
+ * force to accept (the API refuses a learner's or patient's other requests until then). Undefined when the page is
+ * already the home page, or not in an organization's portal.
+ */
+export function termsPage(error: CombinedError, path: string): string | undefined {
+  if (!error.graphQLErrors.some((e) => e.extensions.code === 'TERMS_NOT_ACCEPTED')) return undefined;
+  const home = /^\/o\/[^/]+\//.exec(path)?.[0];
+  return home && home !== path ? home : undefined;
+}
+
 function socketUrl(): string {
   const url = new URL('/graphql/ws', window.location.href);
   url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
@@ -45,6 +56,13 @@ export function makeClient(): Client {
       headers: { accept: 'application/graphql-response+json' },
     },
     exchanges: [
+      // New terms published while a page was open, or a page opened directly: to the terms first.
+      mapExchange({
+        onError(error) {
+          const page = termsPage(error, window.location.pathname);
+          if (page) window.location.assign(page);
+        },
+      }),
       cacheExchange({
         keys: Object.fromEntries(valueObjects.map((name) => [name, () => null])),
         updates: {

@@ -33,6 +33,14 @@ impl PortalPage {
             PortalPage::SignUp => "sign-up",
         }
     }
+
+    /// Whether its link carries a token (a one-time link to one person's account).
+    pub fn takes_token(self) -> bool {
+        matches!(
+            self,
+            PortalPage::Activate | PortalPage::ResetPassword | PortalPage::ConfirmEmail
+        )
+    }
 }
 
 /// The variable of a message of `kind` that holds a link, and the page it opens; None for kinds without a link.

@@ -35,3 +35,18 @@ export function formatPhone(e164: string): string {
   const north = /^\+1(\d{3})(\d{3})(\d{4})$/.exec(e164);
   return north ? `(${north[1]}) ${north[2]}-${north[3]}` : e164;
 }
+
+/** Today's date on the organization's clocks, `2026-12-05`. */
+export function todayIn(timeZone: string, now = new Date()): string {
+  return new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(now);
+}
+
+/** The calendar date `days` after `date` (before it when negative). */
+export function addDays(date: string, days: number): string {
+  return new Date(Date.parse(`${date}T00:00:00Z`) + days * 86_400_000).toISOString().slice(0, 10);
+}
+
+/** A person's given and family names as one, the parts they have. */
+export function personName(person: { firstName?: string | null; lastName?: string | null }): string {
+  return [person.firstName, person.lastName].filter(Boolean).join(' ');
+}

@@ -29,3 +29,13 @@ export function useCommand(notShown: readonly string[] = []): CommandForm {
   };
   return { errors, said, run };
 }
+
+/** A text field's value for the API: trimmed, and null when left empty (the API's "not given"). */
+export function optionalText(value: string): string | null {
+  return value.trim() || null;
+}
+
+/** A number field's value for the API: null when left empty (the API's default). */
+export function optionalNumber(value: string): number | null {
+  return value.trim() === '' ? null : Number(value);
+}

@@ -4,7 +4,7 @@ import { useQuery } from 'urql';
 import { graphql, type DocumentType } from '../gql';
 import { Field, FormAlert } from '../components';
 import { formErrors } from '../errors';
-import { formatDateTime } from '../format';
+import { formatDateTime, todayIn } from '../format';
 import { messages } from '../messages';
 import { useOrganization } from './OrganizationLayout';
 import { SignInFirst } from './SignInFirst';
@@ -73,13 +73,6 @@ interface Filters {
   rss: boolean;
 }
 
-/** Today's date on the organization's clocks, `2026-12-05`. */
-function today(timeZone: string): string {
-  return new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(
-    new Date(),
-  );
-}
-
 /** The first and last day of a month (`2026-12`). */
 export function monthRange(month: string): { from: string; to: string } | null {
   const [year, number] = month.split('-').map(Number);
@@ -146,7 +139,7 @@ export function Calendar() {
   // The cursors of the pages before this one, so that Previous goes back without the server keeping state.
   const [cursors, setCursors] = useState<string[]>([]);
   const range = applied.month ? monthRange(applied.month) : null;
-  const from = range?.from ?? (applied.from || (applied.to ? null : today(organization.timeZone)));
+  const from = range?.from ?? (applied.from || (applied.to ? null : todayIn(organization.timeZone)));
   const to = range?.to ?? (applied.to || null);
   const [{ data, fetching, error }] = useQuery({
     query: CalendarQuery,

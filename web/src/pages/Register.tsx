@@ -5,6 +5,7 @@ import { graphql } from '../gql';
 import { command } from '../commands';
 import { Field, FormAlert } from '../components';
 import { formErrors, type FormErrors } from '../errors';
+import { optionalText } from '../forms';
 import { messages } from '../messages';
 import { useOrganization } from './OrganizationLayout';
 import { PasswordRulesList } from './PasswordRulesList';
@@ -27,7 +28,6 @@ export function Register() {
   const [{ fetching }, register] = useMutation(RegisterMutation);
   const set = (field: keyof typeof form) => (event: { target: { value: string } }) =>
     setForm((current) => ({ ...current, [field]: event.target.value }));
-  const optional = (value: string) => (value.trim() ? value.trim() : null);
 
   const submit = async (event: FormEvent) => {
     event.preventDefault();
@@ -35,9 +35,9 @@ export function Register() {
       register({
         input: {
           organizationCode: organization.code,
-          title: optional(form.title),
+          title: optionalText(form.title),
           firstName: form.firstName,
-          middleName: optional(form.middleName),
+          middleName: optionalText(form.middleName),
           lastName: form.lastName,
           email: form.email.trim(),
           password: form.password,

@@ -3,7 +3,7 @@ import { useLocation, useNavigate } from 'react-router';
 import { useMutation } from 'urql';
 import { graphql } from '../gql';
 import { Choice, Field, FormAlert, optionsOf } from '../components';
-import { useCommand } from '../forms';
+import { optionalText, useCommand } from '../forms';
 import { messages } from '../messages';
 import { useOrganization } from './OrganizationLayout';
 import { PasswordRulesList } from './PasswordRulesList';
@@ -38,7 +38,6 @@ function RequestCode() {
   const form = useCommand();
   const set = (key: keyof typeof values) => (e: { target: { value: string } }) =>
     setValues({ ...values, [key]: e.target.value });
-  const optional = (value: string) => value.trim() || null;
 
   const submit = async (event: FormEvent) => {
     event.preventDefault();
@@ -51,8 +50,8 @@ function RequestCode() {
             lastName: values.lastName,
             dateOfBirth: values.dateOfBirth,
             email: values.email.trim(),
-            phone: optional(values.phone),
-            clinicNumber: optional(values.clinicNumber),
+            phone: optionalText(values.phone),
+            clinicNumber: optionalText(values.clinicNumber),
             commandId,
           },
         }),

@@ -71,9 +71,9 @@ export function Appointments() {
     void form.run(
       // Cancelling is idempotent (a cancelled appointment stays so), so a retry without a commandId is safe.
       () => cancel({ appointmentId: id }),
+      // The answer carries the appointment's new status into the cache; the subscription reads the list again.
       () => {
         setSaid(t.cancelled(provider));
-        reread({ requestPolicy: 'network-only' });
         return undefined;
       },
     );

@@ -4,8 +4,8 @@ import { useMutation, useQuery } from 'urql';
 import { graphql } from '../../gql';
 import { Field, FormAlert, SelectField } from '../../components';
 import { formErrors } from '../../errors';
-import { formatDateTime } from '../../format';
-import { useCommand } from '../../forms';
+import { addDays, formatDateTime, todayIn } from '../../format';
+import { optionalText, useCommand } from '../../forms';
 import { messages } from '../../messages';
 import { useOrganization } from '../OrganizationLayout';
 
@@ -84,16 +84,6 @@ const BookMutation = graphql(`
   }
 `);
 
-/** Today as a date in the organization's zone (`2026-12-06`). */
-function today(timeZone: string): string {
-  return new Intl.DateTimeFormat('en-CA', { timeZone }).format(new Date());
-}
-
-/** The date `days` after `date`. */
-function plusDays(date: string, days: number): string {
-  return new Date(Date.parse(`${date}T00:00:00Z`) + days * 86_400_000).toISOString().slice(0, 10);
-}
-
 interface Choice {
   locationId: string;
   departmentId: string;
@@ -170,7 +160,6 @@ function Review({ slotId, reasonId, moving, onBack }: {
   const form = useCommand(['slotId', 'reasonId']);
   const set = (key: keyof typeof details) => (e: { target: { value: string } }) =>
     setDetails({ ...details, [key]: e.target.value });
-  const optional = (value: string) => value.trim() || null;
 
   const submit = async (event: FormEvent) => {
     event.preventDefault();
@@ -193,10 +182,10 @@ function Review({ slotId, reasonId, moving, onBack }: {
           input: {
             slotId,
             reasonId,
-            contactEmail: optional(details.email),
-            contactPhone: optional(details.phone),
+            contactEmail: optionalText(details.email),
+            contactPhone: optionalText(details.phone),
             insurance: details.payer.trim()
-              ? { payer: details.payer.trim(), memberId: details.memberId.trim(), group: optional(details.group) }
+              ? { payer: details.payer.trim(), memberId: details.memberId.trim(), group: optionalText(details.group) }
               : null,
             commandId,
           },
@@ -279,7 +268,7 @@ export function Book() {
   const moving = useSearchParams()[0].get('move') ?? undefined;
   const [{ data, error }] = useQuery({ query: CatalogueQuery });
   const [choice, setChoice] = useState<Choice>({ locationId: '', departmentId: '', providerId: '', reasonId: '' });
-  const [day, setDay] = useState(() => today(organization.timeZone));
+  const [day, setDay] = useState(() => todayIn(organization.timeZone));
   const [slotId, setSlotId] = useState<string | undefined>();
   const catalogue = data?.catalogue;
   const chosen = Boolean(choice.reasonId);
@@ -291,7 +280,7 @@ export function Book() {
       providerId: choice.providerId || null,
       reasonId: choice.reasonId || null,
       from: day,
-      to: plusDays(day, 6),
+      to: addDays(day, 6),
     },
     pause: !chosen,
     requestPolicy: 'network-only',
@@ -331,8 +320,8 @@ export function Book() {
               .filter(fits)
               .map((r) => ({ value: r.id, label: t.reasonMinutes(r.name, r.minutes ?? 0) }))}
             onChange={set('reasonId')} />
-          <Field label={t.from} name="from" type="date" value={day} min={today(organization.timeZone)}
-            onChange={(e) => setDay(e.target.value || today(organization.timeZone))} />
+          <Field label={t.from} name="from" type="date" value={day} min={todayIn(organization.timeZone)}
+            onChange={(e) => setDay(e.target.value || todayIn(organization.timeZone))} />
         </form>
       )}
       {!chosen && <p>{t.chooseReason}</p>}

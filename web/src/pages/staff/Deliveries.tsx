@@ -53,7 +53,7 @@ export function Deliveries() {
     recipient: '',
     before: null,
   });
-  const [{ data, error }] = useQuery({
+  const [{ data, error }, reread] = useQuery({
     query: DeliveriesQuery,
     variables: {
       status: (filters.status || null) as DeliveryStatus | null,
@@ -73,7 +73,10 @@ export function Deliveries() {
   const resendOne = async (id: string, to: string) => {
     const result = await resend({ id });
     setOutcome({ errors: formErrors(result.error, ['id']), said: result.data ? t.resent(to) : undefined });
-    if (result.data) setFilters({ ...filters, before: null });
+    if (!result.data) return;
+    // The copy is the newest message: show the first page, read again (the same filters would not run the query).
+    if (filters.before) setFilters({ ...filters, before: null });
+    else reread({ requestPolicy: 'network-only' });
   };
   const rows = data?.deliveries ?? [];
 

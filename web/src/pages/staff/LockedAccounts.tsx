@@ -4,7 +4,7 @@ import { useMutation, useQuery } from 'urql';
 import { graphql } from '../../gql';
 import { Done, FormAlert } from '../../components';
 import { formErrors } from '../../errors';
-import { formatDateTime } from '../../format';
+import { formatDateTime, personName } from '../../format';
 import { useCommand } from '../../forms';
 import { messages } from '../../messages';
 import { AttemptsTable } from '../AttemptsTable';
@@ -61,9 +61,6 @@ const AttemptsQuery = graphql(`
   }
 `);
 
-const fullName = (person: { firstName?: string | null; lastName?: string | null }) =>
-  [person.firstName, person.lastName].filter(Boolean).join(' ');
-
 /** Locked accounts, newest lock first, each with its failures, how it is locked, Unlock and its sign-in attempts. */
 export function LockedAccounts() {
   const t = messages.staff.locked;
@@ -99,7 +96,7 @@ export function LockedAccounts() {
       {data && data.lockedAccounts.edges.length === 0 && <p>{t.none}</p>}
       <ul className="cards">
         {data?.lockedAccounts.edges.map(({ node }) => {
-          const name = fullName(node) || (node.email ?? '');
+          const name = personName(node) || (node.email ?? '');
           return (
             <li key={node.id} className="card">
               <h2 className="card-title">{name}</h2>
@@ -134,7 +131,7 @@ export function SignInAttempts() {
   const organization = useOrganization();
   const { accountId = '' } = useParams();
   const [{ data, error }] = useQuery({ query: AttemptsQuery, variables: { accountId } });
-  const name = data?.account ? fullName(data.account) || (data.account.email ?? '') : '';
+  const name = data?.account ? personName(data.account) || (data.account.email ?? '') : '';
   return (
     <main id="content">
       <h1>{t.attemptsTitle(name)}</h1>

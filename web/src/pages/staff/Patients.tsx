@@ -3,8 +3,8 @@ import { useMutation, useQuery } from 'urql';
 import { graphql } from '../../gql';
 import { Done, Field, FormAlert } from '../../components';
 import { formErrors } from '../../errors';
-import { formatDate } from '../../format';
-import { useCommand } from '../../forms';
+import { formatDate, personName } from '../../format';
+import { optionalText, useCommand } from '../../forms';
 import { messages } from '../../messages';
 import { useOrganization } from '../OrganizationLayout';
 
@@ -79,9 +79,6 @@ export function CodeHandout({ handout }: { handout: Handout }) {
   );
 }
 
-const fullName = (p: { firstName?: string | null; lastName?: string | null }) =>
-  [p.firstName, p.lastName].filter(Boolean).join(' ');
-
 /** Patients: register a record and hand out its activation code, or find one and issue a new code. */
 export function Patients() {
   const t = messages.staff.patients;
@@ -99,7 +96,6 @@ export function Patients() {
   const codes = useCommand(['patientId']);
   const set = (key: keyof typeof empty) => (e: { target: { value: string } }) =>
     setPerson({ ...person, [key]: e.target.value });
-  const optional = (value: string) => value.trim() || null;
 
   const submit = async (event: FormEvent) => {
     event.preventDefault();
@@ -111,13 +107,13 @@ export function Patients() {
           input: {
             ...person,
             clinicNumber: person.clinicNumber.trim(),
-            email: optional(person.email),
-            phone: optional(person.phone),
+            email: optionalText(person.email),
+            phone: optionalText(person.phone),
             commandId,
           },
         }),
       (answer) => {
-        const name = fullName(person);
+        const name = personName(person);
         setHandout({ name, code: answer.registerPatient.activationCode });
         setPerson(empty);
         setNotice(person.email.trim() ? t.registeredMailed(name, person.email.trim()) : t.registered(name));
@@ -129,8 +125,8 @@ export function Patients() {
     void codes.run(
       (commandId) => issue({ patientId: patient.id, commandId }),
       (answer) => {
-        setHandout({ name: fullName(patient), code: answer.issuePatientCode.activationCode });
-        setNotice(t.issued(fullName(patient)));
+        setHandout({ name: personName(patient), code: answer.issuePatientCode.activationCode });
+        setNotice(t.issued(personName(patient)));
         return undefined;
       },
     );
@@ -176,12 +172,12 @@ export function Patients() {
         <ul className="cards">
           {data?.patients.map((patient) => (
             <li key={patient.id} className="card">
-              <h3 className="card-title">{fullName(patient)}</h3>
+              <h3 className="card-title">{personName(patient)}</h3>
               <p>{t.facts(patient.clinicNumber ?? '', patient.dateOfBirth ? formatDate(patient.dateOfBirth) : '')}</p>
               <p>{patient.accountId ? t.signedUp : patient.signUpLocked ? t.locked : t.notSignedUp}</p>
               {!patient.accountId && (
                 <button type="button" className="small" disabled={issuing} onClick={() => issueCode(patient)}>
-                  {t.issue(fullName(patient))}
+                  {t.issue(personName(patient))}
                 </button>
               )}
             </li>

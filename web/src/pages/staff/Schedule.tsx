@@ -6,7 +6,7 @@ import type { Audience, CreditType, Frequency, SeriesKind } from '../../gql/grap
 import { Done, Field, FormAlert, SelectField, optionsOf } from '../../components';
 import type { FormErrors } from '../../errors';
 import { formatDateTime } from '../../format';
-import { useCommand } from '../../forms';
+import { optionalNumber, useCommand } from '../../forms';
 import { messages } from '../../messages';
 import { useOrganization } from '../OrganizationLayout';
 
@@ -66,9 +66,6 @@ const blank: Common = {
   evaluationRequired: false,
 };
 
-/** A number field's value for the API: left empty, the API's default. */
-const count = (value: string) => (value.trim() === '' ? null : Number(value));
-
 /** The input fields an activity and a series share, with the values the API defaults left out. */
 function commonInput(value: Common) {
   return {
@@ -76,8 +73,8 @@ function commonInput(value: Common) {
     location: value.location || null,
     specialty: value.specialty || null,
     audience: (value.audience || null) as Audience | null,
-    minutesBefore: count(value.minutesBefore),
-    minutesAfter: count(value.minutesAfter),
+    minutesBefore: optionalNumber(value.minutesBefore),
+    minutesAfter: optionalNumber(value.minutesAfter),
     credits: [{ type: value.creditType as CreditType, amount: value.amount }],
     evaluationRequired: value.evaluationRequired,
   };
@@ -207,7 +204,7 @@ function SeriesForm() {
             firstEndsAt: value.endsAt,
             seriesKind: kind as SeriesKind,
             frequency: frequency as Frequency,
-            interval: count(every),
+            interval: optionalNumber(every),
             count: Number(meetings),
             commandId,
           },

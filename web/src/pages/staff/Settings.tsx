@@ -5,7 +5,7 @@ import type { LockoutModeInput } from '../../gql/graphql';
 import { Choice, Done, Field, FormAlert, optionsOf } from '../../components';
 import { formErrors } from '../../errors';
 import { formatPhone } from '../../format';
-import { useCommand } from '../../forms';
+import { optionalNumber, useCommand } from '../../forms';
 import { messages } from '../../messages';
 import { OrganizationQuery, useOrganization } from '../OrganizationLayout';
 
@@ -77,7 +77,6 @@ interface Policy {
 }
 
 const text = (n: number | null | undefined) => (n == null ? '' : String(n));
-const number = (value: string) => (value.trim() === '' ? null : Number(value));
 
 /** Lockout and session rules. */
 function PolicyForm({ policy }: { policy: Policy }) {
@@ -104,10 +103,10 @@ function PolicyForm({ policy }: { policy: Policy }) {
           input: {
             lockoutThreshold: Number(values.lockoutThreshold),
             lockoutMode: values.lockoutMode as LockoutModeInput,
-            coolDownMinutes: coolDown ? number(values.coolDownMinutes) : null,
-            maxCoolDownMinutes: coolDown ? number(values.maxCoolDownMinutes) : null,
-            sessionHours: number(values.sessionHours),
-            sessionIdleMinutes: number(values.sessionIdleMinutes),
+            coolDownMinutes: coolDown ? optionalNumber(values.coolDownMinutes) : null,
+            maxCoolDownMinutes: coolDown ? optionalNumber(values.maxCoolDownMinutes) : null,
+            sessionHours: optionalNumber(values.sessionHours),
+            sessionIdleMinutes: optionalNumber(values.sessionIdleMinutes),
             commandId,
           },
         }),

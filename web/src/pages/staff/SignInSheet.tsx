@@ -3,7 +3,7 @@ import { useMutation, useQuery } from 'urql';
 import { graphql } from '../../gql';
 import { Done, Field, FormAlert } from '../../components';
 import { formErrors } from '../../errors';
-import { formatDateTime } from '../../format';
+import { addDays, formatDateTime, personName, todayIn } from '../../format';
 import { useCommand } from '../../forms';
 import { messages } from '../../messages';
 import { useOrganization } from '../OrganizationLayout';
@@ -47,11 +47,6 @@ const RecordForMutation = graphql(`
 /** Sheets of activities from this many days ago on: a sheet is often entered some days after the meeting. */
 const SHEET_DAYS_BACK = 30;
 
-/** The first day of the activities a sheet may be for, as a date (`2026-11-06`). */
-function sheetFrom(now = new Date()): string {
-  return new Date(now.getTime() - SHEET_DAYS_BACK * 86_400_000).toISOString().slice(0, 10);
-}
-
 interface SheetActivity {
   id: string;
   title: string;
@@ -77,7 +72,7 @@ function Learners({ activity }: { activity: SheetActivity }) {
     setSearch(typed.trim());
   };
   const recordFor = async (learner: { id: string; firstName?: string | null; lastName?: string | null }) => {
-    const name = [learner.firstName, learner.lastName].filter(Boolean).join(' ');
+    const name = personName(learner);
     await form.run(
       (commandId) => record({ input: { learnerId: learner.id, activityId: activity.id, commandId } }),
       (data) => {
@@ -99,7 +94,7 @@ function Learners({ activity }: { activity: SheetActivity }) {
       {data && data.learners.length === 0 && <p>{t.noLearners}</p>}
       <ul className="cards">
         {data?.learners.map((learner) => {
-          const name = [learner.firstName, learner.lastName].filter(Boolean).join(' ');
+          const name = personName(learner);
           return (
             <li key={learner.id} className="card">
               <h3 className="card-title">{name}</h3>
@@ -125,7 +120,8 @@ export function SignInSheet() {
   const organization = useOrganization();
   const [typed, setTyped] = useState('');
   const [text, setText] = useState('');
-  const [from] = useState(sheetFrom);
+  // The first day of the activities a sheet may be for, on the organization's clocks.
+  const [from] = useState(() => addDays(todayIn(organization.timeZone), -SHEET_DAYS_BACK));
   const [chosen, setChosen] = useState<SheetActivity | undefined>();
   const [{ data, error }] = useQuery({ query: SheetActivitiesQuery, variables: { from, text: text || null } });
 

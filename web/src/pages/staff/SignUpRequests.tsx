@@ -3,7 +3,7 @@ import { useMutation, useQuery } from 'urql';
 import { graphql } from '../../gql';
 import { Done, Field, FormAlert } from '../../components';
 import { formErrors } from '../../errors';
-import { formatDate, formatDateTime } from '../../format';
+import { formatDate, formatDateTime, personName } from '../../format';
 import { useCommand } from '../../forms';
 import { messages } from '../../messages';
 import { useOrganization } from '../OrganizationLayout';
@@ -61,14 +61,11 @@ interface Request {
   submittedAt: string;
 }
 
-const fullName = (p: { firstName?: string | null; lastName?: string | null }) =>
-  [p.firstName, p.lastName].filter(Boolean).join(' ');
-
 /** One request: the records that may be the person, approve as one of them or as a new record, or reject. */
 function RequestCard({ request, onDone }: { request: Request; onDone: (position: number) => void }) {
   const t = messages.staff.requests;
   const organization = useOrganization();
-  const name = fullName(request);
+  const name = personName(request);
   const [{ data }] = useQuery({ query: CandidatesQuery, variables: { search: request.lastName ?? '' } });
   const [clinicNumber, setClinicNumber] = useState(request.clinicNumber ?? '');
   const [reason, setReason] = useState('');
@@ -111,7 +108,7 @@ function RequestCard({ request, onDone }: { request: Request; onDone: (position:
           <li key={patient.id}>
             <button type="button" className="small" disabled={approving}
               onClick={() => approveAs({ patientId: patient.id })}>
-              {t.approveAs(fullName(patient), patient.clinicNumber ?? '')}
+              {t.approveAs(personName(patient), patient.clinicNumber ?? '')}
             </button>
           </li>
         ))}
@@ -158,7 +155,7 @@ export function SignUpRequests() {
         {data?.signUpRequests.map((request) => (
           <RequestCard key={request.id} request={request}
             onDone={(position) => {
-              setSaid(t.done(fullName(request)));
+              setSaid(t.done(personName(request)));
               setAtLeast(position);
             }} />
         ))}

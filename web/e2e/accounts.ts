@@ -159,3 +159,79 @@ export async function catalogue(
   );
   return { location, department, provider };
 }
+
+/** A clinic's open times: the catalogue of `catalogue`, a 30-minute check-up, and two times a day for a week. */
+export async function openTimes(
+  request: APIRequestContext,
+  stamp: string,
+): Promise<{ location: string; department: string; provider: string; reason: string }> {
+  const places = await catalogue(request, stamp);
+  const reason = (await asStaff(
+    request,
+    'mutation($d: [ID!]) { putVisitReason(name: "Check-up", minutes: 30, departmentIds: $d) { id } }',
+    { d: [places.department] },
+  )) as { putVisitReason: { id: string } };
+  const day = (n: number) => new Date(Date.now() + n * 86_400_000).toISOString().slice(0, 10);
+  const weekdays = ['MONDAY', 'TUESDAY', 'WEDNESDAY', 'THURSDAY', 'FRIDAY', 'SATURDAY', 'SUNDAY'];
+  await asStaff(request, 'mutation($input: PublishSlotsInput!) { publishSlots(input: $input) { created } }', {
+    input: {
+      providerId: places.provider,
+      locationId: places.location,
+      from: day(1),
+      to: day(7),
+      slotMinutes: 30,
+      hours: weekdays.map((weekday) => ({ weekday, opens: '09:00', closes: '10:00' })),
+    },
+  });
+  return { ...places, reason: reason.putVisitReason.id };
+}
+
+/** Books the provider's first open time for the patient (staff booking for them). */
+export async function bookFor(
+  request: APIRequestContext,
+  patientId: string,
+  clinic: { provider: string; reason: string },
+): Promise<void> {
+  let slot: string | undefined;
+  // The slots were just published: the schedule read model shows them a moment later.
+  for (let attempt = 0; attempt < 50 && !slot; attempt++) {
+    const open = (await asStaff(request, 'query($p: ID!) { openSlots(providerId: $p, first: 1) { id } }', {
+      p: clinic.provider,
+    })) as { openSlots: { id: string }[] };
+    slot = open.openSlots[0]?.id;
+    if (!slot) await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  const booked = (await asStaff(
+    request,
+    'mutation($input: BookAppointmentInput!) { bookAppointment(input: $input) { position } }',
+    { input: { slotId: slot, reasonId: clinic.reason, patientId } },
+  )) as { bookAppointment: { position: number } };
+  // Read our write: the patient's pages see the appointment once the schedule has applied it.
+  await asStaff(request, 'query($p: ID!, $at: LogPosition) { openSlots(providerId: $p, first: 1, atLeast: $at) { id } }', {
+    p: clinic.provider,
+    at: booked.bookAppointment.position,
+  });
+}
+
+/**
+ * A provider of the demo organization, invited by staff, who chose their password from the invitation's link and is
+ * on the care team of `team` (a provider of the catalogue); signed in nowhere.
+ */
+export async function activeProvider(
+  request: APIRequestContext,
+  details: { email: string; firstName: string; team: string },
+): Promise<void> {
+  await asStaff(request, 'mutation($input: InviteStaffInput!) { inviteStaff(input: $input) { message } }', {
+    input: { firstName: details.firstName, lastName: 'Grey', email: details.email, role: 'PROVIDER' },
+  });
+  const token = new URL(await linkIn(details.email, '/reset-password?token=')).searchParams.get('token');
+  const reset = (await graphql(
+    request,
+    'mutation($input: ResetPasswordInput!) { resetPassword(input: $input) { accountId } }',
+    { input: { token, newPassword: PASSWORD } },
+  )) as { resetPassword: { accountId: string } };
+  await asStaff(request, 'mutation($t: ID!, $m: [ID!]!) { setCareTeamMembers(teamId: $t, memberIds: $m) { position } }', {
+    t: details.team,
+    m: [reset.resetPassword.accountId],
+  });
+}

@@ -3,7 +3,7 @@
 // patient cancels it.
 import { readFile } from 'node:fs/promises';
 import { expect, test } from '@playwright/test';
-import { activePatient, asStaff, catalogue, PASSWORD, signInHere } from './accounts';
+import { activePatient, openTimes, PASSWORD, signInHere } from './accounts';
 import { mailsWith } from './mail';
 import { checkPage } from './pages';
 
@@ -12,22 +12,7 @@ test('a patient books an appointment from the open times, then cancels it', asyn
   const username = `ava${stamp}`;
   const email = `${username}@example.org`;
   await activePatient(page.request, { username, email, firstName: 'Ava' });
-  const { location, department, provider } = await catalogue(page.request, stamp);
-  await asStaff(page.request, 'mutation($d: [ID!]) { putVisitReason(name: "Check-up", minutes: 30, departmentIds: $d) { id } }', {
-    d: [department],
-  });
-  const day = (n: number) => new Date(Date.now() + n * 86_400_000).toISOString().slice(0, 10);
-  const weekdays = ['MONDAY', 'TUESDAY', 'WEDNESDAY', 'THURSDAY', 'FRIDAY', 'SATURDAY', 'SUNDAY'];
-  await asStaff(page.request, 'mutation($input: PublishSlotsInput!) { publishSlots(input: $input) { created } }', {
-    input: {
-      providerId: provider,
-      locationId: location,
-      from: day(1),
-      to: day(7),
-      slotMinutes: 30,
-      hours: weekdays.map((weekday) => ({ weekday, opens: '09:00', closes: '10:00' })),
-    },
-  });
+  await openTimes(page.request, stamp);
 
   await page.goto('/o/demo/sign-in');
   await signInHere(page, username, PASSWORD, 'Ava');

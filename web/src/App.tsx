@@ -30,13 +30,19 @@ import { Medications } from './pages/patient/Medications';
 import { Results } from './pages/patient/Results';
 import { Appointments } from './pages/patient/Appointments';
 import { Book } from './pages/patient/Book';
+import { Conversation, Messages as PatientMessages } from './pages/patient/Messages';
 import { messages } from './messages';
 
 type StaffPages = typeof import('./pages/staff/pages');
+type CarePages = typeof import('./pages/care/pages');
 
 /** A staff page, loaded with the others the first time one is opened. */
 const staffPage = (name: keyof StaffPages) =>
   lazy(() => import('./pages/staff/pages').then((pages) => ({ default: pages[name] })));
+
+/** A care team's page, loaded with the others the first time one is opened. */
+const carePage = (name: keyof CarePages) =>
+  lazy(() => import('./pages/care/pages').then((pages) => ({ default: pages[name] })));
 
 const StaffArea = staffPage('StaffArea');
 const Schedule = staffPage('Schedule');
@@ -50,6 +56,16 @@ const Deliveries = staffPage('Deliveries');
 const Reports = staffPage('Reports');
 const Patients = staffPage('Patients');
 const SignUpRequests = staffPage('SignUpRequests');
+const CareArea = carePage('CareArea');
+const Inbox = carePage('Inbox');
+const CareConversation = carePage('CareConversation');
+const HeldResults = carePage('HeldResults');
+const Renewals = carePage('Renewals');
+
+/** An area loaded on first use, with the wait said while it loads. */
+function Loading({ children }: { children: ReactNode }) {
+  return <Suspense fallback={<p className="page">{messages.loading}</p>}>{children}</Suspense>;
+}
 
 /** `/register?organization=<code>`, as older e-mails link it: the organization's Create account page. */
 function RegisterLink() {
@@ -97,6 +113,8 @@ export function App() {
         <Route path="results" element={<Results />} />
         <Route path="appointments" element={<Appointments />} />
         <Route path="appointments/book" element={<Book />} />
+        <Route path="messages" element={<PatientMessages />} />
+        <Route path="messages/:conversationId" element={<Conversation />} />
         <Route path="calendar/:activityId" element={<ActivityDetail />} />
         <Route path="profile" element={<ProfileArea />}>
           <Route index element={<ProfileHome />} />
@@ -106,14 +124,7 @@ export function App() {
           <Route path="two-step" element={<TwoStep />} />
           <Route path="devices" element={<Devices />} />
         </Route>
-        <Route
-          path="staff"
-          element={
-            <Suspense fallback={<p className="page">{messages.loading}</p>}>
-              <StaffArea />
-            </Suspense>
-          }
-        >
+        <Route path="staff" element={<Loading><StaffArea /></Loading>}>
           <Route index element={<Schedule />} />
           <Route path="sign-in-sheet" element={<SignInSheet />} />
           <Route path="locked" element={<LockedAccounts />} />
@@ -125,6 +136,12 @@ export function App() {
           <Route path="reports" element={<Reports />} />
           <Route path="patients" element={<Patients />} />
           <Route path="sign-up-requests" element={<SignUpRequests />} />
+        </Route>
+        <Route path="care" element={<Loading><CareArea /></Loading>}>
+          <Route index element={<Inbox />} />
+          <Route path=":conversationId" element={<CareConversation />} />
+          <Route path="results" element={<HeldResults />} />
+          <Route path="renewals" element={<Renewals />} />
         </Route>
       </Route>
       <Route path="*" element={<InPinned><Chooser /></InPinned>} />

@@ -178,6 +178,8 @@ pub struct AppointmentView {
     pub id: ID,
     /// The patient's account.
     pub patient_id: ID,
+    /// The provider or care team of the catalogue (start a conversation with it: `startConversation`).
+    pub provider_id: ID,
     /// The provider.
     pub provider: String,
     /// The location.
@@ -421,6 +423,7 @@ pub fn appointment(row: AppointmentRow) -> AppointmentView {
     AppointmentView {
         id: ID(row.id.to_string()),
         patient_id: ID(row.patient_id.to_string()),
+        provider_id: ID(row.provider_id.to_string()),
         provider: row.provider,
         location: row.location,
         reason: row.reason,

@@ -78,7 +78,7 @@ const CONVERSATION: &str =
     status assigneeId unreadCount messageCount messages { from body readAt authorId } } }";
 const INBOX: &str =
     "query($pool: Boolean, $at: LogPosition) { careTeamInbox(poolOnly: $pool, atLeast: $at) {
-    id subject unreadCount assigneeId } }";
+    id subject unreadCount assigneeId patientName } }";
 const CONVERSATIONS: &str =
     "query($at: LogPosition) { conversations(atLeast: $at) { id subject unreadCount status } }";
 
@@ -119,6 +119,10 @@ async fn a_conversation_with_the_care_team_counts_unread_messages_and_receipts_a
     assert_eq!(pool.len(), 1, "the conversation waits in the team's pool");
     assert_eq!(pool[0]["unreadCount"], 1);
     assert_eq!(pool[0]["subject"], "My new tablets");
+    assert_eq!(
+        pool[0]["patientName"], "Pat Number1",
+        "the care team sees whose it is"
+    );
     let outside = app
         .graphql(
             CONVERSATION,
@@ -344,6 +348,18 @@ async fn a_result_is_held_back_until_released_and_the_patient_keeps_each_tests_h
         .graphql(RESULTS, json!({ "at": at }), Some(&token))
         .await;
     assert_eq!(held.assert_ok()["testResults"], json!([]), "held back");
+    let waiting = app
+        .graphql(
+            "query($at: LogPosition) { heldTestResults(atLeast: $at) { id patientName } }",
+            json!({ "at": at }),
+            Some(&doctor.token),
+        )
+        .await;
+    assert_eq!(
+        waiting.assert_ok()["heldTestResults"],
+        json!([{ "id": first, "patientName": "Pat Number1" }]),
+        "the care team sees whose result waits"
+    );
     let review = app
         .graphql(
             "query($p: ID!) { patientTestResults(patientId: $p) { id releasedAt } }",
@@ -619,17 +635,18 @@ async fn a_provider_approves_one_renewal_and_declines_another_with_a_reason() {
     let at = app.caught_up("care").await;
     let pending = app
         .graphql(
-            "query($at: LogPosition) { pendingRenewals(atLeast: $at) { id } }",
+            "query($at: LogPosition) { pendingRenewals(atLeast: $at) { id medication patientName } }",
             json!({ "at": at }),
             Some(&doctor.token),
         )
         .await;
     assert_eq!(
-        pending.assert_ok()["pendingRenewals"]
-            .as_array()
-            .unwrap()
-            .len(),
-        2
+        pending.assert_ok()["pendingRenewals"],
+        json!([
+            { "id": first, "medication": "Lisinopril 10 mg tablet", "patientName": "Pat Number1" },
+            { "id": second, "medication": "Atorvastatin 20 mg tablet", "patientName": "Pat Number1" },
+        ]),
+        "oldest first, with what and whose"
     );
 
     let approve = "mutation($m: ID!, $r: ID!) { approveRenewal(medicationId: $m, requestId: $r) { position } }";

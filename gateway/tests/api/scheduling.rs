@@ -284,14 +284,15 @@ async fn a_patient_books_moves_and_cancels_and_stale_reminders_are_withdrawn() {
     let mine = c
         .app
         .graphql(
-            "query($at: LogPosition) { myAppointments(atLeast: $at) { id slotId status reason } }",
+            "query($at: LogPosition) { myAppointments(atLeast: $at) { id slotId status reason providerId } }",
             json!({ "at": moved.assert_ok()["rescheduleAppointment"]["position"] }),
             Some(&token),
         )
         .await;
     assert_eq!(
         mine.assert_ok()["myAppointments"],
-        json!([{ "id": appointment, "slotId": slots[3]["id"], "status": "booked", "reason": "Follow-up visit" }])
+        json!([{ "id": appointment, "slotId": slots[3]["id"], "status": "booked", "reason": "Follow-up visit",
+            "providerId": c.provider }])
     );
     let open = open_slots(&c, &token).await;
     assert!(

@@ -115,6 +115,8 @@ pub struct ConversationRow {
     pub messages: i64,
     /// Messages of the other side the reader's side has not read.
     pub unread: i64,
+    /// The patient's name (None once erased).
+    pub patient_name: Option<String>,
 }
 
 const CONVERSATION: &str =
@@ -122,8 +124,10 @@ const CONVERSATION: &str =
         c.assignee_id, c.started_at, c.last_message_at, c.closed_at,
         c.message_count::bigint,
         (SELECT count(*) FROM conversation_messages m
-          WHERE m.conversation_id = c.id AND m.from_patient <> $2 AND m.read_at IS NULL)
-     FROM conversations c LEFT JOIN catalogue_entries e ON e.id = c.team_id";
+          WHERE m.conversation_id = c.id AND m.from_patient <> $2 AND m.read_at IS NULL),
+        nullif(concat_ws(' ', pa.first_name, pa.last_name), '')
+     FROM conversations c LEFT JOIN catalogue_entries e ON e.id = c.team_id
+     LEFT JOIN accounts pa ON pa.id = c.patient_id";
 
 fn conversation_row(r: &tokio_postgres::Row) -> ConversationRow {
     ConversationRow {
@@ -139,6 +143,7 @@ fn conversation_row(r: &tokio_postgres::Row) -> ConversationRow {
         closed_at: r.get(9),
         messages: r.get(10),
         unread: r.get(11),
+        patient_name: r.get(12),
     }
 }
 

@@ -88,6 +88,10 @@ pub struct RenewalRow {
     pub decided_at: Option<DateTime<Utc>>,
     /// Why declined.
     pub decline_reason: Option<String>,
+    /// The medication's name (None once erased).
+    pub medication: Option<String>,
+    /// The patient's name (None once erased).
+    pub patient_name: Option<String>,
 }
 
 /// A medication with its renewal requests.
@@ -114,8 +118,10 @@ pub struct MedicationRow {
 }
 
 const RENEWAL: &str =
-    "SELECT id, medication_id, patient_id, note, requested_at, status, decided_at, decline_reason
-     FROM renewal_requests";
+    "SELECT q.id, q.medication_id, q.patient_id, q.note, q.requested_at, q.status, q.decided_at, q.decline_reason,
+        m.name, nullif(concat_ws(' ', pa.first_name, pa.last_name), '')
+     FROM renewal_requests q LEFT JOIN medications m ON m.id = q.medication_id
+     LEFT JOIN accounts pa ON pa.id = q.patient_id";
 
 fn renewal_row(r: &tokio_postgres::Row) -> RenewalRow {
     RenewalRow {
@@ -127,6 +133,8 @@ fn renewal_row(r: &tokio_postgres::Row) -> RenewalRow {
         status: r.get(5),
         decided_at: r.get(6),
         decline_reason: r.get(7),
+        medication: r.get(8),
+        patient_name: r.get(9),
     }
 }
 
@@ -150,7 +158,7 @@ pub async fn of_patient(
     let renewals = rows(
         &client
             .query(
-                &format!("{RENEWAL} WHERE organization_id = $1 AND patient_id = $2 ORDER BY requested_at, id"),
+                &format!("{RENEWAL} WHERE q.organization_id = $1 AND q.patient_id = $2 ORDER BY q.requested_at, q.id"),
                 &[&organization, &patient],
             )
             .await?,
@@ -185,7 +193,8 @@ pub async fn pending(pool: &Pool, organization: Uuid) -> Result<Vec<RenewalRow>,
     let found = client
         .query(
             &format!(
-                "{RENEWAL} WHERE organization_id = $1 AND status = 'pending' ORDER BY requested_at, id LIMIT 500"
+                "{RENEWAL} WHERE q.organization_id = $1 AND q.status = 'pending'
+                 ORDER BY q.requested_at, q.id LIMIT 500"
             ),
             &[&organization],
         )

@@ -90,12 +90,15 @@ pub struct ResultRow {
     pub released_at: Option<DateTime<Utc>>,
     /// The provider who released it (None with `released_at`: released by itself).
     pub released_by: Option<Uuid>,
+    /// The patient's name (None once erased).
+    pub patient_name: Option<String>,
 }
 
 const RESULT: &str = "SELECT r.id, r.patient_id, r.test_code, r.test_name, r.value, r.unit, r.report, r.flag,
         r.reference_range, r.ordering_provider_id, coalesce(e.name, ''), r.observed_at, r.recorded_at,
-        r.release_due_at, r.released_at, r.released_by
-     FROM test_results r LEFT JOIN catalogue_entries e ON e.id = r.ordering_provider_id";
+        r.release_due_at, r.released_at, r.released_by, nullif(concat_ws(' ', pa.first_name, pa.last_name), '')
+     FROM test_results r LEFT JOIN catalogue_entries e ON e.id = r.ordering_provider_id
+     LEFT JOIN accounts pa ON pa.id = r.patient_id";
 
 fn result_row(r: &tokio_postgres::Row) -> ResultRow {
     ResultRow {
@@ -115,6 +118,7 @@ fn result_row(r: &tokio_postgres::Row) -> ResultRow {
         release_due_at: r.get(13),
         released_at: r.get(14),
         released_by: r.get(15),
+        patient_name: r.get(16),
     }
 }
 

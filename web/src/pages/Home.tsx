@@ -1,4 +1,4 @@
-import { useEffect } from 'react';
+import { useEffect, type ReactNode } from 'react';
 import { Link, useNavigate } from 'react-router';
 import { useMutation, useQuery } from 'urql';
 import { graphql } from '../gql';
@@ -6,6 +6,13 @@ import { command } from '../commands';
 import { messages } from '../messages';
 import { useOrganization } from './OrganizationLayout';
 import { TermsGate } from './patient/AcceptTerms';
+import { useUnreadMessages } from './patient/Messages';
+
+/** The patient's Messages link, with the unread count kept live. */
+function MessagesLink() {
+  const unread = useUnreadMessages();
+  return unread ? messages.patientHome.unread(unread) : messages.patientHome.messages;
+}
 
 const MeQuery = graphql(`
   query Me {
@@ -49,22 +56,27 @@ export function Home() {
   const base = `/o/${organization.code}`;
   const patient = me.role === 'PATIENT';
   // The portal's pages for this person: a patient's, or a clinician's CE pages; then the profile (and staff pages).
-  const pages: [string, string][] = [
+  const care = me.role === 'PROVIDER' || me.role === 'STAFF';
+  const pages: [string, ReactNode][] = [
     ...(patient
       ? [
           ['appointments', messages.patientHome.appointments],
+          ['messages', <MessagesLink key="messages" />],
           ['results', messages.patientHome.results],
           ['medications', messages.patientHome.medications],
           ['billing', messages.patientHome.billing],
         ]
-      : [
-          ['attendance', messages.home.recordAttendance],
-          ['transcript', messages.home.transcript],
-          ['calendar', messages.home.calendar],
-        ]),
+      : me.role === 'PROVIDER'
+        ? []
+        : [
+            ['attendance', messages.home.recordAttendance],
+            ['transcript', messages.home.transcript],
+            ['calendar', messages.home.calendar],
+          ]),
+    ...(care ? [['care', messages.home.care]] : []),
     ['profile', messages.home.profile],
     ...(me.role === 'STAFF' ? [['staff', messages.home.staff]] : []),
-  ] as [string, string][];
+  ] as [string, ReactNode][];
   const home = (
     <main id="content" className="page">
       <h1>{patient ? messages.patientHome.title : messages.home.title}</h1>

@@ -58,6 +58,8 @@ pub struct ConversationView {
     pub id: ID,
     /// The patient's account.
     pub patient_id: ID,
+    /// The patient's name, for the care team (null once the patient's data was erased).
+    pub patient_name: Option<String>,
     /// The provider or care team.
     pub team_id: ID,
     /// Its name.
@@ -105,6 +107,7 @@ fn view(row: ConversationRow, messages: Option<Vec<MessageRow>>) -> Conversation
     ConversationView {
         id: ID(row.id.to_string()),
         patient_id: ID(row.patient_id.to_string()),
+        patient_name: row.patient_name,
         team_id: ID(row.team_id.to_string()),
         team: row.team,
         subject: row.subject,

@@ -44,8 +44,12 @@ pub struct RenewalView {
     pub id: ID,
     /// The medication.
     pub medication_id: ID,
+    /// Its name (null once the patient's data was erased).
+    pub medication: Option<String>,
     /// The patient's account.
     pub patient_id: ID,
+    /// The patient's name, for the care team (null once the patient's data was erased).
+    pub patient_name: Option<String>,
     /// The note to the care team.
     pub note: Option<String>,
     /// Asked.
@@ -85,7 +89,9 @@ fn renewal(row: RenewalRow) -> RenewalView {
     RenewalView {
         id: ID(row.id.to_string()),
         medication_id: ID(row.medication_id.to_string()),
+        medication: row.medication,
         patient_id: ID(row.patient_id.to_string()),
+        patient_name: row.patient_name,
         note: row.note,
         requested_at: row.requested_at,
         status: row.status,

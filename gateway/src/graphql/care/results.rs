@@ -84,6 +84,8 @@ pub struct TestResultView {
     pub id: ID,
     /// The patient's account.
     pub patient_id: ID,
+    /// The patient's name, for the care team (null once the patient's data was erased).
+    pub patient_name: Option<String>,
     /// The test's code.
     pub test_code: String,
     /// Its name (null once the patient's data was erased).
@@ -116,6 +118,7 @@ fn view(row: ResultRow) -> TestResultView {
     TestResultView {
         id: ID(row.id.to_string()),
         patient_id: ID(row.patient_id.to_string()),
+        patient_name: row.patient_name,
         test_code: row.test_code,
         test_name: row.test_name,
         value: row.value,

@@ -20,6 +20,8 @@ pub enum PortalPage {
     Register,
     /// The patient portal's sign-up, where the e-mailed activation code is entered.
     SignUp,
+    /// The patient's wait list, where an offered time is accepted.
+    WaitList,
 }
 
 impl PortalPage {
@@ -31,6 +33,7 @@ impl PortalPage {
             PortalPage::ConfirmEmail => "confirm-email",
             PortalPage::Register => "register",
             PortalPage::SignUp => "sign-up",
+            PortalPage::WaitList => "appointments/wait-list",
         }
     }
 
@@ -52,6 +55,7 @@ pub fn linked_page(kind: MessageKind) -> Option<(&'static str, PortalPage)> {
         ConfirmEmail => Some(("link", PortalPage::ConfirmEmail)),
         NoAccount => Some(("register_link", PortalPage::Register)),
         PatientActivationCode => Some(("link", PortalPage::SignUp)),
+        SlotOffered => Some(("link", PortalPage::WaitList)),
         _ => None,
     }
 }
@@ -101,8 +105,7 @@ pub fn preview_data(
     if let Value::Object(map) = &mut data {
         map.insert("organization".to_owned(), Value::from(organization_name));
         if let Some((variable, page)) = linked_page(kind) {
-            let token = (page != PortalPage::Register && page != PortalPage::SignUp)
-                .then_some(PREVIEW_TOKEN);
+            let token = page.takes_token().then_some(PREVIEW_TOKEN);
             map.insert(
                 variable.to_owned(),
                 Value::from(portal_link(public_url, organization, page, token)),

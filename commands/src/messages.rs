@@ -330,12 +330,13 @@ pub fn slot_offered(
     salutation: &str,
     when: &str,
     until: &str,
+    link: &str,
     now: DateTime<Utc>,
 ) -> OutboxMessage {
     email(
         MessageKind::SlotOffered,
         to,
-        json!({ "salutation": salutation, "when": when, "until": until }),
+        json!({ "salutation": salutation, "when": when, "until": until, "link": link }),
         now,
     )
 }

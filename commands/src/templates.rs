@@ -205,8 +205,9 @@ pub fn default_template(kind: MessageKind) -> (&'static str, &'static str) {
             "An earlier appointment is free at {{ organization }}",
             "Hello {{ salutation }},\n\n\
              An appointment you were waiting for opened up: {{ when }}.\n\n\
-             It is held for you until {{ until }}. To take it, sign in to the patient portal and accept the offer; \
-             after that it goes to the next person waiting.\n",
+             It is held for you until {{ until }}. To take it, accept the offer on your wait list:\n\n\
+             {{ link }}\n\n\
+             After that it goes to the next person waiting.\n",
         ),
         // What care messages say stays behind the sign-in: they only say that something is waiting there.
         ReplyWaiting => (

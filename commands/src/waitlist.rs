@@ -206,11 +206,18 @@ async fn offer_messages<L: EventLog>(
                     zone.local(offer.expires_at).format("%Y-%m-%d %H:%M"),
                     zone.name()
                 );
+                let link = crate::links::portal_link(
+                    &store.public_url,
+                    &organization.code,
+                    crate::links::PortalPage::WaitList,
+                    None,
+                );
                 messages.push(crate::messages::slot_offered(
                     to,
                     name.salutation(),
                     &when,
                     &until,
+                    &link,
                     now,
                 ));
             }

@@ -244,12 +244,18 @@ pub struct WaitRow {
     pub target_kind: String,
     /// The provider or department.
     pub target_id: Uuid,
+    /// Its name.
+    pub target: String,
+    /// The visit reason's name.
+    pub reason: String,
     /// `waiting`, `offered`, `fulfilled`, `left`.
     pub status: String,
     /// The slot offered.
     pub offered_slot_id: Option<Uuid>,
     /// When the offer lapses.
     pub offer_expires_at: Option<DateTime<Utc>>,
+    /// The offered slot's start, provider and location, while an offer stands.
+    pub offered: Option<(DateTime<Utc>, String, String)>,
 }
 
 /// A patient's wait-list entries, newest first.
@@ -261,8 +267,15 @@ pub async fn patient_waitlist(
     let client = pool.get().await?;
     let rows = client
         .query(
-            "SELECT id, target_kind, target_id, status, offered_slot_id, offer_expires_at FROM waitlist_entries
-             WHERE organization_id = $1 AND patient_id = $2 ORDER BY joined_at DESC, id",
+            "SELECT w.id, w.target_kind, w.target_id, coalesce(t.name, ''), coalesce(r.name, ''), w.status,
+                    w.offered_slot_id, w.offer_expires_at, s.starts_at, coalesce(p.name, ''), coalesce(l.name, '')
+             FROM waitlist_entries w
+             LEFT JOIN catalogue_entries t ON t.id = w.target_id
+             LEFT JOIN catalogue_entries r ON r.id = w.reason_id
+             LEFT JOIN slots s ON s.id = w.offered_slot_id
+             LEFT JOIN catalogue_entries p ON p.id = s.provider_id
+             LEFT JOIN catalogue_entries l ON l.id = s.location_id
+             WHERE w.organization_id = $1 AND w.patient_id = $2 ORDER BY w.joined_at DESC, w.id",
             &[&organization, &patient],
         )
         .await?;
@@ -272,9 +285,14 @@ pub async fn patient_waitlist(
             id: r.get(0),
             target_kind: r.get(1),
             target_id: r.get(2),
-            status: r.get(3),
-            offered_slot_id: r.get(4),
-            offer_expires_at: r.get(5),
+            target: r.get(3),
+            reason: r.get(4),
+            status: r.get(5),
+            offered_slot_id: r.get(6),
+            offer_expires_at: r.get(7),
+            offered: r
+                .get::<_, Option<DateTime<Utc>>>(8)
+                .map(|starts_at| (starts_at, r.get(9), r.get(10))),
         })
         .collect())
 }

@@ -107,19 +107,20 @@ export async function signUpHere(page: Page, details: { email: string; username:
  */
 export async function activePatient(
   request: APIRequestContext,
-  details: { username: string; email: string; firstName: string },
+  details: { username: string; email: string; firstName: string; dateOfBirth?: string },
 ): Promise<string> {
+  const dateOfBirth = details.dateOfBirth ?? '1970-01-01';
   const clinicNumber = `P${details.username.slice(-9)}`.toUpperCase();
   const registered = (await asStaff(
     request,
     'mutation($input: RegisterPatientInput!) { registerPatient(input: $input) { activationCode } }',
-    { input: { clinicNumber, firstName: details.firstName, lastName: 'Doe', dateOfBirth: '1970-01-01' } },
+    { input: { clinicNumber, firstName: details.firstName, lastName: 'Doe', dateOfBirth } },
   )) as { registerPatient: { activationCode: string } };
   await graphql(request, 'mutation($input: SignUpPatientInput!) { signUpPatient(input: $input) { position } }', {
     input: {
       organizationCode: 'demo',
       activationCode: registered.registerPatient.activationCode,
-      dateOfBirth: '1970-01-01',
+      dateOfBirth,
       username: details.username,
       email: details.email,
       password: PASSWORD,
@@ -183,7 +184,21 @@ export async function openTimes(
       hours: weekdays.map((weekday) => ({ weekday, opens: '09:00', closes: '10:00' })),
     },
   });
+  await firstOpenSlot(request, places.provider);
   return { ...places, reason: reason.putVisitReason.id };
+}
+
+/** The provider's first open slot, once the schedule read model shows the slots just published. */
+async function firstOpenSlot(request: APIRequestContext, provider: string): Promise<string> {
+  for (let attempt = 0; attempt < 100; attempt++) {
+    const open = (await asStaff(request, 'query($p: ID!) { openSlots(providerId: $p, first: 1) { id } }', {
+      p: provider,
+    })) as { openSlots: { id: string }[] };
+    const slot = open.openSlots[0]?.id;
+    if (slot) return slot;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`no open slot of ${provider}`);
 }
 
 /** Books the provider's first open time for the patient (staff booking for them). */
@@ -192,15 +207,7 @@ export async function bookFor(
   patientId: string,
   clinic: { provider: string; reason: string },
 ): Promise<void> {
-  let slot: string | undefined;
-  // The slots were just published: the schedule read model shows them a moment later.
-  for (let attempt = 0; attempt < 50 && !slot; attempt++) {
-    const open = (await asStaff(request, 'query($p: ID!) { openSlots(providerId: $p, first: 1) { id } }', {
-      p: clinic.provider,
-    })) as { openSlots: { id: string }[] };
-    slot = open.openSlots[0]?.id;
-    if (!slot) await new Promise((resolve) => setTimeout(resolve, 100));
-  }
+  const slot = await firstOpenSlot(request, clinic.provider);
   const booked = (await asStaff(
     request,
     'mutation($input: BookAppointmentInput!) { bookAppointment(input: $input) { position } }',
@@ -214,15 +221,15 @@ export async function bookFor(
 }
 
 /**
- * A provider of the demo organization, invited by staff, who chose their password from the invitation's link and is
- * on the care team of `team` (a provider of the catalogue); signed in nowhere.
+ * A member of the demo organization's staff with `role` (STAFF, AUDITOR or PROVIDER), invited by staff, who chose
+ * their password from the invitation's link; signed in nowhere. Answers their account id.
  */
-export async function activeProvider(
+export async function invitedMember(
   request: APIRequestContext,
-  details: { email: string; firstName: string; team: string },
-): Promise<void> {
+  details: { email: string; firstName: string; role: string },
+): Promise<string> {
   await asStaff(request, 'mutation($input: InviteStaffInput!) { inviteStaff(input: $input) { message } }', {
-    input: { firstName: details.firstName, lastName: 'Grey', email: details.email, role: 'PROVIDER' },
+    input: { firstName: details.firstName, lastName: 'Grey', email: details.email, role: details.role },
   });
   const token = new URL(await linkIn(details.email, '/reset-password?token=')).searchParams.get('token');
   const reset = (await graphql(
@@ -230,8 +237,17 @@ export async function activeProvider(
     'mutation($input: ResetPasswordInput!) { resetPassword(input: $input) { accountId } }',
     { input: { token, newPassword: PASSWORD } },
   )) as { resetPassword: { accountId: string } };
+  return reset.resetPassword.accountId;
+}
+
+/** A provider (see `invitedMember`) on the care team of `team` (a provider of the catalogue). */
+export async function activeProvider(
+  request: APIRequestContext,
+  details: { email: string; firstName: string; team: string },
+): Promise<void> {
+  const provider = await invitedMember(request, { ...details, role: 'PROVIDER' });
   await asStaff(request, 'mutation($t: ID!, $m: [ID!]!) { setCareTeamMembers(teamId: $t, memberIds: $m) { position } }', {
     t: details.team,
-    m: [reset.resetPassword.accountId],
+    m: [provider],
   });
 }

@@ -30,11 +30,14 @@ import { Medications } from './pages/patient/Medications';
 import { Results } from './pages/patient/Results';
 import { Appointments } from './pages/patient/Appointments';
 import { Book } from './pages/patient/Book';
+import { WaitList } from './pages/patient/WaitList';
+import { Access } from './pages/patient/Access';
 import { Conversation, Messages as PatientMessages } from './pages/patient/Messages';
 import { messages } from './messages';
 
 type StaffPages = typeof import('./pages/staff/pages');
 type CarePages = typeof import('./pages/care/pages');
+type AuditPages = typeof import('./pages/audit/pages');
 
 /** A staff page, loaded with the others the first time one is opened. */
 const staffPage = (name: keyof StaffPages) =>
@@ -61,6 +64,14 @@ const Inbox = carePage('Inbox');
 const CareConversation = carePage('CareConversation');
 const HeldResults = carePage('HeldResults');
 const Renewals = carePage('Renewals');
+
+/** An auditor's page, loaded with the others the first time one is opened. */
+const auditPage = (name: keyof AuditPages) =>
+  lazy(() => import('./pages/audit/pages').then((pages) => ({ default: pages[name] })));
+const AuditArea = auditPage('AuditArea');
+const AccessLog = auditPage('AccessLog');
+const History = auditPage('History');
+const AsOf = auditPage('AsOf');
 
 /** An area loaded on first use, with the wait said while it loads. */
 function Loading({ children }: { children: ReactNode }) {
@@ -113,7 +124,9 @@ export function App() {
         <Route path="results" element={<Results />} />
         <Route path="appointments" element={<Appointments />} />
         <Route path="appointments/book" element={<Book />} />
+        <Route path="appointments/wait-list" element={<WaitList />} />
         <Route path="messages" element={<PatientMessages />} />
+        <Route path="access" element={<Access />} />
         <Route path="messages/:conversationId" element={<Conversation />} />
         <Route path="calendar/:activityId" element={<ActivityDetail />} />
         <Route path="profile" element={<ProfileArea />}>
@@ -142,6 +155,11 @@ export function App() {
           <Route path=":conversationId" element={<CareConversation />} />
           <Route path="results" element={<HeldResults />} />
           <Route path="renewals" element={<Renewals />} />
+        </Route>
+        <Route path="audit" element={<Loading><AuditArea /></Loading>}>
+          <Route index element={<AccessLog />} />
+          <Route path="history" element={<History />} />
+          <Route path="as-of" element={<AsOf />} />
         </Route>
       </Route>
       <Route path="*" element={<InPinned><Chooser /></InPinned>} />

@@ -1,7 +1,7 @@
 import { CombinedError } from 'urql';
 import { GraphQLError } from 'graphql';
 import { describe, expect, it } from 'vitest';
-import { termsPage } from './client';
+import { signInPage, termsPage } from './client';
 
 describe('termsPage', () => {
   const refusal = (code: string) =>
@@ -15,5 +15,23 @@ describe('termsPage', () => {
     expect(termsPage(refusal('TERMS_NOT_ACCEPTED'), '/o/demo/')).toBeUndefined();
     expect(termsPage(refusal('FORBIDDEN'), '/o/demo/transcript')).toBeUndefined();
     expect(termsPage(refusal('TERMS_NOT_ACCEPTED'), '/')).toBeUndefined();
+  });
+});
+
+describe('signInPage', () => {
+  const refusal = (code: string) =>
+    new CombinedError({ graphQLErrors: [new GraphQLError('sign in first', { extensions: { code } })] });
+
+  it('sends a page opened without a session to the sign-in page, which comes back to it', () => {
+    expect(signInPage(refusal('UNAUTHENTICATED'), '/o/demo/appointments/wait-list', '?x=1')).toBe(
+      '/o/demo/sign-in?next=%2Fo%2Fdemo%2Fappointments%2Fwait-list%3Fx%3D1',
+    );
+  });
+
+  it('leaves the sign-in page, other refusals and pages outside a portal alone', () => {
+    expect(signInPage(refusal('UNAUTHENTICATED'), '/o/demo/sign-in', '')).toBeUndefined();
+    expect(signInPage(refusal('UNAUTHENTICATED'), '/o/demo/', '')).toBeUndefined();
+    expect(signInPage(refusal('FORBIDDEN'), '/o/demo/results', '')).toBeUndefined();
+    expect(signInPage(refusal('UNAUTHENTICATED'), '/', '')).toBeUndefined();
   });
 });

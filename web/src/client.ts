@@ -3,6 +3,7 @@
 import { Client, fetchExchange, mapExchange, subscriptionExchange, type CombinedError } from 'urql';
 import { cacheExchange, type Data, type UpdateResolver } from '@urql/exchange-graphcache';
 import { createClient as createWsClient } from 'graphql-ws';
+import { actingFor } from './acting';
 
 /** Types without an id (value objects): the cache keeps them inside the object that holds them (docs/api.md). */
 const valueObjects = [
@@ -39,6 +40,19 @@ export function termsPage(error: CombinedError, path: string): string | undefine
   return home && home !== path ? home : undefined;
 }
 
+/**
+ * Where a refusal for a missing session sends the person: their organization's sign-in page, which brings them back
+ * to this page after (an e-mail's link opened while signed out). Undefined outside a portal, on its home page and on
+ * the sign-in page.
+ */
+export function signInPage(error: CombinedError, path: string, search: string): string | undefined {
+  if (!error.graphQLErrors.some((e) => e.extensions.code === 'UNAUTHENTICATED')) return undefined;
+  const home = /^\/o\/[^/]+\//.exec(path)?.[0];
+  // The home page says so itself (it opens the sign-in page), and the sign-in page needs no session.
+  if (!home || path === home || path.startsWith(`${home}sign-in`)) return undefined;
+  return `${home}sign-in?next=${encodeURIComponent(path + search)}`;
+}
+
 function socketUrl(): string {
   const url = new URL('/graphql/ws', window.location.href);
   url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
@@ -51,15 +65,23 @@ export function makeClient(): Client {
   return new Client({
     url: '/graphql',
     preferGetMethod: false,
-    fetchOptions: {
-      credentials: 'same-origin',
-      headers: { accept: 'application/graphql-response+json' },
+    // Read at each request: a proxy's open record goes with every request of the tab.
+    fetchOptions: () => {
+      const record = actingFor();
+      return {
+        credentials: 'same-origin',
+        headers: {
+          accept: 'application/graphql-response+json',
+          ...(record ? { 'x-acting-for': record.patientId } : {}),
+        },
+      };
     },
     exchanges: [
       // New terms published while a page was open, or a page opened directly: to the terms first.
       mapExchange({
         onError(error) {
-          const page = termsPage(error, window.location.pathname);
+          const { pathname, search } = window.location;
+          const page = termsPage(error, pathname) ?? signInPage(error, pathname, search);
           if (page) window.location.assign(page);
         },
       }),

@@ -89,7 +89,7 @@ kinds! {
     AppointmentCancelled => "appointment_cancelled", Email, ["when", "provider", "location", "reason"];
     AppointmentReminder => "appointment_reminder", Email, ["when", "provider", "location", "reason"];
     AppointmentReminderText => "appointment_reminder_text", Sms, ["when", "provider", "location"];
-    SlotOffered => "slot_offered", Email, ["salutation", "when", "until"];
+    SlotOffered => "slot_offered", Email, ["salutation", "when", "until", "link"];
     ReplyWaiting => "reply_waiting", Email, ["salutation"];
     ReplyWaitingText => "reply_waiting_text", Sms, [];
     ResultAvailable => "result_available", Email, ["salutation"];

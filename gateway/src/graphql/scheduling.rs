@@ -372,9 +372,14 @@ fn wait_list_entry(r: schedule::WaitRow) -> WaitListEntryView {
         id: ID(r.id.to_string()),
         target_kind: r.target_kind,
         target_id: ID(r.target_id.to_string()),
+        target: r.target,
+        reason: r.reason,
         status: r.status,
         offered_slot_id: r.offered_slot_id.map(|s| ID(s.to_string())),
         offer_expires_at: r.offer_expires_at,
+        offered_starts_at: r.offered.as_ref().map(|o| o.0),
+        offered_provider: r.offered.as_ref().map(|o| o.1.clone()),
+        offered_location: r.offered.map(|o| o.2),
     }
 }
 
@@ -522,12 +527,22 @@ pub struct WaitListEntryView {
     pub target_kind: String,
     /// The provider or department.
     pub target_id: ID,
+    /// Its name.
+    pub target: String,
+    /// The visit reason.
+    pub reason: String,
     /// `waiting`, `offered`, `fulfilled`, `left`.
     pub status: String,
     /// The slot offered to you, while an offer stands.
     pub offered_slot_id: Option<ID>,
     /// When the offer lapses.
     pub offer_expires_at: Option<DateTime<Utc>>,
+    /// The offered slot's start, while an offer stands.
+    pub offered_starts_at: Option<DateTime<Utc>>,
+    /// The offered slot's provider, while an offer stands.
+    pub offered_provider: Option<String>,
+    /// The offered slot's location, while an offer stands.
+    pub offered_location: Option<String>,
 }
 
 /// Scheduling mutations.

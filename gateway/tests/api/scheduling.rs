@@ -492,19 +492,28 @@ async fn a_freed_slot_goes_to_the_wait_list_in_turn_and_the_first_to_accept_gets
         .graphql(CANCEL, json!({ "a": early }), Some(&canceller))
         .await
         .assert_ok();
-    c.app
+    let offer = c
+        .app
         .mail_to(
             "patient1@example.org",
             "An earlier appointment is free at mayo CE",
         )
         .await;
+    assert!(
+        offer.contains("/o/mayo/appointments/wait-list"),
+        "the offer links to the wait list: {offer}"
+    );
     const MINE: &str =
-        "query($at: LogPosition) { myWaitList(atLeast: $at) { id status offeredSlotId } }";
+        "query($at: LogPosition) { myWaitList(atLeast: $at) { id status offeredSlotId target reason
+         offeredStartsAt offeredProvider offeredLocation } }";
     let at = c.app.caught_up("schedule").await;
     let waiting = c.app.graphql(MINE, json!({ "at": at }), Some(&first)).await;
     assert_eq!(
         waiting.assert_ok()["myWaitList"],
-        json!([{ "id": entry_first, "status": "offered", "offeredSlotId": slots[0]["id"] }])
+        json!([{ "id": entry_first, "status": "offered", "offeredSlotId": slots[0]["id"],
+                 "target": slots[0]["provider"], "reason": "Follow-up visit",
+                 "offeredStartsAt": slots[0]["startsAt"], "offeredProvider": slots[0]["provider"],
+                 "offeredLocation": slots[0]["location"] }])
     );
 
     // The offer lapses unanswered: the next in line gets it, and takes it.

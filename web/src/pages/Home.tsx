@@ -7,11 +7,61 @@ import { messages } from '../messages';
 import { useOrganization } from './OrganizationLayout';
 import { TermsGate } from './patient/AcceptTerms';
 import { useUnreadMessages } from './patient/Messages';
+import { actingFor, openRecord, pagesInScope, type ActingFor } from '../acting';
+import { formatDate } from '../format';
 
 /** The patient's Messages link, with the unread count kept live. */
 function MessagesLink() {
   const unread = useUnreadMessages();
   return unread ? messages.patientHome.unread(unread) : messages.patientHome.messages;
+}
+
+const ProxyPatientsQuery = graphql(`
+  query ProxyPatients {
+    proxyPatients {
+      ...ProxyGrantItem
+    }
+  }
+`);
+
+/** Seed 001's proxy access, the proxy's side: the records they may open (their own, and those they act for). */
+function Records({ open, home }: { open: ActingFor | undefined; home: string }) {
+  const t = messages.acting;
+  const [{ data }] = useQuery({ query: ProxyPatientsQuery, requestPolicy: 'cache-and-network' });
+  const grants = (data?.proxyPatients ?? []).filter((grant) => grant.scope);
+  if (grants.length === 0 && !open) return null;
+  return (
+    <section aria-labelledby="records">
+      <h2 id="records">{t.records}</h2>
+      <ul className="links">
+        <li>
+          {open ? (
+            <button type="button" className="secondary small" onClick={() => openRecord(undefined, home)}>
+              {t.yours}
+            </button>
+          ) : (
+            <strong>{t.yours}</strong>
+          )}
+        </li>
+        {grants.map((grant) => {
+          const scope = grant.scope ?? grant.grantedScope;
+          return (
+            <li key={grant.id}>
+              {open?.patientId === grant.patientId ? (
+                <strong>{grant.patientName}</strong>
+              ) : (
+                <button type="button" className="secondary small"
+                  onClick={() => openRecord({ patientId: grant.patientId, name: grant.patientName, scope }, home)}>
+                  {t.open(grant.patientName)}
+                </button>
+              )}{' '}
+              {t.scopeUntil(t.scopes[scope] ?? scope, formatDate(grant.endsOn))}
+            </li>
+          );
+        })}
+      </ul>
+    </section>
+  );
 }
 
 const MeQuery = graphql(`
@@ -51,22 +101,29 @@ export function Home() {
   if (!me) return <p className="page">{messages.loading}</p>;
   const leave = async () => {
     await command((commandId) => signOut({ input: { commandId } }));
-    await navigate(signIn, { replace: true });
+    // Signed out, no one's record stays open in the tab.
+    openRecord(undefined, signIn);
   };
   const base = `/o/${organization.code}`;
   const patient = me.role === 'PATIENT';
   // The portal's pages for this person: a patient's, or a clinician's CE pages; then the profile (and staff pages).
   const care = me.role === 'PROVIDER' || me.role === 'STAFF';
+  // A proxy with someone's record open sees its pages within their scope (live counts are their own: not shown).
+  const record = patient ? actingFor() : undefined;
+  const patientPages: [string, ReactNode][] = [
+    ['appointments', messages.patientHome.appointments],
+    ['messages', record ? messages.patientHome.messages : <MessagesLink key="messages" />],
+    ['results', messages.patientHome.results],
+    ['medications', messages.patientHome.medications],
+    ['billing', messages.patientHome.billing],
+  ];
   const pages: [string, ReactNode][] = [
     ...(patient
       ? [
-          ['appointments', messages.patientHome.appointments],
-          ['messages', <MessagesLink key="messages" />],
-          ['results', messages.patientHome.results],
-          ['medications', messages.patientHome.medications],
-          ['billing', messages.patientHome.billing],
+          ...patientPages.filter(([path]) => !record || pagesInScope(record.scope).includes(path)),
+          ...(record ? [] : [['access', messages.access.link]]),
         ]
-      : me.role === 'PROVIDER'
+      : me.role === 'PROVIDER' || me.role === 'AUDITOR'
         ? []
         : [
             ['attendance', messages.home.recordAttendance],
@@ -74,6 +131,7 @@ export function Home() {
             ['calendar', messages.home.calendar],
           ]),
     ...(care ? [['care', messages.home.care]] : []),
+    ...(me.role === 'AUDITOR' ? [['audit', messages.home.audit]] : []),
     ['profile', messages.home.profile],
     ...(me.role === 'STAFF' ? [['staff', messages.home.staff]] : []),
   ] as [string, ReactNode][];
@@ -91,6 +149,7 @@ export function Home() {
           ))}
         </ul>
       </nav>
+      {patient && <Records open={record} home={`${base}/`} />}
       <button type="button" onClick={() => void leave()}>
         {messages.home.signOut}
       </button>

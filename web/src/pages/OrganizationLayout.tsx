@@ -4,6 +4,7 @@ import { pinnedOrganization } from '../deployment';
 import { useQuery } from 'urql';
 import { graphql } from '../gql';
 import { messages } from '../messages';
+import { actingFor, openRecord } from '../acting';
 
 /** The organization of a portal, as every page of it shows it. */
 export const OrganizationQuery = graphql(`
@@ -38,6 +39,20 @@ export function useOrganization(): CurrentOrganization {
   return organization;
 }
 
+/** Whose record is open, on every page, while a proxy acts for someone (seed 001: "says whose record is open"). */
+function ActingBanner({ home }: { home: string }) {
+  const record = actingFor();
+  if (!record) return null;
+  return (
+    <div className="acting" role="status">
+      <span>{messages.acting.viewing(record.name)}</span>{' '}
+      <button type="button" className="small" onClick={() => openRecord(undefined, home)}>
+        {messages.acting.own}
+      </button>
+    </div>
+  );
+}
+
 /** An organization's portal: its name on every page, its pages below. */
 export function OrganizationLayout() {
   const { code = '' } = useParams();
@@ -65,6 +80,7 @@ export function OrganizationLayout() {
           {organization.name}
         </Link>
       </header>
+      <ActingBanner home={`/o/${organization.code}/`} />
       <Outlet />
     </OrganizationContext.Provider>
   );

@@ -1,5 +1,5 @@
 import { useState, type FormEvent } from 'react';
-import { Link, useNavigate } from 'react-router';
+import { Link, useNavigate, useSearchParams } from 'react-router';
 import { useMutation } from 'urql';
 import { graphql } from '../gql';
 import { command } from '../commands';
@@ -47,6 +47,15 @@ export function lockedMessage(errors: FormErrors, organization: CurrentOrganizat
     : messages.signIn.lockedUntilUnlocked(organization.name);
 }
 
+/**
+ * Where to go once signed in: the `next` page when it is one of this organization's portal (never another site),
+ * else the portal's home.
+ */
+export function afterSignIn(next: string | null, code: string): string {
+  const home = `/o/${code}/`;
+  return next?.startsWith(home) && !next.includes('//') && !next.includes('\\') ? next : home;
+}
+
 /** Sign in with an e-mail address (learners, staff) or a username (patients); the session goes into the cookie. */
 export function SignIn() {
   const organization = useOrganization();
@@ -58,7 +67,9 @@ export function SignIn() {
   const [errors, setErrors] = useState<FormErrors>({ fields: {} });
   const [{ fetching: signingIn }, signIn] = useMutation(SignInMutation);
   const [{ fetching: completing }, completeSignIn] = useMutation(CompleteSignInMutation);
-  const home = () => navigate(`/o/${organization.code}/`);
+  // Back to the page that sent the person here (`?next=`), when it is a page of this portal.
+  const next = afterSignIn(useSearchParams()[0].get('next'), organization.code);
+  const home = () => navigate(next);
 
   const submit = async (event: FormEvent) => {
     event.preventDefault();

@@ -2,7 +2,7 @@ import { CombinedError } from 'urql';
 import { GraphQLError } from 'graphql';
 import { describe, expect, it } from 'vitest';
 import { formErrors } from '../errors';
-import { lockedMessage } from './SignIn';
+import { afterSignIn, lockedMessage } from './SignIn';
 
 const organization = { id: 'o', code: 'demo', name: 'Demo CE Portal', timeZone: 'America/Chicago' };
 
@@ -27,5 +27,18 @@ describe('lockedMessage', () => {
 
   it('says nothing of other refusals', () => {
     expect(lockedMessage({ fields: {}, code: 'INVALID_CREDENTIALS' }, organization)).toBeUndefined();
+  });
+});
+
+describe('afterSignIn', () => {
+  it('goes back to the page of the portal that asked for a sign-in', () => {
+    expect(afterSignIn('/o/demo/appointments/wait-list', 'demo')).toBe('/o/demo/appointments/wait-list');
+  });
+
+  it('goes home instead of to another organization, another site or nowhere', () => {
+    expect(afterSignIn(null, 'demo')).toBe('/o/demo/');
+    expect(afterSignIn('/o/other/results', 'demo')).toBe('/o/demo/');
+    expect(afterSignIn('https://evil.example/o/demo/', 'demo')).toBe('/o/demo/');
+    expect(afterSignIn('/o/demo//evil.example', 'demo')).toBe('/o/demo/');
   });
 });

@@ -8,6 +8,7 @@ import { formatDateTime } from '../../format';
 import { useCommand } from '../../forms';
 import { messages } from '../../messages';
 import { useOrganization } from '../OrganizationLayout';
+import { actingFor } from '../../acting';
 
 /** An appointment as the pages show it, and as booking, cancelling and the live changes answer it. */
 export const AppointmentItem = graphql(`
@@ -62,7 +63,8 @@ export function Appointments() {
   const form = useCommand(['appointmentId']);
   const cutoff = data?.patientPolicy.cancellationCutoffHours ?? 0;
   // Booked, moved or cancelled elsewhere (another device, the clinic): the list follows without a reload.
-  useSubscription({ query: ChangesSubscription }, (_previous, change) => {
+  // A socket cannot carry a proxy's open record: the changes would be the proxy's own, so a proxy's page has none.
+  useSubscription({ query: ChangesSubscription, pause: actingFor() !== undefined }, (_previous, change) => {
     reread({ requestPolicy: 'network-only' });
     return change;
   });
@@ -81,9 +83,14 @@ export function Appointments() {
   return (
     <main id="content" className="page">
       <h1>{t.title}</h1>
-      <p>
-        <Link to={`/o/${organization.code}/appointments/book`}>{t.book}</Link>
-      </p>
+      <ul className="links">
+        <li>
+          <Link to={`/o/${organization.code}/appointments/book`}>{t.book}</Link>
+        </li>
+        <li>
+          <Link to={`/o/${organization.code}/appointments/wait-list`}>{t.waitList}</Link>
+        </li>
+      </ul>
       <p>{cutoff ? t.cutoff(cutoff) : t.anyTime}</p>
       <FormAlert message={form.errors.form ?? (error ? formErrors(error).form : undefined)} />
       <Done message={said} />

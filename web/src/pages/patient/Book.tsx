@@ -2,7 +2,7 @@ import { useEffect, useState, type FormEvent } from 'react';
 import { Link, useSearchParams } from 'react-router';
 import { useMutation, useQuery } from 'urql';
 import { graphql } from '../../gql';
-import { Field, FormAlert, SelectField } from '../../components';
+import { Done, Field, FormAlert, SelectField } from '../../components';
 import { formErrors } from '../../errors';
 import { addDays, formatDateTime, todayIn } from '../../format';
 import { optionalText, useCommand } from '../../forms';
@@ -45,6 +45,16 @@ const OpenSlotsQuery = graphql(`
       provider
       location
       startsAt
+    }
+  }
+`);
+
+const JoinWaitListMutation = graphql(`
+  mutation JoinWaitList($input: JoinWaitListInput!) {
+    joinWaitList(input: $input) {
+      waitListEntry {
+        ...WaitListItem
+      }
     }
   }
 `);
@@ -214,7 +224,13 @@ function Review({ slotId, reasonId, moving, onBack }: {
   return (
     <section aria-labelledby="review">
       <h2 id="review">{t.reviewTitle}</h2>
-      <FormAlert message={form.errors.form ?? (error ? formErrors(error, ['slotId', 'reasonId']).form : undefined)} />
+      <FormAlert
+        message={
+          form.errors.code === 'SLOT_TAKEN'
+            ? t.taken
+            : (form.errors.form ?? (error ? formErrors(error, ['slotId', 'reasonId']).form : undefined))
+        }
+      />
       {summary && (
         <dl className="facts">
           <dt>{t.when}</dt>
@@ -272,7 +288,7 @@ export function Book() {
   const [slotId, setSlotId] = useState<string | undefined>();
   const catalogue = data?.catalogue;
   const chosen = Boolean(choice.reasonId);
-  const [{ data: slots }] = useQuery({
+  const [{ data: slots }, rereadSlots] = useQuery({
     query: OpenSlotsQuery,
     variables: {
       locationId: choice.locationId || null,
@@ -292,6 +308,10 @@ export function Book() {
   const fits = (entry: { departmentIds: string[]; locationIds?: string[] }) =>
     (!choice.departmentId || entry.departmentIds.length === 0 || entry.departmentIds.includes(choice.departmentId)) &&
     (!choice.locationId || !entry.locationIds || entry.locationIds.includes(choice.locationId));
+  // With a provider chosen, only the reasons of their departments: another department's reason has no time with them.
+  const provider = catalogue?.providers.find((p) => p.id === choice.providerId);
+  const theirs = (reason: { departmentIds: string[] }) =>
+    !provider || reason.departmentIds.length === 0 || reason.departmentIds.some((d) => provider.departmentIds.includes(d));
   const options = (entries: readonly { id: string; name: string }[]) =>
     entries.map((e) => ({ value: e.id, label: e.name }));
 
@@ -299,7 +319,12 @@ export function Book() {
     return (
       <main id="content" className="page narrow-forms">
         <h1>{moving ? t.moveTitle : t.title}</h1>
-        <Review slotId={slotId} reasonId={choice.reasonId} moving={moving} onBack={() => setSlotId(undefined)} />
+        <Review slotId={slotId} reasonId={choice.reasonId} moving={moving}
+          onBack={() => {
+            // Back to the times as they now are: the one reviewed may have just been taken.
+            setSlotId(undefined);
+            rereadSlots({ requestPolicy: 'network-only' });
+          }} />
       </main>
     );
   }
@@ -317,7 +342,7 @@ export function Book() {
             options={options(catalogue.providers.filter(fits))} onChange={set('providerId')} />
           <SelectField label={t.reason} name="reasonId" value={choice.reasonId} placeholder={t.choose}
             options={catalogue.visitReasons
-              .filter(fits)
+              .filter((reason) => fits(reason) && theirs(reason))
               .map((r) => ({ value: r.id, label: t.reasonMinutes(r.name, r.minutes ?? 0) }))}
             onChange={set('reasonId')} />
           <Field label={t.from} name="from" type="date" value={day} min={todayIn(organization.timeZone)}
@@ -340,6 +365,48 @@ export function Book() {
           </ul>
         </section>
       )}
+      {chosen && (choice.providerId || choice.departmentId) && (
+        <JoinWaitList choice={choice} moving={moving} />
+      )}
     </main>
+  );
+}
+
+/** Seed 003's wait list: wait for an earlier time with the chosen provider (or department) and reason. */
+function JoinWaitList({ choice, moving }: { choice: Choice; moving: string | undefined }) {
+  const t = messages.book;
+  const organization = useOrganization();
+  const [{ fetching }, join] = useMutation(JoinWaitListMutation);
+  const form = useCommand(['providerId', 'departmentId', 'reasonId', 'appointmentId']);
+  return (
+    <section aria-labelledby="wait">
+      <h2 id="wait">{t.waitTitle}</h2>
+      <p>{t.waitIntro}</p>
+      <FormAlert message={form.errors.form} />
+      <Done message={form.said} />
+      {form.said ? (
+        <Link to={`/o/${organization.code}/appointments/wait-list`}>{t.waitList}</Link>
+      ) : (
+        <button type="button" className="secondary" disabled={fetching}
+          onClick={() =>
+            void form.run(
+              (commandId) =>
+                join({
+                  input: {
+                    // A provider when chosen, else any provider of the department.
+                    providerId: choice.providerId || null,
+                    departmentId: choice.providerId ? null : choice.departmentId,
+                    reasonId: choice.reasonId,
+                    appointmentId: moving ?? null,
+                    commandId,
+                  },
+                }),
+              () => t.joined,
+            )
+          }>
+          {t.joinWait}
+        </button>
+      )}
+    </section>
   );
 }

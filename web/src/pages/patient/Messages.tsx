@@ -7,6 +7,7 @@ import { formErrors } from '../../errors';
 import { formatDateTime } from '../../format';
 import { useCommand } from '../../forms';
 import { useOnChange } from '../../live';
+import { actingFor } from '../../acting';
 import { messages } from '../../messages';
 import { useOrganization } from '../OrganizationLayout';
 import { Thread } from '../Thread';
@@ -53,7 +54,8 @@ const StartMutation = graphql(`
 
 /** The patient's unread messages from their care teams, live: undefined until the server first says. */
 export function useUnreadMessages(): number | undefined {
-  const [{ data }] = useSubscription({ query: UnreadSubscription });
+  // A socket cannot carry a proxy's open record: the count would be the proxy's own, so a proxy's page has none.
+  const [{ data }] = useSubscription({ query: UnreadSubscription, pause: actingFor() !== undefined });
   return data?.unreadMessages;
 }
 

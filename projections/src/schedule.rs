@@ -468,15 +468,18 @@ pub struct AppointmentRow {
     pub ends_at: DateTime<Utc>,
     /// `booked` or `cancelled`.
     pub status: String,
+    /// The patient's name (None once erased).
+    pub patient_name: Option<String>,
 }
 
 const APPOINTMENT: &str =
     "SELECT a.id, a.patient_id, a.provider_id, p.name, l.name, r.name, a.slot_id, a.starts_at,
-        a.ends_at, a.status
+        a.ends_at, a.status, nullif(concat_ws(' ', pa.first_name, pa.last_name), '')
      FROM appointments a
      JOIN catalogue_entries p ON p.id = a.provider_id
      JOIN catalogue_entries l ON l.id = a.location_id
-     JOIN catalogue_entries r ON r.id = a.reason_id";
+     JOIN catalogue_entries r ON r.id = a.reason_id
+     LEFT JOIN accounts pa ON pa.id = a.patient_id";
 
 fn appointment_row(r: &tokio_postgres::Row) -> AppointmentRow {
     AppointmentRow {
@@ -490,6 +493,7 @@ fn appointment_row(r: &tokio_postgres::Row) -> AppointmentRow {
         starts_at: r.get(7),
         ends_at: r.get(8),
         status: r.get(9),
+        patient_name: r.get(10),
     }
 }
 
@@ -565,11 +569,13 @@ pub async fn patient_changes(
     let rows = client
         .query(
             "SELECT a.id, a.patient_id, a.provider_id, p.name, l.name, r.name, a.slot_id, a.starts_at, a.ends_at,
-                    a.status, greatest(a.booked_at, a.changed_at, a.cancelled_at, a.missed_at) AS changed
+                    a.status, nullif(concat_ws(' ', pa.first_name, pa.last_name), ''),
+                    greatest(a.booked_at, a.changed_at, a.cancelled_at, a.missed_at) AS changed
              FROM appointments a
              JOIN catalogue_entries p ON p.id = a.provider_id
              JOIN catalogue_entries l ON l.id = a.location_id
              JOIN catalogue_entries r ON r.id = a.reason_id
+             LEFT JOIN accounts pa ON pa.id = a.patient_id
              WHERE a.organization_id = $1 AND a.patient_id = $2
                AND (greatest(a.booked_at, a.changed_at, a.cancelled_at, a.missed_at), a.id) > ($3, $4)
              ORDER BY changed, a.id
@@ -579,6 +585,6 @@ pub async fn patient_changes(
         .await?;
     Ok(rows
         .iter()
-        .map(|r| (r.get(10), appointment_row(r)))
+        .map(|r| (r.get(11), appointment_row(r)))
         .collect())
 }

@@ -105,7 +105,7 @@ test('a provider releases a held result and decides renewals, and the patient se
       observedAt: new Date(Date.now() - 3_600_000).toISOString(),
     },
   });
-  for (const medication of ['Atorvastatin 20 mg', 'Lisinopril 10 mg']) {
+  for (const medication of ['Atorvastatin 20 mg', 'Lisinopril 10 mg', 'Amoxicillin 500 mg']) {
     await asStaff(page.request, 'mutation($input: PrescribeMedicationInput!) { prescribeMedication(input: $input) { id } }', {
       input: { patientId, medication, instructions: 'One tablet a day', prescriberId: clinic.provider },
     });
@@ -131,6 +131,18 @@ test('a provider releases a held result and decides renewals, and the patient se
   await expect(provider.getByRole('heading', { name: 'LDL cholesterol: Noor Doe' })).toHaveCount(0);
 
   await provider.getByRole('link', { name: 'Renewal requests' }).click();
+  // From a request to the patient's medications: prescribe one, discontinue another.
+  await provider.getByRole('link', { name: 'Medications of Noor Doe' }).first().click();
+  await expect(provider.getByRole('heading', { name: 'Medications of Noor Doe' })).toBeVisible();
+  await provider.getByLabel('Medication (name, strength and form)').fill('Metformin 500 mg');
+  await provider.getByLabel('Instructions').fill('One tablet twice a day');
+  await provider.getByLabel('Prescriber').selectOption({ label: `Dr. Grey ${stamp}` });
+  await provider.getByRole('button', { name: 'Prescribe', exact: true }).click();
+  await expect(provider.getByText('Metformin 500 mg is prescribed.')).toBeVisible();
+  await provider.getByRole('button', { name: 'Discontinue Amoxicillin 500 mg' }).click();
+  await expect(provider.getByText('Amoxicillin 500 mg is discontinued.')).toBeVisible();
+  await checkPage(provider, 'care-medications');
+  await provider.getByRole('link', { name: 'Renewal requests' }).click();
   await provider.getByRole('button', { name: 'Approve Atorvastatin 20 mg' }).click();
   await expect(provider.getByText('The renewal of Atorvastatin 20 mg for Noor Doe is approved.')).toBeVisible();
   const decline = provider.getByRole('form', { name: 'Decline Lisinopril 10 mg' });
@@ -144,6 +156,8 @@ test('a provider releases a held result and decides renewals, and the patient se
 
   await page.reload();
   await expect(page.getByText(/approved/)).toBeVisible();
+  await expect(page.getByRole('heading', { name: 'Metformin 500 mg' })).toBeVisible();
+  await expect(page.getByText('You no longer take it.')).toBeVisible();
   await expect(page.getByText('Reason: Please book a blood pressure check first.')).toBeVisible();
   await page.getByRole('link', { name: 'Demo CE Portal' }).click();
   await page.getByRole('link', { name: 'Test results' }).click();

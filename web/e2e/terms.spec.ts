@@ -2,7 +2,7 @@
 // changes what every later sign-in of a learner or patient meets. A patient follows the activation code e-mail,
 // signs up, activates the account and accepts the terms at the first sign-in; a learner, too, is asked to accept them.
 import { expect, test } from '@playwright/test';
-import { activeLearner, asStaff, PASSWORD, signUpHere } from './accounts';
+import { activeLearner, asStaff, PASSWORD, signInHere, signUpHere } from './accounts';
 import { mailsWith } from './mail';
 import { checkPage } from './pages';
 
@@ -53,7 +53,7 @@ test('a patient follows the activation code e-mail, signs up, activates the acco
   await checkPage(page, 'patient-profile');
 });
 
-test('a learner accepts the terms once they are published, then reaches the portal', async ({ page }) => {
+test('a learner accepts the terms once they are published, then reaches the portal', async ({ page, browser }) => {
   const email = `lena.${Date.now().toString(36)}@example.org`;
   await activeLearner(page.request, email, 'Lena');
   await page.goto('/o/demo/sign-in');
@@ -65,10 +65,17 @@ test('a learner accepts the terms once they are published, then reaches the port
   await expect(page.getByText('Welcome, Lena.')).toBeVisible();
   await expect(page.getByRole('link', { name: 'Record attendance' })).toBeVisible();
 
-  // A new version, published while she is signed in: the next page she opens sends her to it first.
-  await asStaff(page.request, 'mutation($input: PublishTermsInput!) { publishTerms(input: $input) { position } }', {
-    input: { termsOfUse: 'Terms of use, second version.', privacyPractices: 'Privacy practices, second version.' },
-  });
+  // A new version, published by staff on their page while she is signed in: the next page she opens sends her to it.
+  const staff = await (await browser.newContext()).newPage();
+  await staff.goto('/o/demo/sign-in');
+  await signInHere(staff, 'staff@demo.example', 'portal demo staff password', 'Dana');
+  await staff.goto('/o/demo/staff/policies');
+  const terms = staff.getByRole('form', { name: 'Terms of use and privacy practices' });
+  await expect(terms.getByText(/^Version 1, published /)).toBeVisible();
+  await terms.getByLabel('Terms of use').fill('Terms of use, second version.');
+  await terms.getByLabel('Privacy practices').fill('Privacy practices, second version.');
+  await terms.getByRole('button', { name: 'Publish as a new version' }).click();
+  await expect(staff.getByText('Version 2 is published: everyone accepts it at their next sign-in.')).toBeVisible();
   await page.goto('/o/demo/transcript');
   await expect(page.getByText('Our terms of use and privacy practices have changed.')).toBeVisible();
   await expect(page).toHaveURL(/\/o\/demo\/$/);

@@ -59,11 +59,16 @@ const Deliveries = staffPage('Deliveries');
 const Reports = staffPage('Reports');
 const Patients = staffPage('Patients');
 const SignUpRequests = staffPage('SignUpRequests');
+const Day = staffPage('Day');
+const CatalogueSetup = staffPage('Catalogue');
+const Statements = staffPage('Statements');
+const Policies = staffPage('Policies');
 const CareArea = carePage('CareArea');
 const Inbox = carePage('Inbox');
 const CareConversation = carePage('CareConversation');
 const HeldResults = carePage('HeldResults');
 const Renewals = carePage('Renewals');
+const PatientMedications = carePage('PatientMedications');
 
 /** An auditor's page, loaded with the others the first time one is opened. */
 const auditPage = (name: keyof AuditPages) =>
@@ -149,12 +154,17 @@ export function App() {
           <Route path="reports" element={<Reports />} />
           <Route path="patients" element={<Patients />} />
           <Route path="sign-up-requests" element={<SignUpRequests />} />
+          <Route path="day" element={<Day />} />
+          <Route path="catalogue" element={<CatalogueSetup />} />
+          <Route path="statements" element={<Statements />} />
+          <Route path="policies" element={<Policies />} />
         </Route>
         <Route path="care" element={<Loading><CareArea /></Loading>}>
           <Route index element={<Inbox />} />
           <Route path=":conversationId" element={<CareConversation />} />
           <Route path="results" element={<HeldResults />} />
           <Route path="renewals" element={<Renewals />} />
+          <Route path="patients/:patientId/medications" element={<PatientMedications />} />
         </Route>
         <Route path="audit" element={<Loading><AuditArea /></Loading>}>
           <Route index element={<AccessLog />} />

@@ -50,3 +50,10 @@ export function addDays(date: string, days: number): string {
 export function personName(person: { firstName?: string | null; lastName?: string | null }): string {
   return [person.firstName, person.lastName].filter(Boolean).join(' ');
 }
+
+/** The instant of a `datetime-local` field's value, on the browser's clock; null when empty or not a time. */
+export function localInstant(local: string): string | null {
+  if (!local) return null;
+  const at = new Date(local);
+  return Number.isNaN(at.getTime()) ? null : at.toISOString();
+}

@@ -178,6 +178,8 @@ pub struct AppointmentView {
     pub id: ID,
     /// The patient's account.
     pub patient_id: ID,
+    /// The patient's name, for staff (null once the patient's data was erased).
+    pub patient_name: Option<String>,
     /// The provider or care team of the catalogue (start a conversation with it: `startConversation`).
     pub provider_id: ID,
     /// The provider.
@@ -428,6 +430,7 @@ pub fn appointment(row: AppointmentRow) -> AppointmentView {
     AppointmentView {
         id: ID(row.id.to_string()),
         patient_id: ID(row.patient_id.to_string()),
+        patient_name: row.patient_name,
         provider_id: ID(row.provider_id.to_string()),
         provider: row.provider,
         location: row.location,

@@ -399,12 +399,17 @@ async fn staff_book_for_a_patient_and_see_the_providers_day() {
     let day = c
         .app
         .graphql(
-            "query($p: ID!, $d: NaiveDate!, $at: LogPosition) { providerDay(providerId: $p, date: $d, atLeast: $at) { patientId startsAt } }",
+            "query($p: ID!, $d: NaiveDate!, $at: LogPosition) { providerDay(providerId: $p, date: $d, atLeast: $at) { patientId patientName startsAt } }",
             json!({ "p": c.provider, "d": date, "at": position }),
             Some(&c.staff),
         )
         .await;
     assert_eq!(day.assert_ok()["providerDay"][0]["patientId"], patient_id);
+    assert_eq!(
+        day.assert_ok()["providerDay"][0]["patientName"],
+        "Pat Number3",
+        "staff see whose appointment it is"
+    );
     let forbidden = c
         .app
         .graphql(

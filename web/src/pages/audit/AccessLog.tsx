@@ -3,10 +3,10 @@ import { useQuery } from 'urql';
 import { graphql } from '../../gql';
 import { Field, FormAlert } from '../../components';
 import { formErrors } from '../../errors';
-import { formatDateTime } from '../../format';
+import { formatDateTime, localInstant } from '../../format';
 import { messages } from '../../messages';
 import { useOrganization } from '../OrganizationLayout';
-import { instant } from './time';
+
 
 const AccessLogQuery = graphql(`
   query AccessLog($patientId: ID, $actorId: ID, $from: DateTime, $to: DateTime, $after: String) {
@@ -51,8 +51,8 @@ function LogPage({ filters, after }: { filters: Filters; after: string | null })
     variables: {
       patientId: filters.patientId.trim() || null,
       actorId: filters.actorId.trim() || null,
-      from: instant(filters.from),
-      to: instant(filters.to),
+      from: localInstant(filters.from),
+      to: localInstant(filters.to),
       after,
     },
   });

@@ -3,9 +3,9 @@ import { useQuery } from 'urql';
 import { graphql } from '../../gql';
 import { Field, FormAlert } from '../../components';
 import { formErrors } from '../../errors';
-import { formatDate } from '../../format';
+import { formatDate, localInstant } from '../../format';
 import { messages } from '../../messages';
-import { instant } from './time';
+
 
 const AsOfQuery = graphql(`
   query AccountAsOf($accountId: ID!, $at: DateTime!) {
@@ -111,7 +111,7 @@ export function AsOf() {
   const [asked, setAsked] = useState<{ accountId: string; at: string } | undefined>();
   const show = (event: FormEvent) => {
     event.preventDefault();
-    const at = instant(draft.at);
+    const at = localInstant(draft.at);
     if (draft.accountId.trim() && at) setAsked({ accountId: draft.accountId.trim(), at });
   };
   return (

@@ -11,6 +11,7 @@ import { messages } from '../../messages';
 import { useOrganization } from '../OrganizationLayout';
 import { Thread } from '../Thread';
 import { useCareMember } from './CareArea';
+import type { MedicationsLinkState } from './PatientMedications';
 
 const InboxQuery = graphql(`
   query CareTeamInbox {
@@ -136,12 +137,21 @@ export function CareConversation() {
       <Thread
         id={conversationId}
         reader={{ side: 'care_team', memberId: member.id }}
-        heading={(conversation) => (
-          <>
-            <h1>{conversation.subject ?? messages.conversations.noSubject}</h1>
-            <p>{t.title(conversation.patientName ?? messages.care.unknownPatient)}</p>
-          </>
-        )}
+        heading={(conversation) => {
+          const patient = conversation.patientName ?? messages.care.unknownPatient;
+          const state: MedicationsLinkState = { patient, team: conversation.teamId };
+          return (
+            <>
+              <h1>{conversation.subject ?? messages.conversations.noSubject}</h1>
+              <p>{t.title(patient)}</p>
+              <p>
+                <Link to={`/o/${organization.code}/care/patients/${conversation.patientId}/medications`} state={state}>
+                  {messages.care.medications.link(patient)}
+                </Link>
+              </p>
+            </>
+          );
+        }}
       >
         {(conversation) =>
           conversation.status === 'open' && (

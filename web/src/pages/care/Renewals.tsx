@@ -1,4 +1,5 @@
 import { useState, type FormEvent } from 'react';
+import { Link } from 'react-router';
 import { useMutation, useQuery } from 'urql';
 import { graphql } from '../../gql';
 import { Done, Field, FormAlert } from '../../components';
@@ -7,6 +8,7 @@ import { formatDateTime } from '../../format';
 import { useCommand, type CommandForm } from '../../forms';
 import { messages } from '../../messages';
 import { useOrganization } from '../OrganizationLayout';
+import type { MedicationsLinkState } from './PatientMedications';
 
 const PendingQuery = graphql(`
   query PendingRenewals {
@@ -14,6 +16,7 @@ const PendingQuery = graphql(`
       id
       medicationId
       medication
+      patientId
       patientName
       note
       requestedAt
@@ -129,6 +132,12 @@ export function Renewals() {
             <li key={renewal.id} className="card">
               <h2 className="card-title">{t.of(request.medication, request.patient)}</h2>
               <p>{t.asked(formatDateTime(renewal.requestedAt, organization.timeZone))}</p>
+              <p>
+                <Link to={`/o/${organization.code}/care/patients/${renewal.patientId}/medications`}
+                  state={{ patient: request.patient } satisfies MedicationsLinkState}>
+                  {messages.care.medications.link(request.patient)}
+                </Link>
+              </p>
               {renewal.note && <p>{t.note(renewal.note)}</p>}
               <Decide request={request} form={form}
                 reasonError={current === renewal.id ? form.errors.fields.reason : undefined}

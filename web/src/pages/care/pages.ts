@@ -3,3 +3,4 @@ export { CareArea } from './CareArea';
 export { Inbox, CareConversation } from './Inbox';
 export { HeldResults } from './HeldResults';
 export { Renewals } from './Renewals';
+export { PatientMedications } from './PatientMedications';

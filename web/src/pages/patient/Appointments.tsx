@@ -43,7 +43,8 @@ const ChangesSubscription = graphql(`
   }
 `);
 
-const CancelMutation = graphql(`
+/** Cancels an appointment. */
+export const CancelMutation = graphql(`
   mutation CancelAppointment($appointmentId: ID!) {
     cancelAppointment(appointmentId: $appointmentId) {
       appointment {

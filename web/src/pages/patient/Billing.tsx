@@ -1,11 +1,35 @@
+import type { ReactNode } from 'react';
 import { useMutation, useQuery } from 'urql';
 import { graphql } from '../../gql';
+import type { StatementItemFragment } from '../../gql/graphql';
 import { Choice, Done, FormAlert } from '../../components';
 import { formErrors } from '../../errors';
 import { formatDate } from '../../format';
 import { useCommand } from '../../forms';
 import { messages } from '../../messages';
 import { SignInFirst } from '../SignInFirst';
+
+/** A statement with its lines and payments, as the patient's and the staff's pages show it. */
+export const StatementItem = graphql(`
+  fragment StatementItem on StatementView {
+    id
+    total
+    balance
+    status
+    dueOn
+    issuedAt
+    items {
+      id
+      description
+      amount
+    }
+    payments {
+      id
+      amount
+      paidAt
+    }
+  }
+`);
 
 const BillingQuery = graphql(`
   query Billing {
@@ -14,26 +38,41 @@ const BillingQuery = graphql(`
       balance
       paperless
       statements {
-        id
-        total
-        balance
-        status
-        dueOn
-        issuedAt
-        items {
-          id
-          description
-          amount
-        }
-        payments {
-          id
-          amount
-          paidAt
-        }
+        ...StatementItem
       }
     }
   }
 `);
+
+/** One statement: when it was issued, what is due and still to pay, its charges and payments; `children` below. */
+export function StatementCard({ statement, children }: { statement: StatementItemFragment; children?: ReactNode }) {
+  const t = messages.billing;
+  return (
+    <li className="card">
+      <h3 className="card-title">{t.statement(formatDate(statement.issuedAt.slice(0, 10)))}</h3>
+      <p>{t.due(formatDate(statement.dueOn), statement.total, statement.balance)}</p>
+      <p>{t.statuses[statement.status] ?? statement.status}</p>
+      <table>
+        <caption className="visually-hidden">{t.lines}</caption>
+        <tbody>
+          {statement.items.map((item) => (
+            <tr key={item.id}>
+              <td>{item.description}</td>
+              <td className="amount">{item.amount}</td>
+            </tr>
+          ))}
+          {statement.payments.map((payment) => (
+            <tr key={payment.id}>
+              <td>{t.payment(formatDate(payment.paidAt.slice(0, 10)))}</td>
+              <td className="amount">−{payment.amount}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      {children}
+    </li>
+  );
+}
 
 const PaperlessMutation = graphql(`
   mutation SetPaperlessBilling($paperless: Boolean!) {
@@ -81,28 +120,7 @@ export function Billing() {
           {billing.statements.length === 0 && <p>{t.none}</p>}
           <ul className="cards">
             {billing.statements.map((statement) => (
-              <li key={statement.id} className="card">
-                <h3 className="card-title">{t.statement(formatDate(statement.issuedAt.slice(0, 10)))}</h3>
-                <p>{t.due(formatDate(statement.dueOn), statement.total, statement.balance)}</p>
-                <p>{t.statuses[statement.status] ?? statement.status}</p>
-                <table>
-                  <caption className="visually-hidden">{t.lines}</caption>
-                  <tbody>
-                    {statement.items.map((item) => (
-                      <tr key={item.id}>
-                        <td>{item.description}</td>
-                        <td className="amount">{item.amount}</td>
-                      </tr>
-                    ))}
-                    {statement.payments.map((payment) => (
-                      <tr key={payment.id}>
-                        <td>{t.payment(formatDate(payment.paidAt.slice(0, 10)))}</td>
-                        <td className="amount">−{payment.amount}</td>
-                      </tr>
-                    ))}
-                  </tbody>
-                </table>
-              </li>
+              <StatementCard key={statement.id} statement={statement} />
             ))}
           </ul>
         </>

@@ -9,7 +9,8 @@ import { optionalText, useCommand } from '../../forms';
 import { messages } from '../../messages';
 import { useOrganization } from '../OrganizationLayout';
 
-const CatalogueQuery = graphql(`
+/** The catalogue: locations, departments, providers and visit reasons. */
+export const CatalogueQuery = graphql(`
   query Catalogue {
     catalogue {
       id
@@ -37,7 +38,8 @@ const CatalogueQuery = graphql(`
   }
 `);
 
-const OpenSlotsQuery = graphql(`
+/** Open times, by place, provider, reason and days. */
+export const OpenSlotsQuery = graphql(`
   query OpenSlots($locationId: ID, $departmentId: ID, $providerId: ID, $reasonId: ID, $from: NaiveDate, $to: NaiveDate) {
     openSlots(locationId: $locationId, departmentId: $departmentId, providerId: $providerId, reasonId: $reasonId,
       from: $from, to: $to, first: 40) {
@@ -74,7 +76,8 @@ const SummaryQuery = graphql(`
   }
 `);
 
-const MoveMutation = graphql(`
+/** Moves an appointment to another slot in one step. */
+export const MoveMutation = graphql(`
   mutation RescheduleAppointment($appointmentId: ID!, $slotId: ID!) {
     rescheduleAppointment(appointmentId: $appointmentId, slotId: $slotId) {
       appointment {
@@ -84,7 +87,8 @@ const MoveMutation = graphql(`
   }
 `);
 
-const BookMutation = graphql(`
+/** Books a slot (staff: for `patientId`). */
+export const BookMutation = graphql(`
   mutation BookAppointment($input: BookAppointmentInput!) {
     bookAppointment(input: $input) {
       appointment {

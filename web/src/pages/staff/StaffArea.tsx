@@ -41,6 +41,10 @@ export function StaffArea() {
     { to: `${base}/reports`, label: messages.staff.nav.reports },
     { to: `${base}/patients`, label: messages.staff.nav.patients },
     { to: `${base}/sign-up-requests`, label: messages.staff.nav.requests },
+    { to: `${base}/day`, label: messages.staff.nav.day },
+    { to: `${base}/catalogue`, label: messages.staff.nav.catalogue },
+    { to: `${base}/statements`, label: messages.staff.nav.statements },
+    { to: `${base}/policies`, label: messages.staff.nav.policies },
   ];
   return (
     <div className="page">

@@ -10,3 +10,7 @@ export { Deliveries } from './Deliveries';
 export { Reports } from './Reports';
 export { Patients } from './Patients';
 export { SignUpRequests } from './SignUpRequests';
+export { Day } from './Day';
+export { Catalogue } from './Catalogue';
+export { Statements } from './Statements';
+export { Policies } from './Policies';

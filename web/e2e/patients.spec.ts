@@ -1,8 +1,9 @@
 // Clinic staff and the ways to a patient portal account (seed 001): a request for a code made online, approved from
 // the queue, brings the code e-mail, whose link signs the person up; a patient registered at the desk gets a
-// printable code, and a new one on request.
+// printable code, and a new one on request, and signs up with the clinic number instead. Each then books.
 import { expect, test } from '@playwright/test';
-import { PASSWORD, signInHere, signUpHere } from './accounts';
+import { openTimes, PASSWORD, signInHere, signUpHere } from './accounts';
+import { bookFirstTime } from './booking';
 import { mailsWith } from './mail';
 import { checkPage } from './pages';
 
@@ -10,6 +11,7 @@ test('a request for a code, approved by staff, brings the code e-mail that signs
   const stamp = Date.now().toString(36);
   const email = `quinn.${stamp}@example.org`;
   const last = `Q${stamp}`;
+  await openTimes(page.request, stamp);
   await page.goto('/o/demo/sign-up');
   await page.getByLabel('I have neither: request an activation code online').check();
   const request = page.getByRole('form', { name: 'Request an activation code' });
@@ -40,11 +42,16 @@ test('a request for a code, approved by staff, brings the code e-mail that signs
   await signUpHere(page, { email, username: `quinn${stamp}`, dateOfBirth: '1982-11-30' });
   await signInHere(page, `quinn${stamp}`, PASSWORD, 'Quinn');
   await expect(page.getByRole('heading', { name: 'Your patient portal' })).toBeVisible();
+  await bookFirstTime(page, stamp);
 });
 
-test('staff register a patient at the desk and print the activation code, then issue a new one', async ({ page }) => {
+test('staff register a patient at the desk and print the code; the patient signs up with the clinic number and books', async ({
+  page,
+  browser,
+}) => {
   const stamp = Date.now().toString(36);
   const number = `D${stamp.slice(-7)}`.toUpperCase();
+  await openTimes(page.request, stamp);
   await page.goto('/o/demo/sign-in');
   await signInHere(page, 'staff@demo.example', 'portal demo staff password', 'Dana');
   await page.goto('/o/demo/staff/patients');
@@ -68,4 +75,13 @@ test('staff register a patient at the desk and print the activation code, then i
   await page.getByRole('button', { name: `Issue a new activation code for Dora Desk${stamp}` }).click();
   await expect(page.getByText(`A new activation code for Dora Desk${stamp} is below`)).toBeVisible();
   await expect(page.locator('.handout-code')).not.toHaveText(first ?? '');
+
+  // Dora signs up with her clinic number and date of birth instead, and books.
+  const dora = await (await browser.newContext()).newPage();
+  await dora.goto('/o/demo/sign-up');
+  await dora.getByLabel('With my clinic number').check();
+  await dora.getByLabel('Clinic number', { exact: true }).fill(number);
+  await signUpHere(dora, { email: `dora.${stamp}@example.org`, username: `dora${stamp}`, dateOfBirth: '1960-02-29' });
+  await signInHere(dora, `dora${stamp}`, PASSWORD, 'Dora');
+  await bookFirstTime(dora, stamp);
 });

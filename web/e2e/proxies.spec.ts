@@ -2,6 +2,7 @@
 // record is open) and is refused outside it; a patient gives someone access to their own record and ends it.
 import { expect, test } from '@playwright/test';
 import { activePatient, asStaff, invitedMember, openTimes, PASSWORD, signInHere } from './accounts';
+import { bookFirstTime } from './booking';
 import { checkPage } from './pages';
 
 test('a parent books for their child within the scope granted and is refused outside it; an auditor finds the reads', async ({
@@ -40,12 +41,7 @@ test('a parent books for their child within the scope granted and is refused out
   await pages.getByRole('link', { name: 'Appointments' }).click();
   await expect(page.getByText('You are viewing Kit Doe’s record.')).toBeVisible();
   await expect(page.getByText('No upcoming appointments.')).toBeVisible();
-  await page.getByRole('link', { name: 'Book an appointment' }).click();
-  await page.getByLabel('Provider or care team').selectOption({ label: `Dr. Grey ${stamp}` });
-  await page.getByLabel('Reason for the visit').selectOption({ label: 'Check-up (30 minutes)' });
-  await page.getByRole('button', { name: new RegExp(`with Dr\\. Grey ${stamp}`) }).first().click();
-  await page.getByRole('button', { name: 'Confirm the appointment' }).click();
-  await expect(page.getByRole('heading', { name: 'Your appointment is booked' })).toBeVisible();
+  await bookFirstTime(page, stamp);
   const kits = (await asStaff(page.request, 'query($p: ID!) { proxies(patientId: $p) { proxyName } }', {
     p: childId,
   })) as { proxies: { proxyName: string }[] };

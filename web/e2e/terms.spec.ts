@@ -2,13 +2,15 @@
 // changes what every later sign-in of a learner or patient meets. A patient follows the activation code e-mail,
 // signs up, activates the account and accepts the terms at the first sign-in; a learner, too, is asked to accept them.
 import { expect, test } from '@playwright/test';
-import { activeLearner, asStaff, PASSWORD, signInHere, signUpHere } from './accounts';
+import { activeLearner, asStaff, openTimes, PASSWORD, signInHere, signUpHere } from './accounts';
+import { bookFirstTime } from './booking';
 import { mailsWith } from './mail';
 import { checkPage } from './pages';
 
 test('a patient follows the activation code e-mail, signs up, activates the account and signs in', async ({ page }) => {
   const stamp = Date.now().toString(36);
   const email = `pat.${stamp}@example.org`;
+  await openTimes(page.request, stamp);
   await asStaff(page.request, 'mutation($input: RegisterPatientInput!) { registerPatient(input: $input) { position } }', {
     input: {
       clinicNumber: `C${stamp.slice(-8)}`.toUpperCase(),
@@ -51,6 +53,7 @@ test('a patient follows the activation code e-mail, signs up, activates the acco
   await expect(page.getByRole('heading', { name: 'Change your password' })).toBeVisible();
   await expect(page.getByRole('link', { name: 'Professional profile' })).toHaveCount(0);
   await checkPage(page, 'patient-profile');
+  await bookFirstTime(page, stamp);
 });
 
 test('a learner accepts the terms once they are published, then reaches the portal', async ({ page, browser }) => {

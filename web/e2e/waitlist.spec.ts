@@ -1,19 +1,11 @@
 // Seed 003's appointments when two people want the same time: both review it in browsers of their own, one wins and
 // the other is told the time is gone; the other joins the wait list, and when the winner cancels, the offer's e-mail
 // link (opened signed out) leads through the sign-in to the wait list, where they accept it.
-import { expect, test, type Page } from '@playwright/test';
+import { expect, test } from '@playwright/test';
 import { activePatient, openTimes, PASSWORD, signInHere } from './accounts';
+import { reviewFirstTime } from './booking';
 import { linkIn, mailsWith } from './mail';
 import { checkPage } from './pages';
-
-/** Opens the booking steps on the clinic's first open time, up to the review. */
-async function reviewFirstTime(page: Page, stamp: string) {
-  await page.goto('/o/demo/appointments/book');
-  await page.getByLabel('Provider or care team').selectOption({ label: `Dr. Grey ${stamp}` });
-  await page.getByLabel('Reason for the visit').selectOption({ label: 'Check-up (30 minutes)' });
-  await page.getByRole('button', { name: new RegExp(`with Dr\\. Grey ${stamp}`) }).first().click();
-  await expect(page.getByRole('heading', { name: 'Review and confirm' })).toBeVisible();
-}
 
 test('two patients race for one time: one wins, the other waits and takes it from the offer’s link', async ({
   page,

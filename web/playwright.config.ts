@@ -14,10 +14,11 @@ const portal = process.env.PORTAL_BIN ?? '../target/debug/portal';
 export default defineConfig({
   testDir: 'e2e',
   // terms.spec.ts publishes the demo organization's terms, which every later sign-in of a learner or patient then
-  // meets: it runs after the other journeys.
+  // meets, and two-step-required.spec.ts requires two-step verification of patients for a while: they run after the
+  // other journeys.
   projects: [
-    { name: 'journeys', testIgnore: /terms\.spec\.ts/ },
-    { name: 'terms', testMatch: /terms\.spec\.ts/, dependencies: ['journeys'] },
+    { name: 'journeys', testIgnore: /(terms|two-step-required)\.spec\.ts/ },
+    { name: 'terms', testMatch: /(terms|two-step-required)\.spec\.ts/, dependencies: ['journeys'] },
   ],
   globalTeardown: './e2e/teardown.ts',
   workers: 1,

@@ -70,6 +70,10 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         "0016_app_role.sql",
         include_str!("../../migrations/0016_app_role.sql"),
     ),
+    (
+        "0017_two_step_requirement.sql",
+        include_str!("../../migrations/0017_two_step_requirement.sql"),
+    ),
 ];
 
 /// Advisory lock key held while migrating, so that instances starting together take turns.

@@ -46,6 +46,8 @@ pub struct OrganizationSummary {
     pub care_policy: portal_domain::care::CarePolicy,
     /// Its rules for apps' device sessions.
     pub device_policy: portal_domain::device::DevicePolicy,
+    /// Who must use two-step verification.
+    pub two_step: portal_domain::organization::TwoStepRequirement,
 }
 
 /// The stream of an organization.
@@ -146,6 +148,7 @@ async fn summary<L: EventLog>(
             messaging,
             care_policy,
             device_policy,
+            two_step,
         } => Some(OrganizationSummary {
             id,
             code,
@@ -158,6 +161,7 @@ async fn summary<L: EventLog>(
             messaging,
             care_policy,
             device_policy,
+            two_step,
         }),
         OrganizationState::Absent => None,
     })
@@ -236,6 +240,26 @@ pub async fn set_device_policy<L: EventLog>(
         "SetDevicePolicy",
         &input,
         || OrganizationCommand::SetDevicePolicy { policy, by },
+        ctx,
+    )
+    .await
+}
+
+/// Sets who in an organization must use two-step verification.
+pub async fn set_two_step_requirement<L: EventLog>(
+    store: &Store<L>,
+    organization: OrganizationId,
+    required: portal_domain::organization::TwoStepRequirement,
+    by: Option<portal_domain::AccountId>,
+    ctx: &CommandContext,
+) -> Result<i64, CommandError<OrganizationError>> {
+    let input = serde_json::to_vec(&required).unwrap_or_default();
+    change_setting(
+        store,
+        organization,
+        "SetTwoStepRequirement",
+        &input,
+        || OrganizationCommand::SetTwoStepRequirement { required, by },
         ctx,
     )
     .await

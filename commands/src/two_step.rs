@@ -314,6 +314,10 @@ pub async fn disable<L: EventLog>(
         )
         .await);
     }
+    // The organization's rule decides with the account's: turning it off is refused where it is required.
+    let required = crate::organizations::find_by_id(store, principal.organization)
+        .await?
+        .is_some_and(|org| org.two_step.applies_to(principal.role));
     let fingerprint = store
         .secrets
         .fingerprint("DisableTwoStep", &[id.0.as_bytes()]);
@@ -327,7 +331,7 @@ pub async fn disable<L: EventLog>(
         |_| {
             Ok(Plan::command(
                 principal.organization.0,
-                AccountCommand::TwoStep(TwoStepCommand::Disable { password }),
+                AccountCommand::TwoStep(TwoStepCommand::Disable { password, required }),
             ))
         },
     )

@@ -860,6 +860,9 @@ pub enum AccountError {
     /// Two-step verification is on already.
     #[error("two-step verification is on already; turn it off first")]
     TwoStepAlreadyEnabled,
+    /// The organization requires two-step verification of this account: it cannot be turned off.
+    #[error("your organization requires two-step verification: it cannot be turned off")]
+    TwoStepRequired,
     /// No authenticator app is being set up.
     #[error("start setting up the authenticator app first")]
     TwoStepNotStarted,
@@ -943,6 +946,7 @@ impl ErrorCode for AccountError {
             AccountError::PhoneCodeExpired => "PHONE_CODE_EXPIRED",
             AccountError::PhoneCodeRecentlySent => "PHONE_CODE_RATE_LIMITED",
             AccountError::TwoStepAlreadyEnabled => "TWO_STEP_ALREADY_ENABLED",
+            AccountError::TwoStepRequired => "TWO_STEP_REQUIRED",
             AccountError::TwoStepNotStarted => "TWO_STEP_NOT_STARTED",
             AccountError::SecondFactorInvalid => "SECOND_FACTOR_INVALID",
             AccountError::ChallengeInvalid => "CHALLENGE_INVALID",
@@ -1683,6 +1687,48 @@ pub(crate) mod tests {
             activated_at: t0(),
         }));
         events
+    }
+
+    /// An active account with two-step verification by e-mailed codes.
+    fn with_two_step() -> Vec<AccountEvent> {
+        let mut events = activated();
+        events.push(AccountEvent::TwoStepEnabled(
+            crate::two_step::TwoStepEnabled {
+                method: crate::two_step::TwoStepMethod::Email,
+                recovery_codes: vec![token(9)],
+                step: None,
+                at: t0(),
+            },
+        ));
+        events
+    }
+
+    #[test]
+    fn two_step_verification_is_turned_off_with_the_password() {
+        given::<Account>(with_two_step())
+            .when(
+                AccountCommand::TwoStep(crate::two_step::TwoStepCommand::Disable {
+                    password: PasswordCheck::Matched,
+                    required: false,
+                }),
+                t0(),
+            )
+            .then(vec![AccountEvent::TwoStepDisabled(
+                crate::two_step::TwoStepDisabled { at: t0() },
+            )]);
+    }
+
+    #[test]
+    fn two_step_verification_the_organization_requires_is_not_turned_off() {
+        given::<Account>(with_two_step())
+            .when(
+                AccountCommand::TwoStep(crate::two_step::TwoStepCommand::Disable {
+                    password: PasswordCheck::Matched,
+                    required: true,
+                }),
+                t0(),
+            )
+            .then_error(AccountError::TwoStepRequired);
     }
 
     #[test]

@@ -79,7 +79,56 @@ pub enum OrganizationState {
         care_policy: CarePolicy,
         /// Rules for apps' device sessions.
         device_policy: crate::device::DevicePolicy,
+        /// Who must sign in with two-step verification.
+        two_step: TwoStepRequirement,
     },
+}
+
+/// Who must use two-step verification to use the portal: an organization's choice (seed 001's "additional
+/// security"). Learners of a CE portal are not covered by either choice.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TwoStepRequirement {
+    /// Nobody (each person may still turn it on).
+    #[default]
+    None,
+    /// Patients.
+    Patients,
+    /// Staff, providers and auditors.
+    Staff,
+    /// Patients, staff, providers and auditors.
+    Both,
+}
+
+impl TwoStepRequirement {
+    /// Its name in events and read models.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TwoStepRequirement::None => "none",
+            TwoStepRequirement::Patients => "patients",
+            TwoStepRequirement::Staff => "staff",
+            TwoStepRequirement::Both => "both",
+        }
+    }
+
+    /// The requirement named `name` (as `as_str` writes it).
+    pub fn parse(name: &str) -> Option<Self> {
+        [Self::None, Self::Patients, Self::Staff, Self::Both]
+            .into_iter()
+            .find(|r| r.as_str() == name)
+    }
+
+    /// Whether an account with `role` must have two-step verification.
+    pub fn applies_to(self, role: crate::account::Role) -> bool {
+        use crate::account::Role;
+        let staff = matches!(role, Role::Staff | Role::Provider | Role::Auditor);
+        match self {
+            TwoStepRequirement::None => false,
+            TwoStepRequirement::Patients => role == Role::Patient,
+            TwoStepRequirement::Staff => staff,
+            TwoStepRequirement::Both => staff || role == Role::Patient,
+        }
+    }
 }
 
 /// How an organization's messages go out: who they are from, which SMS account sends its texts, when texts may go
@@ -161,6 +210,13 @@ pub enum OrganizationCommand {
         /// The new rules.
         policy: SecurityPolicy,
         /// The staff member (or None for an operator at the command line).
+        by: Option<crate::AccountId>,
+    },
+    /// Sets who must use two-step verification.
+    SetTwoStepRequirement {
+        /// Who.
+        required: TwoStepRequirement,
+        /// The staff member (or None for an operator).
         by: Option<crate::AccountId>,
     },
     /// Replaces the rules for apps' device sessions.
@@ -278,6 +334,19 @@ pub enum OrganizationEvent {
     CarePolicyChanged(CarePolicyChanged),
     /// Its rules for apps' device sessions changed.
     DevicePolicyChanged(DevicePolicyChanged),
+    /// Who must use two-step verification changed.
+    TwoStepRequirementSet(TwoStepRequirementSet),
+}
+
+/// Who must use two-step verification changed (v1).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TwoStepRequirementSet {
+    /// Who must use it from now on.
+    pub required: TwoStepRequirement,
+    /// The staff member who set it (None: an operator).
+    pub by: Option<crate::AccountId>,
+    /// When.
+    pub at: DateTime<Utc>,
 }
 
 /// The rules for apps' device sessions changed (v1).
@@ -431,6 +500,7 @@ impl DomainEvent for OrganizationEvent {
             OrganizationEvent::MessageTemplateSet(_) => "MessageTemplateSet",
             OrganizationEvent::CarePolicyChanged(_) => "CarePolicyChanged",
             OrganizationEvent::DevicePolicyChanged(_) => "DevicePolicyChanged",
+            OrganizationEvent::TwoStepRequirementSet(_) => "TwoStepRequirementSet",
         }
     }
 }
@@ -520,6 +590,20 @@ impl Decider for Organization {
                     },
                 )])
             }
+            (
+                OrganizationState::Active { two_step, .. },
+                OrganizationCommand::SetTwoStepRequirement { required, by },
+            ) => Ok(if *two_step == required {
+                vec![]
+            } else {
+                vec![OrganizationEvent::TwoStepRequirementSet(
+                    TwoStepRequirementSet {
+                        required,
+                        by,
+                        at: now,
+                    },
+                )]
+            }),
             (
                 OrganizationState::Active { device_policy, .. },
                 OrganizationCommand::SetDevicePolicy { policy, by },
@@ -718,6 +802,7 @@ impl Decider for Organization {
                 messaging: Messaging::default(),
                 care_policy: CarePolicy::default(),
                 device_policy: crate::device::DevicePolicy::default(),
+                two_step: TwoStepRequirement::None,
             };
         }
         if let OrganizationState::Active {
@@ -729,6 +814,7 @@ impl Decider for Organization {
             messaging,
             care_policy,
             device_policy,
+            two_step,
             ..
         } = &mut state
         {
@@ -741,6 +827,7 @@ impl Decider for Organization {
                 OrganizationEvent::PatientPolicyChanged(e) => *patient_policy = e.policy,
                 OrganizationEvent::CarePolicyChanged(e) => *care_policy = e.policy.clone(),
                 OrganizationEvent::DevicePolicyChanged(e) => *device_policy = e.policy,
+                OrganizationEvent::TwoStepRequirementSet(e) => *two_step = e.required,
                 OrganizationEvent::MailSenderSet(e) => messaging.sender = e.sender.clone(),
                 OrganizationEvent::SmsAccountSet(e) => {
                     messaging.sms_account = Some(e.account.clone());
@@ -872,6 +959,75 @@ mod tests {
             .then_error(OrganizationError::InvalidPolicy(
                 "a conversation closes after 1 to 365 quiet days",
             ));
+    }
+
+    #[test]
+    fn requiring_two_step_verification_for_patients_is_recorded_and_folded_in() {
+        let t0 = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
+        let (_, created) = create(t0);
+        let set = OrganizationEvent::TwoStepRequirementSet(TwoStepRequirementSet {
+            required: TwoStepRequirement::Patients,
+            by: None,
+            at: t0,
+        });
+        given::<Organization>([created.clone()])
+            .when(
+                OrganizationCommand::SetTwoStepRequirement {
+                    required: TwoStepRequirement::Patients,
+                    by: None,
+                },
+                t0,
+            )
+            .then(vec![set.clone()]);
+        let OrganizationState::Active { two_step, .. } = Organization::fold([&created, &set])
+        else {
+            panic!("absent")
+        };
+        assert_eq!(two_step, TwoStepRequirement::Patients);
+    }
+
+    #[test]
+    fn requiring_the_two_step_verification_already_required_records_nothing() {
+        let t0 = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
+        let (_, created) = create(t0);
+        given::<Organization>([created])
+            .when(
+                OrganizationCommand::SetTwoStepRequirement {
+                    required: TwoStepRequirement::None,
+                    by: None,
+                },
+                t0,
+            )
+            .then(vec![]);
+    }
+
+    #[test]
+    fn a_two_step_requirement_covers_the_roles_it_names_and_never_learners() {
+        use crate::account::Role;
+        let roles = [
+            Role::Learner,
+            Role::Patient,
+            Role::Staff,
+            Role::Provider,
+            Role::Auditor,
+        ];
+        let covered = |required: TwoStepRequirement| {
+            roles
+                .iter()
+                .filter(|r| required.applies_to(**r))
+                .copied()
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(covered(TwoStepRequirement::None), vec![]);
+        assert_eq!(covered(TwoStepRequirement::Patients), vec![Role::Patient]);
+        assert_eq!(
+            covered(TwoStepRequirement::Staff),
+            vec![Role::Staff, Role::Provider, Role::Auditor]
+        );
+        assert_eq!(
+            covered(TwoStepRequirement::Both),
+            vec![Role::Patient, Role::Staff, Role::Provider, Role::Auditor]
+        );
     }
 
     #[test]

@@ -134,10 +134,12 @@ pub enum TwoStepCommand {
         /// Keyed hashes of new recovery codes.
         recovery_codes: Vec<TokenHash>,
     },
-    /// Turns two-step verification off (the current password is required).
+    /// Turns two-step verification off (the current password is required), unless the organization requires it.
     Disable {
         /// The password's check.
         password: crate::account::PasswordCheck,
+        /// Whether the organization requires two-step verification of this account's role.
+        required: bool,
     },
     /// Completes a sign-in whose password was accepted.
     CompleteSignIn {
@@ -293,12 +295,15 @@ pub(crate) fn decide(
                 at: now,
             })])
         }
-        TwoStepCommand::Disable { password } => {
+        TwoStepCommand::Disable { password, required } => {
             if password == crate::account::PasswordCheck::Mismatched {
                 return Err(AccountError::CurrentPasswordInvalid);
             }
             if profile.two_step.is_none() {
                 return Ok(vec![]);
+            }
+            if required {
+                return Err(AccountError::TwoStepRequired);
             }
             Ok(vec![AccountEvent::TwoStepDisabled(TwoStepDisabled {
                 at: now,

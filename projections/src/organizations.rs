@@ -76,6 +76,12 @@ impl Projection for Organizations {
                 | OrganizationEvent::TextingHoursSet(_)
                 | OrganizationEvent::MessageTemplateSet(_)
                 | OrganizationEvent::DevicePolicyChanged(_) => {}
+                OrganizationEvent::TwoStepRequirementSet(e) => {
+                    writes.execute(
+                        "UPDATE organizations SET two_step_required = $2 WHERE id = $1",
+                        params![recorded.tenant, e.required.as_str().to_owned()],
+                    );
+                }
                 OrganizationEvent::SmsChannelConfigured(e) => {
                     writes.execute(
                         "UPDATE organizations SET sms_number = $2 WHERE id = $1",

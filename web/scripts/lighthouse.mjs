@@ -1,7 +1,8 @@
-// Lighthouse's performance and accessibility scores of the sign-in, calendar and transcript pages (issue 21: both at
-// least 90), measured with the `lighthouse` npm package (fetched by npx, not a dependency of the app) against Debian's
-// chromium. It starts `portal serve --demo` on a fresh database, makes a learner with a credit on the transcript, and
-// audits each page as that learner (the session cookie passed as a header), in Lighthouse's default mobile set-up.
+// Lighthouse's performance and accessibility scores of the sign-in, calendar and transcript pages (issue 21) and of
+// the booking and messages pages (issue 22): both at least 90. Measured with the `lighthouse` npm package (fetched by
+// npx, not a dependency of the app) against Debian's chromium. It starts `portal serve --demo` on a fresh database,
+// makes a learner with a credit on the transcript and a patient, and audits each page as one of them (the session
+// cookie passed as a header), in Lighthouse's default mobile set-up.
 // Run it with scripts/lighthouse; the figures go to docs/benchmarks.md by hand.
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
@@ -36,6 +37,15 @@ async function graphql(query, variables, token) {
   const body = await response.json();
   if (!response.ok || body.errors) throw new Error(JSON.stringify(body));
   return { data: body.data, response };
+}
+
+/** The session cookie `signIn` sets for `login` (an e-mail address or, for a patient, a username). */
+async function sessionCookie(login, pass) {
+  const by = login.includes('@') ? { email: login } : { username: login };
+  const { response } = await graphql('mutation($input: SignInInput!) { signIn(input: $input) { token } }', {
+    input: { organizationCode: 'demo', ...by, password: pass, setCookie: true },
+  });
+  return response.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ');
 }
 
 async function activationToken(email) {
@@ -74,17 +84,33 @@ try {
   }, staff);
   const learner = (await signIn(email, password, false)).data.signIn.token;
   await graphql('mutation { recordAttendance(input: { code: "LIGHT1" }) { status } }', {}, learner);
-  const cookie = (await signIn(email, password, true)).response.headers.getSetCookie()
-    .map((c) => c.split(';')[0]).join('; ');
+  const cookie = await sessionCookie(email, password);
+
+  // A patient, registered by staff and signed up with the code, for the booking and messages pages.
+  const patientEmail = `lighthouse.patient.${Date.now().toString(36)}@example.org`;
+  const code = (await graphql(
+    'mutation($input: RegisterPatientInput!) { registerPatient(input: $input) { activationCode } }',
+    { input: { clinicNumber: 'LH000001', firstName: 'Pat', lastName: 'Doe', dateOfBirth: '1970-01-01' } },
+    staff,
+  )).data.registerPatient.activationCode;
+  await graphql('mutation($input: SignUpPatientInput!) { signUpPatient(input: $input) { position } }', {
+    input: { organizationCode: 'demo', activationCode: code, dateOfBirth: '1970-01-01', username: 'lighthouse',
+      email: patientEmail, password },
+  });
+  await graphql('mutation($t: String!) { activateAccount(input: { token: $t }) { position } }', {
+    t: await activationToken(patientEmail),
+  });
+  const patientCookie = await sessionCookie('lighthouse', password);
 
   const rows = [];
-  for (const [page, path] of [['sign-in', '/o/demo/sign-in'], ['calendar', '/o/demo/calendar'],
-    ['transcript', '/o/demo/transcript']]) {
+  for (const [page, path, session] of [['sign-in', '/o/demo/sign-in'], ['calendar', '/o/demo/calendar', cookie],
+    ['transcript', '/o/demo/transcript', cookie], ['booking', '/o/demo/appointments/book', patientCookie],
+    ['messages', '/o/demo/messages', patientCookie]]) {
     const output = join(mailDir, `${page}.json`);
     const run = spawnSync('npx', ['--yes', LIGHTHOUSE, `${base}${path}`, '--quiet',
       '--only-categories=performance,accessibility', '--output=json', `--output-path=${output}`,
       '--chrome-flags=--headless=new --no-sandbox',
-      ...(page === 'sign-in' ? [] : [`--extra-headers=${JSON.stringify({ Cookie: cookie })}`])],
+      ...(session ? [`--extra-headers=${JSON.stringify({ Cookie: session })}`] : [])],
     { stdio: ['ignore', 'inherit', 'inherit'], env: { ...process.env, CHROME_PATH: process.env.CHROMIUM ?? '/usr/bin/chromium' } });
     if (run.status !== 0) throw new Error(`lighthouse failed on ${path}`);
     const report = JSON.parse(await readFile(output, 'utf8'));

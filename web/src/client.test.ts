@@ -1,7 +1,7 @@
 import { CombinedError } from 'urql';
 import { GraphQLError } from 'graphql';
 import { describe, expect, it } from 'vitest';
-import { signInPage, termsPage } from './client';
+import { signInPage, termsPage, twoStepPage } from './client';
 
 describe('termsPage', () => {
   const refusal = (code: string) =>
@@ -33,5 +33,19 @@ describe('signInPage', () => {
     expect(signInPage(refusal('UNAUTHENTICATED'), '/o/demo/', '')).toBeUndefined();
     expect(signInPage(refusal('FORBIDDEN'), '/o/demo/results', '')).toBeUndefined();
     expect(signInPage(refusal('UNAUTHENTICATED'), '/', '')).toBeUndefined();
+  });
+});
+
+describe('twoStepPage', () => {
+  const refusal = (code: string) =>
+    new CombinedError({ graphQLErrors: [new GraphQLError('set it up first', { extensions: { code } })] });
+
+  it('sends a person the organization requires two-step verification of to set it up', () => {
+    expect(twoStepPage(refusal('TWO_STEP_SETUP_REQUIRED'), '/o/demo/appointments')).toBe('/o/demo/profile/two-step?required');
+  });
+
+  it('stays on the two-step page and ignores other refusals', () => {
+    expect(twoStepPage(refusal('TWO_STEP_SETUP_REQUIRED'), '/o/demo/profile/two-step')).toBeUndefined();
+    expect(twoStepPage(refusal('FORBIDDEN'), '/o/demo/appointments')).toBeUndefined();
   });
 });

@@ -41,6 +41,17 @@ export function termsPage(error: CombinedError, path: string): string | undefine
 }
 
 /**
+ * Where a refusal for two-step verification not set up sends the person: the two-step page of their portal, which
+ * says the organization requires it. Undefined when already there, or not in an organization's portal.
+ */
+export function twoStepPage(error: CombinedError, path: string): string | undefined {
+  if (!error.graphQLErrors.some((e) => e.extensions.code === 'TWO_STEP_SETUP_REQUIRED')) return undefined;
+  const home = /^\/o\/[^/]+\//.exec(path)?.[0];
+  const page = home && `${home}profile/two-step`;
+  return page && page !== path ? `${page}?required` : undefined;
+}
+
+/**
  * Where a refusal for a missing session sends the person: their organization's sign-in page, which brings them back
  * to this page after (an e-mail's link opened while signed out). Undefined outside a portal, on its home page and on
  * the sign-in page.
@@ -62,6 +73,9 @@ function socketUrl(): string {
 /** A client for this origin's API. */
 export function makeClient(): Client {
   const sockets = createWsClient({ url: socketUrl(), lazy: true });
+  // Once a refusal sends the person to another page, later refusals of the page being left send them nowhere else:
+  // a second navigation would reload the page they were sent to.
+  let leaving = false;
   return new Client({
     url: '/graphql',
     preferGetMethod: false,
@@ -80,9 +94,13 @@ export function makeClient(): Client {
       // New terms published while a page was open, or a page opened directly: to the terms first.
       mapExchange({
         onError(error) {
+          if (leaving) return;
           const { pathname, search } = window.location;
-          const page = termsPage(error, pathname) ?? signInPage(error, pathname, search);
-          if (page) window.location.assign(page);
+          const page = termsPage(error, pathname) ?? twoStepPage(error, pathname) ?? signInPage(error, pathname, search);
+          if (page) {
+            leaving = true;
+            window.location.assign(page);
+          }
         },
       }),
       cacheExchange({

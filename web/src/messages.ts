@@ -522,6 +522,8 @@ export const messages = {
       twoStep: 'Two-step verification',
     },
     twoStep: {
+      required: 'Your organization requires two-step verification. Set it up to go on.',
+      goOn: 'Go on to your portal',
       title: 'Two-step verification',
       intro: 'With two-step verification, signing in asks for your password and a code: from an authenticator app, or sent to you by e-mail or text.',
       on: 'Two-step verification is on.',
@@ -1040,6 +1042,16 @@ export const messages = {
       accountSid: 'SMS provider account (Account SID, optional)',
       authToken: 'SMS provider auth token',
       smsSaved: (number: string) => `Texting is set up with ${number}.`,
+      twoStepTitle: 'Two-step verification',
+      twoStepWho: 'Who must use two-step verification',
+      twoStepChoices: {
+        NONE: 'Nobody: each person chooses',
+        PATIENTS: 'Patients',
+        STAFF: 'Staff, providers and auditors',
+        BOTH: 'Patients, staff, providers and auditors',
+      } as Record<string, string>,
+      twoStepIntro: 'Those covered who have not set it up are led to do so before anything else, and cannot turn it off.',
+      twoStepSaved: (who: string) => `Two-step verification is now required of: ${who}.`,
     },
     messaging: {
       title: 'Messages',

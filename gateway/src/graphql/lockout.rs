@@ -651,4 +651,34 @@ impl LockoutMutation {
             organization: staff.organization,
         })
     }
+
+    /// Sets who in your organization must use two-step verification (staff only): from their next request, those
+    /// without it are answered TWO_STEP_SETUP_REQUIRED until they set it up, and nobody covered can turn it off.
+    async fn set_two_step_requirement(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Who must use it.")] required: super::settings::TwoStepRequirementChoice,
+        #[graphql(
+            desc = "Idempotency key: a retry with the same id returns the first answer instead of acting twice."
+        )]
+        command_id: Option<Uuid>,
+    ) -> Result<SetSecurityPolicyPayload> {
+        let staff = staff(ctx).await?;
+        let state = ctx.data_unchecked::<AppState>();
+        let request = ctx.data_unchecked::<RequestContext>();
+        let command = request.command(Actor::Account(staff.account.0), command_id);
+        let position = organizations::set_two_step_requirement(
+            &state.store,
+            staff.organization,
+            required.into(),
+            Some(staff.account),
+            &command,
+        )
+        .await
+        .map_err(ApiError::from_command)?;
+        Ok(SetSecurityPolicyPayload {
+            position: LogPosition(position),
+            organization: staff.organization,
+        })
+    }
 }

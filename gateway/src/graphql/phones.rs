@@ -14,7 +14,7 @@ use uuid::Uuid;
 use super::activities::organization;
 use super::errors::ApiError;
 use super::inputs::Checked;
-use super::query::{applied, principal, projection_error, staff};
+use super::query::{applied, principal_setting_up_two_step, projection_error, staff};
 use super::settings::SettingsPayload;
 use super::types::LogPosition;
 use crate::app::AppState;
@@ -131,7 +131,7 @@ impl PhoneMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "The operation's input.")] input: PhoneInput,
     ) -> Result<PhonePayload> {
-        let principal = principal(ctx).await?;
+        let principal = principal_setting_up_two_step(ctx).await?;
         let state = ctx.data_unchecked::<AppState>();
         let request = ctx.data_unchecked::<RequestContext>();
         let number = number(&input.number)?;
@@ -153,7 +153,7 @@ impl PhoneMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "The operation's input.")] input: VerifyPhoneInput,
     ) -> Result<PhonePayload> {
-        let principal = principal(ctx).await?;
+        let principal = principal_setting_up_two_step(ctx).await?;
         let state = ctx.data_unchecked::<AppState>();
         let request = ctx.data_unchecked::<RequestContext>();
         let number = number(&input.number)?;
@@ -190,7 +190,7 @@ impl PhoneMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "The operation's input.")] input: PhoneInput,
     ) -> Result<PhonePayload> {
-        let principal = principal(ctx).await?;
+        let principal = principal_setting_up_two_step(ctx).await?;
         let state = ctx.data_unchecked::<AppState>();
         let request = ctx.data_unchecked::<RequestContext>();
         let number = number(&input.number)?;
@@ -291,7 +291,7 @@ impl PhoneQuery {
         )]
         at_least: Option<LogPosition>,
     ) -> Result<Vec<Phone>> {
-        let principal = principal(ctx).await?;
+        let principal = principal_setting_up_two_step(ctx).await?;
         Ok(read_phones(ctx, &principal, at_least).await?)
     }
 }

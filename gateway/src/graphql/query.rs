@@ -5,6 +5,7 @@ use std::time::Duration;
 use async_graphql::{Context, Object, Result, ID};
 use portal_commands::sessions;
 use portal_domain::account::Role;
+use portal_domain::organization::TwoStepRequirement;
 use portal_domain::session::Principal;
 use portal_projections::{organizations, ProjectionError};
 use uuid::Uuid;
@@ -21,9 +22,10 @@ pub const READ_YOUR_WRITES_TIMEOUT: Duration = Duration::from_secs(5);
 #[derive(Default)]
 pub struct AccountQuery;
 
-/// The signed-in caller, who must have accepted the organization's terms in force (else TERMS_NOT_ACCEPTED), or
-/// UNAUTHENTICATED. Only signing out, changing the password, reading one's own account and the terms, and accepting
-/// them do without the terms. Staff, who publish the terms for the organization, are not asked to accept them.
+/// The signed-in caller, who must have accepted the organization's terms in force (else TERMS_NOT_ACCEPTED) and, where
+/// the organization requires it of their role, have two-step verification on (else TWO_STEP_SETUP_REQUIRED), or
+/// UNAUTHENTICATED. Only signing out, changing the password, reading one's own account and the terms, accepting them
+/// and setting up two-step verification do without. Staff, who publish the terms, are not asked to accept them.
 pub async fn principal(ctx: &Context<'_>) -> Result<Principal, ApiError> {
     let principal = signed_in(ctx).await?;
     // Auditors read; they change nothing (signing out and their own password go through `signed_in`).
@@ -33,17 +35,23 @@ pub async fn principal(ctx: &Context<'_>) -> Result<Principal, ApiError> {
         return Err(ApiError::forbidden());
     }
     let state = ctx.data_unchecked::<AppState>();
-    terms_accepted(state, &principal).await?;
+    gates(state, &principal, true).await?;
     Ok(principal)
 }
 
-/// Refuses a caller who has not accepted the organization's terms in force. The read models answer the common
-/// case in one query; when they say no, the account's own stream decides, so an acceptance the projection has not
-/// applied yet is not refused.
-async fn terms_accepted(state: &AppState, principal: &Principal) -> Result<(), ApiError> {
-    if matches!(principal.role, Role::Staff | Role::Auditor | Role::Provider) {
-        return Ok(());
-    }
+/// As [`principal`], without the organization's two-step requirement: for what setting two-step verification up
+/// needs (the phones a code is texted to).
+pub async fn principal_setting_up_two_step(ctx: &Context<'_>) -> Result<Principal, ApiError> {
+    let principal = signed_in(ctx).await?;
+    let state = ctx.data_unchecked::<AppState>();
+    gates(state, &principal, false).await?;
+    Ok(principal)
+}
+
+/// Refuses a caller who has not accepted the organization's terms in force, or who has no two-step verification
+/// where the organization requires it. The read models answer the common case in one query; when they say no, the
+/// account's own stream decides, so an acceptance or a set-up the projection has not applied yet is not refused.
+async fn gates(state: &AppState, principal: &Principal, two_step: bool) -> Result<(), ApiError> {
     let client = state
         .pool
         .get()
@@ -51,37 +59,54 @@ async fn terms_accepted(state: &AppState, principal: &Principal) -> Result<(), A
         .map_err(|_| ApiError::unavailable())?;
     let row = client
         .query_opt(
-            "SELECT o.terms_version, a.terms_accepted_version
+            "SELECT o.terms_version, a.terms_accepted_version, o.two_step_required, a.two_step IS NOT NULL
              FROM organizations o LEFT JOIN accounts a ON a.id = $2 AND a.organization_id = o.id
              WHERE o.id = $1",
             &[&principal.organization.0, &principal.account.0],
         )
         .await
         .map_err(|e| ApiError::internal(&e))?;
-    let (current, accepted) = row.map_or((None, None), |r| {
-        (r.get::<_, Option<i32>>(0), r.get::<_, Option<i32>>(1))
-    });
-    let Some(current) = current else {
+    let Some(row) = row else {
         return Ok(());
     };
-    if accepted.is_some_and(|a| a >= current) {
+    // Staff publish the terms for the organization: they are not asked to accept them.
+    let terms_due = row
+        .get::<_, Option<i32>>(0)
+        .filter(|_| !matches!(principal.role, Role::Staff | Role::Auditor | Role::Provider))
+        .filter(|current| {
+            row.get::<_, Option<i32>>(1)
+                .is_none_or(|accepted| accepted < *current)
+        });
+    let two_step_due = two_step
+        && TwoStepRequirement::parse(row.get::<_, &str>(2))
+            .is_some_and(|required| required.applies_to(principal.role))
+        && !row.get::<_, Option<bool>>(3).unwrap_or(false);
+    if terms_due.is_none() && !two_step_due {
         return Ok(());
     }
     let account = portal_commands::accounts::load(&state.store, principal.account)
         .await
         .map_err(ApiError::from_command)?;
-    let accepted = account
-        .profile()
-        .and_then(|p| p.terms_accepted)
-        .and_then(|v| i32::try_from(v).ok());
-    if accepted.is_some_and(|a| a >= current) {
-        Ok(())
-    } else {
-        Err(ApiError::new(
-            "TERMS_NOT_ACCEPTED",
-            format!("accept the terms of use and privacy practices (version {current}) first: see `terms` and `acceptTerms`"),
-        ))
+    let profile = account.profile();
+    if let Some(current) = terms_due {
+        let accepted = profile
+            .and_then(|p| p.terms_accepted)
+            .and_then(|v| i32::try_from(v).ok());
+        if accepted.is_none_or(|a| a < current) {
+            return Err(ApiError::new(
+                "TERMS_NOT_ACCEPTED",
+                format!("accept the terms of use and privacy practices (version {current}) first: see `terms` and `acceptTerms`"),
+            ));
+        }
     }
+    if two_step_due && profile.is_none_or(|p| p.two_step.is_none()) {
+        return Err(ApiError::new(
+            "TWO_STEP_SETUP_REQUIRED",
+            "your organization requires two-step verification: set it up first (`startTotpEnrollment` or \
+             `enableTwoStepCodes`)",
+        ));
+    }
+    Ok(())
 }
 
 /// The signed-in caller, whether or not they accepted the terms, or UNAUTHENTICATED.

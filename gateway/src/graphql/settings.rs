@@ -1,9 +1,10 @@
 //! An organization's rules and settings as objects: what `securityPolicy` and `patientPolicy` answer, and what every
 //! settings mutation answers beside its position, so a client's cache holds the settings as they now are.
 
-use async_graphql::{ComplexObject, Context, Object, Result, SimpleObject, ID};
+use async_graphql::{ComplexObject, Context, Enum, Object, Result, SimpleObject, ID};
 use portal_commands::organizations::OrganizationSummary;
 use portal_domain::lockout::LockoutMode;
+use portal_domain::organization::TwoStepRequirement;
 use portal_domain::values::MessageKind;
 use portal_domain::OrganizationId;
 
@@ -33,6 +34,45 @@ pub struct SecurityPolicyView {
     pub session_hours: i32,
     /// How long a session may sit idle, in minutes.
     pub session_idle_minutes: i32,
+    /// Who must use two-step verification (`setTwoStepRequirement`).
+    pub two_step_required: TwoStepRequirementChoice,
+}
+
+/// Who must use two-step verification: those without it are led to set it up before anything else
+/// (TWO_STEP_SETUP_REQUIRED), and cannot turn it off. Learners are not covered.
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+#[graphql(name = "TwoStepRequirement")]
+pub enum TwoStepRequirementChoice {
+    /// Nobody (each person may still turn it on).
+    None,
+    /// Patients.
+    Patients,
+    /// Staff, providers and auditors.
+    Staff,
+    /// Patients, staff, providers and auditors.
+    Both,
+}
+
+impl From<TwoStepRequirementChoice> for TwoStepRequirement {
+    fn from(choice: TwoStepRequirementChoice) -> Self {
+        match choice {
+            TwoStepRequirementChoice::None => TwoStepRequirement::None,
+            TwoStepRequirementChoice::Patients => TwoStepRequirement::Patients,
+            TwoStepRequirementChoice::Staff => TwoStepRequirement::Staff,
+            TwoStepRequirementChoice::Both => TwoStepRequirement::Both,
+        }
+    }
+}
+
+impl From<TwoStepRequirement> for TwoStepRequirementChoice {
+    fn from(required: TwoStepRequirement) -> Self {
+        match required {
+            TwoStepRequirement::None => TwoStepRequirementChoice::None,
+            TwoStepRequirement::Patients => TwoStepRequirementChoice::Patients,
+            TwoStepRequirement::Staff => TwoStepRequirementChoice::Staff,
+            TwoStepRequirement::Both => TwoStepRequirementChoice::Both,
+        }
+    }
 }
 
 /// The patient portal's rules: activation codes, the cut-off for moving or cancelling, reminders, wait-list offers.
@@ -76,6 +116,7 @@ pub fn security_policy(org: &OrganizationSummary) -> SecurityPolicyView {
         max_cool_down_minutes: max,
         session_hours: int(policy.session_hours),
         session_idle_minutes: int(policy.session_idle_minutes),
+        two_step_required: org.two_step.into(),
     }
 }
 

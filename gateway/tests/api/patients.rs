@@ -730,3 +730,66 @@ async fn a_code_by_email_or_text_can_be_the_second_step() {
         .await;
     assert_eq!(again.error_code(), "CHALLENGE_INVALID", "a code works once");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_organization_requiring_two_step_leads_patients_to_set_it_up_and_keeps_it_on() {
+    let (app, staff) = clinic().await;
+    let required = app
+        .graphql(
+            "mutation { setTwoStepRequirement(required: PATIENTS) { securityPolicy { twoStepRequired } } }",
+            json!({}),
+            Some(&staff),
+        )
+        .await;
+    assert_eq!(
+        required.assert_ok()["setTwoStepRequirement"]["securityPolicy"]["twoStepRequired"],
+        "PATIENTS"
+    );
+    app.graphql(
+        REGISTER,
+        patient("MC910300", "hedy@example.org"),
+        Some(&staff),
+    )
+    .await
+    .assert_ok();
+    let token = signed_up(
+        &app,
+        json!({ "clinicNumber": "MC910300" }),
+        "hedy",
+        "hedy@example.org",
+    )
+    .await;
+    app.caught_up("organizations").await;
+
+    // Signed in with the password alone: only setting two-step up (and the account itself) is open.
+    let refused = app
+        .graphql("{ myAppointments { id } }", json!({}), Some(&token))
+        .await;
+    assert_eq!(refused.error_code(), "TWO_STEP_SETUP_REQUIRED");
+    for open in ["{ me { twoStepEnabled } }", "{ myPhones { id } }"] {
+        app.graphql(open, json!({}), Some(&token)).await.assert_ok();
+    }
+    // Staff are not covered by a requirement for patients.
+    app.graphql("{ patients { id } }", json!({}), Some(&staff))
+        .await
+        .assert_ok();
+
+    app.graphql(
+        "mutation { enableTwoStepCodes(channel: EMAIL) { recoveryCodes } }",
+        json!({}),
+        Some(&token),
+    )
+    .await
+    .assert_ok();
+    app.graphql("{ myAppointments { id } }", json!({}), Some(&token))
+        .await
+        .assert_ok();
+    let off = app
+        .graphql(
+            "mutation($p: String!) { disableTwoStep(currentPassword: $p) { position } }",
+            json!({ "p": PASSWORD }),
+            Some(&token),
+        )
+        .await;
+    assert_eq!(off.error_code(), "TWO_STEP_REQUIRED");
+}

@@ -1,10 +1,12 @@
 import { useEffect, useMemo, useState, type FormEvent } from 'react';
+import { Link, useSearchParams } from 'react-router';
 import { useMutation, useQuery } from 'urql';
 import { graphql } from '../../gql';
 import { Choice, Done, Field, FormAlert, SelectField, optionsOf } from '../../components';
 import { formatPhone } from '../../format';
 import { useCommand } from '../../forms';
 import { messages } from '../../messages';
+import { useOrganization } from '../OrganizationLayout';
 
 const TwoStepQuery = graphql(`
   query TwoStep {
@@ -231,6 +233,9 @@ function TurnOff() {
 export function TwoStep() {
   const t = messages.profile.twoStep;
   const [{ data }] = useQuery({ query: TwoStepQuery });
+  const organization = useOrganization();
+  // `?required`: sent here because the organization requires it (client.ts, twoStepPage).
+  const required = useSearchParams()[0].has('required');
   const [method, setMethod] = useState('APP');
   const [codes, setCodes] = useState<string[]>([]);
   const [said, setSaid] = useState<string | undefined>();
@@ -242,6 +247,12 @@ export function TwoStep() {
   return (
     <main id="content" className="narrow-forms">
       <h1>{t.title}</h1>
+      {required && !data.me.twoStepEnabled && <p role="alert">{t.required}</p>}
+      {required && data.me.twoStepEnabled && (
+        <p>
+          <Link to={`/o/${organization.code}/`}>{t.goOn}</Link>
+        </p>
+      )}
       <p>{t.intro}</p>
       <Done message={said} />
       {codes.length > 0 && <RecoveryCodes codes={codes} />}

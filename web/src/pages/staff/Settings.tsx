@@ -1,7 +1,7 @@
 import { useState, type FormEvent } from 'react';
 import { useClient, useMutation, useQuery } from 'urql';
 import { graphql } from '../../gql';
-import type { LockoutModeInput } from '../../gql/graphql';
+import type { LockoutModeInput, TwoStepRequirement } from '../../gql/graphql';
 import { Choice, Done, Field, FormAlert, optionsOf } from '../../components';
 import { formErrors } from '../../errors';
 import { formatPhone } from '../../format';
@@ -19,8 +19,49 @@ export const PolicyFields = graphql(`
     maxCoolDownMinutes
     sessionHours
     sessionIdleMinutes
+    twoStepRequired
   }
 `);
+
+const SetTwoStepRequirementMutation = graphql(`
+  mutation SetTwoStepRequirement($required: TwoStepRequirement!, $commandId: UUID) {
+    setTwoStepRequirement(required: $required, commandId: $commandId) {
+      securityPolicy {
+        ...PolicyFields
+      }
+    }
+  }
+`);
+
+/** Who must use two-step verification (seed 001's "additional security", as an organization's rule). */
+function TwoStepRequirementForm({ current }: { current: TwoStepRequirement }) {
+  const t = messages.staff.settings;
+  const [required, setRequired] = useState<TwoStepRequirement>(current);
+  const [{ fetching }, save] = useMutation(SetTwoStepRequirementMutation);
+  const form = useCommand();
+  const submit = (event: FormEvent) => {
+    event.preventDefault();
+    void form.run(
+      (commandId) => save({ required, commandId }),
+      () => t.twoStepSaved(t.twoStepChoices[required] ?? required),
+    );
+  };
+  return (
+    <section aria-labelledby="two-step-requirement">
+      <h2 id="two-step-requirement">{t.twoStepTitle}</h2>
+      <p>{t.twoStepIntro}</p>
+      <Done message={form.said} />
+      <form onSubmit={submit} noValidate aria-label={t.twoStepTitle}>
+        <FormAlert message={form.errors.form} />
+        <Choice legend={t.twoStepWho} name="required" value={required} options={optionsOf(t.twoStepChoices)}
+          onChange={(value) => setRequired(value as TwoStepRequirement)} />
+        <button type="submit" disabled={fetching}>
+          {fetching ? messages.staff.saving : t.save}
+        </button>
+      </form>
+    </section>
+  );
+}
 
 const SettingsQuery = graphql(`
   query StaffSettings {
@@ -242,6 +283,7 @@ export function Settings() {
       {data && (
         <>
           <PolicyForm policy={data.securityPolicy} />
+          <TwoStepRequirementForm current={data.securityPolicy.twoStepRequired} />
           <TimeZoneForm current={data.messagingSettings.timeZone} />
           <SmsForm accountSid={data.messagingSettings.smsAccountSid} />
         </>

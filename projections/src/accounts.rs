@@ -375,6 +375,47 @@ pub async fn search_learners(
     Ok(rows.iter().map(account_row).collect())
 }
 
+/// The staff and provider accounts of an organization (who may be on a care team), by last and first name.
+pub async fn staff_and_providers(
+    pool: &Pool,
+    organization: Uuid,
+) -> Result<Vec<AccountRow>, ProjectionError> {
+    let client = pool.get().await?;
+    let rows = client
+        .query(
+            &format!(
+                "SELECT {ACCOUNT_COLUMNS} FROM accounts
+                 WHERE organization_id = $1 AND role IN ('staff', 'provider')
+                 ORDER BY lower(last_name), lower(first_name), id
+                 LIMIT 500"
+            ),
+            &[&organization],
+        )
+        .await?;
+    Ok(rows.iter().map(account_row).collect())
+}
+
+/// The accounts on the care team of `team` (a provider or department of the catalogue), by last and first name.
+pub async fn care_team_members(
+    pool: &Pool,
+    organization: Uuid,
+    team: Uuid,
+) -> Result<Vec<AccountRow>, ProjectionError> {
+    let client = pool.get().await?;
+    let rows = client
+        .query(
+            &format!(
+                "SELECT {ACCOUNT_COLUMNS} FROM accounts
+                 WHERE organization_id = $1
+                   AND id IN (SELECT account_id FROM care_team_members WHERE organization_id = $1 AND team_id = $2)
+                 ORDER BY lower(last_name), lower(first_name), id"
+            ),
+            &[&organization, &team],
+        )
+        .await?;
+    Ok(rows.iter().map(account_row).collect())
+}
+
 /// One account of one organization (the organization is part of the key: tenants never see each other).
 pub async fn find(
     pool: &Pool,

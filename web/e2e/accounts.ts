@@ -178,8 +178,10 @@ export async function openTimes(
     input: {
       providerId: places.provider,
       locationId: places.location,
-      from: day(1),
-      to: day(7),
+      // From the day after tomorrow: every open time is then further away than the organization's 24-hour cut-off,
+      // so a journey can move or cancel the time it booked whatever the hour it runs at.
+      from: day(2),
+      to: day(8),
       slotMinutes: 30,
       hours: weekdays.map((weekday) => ({ weekday, opens: '09:00', closes: '10:00' })),
     },

@@ -1,5 +1,5 @@
-// Seed 003 from the clinic's side: staff set up the catalogue and weekly hours, publish open times, book, move and
-// cancel for a patient on the provider's day, issue a statement and record a payment, and set the portal's rules.
+// Seed 003 from the clinic's side: staff set up the catalogue, a care team and weekly hours, publish open times, book,
+// move and cancel for a patient on the provider's day, issue a statement and record a payment, and set the rules.
 import { expect, test, type Page } from '@playwright/test';
 import { activePatient, asStaff, signInHere } from './accounts';
 import { checkPage } from './pages';
@@ -46,6 +46,13 @@ test('staff set up the catalogue and hours, book, move and cancel for a patient,
   await form.getByRole('button', { name: 'Add a visit reason' }).click();
   await expect(page.getByText(`Check-up ${stamp} is in the catalogue.`)).toBeVisible();
   await expect(page.getByText(`Dr. Hart ${stamp} (Family ${stamp}; Lakeside ${stamp})`)).toBeVisible();
+
+  // The demo staff member on Dr. Hart's care team: she answers the messages patients send to it.
+  await page.getByLabel('The care team of').selectOption({ label: `Dr. Hart ${stamp}` });
+  const team = page.getByRole('form', { name: 'Save the care team' });
+  await team.getByRole('checkbox', { name: /^Dana .*\(staff\)$/ }).check();
+  await team.getByRole('button', { name: 'Save the care team' }).click();
+  await expect(page.getByText(`The care team of Dr. Hart ${stamp} is saved.`)).toBeVisible();
 
   // Weekly hours, every day 09:00 to 10:00, for tomorrow only: two open times.
   const hours = page.getByRole('form', { name: 'Weekly hours: publish open times' });

@@ -91,6 +91,42 @@ async fn a_conversation_with_the_care_team_counts_unread_messages_and_receipts_a
     let nurse = app.provider("mayo", "nurse@example.org").await;
     let doctor = care_team(&c, "doctor@example.org", &[&nurse]).await;
     let outsider = app.provider("mayo", "outsider@example.org").await;
+    let ids = |answer: &Value, field: &str| {
+        let mut ids: Vec<String> = answer[field]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| a["id"].as_str().unwrap().to_owned())
+            .collect();
+        ids.sort();
+        ids
+    };
+    let team = app
+        .graphql(
+            "query($t: ID!) { careTeamMembers(teamId: $t) { id } careTeamCandidates { id role } }",
+            json!({ "t": c.provider }),
+            Some(&c.staff),
+        )
+        .await;
+    let mut on_team = vec![doctor.account_id.clone(), nurse.account_id.clone()];
+    on_team.sort();
+    assert_eq!(ids(team.assert_ok(), "careTeamMembers"), on_team);
+    let candidates = ids(team.assert_ok(), "careTeamCandidates");
+    assert!(
+        on_team
+            .iter()
+            .chain([&outsider.account_id])
+            .all(|id| candidates.contains(id)),
+        "every provider of the organization may be put on the team"
+    );
+    let refused = app
+        .graphql(
+            "query($t: ID!) { careTeamMembers(teamId: $t) { id } }",
+            json!({ "t": c.provider }),
+            Some(&doctor.token),
+        )
+        .await;
+    assert_eq!(refused.error_code(), "FORBIDDEN", "staff only");
     let input = |team: &str| json!({ "input": { "teamId": team, "subject": "My new tablets", "body": "Should I take them with food?" } });
 
     let not_seen = app.graphql(START, input(&c.provider), Some(&patient)).await;

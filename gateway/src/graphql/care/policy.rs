@@ -13,11 +13,12 @@ use portal_domain::{AccountId, OrganizationId};
 use uuid::Uuid;
 
 use super::proxies::Scope;
-use super::{care_team, uuid, CareObject, CarePayload};
+use super::{care_team, caught_up, uuid, CareObject, CarePayload};
 use crate::graphql::activities::organization;
 use crate::graphql::errors::ApiError;
 use crate::graphql::mutation::context;
-use crate::graphql::query::staff;
+use crate::graphql::query::{projection_error, staff};
+use crate::graphql::types::{Account, LogPosition};
 
 /// A test whose results are released by themselves after a delay.
 #[derive(InputObject, SimpleObject)]
@@ -196,5 +197,42 @@ impl CarePolicyQuery {
         let state = context(ctx).0;
         let org = organization(state, member.organization).await?;
         Ok(view(org.id, &org.care_policy))
+    }
+
+    /// The staff and provider accounts of your organization (staff), by name: who may be put on a care team.
+    async fn care_team_candidates(&self, ctx: &Context<'_>) -> Result<Vec<Account>> {
+        let principal = staff(ctx).await?;
+        let state = context(ctx).0;
+        let rows = portal_projections::accounts::staff_and_providers(
+            &state.pool,
+            principal.organization.0,
+        )
+        .await
+        .map_err(projection_error)?;
+        Ok(rows.into_iter().map(Account::from).collect())
+    }
+
+    /// Who is on a provider's or care team's team (staff), by name (`setCareTeamMembers` sets them).
+    async fn care_team_members(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The care team (a provider or department of the catalogue).")] team_id: ID,
+        #[graphql(
+            desc = "Read your writes: wait until the read model has applied this log position (a mutation's `position`)."
+        )]
+        at_least: Option<LogPosition>,
+    ) -> Result<Vec<Account>> {
+        let principal = staff(ctx).await?;
+        let team = uuid(&team_id, "teamId")?;
+        let state = context(ctx).0;
+        caught_up(state, at_least).await?;
+        let rows = portal_projections::accounts::care_team_members(
+            &state.pool,
+            principal.organization.0,
+            team,
+        )
+        .await
+        .map_err(projection_error)?;
+        Ok(rows.into_iter().map(Account::from).collect())
     }
 }

@@ -4,7 +4,7 @@ import { graphql } from '../../gql';
 import type { Weekday } from '../../gql/graphql';
 import { Done, Field, FormAlert, SelectField } from '../../components';
 import { formErrors } from '../../errors';
-import { addDays, todayIn } from '../../format';
+import { addDays, personName, todayIn } from '../../format';
 import { optionalText, useCommand } from '../../forms';
 import { messages } from '../../messages';
 import { useOrganization } from '../OrganizationLayout';
@@ -142,6 +142,73 @@ function AddForm({ title, send, added, children }: {
         {title}
       </button>
     </form>
+  );
+}
+
+const CareTeamQuery = graphql(`
+  query CareTeam($teamId: ID!) {
+    careTeamMembers(teamId: $teamId) {
+      id
+    }
+    careTeamCandidates {
+      id
+      firstName
+      lastName
+      role
+    }
+  }
+`);
+
+const SetCareTeam = graphql(`
+  mutation SetCareTeamMembers($teamId: ID!, $memberIds: [ID!]!) {
+    setCareTeamMembers(teamId: $teamId, memberIds: $memberIds) {
+      position
+    }
+  }
+`);
+
+/** The members of one provider's care team, chosen among the organization's staff and providers. */
+function TeamMembers({ provider }: { provider: Entry }) {
+  const t = messages.staff.catalogue;
+  const [{ data }] = useQuery({ query: CareTeamQuery, variables: { teamId: provider.id }, requestPolicy: 'network-only' });
+  const [chosen, setChosen] = useState<string[] | undefined>();
+  const [{ fetching }, save] = useMutation(SetCareTeam);
+  const form = useCommand(['teamId']);
+  if (!data) return null;
+  const members = chosen ?? data.careTeamMembers.map((m) => m.id);
+  const candidates = data.careTeamCandidates.map((c) => ({
+    id: c.id,
+    name: t.member(personName(c), t.roles[c.role] ?? c.role),
+  }));
+  const submit = (event: FormEvent) => {
+    event.preventDefault();
+    void form.run(() => save({ teamId: provider.id, memberIds: members }), () => t.teamSaved(provider.name));
+  };
+  return (
+    <form onSubmit={submit} noValidate aria-label={t.saveTeam}>
+      <FormAlert message={form.errors.form} />
+      <Done message={form.said} />
+      <Several legend={t.members} entries={candidates} chosen={members} onChange={setChosen} />
+      <button type="submit" className="small" disabled={fetching}>
+        {t.saveTeam}
+      </button>
+    </form>
+  );
+}
+
+/** Choose a provider, then who is on their care team. */
+function CareTeams({ providers }: { providers: readonly Entry[] }) {
+  const t = messages.staff.catalogue;
+  const [providerId, setProviderId] = useState('');
+  const provider = providers.find((p) => p.id === providerId);
+  return (
+    <section aria-labelledby="care-teams">
+      <h2 id="care-teams">{t.teamTitle}</h2>
+      <p>{t.teamIntro}</p>
+      <SelectField label={t.teamOf} name="teamId" value={providerId} placeholder={messages.book.choose}
+        options={providers.map((p) => ({ value: p.id, label: p.name }))} onChange={(e) => setProviderId(e.target.value)} />
+      {provider && <TeamMembers key={provider.id} provider={provider} />}
+    </section>
   );
 }
 
@@ -289,6 +356,7 @@ export function Catalogue() {
                 onChange={setReasonDepartments} />
             </AddForm>
           </section>
+          <CareTeams providers={catalogue.providers} />
           <PublishForm providers={catalogue.providers} locations={catalogue.locations} />
         </>
       )}

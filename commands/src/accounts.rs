@@ -8,8 +8,10 @@ use portal_domain::account::{
     PasswordConfirmation, Registration, ResetPurpose, Role, SignInFailure,
 };
 use portal_domain::session::Principal;
-use portal_domain::values::{EmailAddress, Password, PasswordHash, PersonName, ProfileDetails};
-use portal_domain::{AccountId, Decider, Personal, SessionId};
+use portal_domain::values::{
+    EmailAddress, MessageKind, Password, PasswordHash, PersonName, ProfileDetails,
+};
+use portal_domain::{AccountId, Decider, OrganizationId, Personal, SessionId};
 use serde_json::{json, Value};
 use uuid::Uuid;
 
@@ -312,6 +314,7 @@ async fn register_account<L: EventLog>(
                 } else {
                     vec![]
                 },
+                follow_up: None,
             })
         },
     )
@@ -538,7 +541,8 @@ pub enum Login {
 }
 
 impl Login {
-    fn key(&self) -> String {
+    /// The login as a stable key (for fingerprints and throttling), never shown.
+    pub fn key(&self) -> String {
         match self {
             Login::Email(email) => format!("email:{}", email.canonical()),
             Login::Username(username) => format!("username:{}", username.as_str()),
@@ -916,12 +920,12 @@ pub async fn unlock<L: EventLog>(
 pub async fn request_password_reset<L: EventLog>(
     store: &Store<L>,
     organization: &OrganizationSummary,
-    email: &EmailAddress,
+    login: &Login,
     ctx: &CommandContext,
 ) -> Result<(), CommandError<AccountError>> {
     no_sooner_than(
         ANSWER_FLOOR,
-        request_password_reset_now(store, organization, email, ctx),
+        request_password_reset_now(store, organization, login, ctx),
     )
     .await
 }
@@ -929,14 +933,24 @@ pub async fn request_password_reset<L: EventLog>(
 async fn request_password_reset_now<L: EventLog>(
     store: &Store<L>,
     organization: &OrganizationSummary,
-    email: &EmailAddress,
+    login: &Login,
     ctx: &CommandContext,
 ) -> Result<(), CommandError<AccountError>> {
     let fingerprint = store.secrets.fingerprint(
         "RequestPasswordReset",
-        &[organization.id.0.as_bytes(), email.canonical().as_bytes()],
+        &[organization.id.0.as_bytes(), login.key().as_bytes()],
     );
-    let Some(id) = find_by_email(store, organization, email).await? else {
+    let found = match login {
+        Login::Email(email) => find_by_email(store, organization, email).await?,
+        Login::Username(username) => {
+            crate::patients::find_by_username(store, organization.id, username).await?
+        }
+    };
+    let Some(id) = found else {
+        // A username nobody has has no address to write to: nothing is sent, and the answer is the same.
+        let Login::Email(email) = login else {
+            return Ok(());
+        };
         let register = links::portal_link(
             &store.public_url,
             &organization.code,
@@ -979,6 +993,42 @@ async fn request_password_reset_now<L: EventLog>(
     )
     .await?;
     Ok(())
+}
+
+/// "Forgot your username?" (seed 001): e-mails the username of the account that uses `email` to that address. An
+/// address without an account gets nothing; the caller's answer is the same either way, in the same time.
+pub async fn remind_username<L: EventLog>(
+    store: &Store<L>,
+    organization: &OrganizationSummary,
+    email: &EmailAddress,
+    ctx: &CommandContext,
+) -> Result<(), CommandError<AccountError>> {
+    no_sooner_than(ANSWER_FLOOR, async {
+        let Some(id) = find_by_email(store, organization, email).await? else {
+            return Ok(());
+        };
+        let state = load(store, id).await?;
+        let Some(profile) = state.profile() else {
+            return Ok(());
+        };
+        // An account without a username signs in with its address, which the reminder then says.
+        let username = match &profile.username {
+            Some(Personal::Known(username)) => username.as_str().to_owned(),
+            Some(Personal::Erased) => return Ok(()),
+            None => email.as_str().to_owned(),
+        };
+        match tell(profile, |to, salutation| {
+            messages::username_reminder(to, salutation, &username, ctx.now)
+        })
+        .pop()
+        {
+            Some(message) => {
+                send_only(store, organization.id.0, ctx, "RemindUsername", message).await
+            }
+            None => Ok(()),
+        }
+    })
+    .await
 }
 
 /// Sets a new password from a reset link; the account's sessions end in the same commit.
@@ -1191,6 +1241,12 @@ pub async fn invite_staff<L: EventLog>(
                     purpose: ResetPurpose::Invitation,
                 },
                 vec![messages::staff_invitation(
+                    // An auditor reads and changes nothing: their invitation says so rather than "coordinate".
+                    if role == Role::Auditor {
+                        MessageKind::AuditorInvitation
+                    } else {
+                        MessageKind::StaffInvitation
+                    },
                     &email,
                     name.salutation(),
                     &link,
@@ -1353,6 +1409,7 @@ pub async fn confirm_email_change<L: EventLog>(
                 claims: vec![claim(new)],
                 releases,
                 outbox,
+                follow_up: None,
             })
         },
     )
@@ -1373,12 +1430,13 @@ pub async fn update_profile<L: EventLog>(
     change: impl Fn(&mut ProfileDetails),
     input: &[u8],
     ctx: &CommandContext,
-) -> Result<(Option<i64>, Vec<&'static str>), CommandError<AccountError>> {
+) -> Result<ProfileUpdate, CommandError<AccountError>> {
     let id = principal.account;
     let fingerprint = store
         .secrets
         .fingerprint("UpdateProfile", &[id.0.as_bytes(), input]);
     let mut missing = Vec::new();
+    let mut was_complete = false;
     let executed = execute::<L, Account>(
         store,
         &stream(id),
@@ -1389,6 +1447,7 @@ pub async fn update_profile<L: EventLog>(
         |state| {
             let profile = state.profile().ok_or(AccountError::NotFound)?;
             let mut details = profile.details.known().cloned().unwrap_or_default();
+            was_complete = details.missing_fields().is_empty();
             change(&mut details);
             missing = details.missing_fields();
             Ok(Plan::command(
@@ -1398,7 +1457,22 @@ pub async fn update_profile<L: EventLog>(
         },
     )
     .await?;
-    Ok((executed.last_position, missing))
+    Ok(ProfileUpdate {
+        completed: executed.last_position.is_some() && !was_complete && missing.is_empty(),
+        position: executed.last_position,
+        missing,
+    })
+}
+
+/// What an update of the professional profile did.
+#[derive(Clone, Debug)]
+pub struct ProfileUpdate {
+    /// Position of the event appended; None when nothing changed.
+    pub position: Option<i64>,
+    /// Required fields still missing.
+    pub missing: Vec<&'static str>,
+    /// This update completed a profile that was not complete before.
+    pub completed: bool,
 }
 
 /// Staff disable (or enable again) an account of their organization; disabling ends its sessions. None when it
@@ -1443,6 +1517,45 @@ pub async fn set_disabled<L: EventLog>(
 
 /// Runs a command of the signed-in person on their own account (of their own organization): `input` is what makes
 /// a retry with the same command id the same command. None when the command changed nothing.
+/// Issues the link of the signed-in person's own calendar feed (the activities they attended): answers the token,
+/// shown this once (only its hash is kept), and the position. An earlier link stops working.
+pub async fn issue_calendar_feed<L: EventLog>(
+    store: &Store<L>,
+    principal: &Principal,
+    ctx: &CommandContext,
+) -> Result<(String, Option<i64>), CommandError<AccountError>> {
+    let (token, token_hash) = credentials::new_token(principal.account.0);
+    let position = on_own_account(
+        store,
+        principal,
+        "IssueCalendarFeed",
+        &token_hash.0,
+        || AccountCommand::IssueCalendarFeed { token_hash },
+        ctx,
+    )
+    .await?;
+    Ok((token, position))
+}
+
+/// The account of the organization whose calendar feed link carries `token`, if the link is its current one and
+/// the account is not disabled (the hashes are compared in constant time).
+pub async fn calendar_feed_owner<L: EventLog>(
+    store: &Store<L>,
+    organization: OrganizationId,
+    token: &str,
+) -> Result<Option<AccountId>, CommandError<AccountError>> {
+    let Some((id, hash)) = credentials::parse_token(token) else {
+        return Ok(None);
+    };
+    let state = load(store, AccountId(id)).await?;
+    Ok(state
+        .profile()
+        .filter(|p| p.organization == organization && !p.disabled)
+        .and_then(|p| p.calendar_feed)
+        .filter(|feed| feed.ct_eq(&hash))
+        .map(|_| AccountId(id)))
+}
+
 async fn on_own_account<L: EventLog>(
     store: &Store<L>,
     principal: &Principal,

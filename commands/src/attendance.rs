@@ -1,19 +1,21 @@
 //! Attendance commands: record attendance (by text, on the web, or by staff from a sign-in sheet), submit the
 //! evaluation, and claim credit that was held.
 
+use chrono::{DateTime, Utc};
 use portal_domain::account::{Account, AccountState};
 use portal_domain::activity::{ActivityInfo, ActivityState};
 use portal_domain::attendance::{
-    Attendance, AttendanceChannel, AttendanceCommand, AttendanceError, AttendanceRecord,
-    AttendanceState, Evaluation, LearnerStanding,
+    Attendance, AttendanceChannel, AttendanceCommand, AttendanceError, AttendanceEvent,
+    AttendanceRecord, AttendanceState, CreditHold, Evaluation, LearnerStanding,
 };
+use portal_domain::values::{Credits, EmailAddress};
 use portal_domain::{AccountId, ActivityId, Decider, OrganizationId, Personal};
 use uuid::Uuid;
 
-use crate::handler::{execute, CommandContext, CommandError, Plan};
+use crate::handler::{execute, CommandContext, CommandError, FollowUp, Plan};
 use crate::log::{EventLog, StreamId};
 use crate::store::Store;
-use crate::{accounts, activities};
+use crate::{accounts, activities, messages};
 
 /// The stream of one learner's attendance at one activity: its id is derived from both, so that every channel
 /// finds the same stream and a second record is a repeat.
@@ -40,6 +42,8 @@ pub struct Learner {
     pub standing: LearnerStanding,
     /// First name, unless erased.
     pub name: Option<String>,
+    /// Where to tell them that held credit was awarded, unless erased.
+    pub email: Option<EmailAddress>,
 }
 
 /// Reads a learner of the organization from their account stream.
@@ -69,6 +73,7 @@ pub async fn learner<L: EventLog>(
             Personal::Known(name) => Some(name.salutation().to_owned()),
             Personal::Erased => None,
         },
+        email: profile.email.known().cloned(),
     }))
 }
 
@@ -156,7 +161,8 @@ async fn run<L: EventLog>(
             Ok(Plan::command(
                 organization.0,
                 command(&activity_state, &learner.standing),
-            ))
+            )
+            .following_up(credit_notice(&learner, &info, ctx.now)))
         })
         .await;
     let executed = match executed {
@@ -186,6 +192,74 @@ async fn run<L: EventLog>(
             learner: Some(learner),
         }),
     }
+}
+
+/// The e-mail that tells a learner their held credit was awarded: only when the credit waited, that is when it is
+/// awarded by a later command than the one that recorded the attendance (whose own answer says so at once).
+fn credit_notice(
+    learner: &Learner,
+    activity: &ActivityInfo,
+    now: DateTime<Utc>,
+) -> FollowUp<AttendanceEvent> {
+    let (email, salutation) = (learner.email.clone(), learner.name.clone());
+    let title = activity.details.title.as_str().to_owned();
+    Box::new(move |events: &[AttendanceEvent]| {
+        let recorded_now = events
+            .iter()
+            .any(|e| matches!(e, AttendanceEvent::AttendanceRecorded(_)));
+        let awarded = events.iter().find_map(|e| match e {
+            AttendanceEvent::CreditAwarded(awarded) => Some(awarded),
+            _ => None,
+        });
+        match (awarded, &email, recorded_now) {
+            (Some(awarded), Some(email), false) => vec![messages::credit_awarded(
+                email,
+                salutation.as_deref().unwrap_or("learner"),
+                &title,
+                &credits_text(&awarded.credits),
+                now,
+            )],
+            _ => vec![],
+        }
+    })
+}
+
+/// Credits as people read them: "1.50 AMA PRA Category 1 Credit and 1.50 ANCC Contact Hours".
+pub fn credits_text(credits: &Credits) -> String {
+    credits
+        .offers()
+        .iter()
+        .map(|offer| format!("{} {}", offer.amount, offer.credit_type.label()))
+        .collect::<Vec<_>>()
+        .join(" and ")
+}
+
+/// The FAQ's answer to a code texted or typed outside the activity's window, without the greeting.
+pub fn outside_window(title: &str, before: u32, after: u32) -> String {
+    format!(
+        "your attendance for {title} could not be recorded – you can only record {before} minutes prior to, \
+         during or {after} minutes after the activity has completed"
+    )
+}
+
+/// What still holds a learner's credit, as the reply to their text says it: "you complete the evaluation and your
+/// professional profile".
+pub fn pending_text(holds: &[CreditHold]) -> String {
+    let evaluation = holds.contains(&CreditHold::EvaluationRequired);
+    let profile = holds
+        .iter()
+        .any(|h| matches!(h, CreditHold::ProfileIncomplete { .. }));
+    let mut parts = Vec::new();
+    match (evaluation, profile) {
+        (true, true) => parts.push("you complete the evaluation and your professional profile"),
+        (true, false) => parts.push("you complete the evaluation"),
+        (false, true) => parts.push("you complete your professional profile"),
+        (false, false) => {}
+    }
+    if holds.contains(&CreditHold::AccountNotActive) {
+        parts.push("your account is active");
+    }
+    parts.join(" and ")
 }
 
 /// Records that a learner attended an activity; a repeat records nothing and answers the same.

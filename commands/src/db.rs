@@ -74,6 +74,14 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         "0017_two_step_requirement.sql",
         include_str!("../../migrations/0017_two_step_requirement.sql"),
     ),
+    (
+        "0018_help_contacts.sql",
+        include_str!("../../migrations/0018_help_contacts.sql"),
+    ),
+    (
+        "0019_public_calendar.sql",
+        include_str!("../../migrations/0019_public_calendar.sql"),
+    ),
 ];
 
 /// Advisory lock key held while migrating, so that instances starting together take turns.

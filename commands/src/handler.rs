@@ -188,8 +188,11 @@ impl<E: ErrorCode> CommandError<E> {
     }
 }
 
+/// Messages that depend on what the decider decided (credit awarded after it waited, say), written with the events.
+pub type FollowUp<E> = Box<dyn Fn(&[E]) -> Vec<OutboxMessage> + Send + Sync>;
+
 /// What a command writes besides its events, worked out from the state it is decided on.
-pub struct Plan<C> {
+pub struct Plan<C, E = ()> {
     /// The organization the stream belongs to.
     pub tenant: Uuid,
     /// The command for the decider.
@@ -200,9 +203,11 @@ pub struct Plan<C> {
     pub releases: Vec<Claim>,
     /// Messages to send once the events are durable.
     pub outbox: Vec<OutboxMessage>,
+    /// More messages, worked out from the events decided.
+    pub follow_up: Option<FollowUp<E>>,
 }
 
-impl<C> Plan<C> {
+impl<C, E> Plan<C, E> {
     /// A plan with nothing but the command.
     pub fn command(tenant: Uuid, command: C) -> Self {
         Self::with_outbox(tenant, command, vec![])
@@ -216,6 +221,15 @@ impl<C> Plan<C> {
             claims: vec![],
             releases: vec![],
             outbox,
+            follow_up: None,
+        }
+    }
+
+    /// The plan, with messages worked out from the events once they are decided.
+    pub fn following_up(self, follow_up: FollowUp<E>) -> Self {
+        Self {
+            follow_up: Some(follow_up),
+            ..self
         }
     }
 }
@@ -283,7 +297,7 @@ pub async fn execute<L, D>(
     ctx: &CommandContext,
     name: &str,
     fingerprint: Vec<u8>,
-    mut plan: impl FnMut(&D::State) -> Result<Plan<D::Command>, D::Error>,
+    mut plan: impl FnMut(&D::State) -> Result<Plan<D::Command, D::Event>, D::Error>,
 ) -> Result<Executed<D::Event>, CommandError<D::Error>>
 where
     L: EventLog,
@@ -310,9 +324,13 @@ where
             command,
             claims,
             releases,
-            outbox,
+            mut outbox,
+            follow_up,
         } = plan(&state).map_err(CommandError::Rejected)?;
         let events = D::decide(&state, command, ctx.now).map_err(CommandError::Rejected)?;
+        if let Some(follow_up) = &follow_up {
+            outbox.extend(follow_up(&events));
+        }
         if events.is_empty() {
             return Ok(Executed {
                 last_position: None,

@@ -51,7 +51,9 @@ pub fn linked_page(kind: MessageKind) -> Option<(&'static str, PortalPage)> {
     use MessageKind::*;
     match kind {
         Activation => Some(("link", PortalPage::Activate)),
-        PasswordReset | StaffInvitation => Some(("link", PortalPage::ResetPassword)),
+        PasswordReset | StaffInvitation | AuditorInvitation => {
+            Some(("link", PortalPage::ResetPassword))
+        }
         ConfirmEmail => Some(("link", PortalPage::ConfirmEmail)),
         NoAccount => Some(("register_link", PortalPage::Register)),
         PatientActivationCode => Some(("link", PortalPage::SignUp)),

@@ -2,7 +2,7 @@
 //! it is sent (`crate::templates` holds the wording).
 
 use chrono::{DateTime, Utc};
-use portal_domain::values::{EmailAddress, MessageKind, PhoneNumber};
+use portal_domain::values::{EmailAddress, MessageKind, PhoneNumber, TimeZone};
 use serde_json::{json, Value};
 use uuid::Uuid;
 
@@ -95,6 +95,37 @@ pub fn no_account(to: &EmailAddress, register_link: &str, now: DateTime<Utc>) ->
     )
 }
 
+/// "Forgot your username?": the username of the account on file, to its own address.
+pub fn username_reminder(
+    to: &EmailAddress,
+    salutation: &str,
+    username: &str,
+    now: DateTime<Utc>,
+) -> OutboxMessage {
+    email(
+        MessageKind::UsernameReminder,
+        to,
+        json!({ "salutation": salutation, "username": username }),
+        now,
+    )
+}
+
+/// Sent when credit that waited (for the evaluation, a complete profile) is awarded.
+pub fn credit_awarded(
+    to: &EmailAddress,
+    salutation: &str,
+    activity: &str,
+    credits: &str,
+    now: DateTime<Utc>,
+) -> OutboxMessage {
+    email(
+        MessageKind::CreditAwarded,
+        to,
+        json!({ "salutation": salutation, "activity": activity, "credits": credits }),
+        now,
+    )
+}
+
 /// Sent when the password of an account was changed (the user is told whenever a password changes).
 pub fn password_changed(to: &EmailAddress, salutation: &str, now: DateTime<Utc>) -> OutboxMessage {
     email(
@@ -105,15 +136,17 @@ pub fn password_changed(to: &EmailAddress, salutation: &str, now: DateTime<Utc>)
     )
 }
 
-/// The invitation of a new staff member, with the link to choose a password.
+/// The invitation of a new staff member, provider or auditor (`kind` says which), with the link to choose a
+/// password.
 pub fn staff_invitation(
+    kind: MessageKind,
     to: &EmailAddress,
     salutation: &str,
     link: &str,
     now: DateTime<Utc>,
 ) -> OutboxMessage {
     email(
-        MessageKind::StaffInvitation,
+        kind,
         to,
         json!({ "salutation": salutation, "link": link }),
         now,
@@ -197,22 +230,30 @@ pub fn phone_code(to: &PhoneNumber, code: &str, now: DateTime<Utc>) -> OutboxMes
     )
 }
 
-/// Sent with a patient activation code: the code, how long it works, and where to sign up.
+/// A time as the organization's wall clock shows it, with the zone's name: `2026-12-01 08:00 America/Chicago`.
+/// Every time a message names is written so, since the reader is where the clinic is, not in UTC.
+pub fn local_time(zone: &TimeZone, at: DateTime<Utc>) -> String {
+    format!(
+        "{} {}",
+        zone.local(at).format("%Y-%m-%d %H:%M"),
+        zone.name()
+    )
+}
+
+/// Sent with a patient activation code: the code, how long it works (in the organization's time), and where to
+/// sign up.
 pub fn patient_code(
     to: &EmailAddress,
     salutation: &str,
     code: &str,
     link: &str,
-    expires_at: DateTime<Utc>,
+    expires: &str,
     now: DateTime<Utc>,
 ) -> OutboxMessage {
     email(
         MessageKind::PatientActivationCode,
         to,
-        json!({
-            "salutation": salutation, "code": code, "link": link,
-            "expires": expires_at.format("%Y-%m-%d %H:%M UTC").to_string(),
-        }),
+        json!({ "salutation": salutation, "code": code, "link": link, "expires": expires }),
         now,
     )
 }

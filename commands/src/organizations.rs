@@ -48,6 +48,35 @@ pub struct OrganizationSummary {
     pub device_policy: portal_domain::device::DevicePolicy,
     /// Who must use two-step verification.
     pub two_step: portal_domain::organization::TwoStepRequirement,
+    /// How people reach its help desk.
+    pub help: portal_domain::values::HelpContacts,
+    /// Whether anyone may browse its calendar without signing in.
+    pub calendar_public: bool,
+}
+
+impl OrganizationSummary {
+    /// What a locked account is told to do under this organization's rules (the CE portal FAQ: "please email or
+    /// call ... Once we have unlocked your account, we will notify you by email"): wait for a cool-down, written in
+    /// the organization's time, or contact its help desk.
+    pub fn locked_answer(&self, until: Option<chrono::DateTime<chrono::Utc>>) -> String {
+        let what = "this account is locked after too many failed sign-ins";
+        match until {
+            Some(until) => format!(
+                "{what}; try again after {}, or reset your password",
+                crate::messages::local_time(&self.time_zone, until)
+            ),
+            None => {
+                let contact = self
+                    .help
+                    .contact(self.name.as_str())
+                    .unwrap_or_else(|| format!("contact {}", self.name.as_str()));
+                format!(
+                    "{what}; {contact} with your name and the e-mail address of your account. Once we have \
+                     unlocked your account, we will notify you by email"
+                )
+            }
+        }
+    }
 }
 
 /// The stream of an organization.
@@ -92,6 +121,7 @@ pub async fn create<L: EventLog>(
                 }],
                 releases: vec![],
                 outbox: vec![],
+                follow_up: None,
             })
         },
     )
@@ -149,6 +179,8 @@ async fn summary<L: EventLog>(
             care_policy,
             device_policy,
             two_step,
+            help,
+            calendar_public,
         } => Some(OrganizationSummary {
             id,
             code,
@@ -162,6 +194,8 @@ async fn summary<L: EventLog>(
             care_policy,
             device_policy,
             two_step,
+            help,
+            calendar_public,
         }),
         OrganizationState::Absent => None,
     })
@@ -265,6 +299,48 @@ pub async fn set_two_step_requirement<L: EventLog>(
     .await
 }
 
+/// Replaces how people reach an organization's help desk.
+pub async fn set_help_contacts<L: EventLog>(
+    store: &Store<L>,
+    organization: OrganizationId,
+    help: portal_domain::values::HelpContacts,
+    by: Option<portal_domain::AccountId>,
+    ctx: &CommandContext,
+) -> Result<i64, CommandError<OrganizationError>> {
+    let input = serde_json::to_vec(&help).unwrap_or_default();
+    change_setting(
+        store,
+        organization,
+        "SetHelpContacts",
+        &input,
+        || OrganizationCommand::SetHelpContacts {
+            help: help.clone(),
+            by,
+        },
+        ctx,
+    )
+    .await
+}
+
+/// Opens an organization's calendar to anyone (and its iCalendar feed), or keeps it for those signed in.
+pub async fn set_calendar_public<L: EventLog>(
+    store: &Store<L>,
+    organization: OrganizationId,
+    public: bool,
+    by: Option<portal_domain::AccountId>,
+    ctx: &CommandContext,
+) -> Result<i64, CommandError<OrganizationError>> {
+    change_setting(
+        store,
+        organization,
+        "SetCalendarPublic",
+        &[u8::from(public)],
+        || OrganizationCommand::SetCalendarPublic { public, by },
+        ctx,
+    )
+    .await
+}
+
 /// Shows an organization's calendar in another zone.
 pub async fn set_time_zone<L: EventLog>(
     store: &Store<L>,
@@ -340,6 +416,7 @@ pub async fn configure_sms<L: EventLog>(
                 claims: vec![claim(&number)],
                 releases,
                 outbox: vec![],
+                follow_up: None,
             })
         },
     )

@@ -128,7 +128,7 @@ pub async fn register_to<L: EventLog>(
                 salutation,
                 &code.display(),
                 &links::sign_up_link(&store.public_url, &organization.code, &code.display()),
-                ctx.now + ttl,
+                &messages::local_time(&organization.time_zone, ctx.now + ttl),
                 ctx.now,
             )
         })
@@ -177,6 +177,7 @@ pub async fn register_to<L: EventLog>(
                 claims: claims.clone(),
                 releases: vec![],
                 outbox: outbox.clone(),
+                follow_up: None,
             })
         },
     )
@@ -276,7 +277,7 @@ pub async fn issue_code_to<L: EventLog>(
                     &salutation,
                     &code.display(),
                     &links::sign_up_link(&store.public_url, &organization.code, &code.display()),
-                    ctx.now + ttl,
+                    &messages::local_time(&organization.time_zone, ctx.now + ttl),
                     ctx.now,
                 )],
                 None => vec![],
@@ -291,6 +292,7 @@ pub async fn issue_code_to<L: EventLog>(
                 claims: vec![code_claim.clone()],
                 releases: vec![],
                 outbox,
+                follow_up: None,
             })
         },
     )

@@ -297,11 +297,7 @@ fn visit(
         provider: name(placement.provider_id),
         location: name(placement.location_id),
         reason: name(reason),
-        when: format!(
-            "{} {}",
-            zone.local(placement.starts_at).format("%Y-%m-%d %H:%M"),
-            zone.name()
-        ),
+        when: crate::messages::local_time(&zone, placement.starts_at),
     }
 }
 

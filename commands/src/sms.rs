@@ -101,11 +101,20 @@ pub async fn reply<L: EventLog>(
     )
     .await
     {
-        Ok(outcome) => Ok(format!(
-            "Thank you {}, we have recorded your attendance for {}",
-            outcome.learner.name.as_deref().unwrap_or("learner"),
-            outcome.activity.details.title.as_str()
-        )),
+        Ok(outcome) => {
+            let name = outcome.learner.name.as_deref().unwrap_or("learner");
+            let title = outcome.activity.details.title.as_str();
+            // The FAQ's reply tells the learner their credits are recorded too: only say it when they are.
+            Ok(if outcome.record.awarded {
+                format!("Thank you {name}, we have recorded your attendance for {title}")
+            } else {
+                format!(
+                    "Thank you {name}, we have recorded your attendance for {title}. Your credit is pending until {}: \
+                     sign in to the CE Portal to finish, and we will e-mail you when it is recorded",
+                    attendance::pending_text(&outcome.record.holds)
+                )
+            })
+        }
         Err(refused) => refusal(organization, refused),
     }
 }
@@ -123,8 +132,8 @@ fn refusal(organization: &OrganizationSummary, refused: Refused) -> Result<Strin
         .unwrap_or_default();
     match refused.error {
         CommandError::Rejected(AttendanceError::OutsideWindow { before, after, .. }) => Ok(format!(
-            "Sorry {name}, your attendance for {title} could not be recorded – you can only record {before} \
-             minutes prior to, during or {after} minutes after the activity has completed"
+            "Sorry {name}, {}",
+            attendance::outside_window(&title, before, after)
         )),
         CommandError::Rejected(AttendanceError::ActivityNotFound) => Ok(NO_SUCH_ACTIVITY.to_owned()),
         CommandError::Rejected(AttendanceError::LearnerNotFound) => Ok(USER_NOT_FOUND.to_owned()),

@@ -10,7 +10,7 @@
 
 use minijinja::{AutoEscape, Environment, UndefinedBehavior};
 use portal_domain::values::person_name::looks_like_link;
-use portal_domain::values::{Channel, MessageKind, MessageTemplate};
+use portal_domain::values::{Channel, HelpContacts, MessageKind, MessageTemplate};
 use serde_json::{Map, Value};
 
 /// A message ready to send.
@@ -103,6 +103,15 @@ pub fn default_template(kind: MessageKind) -> (&'static str, &'static str) {
             "Hello {{ salutation }},\n\n\
              A coordinator of {{ organization }} created a staff account for you. To start, choose your password \
              here:\n\n\
+             {{ link }}\n\n\
+             The link works once and expires in 72 hours. If you did not expect this, ignore this e-mail.\n",
+        ),
+        AuditorInvitation => (
+            "You are invited to audit {{ organization }}",
+            "Hello {{ salutation }},\n\n\
+             A coordinator of {{ organization }} created an auditor's account for you: with it you can read \
+             accounts' and transcripts' history and the access log, and change nothing. To start, choose your \
+             password here:\n\n\
              {{ link }}\n\n\
              The link works once and expires in 72 hours. If you did not expect this, ignore this e-mail.\n",
         ),
@@ -239,6 +248,22 @@ pub fn default_template(kind: MessageKind) -> (&'static str, &'static str) {
             "Hello {{ salutation }},\n\n\
              A new statement is ready, due on {{ due }}. To see it and pay, sign in to the patient portal.\n",
         ),
+        UsernameReminder => (
+            "Your {{ organization }} username",
+            "Hello {{ salutation }},\n\n\
+             Someone, perhaps you, asked for the username of your {{ organization }} account. It is:\n\n\
+             \x20   {{ username }}\n\n\
+             Sign in with it and your password. If you also forgot your password, use \"Forgot your password\" on \
+             the sign-in page.\n\n\
+             If you did not ask for this, ignore this e-mail.\n",
+        ),
+        CreditAwarded => (
+            "Your credit for {{ activity }} is recorded",
+            "Hello {{ salutation }},\n\n\
+             The credit you claimed for {{ activity }} waited for you to finish what it needed. It is now \
+             recorded: {{ credits }}.\n\n\
+             Your transcript in the portal shows it.\n",
+        ),
         ProxyAccessGranted => (
             "Someone can now use your patient portal at {{ organization }}",
             "Hello {{ salutation }},\n\n\
@@ -262,7 +287,7 @@ const APPOINTMENT_MOVED: &str = concat!(
 const APPOINTMENT_CANCELLED: &str = concat!(
     "Hello,\n\nYour appointment was cancelled.\n\n",
     "    When: {{ when }}\n    With: {{ provider }}\n    Where: {{ location }}\n    Why: {{ reason }}\n\n",
-    "To move or cancel it, sign in to the patient portal.\n"
+    "To book another time, sign in to the patient portal.\n"
 );
 const APPOINTMENT_REMINDER: &str = concat!(
     "Hello,\n\nA reminder of your coming appointment.\n\n",
@@ -327,6 +352,37 @@ pub fn check(kind: MessageKind, template: &MessageTemplate) -> Result<Rendered, 
         }
     }
     Ok(rendered)
+}
+
+/// The organization's help contacts at the foot of a message of `kind` (every seed ends with a number to call):
+/// a paragraph of an e-mail, a last line of a text. None when it has none for the channel.
+pub fn footer(kind: MessageKind, organization: &str, help: &HelpContacts) -> Option<String> {
+    match kind.channel() {
+        Channel::Email => help.email_footer(organization),
+        Channel::Sms => help.text_footer(),
+    }
+}
+
+/// The message with `footer` added after its text (and its HTML, escaped, before the end of the body). Added after
+/// rendering, so that an organization's own wording cannot leave it out.
+pub fn with_footer(mut rendered: Rendered, footer: Option<&str>) -> Rendered {
+    let Some(footer) = footer else {
+        return rendered;
+    };
+    let separator = if rendered.html.is_some() {
+        "\n\n"
+    } else {
+        "\n"
+    };
+    rendered.text = format!("{}{separator}{footer}\n", rendered.text.trim_end());
+    if let Some(html) = &mut rendered.html {
+        let paragraph = format!("<p>{}</p>\n", linkify(footer));
+        match html.rfind("</body>") {
+            Some(at) => html.insert_str(at, &paragraph),
+            None => html.push_str(&paragraph),
+        }
+    }
+    rendered
 }
 
 /// [`check`] on a blocking thread, within [`RENDER_TIME_LIMIT`].
@@ -503,8 +559,13 @@ fn linkify(line: &str) -> String {
     line.split(' ')
         .map(|word| {
             if word.starts_with("https://") || word.starts_with("http://") {
-                let url = escape_markup(word);
-                format!("<a href=\"{url}\">{url}</a>")
+                // A sentence's full stop (or comma, or closing bracket) after an address is not part of it.
+                let address = word.trim_end_matches(['.', ',', ';', ':', '!', '?', ')']);
+                let url = escape_markup(address);
+                format!(
+                    "<a href=\"{url}\">{url}</a>{}",
+                    escape_markup(&word[address.len()..])
+                )
             } else {
                 escape_markup(word)
             }

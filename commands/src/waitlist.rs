@@ -196,16 +196,8 @@ async fn offer_messages<L: EventLog>(
         };
         if let Some(profile) = account.profile() {
             if let (Personal::Known(to), Personal::Known(name)) = (&profile.email, &profile.name) {
-                let when = format!(
-                    "{} {}",
-                    zone.local(offer.starts_at).format("%Y-%m-%d %H:%M"),
-                    zone.name()
-                );
-                let until = format!(
-                    "{} {}",
-                    zone.local(offer.expires_at).format("%Y-%m-%d %H:%M"),
-                    zone.name()
-                );
+                let when = crate::messages::local_time(&zone, offer.starts_at);
+                let until = crate::messages::local_time(&zone, offer.expires_at);
                 let link = crate::links::portal_link(
                     &store.public_url,
                     &organization.code,

@@ -111,6 +111,8 @@ pub struct Profile {
     pub board_reporting: Option<Personal<crate::values::BoardReporting>>,
     /// The sign-in name (patients).
     pub username: Option<Personal<crate::values::Username>>,
+    /// Hash of the token of the learner's own calendar feed (the activities they attended), if one was issued.
+    pub calendar_feed: Option<TokenHash>,
     /// The version of the organization's terms last accepted.
     pub terms_accepted: Option<u32>,
     /// Two-step verification, when on.
@@ -338,6 +340,11 @@ pub enum AccountCommand {
         /// The name.
         username: crate::values::Username,
     },
+    /// Issues the link of the person's own calendar feed; an earlier link stops working.
+    IssueCalendarFeed {
+        /// Hash of the link's token (the token itself is shown once, never stored).
+        token_hash: TokenHash,
+    },
     /// The person accepts a version of the organization's terms of use and privacy practices.
     AcceptTerms {
         /// The version accepted (the current one).
@@ -430,6 +437,17 @@ pub enum AccountEvent {
     RefreshTokenReused(crate::device::RefreshTokenReused),
     /// Device sessions ended.
     DeviceSessionsEnded(crate::device::DeviceSessionsEnded),
+    /// The link of the person's own calendar feed was issued.
+    CalendarFeedIssued(CalendarFeedIssued),
+}
+
+/// The link of the person's own calendar feed was issued (v1); an earlier link stops working.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CalendarFeedIssued {
+    /// Hash of the link's token.
+    pub token_hash: TokenHash,
+    /// When.
+    pub at: DateTime<Utc>,
 }
 
 /// A sign-in name was chosen (v1).
@@ -766,6 +784,7 @@ impl DomainEvent for AccountEvent {
             AccountEvent::BoardReportingConsented(_) => "BoardReportingConsented",
             AccountEvent::BoardReportingWithdrawn(_) => "BoardReportingWithdrawn",
             AccountEvent::UsernameChosen(_) => "UsernameChosen",
+            AccountEvent::CalendarFeedIssued(_) => "CalendarFeedIssued",
             AccountEvent::TermsAccepted(_) => "TermsAccepted",
             AccountEvent::TotpEnrollmentStarted(_) => "TotpEnrollmentStarted",
             AccountEvent::TwoStepEnabled(_) => "TwoStepEnabled",
@@ -1339,6 +1358,13 @@ impl Decider for Account {
                 },
             ),
             (S::Pending(_), C::AcceptTerms { .. }) => Err(AccountError::NotActivated),
+            (S::Active(_), C::IssueCalendarFeed { token_hash }) => {
+                Ok(vec![AccountEvent::CalendarFeedIssued(CalendarFeedIssued {
+                    token_hash,
+                    at: now,
+                })])
+            }
+            (S::Pending(_), C::IssueCalendarFeed { .. }) => Err(AccountError::NotActivated),
             (S::Pending(profile) | S::Active(profile), C::Phone(command)) => {
                 crate::phones::decide(profile, matches!(state, S::Active(_)), command, now)
             }
@@ -1377,6 +1403,7 @@ impl Decider for Account {
                 phones: Vec::new(),
                 board_reporting: None,
                 username: None,
+                calendar_feed: None,
                 terms_accepted: None,
                 two_step: None,
                 totp_enrollment: None,
@@ -1528,6 +1555,7 @@ fn apply_security(profile: &mut Profile, event: &AccountEvent) {
         }
         AccountEvent::BoardReportingWithdrawn(_) => profile.board_reporting = None,
         AccountEvent::UsernameChosen(e) => profile.username = Some(e.username.clone()),
+        AccountEvent::CalendarFeedIssued(e) => profile.calendar_feed = Some(e.token_hash),
         AccountEvent::TermsAccepted(e) => profile.terms_accepted = Some(e.version),
         _ => {}
     }
@@ -1591,6 +1619,7 @@ fn apply_security(profile: &mut Profile, event: &AccountEvent) {
             profile.phones.clear();
             profile.board_reporting = None;
             profile.username = profile.username.take().map(|_| Personal::Erased);
+            profile.calendar_feed = None;
             profile.two_step = None;
             profile.totp_enrollment = None;
             profile.challenges.clear();
@@ -1834,6 +1863,46 @@ pub(crate) mod tests {
         given::<Account>(registered())
             .when(AccountCommand::Register(registration()), t0())
             .then_error(AccountError::AlreadyRegistered);
+    }
+
+    #[test]
+    fn issuing_a_calendar_feed_records_its_token_hash_and_replaces_the_earlier_one() {
+        let mut events = activated();
+        let first = AccountEvent::CalendarFeedIssued(CalendarFeedIssued {
+            token_hash: token(3),
+            at: t0(),
+        });
+        events.push(first);
+        let second = AccountEvent::CalendarFeedIssued(CalendarFeedIssued {
+            token_hash: token(4),
+            at: t0(),
+        });
+        given::<Account>(events.clone())
+            .when(
+                AccountCommand::IssueCalendarFeed {
+                    token_hash: token(4),
+                },
+                t0(),
+            )
+            .then(vec![second.clone()]);
+        events.push(second);
+        let state = Account::fold(events.iter());
+        assert_eq!(
+            state.profile().and_then(|p| p.calendar_feed),
+            Some(token(4))
+        );
+    }
+
+    #[test]
+    fn an_account_not_yet_activated_gets_no_calendar_feed() {
+        given::<Account>(registered())
+            .when(
+                AccountCommand::IssueCalendarFeed {
+                    token_hash: token(3),
+                },
+                t0(),
+            )
+            .then_error(AccountError::NotActivated);
     }
 
     #[test]

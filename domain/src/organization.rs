@@ -81,6 +81,10 @@ pub enum OrganizationState {
         device_policy: crate::device::DevicePolicy,
         /// Who must sign in with two-step verification.
         two_step: TwoStepRequirement,
+        /// How people reach its help desk.
+        help: crate::values::HelpContacts,
+        /// Whether anyone may browse its calendar without signing in.
+        calendar_public: bool,
     },
 }
 
@@ -161,7 +165,8 @@ pub struct Terms {
 pub struct PatientPolicy {
     /// How long a patient activation code works, in days (1 to 365; default 30).
     pub activation_code_days: u32,
-    /// Patients may cancel or move an appointment until this many hours before it (0 to 168; default 24).
+    /// Patients may cancel or move an appointment until this many hours before it (0 to 168; default 0: at any
+    /// time, as seed 003 promises, unless the organization sets a cut-off).
     pub cancellation_cutoff_hours: u32,
     /// Reminders go this many hours before an appointment (up to three, each 1 to 720; default 72 and 24).
     pub reminder_hours: [u32; 3],
@@ -173,7 +178,7 @@ impl Default for PatientPolicy {
     fn default() -> Self {
         Self {
             activation_code_days: 30,
-            cancellation_cutoff_hours: 24,
+            cancellation_cutoff_hours: 0,
             reminder_hours: [72, 24, 0],
             offer_minutes: 120,
         }
@@ -216,6 +221,20 @@ pub enum OrganizationCommand {
     SetTwoStepRequirement {
         /// Who.
         required: TwoStepRequirement,
+        /// The staff member (or None for an operator).
+        by: Option<crate::AccountId>,
+    },
+    /// Opens its calendar to anyone, or keeps it for those signed in.
+    SetCalendarPublic {
+        /// Whether anyone may browse it.
+        public: bool,
+        /// The staff member (or None for an operator).
+        by: Option<crate::AccountId>,
+    },
+    /// Replaces the help contacts.
+    SetHelpContacts {
+        /// The new contacts (all empty: none).
+        help: crate::values::HelpContacts,
         /// The staff member (or None for an operator).
         by: Option<crate::AccountId>,
     },
@@ -336,6 +355,32 @@ pub enum OrganizationEvent {
     DevicePolicyChanged(DevicePolicyChanged),
     /// Who must use two-step verification changed.
     TwoStepRequirementSet(TwoStepRequirementSet),
+    /// Its help contacts changed.
+    HelpContactsSet(HelpContactsSet),
+    /// Its calendar was opened to anyone, or closed to those signed in.
+    CalendarVisibilitySet(CalendarVisibilitySet),
+}
+
+/// The calendar was opened to anyone or closed again (v1).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CalendarVisibilitySet {
+    /// Whether anyone may browse it (without signing in), and read its iCalendar feed.
+    pub public: bool,
+    /// The staff member who set it (None: an operator).
+    pub by: Option<crate::AccountId>,
+    /// When.
+    pub at: DateTime<Utc>,
+}
+
+/// The help contacts changed (v1): every part as it now is.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct HelpContactsSet {
+    /// The contacts.
+    pub help: crate::values::HelpContacts,
+    /// The staff member who set them (None: an operator).
+    pub by: Option<crate::AccountId>,
+    /// When.
+    pub at: DateTime<Utc>,
 }
 
 /// Who must use two-step verification changed (v1).
@@ -501,6 +546,8 @@ impl DomainEvent for OrganizationEvent {
             OrganizationEvent::CarePolicyChanged(_) => "CarePolicyChanged",
             OrganizationEvent::DevicePolicyChanged(_) => "DevicePolicyChanged",
             OrganizationEvent::TwoStepRequirementSet(_) => "TwoStepRequirementSet",
+            OrganizationEvent::HelpContactsSet(_) => "HelpContactsSet",
+            OrganizationEvent::CalendarVisibilitySet(_) => "CalendarVisibilitySet",
         }
     }
 }
@@ -603,6 +650,34 @@ impl Decider for Organization {
                         at: now,
                     },
                 )]
+            }),
+            (
+                OrganizationState::Active {
+                    calendar_public, ..
+                },
+                OrganizationCommand::SetCalendarPublic { public, by },
+            ) => Ok(if *calendar_public == public {
+                vec![]
+            } else {
+                vec![OrganizationEvent::CalendarVisibilitySet(
+                    CalendarVisibilitySet {
+                        public,
+                        by,
+                        at: now,
+                    },
+                )]
+            }),
+            (
+                OrganizationState::Active { help: current, .. },
+                OrganizationCommand::SetHelpContacts { help, by },
+            ) => Ok(if *current == help {
+                vec![]
+            } else {
+                vec![OrganizationEvent::HelpContactsSet(HelpContactsSet {
+                    help,
+                    by,
+                    at: now,
+                })]
             }),
             (
                 OrganizationState::Active { device_policy, .. },
@@ -803,6 +878,8 @@ impl Decider for Organization {
                 care_policy: CarePolicy::default(),
                 device_policy: crate::device::DevicePolicy::default(),
                 two_step: TwoStepRequirement::None,
+                help: crate::values::HelpContacts::default(),
+                calendar_public: false,
             };
         }
         if let OrganizationState::Active {
@@ -815,6 +892,8 @@ impl Decider for Organization {
             care_policy,
             device_policy,
             two_step,
+            help,
+            calendar_public,
             ..
         } = &mut state
         {
@@ -828,6 +907,8 @@ impl Decider for Organization {
                 OrganizationEvent::CarePolicyChanged(e) => *care_policy = e.policy.clone(),
                 OrganizationEvent::DevicePolicyChanged(e) => *device_policy = e.policy,
                 OrganizationEvent::TwoStepRequirementSet(e) => *two_step = e.required,
+                OrganizationEvent::HelpContactsSet(e) => *help = e.help.clone(),
+                OrganizationEvent::CalendarVisibilitySet(e) => *calendar_public = e.public,
                 OrganizationEvent::MailSenderSet(e) => messaging.sender = e.sender.clone(),
                 OrganizationEvent::SmsAccountSet(e) => {
                     messaging.sms_account = Some(e.account.clone());
@@ -984,6 +1065,75 @@ mod tests {
             panic!("absent")
         };
         assert_eq!(two_step, TwoStepRequirement::Patients);
+    }
+
+    #[test]
+    fn help_contacts_are_recorded_and_folded_in_and_the_same_again_records_nothing() {
+        use crate::values::{HelpContacts, HelpContactsInput};
+        let t0 = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
+        let (_, created) = create(t0);
+        let help = HelpContacts::parse(HelpContactsInput {
+            phone: Some("612-626-7600"),
+            hours: Some("8:00am to 4:30pm"),
+            ..Default::default()
+        })
+        .unwrap();
+        let set = OrganizationEvent::HelpContactsSet(HelpContactsSet {
+            help: help.clone(),
+            by: None,
+            at: t0,
+        });
+        given::<Organization>([created.clone()])
+            .when(
+                OrganizationCommand::SetHelpContacts {
+                    help: help.clone(),
+                    by: None,
+                },
+                t0,
+            )
+            .then(vec![set.clone()]);
+        given::<Organization>([created.clone(), set.clone()])
+            .when(
+                OrganizationCommand::SetHelpContacts {
+                    help: help.clone(),
+                    by: None,
+                },
+                t0,
+            )
+            .then(vec![]);
+        let OrganizationState::Active { help: folded, .. } = Organization::fold([&created, &set])
+        else {
+            panic!("absent")
+        };
+        assert_eq!(folded, help);
+    }
+
+    #[test]
+    fn opening_the_calendar_is_recorded_once_and_folded_in() {
+        let t0 = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
+        let (_, created) = create(t0);
+        let opened = OrganizationEvent::CalendarVisibilitySet(CalendarVisibilitySet {
+            public: true,
+            by: None,
+            at: t0,
+        });
+        let open = || OrganizationCommand::SetCalendarPublic {
+            public: true,
+            by: None,
+        };
+        given::<Organization>([created.clone()])
+            .when(open(), t0)
+            .then(vec![opened.clone()]);
+        given::<Organization>([created.clone(), opened.clone()])
+            .when(open(), t0)
+            .then(vec![]);
+        let OrganizationState::Active {
+            calendar_public, ..
+        } = Organization::fold([&created, &opened])
+        else {
+            panic!("absent")
+        };
+        assert!(calendar_public);
     }
 
     #[test]

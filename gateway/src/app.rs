@@ -687,6 +687,11 @@ pub fn router(state: AppState) -> Router {
         .route("/graphiql/{file}", get(crate::graphiql::asset))
         .route("/sms/inbound", axum::routing::post(sms::inbound))
         .route("/transcript.csv", get(exports::transcript_csv))
+        .route("/o/{code}/calendar.ics", get(crate::ical::public_calendar))
+        .route(
+            "/o/{code}/my-activities.ics",
+            get(crate::ical::my_activities),
+        )
         .route(
             "/reports/board-completions.csv",
             get(exports::board_completions_csv),

@@ -10,8 +10,9 @@ use portal_domain::account::Role;
 use portal_domain::activity::{ActivityDetails, ActivityKind};
 use portal_domain::values::{
     ActivityCode, ActivitySchedule, ActivityTitle, AttendanceWindow, Audience, CreditAmount,
-    CreditOffer, CreditType, Credits, EmailAddress, NamePart, OrganizationCode, OrganizationName,
-    Password, PersonName, PhoneNumber, Specialty, TimeZone, Title,
+    CreditOffer, CreditType, Credits, EmailAddress, HelpContacts, HelpContactsInput, NamePart,
+    OrganizationCode, OrganizationName, Password, PersonName, PhoneNumber, Specialty, TimeZone,
+    Title,
 };
 
 /// The demo organization's code.
@@ -75,6 +76,26 @@ pub async fn ensure(store: &Store<PgEventLog>) -> Result<Vec<String>, String> {
             number,
             DEMO_SMS_TOKEN,
             None,
+            None,
+            &CommandContext::system(),
+        )
+        .await
+        .map_err(|e| fail(&e))?;
+    }
+    if organization.help.is_empty() {
+        // Every seed ends with a number to call and its hours: the demo's show at the foot of its messages.
+        let help = HelpContacts::parse(HelpContactsInput {
+            display_name: Some("Demo Portal Help Desk"),
+            phone: Some("612-555-0100"),
+            hours: Some("Monday to Friday, 8:00am to 4:30pm"),
+            email: Some("help@demo.example"),
+            web: None,
+        })
+        .map_err(|e| e.rule.to_owned())?;
+        organizations::set_help_contacts(
+            store,
+            organization.id,
+            help,
             None,
             &CommandContext::system(),
         )

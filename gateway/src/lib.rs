@@ -12,6 +12,7 @@ pub mod exports;
 pub mod graphiql;
 pub mod graphql;
 pub mod health;
+pub mod ical;
 pub mod metrics;
 pub mod request;
 pub mod retention;

@@ -31,11 +31,14 @@ pub enum Action {
     CurrentPassword,
     /// `refreshSession`: a refresh token (256 random bits, but each refusal costs a load of the account).
     RefreshSession,
+    /// A public calendar read without signing in (the `calendar` query or its iCalendar feed): a query over the
+    /// calendar that anyone can repeat.
+    PublicCalendar,
 }
 
 impl Action {
     /// Every action.
-    pub const ALL: [Action; 7] = [
+    pub const ALL: [Action; 8] = [
         Action::Register,
         Action::RequestPasswordReset,
         Action::ResendActivation,
@@ -43,6 +46,7 @@ impl Action {
         Action::RecordAttendance,
         Action::CurrentPassword,
         Action::RefreshSession,
+        Action::PublicCalendar,
     ];
 
     /// The budgets: per client network per minute, and per target per hour (the burst is the same number).
@@ -56,6 +60,8 @@ impl Action {
             Action::CurrentPassword => (20, 10),
             // An app refreshes every half hour at most; a burst comes from a client that lost its answers.
             Action::RefreshSession => (60, 60),
+            // A calendar app polls a feed every few minutes; a page of the calendar is one read per visit.
+            Action::PublicCalendar => (120, 100_000),
         }
     }
 

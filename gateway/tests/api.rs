@@ -23,6 +23,7 @@ mod api {
     pub mod reporting;
     pub mod scheduling;
     pub mod security;
+    pub mod seed_words;
     pub mod sessions;
     pub mod shutdown;
     pub mod sms_provider;

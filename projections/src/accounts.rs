@@ -181,7 +181,8 @@ impl Projection for Accounts {
                 | AccountEvent::SecondFactorRequired(_)
                 | AccountEvent::SecondFactorPassed(_)
                 | AccountEvent::SecondFactorFailed(_)
-                | AccountEvent::CurrentPasswordRefused(_) => {}
+                | AccountEvent::CurrentPasswordRefused(_)
+                | AccountEvent::CalendarFeedIssued(_) => {}
                 AccountEvent::TermsAccepted(e) => {
                     writes.execute(
                         "UPDATE accounts SET terms_accepted_version = $2 WHERE id = $1",

@@ -264,3 +264,22 @@ pub async fn find(
         .await?;
     Ok(found.as_ref().map(row))
 }
+
+/// The activities of an organization with these ids, in start order (at most the ids given).
+pub async fn find_many(
+    pool: &Pool,
+    organization: Uuid,
+    ids: &[Uuid],
+) -> Result<Vec<ActivityRow>, ProjectionError> {
+    let client = pool.get().await?;
+    let rows = client
+        .query(
+            &format!(
+                "SELECT {COLUMNS} FROM calendar_activities WHERE organization_id = $1 AND id = ANY($2)
+                 ORDER BY starts_at, id"
+            ),
+            &[&organization, &ids],
+        )
+        .await?;
+    Ok(rows.iter().map(row).collect())
+}

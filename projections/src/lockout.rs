@@ -147,6 +147,7 @@ impl Projection for Lockout {
                 | AccountEvent::BoardReportingConsented(_)
                 | AccountEvent::BoardReportingWithdrawn(_)
                 | AccountEvent::UsernameChosen(_)
+                | AccountEvent::CalendarFeedIssued(_)
                 | AccountEvent::TermsAccepted(_)
                 | AccountEvent::TotpEnrollmentStarted(_)
                 | AccountEvent::TwoStepEnabled(_)

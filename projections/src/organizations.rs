@@ -82,6 +82,27 @@ impl Projection for Organizations {
                         params![recorded.tenant, e.required.as_str().to_owned()],
                     );
                 }
+                OrganizationEvent::CalendarVisibilitySet(e) => {
+                    writes.execute(
+                        "UPDATE organizations SET calendar_public = $2 WHERE id = $1",
+                        params![recorded.tenant, e.public],
+                    );
+                }
+                OrganizationEvent::HelpContactsSet(e) => {
+                    let help = &e.help;
+                    writes.execute(
+                        "UPDATE organizations SET help_display_name = $2, help_phone = $3, help_hours = $4, \
+                         help_email = $5, help_web = $6 WHERE id = $1",
+                        params![
+                            recorded.tenant,
+                            help.display_name.clone(),
+                            help.phone.clone(),
+                            help.hours.clone(),
+                            help.email.as_ref().map(|e| e.as_str().to_owned()),
+                            help.web.clone()
+                        ],
+                    );
+                }
                 OrganizationEvent::SmsChannelConfigured(e) => {
                     writes.execute(
                         "UPDATE organizations SET sms_number = $2 WHERE id = $1",
@@ -109,6 +130,27 @@ pub struct OrganizationRow {
     pub time_zone: String,
     /// The number learners text, if set up.
     pub sms_number: Option<String>,
+    /// How people reach its help desk.
+    pub help: HelpRow,
+    /// Who must use two-step verification (`none`, `patients`, `staff`, `both`).
+    pub two_step_required: String,
+    /// Whether anyone may browse its calendar.
+    pub calendar_public: bool,
+}
+
+/// An organization's help contacts as the read model holds them (each NULL when not given).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct HelpRow {
+    /// The name of its help desk or portal.
+    pub display_name: Option<String>,
+    /// The number to call.
+    pub phone: Option<String>,
+    /// When someone answers.
+    pub hours: Option<String>,
+    /// The support e-mail address.
+    pub email: Option<String>,
+    /// Its web address.
+    pub web: Option<String>,
 }
 
 /// The organization with this code.
@@ -119,7 +161,8 @@ pub async fn find_by_code(
     let client = pool.get().await?;
     let row = client
         .query_opt(
-            "SELECT id, code, name, created_at, time_zone, sms_number FROM organizations WHERE code = $1",
+            "SELECT id, code, name, created_at, time_zone, sms_number, help_display_name, help_phone, help_hours, \
+             help_email, help_web, two_step_required, calendar_public FROM organizations WHERE code = $1",
             &[&code],
         )
         .await?;
@@ -130,5 +173,14 @@ pub async fn find_by_code(
         created_at: r.get(3),
         time_zone: r.get(4),
         sms_number: r.get(5),
+        help: HelpRow {
+            display_name: r.get(6),
+            phone: r.get(7),
+            hours: r.get(8),
+            email: r.get(9),
+            web: r.get(10),
+        },
+        two_step_required: r.get(11),
+        calendar_public: r.get(12),
     }))
 }

@@ -175,7 +175,35 @@ test('staff unlock an account in their own words, re-send the e-mail, invite an 
   await sms.getByLabel('SMS provider auth token').fill('portal-demo-sms-auth-token');
   await sms.getByRole('button', { name: 'Save' }).click();
   await expect(page.getByText('Texting is set up with')).toBeVisible();
+  // The help contacts: a web address that is not one is refused at its field; the number shows at every page's foot.
+  const help = page.getByRole('form', { name: 'Help contacts' });
+  await expect(help.getByLabel('Help number (optional)')).toHaveValue('612-555-0100');
+  await help.getByLabel('Web address (optional)').fill('javascript:alert(1)');
+  await help.getByRole('button', { name: 'Save' }).click();
+  await expect(help.getByLabel('Web address (optional)')).toHaveAttribute('aria-invalid', 'true');
+  await help.getByLabel('Web address (optional)').fill('https://portal.example.org/help');
+  await help.getByRole('button', { name: 'Save' }).click();
+  await expect(page.getByText('The help contacts are saved.')).toBeVisible();
+  await page.reload();
+  await expect(page.getByRole('contentinfo')).toContainText('612-555-0100 (Monday to Friday, 8:00am to 4:30pm)');
+  await expect(page.getByRole('contentinfo').getByRole('link', { name: 'https://portal.example.org/help' })).toBeVisible();
   await checkPage(page, 'staff-settings');
+
+  // The calendar, opened to anyone: a visitor who is not signed in browses it from the sign-in page, then it closes.
+  const calendar = page.getByRole('form', { name: 'Public calendar' });
+  await calendar.getByLabel('Anyone may browse the calendar').check();
+  await calendar.getByRole('button', { name: 'Save' }).click();
+  await expect(page.getByText('The calendar is public.')).toBeVisible();
+  const visitor = await (await browser.newContext()).newPage();
+  await visitor.goto('/o/demo/sign-in');
+  await visitor.getByRole('link', { name: 'Browse the calendar' }).click();
+  await expect(visitor.getByRole('heading', { name: 'Calendar' })).toBeVisible();
+  await expect(visitor.getByRole('link', { name: 'Subscribe in your calendar app (iCalendar)' })).toBeVisible();
+  await expect(visitor.getByRole('link', { name: 'Sign in' })).toHaveCount(0);
+  await checkPage(visitor, 'public-calendar');
+  await calendar.getByLabel('Anyone may browse the calendar').uncheck();
+  await calendar.getByRole('button', { name: 'Save' }).click();
+  await expect(page.getByText('The calendar is for those signed in.')).toBeVisible();
 
   const invitation = await linkIn(auditor, '/reset-password?token=');
   await page.context().clearCookies();

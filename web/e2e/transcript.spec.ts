@@ -33,8 +33,10 @@ test('a learner’s transcript shows attendance texted from a phone without a re
 
   // The FAQ's steps 2 and 4, from the phone, while the page is open.
   expect(await text(page.request, baseURL ?? '', phone, email)).toContain('your phone number has been updated');
+  // The credit waits for the profile, so the reply says so rather than that the credits are recorded.
   expect(await text(page.request, baseURL ?? '', phone, code)).toBe(
-    'Thank you Grace, we have recorded your attendance for Grand Rounds: Sepsis',
+    'Thank you Grace, we have recorded your attendance for Grand Rounds: Sepsis. Your credit is pending until you ' +
+      'complete your professional profile: sign in to the CE Portal to finish, and we will e-mail you when it is recorded',
   );
   const credits = page.getByRole('table', { name: 'Credits by activity' });
   await expect(credits).toContainText('Grand Rounds: Sepsis');
@@ -55,4 +57,13 @@ test('a learner’s transcript shows attendance texted from a phone without a re
   expect(csv.split('\n')[0]).toContain('Activity');
   expect(csv).toContain('Grand Rounds: Sepsis');
   expect(csv).toContain('pending');
+
+  // The private calendar link of the activities attended: a calendar app reads it without a session.
+  await page.getByRole('button', { name: 'Get my calendar link' }).click();
+  const link = await page.getByLabel('Calendar link (iCalendar)').inputValue();
+  expect(link).toContain('/o/demo/my-activities.ics?token=');
+  const feed = await fetch(link);
+  expect(feed.status).toBe(200);
+  expect(await feed.text()).toContain('SUMMARY:Grand Rounds: Sepsis');
+  await checkPage(page, 'transcript-feed');
 });

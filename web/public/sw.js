@@ -18,6 +18,8 @@ function isShell(url, request) {
   if (url.origin !== self.location.origin || request.method !== 'GET') return false;
   if (url.pathname.startsWith('/assets/')) return true;
   if (['/manifest.webmanifest', '/icon.svg'].includes(url.pathname)) return true;
+  // A feed under /o/ (`/o/<code>/calendar.ics`) is the server's, not a page of the app: never kept as the shell.
+  if (url.pathname.endsWith('.ics')) return false;
   return request.mode === 'navigate' && (url.pathname === '/' || url.pathname.startsWith('/o/'));
 }
 

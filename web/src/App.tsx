@@ -11,7 +11,7 @@ import { SignUp } from './pages/SignUp';
 import { Activate } from './pages/Activate';
 import { OrganizationActivate, OrganizationConfirmEmail, OrganizationResetPassword } from './pages/OrganizationLinks';
 import { ConfirmEmail } from './pages/ConfirmEmail';
-import { ForgotPassword } from './pages/ForgotPassword';
+import { ForgotPassword, ForgotUsername } from './pages/ForgotPassword';
 import { ResetPassword } from './pages/ResetPassword';
 import { RecordAttendance } from './pages/RecordAttendance';
 import { Evaluate } from './pages/Evaluation';
@@ -118,6 +118,7 @@ export function App() {
         <Route path="sign-up" element={<SignUp />} />
         <Route path="activate" element={<OrganizationActivate />} />
         <Route path="forgot-password" element={<ForgotPassword />} />
+        <Route path="forgot-username" element={<ForgotUsername />} />
         <Route path="reset-password" element={<OrganizationResetPassword />} />
         <Route path="confirm-email" element={<OrganizationConfirmEmail />} />
         <Route path="attendance" element={<RecordAttendance />} />

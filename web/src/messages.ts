@@ -14,6 +14,12 @@ export const messages = {
     notFound: (code: string) => `There is no portal with the code “${code}”.`,
     choose: 'Choose another organization',
   },
+  help: {
+    intro: (name: string) => `Questions? Contact ${name}:`,
+    call: 'call',
+    write: 'write to',
+    visit: 'visit',
+  },
   signIn: {
     title: 'Sign in',
     login: 'E-mail address or username',
@@ -26,11 +32,13 @@ export const messages = {
     verify: 'Verify',
     createAccount: 'No account yet? Create account',
     forgot: 'Forgot your password?',
+    forgotUsername: 'Forgot your username?',
+    calendar: 'Browse the calendar',
     needed: 'Sign in to see this page.',
     lockedCoolDown: (until: string) =>
       `Your account is locked after too many failed sign-ins. Try again after ${until}, or reset your password with “Forgot your password?” below.`,
-    lockedUntilUnlocked: (organization: string) =>
-      `Your account is locked after too many failed sign-ins. Contact ${organization} to unlock it.`,
+    lockedUntilUnlocked: (contact: string) =>
+      `Your account is locked after too many failed sign-ins. Contact ${contact} with your name and the e-mail address of your account. Once we have unlocked your account, we will notify you by email.`,
   },
   register: {
     title: 'Create account',
@@ -417,9 +425,13 @@ export const messages = {
   },
   forgot: {
     title: 'Forgot your password?',
-    intro: 'Enter the e-mail address you sign in with. We will send you a link to choose a new password.',
+    intro: 'Enter the e-mail address or the username you sign in with. We will e-mail you a link to choose a new password.',
+    login: 'E-mail address or username',
     email: 'E-mail address',
     submit: 'Send the link',
+    usernameTitle: 'Forgot your username?',
+    usernameIntro: 'Enter the e-mail address on file. We will e-mail you your username.',
+    usernameSubmit: 'Send my username',
     busy: 'Sending…',
     back: 'Back to sign in',
     link: 'Forgot your password?',
@@ -484,6 +496,7 @@ export const messages = {
     specialty: 'Specialty',
     includeRss: 'Include RSS (regularly scheduled series)',
     apply: 'Apply Filters',
+    subscribe: 'Subscribe in your calendar app (iCalendar)',
     results: 'Activities',
     none: 'No activities match these filters.',
     pages: 'Pages of activities',
@@ -668,6 +681,12 @@ export const messages = {
   transcript: {
     title: 'Transcript',
     download: 'Download as CSV (spreadsheet)',
+    feedTitle: 'Your activities in your calendar app',
+    feedIntro:
+      'Get a private link to the activities you attended, to subscribe to in your calendar app. Keep it to yourself; a new link ends the one before.',
+    feedIssue: 'Get my calendar link',
+    feedReady: 'Your calendar link, shown this once: copy it into your calendar app.',
+    feedAddress: 'Calendar link (iCalendar)',
     empty: 'No credits yet.',
     totals: 'Credits by year and type',
     credits: 'Credits by activity',
@@ -905,6 +924,7 @@ export const messages = {
       NO_ACCOUNT: 'Reset asked for an address without an account',
       PASSWORD_CHANGED: 'Password changed',
       STAFF_INVITATION: 'Staff invitation',
+      AUDITOR_INVITATION: 'Auditor invitation',
       CONFIRM_EMAIL: 'New e-mail address confirmation',
       EMAIL_CHANGE_REQUESTED: 'E-mail change asked for',
       EMAIL_CHANGED: 'E-mail address changed',
@@ -929,6 +949,8 @@ export const messages = {
       RENEWAL_ANSWERED: 'Renewal request answered',
       STATEMENT_READY: 'Statement ready',
       PROXY_ACCESS_GRANTED: 'Proxy access granted',
+      CREDIT_AWARDED: 'Held credit awarded',
+      USERNAME_REMINDER: 'Username reminder',
     } as Record<string, string>,
     schedule: {
       heading: 'Schedule',
@@ -1050,6 +1072,21 @@ export const messages = {
       accountSid: 'SMS provider account (Account SID, optional)',
       authToken: 'SMS provider auth token',
       smsSaved: (number: string) => `Texting is set up with ${number}.`,
+      helpTitle: 'Help contacts',
+      helpIntro:
+        'How people reach your help desk: shown at the foot of every page, e-mail and text, and to a person whose account is locked. Leave a field empty to leave it out.',
+      helpDisplayName: 'Name of the help desk or portal (optional)',
+      helpPhone: 'Help number (optional)',
+      helpHours: 'Help hours (optional)',
+      helpEmail: 'Support e-mail address (optional)',
+      helpWeb: 'Web address (optional)',
+      helpSaved: 'The help contacts are saved.',
+      calendarTitle: 'Public calendar',
+      calendarIntro:
+        'A public calendar can be browsed without signing in, and subscribed to as an iCalendar feed. Activity codes stay hidden from everyone but staff.',
+      calendarPublic: 'Anyone may browse the calendar',
+      calendarOpened: 'The calendar is public.',
+      calendarClosed: 'The calendar is for those signed in.',
       twoStepTitle: 'Two-step verification',
       twoStepWho: 'Who must use two-step verification',
       twoStepChoices: {

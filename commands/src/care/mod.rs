@@ -176,7 +176,7 @@ pub(crate) async fn run<L, D>(
     ctx: &CommandContext,
     name: &str,
     input: &[&[u8]],
-    plan: impl FnMut(&D::State) -> std::result::Result<Plan<D::Command>, D::Error>,
+    plan: impl FnMut(&D::State) -> std::result::Result<Plan<D::Command, D::Event>, D::Error>,
 ) -> Result<Executed<D::Event>>
 where
     L: EventLog,

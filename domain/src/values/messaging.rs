@@ -73,6 +73,7 @@ kinds! {
     NoAccount => "no_account", Email, ["register_link"];
     PasswordChanged => "password_changed", Email, ["salutation"];
     StaffInvitation => "staff_invitation", Email, ["salutation", "link"];
+    AuditorInvitation => "auditor_invitation", Email, ["salutation", "link"];
     ConfirmEmail => "confirm_email", Email, ["salutation", "link"];
     EmailChangeRequested => "email_change_requested", Email, ["salutation"];
     EmailChanged => "email_changed", Email, ["salutation"];
@@ -97,6 +98,8 @@ kinds! {
     RenewalAnswered => "renewal_answered", Email, ["salutation"];
     StatementReady => "statement_ready", Email, ["salutation", "due"];
     ProxyAccessGranted => "proxy_access_granted", Email, ["salutation", "ends"];
+    CreditAwarded => "credit_awarded", Email, ["salutation", "activity", "credits"];
+    UsernameReminder => "username_reminder", Email, ["salutation", "username"];
 }
 
 impl MessageKind {
@@ -106,7 +109,9 @@ impl MessageKind {
     pub fn secret_variables(self) -> &'static [&'static str] {
         use MessageKind::*;
         match self {
-            Activation | PasswordReset | StaffInvitation | ConfirmEmail => &["link"],
+            Activation | PasswordReset | StaffInvitation | AuditorInvitation | ConfirmEmail => {
+                &["link"]
+            }
             PatientActivationCode => &["code", "link"],
             PhoneCode | SignInCodeEmail | SignInCodeText => &["code"],
             _ => &[],
@@ -120,7 +125,7 @@ impl MessageKind {
         match self {
             PhoneCode | SignInCodeEmail | SignInCodeText => Duration::minutes(10),
             ConfirmEmail => Duration::hours(24),
-            Activation | StaffInvitation | PasswordReset => Duration::hours(72),
+            Activation | StaffInvitation | AuditorInvitation | PasswordReset => Duration::hours(72),
             // The organization chooses the period of a patient's activation code, up to a year.
             _ => Duration::days(366),
         }

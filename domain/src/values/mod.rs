@@ -5,6 +5,7 @@ mod board;
 mod care;
 mod device;
 mod email;
+mod help;
 mod messaging;
 mod organization;
 mod password;
@@ -30,6 +31,7 @@ pub use care::{
 };
 pub use device::{DeviceName, DeviceNameError};
 pub use email::{EmailAddress, EmailError};
+pub use help::{HelpContacts, HelpContactsInput};
 pub use messaging::{
     Channel, MailSender, MessageKind, MessageTemplate, SmsAccountId, TextingHours,
     MAX_SUBJECT_CHARS, MAX_TEMPLATE_CHARS,

@@ -405,7 +405,13 @@ impl Delivery {
             _ => None,
         };
         self.texts
-            .send(message.id, sender, &message.recipient, &rendered.text)
+            .send(
+                message.id,
+                sender,
+                channel.map(|(_, channel)| channel.number.as_str()),
+                &message.recipient,
+                &rendered.text,
+            )
             .await
     }
 }
@@ -426,16 +432,18 @@ async fn render(
         );
     }
     let template = organization.and_then(|o| o.messaging.templates.get(&kind));
-    match templates::render_bounded(kind, template, &data).await {
-        Ok(rendered) => Ok(rendered),
+    let footer = organization.and_then(|o| templates::footer(kind, o.name.as_str(), &o.help));
+    let rendered = match templates::render_bounded(kind, template, &data).await {
+        Ok(rendered) => rendered,
         Err(error) => {
             tracing::warn!(message_id = %message.id, kind = %message.kind, field = error.field,
                 "the organization's template failed; the default is used");
             templates::render_bounded(kind, None, &data)
                 .await
-                .map_err(|e| SendError::Permanent(format!("cannot render the message: {e}")))
+                .map_err(|e| SendError::Permanent(format!("cannot render the message: {e}")))?
         }
-    }
+    };
+    Ok(templates::with_footer(rendered, footer.as_deref()))
 }
 
 /// The subject as staff see it in the deliveries. Templates keep secrets out of subjects; should one be there

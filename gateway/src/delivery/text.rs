@@ -47,17 +47,20 @@ impl TextTransport {
         })
     }
 
-    /// Sends one text; returns the provider's id of it. `sender` is None when the organization has no SMS account.
+    /// Sends one text from the organization's `number`; returns the provider's id of it. `sender` is None when the
+    /// organization has no SMS account.
     pub async fn send(
         &self,
         id: Uuid,
         sender: Option<Sender<'_>>,
+        number: Option<&str>,
         to: &str,
         body: &str,
     ) -> Result<Option<String>, SendError> {
         match self {
             TextTransport::Folder(dir) => {
-                let from = sender.map_or("", |s| s.from);
+                // The number the text comes from, as the person would see it, with or without an SMS account.
+                let from = sender.map(|s| s.from).or(number).unwrap_or_default();
                 super::email::write_atomically(
                     &sms_path(dir, id),
                     format!("To: {to}\nFrom: {from}\nMessage-Id: {id}\n\n{body}\n").as_bytes(),

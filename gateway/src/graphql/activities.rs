@@ -237,8 +237,8 @@ fn local(zone: TimeZone, at: DateTime<Utc>) -> String {
 }
 
 impl Activity {
-    /// The activity as `viewer` may see it: the code only for staff.
-    fn from_row(row: ActivityRow, zone: TimeZone, viewer: &Principal) -> Self {
+    /// The activity as `viewer` may see it: the code only for staff (None: someone not signed in).
+    fn from_row(row: ActivityRow, zone: TimeZone, viewer: Option<&Principal>) -> Self {
         Self {
             id: ID(row.id.to_string()),
             title: row.title,
@@ -261,7 +261,9 @@ impl Activity {
             } else {
                 Audience::Open
             },
-            code: (viewer.role == Role::Staff).then_some(row.code),
+            code: viewer
+                .is_some_and(|v| v.role == Role::Staff)
+                .then_some(row.code),
             minutes_before: row.minutes_before,
             minutes_after: row.minutes_after,
             credits: credit_offers(&row.credits),
@@ -594,6 +596,61 @@ pub async fn organization(
         })
 }
 
+/// Whose calendar, seen by whom: the signed-in person's organization, or, for someone not signed in who names it,
+/// an organization whose calendar is public (CALENDAR_NOT_PUBLIC otherwise, the same for a code nobody has).
+pub async fn calendar_of(
+    ctx: &Context<'_>,
+    organization_code: Option<&str>,
+) -> Result<(OrganizationSummary, Option<Principal>), ApiError> {
+    let state = ctx.data_unchecked::<AppState>();
+    let signed_in = ctx
+        .data_unchecked::<crate::request::RequestContext>()
+        .bearer
+        .is_some();
+    match organization_code {
+        Some(code) if !signed_in => {
+            let request = ctx.data_unchecked::<crate::request::RequestContext>();
+            super::mutation::throttle(
+                state,
+                request,
+                crate::throttle::Action::PublicCalendar,
+                None,
+            )?;
+            let org = public_calendar(state, code).await?;
+            Ok((org, None))
+        }
+        _ => {
+            let principal = principal(ctx).await?;
+            Ok((
+                organization(state, principal.organization).await?,
+                Some(principal),
+            ))
+        }
+    }
+}
+
+/// The organization with this code (in any case) if its calendar is public; CALENDAR_NOT_PUBLIC otherwise.
+pub async fn public_calendar(
+    state: &AppState,
+    code: &str,
+) -> Result<OrganizationSummary, ApiError> {
+    let not_public = || {
+        ApiError::new(
+            "CALENDAR_NOT_PUBLIC",
+            "this organization's calendar is for those signed in",
+        )
+        .on("organizationCode")
+    };
+    let code = portal_domain::values::OrganizationCode::parse(&code.trim().to_ascii_lowercase())
+        .map_err(|_| not_public())?;
+    let org = orgs::find_by_code(&state.store, &code)
+        .await
+        .map_err(|e| ApiError::internal(&e))?
+        .filter(|org| org.calendar_public)
+        .ok_or_else(not_public)?;
+    Ok(org)
+}
+
 /// Parses an activity id argument.
 pub fn activity_id(raw: &ID, field: &str) -> Result<ActivityId, ApiError> {
     Uuid::parse_str(raw.as_str())
@@ -681,7 +738,7 @@ async fn read_activities(
             .await
             .map_err(projection_error)?
         {
-            activities.push(Activity::from_row(row, org.time_zone, reader));
+            activities.push(Activity::from_row(row, org.time_zone, Some(reader)));
         }
     }
     Ok(activities)
@@ -871,10 +928,13 @@ impl ActivityQuery {
             desc = "Read your writes: wait until the read model has applied this log position (a mutation's `position`)."
         )]
         at_least: Option<LogPosition>,
+        #[graphql(
+            desc = "Without signing in: the organization whose calendar is public (`organization(code) { calendarPublic }`)."
+        )]
+        organization_code: Option<String>,
     ) -> Result<ActivityConnection> {
-        let principal = principal(ctx).await?;
         let state = ctx.data_unchecked::<AppState>();
-        let org = organization(state, principal.organization).await?;
+        let (org, principal) = calendar_of(ctx, organization_code.as_deref()).await?;
         let first = first.unwrap_or(20);
         if !(1..=MAX_PAGE).contains(&first) {
             return Err(ApiError::new("PAGE_SIZE_INVALID", "first is 1 to 100")
@@ -911,7 +971,7 @@ impl ActivityQuery {
             .into_iter()
             .map(|row| ActivityEdge {
                 cursor: cursor(&row),
-                node: Activity::from_row(row, zone, &principal),
+                node: Activity::from_row(row, zone, principal.as_ref()),
             })
             .collect();
         Ok(ActivityConnection {

@@ -132,10 +132,7 @@ fn refused(refused: Refused) -> ApiError {
             };
             ApiError::new(
                 portal_domain::ErrorCode::code(&error),
-                format!(
-                    "your attendance for {title} could not be recorded: you can only record {before} minutes \
-                     prior to, during or {after} minutes after the activity"
-                ),
+                portal_commands::attendance::outside_window(&title, before, after),
             )
         }
         other => ApiError::from_command(other),
@@ -181,8 +178,40 @@ pub struct SubmitEvaluationInput {
 #[derive(Default)]
 pub struct AttendanceMutation;
 
+/// The link of your own calendar feed.
+#[derive(SimpleObject)]
+pub struct CalendarFeedPayload {
+    /// The iCalendar address of the activities you attended, for a calendar app to subscribe to. Shown this once:
+    /// keep it private (it reads your activities without a sign-in); asking again makes a new one and ends this one.
+    pub url: String,
+    /// The log position produced.
+    pub position: Option<LogPosition>,
+}
+
 #[Object]
 impl AttendanceMutation {
+    /// Issues the link of your own calendar feed: the activities you attended, as iCalendar
+    /// (`/o/<code>/my-activities.ics?token=...`). An earlier link stops working.
+    async fn issue_calendar_feed(&self, ctx: &Context<'_>) -> Result<CalendarFeedPayload> {
+        let principal = principal(ctx).await?;
+        let state = ctx.data_unchecked::<AppState>();
+        let request = ctx.data_unchecked::<RequestContext>();
+        let org = organization(state, principal.organization).await?;
+        let command = request.command(Actor::Account(principal.account.0), None);
+        let (token, position) =
+            portal_commands::accounts::issue_calendar_feed(&state.store, &principal, &command)
+                .await
+                .map_err(ApiError::from_command)?;
+        Ok(CalendarFeedPayload {
+            url: format!(
+                "{}/o/{}/my-activities.ics?token={token}",
+                state.store.public_url.trim_end_matches('/'),
+                org.code.as_str()
+            ),
+            position: position.map(LogPosition),
+        })
+    }
+
     /// Records your attendance by the activity's code, in its attendance window (as a text would).
     async fn record_attendance(
         &self,

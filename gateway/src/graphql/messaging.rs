@@ -38,6 +38,8 @@ pub enum MessageKind {
     PasswordChanged,
     /// A new staff member's invitation.
     StaffInvitation,
+    /// The invitation of an auditor, with the link to choose a password.
+    AuditorInvitation,
     /// The link that confirms a new sign-in address.
     ConfirmEmail,
     /// To the old address: a change was asked for.
@@ -86,6 +88,10 @@ pub enum MessageKind {
     StatementReady,
     /// A proxy was given access to the patient's portal (to the patient).
     ProxyAccessGranted,
+    /// Credit that waited (for an evaluation, a complete profile) was awarded.
+    CreditAwarded,
+    /// "Forgot your username?": the username, to the address on file.
+    UsernameReminder,
 }
 
 /// Where a message is.
@@ -372,10 +378,14 @@ impl MessagingQuery {
         let rendered = templates::render_bounded(kind, template, &data)
             .await
             .map_err(|e| invalid(e.field, e.detail))?;
+        // The portal's own links, before the footer adds the organization's web address (not a page of ours).
+        let links = links_in(&rendered.text);
+        let footer = templates::footer(kind, org.name.as_str(), &org.help);
+        let rendered = templates::with_footer(rendered, footer.as_deref());
         Ok(MessagePreview {
             kind: kind.into(),
             channel: kind.channel().as_str().to_owned(),
-            links: links_in(&rendered.text),
+            links,
             subject: rendered.subject,
             text: rendered.text,
             html: rendered.html,

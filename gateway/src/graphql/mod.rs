@@ -11,6 +11,7 @@ pub mod care;
 pub mod changed;
 pub mod devices;
 pub mod errors;
+pub mod help;
 pub mod history;
 pub mod http;
 pub mod ids;
@@ -85,6 +86,7 @@ pub struct Mutation(
     care::proxies::ProxyMutation,
     care::policy::CarePolicyMutation,
     devices::DeviceMutation,
+    help::HelpMutation,
 );
 
 /// The schema type.

@@ -3,10 +3,10 @@
 use async_graphql::{ComplexObject, Context, InputObject, Object, Result, SimpleObject, ID};
 use chrono::{DateTime, Utc};
 use portal_commands::accounts::{self, NewAccount};
-use portal_commands::handler::Actor;
+use portal_commands::handler::{Actor, CommandError};
 use portal_commands::organizations::{self as org_commands, OrganizationSummary};
 use portal_commands::sessions;
-use portal_domain::account::Role;
+use portal_domain::account::{AccountError, Role};
 use portal_domain::values::OrganizationCode;
 use portal_domain::OrganizationId;
 use uuid::Uuid;
@@ -203,7 +203,20 @@ impl From<accounts::SignedIn> for SignInPayload {
 pub struct RequestPasswordResetInput {
     /// The organization's code.
     pub organization_code: String,
-    /// The address the account signs in with.
+    /// The address the account signs in with (or give `username`).
+    pub email: Option<String>,
+    /// The username a patient signs in with (or give `email`); the link goes to the account's address.
+    pub username: Option<String>,
+    /// Idempotency key.
+    pub command_id: Option<Uuid>,
+}
+
+/// "Forgot your username?": the address the account uses.
+#[derive(InputObject)]
+pub struct RequestUsernameReminderInput {
+    /// The organization's code.
+    pub organization_code: String,
+    /// The address on file.
     pub email: String,
     /// Idempotency key.
     pub command_id: Option<Uuid>,
@@ -327,6 +340,59 @@ pub async fn organization(
         })
 }
 
+/// The organization and the address of a request anyone may make about an address (a new activation link, a
+/// username reminder): both parsed, each refusal at its field, and the request counted against `action`'s budgets
+/// for the caller's network and for the address (under `scope`, so that kinds of request count apart).
+async fn about_an_address(
+    ctx: &Context<'_>,
+    organization_code: &str,
+    email: &str,
+    action: Action,
+    scope: &str,
+) -> Result<(OrganizationSummary, portal_domain::values::EmailAddress), ApiError> {
+    let (state, request) = context(ctx);
+    let mut checked = Checked::default();
+    let code = checked.organization_code("organizationCode", organization_code);
+    let email = checked.email("email", email);
+    checked.finish()?;
+    let (Some(code), Some(email)) = (code, email) else {
+        return Err(ApiError::internal(&"parsed input missing"));
+    };
+    throttle(
+        state,
+        request,
+        action,
+        Some(&format!("{scope}{}", email.canonical())),
+    )?;
+    Ok((organization(state, code).await?, email))
+}
+
+/// The login of a sign-in or reset: an e-mail address or a username, exactly one of them.
+fn login(
+    checked: &mut Checked,
+    email: Option<&str>,
+    username: Option<&str>,
+) -> Option<accounts::Login> {
+    match (email, username) {
+        (Some(email), None) => checked.email("email", email).map(accounts::Login::Email),
+        (None, Some(username)) => checked
+            .value(
+                "username",
+                "USERNAME_INVALID",
+                portal_domain::values::Username::parse(username),
+            )
+            .map(accounts::Login::Username),
+        _ => {
+            checked.refuse(
+                "email",
+                "LOGIN_REQUIRED",
+                "give either email or username".to_owned(),
+            );
+            None
+        }
+    }
+}
+
 /// Counts an attempt of the caller's address against the per-address limit shared by signing in, signing up and
 /// asking for codes (aliases in one request count one each); RATE_LIMITED past it.
 pub fn limit_attempts(state: &AppState, request: &RequestContext) -> Result<(), ApiError> {
@@ -448,20 +514,14 @@ impl AccountMutation {
         #[graphql(desc = "The operation's input.")] input: ResendActivationInput,
     ) -> Result<ResendActivationPayload> {
         let (state, request) = context(ctx);
-        let mut checked = Checked::default();
-        let code = checked.organization_code("organizationCode", &input.organization_code);
-        let email = checked.email("email", &input.email);
-        checked.finish()?;
-        let (Some(code), Some(email)) = (code, email) else {
-            return Err(ApiError::internal(&"parsed input missing").into());
-        };
-        throttle(
-            state,
-            request,
+        let (organization, email) = about_an_address(
+            ctx,
+            &input.organization_code,
+            &input.email,
             Action::ResendActivation,
-            Some(&email.canonical()),
-        )?;
-        let organization = organization(state, code).await?;
+            "",
+        )
+        .await?;
         let command = request.command(Actor::Anonymous, input.command_id);
         accounts::resend_activation(&state.store, &organization, &email, &command)
             .await
@@ -485,24 +545,11 @@ impl AccountMutation {
         limit_attempts(state, request)?;
         let mut checked = Checked::default();
         let code = checked.organization_code("organizationCode", &input.organization_code);
-        let login = match (input.email.as_deref(), input.username.as_deref()) {
-            (Some(email), None) => checked.email("email", email).map(accounts::Login::Email),
-            (None, Some(username)) => checked
-                .value(
-                    "username",
-                    "USERNAME_INVALID",
-                    portal_domain::values::Username::parse(username),
-                )
-                .map(accounts::Login::Username),
-            _ => {
-                checked.refuse(
-                    "email",
-                    "LOGIN_REQUIRED",
-                    "give either email or username".to_owned(),
-                );
-                None
-            }
-        };
+        let login = login(
+            &mut checked,
+            input.email.as_deref(),
+            input.username.as_deref(),
+        );
         let password = checked.presented_password("password", &input.password);
         let device =
             super::devices::device_sign_in(&mut checked, input.device.as_ref(), input.set_cookie);
@@ -521,7 +568,22 @@ impl AccountMutation {
             &command,
         )
         .await
-        .map_err(ApiError::from_command)?;
+        .map_err(|error| match (error, &login) {
+            // The person signed in with a username, so the answer speaks of one; it still never says which of
+            // the two was wrong.
+            (
+                CommandError::Rejected(AccountError::InvalidCredentials),
+                accounts::Login::Username(_),
+            ) => ApiError::new(
+                "INVALID_CREDENTIALS",
+                "the username or password is not correct",
+            ),
+            (CommandError::Rejected(AccountError::Locked { until }), _) => ApiError {
+                message: organization.locked_answer(until),
+                ..ApiError::from_command(CommandError::Rejected(AccountError::Locked { until }))
+            },
+            (error, _) => ApiError::from_command(error),
+        })?;
         Ok(match step {
             accounts::SignInStep::Session(signed_in) => {
                 session_payload(ctx, organization.id, signed_in, input.set_cookie)
@@ -552,24 +614,63 @@ impl AccountMutation {
         let (state, request) = context(ctx);
         let mut checked = Checked::default();
         let code = checked.organization_code("organizationCode", &input.organization_code);
-        let email = checked.email("email", &input.email);
+        let login = login(
+            &mut checked,
+            input.email.as_deref(),
+            input.username.as_deref(),
+        );
         checked.finish()?;
-        let (Some(code), Some(email)) = (code, email) else {
+        let (Some(code), Some(login)) = (code, login) else {
             return Err(ApiError::internal(&"parsed input missing").into());
         };
         throttle(
             state,
             request,
             Action::RequestPasswordReset,
-            Some(&email.canonical()),
+            Some(&login.key()),
         )?;
         let organization = organization(state, code).await?;
         let command = request.command(Actor::Anonymous, input.command_id);
-        accounts::request_password_reset(&state.store, &organization, &email, &command)
+        accounts::request_password_reset(&state.store, &organization, &login, &command)
             .await
             .map_err(ApiError::from_command)?;
         Ok(RequestPasswordResetPayload {
-            message: "We sent an e-mail to this address with what to do next. Check spam or junk folders too."
+            message: match login {
+                accounts::Login::Email(_) => {
+                    "We sent an e-mail to this address with what to do next. Check spam or junk folders too."
+                }
+                accounts::Login::Username(_) => {
+                    "If an account uses this username, we sent an e-mail to its address with what to do next. \
+                     Check spam or junk folders too."
+                }
+            }
+            .to_owned(),
+        })
+    }
+
+    /// "Forgot your username?" (seed 001): e-mails the username of the account that uses this address to it. The
+    /// answer is the same whether or not an account uses it.
+    async fn request_username_reminder(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The operation's input.")] input: RequestUsernameReminderInput,
+    ) -> Result<RequestPasswordResetPayload> {
+        let (state, request) = context(ctx);
+        // The same budgets as a password reset: both write to whatever address is typed.
+        let (organization, email) = about_an_address(
+            ctx,
+            &input.organization_code,
+            &input.email,
+            Action::RequestPasswordReset,
+            "username-reminder:",
+        )
+        .await?;
+        let command = request.command(Actor::Anonymous, input.command_id);
+        accounts::remind_username(&state.store, &organization, &email, &command)
+            .await
+            .map_err(ApiError::from_command)?;
+        Ok(RequestPasswordResetPayload {
+            message: "If an account uses this address, we sent its username to it. Check spam or junk folders too."
                 .to_owned(),
         })
     }

@@ -313,7 +313,7 @@ pub struct ApproveSignUpRequestPayload {
     changed: ChangedPatient,
 }
 
-const REQUEST_RECEIVED: &str = "Thanks. The clinic will check your details and e-mail you an activation code, or     ask you to call. This can take one business day.";
+const REQUEST_RECEIVED: &str = "Thanks. The clinic will check your details and e-mail you an activation code, or ask you to call. This can take one business day.";
 
 fn request_id(raw: &ID) -> Result<Uuid, ApiError> {
     Uuid::parse_str(raw.as_str())

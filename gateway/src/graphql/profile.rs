@@ -113,6 +113,10 @@ pub struct UpdateProfileInput {
     pub command_id: Option<uuid::Uuid>,
 }
 
+/// The answer to the update that completes a profile (seed 000's words).
+pub const PROFILE_COMPLETED: &str =
+    "Congratulations! You have completed your professional profile!";
+
 /// The profile after the update.
 #[derive(SimpleObject)]
 #[graphql(complex)]
@@ -121,6 +125,8 @@ pub struct UpdateProfilePayload {
     pub position: Option<LogPosition>,
     /// Required fields still missing (empty: the profile is complete).
     pub missing_fields: Vec<String>,
+    /// "Congratulations! You have completed your professional profile!" when this update completed it; else null.
+    pub message: Option<String>,
     /// Activities whose held credit was awarded because the profile is now complete.
     pub credit_awarded_for: Vec<async_graphql::ID>,
     #[graphql(skip)]
@@ -327,10 +333,13 @@ impl ProfileMutation {
         let change = parse(&input, request.now.date_naive())?;
         let serialized = serde_json::to_vec(&input).unwrap_or_default();
         let command = request.command(Actor::Account(principal.account.0), input.command_id);
-        let (position, missing) =
-            accounts::update_profile(&state.store, &principal, change, &serialized, &command)
-                .await
-                .map_err(ApiError::from_command)?;
+        let accounts::ProfileUpdate {
+            position,
+            missing,
+            completed,
+        } = accounts::update_profile(&state.store, &principal, change, &serialized, &command)
+            .await
+            .map_err(ApiError::from_command)?;
         let credit_awarded_for = match position {
             Some(position) if missing.is_empty() => {
                 release_held_credit(state, request, &principal, position).await?
@@ -340,6 +349,8 @@ impl ProfileMutation {
         Ok(UpdateProfilePayload {
             position: position.map(LogPosition),
             missing_fields: missing.into_iter().map(str::to_owned).collect(),
+            // Seed 000's words, when this update is the one that completed the profile.
+            message: completed.then(|| PROFILE_COMPLETED.to_owned()),
             credit_awarded_for,
             changed: ChangedAccount::own(&principal, position),
         })

@@ -30,6 +30,40 @@ pub struct Organization {
     pub time_zone: String,
     /// The number learners text attendance codes to (E.164), when it receives texts.
     pub sms_number: Option<String>,
+    /// The name to show: its help desk's or portal's display name when staff set one, else its name.
+    pub display_name: String,
+    /// How people reach its help desk.
+    pub help: super::help::HelpContactsView,
+    /// Whether anyone may browse its calendar without signing in (`calendar(organizationCode:)`, and
+    /// `/o/<code>/calendar.ics`).
+    pub calendar_public: bool,
+    /// The ways its portal signs people in: what an app shows on its sign-in screen.
+    pub sign_in: SignInWays,
+}
+
+/// The ways an organization's portal signs people in.
+#[derive(SimpleObject, Clone, Debug)]
+pub struct SignInWays {
+    /// Learners, staff and providers sign in with their e-mail address and password.
+    pub email_address: bool,
+    /// Patients sign in with the username they chose and password.
+    pub username: bool,
+    /// Who must use two-step verification.
+    pub two_step_required: super::settings::TwoStepRequirementChoice,
+    /// Second steps on offer besides an authenticator app and a code by e-mail: a code by text, once the
+    /// organization texts.
+    pub text_codes: bool,
+}
+
+impl SignInWays {
+    fn of(two_step: portal_domain::organization::TwoStepRequirement, texts: bool) -> Self {
+        Self {
+            email_address: true,
+            username: true,
+            two_step_required: two_step.into(),
+            text_codes: texts,
+        }
+    }
 }
 
 impl From<OrganizationRow> for Organization {
@@ -37,9 +71,37 @@ impl From<OrganizationRow> for Organization {
         Self {
             id: ID(row.id.to_string()),
             code: row.code,
-            name: row.name,
+            name: row.name.clone(),
             time_zone: row.time_zone,
-            sms_number: row.sms_number,
+            sms_number: row.sms_number.clone(),
+            display_name: row.help.display_name.clone().unwrap_or(row.name),
+            help: row.help.into(),
+            calendar_public: row.calendar_public,
+            sign_in: SignInWays::of(
+                portal_domain::organization::TwoStepRequirement::parse(&row.two_step_required)
+                    .unwrap_or_default(),
+                row.sms_number.is_some(),
+            ),
+        }
+    }
+}
+
+impl From<&portal_commands::organizations::OrganizationSummary> for Organization {
+    fn from(org: &portal_commands::organizations::OrganizationSummary) -> Self {
+        Self {
+            id: ID(org.id.0.to_string()),
+            code: org.code.as_str().to_owned(),
+            name: org.name.as_str().to_owned(),
+            time_zone: org.time_zone.name().to_owned(),
+            sms_number: org.sms.as_ref().map(|s| s.number.as_str().to_owned()),
+            display_name: org
+                .help
+                .display_name
+                .clone()
+                .unwrap_or_else(|| org.name.as_str().to_owned()),
+            help: super::help::view(&org.help),
+            calendar_public: org.calendar_public,
+            sign_in: SignInWays::of(org.two_step, org.sms.is_some()),
         }
     }
 }

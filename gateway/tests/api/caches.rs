@@ -13,6 +13,8 @@ use super::support::{complete_profile, course, TestApp, PASSWORD};
 const VALUE_OBJECTS: &[&str] = &[
     "Address",
     "AgeBandView",
+    "HelpContactsView",
+    "SignInWays",
     "CreditOffer",
     "ReleaseDelay",
     "MessagePreview",
@@ -31,6 +33,8 @@ const ANSWER_NO_OBJECT: &[&str] = &[
     "activateAccount",
     "resendActivation",
     "requestPasswordReset",
+    "requestUsernameReminder",
+    "issueCalendarFeed",
     "resetPassword",
     "requestEmailChange",
     "confirmEmailChange",

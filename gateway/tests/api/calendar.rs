@@ -276,3 +276,171 @@ async fn cancelled_activities_leave_the_calendar_and_codes_stay_unique() {
         ]
     );
 }
+
+const PUBLIC: &str = "query($code: String, $rss: Boolean) {
+  calendar(organizationCode: $code, from: \"2027-03-01\", to: \"2027-03-31\", includeRss: $rss) {
+    edges { node { title code } } } }";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_organization_may_open_its_calendar_to_anyone_and_as_an_icalendar_feed() {
+    let (app, staff, _) = march_calendar().await;
+    let anyone = json!({ "code": "umncpd", "rss": false });
+    let feed_url = format!("{}/o/umncpd/calendar.ics", app.base);
+
+    // Closed by default: the page needs a sign-in, and there is no feed.
+    let closed = app.graphql(PUBLIC, anyone.clone(), None).await;
+    assert_eq!(closed.error_code(), "CALENDAR_NOT_PUBLIC");
+    let no_feed = app.client.get(&feed_url).send().await.unwrap();
+    assert_eq!(no_feed.status(), reqwest::StatusCode::NOT_FOUND);
+
+    let learner = app.learner("umncpd", "ada@example.org").await;
+    const OPEN: &str = "mutation($p: Boolean!) { setCalendarPublic(public: $p) { position organization { id calendarPublic } } }";
+    assert_eq!(
+        app.graphql(OPEN, json!({ "p": true }), Some(&learner.token))
+            .await
+            .error_code(),
+        "FORBIDDEN"
+    );
+    let opened = app.graphql(OPEN, json!({ "p": true }), Some(&staff)).await;
+    assert_eq!(
+        opened.assert_ok()["setCalendarPublic"]["organization"]["calendarPublic"],
+        true
+    );
+
+    // Anyone browses it, by the code in any case; the codes stay hidden, RSS only when asked for.
+    let courses = app
+        .graphql(PUBLIC, json!({ "code": "UMNCPD", "rss": false }), None)
+        .await;
+    let courses = courses.assert_ok();
+    assert_eq!(
+        titles(courses),
+        vec!["Cardiology Update", "Pediatric Sepsis", "Spring Symposium"]
+    );
+    assert!(courses["calendar"]["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|e| e["node"]["code"].is_null()));
+    let with_rss = app
+        .graphql(PUBLIC, json!({ "code": "umncpd", "rss": true }), None)
+        .await;
+    assert_eq!(titles(with_rss.assert_ok()).len(), 6);
+
+    // The same as iCalendar, read back with a real parser (the icalendar crate's, RFC 5545).
+    let feed = app.client.get(&feed_url).send().await.unwrap();
+    assert_eq!(feed.status(), reqwest::StatusCode::OK);
+    assert!(feed.headers()[reqwest::header::CONTENT_TYPE]
+        .to_str()
+        .unwrap()
+        .starts_with("text/calendar"));
+    let text = feed.text().await.unwrap();
+    assert!(text.contains("\r\n"), "CRLF line ends");
+    for code in ["CARD27", "SYMP27"] {
+        assert!(!text.contains(code), "no activity code in the feed: {text}");
+    }
+    let parsed: icalendar::Calendar = text.parse().expect("the feed parses as iCalendar");
+    use icalendar::Component;
+    let mut summaries: Vec<String> = parsed
+        .events()
+        .map(|e| e.get_summary().unwrap().to_owned())
+        .collect();
+    summaries.sort();
+    assert_eq!(
+        summaries,
+        vec!["Cardiology Update", "Pediatric Sepsis", "Spring Symposium"]
+    );
+    let symposium = parsed
+        .events()
+        .find(|e| e.get_summary() == Some("Spring Symposium"))
+        .unwrap();
+    assert!(symposium.get_uid().unwrap().ends_with("@portal"));
+    assert!(symposium.get_start().is_some() && symposium.get_end().is_some());
+    assert!(symposium.get_url().unwrap().contains("/o/umncpd/calendar/"));
+    let rss_feed = app
+        .client
+        .get(format!("{feed_url}?includeRss=true"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let parsed: icalendar::Calendar = rss_feed.parse().unwrap();
+    assert_eq!(parsed.events().count(), 6);
+
+    // The app reads it with the organization.
+    app.caught_up("organizations").await;
+    let organization = app
+        .graphql(
+            "{ organization(code: \"UmnCpd\") { calendarPublic signIn { emailAddress username twoStepRequired textCodes } } }",
+            json!({}),
+            None,
+        )
+        .await;
+    assert_eq!(
+        organization.assert_ok()["organization"],
+        json!({ "calendarPublic": true, "signIn": { "emailAddress": true, "username": true,
+                "twoStepRequired": "NONE", "textCodes": false } })
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_learner_subscribes_to_the_activities_they_attended_with_a_private_link() {
+    let app = TestApp::spawn().await;
+    app.create_organization("umncpd").await;
+    let staff = app.staff("umncpd", "coordinator@example.org").await;
+    app.schedule(
+        &staff.token,
+        super::support::course("Sepsis Update", "SEPSIS1", -5, 55),
+    )
+    .await;
+    app.schedule(
+        &staff.token,
+        super::support::course("Stroke Update", "STROKE1", -5, 55),
+    )
+    .await;
+    let ada = app.learner("umncpd", "ada@example.org").await;
+    app.graphql(
+        "mutation { recordAttendance(input: { code: \"SEPSIS1\" }) { status } }",
+        json!({}),
+        Some(&ada.token),
+    )
+    .await
+    .assert_ok();
+    app.caught_up("transcript").await;
+
+    const ISSUE: &str = "mutation { issueCalendarFeed { url position } }";
+    let issued = app.graphql(ISSUE, json!({}), Some(&ada.token)).await;
+    let url = issued.assert_ok()["issueCalendarFeed"]["url"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let path = &url[url
+        .find("/o/umncpd/my-activities.ics?token=")
+        .expect("the feed's path")..];
+    let get = |path: String| {
+        let (client, base) = (app.client.clone(), app.base.clone());
+        async move { client.get(format!("{base}{path}")).send().await.unwrap() }
+    };
+    let feed = get(path.to_owned()).await;
+    assert_eq!(feed.status(), reqwest::StatusCode::OK);
+    let parsed: icalendar::Calendar = feed.text().await.unwrap().parse().expect("iCalendar");
+    use icalendar::Component;
+    let summaries: Vec<&str> = parsed.events().filter_map(|e| e.get_summary()).collect();
+    assert_eq!(summaries, vec!["Sepsis Update"]);
+
+    // Without the token, with a wrong one, or after a new link replaced it: nothing.
+    assert_eq!(
+        get("/o/umncpd/my-activities.ics".to_owned()).await.status(),
+        reqwest::StatusCode::NOT_FOUND
+    );
+    let forged = format!("{}x", &path[..path.len() - 1]);
+    assert_eq!(get(forged).await.status(), reqwest::StatusCode::NOT_FOUND);
+    app.graphql(ISSUE, json!({}), Some(&ada.token))
+        .await
+        .assert_ok();
+    assert_eq!(
+        get(path.to_owned()).await.status(),
+        reqwest::StatusCode::NOT_FOUND
+    );
+}

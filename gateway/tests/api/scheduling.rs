@@ -206,6 +206,70 @@ async fn of_many_patients_booking_one_slot_at_once_exactly_one_gets_it() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn patients_change_appointments_at_any_time_unless_the_organization_sets_a_cutoff() {
+    let c = clinic().await;
+    let token = patient(&c.app, &c.staff, 1).await;
+    let slots = open_slots(&c, &token).await;
+    let summary = |slot: Value| {
+        let (app, token, reason) = (&c.app, token.clone(), c.reason.clone());
+        async move {
+            app.graphql(
+                "query($s: ID!, $r: ID!) { bookingSummary(slotId: $s, reasonId: $r) { cancellationCutoffHours } }",
+                json!({ "s": slot, "r": reason }),
+                Some(&token),
+            )
+            .await
+            .assert_ok()["bookingSummary"]["cancellationCutoffHours"]
+                .clone()
+        }
+    };
+    // Seed 003: "reschedule or cancel at any time". No cut-off until the organization sets one.
+    assert_eq!(summary(slots[0]["id"].clone()).await, 0);
+    let first = c
+        .app
+        .graphql(
+            BOOK,
+            json!({ "input": { "slotId": slots[0]["id"], "reasonId": c.reason } }),
+            Some(&token),
+        )
+        .await;
+    let first = first.assert_ok()["bookAppointment"]["id"].clone();
+    let second = c
+        .app
+        .graphql(
+            BOOK,
+            json!({ "input": { "slotId": slots[1]["id"], "reasonId": c.reason } }),
+            Some(&token),
+        )
+        .await;
+    let second = second.assert_ok()["bookAppointment"]["id"].clone();
+    c.app
+        .graphql(CANCEL, json!({ "a": first }), Some(&token))
+        .await
+        .assert_ok();
+
+    // A week's cut-off: the portal says so before the patient tries, and then holds them to it.
+    c.app
+        .graphql(
+            "mutation { setPatientPolicy(activationCodeDays: 30, cancellationCutoffHours: 168) { position } }",
+            json!({}),
+            Some(&c.staff),
+        )
+        .await
+        .assert_ok();
+    assert_eq!(summary(slots[2]["id"].clone()).await, 168);
+    let refused = c
+        .app
+        .graphql(CANCEL, json!({ "a": second }), Some(&token))
+        .await;
+    assert_eq!(refused.error_code(), "CANCELLATION_CUTOFF_PASSED");
+    assert_eq!(
+        refused.error_message(),
+        "this appointment starts too soon to change online; call the clinic"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_patient_books_moves_and_cancels_and_stale_reminders_are_withdrawn() {
     let c = clinic().await;
     let token = patient(&c.app, &c.staff, 1).await;
@@ -225,7 +289,7 @@ async fn a_patient_books_moves_and_cancels_and_stale_reminders_are_withdrawn() {
     assert_eq!(
         summary.assert_ok()["bookingSummary"],
         json!({ "provider": "Dr. Ada Lovelace", "location": "Gonda Building", "address": "200 First St SW",
-                "reason": "Follow-up visit", "minutes": 30, "timeZone": "UTC", "cancellationCutoffHours": 24 })
+                "reason": "Follow-up visit", "minutes": 30, "timeZone": "UTC", "cancellationCutoffHours": 0 })
     );
     let booked = c
         .app

@@ -36,6 +36,13 @@ impl Answer {
             .unwrap_or_else(|| panic!("no error in {}", self.body))
     }
 
+    /// The `message` of the first error; panics when there is none.
+    pub fn error_message(&self) -> &str {
+        self.body["errors"][0]["message"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no error in {}", self.body))
+    }
+
     pub fn assert_ok(&self) -> &Value {
         assert!(
             self.body.get("errors").is_none(),
@@ -452,6 +459,19 @@ impl TestApp {
         answer.assert_ok()["updateProfile"]["position"]
             .as_i64()
             .unwrap_or_default()
+    }
+
+    /// Sets the CE portal FAQ's help desk as the organization's help contacts (staff).
+    pub async fn set_help_contacts(&self, staff_token: &str) {
+        self.graphql(
+            "mutation($input: SetHelpContactsInput!) { setHelpContacts(input: $input) { position } }",
+            json!({ "input": { "displayName": "UMN Office of CPD", "phone": "612-626-7600 or 1-800-776-8636",
+                               "hours": "Monday to Friday, 8:00am to 4:30pm", "email": "cmeinfo@umn.edu",
+                               "web": "https://cme.umn.edu" } }),
+            Some(staff_token),
+        )
+        .await
+        .assert_ok();
     }
 
     /// Sets up the organization's SMS number (staff).

@@ -176,6 +176,38 @@ async fn texting_pairs_a_phone_and_records_attendance_in_the_faqs_words() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_text_for_held_credit_says_what_is_pending_and_an_email_follows_the_award() {
+    let (app, staff) = texting_app().await;
+    let ada = app.learner("umncpd", "ada@example.org").await;
+    app.complete_profile(&ada.token).await;
+    let mut input = course("Journal Club", "JCLUB1", -5, 55);
+    input["evaluationRequired"] = json!(true);
+    let (activity, _) = app.schedule(&staff.token, input).await;
+    app.text(ADA_PHONE, "ada@example.org", "SM101").await;
+
+    // The FAQ's reply says the credits are recorded too; here they wait, so the reply says for what.
+    let held = app.text(ADA_PHONE, "JCLUB1", "SM102").await;
+    assert_eq!(
+        held.message(),
+        "Thank you Ada, we have recorded your attendance for Journal Club. Your credit is pending until you complete the evaluation: sign in to the CE Portal to finish, and we will e-mail you when it is recorded"
+    );
+    app.graphql(
+        "mutation($input: SubmitEvaluationInput!) { submitEvaluation(input: $input) { status } }",
+        json!({ "input": { "activityId": activity, "rating": 5, "objectivesMet": true } }),
+        Some(&ada.token),
+    )
+    .await
+    .assert_ok();
+    let mail = app
+        .mail_to(
+            "ada@example.org",
+            "Your credit for Journal Club is recorded",
+        )
+        .await;
+    assert!(mail.contains("1.00 AMA PRA Category 1 Credit"), "{mail}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_text_to_a_number_no_organization_uses_is_refused() {
     let (app, _) = texting_app().await;
     let response = app

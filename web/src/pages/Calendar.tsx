@@ -39,8 +39,10 @@ const CalendarQuery = graphql(`
     $text: String
     $first: Int
     $after: String
+    $organizationCode: String
   ) {
     calendar(
+      organizationCode: $organizationCode
       from: $from
       to: $to
       includeRss: $includeRss
@@ -151,6 +153,8 @@ export function Calendar() {
       text: applied.text || null,
       first: PAGE_SIZE,
       after: cursors.at(-1) ?? null,
+      // A public calendar is read without signing in (the server uses the session instead when there is one).
+      organizationCode: organization.calendarPublic ? organization.code : null,
     },
   });
   const errors = formErrors(error);
@@ -169,6 +173,13 @@ export function Calendar() {
   return (
     <main id="content" className="page">
       <h1>{messages.calendar.title}</h1>
+      {organization.calendarPublic && (
+        <p>
+          <a href={`/o/${organization.code}/calendar.ics${applied.rss ? '?includeRss=true' : ''}`}>
+            {messages.calendar.subscribe}
+          </a>
+        </p>
+      )}
       <form onSubmit={apply} noValidate aria-label={messages.calendar.filters} className="filters">
         <Field label={messages.calendar.month} name="month" type="month" value={filters.month} onChange={set('month')} />
         <Field label={messages.calendar.from} name="from" type="date" value={filters.from} disabled={!!filters.month}

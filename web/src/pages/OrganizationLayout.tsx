@@ -15,9 +15,25 @@ export const OrganizationQuery = graphql(`
       name
       timeZone
       smsNumber
+      displayName
+      calendarPublic
+      help {
+        phone
+        hours
+        email
+        web
+      }
     }
   }
 `);
+
+/** How people reach an organization's help desk (each part absent when not given). */
+export interface HelpContacts {
+  phone?: string | null | undefined;
+  hours?: string | null | undefined;
+  email?: string | null | undefined;
+  web?: string | null | undefined;
+}
 
 /** The organization whose portal is open. */
 export interface CurrentOrganization {
@@ -28,6 +44,42 @@ export interface CurrentOrganization {
   timeZone: string;
   /** The number learners text (E.164), when it receives texts. */
   smsNumber?: string | null | undefined;
+  /** The name its help desk or portal goes by (else its name). */
+  displayName?: string;
+  /** How people reach its help desk. */
+  help?: HelpContacts;
+  /** Whether anyone may browse its calendar without signing in. */
+  calendarPublic?: boolean;
+}
+
+/** How to reach the help desk, at the foot of every page (every seed ends with a number to call and its hours). */
+function HelpFooter({ organization }: { organization: CurrentOrganization }) {
+  const help = organization.help;
+  if (!help || !(help.phone || help.email || help.web)) return null;
+  const t = messages.help;
+  return (
+    <footer className="help-footer">
+      <p>
+        {t.intro(organization.displayName ?? organization.name)}{' '}
+        {help.phone && (
+          <span>
+            {t.call} <a href={`tel:${help.phone.replace(/[^0-9+]/g, '')}`}>{help.phone}</a>
+            {help.hours && ` (${help.hours})`}.{' '}
+          </span>
+        )}
+        {help.email && (
+          <span>
+            {t.write} <a href={`mailto:${help.email}`}>{help.email}</a>.{' '}
+          </span>
+        )}
+        {help.web && (
+          <span>
+            {t.visit} <a href={help.web}>{help.web}</a>.
+          </span>
+        )}
+      </p>
+    </footer>
+  );
 }
 
 const OrganizationContext = createContext<CurrentOrganization | null>(null);
@@ -82,6 +134,7 @@ export function OrganizationLayout() {
       </header>
       <ActingBanner home={`/o/${organization.code}/`} />
       <Outlet />
+      <HelpFooter organization={organization} />
     </OrganizationContext.Provider>
   );
 }

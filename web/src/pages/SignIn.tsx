@@ -44,7 +44,16 @@ export function lockedMessage(errors: FormErrors, organization: CurrentOrganizat
   const until = errors.details?.lockedUntil;
   return typeof until === 'string'
     ? messages.signIn.lockedCoolDown(formatDateTime(until, organization.timeZone))
-    : messages.signIn.lockedUntilUnlocked(organization.name);
+    : messages.signIn.lockedUntilUnlocked(helpContact(organization));
+}
+
+/** Who to contact and how ("Demo Portal Help Desk at 612-555-0100 (8:00am to 4:30pm) or help@demo.example"). */
+function helpContact(organization: CurrentOrganization): string {
+  const name = organization.displayName ?? organization.name;
+  const phone = organization.help?.phone;
+  const hours = organization.help?.hours;
+  const ways = [phone && (hours ? `${phone} (${hours})` : phone), organization.help?.email].filter(Boolean);
+  return ways.length ? `${name} at ${ways.join(' or ')}` : name;
 }
 
 /**
@@ -139,6 +148,14 @@ export function SignIn() {
       <p>
         <Link to={`/o/${organization.code}/forgot-password`}>{messages.signIn.forgot}</Link>
       </p>
+      <p>
+        <Link to={`/o/${organization.code}/forgot-username`}>{messages.signIn.forgotUsername}</Link>
+      </p>
+      {organization.calendarPublic && (
+        <p>
+          <Link to={`/o/${organization.code}/calendar`}>{messages.signIn.calendar}</Link>
+        </p>
+      )}
       <p>
         <Link to={`/o/${organization.code}/register`}>{messages.signIn.createAccount}</Link>
       </p>

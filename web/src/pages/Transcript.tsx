@@ -115,6 +115,39 @@ function Pending({ entry, onClaim, claiming }: { entry: Entry; onClaim: () => vo
   );
 }
 
+const IssueCalendarFeedMutation = graphql(`
+  mutation IssueCalendarFeed {
+    issueCalendarFeed {
+      url
+      position
+    }
+  }
+`);
+
+/** The private iCalendar link of the activities the learner attended, shown once, for their calendar app. */
+function CalendarFeed() {
+  const t = messages.transcript;
+  const [{ fetching, data, error }, issue] = useMutation(IssueCalendarFeedMutation);
+  const url = data?.issueCalendarFeed.url;
+  return (
+    <section aria-labelledby="calendar-feed">
+      <h2 id="calendar-feed">{t.feedTitle}</h2>
+      <p>{t.feedIntro}</p>
+      <FormAlert message={formErrors(error).form} />
+      {url ? (
+        <div role="status">
+          <p>{t.feedReady}</p>
+          <input className="feed-url" readOnly value={url} aria-label={t.feedAddress} onFocus={(e) => e.target.select()} />
+        </div>
+      ) : (
+        <button type="button" className="secondary" disabled={fetching} onClick={() => void issue({})}>
+          {t.feedIssue}
+        </button>
+      )}
+    </section>
+  );
+}
+
 /** The learner's transcript (seed 002): totals, each credit, pending ones with their reason, a CSV download; it
  * follows new attendance (recorded by text, say) without a reload. */
 export function Transcript() {
@@ -150,6 +183,7 @@ export function Transcript() {
           {messages.transcript.download}
         </a>
       </p>
+      <CalendarFeed />
       <FormAlert message={claimError} />
       {claimed && <Answer attendance={claimed} />}
       {transcript.entries.length === 0 ? (

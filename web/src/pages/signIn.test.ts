@@ -22,7 +22,21 @@ describe('lockedMessage', () => {
   });
 
   it('tells a person whose lock only staff lift to contact the organization', () => {
-    expect(lockedMessage(locked({ lock: 'UNTIL_STAFF_UNLOCK' }), organization)).toContain('Contact Demo CE Portal to unlock it.');
+    expect(lockedMessage(locked({ lock: 'UNTIL_STAFF_UNLOCK' }), organization)).toContain(
+      'Contact Demo CE Portal with your name and the e-mail address of your account.',
+    );
+  });
+
+  it('gives the help desk’s number, hours and address when the organization has them', () => {
+    const helped = {
+      ...organization,
+      displayName: 'Demo Portal Help Desk',
+      help: { phone: '612-555-0100', hours: '8:00am to 4:30pm', email: 'help@demo.example' },
+    };
+    expect(lockedMessage(locked({ lock: 'UNTIL_STAFF_UNLOCK' }), helped)).toContain(
+      'Contact Demo Portal Help Desk at 612-555-0100 (8:00am to 4:30pm) or help@demo.example with your name',
+    );
+    expect(lockedMessage(locked({ lock: 'UNTIL_STAFF_UNLOCK' }), helped)).toContain('we will notify you by email');
   });
 
   it('says nothing of other refusals', () => {

@@ -273,7 +273,119 @@ function SmsForm({ accountSid }: { accountSid?: string | null | undefined }) {
   );
 }
 
-/** Settings: the security policy, the time zone and texting (SMS). */
+const SetHelpContactsMutation = graphql(`
+  mutation SetHelpContacts($input: SetHelpContactsInput!) {
+    setHelpContacts(input: $input) {
+      position
+      organization {
+        id
+      }
+    }
+  }
+`);
+
+/** How people reach the help desk: shown at the foot of every page, e-mail and text, and to a locked account. */
+function HelpForm() {
+  const t = messages.staff.settings;
+  const organization = useOrganization();
+  const client = useClient();
+  const help = organization.help;
+  const [values, setValues] = useState({
+    displayName: organization.displayName === organization.name ? '' : (organization.displayName ?? ''),
+    phone: help?.phone ?? '',
+    hours: help?.hours ?? '',
+    email: help?.email ?? '',
+    web: help?.web ?? '',
+  });
+  const [{ fetching }, save] = useMutation(SetHelpContactsMutation);
+  const form = useCommand();
+  const set = (key: keyof typeof values) => (e: { target: { value: string } }) =>
+    setValues({ ...values, [key]: e.target.value });
+
+  const submit = async (event: FormEvent) => {
+    event.preventDefault();
+    const saved = await form.run((commandId) => save({ input: { ...values, commandId } }), () => t.helpSaved);
+    // The foot of every page shows them: read the organization again once the read model has them.
+    if (saved) {
+      await client.query(OrganizationQuery, { code: organization.code }, { requestPolicy: 'network-only' }).toPromise();
+    }
+  };
+
+  return (
+    <section aria-labelledby="help-contacts">
+      <h2 id="help-contacts">{t.helpTitle}</h2>
+      <p>{t.helpIntro}</p>
+      <Done message={form.said} />
+      <form onSubmit={(e) => void submit(e)} noValidate aria-label={t.helpTitle}>
+        <FormAlert message={form.errors.form} />
+        <Field label={t.helpDisplayName} name="displayName" value={values.displayName}
+          error={form.errors.fields.displayName} onChange={set('displayName')} />
+        <Field label={t.helpPhone} name="phone" type="tel" value={values.phone}
+          error={form.errors.fields.phone} onChange={set('phone')} />
+        <Field label={t.helpHours} name="hours" value={values.hours}
+          error={form.errors.fields.hours} onChange={set('hours')} />
+        <Field label={t.helpEmail} name="email" type="email" value={values.email}
+          error={form.errors.fields.email} onChange={set('email')} />
+        <Field label={t.helpWeb} name="web" type="url" value={values.web}
+          error={form.errors.fields.web} onChange={set('web')} />
+        <button type="submit" disabled={fetching}>
+          {fetching ? messages.staff.saving : t.save}
+        </button>
+      </form>
+    </section>
+  );
+}
+
+const SetCalendarPublicMutation = graphql(`
+  mutation SetCalendarPublic($public: Boolean!, $commandId: UUID) {
+    setCalendarPublic(public: $public, commandId: $commandId) {
+      position
+      organization {
+        id
+        calendarPublic
+      }
+    }
+  }
+`);
+
+/** Whether anyone may browse the calendar (the FAQ's "click the Calendar link") and subscribe to it. */
+function PublicCalendarForm() {
+  const t = messages.staff.settings;
+  const organization = useOrganization();
+  const client = useClient();
+  const [open, setOpen] = useState(organization.calendarPublic ?? false);
+  const [{ fetching }, save] = useMutation(SetCalendarPublicMutation);
+  const form = useCommand();
+  const submit = async (event: FormEvent) => {
+    event.preventDefault();
+    const saved = await form.run(
+      (commandId) => save({ public: open, commandId }),
+      () => (open ? t.calendarOpened : t.calendarClosed),
+    );
+    if (saved) {
+      await client.query(OrganizationQuery, { code: organization.code }, { requestPolicy: 'network-only' }).toPromise();
+    }
+  };
+  return (
+    <section aria-labelledby="public-calendar">
+      <h2 id="public-calendar">{t.calendarTitle}</h2>
+      <p>{t.calendarIntro}</p>
+      <Done message={form.said} />
+      <form onSubmit={(e) => void submit(e)} noValidate aria-label={t.calendarTitle}>
+        <FormAlert message={form.errors.form} />
+        <div className="check">
+          <input id="calendar-public" type="checkbox" checked={open} onChange={(e) => setOpen(e.target.checked)} />
+          <label htmlFor="calendar-public">{t.calendarPublic}</label>
+        </div>
+        <button type="submit" disabled={fetching}>
+          {fetching ? messages.staff.saving : t.save}
+        </button>
+      </form>
+    </section>
+  );
+}
+
+/** Settings: the security policy, the time zone, texting (SMS), the help contacts and the public calendar. */
 export function Settings() {
   const [{ data, error }] = useQuery({ query: SettingsQuery });
   return (
@@ -286,6 +398,8 @@ export function Settings() {
           <TwoStepRequirementForm current={data.securityPolicy.twoStepRequired} />
           <TimeZoneForm current={data.messagingSettings.timeZone} />
           <SmsForm accountSid={data.messagingSettings.smsAccountSid} />
+          <HelpForm />
+          <PublicCalendarForm />
         </>
       )}
     </main>

@@ -35,6 +35,14 @@ fn refused(status: StatusCode, code: &str, message: &str) -> Response {
         .into_response()
 }
 
+/// The refusal of a feed read past the client network's budget (the same as the public `calendar` query's).
+fn throttled(state: &AppState, headers: &HeaderMap, peer: SocketAddr) -> Option<Response> {
+    let request = state.request_context(headers, Some(peer));
+    crate::graphql::mutation::throttle(state, &request, Action::PublicCalendar, None)
+        .err()
+        .map(|error| refused(StatusCode::TOO_MANY_REQUESTS, error.code, &error.message))
+}
+
 /// `GET /o/{code}/calendar.ics`: the public calendar of the organization, from 30 days ago to about a year ahead.
 pub async fn public_calendar(
     State(state): State<AppState>,
@@ -43,11 +51,8 @@ pub async fn public_calendar(
     Path(code): Path<String>,
     Query(params): Query<HashMap<String, String>>,
 ) -> Response {
-    let request = state.request_context(&headers, Some(peer));
-    if let Err(error) =
-        crate::graphql::mutation::throttle(&state, &request, Action::PublicCalendar, None)
-    {
-        return refused(StatusCode::TOO_MANY_REQUESTS, error.code, &error.message);
+    if let Some(refusal) = throttled(&state, &headers, peer) {
+        return refusal;
     }
     let organization = match crate::graphql::activities::public_calendar(&state, &code).await {
         Ok(organization) => organization,
@@ -93,11 +98,8 @@ pub async fn my_activities(
     Path(code): Path<String>,
     Query(params): Query<HashMap<String, String>>,
 ) -> Response {
-    let request = state.request_context(&headers, Some(peer));
-    if let Err(error) =
-        crate::graphql::mutation::throttle(&state, &request, Action::PublicCalendar, None)
-    {
-        return refused(StatusCode::TOO_MANY_REQUESTS, error.code, &error.message);
+    if let Some(refusal) = throttled(&state, &headers, peer) {
+        return refusal;
     }
     let not_found = || {
         refused(

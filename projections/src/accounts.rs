@@ -359,21 +359,14 @@ pub async fn search_learners(
     search: &str,
     limit: i64,
 ) -> Result<Vec<AccountRow>, ProjectionError> {
-    let client = pool.get().await?;
     let pattern = crate::contains_pattern(search);
-    let rows = client
-        .query(
-            &format!(
-                "SELECT {ACCOUNT_COLUMNS} FROM accounts
-                 WHERE organization_id = $1 AND role = 'learner'
-                   AND (email ILIKE $2 OR concat_ws(' ', first_name, middle_name, last_name) ILIKE $2)
-                 ORDER BY lower(last_name), lower(first_name), id
-                 LIMIT $3"
-            ),
-            &[&organization, &pattern, &limit],
-        )
-        .await?;
-    Ok(rows.iter().map(account_row).collect())
+    by_name(
+        pool,
+        "role = 'learner' AND (email ILIKE $2 OR concat_ws(' ', first_name, middle_name, last_name) ILIKE $2)",
+        limit,
+        &[&organization, &pattern],
+    )
+    .await
 }
 
 /// The staff and provider accounts of an organization (who may be on a care team), by last and first name.
@@ -381,19 +374,7 @@ pub async fn staff_and_providers(
     pool: &Pool,
     organization: Uuid,
 ) -> Result<Vec<AccountRow>, ProjectionError> {
-    let client = pool.get().await?;
-    let rows = client
-        .query(
-            &format!(
-                "SELECT {ACCOUNT_COLUMNS} FROM accounts
-                 WHERE organization_id = $1 AND role IN ('staff', 'provider')
-                 ORDER BY lower(last_name), lower(first_name), id
-                 LIMIT 500"
-            ),
-            &[&organization],
-        )
-        .await?;
-    Ok(rows.iter().map(account_row).collect())
+    by_name(pool, "role IN ('staff', 'provider')", 500, &[&organization]).await
 }
 
 /// The accounts on the care team of `team` (a provider or department of the catalogue), by last and first name.
@@ -402,16 +383,30 @@ pub async fn care_team_members(
     organization: Uuid,
     team: Uuid,
 ) -> Result<Vec<AccountRow>, ProjectionError> {
+    by_name(
+        pool,
+        "id IN (SELECT account_id FROM care_team_members WHERE organization_id = $1 AND team_id = $2)",
+        500,
+        &[&organization, &team],
+    )
+    .await
+}
+
+/// At most `limit` accounts of the organization (`$1`) that meet `condition`, in last-name order.
+async fn by_name(
+    pool: &Pool,
+    condition: &str,
+    limit: i64,
+    params: &[&(dyn tokio_postgres::types::ToSql + Sync)],
+) -> Result<Vec<AccountRow>, ProjectionError> {
     let client = pool.get().await?;
     let rows = client
         .query(
             &format!(
-                "SELECT {ACCOUNT_COLUMNS} FROM accounts
-                 WHERE organization_id = $1
-                   AND id IN (SELECT account_id FROM care_team_members WHERE organization_id = $1 AND team_id = $2)
-                 ORDER BY lower(last_name), lower(first_name), id"
+                "SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE organization_id = $1 AND ({condition})
+                 ORDER BY lower(last_name), lower(first_name), id LIMIT {limit}"
             ),
-            &[&organization, &team],
+            params,
         )
         .await?;
     Ok(rows.iter().map(account_row).collect())

@@ -60,7 +60,7 @@ impl TextTransport {
         match self {
             TextTransport::Folder(dir) => {
                 // The number the text comes from, as the person would see it, with or without an SMS account.
-                let from = sender.map(|s| s.from).or(number).unwrap_or_default();
+                let from = number.unwrap_or_default();
                 super::email::write_atomically(
                     &sms_path(dir, id),
                     format!("To: {to}\nFrom: {from}\nMessage-Id: {id}\n\n{body}\n").as_bytes(),

@@ -367,6 +367,21 @@ async fn about_an_address(
     Ok((organization(state, code).await?, email))
 }
 
+/// A refused sign-in (the password or the second step) as the person reads it: a lock says what to do under the
+/// organization's policy, with its help desk and its time, rather than the domain's general words.
+pub fn sign_in_refusal(
+    organization: &OrganizationSummary,
+    error: CommandError<AccountError>,
+) -> ApiError {
+    match error {
+        CommandError::Rejected(AccountError::Locked { until }) => ApiError {
+            message: organization.locked_answer(until),
+            ..ApiError::from_command(CommandError::Rejected(AccountError::Locked { until }))
+        },
+        error => ApiError::from_command(error),
+    }
+}
+
 /// The login of a sign-in or reset: an e-mail address or a username, exactly one of them.
 fn login(
     checked: &mut Checked,
@@ -578,11 +593,7 @@ impl AccountMutation {
                 "INVALID_CREDENTIALS",
                 "the username or password is not correct",
             ),
-            (CommandError::Rejected(AccountError::Locked { until }), _) => ApiError {
-                message: organization.locked_answer(until),
-                ..ApiError::from_command(CommandError::Rejected(AccountError::Locked { until }))
-            },
-            (error, _) => ApiError::from_command(error),
+            (error, _) => sign_in_refusal(&organization, error),
         })?;
         Ok(match step {
             accounts::SignInStep::Session(signed_in) => {

@@ -135,7 +135,7 @@ impl TwoStepMutation {
             &command,
         )
         .await
-        .map_err(ApiError::from_command)?;
+        .map_err(|error| super::mutation::sign_in_refusal(&org, error))?;
         Ok(super::mutation::session_payload(
             ctx,
             org.id,

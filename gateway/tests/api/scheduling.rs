@@ -136,6 +136,19 @@ const RESCHEDULE: &str =
     "mutation($a: ID!, $s: ID!) { rescheduleAppointment(appointmentId: $a, slotId: $s) { position } }";
 pub const CANCEL: &str = "mutation($a: ID!) { cancelAppointment(appointmentId: $a) { position } }";
 
+/// Books `slot` for the clinic's visit reason as the patient of `token`; returns the appointment's id.
+pub async fn booked(c: &Clinic, token: &str, slot: &Value) -> Value {
+    c.app
+        .graphql(
+            BOOK,
+            json!({ "input": { "slotId": slot, "reasonId": c.reason } }),
+            Some(token),
+        )
+        .await
+        .assert_ok()["bookAppointment"]["id"]
+        .clone()
+}
+
 pub async fn open_slots(c: &Clinic, token: &str) -> Vec<Value> {
     let at = c.app.caught_up("schedule").await;
     let slots = c
@@ -225,24 +238,8 @@ async fn patients_change_appointments_at_any_time_unless_the_organization_sets_a
     };
     // Seed 003: "reschedule or cancel at any time". No cut-off until the organization sets one.
     assert_eq!(summary(slots[0]["id"].clone()).await, 0);
-    let first = c
-        .app
-        .graphql(
-            BOOK,
-            json!({ "input": { "slotId": slots[0]["id"], "reasonId": c.reason } }),
-            Some(&token),
-        )
-        .await;
-    let first = first.assert_ok()["bookAppointment"]["id"].clone();
-    let second = c
-        .app
-        .graphql(
-            BOOK,
-            json!({ "input": { "slotId": slots[1]["id"], "reasonId": c.reason } }),
-            Some(&token),
-        )
-        .await;
-    let second = second.assert_ok()["bookAppointment"]["id"].clone();
+    let first = booked(&c, &token, &slots[0]["id"]).await;
+    let second = booked(&c, &token, &slots[1]["id"]).await;
     c.app
         .graphql(CANCEL, json!({ "a": first }), Some(&token))
         .await

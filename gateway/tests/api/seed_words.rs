@@ -3,7 +3,7 @@
 
 use serde_json::{json, Value};
 
-use super::scheduling::{clinic, open_slots, patient, BOOK, CANCEL};
+use super::scheduling::{booked, clinic, open_slots, patient, CANCEL};
 use super::support::{complete_profile, course, TestApp, PASSWORD, SMS_NUMBER};
 
 const UPDATE: &str = "mutation($input: UpdateProfileInput!) { updateProfile(input: $input) { message missingFields position } }";
@@ -170,15 +170,7 @@ async fn the_cancellation_email_does_not_offer_to_move_or_cancel_again() {
     let c = clinic().await;
     let token = patient(&c.app, &c.staff, 1).await;
     let slots = open_slots(&c, &token).await;
-    let booked = c
-        .app
-        .graphql(
-            BOOK,
-            json!({ "input": { "slotId": slots[0]["id"], "reasonId": c.reason } }),
-            Some(&token),
-        )
-        .await;
-    let id = booked.assert_ok()["bookAppointment"]["id"].clone();
+    let id = booked(&c, &token, &slots[0]["id"]).await;
     c.app
         .graphql(CANCEL, json!({ "a": id }), Some(&token))
         .await
@@ -315,22 +307,17 @@ async fn a_patient_who_forgot_the_username_gets_it_by_email_and_may_reset_the_pa
     let c = clinic().await;
     patient(&c.app, &c.staff, 1).await;
     const REMIND: &str = "mutation($input: RequestUsernameReminderInput!) { requestUsernameReminder(input: $input) { message } }";
-    let known = c
-        .app
-        .graphql(
-            REMIND,
-            json!({ "input": { "organizationCode": "mayo", "email": "patient1@example.org" } }),
-            None,
-        )
-        .await;
-    let unknown = c
-        .app
-        .graphql(
-            REMIND,
-            json!({ "input": { "organizationCode": "mayo", "email": "nobody@example.org" } }),
-            None,
-        )
-        .await;
+    // Asked by someone not signed in, of the clinic "mayo".
+    let ask = |query: &'static str, input: Value| {
+        let app = &c.app;
+        async move {
+            let mut input = input;
+            input["organizationCode"] = json!("mayo");
+            app.graphql(query, json!({ "input": input }), None).await
+        }
+    };
+    let known = ask(REMIND, json!({ "email": "patient1@example.org" })).await;
+    let unknown = ask(REMIND, json!({ "email": "nobody@example.org" })).await;
     // The same answer for any address: it does not tell whether an account uses it.
     assert_eq!(known.assert_ok(), unknown.assert_ok());
     let mail = c
@@ -345,36 +332,15 @@ async fn a_patient_who_forgot_the_username_gets_it_by_email_and_may_reset_the_pa
         .any(|m| m.contains("To: nobody@example.org")));
 
     const RESET: &str = "mutation($input: RequestPasswordResetInput!) { requestPasswordReset(input: $input) { message } }";
-    let by_username = c
-        .app
-        .graphql(
-            RESET,
-            json!({ "input": { "organizationCode": "mayo", "username": "patient1" } }),
-            None,
-        )
-        .await;
-    let by_unknown_username = c
-        .app
-        .graphql(
-            RESET,
-            json!({ "input": { "organizationCode": "mayo", "username": "nobody" } }),
-            None,
-        )
-        .await;
+    let by_username = ask(RESET, json!({ "username": "patient1" })).await;
+    let by_unknown_username = ask(RESET, json!({ "username": "nobody" })).await;
     assert_eq!(by_username.assert_ok(), by_unknown_username.assert_ok());
     let token = c
         .app
         .link_token("patient1@example.org", "Reset your", "/reset-password", &[])
         .await;
     assert!(!token.is_empty());
-    let neither = c
-        .app
-        .graphql(
-            RESET,
-            json!({ "input": { "organizationCode": "mayo" } }),
-            None,
-        )
-        .await;
+    let neither = ask(RESET, json!({})).await;
     assert_eq!(neither.error_code(), "LOGIN_REQUIRED");
 }
 

@@ -1,7 +1,7 @@
 import { createContext, useContext } from 'react';
 import { Link, Navigate, Outlet, useParams } from 'react-router';
 import { pinnedOrganization } from '../deployment';
-import { useQuery } from 'urql';
+import { useClient, useQuery } from 'urql';
 import { graphql } from '../gql';
 import { messages } from '../messages';
 import { actingFor, openRecord } from '../acting';
@@ -89,6 +89,15 @@ export function useOrganization(): CurrentOrganization {
   const organization = useContext(OrganizationContext);
   if (!organization) throw new Error('useOrganization outside an organization');
   return organization;
+}
+
+/** Reads the organization of the page again (after staff changed what every page shows: its zone, number, help). */
+export function useRefreshOrganization(): () => Promise<void> {
+  const organization = useOrganization();
+  const client = useClient();
+  return async () => {
+    await client.query(OrganizationQuery, { code: organization.code }, { requestPolicy: 'network-only' }).toPromise();
+  };
 }
 
 /** Whose record is open, on every page, while a proxy acts for someone (seed 001: "says whose record is open"). */

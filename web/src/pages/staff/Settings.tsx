@@ -1,5 +1,5 @@
 import { useState, type FormEvent } from 'react';
-import { useClient, useMutation, useQuery } from 'urql';
+import { useMutation, useQuery } from 'urql';
 import { graphql } from '../../gql';
 import type { LockoutModeInput, TwoStepRequirement } from '../../gql/graphql';
 import { Choice, Done, Field, FormAlert, optionsOf } from '../../components';
@@ -7,7 +7,7 @@ import { formErrors } from '../../errors';
 import { formatPhone } from '../../format';
 import { optionalNumber, useCommand } from '../../forms';
 import { messages } from '../../messages';
-import { OrganizationQuery, useOrganization } from '../OrganizationLayout';
+import { useOrganization, useRefreshOrganization } from '../OrganizationLayout';
 
 /** The security policy as the form shows it, and as saving answers it. */
 export const PolicyFields = graphql(`
@@ -192,8 +192,7 @@ function PolicyForm({ policy }: { policy: Policy }) {
 /** The zone the organization's calendar, texting hours and pages use. */
 function TimeZoneForm({ current }: { current: string }) {
   const t = messages.staff.settings;
-  const organization = useOrganization();
-  const client = useClient();
+  const refreshOrganization = useRefreshOrganization();
   const [zone, setZone] = useState(current);
   const [{ fetching }, save] = useMutation(SetTimeZoneMutation);
   const form = useCommand();
@@ -204,7 +203,7 @@ function TimeZoneForm({ current }: { current: string }) {
     const saved = await form.run((commandId) => save({ timeZone: zone, commandId }), () => t.zoneSaved(zone));
     // Every page shows times in the organization's zone: read it again.
     if (saved) {
-      await client.query(OrganizationQuery, { code: organization.code }, { requestPolicy: 'network-only' }).toPromise();
+      await refreshOrganization();
     }
   };
 
@@ -233,7 +232,7 @@ function TimeZoneForm({ current }: { current: string }) {
 function SmsForm({ accountSid }: { accountSid?: string | null | undefined }) {
   const t = messages.staff.settings;
   const organization = useOrganization();
-  const client = useClient();
+  const refreshOrganization = useRefreshOrganization();
   const [values, setValues] = useState({ number: organization.smsNumber ?? '', authToken: '', accountSid: accountSid ?? '' });
   const [{ fetching }, save] = useMutation(ConfigureSmsMutation);
   const form = useCommand();
@@ -248,7 +247,7 @@ function SmsForm({ accountSid }: { accountSid?: string | null | undefined }) {
     );
     if (saved) {
       setValues({ ...values, authToken: '' });
-      await client.query(OrganizationQuery, { code: organization.code }, { requestPolicy: 'network-only' }).toPromise();
+      await refreshOrganization();
     }
   };
 
@@ -288,7 +287,7 @@ const SetHelpContactsMutation = graphql(`
 function HelpForm() {
   const t = messages.staff.settings;
   const organization = useOrganization();
-  const client = useClient();
+  const refreshOrganization = useRefreshOrganization();
   const help = organization.help;
   const [values, setValues] = useState({
     displayName: organization.displayName === organization.name ? '' : (organization.displayName ?? ''),
@@ -307,7 +306,7 @@ function HelpForm() {
     const saved = await form.run((commandId) => save({ input: { ...values, commandId } }), () => t.helpSaved);
     // The foot of every page shows them: read the organization again once the read model has them.
     if (saved) {
-      await client.query(OrganizationQuery, { code: organization.code }, { requestPolicy: 'network-only' }).toPromise();
+      await refreshOrganization();
     }
   };
 
@@ -352,7 +351,7 @@ const SetCalendarPublicMutation = graphql(`
 function PublicCalendarForm() {
   const t = messages.staff.settings;
   const organization = useOrganization();
-  const client = useClient();
+  const refreshOrganization = useRefreshOrganization();
   const [open, setOpen] = useState(organization.calendarPublic ?? false);
   const [{ fetching }, save] = useMutation(SetCalendarPublicMutation);
   const form = useCommand();
@@ -363,7 +362,7 @@ function PublicCalendarForm() {
       () => (open ? t.calendarOpened : t.calendarClosed),
     );
     if (saved) {
-      await client.query(OrganizationQuery, { code: organization.code }, { requestPolicy: 'network-only' }).toPromise();
+      await refreshOrganization();
     }
   };
   return (

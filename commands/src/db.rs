@@ -82,6 +82,10 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         "0019_public_calendar.sql",
         include_str!("../../migrations/0019_public_calendar.sql"),
     ),
+    (
+        "0020_online_payments.sql",
+        include_str!("../../migrations/0020_online_payments.sql"),
+    ),
 ];
 
 /// Advisory lock key held while migrating, so that instances starting together take turns.

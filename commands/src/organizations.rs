@@ -2,12 +2,12 @@
 
 use portal_domain::organization::{
     Organization, OrganizationCommand, OrganizationError, OrganizationEvent, OrganizationState,
-    SecurityPolicy, SmsChannel,
+    PaymentProcessor, SecurityPolicy, SmsChannel,
 };
 use portal_domain::secret::SealedSecret;
 use portal_domain::values::{
     MailSender, MessageKind, MessageTemplate, OrganizationCode, OrganizationName, PhoneNumber,
-    SmsAccountId, TextingHours, TimeZone,
+    ProcessorApiKey, SmsAccountId, TextingHours, TimeZone, WebhookSigningSecret,
 };
 use portal_domain::{Decider, OrganizationId};
 use uuid::Uuid;
@@ -52,6 +52,8 @@ pub struct OrganizationSummary {
     pub help: portal_domain::values::HelpContacts,
     /// Whether anyone may browse its calendar without signing in.
     pub calendar_public: bool,
+    /// Its payment processor account (sealed), if patients may pay online.
+    pub payments: Option<PaymentProcessor>,
 }
 
 impl OrganizationSummary {
@@ -181,6 +183,7 @@ async fn summary<L: EventLog>(
             two_step,
             help,
             calendar_public,
+            payments,
         } => Some(OrganizationSummary {
             id,
             code,
@@ -196,6 +199,7 @@ async fn summary<L: EventLog>(
             two_step,
             help,
             calendar_public,
+            payments,
         }),
         OrganizationState::Absent => None,
     })
@@ -544,6 +548,67 @@ pub async fn find_by_sms_number<L: EventLog>(
         Some(owner) => summary(store, &owner).await,
         None => Ok(None),
     }
+}
+
+/// Sets up online bill pay with the organization's own payment processor account (its secret API key and webhook
+/// signing secret, sealed before they reach the log), or turns it off (None).
+pub async fn set_payment_processor<L: EventLog>(
+    store: &Store<L>,
+    organization: OrganizationId,
+    keys: Option<(ProcessorApiKey, WebhookSigningSecret)>,
+    by: Option<portal_domain::AccountId>,
+    ctx: &CommandContext,
+) -> Result<i64, CommandError<OrganizationError>> {
+    let processor = keys.as_ref().map(|(key, secret)| PaymentProcessor {
+        sealed_api_key: SealedSecret::new(store.secrets.seal(key.expose().as_bytes())),
+        sealed_webhook_secret: SealedSecret::new(store.secrets.seal(secret.expose().as_bytes())),
+        key_hint: key.hint(),
+        live: key.live(),
+    });
+    // The fingerprint is a keyed hash: the keys themselves are not kept with the command.
+    let input = keys.as_ref().map_or(Vec::new(), |(key, secret)| {
+        [key.expose().as_bytes(), b"\0", secret.expose().as_bytes()].concat()
+    });
+    change_setting(
+        store,
+        organization,
+        "SetPaymentProcessor",
+        &input,
+        || OrganizationCommand::SetPaymentProcessor {
+            processor: processor.clone(),
+            by,
+        },
+        ctx,
+    )
+    .await
+}
+
+/// An organization's payment processor keys, unsealed: the secret API key and the webhook signing secret.
+pub struct ProcessorKeys {
+    /// The secret API key.
+    pub api_key: String,
+    /// The webhook signing secret.
+    pub webhook_secret: String,
+}
+
+impl std::fmt::Debug for ProcessorKeys {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ProcessorKeys(<redacted>)")
+    }
+}
+
+/// The payment processor keys of an organization, unsealed; None when it takes no payments online.
+pub fn processor_keys<L: EventLog>(
+    store: &Store<L>,
+    organization: &OrganizationSummary,
+) -> Option<ProcessorKeys> {
+    let processor = organization.payments.as_ref()?;
+    let open =
+        |sealed: &SealedSecret| String::from_utf8(store.secrets.open(sealed.as_sealed())?).ok();
+    Some(ProcessorKeys {
+        api_key: open(&processor.sealed_api_key)?,
+        webhook_secret: open(&processor.sealed_webhook_secret)?,
+    })
 }
 
 /// The SMS provider's auth token of an organization, unsealed.

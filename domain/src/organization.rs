@@ -85,6 +85,8 @@ pub enum OrganizationState {
         help: crate::values::HelpContacts,
         /// Whether anyone may browse its calendar without signing in.
         calendar_public: bool,
+        /// Its account at a payment processor, if patients may pay online.
+        payments: Option<PaymentProcessor>,
     },
 }
 
@@ -207,6 +209,21 @@ pub struct SmsChannel {
     pub sealed_auth_token: crate::secret::SealedSecret,
 }
 
+/// The organization's own account at its payment processor (Stripe's API shape): the secret API key that opens
+/// checkout sessions and asks for refunds, and the secret the processor signs its webhooks with. The commands layer
+/// seals both before they reach the log.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PaymentProcessor {
+    /// The secret API key, sealed.
+    pub sealed_api_key: crate::secret::SealedSecret,
+    /// The webhook signing secret, sealed.
+    pub sealed_webhook_secret: crate::secret::SealedSecret,
+    /// The key's last four characters, so that staff can tell which key is in use.
+    pub key_hint: String,
+    /// Whether the key takes real money (live mode) rather than test payments.
+    pub live: bool,
+}
+
 /// Commands on an organization.
 #[derive(Clone, Debug)]
 pub enum OrganizationCommand {
@@ -228,6 +245,13 @@ pub enum OrganizationCommand {
     SetCalendarPublic {
         /// Whether anyone may browse it.
         public: bool,
+        /// The staff member (or None for an operator).
+        by: Option<crate::AccountId>,
+    },
+    /// Sets up online bill pay through the organization's payment processor account, or turns it off (None).
+    SetPaymentProcessor {
+        /// The account, sealed; None: patients cannot pay online.
+        processor: Option<PaymentProcessor>,
         /// The staff member (or None for an operator).
         by: Option<crate::AccountId>,
     },
@@ -359,6 +383,19 @@ pub enum OrganizationEvent {
     HelpContactsSet(HelpContactsSet),
     /// Its calendar was opened to anyone, or closed to those signed in.
     CalendarVisibilitySet(CalendarVisibilitySet),
+    /// Its payment processor account was set up, replaced or removed.
+    PaymentProcessorSet(PaymentProcessorSet),
+}
+
+/// Online bill pay was set up with a processor account, or turned off (v1).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PaymentProcessorSet {
+    /// The account (its secrets sealed); None: patients cannot pay online.
+    pub processor: Option<PaymentProcessor>,
+    /// The staff member who set it (None: an operator).
+    pub by: Option<crate::AccountId>,
+    /// When.
+    pub at: DateTime<Utc>,
 }
 
 /// The calendar was opened to anyone or closed again (v1).
@@ -548,6 +585,7 @@ impl DomainEvent for OrganizationEvent {
             OrganizationEvent::TwoStepRequirementSet(_) => "TwoStepRequirementSet",
             OrganizationEvent::HelpContactsSet(_) => "HelpContactsSet",
             OrganizationEvent::CalendarVisibilitySet(_) => "CalendarVisibilitySet",
+            OrganizationEvent::PaymentProcessorSet(_) => "PaymentProcessorSet",
         }
     }
 }
@@ -662,6 +700,21 @@ impl Decider for Organization {
                 vec![OrganizationEvent::CalendarVisibilitySet(
                     CalendarVisibilitySet {
                         public,
+                        by,
+                        at: now,
+                    },
+                )]
+            }),
+            (
+                OrganizationState::Active { payments, .. },
+                OrganizationCommand::SetPaymentProcessor { processor, by },
+            ) => Ok(if payments.is_none() && processor.is_none() {
+                vec![]
+            } else {
+                // A new key is sealed afresh each time, so two set-ups with one key still differ: both are recorded.
+                vec![OrganizationEvent::PaymentProcessorSet(
+                    PaymentProcessorSet {
+                        processor,
                         by,
                         at: now,
                     },
@@ -880,6 +933,7 @@ impl Decider for Organization {
                 two_step: TwoStepRequirement::None,
                 help: crate::values::HelpContacts::default(),
                 calendar_public: false,
+                payments: None,
             };
         }
         if let OrganizationState::Active {
@@ -894,6 +948,7 @@ impl Decider for Organization {
             two_step,
             help,
             calendar_public,
+            payments,
             ..
         } = &mut state
         {
@@ -909,6 +964,7 @@ impl Decider for Organization {
                 OrganizationEvent::TwoStepRequirementSet(e) => *two_step = e.required,
                 OrganizationEvent::HelpContactsSet(e) => *help = e.help.clone(),
                 OrganizationEvent::CalendarVisibilitySet(e) => *calendar_public = e.public,
+                OrganizationEvent::PaymentProcessorSet(e) => *payments = e.processor.clone(),
                 OrganizationEvent::MailSenderSet(e) => messaging.sender = e.sender.clone(),
                 OrganizationEvent::SmsAccountSet(e) => {
                     messaging.sms_account = Some(e.account.clone());
@@ -1065,6 +1121,52 @@ mod tests {
             panic!("absent")
         };
         assert_eq!(two_step, TwoStepRequirement::Patients);
+    }
+
+    #[test]
+    fn turning_off_online_payments_that_were_never_on_records_nothing() {
+        let t0 = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
+        let (_, created) = create(t0);
+        given::<Organization>([created])
+            .when(
+                OrganizationCommand::SetPaymentProcessor {
+                    processor: None,
+                    by: None,
+                },
+                t0,
+            )
+            .then(vec![]);
+    }
+
+    #[test]
+    fn a_payment_processor_account_is_recorded_and_folded_in() {
+        let t0 = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
+        let (_, created) = create(t0);
+        let processor = PaymentProcessor {
+            sealed_api_key: crate::secret::SealedSecret::new("sealed-key".to_owned()),
+            sealed_webhook_secret: crate::secret::SealedSecret::new("sealed-secret".to_owned()),
+            key_hint: "…abcd".to_owned(),
+            live: false,
+        };
+        let set = OrganizationEvent::PaymentProcessorSet(PaymentProcessorSet {
+            processor: Some(processor.clone()),
+            by: None,
+            at: t0,
+        });
+        given::<Organization>([created.clone()])
+            .when(
+                OrganizationCommand::SetPaymentProcessor {
+                    processor: Some(processor.clone()),
+                    by: None,
+                },
+                t0,
+            )
+            .then(vec![set.clone()]);
+        let OrganizationState::Active { payments, .. } = Organization::fold([&created, &set])
+        else {
+            panic!("absent")
+        };
+        assert_eq!(payments, Some(processor));
     }
 
     #[test]

@@ -82,6 +82,7 @@ struct StateInner {
     allowed_origins: Vec<String>,
     pinned_page: Option<axum::body::Bytes>,
     clock_offset_seconds: std::sync::atomic::AtomicI64,
+    processor: crate::payments::stripe::Processor,
 }
 
 /// Sign-in attempts per client network (an IPv4 address or an IPv6 /64, see `throttle::client_key`).
@@ -174,6 +175,11 @@ impl AppState {
             context.cookie_session = context.bearer.is_some();
         }
         context
+    }
+
+    /// The payment processor's API.
+    pub fn processor(&self) -> &crate::payments::stripe::Processor {
+        &self.inner.processor
     }
 
     /// The per-number limiter of inbound texts.
@@ -408,6 +414,8 @@ pub async fn start(
             metrics: crate::metrics::Metrics::new(args.metrics_token.clone()),
             stopping: stop_rx.clone(),
             clock_offset_seconds: std::sync::atomic::AtomicI64::new(0),
+            processor: crate::payments::stripe::Processor::new(&args.payments_api_url)
+                .map_err(AppError::Config)?,
             sms_limiter: governor::RateLimiter::keyed(governor::Quota::per_minute(
                 std::num::NonZeroU32::new(SMS_PER_MINUTE).unwrap_or(std::num::NonZeroU32::MIN),
             )),
@@ -686,6 +694,10 @@ pub fn router(state: AppState) -> Router {
         .route("/graphql/ws", get(ws::graphql_ws))
         .route("/graphiql/{file}", get(crate::graphiql::asset))
         .route("/sms/inbound", axum::routing::post(sms::inbound))
+        .route(
+            "/payments/webhook/{code}",
+            axum::routing::post(crate::payments::webhook),
+        )
         .route("/transcript.csv", get(exports::transcript_csv))
         .route("/o/{code}/calendar.ics", get(crate::ical::public_calendar))
         .route(

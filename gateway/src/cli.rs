@@ -184,6 +184,15 @@ pub struct ServeArgs {
     #[arg(long, env = "PORTAL_PUBLIC_URL")]
     pub public_url: Option<String>,
 
+    /// Base URL of the payment processor's API (Stripe's: Checkout Sessions and refunds); each organization pays
+    /// in through its own account (setPaymentProcessor).
+    #[arg(
+        long,
+        env = "PORTAL_PAYMENTS_API_URL",
+        default_value = "https://api.stripe.com"
+    )]
+    pub payments_api_url: String,
+
     /// Public address of this server as SMS providers call it (their signatures cover the full URL; default:
     /// http://<listen address>).
     #[arg(long, env = "PORTAL_API_URL")]
@@ -265,6 +274,7 @@ impl Default for ServeArgs {
             delivery: DeliveryArgs::default(),
             no_delivery: false,
             public_url: None,
+            payments_api_url: "https://api.stripe.com".to_owned(),
             api_url: None,
             introspection: false,
             metrics_token: None,

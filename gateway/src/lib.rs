@@ -14,6 +14,7 @@ pub mod graphql;
 pub mod health;
 pub mod ical;
 pub mod metrics;
+pub mod payments;
 pub mod request;
 pub mod retention;
 pub mod sms;

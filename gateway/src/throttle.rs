@@ -34,11 +34,15 @@ pub enum Action {
     /// A public calendar read without signing in (the `calendar` query or its iCalendar feed): a query over the
     /// calendar that anyone can repeat.
     PublicCalendar,
+    /// `payStatement`: a request to the payment processor.
+    PayStatement,
+    /// A payment processor's webhook: a signature check, then a load of the organization.
+    ProcessorWebhook,
 }
 
 impl Action {
     /// Every action.
-    pub const ALL: [Action; 8] = [
+    pub const ALL: [Action; 10] = [
         Action::Register,
         Action::RequestPasswordReset,
         Action::ResendActivation,
@@ -47,6 +51,8 @@ impl Action {
         Action::CurrentPassword,
         Action::RefreshSession,
         Action::PublicCalendar,
+        Action::PayStatement,
+        Action::ProcessorWebhook,
     ];
 
     /// The budgets: per client network per minute, and per target per hour (the burst is the same number).
@@ -62,6 +68,10 @@ impl Action {
             Action::RefreshSession => (60, 60),
             // A calendar app polls a feed every few minutes; a page of the calendar is one read per visit.
             Action::PublicCalendar => (120, 100_000),
+            // A patient pays a statement or two per visit; each try opens a session at the processor.
+            Action::PayStatement => (20, 30),
+            // A processor sends bursts (a day's refunds at once) from a few addresses.
+            Action::ProcessorWebhook => (600, 100_000),
         }
     }
 

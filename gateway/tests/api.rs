@@ -18,6 +18,8 @@ mod api {
     pub mod operations;
     pub mod password_reset;
     pub mod patients;
+    pub mod payment_processor;
+    pub mod payments;
     pub mod phones;
     pub mod profile;
     pub mod reporting;

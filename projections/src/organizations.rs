@@ -42,7 +42,10 @@ impl Projection for Organizations {
                         ],
                     );
                 }
-                OrganizationEvent::SecurityPolicyChanged(_) => {}
+                // Settings read from the organization's stream, never from a read model: the processor account's
+                // secrets stay in the log, sealed.
+                OrganizationEvent::SecurityPolicyChanged(_)
+                | OrganizationEvent::PaymentProcessorSet(_) => {}
                 OrganizationEvent::TimeZoneSet(e) => {
                     writes.execute(
                         "UPDATE organizations SET time_zone = $2 WHERE id = $1",

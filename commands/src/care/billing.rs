@@ -1,9 +1,13 @@
-//! Bills: issuing statements, recording payments taken by an outside processor, and the paperless preference.
+//! Bills: issuing statements, recording payments taken by an outside processor (entered by staff, or reported by
+//! the processor's webhook), the processor's refunds, and the paperless preference.
+//!
+//! Each payment's processor reference is claimed for its statement, so that a refund, which names only the
+//! payment, finds its statement, and so that one payment cannot be recorded on two statements.
 
 use chrono::{DateTime, NaiveDate, Utc};
 use portal_domain::care::billing::{
-    BillingAccount, BillingError, ChoosePaperless, LineItem, Statement, StatementCommand,
-    StatementState,
+    self as domain, BillingAccount, BillingError, ChoosePaperless, LineItem, Statement,
+    StatementCommand, StatementState,
 };
 use portal_domain::care::Party;
 use portal_domain::values::{MessageKind, Money, ProcessorReference};
@@ -12,8 +16,9 @@ use uuid::Uuid;
 
 use super::{notice, patient, position, rejected, run, Result};
 use crate::activities::derived_id;
+use crate::handler::CommandError;
 use crate::handler::{CommandContext, Plan};
-use crate::log::{EventLog, StreamId};
+use crate::log::{Claim, EventLog, StreamId};
 use crate::organizations::OrganizationSummary;
 use crate::store::Store;
 
@@ -83,6 +88,50 @@ pub async fn issue<L: EventLog>(
     Ok((id, position(&executed)))
 }
 
+/// Uniqueness kind of payments' processor references (scope: the organization): the statement that owns each.
+const PAYMENT_CLAIM: &str = "processor_payment";
+
+fn payment_claim<L: EventLog>(
+    store: &Store<L>,
+    organization: &OrganizationSummary,
+    statement: Uuid,
+    reference: &ProcessorReference,
+) -> Claim {
+    Claim {
+        scope: organization.id.0,
+        kind: PAYMENT_CLAIM.to_owned(),
+        key: store.secrets.index_hash(PAYMENT_CLAIM, reference.as_str()),
+        owner: stream(statement),
+    }
+}
+
+/// A payment recorded on another statement of the organization is refused as a reuse of its reference.
+fn reused<E>(error: CommandError<E>) -> CommandError<E>
+where
+    E: From<BillingError>,
+{
+    match error {
+        CommandError::Taken { .. } => CommandError::Rejected(BillingError::ReferenceReused.into()),
+        other => other,
+    }
+}
+
+/// How much patient `patient` may pay of `statement` now through the processor's checkout (`requested`, or the
+/// whole balance).
+pub async fn payable<L: EventLog>(
+    store: &Store<L>,
+    organization: &OrganizationSummary,
+    statement: Uuid,
+    patient: AccountId,
+    requested: Option<Money>,
+) -> Result<Money> {
+    let (state, _) = store.load::<Statement>(&stream(statement)).await?;
+    if matches!(&state, StatementState::Issued(info) if info.organization != organization.id) {
+        return Err(rejected(BillingError::NotFound));
+    }
+    domain::payable(&state, patient, requested).map_err(rejected)
+}
+
 /// A payment the processor took.
 #[derive(Clone, Debug)]
 pub struct Payment {
@@ -122,20 +171,149 @@ pub async fn record_payment<L: EventLog>(
             &payment.amount.cents().to_le_bytes(),
         ],
         |_| {
+            Ok(Plan {
+                claims: vec![payment_claim(
+                    store,
+                    organization,
+                    statement,
+                    &payment.reference,
+                )],
+                ..Plan::command(
+                    organization.id.0,
+                    StatementCommand::RecordPayment {
+                        payment_id,
+                        amount: payment.amount,
+                        reference: payment.reference.clone(),
+                        paid_at: payment.paid_at,
+                        by,
+                    },
+                )
+            })
+        },
+    )
+    .await
+    .map_err(reused)?;
+    Ok((payment_id, position(&executed)))
+}
+
+/// A payment or refund the processor reported through its webhook.
+#[derive(Clone, Debug)]
+pub struct ProcessorReport {
+    /// The processor's event.
+    pub event: ProcessorReference,
+    /// How much.
+    pub amount: Money,
+    /// The processor's reference of the payment (its payment intent).
+    pub payment: ProcessorReference,
+    /// The checkout session (payments) or the refund (refunds).
+    pub object: ProcessorReference,
+    /// When the processor took or gave back the money.
+    pub at: DateTime<Utc>,
+}
+
+/// Records a payment the processor reports for `statement` (a completed checkout session). The command id is the
+/// processor event's, so the event delivered again is the same command; the payment reported by another event is
+/// still one payment.
+pub async fn receive_payment<L: EventLog>(
+    store: &Store<L>,
+    organization: &OrganizationSummary,
+    statement: Uuid,
+    report: &ProcessorReport,
+    ctx: &CommandContext,
+) -> Result<i64> {
+    let (state, _) = store.load::<Statement>(&stream(statement)).await?;
+    let patient = match state {
+        StatementState::Issued(info) if info.organization == organization.id => info.patient,
+        _ => return Err(rejected(BillingError::NotFound)),
+    };
+    let payment_id = derived_id("payment", ctx.command_id);
+    let executed = run::<L, Statement>(
+        store,
+        &stream(statement),
+        Some(patient),
+        ctx,
+        "ReceivePayment",
+        &[
+            statement.as_bytes(),
+            report.payment.as_str().as_bytes(),
+            &report.amount.cents().to_le_bytes(),
+        ],
+        |_| {
+            Ok(Plan {
+                claims: vec![payment_claim(
+                    store,
+                    organization,
+                    statement,
+                    &report.payment,
+                )],
+                ..Plan::command(
+                    organization.id.0,
+                    StatementCommand::ReceivePayment {
+                        payment_id,
+                        amount: report.amount,
+                        reference: report.payment.clone(),
+                        checkout_session: report.object.clone(),
+                        processor_event: report.event.clone(),
+                        paid_at: report.at,
+                    },
+                )
+            })
+        },
+    )
+    .await
+    .map_err(reused)?;
+    Ok(position(&executed))
+}
+
+/// Records a refund the processor reports; the statement is the one its payment was recorded on.
+pub async fn record_refund<L: EventLog>(
+    store: &Store<L>,
+    organization: &OrganizationSummary,
+    report: &ProcessorReport,
+    ctx: &CommandContext,
+) -> Result<i64> {
+    let key = store
+        .secrets
+        .index_hash(PAYMENT_CLAIM, report.payment.as_str());
+    let statement = store
+        .log
+        .find_claim(organization.id.0, PAYMENT_CLAIM, &key)
+        .await
+        .map_err(CommandError::Log)?
+        .and_then(|owner| owner.id())
+        .ok_or_else(|| rejected(BillingError::PaymentNotFound))?;
+    let (state, _) = store.load::<Statement>(&stream(statement)).await?;
+    let StatementState::Issued(info) = state else {
+        return Err(rejected(BillingError::PaymentNotFound));
+    };
+    let refund_id = derived_id("refund", ctx.command_id);
+    let executed = run::<L, Statement>(
+        store,
+        &stream(statement),
+        Some(info.patient),
+        ctx,
+        "RecordRefund",
+        &[
+            report.payment.as_str().as_bytes(),
+            report.object.as_str().as_bytes(),
+            &report.amount.cents().to_le_bytes(),
+        ],
+        |_| {
             Ok(Plan::command(
                 organization.id.0,
-                StatementCommand::RecordPayment {
-                    payment_id,
-                    amount: payment.amount,
-                    reference: payment.reference.clone(),
-                    paid_at: payment.paid_at,
-                    by,
+                StatementCommand::RecordRefund {
+                    refund_id,
+                    payment: report.payment.clone(),
+                    reference: report.object.clone(),
+                    amount: report.amount,
+                    processor_event: report.event.clone(),
+                    refunded_at: report.at,
                 },
             ))
         },
     )
     .await?;
-    Ok((payment_id, position(&executed)))
+    Ok(position(&executed))
 }
 
 /// Chooses paper or paperless statements for a patient.

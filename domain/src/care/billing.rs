@@ -1,5 +1,7 @@
 //! Bills: the organization issues statements to a patient (lines, amounts, a due date); payments made through an
-//! outside processor are recorded against them by its reference; a patient chooses paperless billing.
+//! outside processor are recorded against them by its reference, by staff or from the processor's webhook, and so
+//! are the processor's refunds; a balance never goes below zero nor above the total; a patient chooses paperless
+//! billing.
 
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
@@ -37,8 +39,46 @@ pub struct StatementInfo {
     pub total: Money,
     /// What is still owed.
     pub balance: Money,
-    /// Payments recorded, by processor reference, with their amounts.
-    pub payments: Vec<(ProcessorReference, Money)>,
+    /// Payments recorded, oldest first.
+    pub payments: Vec<PaymentInfo>,
+    /// The processor's references of the refunds recorded, with their amounts.
+    pub refunds: Vec<(ProcessorReference, Money)>,
+}
+
+/// A payment recorded against a statement.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PaymentInfo {
+    /// The processor's reference.
+    pub reference: ProcessorReference,
+    /// How much was paid.
+    pub amount: Money,
+    /// How much of it was refunded since.
+    pub refunded: Money,
+}
+
+/// How much a patient may pay now of statement `state` through the processor's checkout: `requested`, or the whole
+/// balance when None. The statement must be the patient's, with something owed, and the amount above zero and at
+/// most the balance.
+pub fn payable(
+    state: &StatementState,
+    patient: AccountId,
+    requested: Option<Money>,
+) -> Result<Money, BillingError> {
+    let info = match state {
+        StatementState::Issued(info) if info.patient == patient => info,
+        _ => return Err(BillingError::NotFound),
+    };
+    if info.balance == Money::ZERO {
+        return Err(BillingError::AlreadyPaid);
+    }
+    match requested {
+        None => Ok(info.balance),
+        Some(amount) if amount == Money::ZERO => Err(BillingError::ZeroPayment),
+        Some(amount) if amount.cents() > info.balance.cents() => {
+            Err(BillingError::Overpayment(info.balance))
+        }
+        Some(amount) => Ok(amount),
+    }
 }
 
 /// The lifecycle of a statement.
@@ -82,6 +122,36 @@ pub enum StatementCommand {
         /// Who recorded it.
         by: AccountId,
     },
+    /// Records a payment the processor reports through its webhook (a completed checkout session).
+    ReceivePayment {
+        /// The payment's id.
+        payment_id: Uuid,
+        /// How much.
+        amount: Money,
+        /// The processor's reference of the payment (its payment intent).
+        reference: ProcessorReference,
+        /// The checkout session it was paid through.
+        checkout_session: ProcessorReference,
+        /// The processor's event that reported it.
+        processor_event: ProcessorReference,
+        /// When the processor took it.
+        paid_at: DateTime<Utc>,
+    },
+    /// Records a refund the processor reports through its webhook.
+    RecordRefund {
+        /// The refund's id.
+        refund_id: Uuid,
+        /// The processor's reference of the payment refunded.
+        payment: ProcessorReference,
+        /// The processor's reference of the refund.
+        reference: ProcessorReference,
+        /// How much was given back.
+        amount: Money,
+        /// The processor's event that reported it.
+        processor_event: ProcessorReference,
+        /// When the processor made it.
+        refunded_at: DateTime<Utc>,
+    },
 }
 
 /// Events of a statement.
@@ -92,6 +162,52 @@ pub enum StatementEvent {
     StatementIssued(StatementIssued),
     /// A payment was recorded.
     PaymentRecorded(PaymentRecorded),
+    /// The processor reported a payment.
+    PaymentReceived(PaymentReceived),
+    /// The processor reported a refund.
+    RefundRecorded(RefundRecorded),
+}
+
+/// The processor reported a payment taken through its checkout (v1).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PaymentReceived {
+    /// The payment.
+    pub payment_id: Uuid,
+    /// How much.
+    pub amount: Money,
+    /// The processor's reference of the payment (its payment intent).
+    pub reference: ProcessorReference,
+    /// The checkout session it was paid through.
+    pub checkout_session: ProcessorReference,
+    /// The processor's event that reported it.
+    pub processor_event: ProcessorReference,
+    /// When the processor took it.
+    pub paid_at: DateTime<Utc>,
+    /// What is still owed after it.
+    pub balance: Money,
+    /// When it was recorded.
+    pub at: DateTime<Utc>,
+}
+
+/// The processor reported a refund of a payment (v1): the amount is owed again.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RefundRecorded {
+    /// The refund.
+    pub refund_id: Uuid,
+    /// The processor's reference of the payment refunded.
+    pub payment_reference: ProcessorReference,
+    /// The processor's reference of the refund.
+    pub reference: ProcessorReference,
+    /// How much was given back.
+    pub amount: Money,
+    /// The processor's event that reported it.
+    pub processor_event: ProcessorReference,
+    /// When the processor made it.
+    pub refunded_at: DateTime<Utc>,
+    /// What is owed after it.
+    pub balance: Money,
+    /// When it was recorded.
+    pub at: DateTime<Utc>,
 }
 
 /// A statement was issued (v1).
@@ -139,6 +255,8 @@ impl DomainEvent for StatementEvent {
         match self {
             StatementEvent::StatementIssued(_) => "StatementIssued",
             StatementEvent::PaymentRecorded(_) => "PaymentRecorded",
+            StatementEvent::PaymentReceived(_) => "PaymentReceived",
+            StatementEvent::RefundRecorded(_) => "RefundRecorded",
         }
     }
 }
@@ -170,6 +288,15 @@ pub enum BillingError {
     /// The due date is before the statement is issued.
     #[error("a statement is due on the day it is issued or later")]
     DueBeforeIssue,
+    /// Nothing is owed on the statement.
+    #[error("this statement is paid")]
+    AlreadyPaid,
+    /// A refund names a payment that was not recorded on the statement.
+    #[error("no payment with this processor reference was recorded on the statement")]
+    PaymentNotFound,
+    /// A refund is more than what is left of its payment.
+    #[error("the refund is more than the {0} left of its payment")]
+    RefundTooLarge(Money),
 }
 
 impl ErrorCode for BillingError {
@@ -183,12 +310,17 @@ impl ErrorCode for BillingError {
             BillingError::ReferenceReused => "PROCESSOR_REFERENCE_REUSED",
             BillingError::PaidInFuture => "PAID_IN_FUTURE",
             BillingError::DueBeforeIssue => "DUE_DATE_INVALID",
+            BillingError::AlreadyPaid => "STATEMENT_PAID",
+            BillingError::PaymentNotFound => "PAYMENT_NOT_FOUND",
+            BillingError::RefundTooLarge(_) => "REFUND_TOO_LARGE",
         }
     }
 
     fn field(&self) -> Option<&'static str> {
         match self {
-            BillingError::NotFound => Some("statementId"),
+            BillingError::NotFound | BillingError::AlreadyPaid => Some("statementId"),
+            BillingError::PaymentNotFound => Some("paymentReference"),
+            BillingError::RefundTooLarge(_) => Some("amount"),
             BillingError::Lines => Some("items"),
             BillingError::Overpayment(_) | BillingError::ZeroPayment => Some("amount"),
             BillingError::ReferenceReused => Some("processorReference"),
@@ -247,9 +379,7 @@ impl Decider for Statement {
             (StatementState::Issued(_), StatementCommand::Issue { .. }) => {
                 Err(BillingError::Exists)
             }
-            (StatementState::Absent, StatementCommand::RecordPayment { .. }) => {
-                Err(BillingError::NotFound)
-            }
+            (StatementState::Absent, _) => Err(BillingError::NotFound),
             (
                 StatementState::Issued(info),
                 StatementCommand::RecordPayment {
@@ -260,24 +390,9 @@ impl Decider for Statement {
                     by,
                 },
             ) => {
-                // The processor may tell us twice about one payment: the same reference and amount is that payment.
-                if let Some((_, recorded)) = info.payments.iter().find(|(r, _)| *r == reference) {
-                    return if *recorded == amount {
-                        Ok(vec![])
-                    } else {
-                        Err(BillingError::ReferenceReused)
-                    };
-                }
-                if amount == Money::ZERO {
-                    return Err(BillingError::ZeroPayment);
-                }
-                if paid_at > now + chrono::Duration::minutes(5) {
-                    return Err(BillingError::PaidInFuture);
-                }
-                let balance = info
-                    .balance
-                    .minus(amount)
-                    .ok_or(BillingError::Overpayment(info.balance))?;
+                let Some(balance) = pay(info, &reference, amount, paid_at, now)? else {
+                    return Ok(vec![]);
+                };
                 Ok(vec![StatementEvent::PaymentRecorded(PaymentRecorded {
                     payment_id,
                     amount,
@@ -285,6 +400,76 @@ impl Decider for Statement {
                     paid_at,
                     balance,
                     by,
+                    at: now,
+                })])
+            }
+            (
+                StatementState::Issued(info),
+                StatementCommand::ReceivePayment {
+                    payment_id,
+                    amount,
+                    reference,
+                    checkout_session,
+                    processor_event,
+                    paid_at,
+                },
+            ) => {
+                let Some(balance) = pay(info, &reference, amount, paid_at, now)? else {
+                    return Ok(vec![]);
+                };
+                Ok(vec![StatementEvent::PaymentReceived(PaymentReceived {
+                    payment_id,
+                    amount,
+                    reference,
+                    checkout_session,
+                    processor_event,
+                    paid_at,
+                    balance,
+                    at: now,
+                })])
+            }
+            (
+                StatementState::Issued(info),
+                StatementCommand::RecordRefund {
+                    refund_id,
+                    payment,
+                    reference,
+                    amount,
+                    processor_event,
+                    refunded_at,
+                },
+            ) => {
+                // The processor may report one refund more than once (created, then updated): it is one refund.
+                if let Some((_, recorded)) = info.refunds.iter().find(|(r, _)| *r == reference) {
+                    return if *recorded == amount {
+                        Ok(vec![])
+                    } else {
+                        Err(BillingError::ReferenceReused)
+                    };
+                }
+                let refunded = info
+                    .payments
+                    .iter()
+                    .find(|p| p.reference == payment)
+                    .ok_or(BillingError::PaymentNotFound)?;
+                if amount == Money::ZERO {
+                    return Err(BillingError::ZeroPayment);
+                }
+                let left = refunded
+                    .amount
+                    .minus(refunded.refunded)
+                    .unwrap_or(Money::ZERO);
+                if amount.cents() > left.cents() {
+                    return Err(BillingError::RefundTooLarge(left));
+                }
+                Ok(vec![StatementEvent::RefundRecorded(RefundRecorded {
+                    refund_id,
+                    payment_reference: payment,
+                    reference,
+                    amount,
+                    processor_event,
+                    refunded_at,
+                    balance: info.balance.plus(amount),
                     at: now,
                 })])
             }
@@ -301,16 +486,70 @@ impl Decider for Statement {
                     total: e.total,
                     balance: e.total,
                     payments: vec![],
+                    refunds: vec![],
                 }))
             }
             (StatementState::Issued(mut info), StatementEvent::PaymentRecorded(e)) => {
                 info.balance = e.balance;
-                info.payments.push((e.reference.clone(), e.amount));
+                info.payments.push(PaymentInfo {
+                    reference: e.reference.clone(),
+                    amount: e.amount,
+                    refunded: Money::ZERO,
+                });
+                StatementState::Issued(info)
+            }
+            (StatementState::Issued(mut info), StatementEvent::PaymentReceived(e)) => {
+                info.balance = e.balance;
+                info.payments.push(PaymentInfo {
+                    reference: e.reference.clone(),
+                    amount: e.amount,
+                    refunded: Money::ZERO,
+                });
+                StatementState::Issued(info)
+            }
+            (StatementState::Issued(mut info), StatementEvent::RefundRecorded(e)) => {
+                info.balance = e.balance;
+                if let Some(payment) = info
+                    .payments
+                    .iter_mut()
+                    .find(|p| p.reference == e.payment_reference)
+                {
+                    payment.refunded = payment.refunded.plus(e.amount);
+                }
+                info.refunds.push((e.reference.clone(), e.amount));
                 StatementState::Issued(info)
             }
             (state, _) => state,
         }
     }
+}
+
+/// The balance after paying `amount` by `reference`, or None when that payment is recorded already: the processor
+/// may report one payment twice, and the same reference and amount is that payment.
+fn pay(
+    info: &StatementInfo,
+    reference: &ProcessorReference,
+    amount: Money,
+    paid_at: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Result<Option<Money>, BillingError> {
+    if let Some(recorded) = info.payments.iter().find(|p| p.reference == *reference) {
+        return if recorded.amount == amount {
+            Ok(None)
+        } else {
+            Err(BillingError::ReferenceReused)
+        };
+    }
+    if amount == Money::ZERO {
+        return Err(BillingError::ZeroPayment);
+    }
+    if paid_at > now + chrono::Duration::minutes(5) {
+        return Err(BillingError::PaidInFuture);
+    }
+    info.balance
+        .minus(amount)
+        .map(Some)
+        .ok_or(BillingError::Overpayment(info.balance))
 }
 
 /// A patient's billing preferences: one stream per patient account.
@@ -545,6 +784,133 @@ mod tests {
         given::<Statement>(events)
             .when(pay("11.00", "ch_1"), t0())
             .then_error(BillingError::ReferenceReused);
+    }
+
+    fn receive(amount: &str, reference: &str) -> StatementCommand {
+        StatementCommand::ReceivePayment {
+            payment_id: Uuid::new_v4(),
+            amount: money(amount),
+            reference: ProcessorReference::parse(reference).unwrap(),
+            checkout_session: ProcessorReference::parse("cs_test_1").unwrap(),
+            processor_event: ProcessorReference::parse("evt_1").unwrap(),
+            paid_at: t0(),
+        }
+    }
+
+    fn refund(amount: &str, payment: &str, reference: &str) -> StatementCommand {
+        StatementCommand::RecordRefund {
+            refund_id: Uuid::new_v4(),
+            payment: ProcessorReference::parse(payment).unwrap(),
+            reference: ProcessorReference::parse(reference).unwrap(),
+            amount: money(amount),
+            processor_event: ProcessorReference::parse("evt_2").unwrap(),
+            refunded_at: t0(),
+        }
+    }
+
+    fn after(
+        mut events: Vec<StatementEvent>,
+        commands: Vec<StatementCommand>,
+    ) -> Vec<StatementEvent> {
+        for command in commands {
+            let state = Statement::fold(events.iter());
+            events.extend(Statement::decide(&state, command, t0()).unwrap());
+        }
+        events
+    }
+
+    #[test]
+    fn a_payment_the_processor_reports_lowers_the_balance() {
+        let events = after(issued(), vec![receive("25.50", "pi_1")]);
+        assert_eq!(balance(&events), money("100.00"));
+    }
+
+    #[test]
+    fn a_payment_the_processor_reports_twice_is_recorded_once() {
+        given::<Statement>(after(issued(), vec![receive("25.50", "pi_1")]))
+            .when(receive("25.50", "pi_1"), t0())
+            .then(vec![]);
+    }
+
+    #[test]
+    fn a_payment_the_processor_reports_above_the_balance_is_refused() {
+        given::<Statement>(after(issued(), vec![receive("100.00", "pi_1")]))
+            .when(receive("30.00", "pi_2"), t0())
+            .then_error(BillingError::Overpayment(money("25.50")));
+    }
+
+    #[test]
+    fn a_refund_makes_its_amount_owed_again() {
+        let events = after(
+            issued(),
+            vec![receive("100.00", "pi_1"), refund("40.00", "pi_1", "re_1")],
+        );
+        assert_eq!(balance(&events), money("65.50"));
+    }
+
+    #[test]
+    fn a_refund_the_processor_reports_twice_is_recorded_once() {
+        given::<Statement>(after(
+            issued(),
+            vec![receive("100.00", "pi_1"), refund("40.00", "pi_1", "re_1")],
+        ))
+        .when(refund("40.00", "pi_1", "re_1"), t0())
+        .then(vec![]);
+    }
+
+    #[test]
+    fn a_refund_above_what_is_left_of_its_payment_is_refused() {
+        given::<Statement>(after(
+            issued(),
+            vec![receive("100.00", "pi_1"), refund("60.00", "pi_1", "re_1")],
+        ))
+        .when(refund("40.01", "pi_1", "re_2"), t0())
+        .then_error(BillingError::RefundTooLarge(money("40.00")));
+    }
+
+    #[test]
+    fn a_refund_of_a_payment_not_on_the_statement_is_refused() {
+        given::<Statement>(issued())
+            .when(refund("1.00", "pi_9", "re_1"), t0())
+            .then_error(BillingError::PaymentNotFound);
+    }
+
+    #[test]
+    fn a_checkout_takes_the_whole_balance_unless_told_less() {
+        let state = Statement::fold(issued().iter());
+        let patient = AccountId(Uuid::from_u128(3));
+        assert_eq!(payable(&state, patient, None), Ok(money("125.50")));
+        assert_eq!(
+            payable(&state, patient, Some(money("20.00"))),
+            Ok(money("20.00"))
+        );
+    }
+
+    #[test]
+    fn a_checkout_above_the_balance_is_refused() {
+        let state = Statement::fold(issued().iter());
+        assert_eq!(
+            payable(&state, AccountId(Uuid::from_u128(3)), Some(money("125.51"))),
+            Err(BillingError::Overpayment(money("125.50")))
+        );
+    }
+
+    #[test]
+    fn a_checkout_of_a_paid_statement_is_refused() {
+        let state = Statement::fold(after(issued(), vec![receive("125.50", "pi_1")]).iter());
+        assert_eq!(
+            payable(&state, AccountId(Uuid::from_u128(3)), None),
+            Err(BillingError::AlreadyPaid)
+        );
+    }
+
+    #[test]
+    fn a_checkout_of_another_patients_statement_finds_nothing() {
+        let state = Statement::fold(issued().iter());
+        assert_eq!(
+            payable(&state, AccountId(Uuid::from_u128(9)), None),
+            Err(BillingError::NotFound)
+        );
     }
 
     #[test]

@@ -282,6 +282,101 @@ impl ProcessorReference {
     }
 }
 
+/// A payment processor's secret API key: a secret key (`sk_test_…`, `sk_live_…`) or a restricted one (`rk_…`).
+/// Only the commands layer reads it, to seal it; it never reaches an event in clear.
+#[derive(Clone, PartialEq, Eq)]
+pub struct ProcessorApiKey(String);
+
+impl ProcessorApiKey {
+    /// Parses raw input: `sk_` or `rk_` then 8 to 250 letters, digits or `_`.
+    pub fn parse(raw: &str) -> Result<Self, FieldError> {
+        secret_token(
+            raw,
+            &["sk_", "rk_"],
+            "apiKey",
+            "starts with sk_ or rk_ and has 8 to 250 letters, digits or _ after it",
+        )
+        .map(Self)
+    }
+
+    /// The key.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+
+    /// The last four characters, to tell keys apart without showing them.
+    pub fn hint(&self) -> String {
+        let tail: String = self
+            .0
+            .chars()
+            .rev()
+            .take(4)
+            .collect::<Vec<_>>()
+            .into_iter()
+            .rev()
+            .collect();
+        format!("…{tail}")
+    }
+
+    /// Whether it is a live-mode key (real money) rather than a test-mode one.
+    pub fn live(&self) -> bool {
+        self.0.contains("_live_")
+    }
+}
+
+impl fmt::Debug for ProcessorApiKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("ProcessorApiKey(<redacted>)")
+    }
+}
+
+/// The secret a payment processor signs its webhooks with (`whsec_…`).
+#[derive(Clone, PartialEq, Eq)]
+pub struct WebhookSigningSecret(String);
+
+impl WebhookSigningSecret {
+    /// Parses raw input: `whsec_` then 8 to 250 letters, digits or `_`.
+    pub fn parse(raw: &str) -> Result<Self, FieldError> {
+        secret_token(
+            raw,
+            &["whsec_"],
+            "webhookSecret",
+            "starts with whsec_ and has 8 to 250 letters, digits or _ after it",
+        )
+        .map(Self)
+    }
+
+    /// The secret.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for WebhookSigningSecret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("WebhookSigningSecret(<redacted>)")
+    }
+}
+
+fn secret_token(
+    raw: &str,
+    prefixes: &[&str],
+    field: &'static str,
+    rule: &'static str,
+) -> Result<String, FieldError> {
+    let value = raw.trim();
+    let rest = prefixes
+        .iter()
+        .find_map(|p| value.strip_prefix(p))
+        .ok_or(FieldError { field, rule })?;
+    if !(8..=250).contains(&rest.len())
+        || !rest.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+    {
+        return Err(FieldError { field, rule });
+    }
+    Ok(value.to_owned())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -349,5 +444,20 @@ mod tests {
         assert!(AttachmentRef::parse("<script>").is_err());
         assert!(ProcessorReference::parse("ch_3PqR.1").is_ok());
         assert!(ProcessorReference::parse("ch 3").is_err());
+    }
+
+    #[test]
+    fn processor_keys_have_their_documented_prefixes() {
+        let key = ProcessorApiKey::parse(" sk_test_51AbCdEf0123 ").unwrap();
+        assert_eq!(key.hint(), "…0123");
+        assert!(!key.live());
+        assert!(ProcessorApiKey::parse("sk_live_51AbCdEf0123")
+            .unwrap()
+            .live());
+        assert!(ProcessorApiKey::parse("pk_test_51AbCdEf0123").is_err());
+        assert!(ProcessorApiKey::parse("sk_short").is_err());
+        assert!(WebhookSigningSecret::parse("whsec_abcdefgh1234").is_ok());
+        assert!(WebhookSigningSecret::parse("whsec_abc defgh1234").is_err());
+        assert_eq!(format!("{key:?}"), "ProcessorApiKey(<redacted>)");
     }
 }

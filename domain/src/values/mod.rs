@@ -26,8 +26,8 @@ pub use activity::{
 pub use board::{BoardReporting, CertifyingBoard};
 pub use care::{
     AttachmentRef, ConversationSubject, Instructions, LineDescription, MedicationName, MessageBody,
-    Money, ProcessorReference, Reason, ReferenceRange, ResultFlag, ResultReport, TestCode,
-    TestName,
+    Money, ProcessorApiKey, ProcessorReference, Reason, ReferenceRange, ResultFlag, ResultReport,
+    TestCode, TestName, WebhookSigningSecret,
 };
 pub use device::{DeviceName, DeviceNameError};
 pub use email::{EmailAddress, EmailError};

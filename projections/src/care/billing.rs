@@ -36,18 +36,51 @@ pub(super) fn apply(writes: &mut Writes, organization: Uuid, id: Uuid, event: St
             );
         }
         StatementEvent::PaymentRecorded(e) => {
+            let payment = Paid {
+                id: e.payment_id,
+                amount_cents: e.amount.cents(),
+                reference: e.reference.as_str().to_owned(),
+                paid_at: e.paid_at,
+                at: e.at,
+                balance_cents: e.balance.cents(),
+            };
+            paid(writes, organization, id, payment);
+        }
+        StatementEvent::PaymentReceived(e) => {
+            let payment = Paid {
+                id: e.payment_id,
+                amount_cents: e.amount.cents(),
+                reference: e.reference.as_str().to_owned(),
+                paid_at: e.paid_at,
+                at: e.at,
+                balance_cents: e.balance.cents(),
+            };
+            paid(writes, organization, id, payment);
+        }
+        StatementEvent::RefundRecorded(e) => {
             writes.execute(
-                "INSERT INTO payments (id, statement_id, organization_id, patient_id, amount_cents,
-                                       processor_reference, paid_at, recorded_at)
-                 SELECT $1, $2, $3, patient_id, $4, $5, $6, $7 FROM statements WHERE id = $2",
+                "INSERT INTO refunds (id, statement_id, payment_id, organization_id, patient_id, amount_cents,
+                                      processor_reference, refunded_at, recorded_at)
+                 SELECT $1, $2, p.id, $3, p.patient_id, $4, $5, $6, $7
+                 FROM payments p WHERE p.statement_id = $2 AND p.processor_reference = $8",
                 params![
-                    e.payment_id,
+                    e.refund_id,
                     id,
                     organization,
                     e.amount.cents(),
                     e.reference.as_str().to_owned(),
-                    e.paid_at,
+                    e.refunded_at,
                     e.at,
+                    e.payment_reference.as_str().to_owned(),
+                ],
+            );
+            writes.execute(
+                "UPDATE payments SET refunded_cents = refunded_cents + $3
+                 WHERE statement_id = $1 AND processor_reference = $2",
+                params![
+                    id,
+                    e.payment_reference.as_str().to_owned(),
+                    e.amount.cents()
                 ],
             );
             writes.execute(
@@ -56,6 +89,37 @@ pub(super) fn apply(writes: &mut Writes, organization: Uuid, id: Uuid, event: St
             );
         }
     }
+}
+
+/// A payment as both kinds of payment events record it.
+struct Paid {
+    id: Uuid,
+    amount_cents: i64,
+    reference: String,
+    paid_at: DateTime<Utc>,
+    at: DateTime<Utc>,
+    balance_cents: i64,
+}
+
+fn paid(writes: &mut Writes, organization: Uuid, statement: Uuid, payment: Paid) {
+    writes.execute(
+        "INSERT INTO payments (id, statement_id, organization_id, patient_id, amount_cents,
+                               processor_reference, paid_at, recorded_at)
+         SELECT $1, $2, $3, patient_id, $4, $5, $6, $7 FROM statements WHERE id = $2",
+        params![
+            payment.id,
+            statement,
+            organization,
+            payment.amount_cents,
+            payment.reference,
+            payment.paid_at,
+            payment.at,
+        ],
+    );
+    writes.execute(
+        "UPDATE statements SET balance_cents = $2 WHERE id = $1",
+        params![statement, payment.balance_cents],
+    );
 }
 
 /// A line of a statement.
@@ -78,6 +142,8 @@ pub struct PaymentRow {
     pub processor_reference: String,
     /// When taken.
     pub paid_at: DateTime<Utc>,
+    /// How much of it was refunded, in cents.
+    pub refunded_cents: i64,
 }
 
 /// A statement with its payments.
@@ -112,7 +178,8 @@ pub async fn of_patient(
         .query(
             "SELECT s.id, s.patient_id, s.items, s.total_cents, s.balance_cents, s.due_on, s.issued_at,
                     coalesce(jsonb_agg(jsonb_build_object('id', p.id, 'amount_cents', p.amount_cents,
-                                                          'reference', p.processor_reference, 'paid_at', p.paid_at)
+                                                          'reference', p.processor_reference, 'paid_at', p.paid_at,
+                                                          'refunded_cents', p.refunded_cents)
                                        ORDER BY p.paid_at, p.id) FILTER (WHERE p.id IS NOT NULL), '[]')
              FROM statements s LEFT JOIN payments p ON p.statement_id = s.id
              WHERE s.organization_id = $1 AND s.patient_id = $2
@@ -154,6 +221,7 @@ pub async fn of_patient(
                                 amount_cents: p["amount_cents"].as_i64()?,
                                 processor_reference: p["reference"].as_str()?.to_owned(),
                                 paid_at: serde_json::from_value(p["paid_at"].clone()).ok()?,
+                                refunded_cents: p["refunded_cents"].as_i64().unwrap_or_default(),
                             })
                         })
                         .collect()

@@ -42,6 +42,7 @@ impl Projection for Care {
             "test_results",
             "statements",
             "payments",
+            "refunds",
             "billing_preferences",
             "medications",
             "renewal_requests",

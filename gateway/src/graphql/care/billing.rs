@@ -80,6 +80,8 @@ pub struct PaymentView {
     pub processor_reference: String,
     /// When taken.
     pub paid_at: DateTime<Utc>,
+    /// How much of it the processor refunded (`0.00`): that much is owed again.
+    pub refunded: String,
 }
 
 /// A statement.
@@ -114,6 +116,8 @@ pub struct BillingAccountView {
     pub balance: String,
     /// Statements by e-mail only.
     pub paperless: bool,
+    /// Whether statements can be paid online (`payStatement`).
+    pub pay_online: bool,
     /// Statements, newest first.
     pub statements: Vec<StatementView>,
 }
@@ -150,6 +154,7 @@ fn view(row: StatementRow) -> StatementView {
                 amount: amount(p.amount_cents),
                 processor_reference: p.processor_reference,
                 paid_at: p.paid_at,
+                refunded: amount(p.refunded_cents),
             })
             .collect(),
     }
@@ -212,7 +217,11 @@ async fn account(
     let statements = read::of_patient(&state.pool, organization, patient)
         .await
         .map_err(projection_error)?;
+    let org =
+        super::super::activities::organization(state, portal_domain::OrganizationId(organization))
+            .await?;
     Ok(BillingAccountView {
+        pay_online: org.payments.is_some(),
         id: crate::graphql::ids::derived("BillingAccount", &[&patient]),
         balance: amount(summary.balance_cents),
         paperless: summary.paperless,

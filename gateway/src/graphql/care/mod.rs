@@ -9,6 +9,7 @@
 pub mod billing;
 pub mod conversations;
 pub mod medications;
+pub mod payments;
 pub mod policy;
 pub mod proxies;
 pub mod results;

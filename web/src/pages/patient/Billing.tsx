@@ -1,11 +1,12 @@
-import type { ReactNode } from 'react';
+import { useState, type FormEvent, type ReactNode } from 'react';
+import { useSearchParams } from 'react-router';
 import { useMutation, useQuery } from 'urql';
 import { graphql } from '../../gql';
 import type { StatementItemFragment } from '../../gql/graphql';
-import { Choice, Done, FormAlert } from '../../components';
+import { Choice, Done, Field, FormAlert } from '../../components';
 import { formErrors } from '../../errors';
 import { formatDate } from '../../format';
-import { useCommand } from '../../forms';
+import { optionalText, useCommand } from '../../forms';
 import { messages } from '../../messages';
 import { SignInFirst } from '../SignInFirst';
 
@@ -27,6 +28,7 @@ export const StatementItem = graphql(`
       id
       amount
       paidAt
+      refunded
     }
   }
 `);
@@ -37,6 +39,7 @@ const BillingQuery = graphql(`
       id
       balance
       paperless
+      payOnline
       statements {
         ...StatementItem
       }
@@ -63,7 +66,10 @@ export function StatementCard({ statement, children }: { statement: StatementIte
           ))}
           {statement.payments.map((payment) => (
             <tr key={payment.id}>
-              <td>{t.payment(formatDate(payment.paidAt.slice(0, 10)))}</td>
+              <td>
+                {t.payment(formatDate(payment.paidAt.slice(0, 10)))}
+                {payment.refunded !== '0.00' && <> {t.refunded(payment.refunded)}</>}
+              </td>
               <td className="amount">−{payment.amount}</td>
             </tr>
           ))}
@@ -85,12 +91,53 @@ const PaperlessMutation = graphql(`
   }
 `);
 
+const PayStatementMutation = graphql(`
+  mutation PayStatement($input: PayStatementInput!) {
+    payStatement(input: $input) {
+      id
+      checkoutUrl
+      amount
+    }
+  }
+`);
+
+/** Pays an open statement, all of it or part, on the payment service's own page, which sends the patient back. */
+function PayForm({ statement }: { statement: StatementItemFragment }) {
+  const t = messages.billing;
+  const [amount, setAmount] = useState('');
+  const [{ fetching }, pay] = useMutation(PayStatementMutation);
+  const form = useCommand();
+  const submit = async (event: FormEvent) => {
+    event.preventDefault();
+    await form.run(
+      (commandId) => pay({ input: { statementId: statement.id, amount: optionalText(amount), commandId } }),
+      (answer) => {
+        window.location.assign(answer.payStatement.checkoutUrl);
+        return t.toCheckout(answer.payStatement.amount);
+      },
+    );
+  };
+  return (
+    <form onSubmit={(e) => void submit(e)} noValidate aria-label={t.payTitle}>
+      <FormAlert message={form.errors.form} />
+      <Done message={form.said} />
+      <Field label={t.payAmount(statement.balance)} name="amount" inputMode="decimal" value={amount}
+        error={form.errors.fields.amount} onChange={(e) => setAmount(e.target.value)} />
+      <button type="submit" disabled={fetching}>
+        {t.pay}
+      </button>
+    </form>
+  );
+}
+
 /** Seed 003's "manage bills": the balance, each statement with its lines and payments, and paperless billing. */
 export function Billing() {
   const t = messages.billing;
   const [{ data, error, fetching }] = useQuery({ query: BillingQuery });
   const [{ fetching: saving }, setPaperless] = useMutation(PaperlessMutation);
   const form = useCommand();
+  const [search] = useSearchParams();
+  const returned = search.has('paid');
   if (fetching && !data) return <p className="page">{messages.loading}</p>;
   if (error?.graphQLErrors.some((e) => e.extensions.code === 'UNAUTHENTICATED')) return <SignInFirst />;
   const billing = data?.billing;
@@ -109,6 +156,8 @@ export function Billing() {
       {billing && (
         <>
           <p className="balance">{t.balance(billing.balance)}</p>
+          {returned && <p role="status">{t.thanks}</p>}
+          {!billing.payOnline && billing.statements.some((s) => s.status === 'open') && <p>{t.payByPhone}</p>}
           <Done message={form.said} />
           <Choice legend={t.how} name="paperless" value={billing.paperless ? 'paperless' : 'paper'}
             options={[
@@ -120,7 +169,9 @@ export function Billing() {
           {billing.statements.length === 0 && <p>{t.none}</p>}
           <ul className="cards">
             {billing.statements.map((statement) => (
-              <StatementCard key={statement.id} statement={statement} />
+              <StatementCard key={statement.id} statement={statement}>
+                {billing.payOnline && statement.status === 'open' && <PayForm statement={statement} />}
+              </StatementCard>
             ))}
           </ul>
         </>

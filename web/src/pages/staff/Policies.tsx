@@ -1,7 +1,7 @@
 import { useState, type FormEvent } from 'react';
 import { useMutation, useQuery } from 'urql';
 import { graphql } from '../../gql';
-import type { StaffPoliciesQuery } from '../../gql/graphql';
+import type { OnlinePaymentsItemFragment, StaffPoliciesQuery } from '../../gql/graphql';
 import { Done, Field, FormAlert, TextArea } from '../../components';
 import { formErrors } from '../../errors';
 import { formatDateTime } from '../../format';
@@ -36,6 +36,42 @@ const PoliciesQuery = graphql(`
       termsOfUse
       privacyPractices
       publishedAt
+    }
+    onlinePayments {
+      ...OnlinePaymentsItem
+    }
+  }
+`);
+
+/** Online bill pay as the staff page shows it. */
+export const OnlinePaymentsItem = graphql(`
+  fragment OnlinePaymentsItem on OnlinePaymentsView {
+    id
+    enabled
+    keyHint
+    live
+    webhookUrl
+  }
+`);
+
+const SetPaymentProcessor = graphql(`
+  mutation SetPaymentProcessor($input: SetPaymentProcessorInput!) {
+    setPaymentProcessor(input: $input) {
+      position
+      onlinePayments {
+        ...OnlinePaymentsItem
+      }
+    }
+  }
+`);
+
+const TurnOffOnlinePayments = graphql(`
+  mutation TurnOffOnlinePayments($commandId: UUID) {
+    turnOffOnlinePayments(commandId: $commandId) {
+      position
+      onlinePayments {
+        ...OnlinePaymentsItem
+      }
     }
   }
 `);
@@ -235,6 +271,47 @@ function TermsForm({ terms }: { terms: Policies['terms'] }) {
   );
 }
 
+/** Online bill pay: the organization's own payment processor account, whose keys are never shown again. */
+function OnlinePaymentsForm({ payments }: { payments: OnlinePaymentsItemFragment }) {
+  const t = messages.staff.policies;
+  const [keys, setKeys] = useState({ apiKey: '', webhookSecret: '' });
+  const [{ fetching: saving }, save] = useMutation(SetPaymentProcessor);
+  const [{ fetching: stopping }, turnOff] = useMutation(TurnOffOnlinePayments);
+  const form = useCommand();
+  const set = (key: keyof typeof keys) => (e: { target: { value: string } }) => setKeys({ ...keys, [key]: e.target.value });
+  const submit = async (event: FormEvent) => {
+    event.preventDefault();
+    const saved = await form.run((commandId) => save({ input: { ...keys, commandId } }), () => t.paymentsSaved);
+    if (saved) setKeys({ apiKey: '', webhookSecret: '' });
+  };
+  return (
+    <form onSubmit={(e) => void submit(e)} noValidate aria-label={t.paymentsTitle}>
+      <h2>{t.paymentsTitle}</h2>
+      <p>{payments.enabled ? t.paymentsOn(payments.keyHint ?? '', payments.live) : t.paymentsOff}</p>
+      <p>
+        {t.webhook} <code>{payments.webhookUrl}</code>
+      </p>
+      <FormAlert message={form.errors.form} />
+      <Done message={form.said} />
+      <Field label={t.apiKey} name="apiKey" autoComplete="off" value={keys.apiKey}
+        error={form.errors.fields.apiKey} onChange={set('apiKey')} />
+      <Field label={t.webhookSecret} name="webhookSecret" autoComplete="off" value={keys.webhookSecret}
+        error={form.errors.fields.webhookSecret} onChange={set('webhookSecret')} />
+      <div className="actions">
+        <button type="submit" disabled={saving}>
+          {t.paymentsSave}
+        </button>
+        {payments.enabled && (
+          <button type="button" className="secondary" disabled={stopping}
+            onClick={() => void form.run((commandId) => turnOff({ commandId }), () => t.paymentsStopped)}>
+            {t.paymentsTurnOff}
+          </button>
+        )}
+      </div>
+    </form>
+  );
+}
+
 /** The rules of the patient portal, of messages and results, and the terms; each as the API last saved it. */
 export function Policies() {
   const organization = useOrganization();
@@ -248,6 +325,7 @@ export function Policies() {
           <PatientPolicyForm policy={data.patientPolicy} />
           <CarePolicyForm policy={data.carePolicy} />
           <TermsForm terms={data.terms} />
+          <OnlinePaymentsForm payments={data.onlinePayments} />
         </>
       )}
     </main>

@@ -1586,6 +1586,63 @@ async fn on_own_account<L: EventLog>(
     Ok(executed.last_position)
 }
 
+/// A change of name to record.
+#[derive(Clone, Debug)]
+pub struct NameChange {
+    /// The new name.
+    pub name: portal_domain::values::PersonName,
+    /// Keep the title the name has (the input gave none).
+    pub keep_title: bool,
+    /// The day it takes effect.
+    pub effective_on: chrono::NaiveDate,
+    /// The staff member who records it, or None for the person themselves.
+    pub by: Option<AccountId>,
+}
+
+/// Records a change of the name of `account` (of `organization`): the person's own or recorded by staff. The same
+/// name again records nothing (None).
+pub async fn change_name<L: EventLog>(
+    store: &Store<L>,
+    organization: portal_domain::OrganizationId,
+    account: AccountId,
+    change: NameChange,
+    ctx: &CommandContext,
+) -> Result<Option<i64>, CommandError<AccountError>> {
+    let input = format!("{change:?}");
+    let fingerprint = store
+        .secrets
+        .fingerprint("ChangeName", &[account.0.as_bytes(), input.as_bytes()]);
+    let executed = execute::<L, Account>(
+        store,
+        &stream(account),
+        Some(account.0),
+        ctx,
+        "ChangeName",
+        fingerprint,
+        |state| {
+            // Another organization's account is reported as missing, never as someone else's.
+            let profile = state
+                .profile()
+                .filter(|p| p.organization == organization)
+                .ok_or(AccountError::NotFound)?;
+            let mut name = change.name.clone();
+            if change.keep_title {
+                name.title = profile.name.known().and_then(|n| n.title.clone());
+            }
+            Ok(Plan::command(
+                organization.0,
+                AccountCommand::ChangeName {
+                    name,
+                    effective_on: change.effective_on,
+                    by: change.by,
+                },
+            ))
+        },
+    )
+    .await?;
+    Ok(executed.last_position)
+}
+
 /// The signed-in learner consents to board reporting with their board id, or (None) withdraws the consent. None
 /// when nothing changed.
 pub async fn set_board_reporting<L: EventLog>(

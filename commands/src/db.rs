@@ -86,6 +86,10 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         "0020_online_payments.sql",
         include_str!("../../migrations/0020_online_payments.sql"),
     ),
+    (
+        "0021_name_changes.sql",
+        include_str!("../../migrations/0021_name_changes.sql"),
+    ),
 ];
 
 /// Advisory lock key held while migrating, so that instances starting together take turns.

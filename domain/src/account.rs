@@ -355,6 +355,16 @@ pub enum AccountCommand {
         /// The board and id, or None.
         reporting: Option<crate::values::BoardReporting>,
     },
+    /// The person's name changed (marriage, a court order): transcripts and board reports use the new name for
+    /// what they hold from `effective_on`, the old one before it.
+    ChangeName {
+        /// The new name.
+        name: PersonName,
+        /// The day the new name takes effect: today or earlier.
+        effective_on: chrono::NaiveDate,
+        /// The staff member who recorded it, or None when the person did.
+        by: Option<AccountId>,
+    },
 }
 
 /// Events of an account.
@@ -393,6 +403,8 @@ pub enum AccountEvent {
     EmailChanged(EmailChanged),
     /// See [`ProfileUpdated`].
     ProfileUpdated(ProfileUpdated),
+    /// See [`NameChanged`].
+    NameChanged(NameChanged),
     /// See [`AccountDisabled`].
     AccountDisabled(AccountDisabled),
     /// See [`AccountEnabled`].
@@ -508,6 +520,20 @@ pub struct ProfileUpdated {
     /// The profile (personal data: address, date of birth, license number).
     pub details: Personal<ProfileDetails>,
     /// When.
+    pub at: DateTime<Utc>,
+}
+
+/// The person's name changed (v1). What was recorded under the old name keeps it: transcripts and board reports
+/// show the new name from `effective_on`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct NameChanged {
+    /// The new name (personal data).
+    pub name: Personal<PersonName>,
+    /// The day the new name takes effect.
+    pub effective_on: chrono::NaiveDate,
+    /// The staff member who recorded it, or None when the person did.
+    pub by: Option<AccountId>,
+    /// When it was recorded.
     pub at: DateTime<Utc>,
 }
 
@@ -774,6 +800,7 @@ impl DomainEvent for AccountEvent {
             AccountEvent::EmailChangeRequested(_) => "EmailChangeRequested",
             AccountEvent::EmailChanged(_) => "EmailChanged",
             AccountEvent::ProfileUpdated(_) => "ProfileUpdated",
+            AccountEvent::NameChanged(_) => "NameChanged",
             AccountEvent::AccountDisabled(_) => "AccountDisabled",
             AccountEvent::AccountEnabled(_) => "AccountEnabled",
             AccountEvent::PhonePaired(_) => "PhonePaired",
@@ -922,6 +949,9 @@ pub enum AccountError {
     /// No open device session of the account has this id.
     #[error("no device of yours is signed in with this id")]
     DeviceSessionNotFound,
+    /// A change of name dated in the future.
+    #[error("a change of name takes effect today or on an earlier day")]
+    NameChangeInFuture,
 }
 
 /// What a locked-out person can do: wait out a cool-down (a password reset lifts it too), or ask staff.
@@ -973,6 +1003,7 @@ impl ErrorCode for AccountError {
             AccountError::TwoStepCodeRecentlySent => "TWO_STEP_CODE_RATE_LIMITED",
             AccountError::RefreshTokenInvalid => "REFRESH_TOKEN_INVALID",
             AccountError::RefreshTokenReused => "REFRESH_TOKEN_REUSED",
+            AccountError::NameChangeInFuture => "NAME_CHANGE_DATE_INVALID",
             AccountError::DeviceSessionExpired => "DEVICE_SESSION_EXPIRED",
             AccountError::DeviceSessionNotFound => "DEVICE_SESSION_NOT_FOUND",
         }
@@ -1004,6 +1035,7 @@ impl ErrorCode for AccountError {
                 Some("token")
             }
             AccountError::SameEmail => Some("email"),
+            AccountError::NameChangeInFuture => Some("effectiveOn"),
             AccountError::PhoneNotFound
             | AccountError::PhoneAlreadyVerified
             | AccountError::PhoneCodeRecentlySent => Some("number"),
@@ -1335,6 +1367,28 @@ impl Decider for Account {
                 })
             }
             (S::Pending(_), C::SetBoardReporting { .. }) => Err(AccountError::NotActivated),
+            (
+                S::Pending(profile) | S::Active(profile),
+                C::ChangeName {
+                    name,
+                    effective_on,
+                    by,
+                },
+            ) => {
+                // A day's grace: the organization's date may be a day ahead of UTC's.
+                if effective_on > (now + chrono::Duration::days(1)).date_naive() {
+                    return Err(AccountError::NameChangeInFuture);
+                }
+                if profile.name.known() == Some(&name) {
+                    return Ok(vec![]);
+                }
+                Ok(vec![AccountEvent::NameChanged(NameChanged {
+                    name: Personal::Known(name),
+                    effective_on,
+                    by,
+                    at: now,
+                })])
+            }
             (S::Pending(profile) | S::Active(profile), C::ChooseUsername { username }) => {
                 if profile.username.as_ref().and_then(|u| u.known()) == Some(&username) {
                     return Ok(vec![]);
@@ -1630,6 +1684,7 @@ fn apply_security(profile: &mut Profile, event: &AccountEvent) {
         AccountEvent::ProfileUpdated(e) => {
             profile.details = e.details.clone();
         }
+        AccountEvent::NameChanged(e) => profile.name = e.name.clone(),
         AccountEvent::EmailChangeRequested(e) => {
             profile.pending_email = Some(PendingEmail {
                 email: e.email.clone(),
@@ -1730,6 +1785,61 @@ pub(crate) mod tests {
             },
         ));
         events
+    }
+
+    fn renamed(last: &str) -> PersonName {
+        PersonName {
+            last: NamePart::parse(last).unwrap(),
+            ..registration().name
+        }
+    }
+
+    #[test]
+    fn a_change_of_name_is_recorded_with_the_day_it_takes_effect() {
+        let effective_on = t0().date_naive();
+        given::<Account>(activated())
+            .when(
+                AccountCommand::ChangeName {
+                    name: renamed("King"),
+                    effective_on,
+                    by: None,
+                },
+                t0(),
+            )
+            .then(vec![AccountEvent::NameChanged(NameChanged {
+                name: Personal::Known(renamed("King")),
+                effective_on,
+                by: None,
+                at: t0(),
+            })]);
+    }
+
+    #[test]
+    fn the_same_name_again_records_nothing() {
+        given::<Account>(activated())
+            .when(
+                AccountCommand::ChangeName {
+                    name: registration().name,
+                    effective_on: t0().date_naive(),
+                    by: None,
+                },
+                t0(),
+            )
+            .then(vec![]);
+    }
+
+    #[test]
+    fn a_change_of_name_dated_in_the_future_is_refused() {
+        given::<Account>(activated())
+            .when(
+                AccountCommand::ChangeName {
+                    name: renamed("King"),
+                    effective_on: t0().date_naive() + chrono::Duration::days(2),
+                    by: None,
+                },
+                t0(),
+            )
+            .then_error(AccountError::NameChangeInFuture);
     }
 
     #[test]

@@ -14,6 +14,7 @@ mod api {
     pub mod graphql_http;
     pub mod health;
     pub mod lockout;
+    pub mod names;
     pub mod observability;
     pub mod operations;
     pub mod password_reset;

@@ -1,10 +1,10 @@
 //! Read model `accounts`: one row per account with its names, e-mail and status. Erased personal data is NULL.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use deadpool_postgres::Pool;
 use portal_commands::log::RecordedEvent;
 use portal_domain::account::{Account, AccountEvent};
-use portal_domain::values::ProfileDetails;
+use portal_domain::values::{PersonName, ProfileDetails};
 use portal_domain::{Decider, Personal};
 use uuid::Uuid;
 
@@ -16,13 +16,43 @@ pub struct Accounts;
 /// Its name, for read-your-writes waits.
 pub const NAME: &str = "accounts";
 
+/// A name's title, first, middle and last parts as the read models keep them (all None once erased).
+fn name_parts(name: Option<&PersonName>) -> [Option<String>; 4] {
+    [
+        name.and_then(|n| n.title.as_ref())
+            .map(|t| t.as_str().to_owned()),
+        name.map(|n| n.first.as_str().to_owned()),
+        name.and_then(|n| n.middle.as_ref())
+            .map(|m| m.as_str().to_owned()),
+        name.map(|n| n.last.as_str().to_owned()),
+    ]
+}
+
+/// Adds a name to the account's history of names, in force from `effective_on` (None: from the beginning).
+fn record_name(
+    writes: &mut Writes,
+    account: Uuid,
+    organization: Uuid,
+    effective_on: Option<NaiveDate>,
+    at: DateTime<Utc>,
+    name: Option<&PersonName>,
+) {
+    let [title, first, middle, last] = name_parts(name);
+    writes.execute(
+        "INSERT INTO account_names (account_id, organization_id, effective_on, recorded_at, title, first_name,
+                                    middle_name, last_name)
+         VALUES ($1, $2, coalesce($3::date, '-infinity'), $4, $5, $6, $7, $8)",
+        params![account, organization, effective_on, at, title, first, middle, last],
+    );
+}
+
 impl Projection for Accounts {
     fn name(&self) -> &'static str {
         NAME
     }
 
     fn tables(&self) -> &'static [&'static str] {
-        &["accounts", "account_phones"]
+        &["accounts", "account_phones", "account_names"]
     }
 
     fn apply(&self, writes: &mut Writes, events: &[RecordedEvent]) -> Result<(), ProjectionError> {
@@ -62,6 +92,24 @@ impl Projection for Accounts {
                             missing,
                         ],
                     );
+                    record_name(writes, id, e.organization_id.0, None, e.registered_at, name);
+                }
+                AccountEvent::NameChanged(e) => {
+                    let name = e.name.known();
+                    let [title, first, middle, last] = name_parts(name);
+                    writes.execute(
+                        "UPDATE accounts SET title = $2, first_name = $3, middle_name = $4, last_name = $5
+                         WHERE id = $1",
+                        params![id, title, first, middle, last],
+                    );
+                    record_name(
+                        writes,
+                        id,
+                        recorded.tenant,
+                        Some(e.effective_on),
+                        e.at,
+                        name,
+                    );
                 }
                 AccountEvent::AccountActivated(e) => {
                     writes.execute(
@@ -79,6 +127,12 @@ impl Projection for Accounts {
                     );
                     writes.execute(
                         "DELETE FROM account_phones WHERE account_id = $1",
+                        params![id],
+                    );
+                    writes.execute(
+                        "UPDATE account_names SET title = NULL, first_name = NULL, middle_name = NULL,
+                             last_name = NULL
+                         WHERE account_id = $1",
                         params![id],
                     );
                 }

@@ -135,6 +135,7 @@ impl Projection for Lockout {
                 | AccountEvent::EmailChangeRequested(_)
                 | AccountEvent::EmailChanged(_)
                 | AccountEvent::ProfileUpdated(_)
+                | AccountEvent::NameChanged(_)
                 | AccountEvent::PasswordResetRequested(_)
                 | AccountEvent::AccountActivated(_)
                 | AccountEvent::RegistrationRepeated(_)

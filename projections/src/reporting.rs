@@ -16,7 +16,7 @@ pub struct Completion {
     pub board_id: String,
     /// The learner.
     pub learner_id: Uuid,
-    /// Given name (None once erased).
+    /// Given name on the completion date: a later change of name does not reach back (None once erased).
     pub first_name: Option<String>,
     /// Family name.
     pub last_name: Option<String>,
@@ -48,17 +48,23 @@ pub async fn completions(
     let client = pool.get().await?;
     let rows = client
         .query(
-            "SELECT a.board, a.board_id, a.id, a.first_name, a.last_name, a.profile->>'date_of_birth',
+            "SELECT a.board, a.board_id, a.id, coalesce(n.first_name, a.first_name),
+                    coalesce(n.last_name, a.last_name), a.profile->>'date_of_birth',
                     t.id, t.title, t.local_date, e.credit_type, e.amount::text
              FROM transcript_entries e
              JOIN transcript_activities t ON t.id = e.activity_id
              JOIN accounts a ON a.id = e.learner_id AND a.organization_id = e.organization_id
+             LEFT JOIN LATERAL (
+                 SELECT first_name, last_name FROM account_names
+                 WHERE account_id = a.id AND effective_on <= t.local_date
+                 ORDER BY effective_on DESC, recorded_at DESC LIMIT 1
+             ) n ON true
              WHERE e.organization_id = $1 AND e.status = 'awarded'
                AND a.board_consented_at IS NOT NULL AND a.board_id IS NOT NULL
                AND ($2::date IS NULL OR t.local_date >= $2)
                AND ($3::date IS NULL OR t.local_date <= $3)
                AND ($4::uuid IS NULL OR e.activity_id = $4)
-             ORDER BY t.local_date, t.id, a.last_name, a.first_name, a.id, e.credit_type",
+             ORDER BY t.local_date, t.id, 5, 4, a.id, e.credit_type",
             &[&organization, &from, &to, &activity],
         )
         .await?;

@@ -6,9 +6,11 @@ use deadpool_postgres::Pool;
 use portal_commands::history::{replay, Cutoff};
 use portal_commands::log::{PgEventLog, RecordedEvent, StreamId};
 use portal_commands::store::Store;
+use portal_domain::account::{Account, AccountEvent};
 use portal_domain::activity::{Activity, ActivityDetails, ActivityEvent};
 use portal_domain::attendance::{Attendance, AttendanceEvent, CreditHold};
-use portal_domain::Decider;
+use portal_domain::values::PersonName;
+use portal_domain::{Decider, Personal};
 use uuid::Uuid;
 
 use crate::{decode_if, params, writes::Writes, Projection, ProjectionError};
@@ -156,6 +158,8 @@ pub struct TranscriptLine {
     pub evaluation_required: bool,
     /// When the evaluation was submitted.
     pub evaluated_at: Option<DateTime<Utc>>,
+    /// The learner's name in force on the activity's date (None once erased).
+    pub learner_name: Option<String>,
 }
 
 /// The totals of one credit type in one year.
@@ -196,9 +200,15 @@ pub async fn lines(
     let rows = client
         .query(
             "SELECT e.learner_id, e.activity_id, a.title, a.local_date, e.credit_type, e.amount::text, e.status,
-                    e.pending_reasons, e.channel, e.recorded_at, e.awarded_at, e.evaluation_required, e.evaluated_at
+                    e.pending_reasons, e.channel, e.recorded_at, e.awarded_at, e.evaluation_required, e.evaluated_at,
+                    n.name
              FROM transcript_entries e
              JOIN transcript_activities a ON a.id = e.activity_id
+             LEFT JOIN LATERAL (
+                 SELECT nullif(concat_ws(' ', first_name, middle_name, last_name), '') AS name FROM account_names
+                 WHERE account_id = e.learner_id AND effective_on <= a.local_date
+                 ORDER BY effective_on DESC, recorded_at DESC LIMIT 1
+             ) n ON true
              WHERE e.organization_id = $1
                AND ($2::uuid IS NULL OR e.learner_id = $2)
                AND ($3::uuid IS NULL OR e.activity_id = $3)
@@ -232,6 +242,7 @@ pub async fn lines(
             awarded_at: r.get(10),
             evaluation_required: r.get(11),
             evaluated_at: r.get(12),
+            learner_name: r.get(13),
         })
         .collect())
 }
@@ -289,6 +300,30 @@ pub async fn fingerprint(
     Ok(row.get(0))
 }
 
+/// "First Middle Last", as the transcript shows a learner (None once erased).
+fn full_name(name: &Personal<PersonName>) -> Option<String> {
+    name.known().map(|n| {
+        [
+            Some(n.first.as_str()),
+            n.middle.as_ref().map(|m| m.as_str()),
+            Some(n.last.as_str()),
+        ]
+        .into_iter()
+        .flatten()
+        .collect::<Vec<_>>()
+        .join(" ")
+    })
+}
+
+/// The name in force on `date`: the last one recorded that took effect on that day or before.
+fn name_on(names: &[(Option<NaiveDate>, Option<String>)], date: NaiveDate) -> Option<String> {
+    names
+        .iter()
+        .filter(|(from, _)| from.is_none_or(|from| from <= date))
+        .max_by_key(|(from, _)| *from)
+        .and_then(|(_, name)| name.clone())
+}
+
 /// A learner's transcript as it stood at the cutoff, replayed from the log (the activities' and the attendance
 /// streams' events up to then) with the same rules as this projection, in the same order as [`lines`].
 pub async fn as_of(
@@ -298,6 +333,25 @@ pub async fn as_of(
     cutoff: Cutoff,
 ) -> Result<Vec<TranscriptLine>, ProjectionError> {
     let load = |e: portal_commands::store::LoadError| ProjectionError::Decode(e.to_string());
+    // The learner's names as the log held them then, each with the day it took effect (None: from the start).
+    let mut names: Vec<(Option<NaiveDate>, Option<String>)> = Vec::new();
+    for recorded in replay(
+        store,
+        organization,
+        &StreamId::new(Account::CATEGORY, learner),
+        cutoff,
+    )
+    .await
+    .map_err(load)?
+    {
+        match decode_if::<AccountEvent>(&recorded, Account::CATEGORY)? {
+            Some(AccountEvent::AccountRegistered(e)) => names.push((None, full_name(&e.name))),
+            Some(AccountEvent::NameChanged(e)) => {
+                names.push((Some(e.effective_on), full_name(&e.name)));
+            }
+            _ => {}
+        }
+    }
     let mut lines: Vec<(DateTime<Utc>, TranscriptLine)> = Vec::new();
     for stream in store.log.attendance_streams(organization, learner).await? {
         let events = replay(store, organization, &stream, cutoff)
@@ -332,6 +386,7 @@ pub async fn as_of(
                                 awarded_at: None,
                                 evaluation_required: e.evaluation_required,
                                 evaluated_at: None,
+                                learner_name: None,
                             }
                         })
                         .collect();
@@ -386,6 +441,7 @@ pub async fn as_of(
         for mut line in entries {
             line.title = details.title.as_str().to_owned();
             line.date = date;
+            line.learner_name = name_on(&names, date);
             lines.push((details.schedule.starts_at, line));
         }
     }

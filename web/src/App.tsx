@@ -20,6 +20,7 @@ import { Calendar } from './pages/Calendar';
 import { ActivityDetail } from './pages/ActivityDetail';
 import { ProfileArea, useAreaAccount } from './pages/profile/ProfileArea';
 import { ProfessionalProfile } from './pages/profile/ProfessionalProfile';
+import { ChangeName } from './pages/profile/ChangeName';
 import { ChangePassword } from './pages/profile/ChangePassword';
 import { ChangeEmail } from './pages/profile/ChangeEmail';
 import { Phones } from './pages/profile/Phones';
@@ -137,6 +138,7 @@ export function App() {
         <Route path="calendar/:activityId" element={<ActivityDetail />} />
         <Route path="profile" element={<ProfileArea />}>
           <Route index element={<ProfileHome />} />
+          <Route path="name" element={<ChangeName />} />
           <Route path="password" element={<ChangePassword />} />
           <Route path="email" element={<ChangeEmail />} />
           <Route path="phones" element={<Phones />} />

@@ -535,11 +535,25 @@ export const messages = {
     nav: {
       label: 'My profile',
       profile: 'Professional profile',
+      name: 'Name',
       password: 'Password',
       email: 'E-mail address',
       phones: 'Phone numbers',
       devices: 'Devices and sign-ins',
       twoStep: 'Two-step verification',
+    },
+    name: {
+      title: 'Change of name',
+      current: (name: string) => `Your name now: ${name}`,
+      intro:
+        'From the day your new name takes effect, your transcript, certificates and board reports use it. What you did before keeps the name you had then.',
+      firstName: 'First name',
+      middleName: 'Middle name (optional)',
+      lastName: 'Last name',
+      effectiveOn: 'Takes effect on',
+      submit: 'Change my name',
+      done: 'Your name is changed.',
+      same: 'That is already your name: nothing changed.',
     },
     twoStep: {
       required: 'Your organization requires two-step verification. Set it up to go on.',
@@ -686,6 +700,7 @@ export const messages = {
     },
   },
   transcript: {
+    underName: (name: string) => `(as ${name})`,
     title: 'Transcript',
     download: 'Download as CSV (spreadsheet)',
     feedTitle: 'Your activities in your calendar app',

@@ -369,6 +369,9 @@ pub struct TranscriptEntry {
     pub evaluation_required: bool,
     /// When the evaluation was submitted.
     pub evaluated_at: Option<DateTime<Utc>>,
+    /// The learner's name on the activity's date, as certificates and board reports give it: a later change of
+    /// name does not reach back (null once erased).
+    pub learner_name: Option<String>,
 }
 
 /// A credit type's totals in one year.
@@ -426,6 +429,7 @@ pub fn entry(line: TranscriptLine) -> Option<TranscriptEntry> {
         awarded_at: line.awarded_at,
         evaluation_required: line.evaluation_required,
         evaluated_at: line.evaluated_at,
+        learner_name: line.learner_name,
     })
 }
 

@@ -138,6 +138,41 @@ answers_account!(
     "Your account as it now is, with its `profile` and `missingProfileFields`."
 );
 
+/// A change of name (marriage, a court order).
+#[derive(InputObject)]
+pub struct ChangeNameInput {
+    /// Whose name: an account of your organization (staff only); omitted: your own.
+    pub account_id: Option<ID>,
+    /// "Dr.", "Ms.", ...: omitted keeps the title the name has, an empty string removes it.
+    pub title: Option<String>,
+    /// Given name.
+    pub first_name: String,
+    /// Middle name (optional: omitted means none).
+    pub middle_name: Option<String>,
+    /// Family name.
+    pub last_name: String,
+    /// The day the new name takes effect, today or earlier (default: today in your organization's zone).
+    /// Transcripts and board reports show it for activities from that day; earlier ones keep the old name.
+    pub effective_on: Option<chrono::NaiveDate>,
+    /// Idempotency key.
+    pub command_id: Option<uuid::Uuid>,
+}
+
+/// The name changed; null position when it was the same name.
+#[derive(SimpleObject)]
+#[graphql(complex)]
+pub struct ChangeNamePayload {
+    /// The log position produced; null when nothing changed.
+    pub position: Option<LogPosition>,
+    #[graphql(skip)]
+    changed: ChangedAccount,
+}
+
+answers_account!(
+    ChangeNamePayload,
+    "The account as it now is, under its new name."
+);
+
 /// The professional profile as the read model holds it.
 #[derive(SimpleObject)]
 pub struct Profile {
@@ -320,6 +355,67 @@ fn parse(
 
 #[Object]
 impl ProfileMutation {
+    /// Records a change of your name, or (staff) of the name of an account of your organization. What was recorded
+    /// before `effectiveOn` keeps the old name on transcripts and board reports; the log keeps both, so auditors
+    /// see the old name in the history.
+    async fn change_name(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The operation's input.")] input: ChangeNameInput,
+    ) -> Result<ChangeNamePayload> {
+        let principal = principal(ctx).await?;
+        let state = ctx.data_unchecked::<AppState>();
+        let request = ctx.data_unchecked::<RequestContext>();
+        let (account, by) = match &input.account_id {
+            Some(id) if id.as_str() != principal.account.0.to_string() => {
+                let staff = super::query::staff(ctx).await?;
+                (
+                    portal_domain::AccountId(super::care::uuid(id, "input.accountId")?),
+                    Some(staff.account),
+                )
+            }
+            _ => (principal.account, None),
+        };
+        let mut checked = super::inputs::Checked::default();
+        let name = checked.person_name(
+            input.title.as_deref(),
+            &input.first_name,
+            input.middle_name.as_deref(),
+            &input.last_name,
+        );
+        checked.finish()?;
+        let Some(name) = name else {
+            return Err(ApiError::new("ARGUMENT_INVALID", "the input is invalid").into());
+        };
+        let effective_on = match input.effective_on {
+            Some(day) => day,
+            None => {
+                let organization =
+                    super::activities::organization(state, principal.organization).await?;
+                organization.time_zone.local(request.now).date()
+            }
+        };
+        let command = request.command(Actor::Account(principal.account.0), input.command_id);
+        let position = accounts::change_name(
+            &state.store,
+            principal.organization,
+            account,
+            accounts::NameChange {
+                name,
+                keep_title: input.title.is_none(),
+                effective_on,
+                by,
+            },
+            &command,
+        )
+        .await
+        .map_err(ApiError::from_command)?;
+        Ok(ChangeNamePayload {
+            position: position.map(LogPosition),
+            changed: ChangedAccount::new(&principal, account.0, position),
+        })
+    }
+
     /// Completes or updates your professional profile; fields left out keep their value. Answers with what is
     /// still missing: activities that award credit need a complete profile.
     async fn update_profile(

@@ -25,6 +25,7 @@ export const TranscriptView = graphql(`
       status
       pendingReasons
       channel
+      learnerName
     }
     totals {
       id
@@ -209,7 +210,13 @@ export function Transcript() {
               {transcript.entries.map((entry) => (
                 <tr key={entry.id}>
                   <td data-label={messages.transcript.date}>{formatDate(entry.date)}</td>
-                  <td data-label={messages.transcript.activity}>{entry.title}</td>
+                  <td data-label={messages.transcript.activity}>
+                    {entry.title}
+                    {/* Credit earned under an earlier name keeps it (a change of name does not reach back). */}
+                    {entry.learnerName && entry.learnerName !== transcript.entries[0]?.learnerName && (
+                      <> {messages.transcript.underName(entry.learnerName)}</>
+                    )}
+                  </td>
                   <td data-label={messages.transcript.creditType}>{entry.creditLabel}</td>
                   <td data-label={messages.transcript.amount}>{entry.amount}</td>
                   <td data-label={messages.transcript.status}>

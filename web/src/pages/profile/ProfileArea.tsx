@@ -39,6 +39,7 @@ export function ProfileArea() {
   const patient = data.me.role === 'PATIENT';
   const pages = [
     patient ? undefined : { to: base, label: messages.profile.nav.profile, end: true },
+    { to: `${base}/name`, label: messages.profile.nav.name },
     { to: `${base}/password`, label: messages.profile.nav.password },
     { to: `${base}/email`, label: messages.profile.nav.email },
     { to: `${base}/phones`, label: messages.profile.nav.phones },

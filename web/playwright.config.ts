@@ -10,6 +10,8 @@ const database = (process.env.PORTAL_E2E_DATABASE_URL ??= server.replace(
   `/portal_e2e_${Date.now().toString(36)}`,
 ));
 const portal = process.env.PORTAL_BIN ?? '../target/debug/portal';
+// The payment processor's stand-in (e2e/processor.mjs) that portal pays into.
+const processorPort = (process.env.PROCESSOR_PORT ??= String(Number(port) + 1));
 
 export default defineConfig({
   testDir: 'e2e',
@@ -30,13 +32,23 @@ export default defineConfig({
     launchOptions: { executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium' },
     screenshot: 'only-on-failure',
   },
-  webServer: {
-    command: `${portal} serve --demo --listen 127.0.0.1:${port} --database-url ${database} --mail-dir ../target/e2e/mail`,
-    // Ready, not only alive: until its migrations are applied the server answers the API with STARTING.
-    url: `http://127.0.0.1:${port}/readyz`,
-    reuseExistingServer: false,
-    timeout: 120_000,
-    stdout: 'ignore',
-    stderr: 'pipe',
-  },
+  webServer: [
+    {
+      command: 'node e2e/processor.mjs',
+      url: `http://127.0.0.1:${processorPort}/health`,
+      reuseExistingServer: false,
+      timeout: 30_000,
+      stdout: 'ignore',
+      stderr: 'pipe',
+    },
+    {
+      command: `${portal} serve --demo --listen 127.0.0.1:${port} --database-url ${database} --mail-dir ../target/e2e/mail --payments-api-url http://127.0.0.1:${processorPort}`,
+      // Ready, not only alive: until its migrations are applied the server answers the API with STARTING.
+      url: `http://127.0.0.1:${port}/readyz`,
+      reuseExistingServer: false,
+      timeout: 120_000,
+      stdout: 'ignore',
+      stderr: 'pipe',
+    },
+  ],
 });

@@ -114,3 +114,25 @@ test('a learner changes the password and the e-mail address, confirmed from the 
   await page.getByRole('link', { name: 'Sign in' }).click();
   await signInHere(page, newEmail, newPassword, 'Ida');
 });
+
+test('a learner records a change of name from a day, and a day still to come is refused', async ({ page }) => {
+  const stamp = Date.now().toString(36);
+  const email = `grace.${stamp}@example.org`;
+  await activeLearner(page.request, email, 'Grace');
+  await page.goto('/o/demo/sign-in');
+  await signInHere(page, email, PASSWORD, 'Grace');
+  await page.getByRole('link', { name: 'My profile' }).click();
+  await page.getByRole('link', { name: 'Name', exact: true }).click();
+  await expect(page.getByText('Your name now: Grace Lovelace')).toBeVisible();
+  const form = page.getByRole('form', { name: 'Change of name' });
+  await expect(form.getByLabel('First name')).toHaveValue('Grace');
+  await form.getByLabel('Last name').fill('Hopper');
+  await form.getByLabel('Takes effect on').fill('2999-01-01');
+  await form.getByRole('button', { name: 'Change my name' }).click();
+  await expect(form.getByText('a change of name takes effect today or on an earlier day')).toBeVisible();
+  await checkPage(page, 'profile-name');
+  await form.getByLabel('Takes effect on').fill(new Date(Date.now() - 86_400_000).toISOString().slice(0, 10));
+  await form.getByRole('button', { name: 'Change my name' }).click();
+  await expect(page.getByText('Your name is changed.')).toBeVisible();
+  await expect(page.getByText('Your name now: Grace Hopper')).toBeVisible();
+});

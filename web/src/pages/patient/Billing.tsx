@@ -1,4 +1,4 @@
-import { useState, type FormEvent, type ReactNode } from 'react';
+import { useEffect, useState, type FormEvent, type ReactNode } from 'react';
 import { useSearchParams } from 'react-router';
 import { useMutation, useQuery } from 'urql';
 import { graphql } from '../../gql';
@@ -130,14 +130,30 @@ function PayForm({ statement }: { statement: StatementItemFragment }) {
   );
 }
 
+/** How often, and how many times, the bills are read again after the patient comes back from paying. */
+const RECHECK_MS = 2_000;
+const RECHECKS = 15;
+
 /** Seed 003's "manage bills": the balance, each statement with its lines and payments, and paperless billing. */
 export function Billing() {
   const t = messages.billing;
-  const [{ data, error, fetching }] = useQuery({ query: BillingQuery });
+  const [{ data, error, fetching }, reexecute] = useQuery({ query: BillingQuery });
   const [{ fetching: saving }, setPaperless] = useMutation(PaperlessMutation);
   const form = useCommand();
   const [search] = useSearchParams();
   const returned = search.has('paid');
+  // Back from the payment page: the processor confirms the payment on its own (a webhook), usually within seconds,
+  // so read the bills again a few times meanwhile.
+  useEffect(() => {
+    if (!returned) return;
+    let left = RECHECKS;
+    const timer = window.setInterval(() => {
+      left -= 1;
+      if (left <= 0) window.clearInterval(timer);
+      reexecute({ requestPolicy: 'network-only' });
+    }, RECHECK_MS);
+    return () => window.clearInterval(timer);
+  }, [returned, reexecute]);
   if (fetching && !data) return <p className="page">{messages.loading}</p>;
   if (error?.graphQLErrors.some((e) => e.extensions.code === 'UNAUTHENTICATED')) return <SignInFirst />;
   const billing = data?.billing;

@@ -36,11 +36,27 @@ const ChangeNameMutation = graphql(`
 
 /** A change of name (marriage, a court order): from the day it takes effect, transcripts and board reports use it. */
 export function ChangeName() {
+  const [{ data }] = useQuery({ query: NameQuery });
+  if (!data?.me) return <p className="page">{messages.loading}</p>;
+  return <NameForm me={data.me} />;
+}
+
+interface Name {
+  title?: string | null;
+  firstName?: string | null;
+  middleName?: string | null;
+  lastName?: string | null;
+}
+
+/** The form, filled in with the name as it is: a change is usually of one part. */
+function NameForm({ me }: { me: Name }) {
   const t = messages.profile.name;
   const organization = useOrganization();
-  const [{ data }] = useQuery({ query: NameQuery });
-  const me = data?.me;
-  const [values, setValues] = useState({ firstName: '', middleName: '', lastName: '' });
+  const [values, setValues] = useState({
+    firstName: me.firstName ?? '',
+    middleName: me.middleName ?? '',
+    lastName: me.lastName ?? '',
+  });
   const [effectiveOn, setEffectiveOn] = useState(() => todayIn(organization.timeZone));
   const [{ fetching }, change] = useMutation(ChangeNameMutation);
   const form = useCommand();
@@ -64,7 +80,7 @@ export function ChangeName() {
     );
   };
 
-  const current = me ? [me.title, me.firstName, me.middleName, me.lastName].filter(Boolean).join(' ') : '';
+  const current = [me.title, me.firstName, me.middleName, me.lastName].filter(Boolean).join(' ');
   return (
     <main id="content" className="narrow">
       <h1>{t.title}</h1>

@@ -153,6 +153,35 @@ pub async fn record_payment<L: EventLog>(
     by: AccountId,
     ctx: &CommandContext,
 ) -> Result<(Uuid, i64)> {
+    pay(
+        store,
+        organization,
+        statement,
+        "RecordPayment",
+        (&payment.reference, payment.amount),
+        |payment_id| StatementCommand::RecordPayment {
+            payment_id,
+            amount: payment.amount,
+            reference: payment.reference.clone(),
+            paid_at: payment.paid_at,
+            by,
+        },
+        ctx,
+    )
+    .await
+}
+
+/// Runs payment command `name` on the organization's `statement`, claiming the payment's processor reference for
+/// it; `command` gets the payment's id. Returns the payment's id and the position.
+async fn pay<L: EventLog>(
+    store: &Store<L>,
+    organization: &OrganizationSummary,
+    statement: Uuid,
+    name: &str,
+    (reference, amount): (&ProcessorReference, Money),
+    command: impl Fn(Uuid) -> StatementCommand,
+    ctx: &CommandContext,
+) -> Result<(Uuid, i64)> {
     let (state, _) = store.load::<Statement>(&stream(statement)).await?;
     let patient = match state {
         StatementState::Issued(info) if info.organization == organization.id => info.patient,
@@ -164,30 +193,16 @@ pub async fn record_payment<L: EventLog>(
         &stream(statement),
         Some(patient),
         ctx,
-        "RecordPayment",
+        name,
         &[
             statement.as_bytes(),
-            payment.reference.as_str().as_bytes(),
-            &payment.amount.cents().to_le_bytes(),
+            reference.as_str().as_bytes(),
+            &amount.cents().to_le_bytes(),
         ],
         |_| {
             Ok(Plan {
-                claims: vec![payment_claim(
-                    store,
-                    organization,
-                    statement,
-                    &payment.reference,
-                )],
-                ..Plan::command(
-                    organization.id.0,
-                    StatementCommand::RecordPayment {
-                        payment_id,
-                        amount: payment.amount,
-                        reference: payment.reference.clone(),
-                        paid_at: payment.paid_at,
-                        by,
-                    },
-                )
+                claims: vec![payment_claim(store, organization, statement, reference)],
+                ..Plan::command(organization.id.0, command(payment_id))
             })
         },
     )
@@ -221,48 +236,24 @@ pub async fn receive_payment<L: EventLog>(
     report: &ProcessorReport,
     ctx: &CommandContext,
 ) -> Result<i64> {
-    let (state, _) = store.load::<Statement>(&stream(statement)).await?;
-    let patient = match state {
-        StatementState::Issued(info) if info.organization == organization.id => info.patient,
-        _ => return Err(rejected(BillingError::NotFound)),
-    };
-    let payment_id = derived_id("payment", ctx.command_id);
-    let executed = run::<L, Statement>(
+    let (_, position) = pay(
         store,
-        &stream(statement),
-        Some(patient),
-        ctx,
+        organization,
+        statement,
         "ReceivePayment",
-        &[
-            statement.as_bytes(),
-            report.payment.as_str().as_bytes(),
-            &report.amount.cents().to_le_bytes(),
-        ],
-        |_| {
-            Ok(Plan {
-                claims: vec![payment_claim(
-                    store,
-                    organization,
-                    statement,
-                    &report.payment,
-                )],
-                ..Plan::command(
-                    organization.id.0,
-                    StatementCommand::ReceivePayment {
-                        payment_id,
-                        amount: report.amount,
-                        reference: report.payment.clone(),
-                        checkout_session: report.object.clone(),
-                        processor_event: report.event.clone(),
-                        paid_at: report.at,
-                    },
-                )
-            })
+        (&report.payment, report.amount),
+        |payment_id| StatementCommand::ReceivePayment {
+            payment_id,
+            amount: report.amount,
+            reference: report.payment.clone(),
+            checkout_session: report.object.clone(),
+            processor_event: report.event.clone(),
+            paid_at: report.at,
         },
+        ctx,
     )
-    .await
-    .map_err(reused)?;
-    Ok(position(&executed))
+    .await?;
+    Ok(position)
 }
 
 /// Records a refund the processor reports; the statement is the one its payment was recorded on.

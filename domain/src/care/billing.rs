@@ -489,20 +489,25 @@ impl Decider for Statement {
                     refunds: vec![],
                 }))
             }
-            (StatementState::Issued(mut info), StatementEvent::PaymentRecorded(e)) => {
-                info.balance = e.balance;
+            (
+                StatementState::Issued(mut info),
+                StatementEvent::PaymentRecorded(PaymentRecorded {
+                    reference,
+                    amount,
+                    balance,
+                    ..
+                })
+                | StatementEvent::PaymentReceived(PaymentReceived {
+                    reference,
+                    amount,
+                    balance,
+                    ..
+                }),
+            ) => {
+                info.balance = *balance;
                 info.payments.push(PaymentInfo {
-                    reference: e.reference.clone(),
-                    amount: e.amount,
-                    refunded: Money::ZERO,
-                });
-                StatementState::Issued(info)
-            }
-            (StatementState::Issued(mut info), StatementEvent::PaymentReceived(e)) => {
-                info.balance = e.balance;
-                info.payments.push(PaymentInfo {
-                    reference: e.reference.clone(),
-                    amount: e.amount,
+                    reference: reference.clone(),
+                    amount: *amount,
                     refunded: Money::ZERO,
                 });
                 StatementState::Issued(info)

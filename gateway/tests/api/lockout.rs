@@ -453,3 +453,85 @@ async fn a_disabled_account_cannot_sign_in_and_its_sessions_end_until_staff_enab
         .await
         .assert_ok();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn wrong_second_step_codes_lock_the_account_and_the_right_one_then_reads_the_same_locked_answer(
+) {
+    let app = TestApp::spawn().await;
+    app.create_organization("umncpd").await;
+    let staff = app.staff("umncpd", "coordinator@example.org").await;
+    app.graphql(
+        POLICY,
+        json!({ "input": { "lockoutThreshold": 3, "lockoutMode": "UNTIL_STAFF_UNLOCK" } }),
+        Some(&staff.token),
+    )
+    .await
+    .assert_ok();
+    app.set_help_contacts(&staff.token).await;
+    let learner = app.learner("umncpd", "ada@example.org").await;
+    app.graphql(
+        "mutation { enableTwoStepCodes(channel: EMAIL) { recoveryCodes } }",
+        json!({}),
+        Some(&learner.token),
+    )
+    .await
+    .assert_ok();
+
+    let signed_in = app
+        .graphql(
+            "mutation($input: SignInInput!) { signIn(input: $input) { challengeToken } }",
+            json!({ "input": { "organizationCode": "umncpd", "email": "ada@example.org", "password": PASSWORD } }),
+            None,
+        )
+        .await;
+    let challenge = signed_in.assert_ok()["signIn"]["challengeToken"].clone();
+    assert!(challenge.is_string(), "{}", signed_in.body);
+    let mail = app
+        .mail_to("ada@example.org", "Your umncpd CE sign-in code")
+        .await;
+    let code: String = mail
+        .split("Your sign-in code is ")
+        .nth(1)
+        .expect("a code in the e-mail")
+        .chars()
+        .take(6)
+        .collect();
+    let wrong = if code == "000000" { "111111" } else { "000000" };
+    let complete = |code: &str| {
+        app.graphql(
+            "mutation($input: CompleteSignInInput!) { completeSignIn(input: $input) { token } }",
+            json!({ "input": { "organizationCode": "umncpd", "challengeToken": challenge, "code": code } }),
+            None,
+        )
+    };
+    for _ in 0..2 {
+        assert_eq!(complete(wrong).await.error_code(), "SECOND_FACTOR_INVALID");
+    }
+    let locking = complete(wrong).await;
+    assert_eq!(
+        locking.error_code(),
+        "ACCOUNT_LOCKED",
+        "the failure that locks says so"
+    );
+    let locked = complete(&code).await;
+    assert_eq!(
+        locked.body["errors"][0]["message"],
+        locking.body["errors"][0]["message"]
+    );
+    assert_eq!(locked.error_code(), "ACCOUNT_LOCKED");
+    let error = &locked.body["errors"][0];
+    assert_eq!(error["extensions"]["lock"], "UNTIL_STAFF_UNLOCK");
+    assert_eq!(
+        error["message"],
+        "this account is locked after too many failed sign-ins; contact UMN Office of CPD at 612-626-7600 or \
+         1-800-776-8636 (Monday to Friday, 8:00am to 4:30pm) or cmeinfo@umn.edu with your name and the e-mail \
+         address of your account. Once we have unlocked your account, we will notify you by email",
+        "the second step answers a lock as the first step does"
+    );
+    assert_eq!(
+        app.sign_in("umncpd", "ada@example.org", PASSWORD)
+            .await
+            .body["errors"][0]["message"],
+        error["message"]
+    );
+}

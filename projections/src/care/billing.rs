@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use deadpool_postgres::Pool;
-use portal_domain::care::billing::StatementEvent;
+use portal_domain::care::billing::{PaymentReceived, PaymentRecorded, StatementEvent};
 use serde_json::{json, Value};
 use uuid::Uuid;
 
@@ -35,27 +35,43 @@ pub(super) fn apply(writes: &mut Writes, organization: Uuid, id: Uuid, event: St
                 ],
             );
         }
-        StatementEvent::PaymentRecorded(e) => {
-            let payment = Paid {
-                id: e.payment_id,
-                amount_cents: e.amount.cents(),
-                reference: e.reference.as_str().to_owned(),
-                paid_at: e.paid_at,
-                at: e.at,
-                balance_cents: e.balance.cents(),
-            };
-            paid(writes, organization, id, payment);
-        }
-        StatementEvent::PaymentReceived(e) => {
-            let payment = Paid {
-                id: e.payment_id,
-                amount_cents: e.amount.cents(),
-                reference: e.reference.as_str().to_owned(),
-                paid_at: e.paid_at,
-                at: e.at,
-                balance_cents: e.balance.cents(),
-            };
-            paid(writes, organization, id, payment);
+        // Entered by staff or reported by the processor's webhook: the same row either way.
+        StatementEvent::PaymentRecorded(PaymentRecorded {
+            payment_id,
+            amount,
+            reference,
+            paid_at,
+            balance,
+            at,
+            ..
+        })
+        | StatementEvent::PaymentReceived(PaymentReceived {
+            payment_id,
+            amount,
+            reference,
+            paid_at,
+            balance,
+            at,
+            ..
+        }) => {
+            writes.execute(
+                "INSERT INTO payments (id, statement_id, organization_id, patient_id, amount_cents,
+                                       processor_reference, paid_at, recorded_at)
+                 SELECT $1, $2, $3, patient_id, $4, $5, $6, $7 FROM statements WHERE id = $2",
+                params![
+                    payment_id,
+                    id,
+                    organization,
+                    amount.cents(),
+                    reference.as_str().to_owned(),
+                    paid_at,
+                    at,
+                ],
+            );
+            writes.execute(
+                "UPDATE statements SET balance_cents = $2 WHERE id = $1",
+                params![id, balance.cents()],
+            );
         }
         StatementEvent::RefundRecorded(e) => {
             writes.execute(
@@ -89,37 +105,6 @@ pub(super) fn apply(writes: &mut Writes, organization: Uuid, id: Uuid, event: St
             );
         }
     }
-}
-
-/// A payment as both kinds of payment events record it.
-struct Paid {
-    id: Uuid,
-    amount_cents: i64,
-    reference: String,
-    paid_at: DateTime<Utc>,
-    at: DateTime<Utc>,
-    balance_cents: i64,
-}
-
-fn paid(writes: &mut Writes, organization: Uuid, statement: Uuid, payment: Paid) {
-    writes.execute(
-        "INSERT INTO payments (id, statement_id, organization_id, patient_id, amount_cents,
-                               processor_reference, paid_at, recorded_at)
-         SELECT $1, $2, $3, patient_id, $4, $5, $6, $7 FROM statements WHERE id = $2",
-        params![
-            payment.id,
-            statement,
-            organization,
-            payment.amount_cents,
-            payment.reference,
-            payment.paid_at,
-            payment.at,
-        ],
-    );
-    writes.execute(
-        "UPDATE statements SET balance_cents = $2 WHERE id = $1",
-        params![statement, payment.balance_cents],
-    );
 }
 
 /// A line of a statement.

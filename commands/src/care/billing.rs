@@ -132,6 +132,18 @@ pub async fn payable<L: EventLog>(
     domain::payable(&state, patient, requested).map_err(rejected)
 }
 
+/// The patient of the organization's `statement`, or STATEMENT_NOT_FOUND.
+async fn patient_of<L: EventLog>(
+    store: &Store<L>,
+    organization: &OrganizationSummary,
+    statement: Uuid,
+) -> Result<AccountId> {
+    match store.load::<Statement>(&stream(statement)).await?.0 {
+        StatementState::Issued(info) if info.organization == organization.id => Ok(info.patient),
+        _ => Err(rejected(BillingError::NotFound)),
+    }
+}
+
 /// A payment the processor took.
 #[derive(Clone, Debug)]
 pub struct Payment {
@@ -182,11 +194,7 @@ async fn pay<L: EventLog>(
     command: impl Fn(Uuid) -> StatementCommand,
     ctx: &CommandContext,
 ) -> Result<(Uuid, i64)> {
-    let (state, _) = store.load::<Statement>(&stream(statement)).await?;
-    let patient = match state {
-        StatementState::Issued(info) if info.organization == organization.id => info.patient,
-        _ => return Err(rejected(BillingError::NotFound)),
-    };
+    let patient = patient_of(store, organization, statement).await?;
     let payment_id = derived_id("payment", ctx.command_id);
     let executed = run::<L, Statement>(
         store,
@@ -254,6 +262,43 @@ pub async fn receive_payment<L: EventLog>(
     )
     .await?;
     Ok(position)
+}
+
+/// Records that a payment the processor reported for `statement` was above the balance and was given back in full
+/// (the caller asked the processor for the refund first). Its command id is derived from `ctx`'s, which the refused
+/// payment used.
+pub async fn return_payment<L: EventLog>(
+    store: &Store<L>,
+    organization: &OrganizationSummary,
+    statement: Uuid,
+    report: &ProcessorReport,
+    ctx: &CommandContext,
+) -> Result<i64> {
+    let patient = patient_of(store, organization, statement).await?;
+    let ctx = CommandContext {
+        command_id: derived_id("return", ctx.command_id),
+        ..ctx.clone()
+    };
+    let executed = run::<L, Statement>(
+        store,
+        &stream(statement),
+        Some(patient),
+        &ctx,
+        "ReturnPayment",
+        &[statement.as_bytes(), report.payment.as_str().as_bytes()],
+        |_| {
+            Ok(Plan::command(
+                organization.id.0,
+                StatementCommand::ReturnPayment {
+                    amount: report.amount,
+                    reference: report.payment.clone(),
+                    processor_event: report.event.clone(),
+                },
+            ))
+        },
+    )
+    .await?;
+    Ok(position(&executed))
 }
 
 /// Records a refund the processor reports; the statement is the one its payment was recorded on.

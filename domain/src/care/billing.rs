@@ -43,6 +43,8 @@ pub struct StatementInfo {
     pub payments: Vec<PaymentInfo>,
     /// The processor's references of the refunds recorded, with their amounts.
     pub refunds: Vec<(ProcessorReference, Money)>,
+    /// The processor's references of the payments given back as more than the balance.
+    pub returned: Vec<ProcessorReference>,
 }
 
 /// A payment recorded against a statement.
@@ -137,6 +139,15 @@ pub enum StatementCommand {
         /// When the processor took it.
         paid_at: DateTime<Utc>,
     },
+    /// Records that a payment the processor reported was more than the balance and was given back in full.
+    ReturnPayment {
+        /// How much.
+        amount: Money,
+        /// The processor's reference of the payment (its payment intent).
+        reference: ProcessorReference,
+        /// The processor's event that reported it.
+        processor_event: ProcessorReference,
+    },
     /// Records a refund the processor reports through its webhook.
     RecordRefund {
         /// The refund's id.
@@ -166,6 +177,22 @@ pub enum StatementEvent {
     PaymentReceived(PaymentReceived),
     /// The processor reported a refund.
     RefundRecorded(RefundRecorded),
+    /// A payment above the balance was given back.
+    PaymentReturned(PaymentReturned),
+}
+
+/// The processor reported a payment above what was still owed (two checkouts paid at once), and portal asked the
+/// processor to give it back in full instead of recording it (v1). The balance is unchanged.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PaymentReturned {
+    /// How much was paid and given back.
+    pub amount: Money,
+    /// The processor's reference of the payment (its payment intent).
+    pub reference: ProcessorReference,
+    /// The processor's event that reported it.
+    pub processor_event: ProcessorReference,
+    /// When.
+    pub at: DateTime<Utc>,
 }
 
 /// The processor reported a payment taken through its checkout (v1).
@@ -257,6 +284,7 @@ impl DomainEvent for StatementEvent {
             StatementEvent::PaymentRecorded(_) => "PaymentRecorded",
             StatementEvent::PaymentReceived(_) => "PaymentReceived",
             StatementEvent::RefundRecorded(_) => "RefundRecorded",
+            StatementEvent::PaymentReturned(_) => "PaymentReturned",
         }
     }
 }
@@ -430,6 +458,27 @@ impl Decider for Statement {
             }
             (
                 StatementState::Issued(info),
+                StatementCommand::ReturnPayment {
+                    amount,
+                    reference,
+                    processor_event,
+                },
+            ) => Ok(
+                if info.returned.contains(&reference)
+                    || info.payments.iter().any(|p| p.reference == reference)
+                {
+                    vec![]
+                } else {
+                    vec![StatementEvent::PaymentReturned(PaymentReturned {
+                        amount,
+                        reference,
+                        processor_event,
+                        at: now,
+                    })]
+                },
+            ),
+            (
+                StatementState::Issued(info),
                 StatementCommand::RecordRefund {
                     refund_id,
                     payment,
@@ -487,6 +536,7 @@ impl Decider for Statement {
                     balance: e.total,
                     payments: vec![],
                     refunds: vec![],
+                    returned: vec![],
                 }))
             }
             (
@@ -522,6 +572,10 @@ impl Decider for Statement {
                     payment.refunded = payment.refunded.plus(e.amount);
                 }
                 info.refunds.push((e.reference.clone(), e.amount));
+                StatementState::Issued(info)
+            }
+            (StatementState::Issued(mut info), StatementEvent::PaymentReturned(e)) => {
+                info.returned.push(e.reference.clone());
                 StatementState::Issued(info)
             }
             (state, _) => state,
@@ -842,6 +896,24 @@ mod tests {
         given::<Statement>(after(issued(), vec![receive("100.00", "pi_1")]))
             .when(receive("30.00", "pi_2"), t0())
             .then_error(BillingError::Overpayment(money("25.50")));
+    }
+
+    #[test]
+    fn a_payment_given_back_is_recorded_once_and_leaves_the_balance() {
+        let returned = || StatementCommand::ReturnPayment {
+            amount: money("30.00"),
+            reference: ProcessorReference::parse("pi_9").unwrap(),
+            processor_event: ProcessorReference::parse("evt_9").unwrap(),
+        };
+        let events = after(issued(), vec![receive("125.50", "pi_1"), returned()]);
+        assert_eq!(balance(&events), Money::ZERO);
+        assert!(matches!(
+            events.last(),
+            Some(StatementEvent::PaymentReturned(_))
+        ));
+        given::<Statement>(events)
+            .when(returned(), t0())
+            .then(vec![]);
     }
 
     #[test]

@@ -216,14 +216,20 @@ async fn paid(
             // The statement was paid meanwhile (two checkouts at once): the money goes back, so that no balance
             // goes below zero.
             let key = format!("overpayment-{}", event.id);
-            match state
+            if let Err(error) = state
                 .processor()
                 .refund(api_key, report.payment.as_str(), &key)
                 .await
             {
-                Ok(()) => Outcome::Ignored("more than the balance: refunded"),
+                tracing::error!(%error, "could not refund a payment above the balance");
+                return Outcome::Retry;
+            }
+            match billing::return_payment(&state.store, organization, statement, &report, &ctx)
+                .await
+            {
+                Ok(_) => Outcome::Ignored("more than the balance: given back"),
                 Err(error) => {
-                    tracing::error!(%error, "could not refund a payment above the balance");
+                    tracing::error!(%error, "could not record a payment given back");
                     Outcome::Retry
                 }
             }

@@ -395,4 +395,25 @@ async fn a_payment_above_the_balance_is_given_back_so_no_balance_goes_below_zero
             .len(),
         1
     );
+    // The log says what became of the money, once.
+    let kinds: Vec<String> = c
+        .app
+        .state()
+        .pool
+        .get()
+        .await
+        .unwrap()
+        .query(
+            "SELECT event_type FROM events WHERE stream_id = $1 ORDER BY position",
+            &[&format!("statement-{statement}")],
+        )
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    assert_eq!(
+        kinds,
+        ["StatementIssued", "PaymentReceived", "PaymentReturned"]
+    );
 }

@@ -73,6 +73,8 @@ pub(super) fn apply(writes: &mut Writes, organization: Uuid, id: Uuid, event: St
                 params![id, balance.cents()],
             );
         }
+        // Given back at once: neither the balance nor the payments changed.
+        StatementEvent::PaymentReturned(_) => {}
         StatementEvent::RefundRecorded(e) => {
             writes.execute(
                 "INSERT INTO refunds (id, statement_id, payment_id, organization_id, patient_id, amount_cents,

@@ -71,6 +71,8 @@ test('staff set up the catalogue and hours, book, move and cancel for a patient,
 
   // The provider's day: book Zoe, move her to the other time, cancel.
   await page.getByRole('link', { name: 'Provider’s day' }).click();
+  // The catalogue page's hours form has a field of the same name: choose on the day's page once it shows.
+  await expect(page.getByRole('heading', { name: 'Provider’s day' })).toBeVisible();
   await page.getByLabel('Provider or care team', { exact: true }).selectOption({ label: `Dr. Hart ${stamp}` });
   await page.getByLabel('Day', { exact: true }).fill(tomorrow);
   await expect(page.getByText('No appointment on this day.')).toBeVisible();

@@ -97,6 +97,8 @@ test('staff set up the catalogue and hours, book, move and cancel for a patient,
 
   // A statement of two charges, and a payment against it.
   await page.getByRole('link', { name: 'Statements' }).click();
+  // The provider's day has a patient finder too: find Zoe on the statements page once it shows.
+  await expect(page.getByRole('heading', { name: 'Statements and payments', level: 1 })).toBeVisible();
   await page.getByLabel('Find a patient (name or clinic number)').fill('Zoe');
   await page.getByRole('button', { name: /^Choose Zoe Doe/ }).click();
   await expect(page.getByText('Zoe Doe’s balance: $0.00')).toBeVisible();

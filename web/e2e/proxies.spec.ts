@@ -71,6 +71,8 @@ test('a parent books for their child within the scope granted and is refused out
   await checkPage(audit, 'audit-access-log');
 
   await audit.getByRole('link', { name: 'History' }).click();
+  // Each audit page has its own "Account id": fill it in once the page shows, not in the page being left.
+  await expect(audit.getByRole('heading', { name: 'History', level: 1 })).toBeVisible();
   await audit.getByLabel('Account id', { exact: true }).fill(childId);
   await audit.getByRole('button', { name: 'Show' }).click();
   await audit.getByRole('button', { name: `account-${childId}` }).click();
@@ -79,6 +81,7 @@ test('a parent books for their child within the scope granted and is refused out
   await checkPage(audit, 'audit-history');
 
   await audit.getByRole('link', { name: 'As of a time' }).click();
+  await expect(audit.getByRole('heading', { name: 'As of a time', level: 1 })).toBeVisible();
   await audit.getByLabel('Account id', { exact: true }).fill(childId);
   const now = new Date(Date.now() - new Date().getTimezoneOffset() * 60_000).toISOString().slice(0, 19);
   await audit.getByLabel('At (your local time)').fill(now);

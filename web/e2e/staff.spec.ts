@@ -65,6 +65,7 @@ test('staff schedule a course and a series, record attendance from a sign-in she
   await checkPage(page, 'staff-scheduled');
 
   await page.getByRole('link', { name: 'Sign-in sheet' }).click();
+  await expect(page.getByRole('heading', { name: 'Record attendance from a sign-in sheet', level: 1 })).toBeVisible();
   await page.getByLabel('Title or words of the description').fill(stamp);
   await page.getByRole('button', { name: 'Search' }).click();
   await page.getByRole('button', { name: `Choose ${title}` }).click();
@@ -76,6 +77,7 @@ test('staff schedule a course and a series, record attendance from a sign-in she
   await checkPage(page, 'staff-sign-in-sheet');
 
   await page.getByRole('link', { name: 'Board reporting' }).click();
+  await expect(page.getByRole('heading', { name: 'Board reporting', level: 1 })).toBeVisible();
   await page.getByLabel('From (optional)').fill(localIn(-30 * 24 * 60).slice(0, 10));
   const [download] = await Promise.all([
     page.waitForEvent('download'),
@@ -133,6 +135,7 @@ test('staff unlock an account in their own words, re-send the e-mail, invite an 
   await expect(page.getByText('Account unlocked: back to the standard wording.')).toBeVisible();
 
   await page.getByRole('link', { name: 'Deliveries' }).click();
+  await expect(page.getByRole('heading', { name: 'Deliveries', level: 1 })).toBeVisible();
   await page.getByLabel('Recipient').fill(email);
   await page.getByRole('button', { name: 'Apply Filters' }).click();
   await expect(page.locator('td[data-label="Recipient"]').filter({ hasNotText: email })).toHaveCount(0);
@@ -151,6 +154,7 @@ test('staff unlock an account in their own words, re-send the e-mail, invite an 
   // An auditor, invited, chooses a password from the e-mailed link and signs in.
   const auditor = `audrey.${stamp}@example.org`;
   await page.getByRole('link', { name: 'Invite staff' }).click();
+  await expect(page.getByRole('heading', { name: 'Invite staff', level: 1 })).toBeVisible();
   await page.getByLabel(/^Auditor/).check();
   await page.getByLabel('First name').fill('Audrey');
   await page.getByLabel('Last name').fill('Hepburn');

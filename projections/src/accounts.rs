@@ -66,6 +66,7 @@ impl Projection for Accounts {
             match event {
                 AccountEvent::AccountRegistered(e) => {
                     let name = e.name.known();
+                    let [title, first, middle, last] = name_parts(name);
                     let email = match &e.email {
                         Personal::Known(email) => Some(email.as_str().to_owned()),
                         Personal::Erased => None,
@@ -83,10 +84,10 @@ impl Projection for Accounts {
                             id,
                             e.organization_id.0,
                             e.role.as_str().to_owned(),
-                            name.and_then(|n| n.title.as_ref()).map(|t| t.as_str()).map(str::to_owned),
-                            name.map(|n| n.first.as_str()).map(str::to_owned),
-                            name.and_then(|n| n.middle.as_ref()).map(|m| m.as_str()).map(str::to_owned),
-                            name.map(|n| n.last.as_str()).map(str::to_owned),
+                            title,
+                            first,
+                            middle,
+                            last,
                             email,
                             e.registered_at,
                             missing,

@@ -368,10 +368,12 @@ impl ProfileMutation {
         let request = ctx.data_unchecked::<RequestContext>();
         let (account, by) = match &input.account_id {
             Some(id) if id.as_str() != principal.account.0.to_string() => {
-                let staff = super::query::staff(ctx).await?;
+                if principal.role != portal_domain::account::Role::Staff {
+                    return Err(ApiError::forbidden().into());
+                }
                 (
                     portal_domain::AccountId(super::care::uuid(id, "input.accountId")?),
-                    Some(staff.account),
+                    Some(principal.account),
                 )
             }
             _ => (principal.account, None),

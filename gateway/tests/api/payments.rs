@@ -73,6 +73,25 @@ async fn billing(c: &Clinic, token: &str) -> Value {
         .clone()
 }
 
+/// The types of the statement's events, in the order they were written.
+async fn event_types(c: &Clinic, statement: &str) -> Vec<String> {
+    c.app
+        .state()
+        .pool
+        .get()
+        .await
+        .unwrap()
+        .query(
+            "SELECT event_type FROM events WHERE stream_id = $1 ORDER BY position",
+            &[&format!("statement-{statement}")],
+        )
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect()
+}
+
 async fn checkout(c: &Clinic, token: &str, statement: &str, amount: Option<&str>) -> Value {
     c.app
         .graphql(
@@ -332,22 +351,7 @@ async fn a_statement_is_paid_online_once_however_often_the_processor_reports_it_
     );
 
     // An auditor replaying the statement sees each fact once.
-    let kinds: Vec<String> = c
-        .app
-        .state()
-        .pool
-        .get()
-        .await
-        .unwrap()
-        .query(
-            "SELECT event_type FROM events WHERE stream_id = $1 ORDER BY position",
-            &[&format!("statement-{statement}")],
-        )
-        .await
-        .unwrap()
-        .iter()
-        .map(|r| r.get(0))
-        .collect();
+    let kinds = event_types(&c, &statement).await;
     assert_eq!(
         kinds,
         [
@@ -396,22 +400,7 @@ async fn a_payment_above_the_balance_is_given_back_so_no_balance_goes_below_zero
         1
     );
     // The log says what became of the money, once.
-    let kinds: Vec<String> = c
-        .app
-        .state()
-        .pool
-        .get()
-        .await
-        .unwrap()
-        .query(
-            "SELECT event_type FROM events WHERE stream_id = $1 ORDER BY position",
-            &[&format!("statement-{statement}")],
-        )
-        .await
-        .unwrap()
-        .iter()
-        .map(|r| r.get(0))
-        .collect();
+    let kinds = event_types(&c, &statement).await;
     assert_eq!(
         kinds,
         ["StatementIssued", "PaymentReceived", "PaymentReturned"]

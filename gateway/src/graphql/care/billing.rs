@@ -1,7 +1,7 @@
 //! Bills: statements issued to patients, payments recorded by the processor's reference, balances, paperless
 //! billing.
 
-use async_graphql::{Context, InputObject, Object, Result, SimpleObject, ID};
+use async_graphql::{ComplexObject, Context, InputObject, Object, Result, SimpleObject, ID};
 use chrono::{DateTime, NaiveDate, Utc};
 use portal_commands::care::billing::{self, Payment};
 use portal_commands::handler::Actor;
@@ -109,6 +109,7 @@ pub struct StatementView {
 
 /// A patient's billing account.
 #[derive(SimpleObject)]
+#[graphql(complex)]
 pub struct BillingAccountView {
     /// The billing account (one per patient).
     pub id: ID,
@@ -116,10 +117,24 @@ pub struct BillingAccountView {
     pub balance: String,
     /// Statements by e-mail only.
     pub paperless: bool,
-    /// Whether statements can be paid online (`payStatement`).
-    pub pay_online: bool,
     /// Statements, newest first.
     pub statements: Vec<StatementView>,
+    #[graphql(skip)]
+    organization: Uuid,
+}
+
+#[ComplexObject]
+impl BillingAccountView {
+    /// Whether statements can be paid online (`payStatement`).
+    async fn pay_online(&self, ctx: &Context<'_>) -> Result<bool> {
+        // Read from the organization's stream only when asked: most reads of a billing account do not ask.
+        let org = organization(
+            context(ctx).0,
+            portal_domain::OrganizationId(self.organization),
+        )
+        .await?;
+        Ok(org.payments.is_some())
+    }
 }
 
 fn view(row: StatementRow) -> StatementView {
@@ -217,11 +232,8 @@ async fn account(
     let statements = read::of_patient(&state.pool, organization, patient)
         .await
         .map_err(projection_error)?;
-    let org =
-        super::super::activities::organization(state, portal_domain::OrganizationId(organization))
-            .await?;
     Ok(BillingAccountView {
-        pay_online: org.payments.is_some(),
+        organization,
         id: crate::graphql::ids::derived("BillingAccount", &[&patient]),
         balance: amount(summary.balance_cents),
         paperless: summary.paperless,
